@@ -1,0 +1,69 @@
+//! The storage contract. Backends (SQLite, PostgreSQL) live in `tessera-store`; the
+//! contract is written here, on the trait, so both implement the same behaviour and one
+//! test suite checks both.
+
+use crate::tenant::{NewTenant, Tenant, TenantSlug};
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+/// Why a store operation failed. Each variant maps to one catalogue entry at the edge:
+/// `Conflict` → Conflict, `Unavailable` → TemporarilyUnavailable, `Internal` →
+/// InternalError. The strings are for the log, never for a response.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum StoreError {
+    /// A uniqueness rule was violated (e.g. a tenant slug already taken).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The database cannot be reached or is shutting down; retrying later may work.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else: a bug, corrupt data, an unexpected driver error.
+    #[error("store failure: {0}")]
+    Internal(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A page of results and the cursor for the next one (`None` on the last page).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next: Option<String>,
+}
+
+/// Tessera's store.
+///
+/// Contract, for every backend:
+/// - Each method is atomic: it fully happens or not at all.
+/// - Writes are durable when the method returns `Ok`.
+/// - Times are stored to the second; what is read back equals what was written at that
+///   precision.
+/// - `Conflict` is returned for uniqueness violations and for nothing else.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Which backend this is (`sqlite` or `postgres`), for logs and metrics.
+    fn backend(&self) -> &'static str;
+
+    /// Succeeds when the database answers a trivial query; `/readyz` calls this.
+    async fn ping(&self) -> StoreResult<()>;
+
+    /// Creates a tenant. `Conflict` when the slug is taken (slugs are unique
+    /// case-insensitively, which `TenantSlug` guarantees by being lowercase).
+    async fn create_tenant(&self, tenant: NewTenant) -> StoreResult<Tenant>;
+
+    /// The tenant with this slug, enabled or not.
+    async fn tenant(&self, slug: &TenantSlug) -> StoreResult<Option<Tenant>>;
+
+    /// Tenants in slug order, at most `limit`, starting after the cursor `after` (an
+    /// opaque string from a previous page's `next`).
+    async fn list_tenants(&self, after: Option<&str>, limit: u32) -> StoreResult<Page<Tenant>>;
+
+    /// Enables or disables a tenant; returns the updated tenant, or `None` when no tenant
+    /// has this slug.
+    async fn set_tenant_disabled(
+        &self,
+        slug: &TenantSlug,
+        disabled: bool,
+        at: OffsetDateTime,
+    ) -> StoreResult<Option<Tenant>>;
+}

@@ -1,0 +1,93 @@
+//! Identifiers that tie a response to the logs: the trace id (ours, per request) and the
+//! correlation id (the client's `client-request-id`, echoed, or one we generate).
+
+use crate::rng::Rng;
+use std::fmt;
+
+/// A request's trace id: 16 random bytes as 32 lowercase hex digits, the W3C
+/// trace-context format, so it can be pasted into any tracing tool.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TraceId(String);
+
+impl TraceId {
+    pub fn generate(rng: &dyn Rng) -> Self {
+        let mut bytes = [0u8; 16];
+        rng.fill(&mut bytes);
+        Self(hex(&bytes))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for TraceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The correlation id a client chose (`client-request-id`) or, absent that, a UUID.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CorrelationId(String);
+
+impl CorrelationId {
+    /// Accepts the client's value only when it is short, printable ASCII without
+    /// characters that would need escaping in a header, JSON or HTML; otherwise `None`
+    /// and the caller generates one. An attacker must not be able to inject markup or
+    /// split a log line through this header.
+    pub fn from_client(value: &str) -> Option<Self> {
+        let ok = !value.is_empty()
+            && value.len() <= 128
+            && value
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
+        ok.then(|| Self(value.to_owned()))
+    }
+
+    pub fn generate(rng: &dyn Rng) -> Self {
+        Self(rng.uuid().to_string())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for CorrelationId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::SequenceRng;
+
+    #[test]
+    fn trace_id_is_32_hex_digits() {
+        let id = TraceId::generate(&SequenceRng::new(1));
+        assert_eq!(id.as_str().len(), 32);
+        assert!(id.as_str().bytes().all(|b| b.is_ascii_hexdigit()));
+    }
+
+    #[test]
+    fn client_correlation_ids_are_accepted_only_when_safe() {
+        assert!(CorrelationId::from_client("3f2a9c1e-0d4b-4c6a-9a0e-1b2c3d4e5f60").is_some());
+        assert!(CorrelationId::from_client("").is_none());
+        assert!(CorrelationId::from_client("<script>").is_none());
+        assert!(CorrelationId::from_client("a\r\nSet-Cookie: x").is_none());
+        assert!(CorrelationId::from_client(&"a".repeat(129)).is_none());
+    }
+}

@@ -1,0 +1,107 @@
+//! Per-request context and the outermost middleware.
+//!
+//! [`observe`] gives every request a trace id and a correlation id (the client's
+//! `client-request-id`, echoed back, or a generated one), makes them available to error
+//! rendering through a task-local, turns a panicking handler into InternalError, and
+//! records one log line and the metrics for the request. It never logs query strings or
+//! bodies: they can carry codes, tokens and secrets.
+
+use crate::error_response::ErrorResponse;
+use crate::state::AppState;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderName, HeaderValue};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use futures_util::FutureExt;
+use std::panic::AssertUnwindSafe;
+use std::time::Instant;
+use tessera_core::errors::render::ErrorContext;
+use tessera_core::errors::{CatalogError, ErrorName};
+use tessera_core::trace::{CorrelationId, TraceId};
+
+pub const CLIENT_REQUEST_ID: HeaderName = HeaderName::from_static("client-request-id");
+pub const TRACE_ID_HEADER: HeaderName = HeaderName::from_static("x-trace-id");
+
+tokio::task_local! {
+    static CONTEXT: ErrorContext;
+}
+
+/// The current request's context. Outside a request (a CLI command, a test calling a
+/// renderer directly) it is a fresh one.
+pub fn current() -> ErrorContext {
+    CONTEXT.try_with(Clone::clone).unwrap_or_else(|_| {
+        let rng = tessera_core::rng::OsRng;
+        ErrorContext {
+            trace_id: TraceId::generate(&rng),
+            correlation_id: CorrelationId::generate(&rng),
+            timestamp: tessera_core::clock::Clock::now(&tessera_core::clock::SystemClock),
+            public_url: String::new(),
+        }
+    })
+}
+
+pub async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let client_id_header = req
+        .headers()
+        .get(&CLIENT_REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .and_then(CorrelationId::from_client);
+    let echoed = client_id_header.is_some();
+    let ctx = ErrorContext {
+        trace_id: TraceId::generate(state.rng.as_ref()),
+        correlation_id: client_id_header
+            .unwrap_or_else(|| CorrelationId::generate(state.rng.as_ref())),
+        timestamp: state.clock.now(),
+        public_url: state.public_url.to_string(),
+    };
+    let method = req.method().clone();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let path = req.uri().path().to_owned();
+
+    let outcome = CONTEXT
+        .scope(ctx.clone(), AssertUnwindSafe(next.run(req)).catch_unwind())
+        .await;
+    let mut response = match outcome {
+        Ok(response) => response,
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "non-string panic payload".to_owned());
+            let err = CatalogError::new(ErrorName::InternalError)
+                .internal(format!("handler panicked: {what}"));
+            CONTEXT.sync_scope(ctx.clone(), || ErrorResponse::json(err).into_response())
+        }
+    };
+
+    let headers = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(ctx.trace_id.as_str()) {
+        headers.insert(TRACE_ID_HEADER, v);
+    }
+    if echoed {
+        if let Ok(v) = HeaderValue::from_str(ctx.correlation_id.as_str()) {
+            headers.insert(CLIENT_REQUEST_ID, v);
+        }
+    }
+
+    let status = response.status().as_u16();
+    let elapsed = started.elapsed();
+    state
+        .metrics
+        .record(method.as_str(), &route, status, elapsed);
+    tracing::info!(
+        trace_id = %ctx.trace_id,
+        correlation_id = %ctx.correlation_id,
+        method = %method,
+        path = %path,
+        status,
+        micros = elapsed.as_micros() as u64,
+        "request"
+    );
+    response
+}

@@ -1,0 +1,41 @@
+//! Tessera's HTTP server: the axum application ([`app`]), its middleware, error
+//! rendering, pages, and the pieces of the `tessera` binary (settings, commands).
+
+pub mod bootstrap;
+pub mod cli;
+pub mod context;
+pub mod error_response;
+pub mod explain;
+mod limits;
+pub mod logging;
+pub mod metrics;
+pub mod pages;
+pub mod routes;
+pub mod serve;
+pub mod settings;
+pub mod state;
+
+pub use state::AppState;
+
+use axum::Router;
+
+/// The whole HTTP application. Tests call this directly, without a socket.
+pub fn app(state: AppState) -> Router {
+    with_middleware(routes::router(), state)
+}
+
+/// Wraps `routes` in the middleware every request passes through (trace ids, panic
+/// capture, logging, metrics, body limit). Tests use it to mount extra routes.
+pub fn with_middleware(routes: Router<AppState>, state: AppState) -> Router {
+    routes
+        // Layers wrap the routes (and the fallbacks); the last added runs first.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            limits::limit_body,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            context::observe,
+        ))
+        .with_state(state)
+}

@@ -1,0 +1,53 @@
+//! The request body limit (64 KiB by default, `max_body_bytes`). Protocol requests are
+//! small forms; anything larger is refused with RequestTooLarge (413) before a handler
+//! sees it, whether the client declared the size (`Content-Length`) or streamed it.
+
+use crate::error_response::ErrorResponse;
+use crate::state::AppState;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use http_body_util::BodyExt;
+use tessera_core::errors::{CatalogError, ErrorName};
+
+pub async fn limit_body(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let limit = state.max_body_bytes;
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let format = crate::error_response::ErrorFormat::negotiate(req.headers());
+    let refuse = || {
+        ErrorResponse::new(
+            CatalogError::new(ErrorName::RequestTooLarge).with("limit", limit.to_string()),
+            format,
+        )
+        .into_response()
+    };
+    if declared.is_some_and(|n| n > limit as u64) {
+        return refuse();
+    }
+    // Read the body up to the limit; a streamed body that grows past it is refused the
+    // same way. Handlers then get the buffered bytes.
+    let (parts, body) = req.into_parts();
+    let bytes = match http_body_util::Limited::new(body, limit).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e)
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
+            return refuse();
+        }
+        Err(e) => {
+            let err = CatalogError::new(ErrorName::InvalidRequestFormat)
+                .with("detail", "the request body could not be read")
+                .internal(e.to_string());
+            return ErrorResponse::new(err, format).into_response();
+        }
+    };
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
+}

@@ -1,0 +1,72 @@
+//! The `tessera` binary: parse the command line, resolve settings, run the command.
+//! Exit status: 0 on success, 2 on bad usage or bad input (one line on stderr naming the
+//! setting and the problem), 1 when a runtime step fails.
+
+use clap::Parser;
+use std::process::ExitCode;
+use tessera_server::cli::{Cli, Command};
+use tessera_server::settings::{self, Settings};
+use tessera_server::{explain, logging, serve};
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+                let _ = e.print();
+                return ExitCode::SUCCESS;
+            }
+            if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                let _ = e.print();
+                return ExitCode::from(2);
+            }
+            // clap's first line names the flag and the problem; the usage text after it
+            // is available with --help.
+            let text = e.render().to_string();
+            eprintln!("{}", text.lines().next().unwrap_or("error: invalid usage"));
+            return ExitCode::from(2);
+        }
+    };
+    if let Command::Explain(args) = &cli.command {
+        return explain::run(args);
+    }
+    let settings = match settings::resolve(&cli.flag_values(), |k| std::env::var(k).ok()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    logging::init(settings.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let outcome = runtime.block_on(run(cli.command, settings));
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(fatal) => {
+            eprintln!("error: {}", fatal.message);
+            ExitCode::from(fatal.status)
+        }
+    }
+}
+
+async fn run(command: Command, settings: Settings) -> Result<(), serve::Fatal> {
+    match command {
+        Command::Serve(_) => serve::run(settings).await,
+        Command::Migrate => {
+            let store = serve::open_store(&settings).await?;
+            tracing::info!(store = store.backend(), database = %settings.database_url_display, "migrations applied");
+            Ok(())
+        }
+        Command::Explain(_) => Ok(()),
+    }
+}

@@ -1,0 +1,134 @@
+//! Server-rendered HTML: the templates (embedded at build time), the security headers
+//! every page carries, and the pages the foundation serves (error page, form_post,
+//! the error catalogue). Pages work without JavaScript.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use minijinja::{Environment, context};
+use serde::Serialize;
+use std::sync::LazyLock;
+use tessera_core::errors::CatalogError;
+use tessera_core::errors::render::{ErrorContext, ErrorView};
+
+/// The stylesheet, served at `/assets/tessera.css` so the CSP needs no `unsafe-inline`.
+pub const STYLESHEET: &str = include_str!("templates/tessera.css");
+/// The form_post auto-submit script, served at `/assets/form-post.js`.
+pub const FORM_POST_SCRIPT: &str = include_str!("templates/form-post.js");
+
+/// CSP for our own pages: nothing but our stylesheet, forms posting back to us, no
+/// framing (clickjacking), no base-URI games.
+const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
+                        form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+/// CSP for the form_post page: it must post to the client's redirect URI, and runs our
+/// one script file to submit the form.
+const FORM_POST_CSP: &str = "default-src 'none'; style-src 'self'; script-src 'self'; \
+                             frame-ancestors 'none'; base-uri 'none'";
+
+static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
+    let mut env = Environment::new();
+    for (name, source) in [
+        ("base.html", include_str!("templates/base.html")),
+        ("error.html", include_str!("templates/error.html")),
+        ("form_post.html", include_str!("templates/form_post.html")),
+        (
+            "errors_index.html",
+            include_str!("templates/errors_index.html"),
+        ),
+        (
+            "error_entry.html",
+            include_str!("templates/error_entry.html"),
+        ),
+    ] {
+        // Templates are compiled into the binary and covered by tests; a syntax error
+        // is a build-time mistake, reported on first render.
+        if let Err(e) = env.add_template(name, source) {
+            tracing::error!(template = name, error = %e, "template does not compile");
+        }
+    }
+    env
+});
+
+/// Renders a template to a string.
+pub fn render(name: &str, ctx: impl Serialize) -> Result<String, minijinja::Error> {
+    TEMPLATES.get_template(name)?.render(ctx)
+}
+
+/// An HTML response with the security headers every page carries.
+pub fn html(status: StatusCode, body: String, csp: &'static str) -> Response {
+    let mut response = (status, body).into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(csp),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    response
+}
+
+/// A page of ours (CSP without scripts).
+pub fn page(status: StatusCode, name: &str, ctx: impl Serialize) -> Response {
+    match render(name, ctx) {
+        Ok(body) => html(status, body, PAGE_CSP),
+        Err(e) => render_failure(name, &e),
+    }
+}
+
+/// The HTML error page: code, message, what to do, trace and correlation ids, time, and
+/// a link to the catalogue entry.
+pub fn error_page(err: &CatalogError, ctx: &ErrorContext) -> Response {
+    let view = ErrorView::new(err, ctx);
+    let status = StatusCode::from_u16(view.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    page(
+        status,
+        "error.html",
+        context! { error => view, title => "Something went wrong" },
+    )
+}
+
+/// The form_post response mode (OAuth 2.0 Form Post Response Mode §2): an HTML form
+/// that posts `params` to `action`, submitted by script, with a visible button for
+/// browsers without JavaScript.
+pub fn form_post(action: &str, params: &[(&'static str, String)]) -> Response {
+    let fields: Vec<_> = params
+        .iter()
+        .map(|(k, v)| context! { name => k, value => v })
+        .collect();
+    match render(
+        "form_post.html",
+        context! { action => action, fields => fields, title => "Continue" },
+    ) {
+        Ok(body) => html(StatusCode::OK, body, FORM_POST_CSP),
+        Err(e) => render_failure("form_post.html", &e),
+    }
+}
+
+fn render_failure(name: &str, e: &minijinja::Error) -> Response {
+    let ctx = crate::context::current();
+    tracing::error!(trace_id = %ctx.trace_id, template = name, error = %e, "page failed to render");
+    let body = format!(
+        "Internal error ({}). Trace id: {}. Correlation id: {}.",
+        tessera_core::errors::ErrorName::InternalError
+            .entry()
+            .code_str(),
+        ctx.trace_id,
+        ctx.correlation_id
+    );
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        body,
+    )
+        .into_response()
+}

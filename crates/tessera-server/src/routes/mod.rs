@@ -1,0 +1,23 @@
+//! The route table. Each module owns its routes; this file only assembles them.
+
+mod assets;
+mod catalogue;
+mod fallback;
+mod health;
+
+use crate::state::AppState;
+use axum::Router;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .merge(health::routes())
+        .merge(catalogue::routes())
+        .merge(assets::routes())
+        .fallback(fallback::not_found)
+        .method_not_allowed_fallback(fallback::method_not_allowed)
+}
+
+/// An entry as the JSON `/errors/{code}` serves (shared with `tessera explain --json`).
+pub fn entry_json(e: &'static tessera_core::errors::Entry) -> catalogue::EntryView {
+    catalogue::EntryView::from(e)
+}

@@ -1,0 +1,101 @@
+//! `tessera serve`: open the store, bind, announce readiness in one line, serve until
+//! SIGTERM or SIGINT, then stop accepting, let in-flight requests finish, exit 0.
+
+use crate::settings::Settings;
+use crate::state::AppState;
+use std::sync::Arc;
+use std::time::Duration;
+use tessera_core::store::Store;
+
+/// A failure that stops the server, in one line, with the exit status to use.
+#[derive(Debug)]
+pub struct Fatal {
+    pub message: String,
+    pub status: u8,
+}
+
+impl Fatal {
+    fn runtime(message: String) -> Self {
+        Self { message, status: 1 }
+    }
+}
+
+/// Opens the store, applies migrations and creates what Tessera needs in it (every
+/// store command starts here).
+pub async fn open_store(settings: &Settings) -> Result<Arc<dyn Store>, Fatal> {
+    let store = tessera_store::open(&settings.database_url)
+        .await
+        .map_err(|e| {
+            Fatal::runtime(format!(
+                "cannot open the store {}: {e}",
+                settings.database_url_display
+            ))
+        })?;
+    crate::bootstrap::ensure_admin_tenant(
+        store.as_ref(),
+        &tessera_core::clock::SystemClock,
+        &tessera_core::rng::OsRng,
+    )
+    .await
+    .map_err(|e| Fatal::runtime(format!("cannot create the admin tenant: {e}")))?;
+    Ok(store)
+}
+
+pub async fn run(settings: Settings) -> Result<(), Fatal> {
+    let store = open_store(&settings).await?;
+    let mut state = AppState::new(store.clone(), &settings.public_url);
+    state.max_body_bytes = settings.max_body_bytes;
+
+    let listener = tokio::net::TcpListener::bind(settings.listen)
+        .await
+        .map_err(|e| Fatal::runtime(format!("cannot listen on {}: {e}", settings.listen)))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| Fatal::runtime(format!("cannot read the bound address: {e}")))?;
+
+    let metrics = state.metrics.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(5));
+        loop {
+            tick.tick().await;
+            metrics.upkeep();
+        }
+    });
+
+    let app = crate::app(state);
+    tracing::info!(
+        store = store.backend(),
+        database = %settings.database_url_display,
+        public_url = %settings.public_url,
+        "ready on http://{addr}"
+    );
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| Fatal::runtime(format!("server error: {e}")))?;
+    tracing::info!("stopped: every in-flight request was answered");
+    Ok(())
+}
+
+/// Resolves on SIGTERM (service managers, Kubernetes) or SIGINT (Ctrl-C).
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: no new connections; finishing in-flight requests");
+}

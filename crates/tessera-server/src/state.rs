@@ -1,0 +1,33 @@
+//! What every handler can reach: the store, the injected clock and randomness, and the
+//! settings that shape responses.
+
+use std::sync::Arc;
+use tessera_core::clock::Clock;
+use tessera_core::rng::Rng;
+use tessera_core::store::Store;
+
+/// Shared application state; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub rng: Arc<dyn Rng>,
+    /// Base of every issuer and `error_uri`, without a trailing slash.
+    pub public_url: Arc<str>,
+    /// Largest request body accepted, in bytes (protocol endpoints; 64 KiB default).
+    pub max_body_bytes: usize,
+    pub metrics: crate::metrics::Metrics,
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>, public_url: &str) -> Self {
+        Self {
+            store,
+            clock: Arc::new(tessera_core::clock::SystemClock),
+            rng: Arc::new(tessera_core::rng::OsRng),
+            public_url: public_url.trim_end_matches('/').into(),
+            max_body_bytes: crate::settings::DEFAULT_MAX_BODY_BYTES,
+            metrics: crate::metrics::Metrics::global(),
+        }
+    }
+}

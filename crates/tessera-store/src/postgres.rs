@@ -1,0 +1,181 @@
+//! The PostgreSQL store (sqlx), for several Tessera nodes sharing one database.
+
+use crate::migrations::{CREATE_MIGRATIONS_TABLE, MIGRATIONS, check_not_newer};
+use crate::sql::{self, TenantRow};
+use async_trait::async_trait;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
+use sqlx::{Row, raw_sql};
+use std::time::Duration;
+use tessera_core::store::{Page, Store, StoreError, StoreResult};
+use tessera_core::tenant::{NewTenant, Tenant, TenantSlug};
+use time::OffsetDateTime;
+
+/// Pool size: enough to keep two cores busy while some connections wait on fsync.
+const POOL_SIZE: u32 = 16;
+/// Any key unique to Tessera; serialises migration runs across nodes starting together.
+const MIGRATION_LOCK: i64 = 0x7E55_E7A0;
+
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    /// Connects and applies pending migrations.
+    pub async fn connect(options: PgConnectOptions) -> StoreResult<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(POOL_SIZE)
+            .acquire_timeout(Duration::from_secs(3))
+            .connect_with(options)
+            .await
+            .map_err(map_err)?;
+        let store = Self { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(MIGRATION_LOCK)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        raw_sql(CREATE_MIGRATIONS_TABLE)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        let current: i64 =
+            sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM tessera_migrations")
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        check_not_newer(current).map_err(StoreError::Internal)?;
+        for m in MIGRATIONS.iter().filter(|m| m.version > current) {
+            raw_sql(m.postgres).execute(&mut *tx).await.map_err(|e| {
+                StoreError::Internal(format!("migration {} ({}) failed: {e}", m.version, m.name))
+            })?;
+            sqlx::query(
+                "INSERT INTO tessera_migrations (version, name, applied_at) \
+                 VALUES ($1, $2, EXTRACT(EPOCH FROM now())::BIGINT)",
+            )
+            .bind(m.version)
+            .bind(m.name)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+            tracing::info!(version = m.version, name = m.name, "applied migration");
+        }
+        tx.commit().await.map_err(map_err)
+    }
+}
+
+fn tenant_row(r: &PgRow) -> Result<TenantRow, sqlx::Error> {
+    Ok(TenantRow {
+        id: r.try_get(0)?,
+        slug: r.try_get(1)?,
+        display_name: r.try_get(2)?,
+        kind: r.try_get(3)?,
+        disabled: r.try_get(4)?,
+        created_at: r.try_get(5)?,
+        updated_at: r.try_get(6)?,
+    })
+}
+
+#[async_trait]
+impl Store for PgStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn create_tenant(&self, t: NewTenant) -> StoreResult<Tenant> {
+        sqlx::query(sql::INSERT_TENANT)
+            .bind(t.id.to_string())
+            .bind(t.slug.as_str())
+            .bind(&t.display_name)
+            .bind(t.kind.as_str())
+            .bind(t.created_at.unix_timestamp())
+            .execute(&self.pool)
+            .await
+            .map_err(|e| match map_err(e) {
+                StoreError::Conflict(_) => {
+                    StoreError::Conflict(format!("tenant slug {} is taken", t.slug))
+                }
+                other => other,
+            })?;
+        self.tenant(&t.slug)
+            .await?
+            .ok_or_else(|| StoreError::Internal("a tenant vanished right after its insert".into()))
+    }
+
+    async fn tenant(&self, slug: &TenantSlug) -> StoreResult<Option<Tenant>> {
+        let row = sqlx::query(sql::SELECT_TENANT_BY_SLUG)
+            .bind(slug.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?;
+        row.map(|r| tenant_row(&r).map_err(map_err)?.into_tenant())
+            .transpose()
+    }
+
+    async fn list_tenants(&self, after: Option<&str>, limit: u32) -> StoreResult<Page<Tenant>> {
+        let limit = sql::clamp_limit(limit);
+        let rows = sqlx::query(sql::LIST_TENANTS_AFTER)
+            .bind(after.unwrap_or_default())
+            .bind(limit + 1)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?
+            .iter()
+            .map(tenant_row)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(map_err)?;
+        sql::tenant_page(rows, limit)
+    }
+
+    async fn set_tenant_disabled(
+        &self,
+        slug: &TenantSlug,
+        disabled: bool,
+        at: OffsetDateTime,
+    ) -> StoreResult<Option<Tenant>> {
+        let row = sqlx::query(sql::SET_TENANT_DISABLED)
+            .bind(slug.as_str())
+            .bind(disabled)
+            .bind(at.unix_timestamp())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?;
+        row.map(|r| tenant_row(&r).map_err(map_err)?.into_tenant())
+            .transpose()
+    }
+}
+
+/// Maps a sqlx error to the store contract's kinds.
+pub(crate) fn map_err(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Database(db) => match db.code().as_deref() {
+            // 23505 unique_violation
+            Some("23505") => StoreError::Conflict(db.message().to_owned()),
+            // Class 08 connection exception, 57P0x operator intervention (shutdown),
+            // 3D000 the database does not exist (dropped underneath us).
+            Some(c) if c.starts_with("08") || c.starts_with("57P") || c == "3D000" => {
+                StoreError::Unavailable(e.to_string())
+            }
+            _ => StoreError::Internal(e.to_string()),
+        },
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => StoreError::Unavailable(e.to_string()),
+        _ => StoreError::Internal(e.to_string()),
+    }
+}

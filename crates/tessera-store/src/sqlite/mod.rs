@@ -1,0 +1,197 @@
+//! The embedded SQLite store. Writes go through one writer thread that commits a batch
+//! of waiting requests per transaction (group commit: each caller is answered only after
+//! the commit that holds its write); reads use a small pool of read connections on
+//! blocking threads. WAL mode lets readers run beside the writer, and other processes
+//! (`tessera import` beside a running server) wait on `busy_timeout` instead of failing.
+
+mod tenants;
+mod writer;
+
+use crate::migrations::{CREATE_MIGRATIONS_TABLE, MIGRATIONS, check_not_newer};
+use async_trait::async_trait;
+use rusqlite::{Connection, OpenFlags};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use tessera_core::store::{StoreError, StoreResult};
+use writer::Writer;
+
+/// Idle read connections kept open.
+const READ_POOL: usize = 4;
+
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: Writer,
+    readers: Arc<Mutex<Vec<Connection>>>,
+}
+
+impl SqliteStore {
+    /// Opens (creating when absent) the database at `path`, then applies migrations.
+    pub async fn open(path: &Path) -> StoreResult<Self> {
+        let path = path.to_path_buf();
+        let p = path.clone();
+        let conn = tokio::task::spawn_blocking(move || -> StoreResult<Connection> {
+            if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    StoreError::Unavailable(format!("cannot create {}: {e}", dir.display()))
+                })?;
+            }
+            let mut conn = open_connection(&p, false)?;
+            migrate(&mut conn)?;
+            Ok(conn)
+        })
+        .await
+        .map_err(|e| StoreError::Internal(format!("migration task failed: {e}")))??;
+        Ok(Self {
+            writer: Writer::start(conn)?,
+            readers: Arc::new(Mutex::new(Vec::new())),
+            path,
+        })
+    }
+
+    /// Runs `f` on a read connection on a blocking thread.
+    pub(crate) async fn read<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let readers = self.readers.clone();
+        let path = self.path.clone();
+        tokio::task::spawn_blocking(move || {
+            let pooled = readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
+            let conn = match pooled {
+                Some(c) => c,
+                None => open_connection(&path, true)?,
+            };
+            let result = f(&conn);
+            let mut pool = readers.lock().unwrap_or_else(|p| p.into_inner());
+            if pool.len() < READ_POOL {
+                pool.push(conn);
+            }
+            result
+        })
+        .await
+        .map_err(|e| StoreError::Internal(format!("read task failed: {e}")))?
+    }
+
+    /// Runs `f` inside the writer's next group transaction; resolves after the commit.
+    pub(crate) async fn write<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        self.writer.submit(f).await
+    }
+}
+
+#[async_trait]
+impl tessera_core::store::Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        self.read(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(map_err))
+            .await
+    }
+
+    async fn create_tenant(
+        &self,
+        tenant: tessera_core::tenant::NewTenant,
+    ) -> StoreResult<tessera_core::tenant::Tenant> {
+        tenants::create(self, tenant).await
+    }
+
+    async fn tenant(
+        &self,
+        slug: &tessera_core::tenant::TenantSlug,
+    ) -> StoreResult<Option<tessera_core::tenant::Tenant>> {
+        tenants::by_slug(self, slug).await
+    }
+
+    async fn list_tenants(
+        &self,
+        after: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<tessera_core::store::Page<tessera_core::tenant::Tenant>> {
+        tenants::list(self, after, limit).await
+    }
+
+    async fn set_tenant_disabled(
+        &self,
+        slug: &tessera_core::tenant::TenantSlug,
+        disabled: bool,
+        at: time::OffsetDateTime,
+    ) -> StoreResult<Option<tessera_core::tenant::Tenant>> {
+        tenants::set_disabled(self, slug, disabled, at).await
+    }
+}
+
+fn open_connection(path: &Path, read_only: bool) -> StoreResult<Connection> {
+    let flags = if read_only {
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
+    } else {
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+    };
+    let conn = Connection::open_with_flags(path, flags)
+        .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
+    // WAL: readers never block the writer. synchronous=FULL: a write reported as done
+    // survives power loss (the store contract promises durability on Ok).
+    // busy_timeout: another process holding the write lock makes us wait, not fail.
+    conn.execute_batch(
+        "PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;",
+    )
+    .map_err(map_err)?;
+    if !read_only {
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(map_err)?;
+    }
+    Ok(conn)
+}
+
+fn migrate(conn: &mut Connection) -> StoreResult<()> {
+    conn.execute_batch(CREATE_MIGRATIONS_TABLE)
+        .map_err(map_err)?;
+    // IMMEDIATE takes the write lock first, so two processes starting together apply
+    // each migration once.
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(map_err)?;
+    let current: i64 = tx
+        .query_row(
+            "SELECT COALESCE(MAX(version), 0) FROM tessera_migrations",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(map_err)?;
+    check_not_newer(current).map_err(StoreError::Internal)?;
+    for m in MIGRATIONS.iter().filter(|m| m.version > current) {
+        tx.execute_batch(m.sqlite).map_err(|e| {
+            StoreError::Internal(format!("migration {} ({}) failed: {e}", m.version, m.name))
+        })?;
+        tx.execute(
+            "INSERT INTO tessera_migrations (version, name, applied_at) VALUES (?1, ?2, unixepoch())",
+            rusqlite::params![m.version, m.name],
+        )
+        .map_err(map_err)?;
+        tracing::info!(version = m.version, name = m.name, "applied migration");
+    }
+    tx.commit().map_err(map_err)
+}
+
+/// Maps a SQLite error to the store contract's kinds.
+pub(crate) fn map_err(e: rusqlite::Error) -> StoreError {
+    use rusqlite::ErrorCode;
+    match e.sqlite_error_code() {
+        Some(ErrorCode::ConstraintViolation) => StoreError::Conflict(e.to_string()),
+        Some(
+            ErrorCode::DatabaseBusy
+            | ErrorCode::DatabaseLocked
+            | ErrorCode::CannotOpen
+            | ErrorCode::DiskFull
+            | ErrorCode::SystemIoFailure,
+        ) => StoreError::Unavailable(e.to_string()),
+        _ => StoreError::Internal(e.to_string()),
+    }
+}
