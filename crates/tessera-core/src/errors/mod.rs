@@ -116,4 +116,40 @@ mod tests {
             }
         }
     }
+
+    /// The checked-in list of landed codes: a code never disappears and never changes
+    /// its name, OAuth error or status; every entry in the catalogue is on the list.
+    #[test]
+    fn landed_codes_keep_their_meaning() {
+        let landed = include_str!("../../assigned-codes.txt");
+        let mut listed = HashSet::new();
+        for line in landed.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
+            let cols: Vec<&str> = line.split_whitespace().collect();
+            let [code, name, oauth, status] = cols[..] else {
+                panic!("assigned-codes.txt: malformed line {line:?}");
+            };
+            let entry = lookup(code)
+                .unwrap_or_else(|| panic!("{code} ({name}) has landed and must not disappear"));
+            assert_eq!(entry.name, name, "{code} changed its name");
+            assert_eq!(
+                entry.oauth_error.map_or("-", |o| o.as_str()),
+                oauth,
+                "{code} changed its OAuth error"
+            );
+            assert_eq!(entry.status.to_string(), status, "{code} changed its HTTP status");
+            listed.insert(entry.code);
+        }
+        for e in CATALOG {
+            assert!(
+                listed.contains(&e.code),
+                "{} {} is missing from assigned-codes.txt: append `{} {} {} {}`",
+                e.code_str(),
+                e.name,
+                e.code_str(),
+                e.name,
+                e.oauth_error.map_or("-", |o| o.as_str()),
+                e.status
+            );
+        }
+    }
 }
