@@ -123,7 +123,10 @@ mod tests {
     fn landed_codes_keep_their_meaning() {
         let landed = include_str!("../../assigned-codes.txt");
         let mut listed = HashSet::new();
-        for line in landed.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
+        for line in landed
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        {
             let cols: Vec<&str> = line.split_whitespace().collect();
             let [code, name, oauth, status] = cols[..] else {
                 panic!("assigned-codes.txt: malformed line {line:?}");
@@ -136,7 +139,11 @@ mod tests {
                 oauth,
                 "{code} changed its OAuth error"
             );
-            assert_eq!(entry.status.to_string(), status, "{code} changed its HTTP status");
+            assert_eq!(
+                entry.status.to_string(),
+                status,
+                "{code} changed its HTTP status"
+            );
             listed.insert(entry.code);
         }
         for e in CATALOG {

@@ -1,0 +1,344 @@
+//! The store contract suite: every case runs against SQLite and PostgreSQL.
+//! PostgreSQL cases need `TESSERA_TEST_POSTGRES_URL`; each gets its own database.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use tessera_core::store::{Store, StoreError};
+use tessera_core::tenant::{NewTenant, TenantKind, TenantSlug};
+use tessera_store::DatabaseUrl;
+use tessera_store::testing::{TestDatabase, postgres_or_skip};
+use time::OffsetDateTime;
+use time::macros::datetime;
+
+#[derive(Clone, Copy, Debug)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A fresh, empty store and what it takes to open it again.
+struct Fixture {
+    store: Arc<dyn Store>,
+    url: DatabaseUrl,
+    _cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Dir(PathBuf),
+    Db(#[allow(dead_code)] TestDatabase),
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        if let Cleanup::Dir(dir) = self {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+impl Fixture {
+    async fn new(backend: Backend, test: &str) -> Option<Self> {
+        let (url, cleanup) = match backend {
+            Backend::Sqlite => {
+                let dir = std::env::temp_dir()
+                    .join(format!("tessera-store-{}-{test}", std::process::id()));
+                let _ = std::fs::remove_dir_all(&dir);
+                // A nested path: the store must create missing directories itself.
+                let url = DatabaseUrl::Sqlite(dir.join("data").join("tessera.db"));
+                (url, Cleanup::Dir(dir))
+            }
+            Backend::Postgres => {
+                let db = postgres_or_skip(&format!("store::postgres::{test}")).await?;
+                (DatabaseUrl::Postgres(db.options.clone()), Cleanup::Db(db))
+            }
+        };
+        let store = tessera_store::open(&url).await.expect("open a fresh store");
+        Some(Self {
+            store,
+            url,
+            _cleanup: cleanup,
+        })
+    }
+
+    async fn reopen(&self) -> Arc<dyn Store> {
+        tessera_store::open(&self.url)
+            .await
+            .expect("reopen the store")
+    }
+}
+
+fn slug(s: &str) -> TenantSlug {
+    TenantSlug::parse(s).unwrap()
+}
+
+fn new_tenant(s: &str, at: OffsetDateTime) -> NewTenant {
+    NewTenant {
+        id: uuid::Uuid::from_u128(u128::from_le_bytes({
+            let mut b = [0u8; 16];
+            b[..s.len().min(16)].copy_from_slice(&s.as_bytes()[..s.len().min(16)]);
+            b
+        })),
+        slug: slug(s),
+        display_name: format!("Tenant {s}"),
+        kind: TenantKind::Work,
+        created_at: at,
+    }
+}
+
+const T0: OffsetDateTime = datetime!(2026-11-26 19:30:00 UTC);
+
+mod cases {
+    use super::*;
+
+    pub async fn ping_answers(f: Fixture) {
+        f.store.ping().await.unwrap();
+    }
+
+    pub async fn created_tenant_reads_back_equal(f: Fixture) {
+        let mut t = new_tenant("contoso", datetime!(2026-11-26 19:30:00.750 UTC));
+        t.kind = TenantKind::Consumers;
+        t.display_name = "Contoso – “Ünïcode” name".into();
+        let created = f.store.create_tenant(t.clone()).await.unwrap();
+        assert_eq!(created.id, t.id);
+        assert_eq!(created.slug, t.slug);
+        assert_eq!(created.display_name, t.display_name);
+        assert_eq!(created.kind, TenantKind::Consumers);
+        assert!(!created.disabled);
+        // Stored to the second.
+        assert_eq!(created.created_at, datetime!(2026-11-26 19:30:00 UTC));
+        assert_eq!(created.updated_at, created.created_at);
+        assert_eq!(f.store.tenant(&t.slug).await.unwrap(), Some(created));
+    }
+
+    pub async fn unknown_slug_is_none(f: Fixture) {
+        assert_eq!(f.store.tenant(&slug("nobody")).await.unwrap(), None);
+    }
+
+    pub async fn duplicate_slug_is_a_conflict(f: Fixture) {
+        f.store
+            .create_tenant(new_tenant("fabrikam", T0))
+            .await
+            .unwrap();
+        let mut again = new_tenant("fabrikam", T0);
+        again.id = uuid::Uuid::from_u128(42);
+        let err = f.store.create_tenant(again).await.unwrap_err();
+        assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+        // The first tenant is untouched.
+        let t = f.store.tenant(&slug("fabrikam")).await.unwrap().unwrap();
+        assert_ne!(t.id, uuid::Uuid::from_u128(42));
+    }
+
+    pub async fn concurrent_creates_of_one_slug_have_exactly_one_winner(f: Fixture) {
+        let attempts = (0..16u128).map(|i| {
+            let store = f.store.clone();
+            let mut t = new_tenant("racy", T0);
+            t.id = uuid::Uuid::from_u128(1000 + i);
+            tokio::spawn(async move { store.create_tenant(t).await })
+        });
+        let results = futures_join(attempts).await;
+        let wins = results.iter().filter(|r| r.is_ok()).count();
+        let conflicts = results
+            .iter()
+            .filter(|r| matches!(r, Err(StoreError::Conflict(_))))
+            .count();
+        assert_eq!((wins, conflicts), (1, 15), "{results:?}");
+        let stored = f.store.tenant(&slug("racy")).await.unwrap().unwrap();
+        let winner = results.into_iter().find_map(Result::ok).unwrap();
+        assert_eq!(stored, winner);
+    }
+
+    pub async fn concurrent_creates_of_many_slugs_all_persist(f: Fixture) {
+        let attempts = (0..64).map(|i| {
+            let store = f.store.clone();
+            tokio::spawn(async move {
+                store
+                    .create_tenant(new_tenant(&format!("t{i:03}"), T0))
+                    .await
+            })
+        });
+        for r in futures_join(attempts).await {
+            r.unwrap();
+        }
+        let page = f.store.list_tenants(None, 1000).await.unwrap();
+        assert_eq!(page.items.len(), 64);
+        // Durable across a reopen of the store.
+        let reopened = f.reopen().await;
+        assert_eq!(
+            reopened.list_tenants(None, 1000).await.unwrap().items.len(),
+            64
+        );
+    }
+
+    pub async fn list_pages_in_slug_order(f: Fixture) {
+        for s in ["delta", "alpha", "echo", "charlie", "bravo"] {
+            f.store.create_tenant(new_tenant(s, T0)).await.unwrap();
+        }
+        let first = f.store.list_tenants(None, 2).await.unwrap();
+        let names = |p: &tessera_core::store::Page<tessera_core::tenant::Tenant>| {
+            p.items
+                .iter()
+                .map(|t| t.slug.to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names(&first), ["alpha", "bravo"]);
+        let second = f
+            .store
+            .list_tenants(first.next.as_deref(), 2)
+            .await
+            .unwrap();
+        assert_eq!(names(&second), ["charlie", "delta"]);
+        let third = f
+            .store
+            .list_tenants(second.next.as_deref(), 2)
+            .await
+            .unwrap();
+        assert_eq!(names(&third), ["echo"]);
+        assert_eq!(third.next, None);
+        // A limit of zero is raised to one rather than returning nothing forever.
+        assert_eq!(f.store.list_tenants(None, 0).await.unwrap().items.len(), 1);
+    }
+
+    pub async fn disable_and_enable(f: Fixture) {
+        f.store
+            .create_tenant(new_tenant("woodgrove", T0))
+            .await
+            .unwrap();
+        let later = datetime!(2026-11-27 08:00:00 UTC);
+        let t = f
+            .store
+            .set_tenant_disabled(&slug("woodgrove"), true, later)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(t.disabled);
+        assert_eq!(t.updated_at, later);
+        assert_eq!(t.created_at, T0);
+        assert!(
+            f.store
+                .tenant(&slug("woodgrove"))
+                .await
+                .unwrap()
+                .unwrap()
+                .disabled
+        );
+        let t = f
+            .store
+            .set_tenant_disabled(&slug("woodgrove"), false, later)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(!t.disabled);
+        assert_eq!(
+            f.store
+                .set_tenant_disabled(&slug("nobody"), true, later)
+                .await
+                .unwrap(),
+            None
+        );
+    }
+
+    pub async fn migrations_apply_once(f: Fixture) {
+        f.store
+            .create_tenant(new_tenant("keepme", T0))
+            .await
+            .unwrap();
+        // Opening again re-runs the migrator: nothing is applied twice, nothing is lost.
+        let again = f.reopen().await;
+        assert!(again.tenant(&slug("keepme")).await.unwrap().is_some());
+        let third = f.reopen().await;
+        assert_eq!(third.list_tenants(None, 10).await.unwrap().items.len(), 1);
+    }
+}
+
+/// Awaits spawned tasks in order.
+async fn futures_join<T: Send + 'static>(
+    handles: impl Iterator<Item = tokio::task::JoinHandle<T>>,
+) -> Vec<T> {
+    let mut out = Vec::new();
+    for h in handles {
+        out.push(h.await.expect("task"));
+    }
+    out
+}
+
+macro_rules! contract {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    if let Some(f) = super::Fixture::new(super::Backend::Sqlite, stringify!($case)).await {
+                        super::cases::$case(f).await;
+                    }
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    if let Some(f) = super::Fixture::new(super::Backend::Postgres, stringify!($case)).await {
+                        super::cases::$case(f).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
+contract!(
+    ping_answers,
+    created_tenant_reads_back_equal,
+    unknown_slug_is_none,
+    duplicate_slug_is_a_conflict,
+    concurrent_creates_of_one_slug_have_exactly_one_winner,
+    concurrent_creates_of_many_slugs_all_persist,
+    list_pages_in_slug_order,
+    disable_and_enable,
+    migrations_apply_once,
+);
+
+/// A database whose schema is newer than this binary must be refused, not used.
+#[tokio::test]
+async fn sqlite_refuses_a_newer_schema() {
+    let f = Fixture::new(Backend::Sqlite, "newer_schema").await.unwrap();
+    let DatabaseUrl::Sqlite(path) = &f.url else {
+        unreachable!()
+    };
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.execute(
+        "INSERT INTO tessera_migrations (version, name, applied_at) VALUES (999, 'future', 0)",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let err = tessera_store::open(&f.url).await.err().expect("refused");
+    assert!(err.to_string().contains("newer than this binary"), "{err}");
+}
+
+/// Each PostgreSQL test's database is gone once its guard drops: tests leave nothing behind.
+#[tokio::test]
+async fn postgres_database_is_dropped_after_the_test() {
+    let Some(db) = postgres_or_skip("store::postgres_database_is_dropped_after_the_test").await
+    else {
+        return;
+    };
+    let name = db.name.clone();
+    let base = std::env::var("TESSERA_TEST_POSTGRES_URL").unwrap();
+    drop(db);
+    use sqlx::{ConnectOptions, Connection};
+    let mut conn = base
+        .parse::<sqlx::postgres::PgConnectOptions>()
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_database WHERE datname = $1")
+        .bind(&name)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    let _ = conn.close().await;
+    assert_eq!(left, 0, "the per-test database {name} was left behind");
+}
