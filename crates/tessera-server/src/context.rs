@@ -83,10 +83,8 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
     if let Ok(v) = HeaderValue::from_str(ctx.trace_id.as_str()) {
         headers.insert(TRACE_ID_HEADER, v);
     }
-    if echoed {
-        if let Ok(v) = HeaderValue::from_str(ctx.correlation_id.as_str()) {
-            headers.insert(CLIENT_REQUEST_ID, v);
-        }
+    if let (true, Ok(v)) = (echoed, HeaderValue::from_str(ctx.correlation_id.as_str())) {
+        headers.insert(CLIENT_REQUEST_ID, v);
     }
 
     let status = response.status().as_u16();

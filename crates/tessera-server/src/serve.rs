@@ -43,15 +43,20 @@ pub async fn open_store(settings: &Settings) -> Result<Arc<dyn Store>, Fatal> {
 
 pub async fn run(settings: Settings) -> Result<(), Fatal> {
     let store = open_store(&settings).await?;
-    let mut state = AppState::new(store.clone(), &settings.public_url);
-    state.max_body_bytes = settings.max_body_bytes;
-
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .map_err(|e| Fatal::runtime(format!("cannot listen on {}: {e}", settings.listen)))?;
     let addr = listener
         .local_addr()
         .map_err(|e| Fatal::runtime(format!("cannot read the bound address: {e}")))?;
+    // Without an explicit public URL, issuers follow the address actually bound (which
+    // differs from --listen when it asks for port 0).
+    let public_url = settings
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"));
+    let mut state = AppState::new(store.clone(), &public_url);
+    state.max_body_bytes = settings.max_body_bytes;
 
     let metrics = state.metrics.clone();
     tokio::spawn(async move {
@@ -66,7 +71,7 @@ pub async fn run(settings: Settings) -> Result<(), Fatal> {
     tracing::info!(
         store = store.backend(),
         database = %settings.database_url_display,
-        public_url = %settings.public_url,
+        public_url = %public_url,
         "ready on http://{addr}"
     );
     axum::serve(listener, app)

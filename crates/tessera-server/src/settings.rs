@@ -24,7 +24,8 @@ pub struct Settings {
     pub database_url: DatabaseUrl,
     /// The database URL with any password replaced, for logs.
     pub database_url_display: String,
-    pub public_url: String,
+    /// Set explicitly, or `None`: then `http://{the bound address}`.
+    pub public_url: Option<String>,
     pub master_key_file: Option<PathBuf>,
     pub log_format: LogFormat,
     pub max_body_bytes: usize,
@@ -119,21 +120,23 @@ impl<E: Fn(&str) -> Option<String>> Layers<'_, E> {
         if let Some(v) = (self.env)(key.env) {
             return Ok(Some((v, key.env.to_owned())));
         }
-        if let Some((path, table)) = &self.file {
-            if let Some(value) = table.get(key.file) {
-                let label = format!("{} in {path}", key.file);
-                let raw = match value {
-                    toml::Value::String(s) => s.clone(),
-                    toml::Value::Integer(i) => i.to_string(),
-                    other => {
-                        return Err(SettingsError(format!(
-                            "{label}: expected a string or a number, found {}",
-                            other.type_str()
-                        )));
-                    }
-                };
-                return Ok(Some((raw, label)));
-            }
+        if let Some((path, value)) = self
+            .file
+            .as_ref()
+            .and_then(|(path, table)| table.get(key.file).map(|v| (path, v)))
+        {
+            let label = format!("{} in {path}", key.file);
+            let raw = match value {
+                toml::Value::String(s) => s.clone(),
+                toml::Value::Integer(i) => i.to_string(),
+                other => {
+                    return Err(SettingsError(format!(
+                        "{label}: expected a string or a number, found {}",
+                        other.type_str()
+                    )));
+                }
+            };
+            return Ok(Some((raw, label)));
         }
         Ok(None)
     }
@@ -173,9 +176,9 @@ pub fn resolve(
         .map_err(|e| SettingsError(format!("{db_from}: {e}")))?;
     let public_url = match layers.pick(&PUBLIC_URL, &flags.public_url)? {
         Some((raw, from)) => {
-            parse_public_url(&raw).map_err(|why| SettingsError(format!("{from}: {why}")))?
+            Some(parse_public_url(&raw).map_err(|why| SettingsError(format!("{from}: {why}")))?)
         }
-        None => format!("http://{listen}"),
+        None => None,
     };
     let master_key_file = layers
         .pick(&MASTER_KEY_FILE, &flags.master_key_file)?
@@ -327,7 +330,10 @@ mod tests {
     fn defaults_need_no_configuration() {
         let s = resolve(&FlagValues::default(), env(&[])).unwrap();
         assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
-        assert_eq!(s.public_url, "http://127.0.0.1:8080");
+        assert_eq!(
+            s.public_url, None,
+            "derived from the bound address at start"
+        );
         assert!(
             matches!(s.database_url, DatabaseUrl::Sqlite(ref p) if p.ends_with("tessera-data/tessera.db"))
         );
@@ -354,7 +360,11 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.listen.to_string(), "127.0.0.1:7003", "flag wins");
-        assert_eq!(s.public_url, "https://env.test", "env beats file");
+        assert_eq!(
+            s.public_url.as_deref(),
+            Some("https://env.test"),
+            "env beats file"
+        );
         assert_eq!(s.log_format, LogFormat::Json, "file beats default");
         assert_eq!(s.max_body_bytes, 4096);
         let s = resolve(
@@ -366,7 +376,11 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.listen.to_string(), "127.0.0.1:7001");
-        assert_eq!(s.public_url, "https://file.test", "trailing slash dropped");
+        assert_eq!(
+            s.public_url.as_deref(),
+            Some("https://file.test"),
+            "trailing slash dropped"
+        );
     }
 
     #[test]
@@ -378,7 +392,8 @@ mod tests {
 
     #[test]
     fn every_bad_value_is_one_line_naming_the_setting() {
-        let cases: Vec<(FlagValues, Vec<(&str, &str)>, &str)> = vec![
+        type Case<'a> = (FlagValues, Vec<(&'a str, &'a str)>, &'a str);
+        let cases: Vec<Case> = vec![
             (
                 FlagValues {
                     listen: Some("nowhere".into()),

@@ -9,7 +9,7 @@ use std::str::FromStr;
 pub enum DatabaseUrl {
     /// A file path; relative paths are relative to the working directory.
     Sqlite(PathBuf),
-    Postgres(PgConnectOptions),
+    Postgres(Box<PgConnectOptions>),
 }
 
 /// Why a database URL was refused; the message names the problem in one line.
@@ -41,7 +41,7 @@ impl FromStr for DatabaseUrl {
                 Ok(DatabaseUrl::Sqlite(PathBuf::from(path)))
             }
             "postgres" | "postgresql" => PgConnectOptions::from_str(s)
-                .map(DatabaseUrl::Postgres)
+                .map(|o| DatabaseUrl::Postgres(Box::new(o)))
                 .map_err(|e| DatabaseUrlError::InvalidPostgres(one_line(&e.to_string()))),
             other => Err(DatabaseUrlError::UnsupportedScheme(other.to_owned())),
         }
@@ -60,11 +60,11 @@ mod tests {
     fn parses_both_backends_and_names_the_problem_otherwise() {
         assert!(matches!(
             "sqlite://tessera-data/tessera.db".parse::<DatabaseUrl>(),
-            Ok(DatabaseUrl::Sqlite(p)) if p == PathBuf::from("tessera-data/tessera.db")
+            Ok(DatabaseUrl::Sqlite(p)) if p.as_path() == std::path::Path::new("tessera-data/tessera.db")
         ));
         assert!(matches!(
             "sqlite:///var/lib/tessera.db".parse::<DatabaseUrl>(),
-            Ok(DatabaseUrl::Sqlite(p)) if p == PathBuf::from("/var/lib/tessera.db")
+            Ok(DatabaseUrl::Sqlite(p)) if p.as_path() == std::path::Path::new("/var/lib/tessera.db")
         ));
         assert!(matches!(
             "postgres://postgres@127.0.0.1:5432/test".parse::<DatabaseUrl>(),

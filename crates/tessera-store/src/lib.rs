@@ -22,8 +22,8 @@ use tessera_core::store::{Store, StoreResult};
 pub async fn open(url: &DatabaseUrl) -> StoreResult<Arc<dyn Store>> {
     match url {
         DatabaseUrl::Sqlite(path) => Ok(Arc::new(sqlite::SqliteStore::open(path).await?)),
-        DatabaseUrl::Postgres(options) => {
-            Ok(Arc::new(postgres::PgStore::connect(options.clone()).await?))
-        }
+        DatabaseUrl::Postgres(options) => Ok(Arc::new(
+            postgres::PgStore::connect((**options).clone()).await?,
+        )),
     }
 }

@@ -26,7 +26,8 @@ struct Fixture {
 
 enum Cleanup {
     Dir(PathBuf),
-    Db(#[allow(dead_code)] TestDatabase),
+    // Held for its Drop, which drops the database.
+    Db(#[allow(dead_code)] Box<TestDatabase>),
 }
 
 impl Drop for Cleanup {
@@ -50,7 +51,10 @@ impl Fixture {
             }
             Backend::Postgres => {
                 let db = postgres_or_skip(&format!("store::postgres::{test}")).await?;
-                (DatabaseUrl::Postgres(db.options.clone()), Cleanup::Db(db))
+                (
+                    DatabaseUrl::Postgres(Box::new(db.options.clone())),
+                    Cleanup::Db(Box::new(db)),
+                )
             }
         };
         let store = tessera_store::open(&url).await.expect("open a fresh store");

@@ -48,8 +48,15 @@ impl CatalogError {
         self
     }
 
+    /// Sets `Retry-After`, and the message's `{seconds}` when it has one, so the two
+    /// always agree.
     pub fn retry_after(mut self, seconds: u64) -> Self {
         self.retry_after = Some(seconds);
+        if self.entry().parameters().contains(&"seconds")
+            && !self.params.iter().any(|(k, _)| *k == "seconds")
+        {
+            self.params.push(("seconds", seconds.to_string()));
+        }
         self
     }
 

@@ -1,0 +1,196 @@
+//! Bad input never panics the server and never gets a bare status: unknown routes,
+//! wrong methods, oversized bodies and panicking handlers all get catalogued errors
+//! with a trace id.
+
+use crate::support::{TestApp, send};
+use axum::Router;
+use axum::body::Body;
+use axum::http::Request;
+use axum::routing::get;
+use tessera_core::errors::ErrorName;
+
+fn code(name: ErrorName) -> u32 {
+    name.entry().code
+}
+
+#[tokio::test]
+async fn unknown_route_is_404_json_for_programs_and_html_for_browsers() {
+    let app = TestApp::new().await;
+    let r = app.get("/contoso/oauth2/nothing", None).await;
+    assert_eq!(r.status, 404);
+    assert_eq!(r.header("content-type"), "application/json");
+    let v = r.json();
+    assert_eq!(v["error_codes"][0], code(ErrorName::EndpointNotFound));
+    assert_eq!(
+        v["error_uri"],
+        format!(
+            "https://id.example.test/errors/{}",
+            ErrorName::EndpointNotFound.entry().code_str()
+        )
+    );
+    assert_eq!(
+        v["timestamp"], "2026-11-26T19:30:00Z",
+        "from the injected clock"
+    );
+    assert_eq!(r.header("x-trace-id"), v["trace_id"].as_str().unwrap());
+
+    let page = app.get("/contoso/oauth2/nothing", Some("text/html")).await;
+    assert_eq!(page.status, 404);
+    assert!(page.header("content-type").starts_with("text/html"));
+    assert!(
+        page.body.contains(page.header("x-trace-id")),
+        "page shows the trace id"
+    );
+    // The path is in the message (HTML-escaped: minijinja escapes '/' too).
+    assert!(
+        page.body.contains("&#x2f;contoso&#x2f;oauth2&#x2f;nothing"),
+        "{}",
+        page.body
+    );
+}
+
+#[tokio::test]
+async fn wrong_method_is_405() {
+    let app = TestApp::new().await;
+    let r = app
+        .send(Request::delete("/healthz").body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(r.status, 405);
+    assert_eq!(
+        r.json()["error_codes"][0],
+        code(ErrorName::MethodNotAllowed)
+    );
+    assert!(
+        r.json()["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("DELETE")
+    );
+}
+
+#[tokio::test]
+async fn declared_oversized_body_is_413() {
+    let app = TestApp::new().await;
+    let body = "a=".to_owned() + &"x".repeat(70 * 1024);
+    let r = app
+        .send(
+            Request::post("/contoso/oauth2/token")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("content-length", body.len())
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, 413);
+    let v = r.json();
+    assert_eq!(v["error_codes"][0], code(ErrorName::RequestTooLarge));
+    assert!(v["error_description"].as_str().unwrap().contains("65536"));
+}
+
+#[tokio::test]
+async fn streamed_oversized_body_is_413_too() {
+    let app = TestApp::new().await;
+    let chunks = (0..80).map(|_| Ok::<_, std::io::Error>(vec![b'x'; 1024]));
+    let stream = futures_util::stream::iter(chunks);
+    let r = app
+        .send(
+            Request::post("/contoso/oauth2/token")
+                .body(Body::from_stream(stream))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, 413);
+    assert_eq!(r.json()["error_codes"][0], code(ErrorName::RequestTooLarge));
+}
+
+#[tokio::test]
+async fn body_limit_is_configurable() {
+    let app = TestApp::new().await;
+    let mut state = app.state.clone();
+    state.max_body_bytes = 2048;
+    let r = send(
+        tessera_server::app(state),
+        Request::post("/x")
+            .body(Body::from(vec![b'x'; 4096]))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, 413);
+    assert!(r.body.contains("2048"));
+    // Under the limit the request reaches routing (and finds nothing there).
+    let r = app
+        .send(
+            Request::post("/x")
+                .body(Body::from(vec![b'x'; 4096]))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, 404);
+}
+
+#[tokio::test]
+async fn a_panicking_handler_becomes_internal_error_with_nothing_internal() {
+    let app = TestApp::new().await;
+    let routes = Router::new().route(
+        "/boom",
+        get(|| async {
+            if true {
+                panic!("secret detail: password=hunter2 at src/grant.rs:42");
+            }
+            "unreachable"
+        }),
+    );
+    let router = tessera_server::with_middleware(routes, app.state.clone());
+    let r = send(
+        router.clone(),
+        Request::get("/boom").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, 500);
+    let v = r.json();
+    assert_eq!(v["error"], "server_error");
+    assert_eq!(v["error_codes"][0], code(ErrorName::InternalError));
+    assert_eq!(v["trace_id"].as_str(), Some(r.header("x-trace-id")));
+    assert!(
+        !r.body.contains("hunter2") && !r.body.contains("grant.rs"),
+        "{}",
+        r.body
+    );
+    // The server keeps serving after the panic.
+    let ok = send(
+        router,
+        Request::get("/healthz").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(
+        ok.status, 404,
+        "healthz is not mounted on this test router, but it answers"
+    );
+}
+
+#[tokio::test]
+async fn client_request_id_is_echoed_only_when_safe() {
+    let app = TestApp::new().await;
+    let r = app
+        .send(
+            Request::get("/nope")
+                .header("client-request-id", "req-123.abc")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.header("client-request-id"), "req-123.abc");
+    assert_eq!(r.json()["correlation_id"], "req-123.abc");
+
+    let r = app
+        .send(
+            Request::get("/nope")
+                .header("client-request-id", "<script>")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.header("client-request-id"), "", "not echoed");
+    let generated = r.json()["correlation_id"].as_str().unwrap().to_owned();
+    assert_eq!(generated.len(), 36, "a UUID instead: {generated}");
+}

@@ -1,0 +1,211 @@
+//! The `tessera` binary as users run it: bad input exits 2 with one line naming the
+//! setting; serve announces readiness, serves on SQLite and PostgreSQL, and shuts down
+//! gracefully on SIGTERM without dropping in-flight requests.
+
+use crate::support::{Process, TempDir, http_get, tessera};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+use tessera_store::testing::postgres_or_skip;
+
+fn stderr_of(args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String) {
+    let dir = TempDir::new("cli");
+    let mut cmd = tessera();
+    cmd.args(args)
+        .current_dir(dir.path())
+        .env_remove("TESSERA_DATABASE_URL");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    (out.status.code(), String::from_utf8(out.stderr).unwrap())
+}
+
+#[test]
+fn bad_settings_exit_2_with_one_line_naming_the_setting() {
+    let dir = TempDir::new("badcfg");
+    let bad_toml = dir.path().join("bad.toml");
+    std::fs::write(&bad_toml, "listen = \"127.0.0.1:1\"\nthis is not toml\n").unwrap();
+    let bad_toml = bad_toml.display().to_string();
+    type Case<'a> = (Vec<&'a str>, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: Vec<Case> = vec![
+        (
+            vec!["serve", "--listen", "not-an-address"],
+            vec![],
+            "--listen",
+        ),
+        (
+            vec!["serve"],
+            vec![("TESSERA_LISTEN", "localhost")],
+            "TESSERA_LISTEN",
+        ),
+        (
+            vec!["serve", "--database-url", "mysql://db/x"],
+            vec![],
+            "--database-url",
+        ),
+        (
+            vec!["migrate", "--database-url", "postgres://u@h:port/db"],
+            vec![],
+            "--database-url",
+        ),
+        (
+            vec!["serve", "--config", &bad_toml],
+            vec![],
+            "invalid TOML at line 2",
+        ),
+        (
+            vec!["serve", "--config", "/nonexistent.toml"],
+            vec![],
+            "--config",
+        ),
+        (vec!["serve", "--log-format", "xml"], vec![], "--log-format"),
+        (vec!["serve", "--no-such-flag"], vec![], "--no-such-flag"),
+        (vec!["frobnicate"], vec![], "frobnicate"),
+    ];
+    for (args, env, needle) in cases {
+        let (code, err) = stderr_of(&args, &env);
+        assert_eq!(code, Some(2), "{args:?}: {err}");
+        assert_eq!(
+            err.trim_end().lines().count(),
+            1,
+            "{args:?} printed more than one line: {err}"
+        );
+        assert!(
+            err.contains(needle),
+            "{args:?}: {err:?} should name {needle}"
+        );
+    }
+}
+
+#[test]
+fn migrate_creates_the_sqlite_store_and_is_repeatable() {
+    let dir = TempDir::new("migrate");
+    for _ in 0..2 {
+        let out = tessera()
+            .args(["migrate"])
+            .current_dir(dir.path())
+            .env_remove("TESSERA_DATABASE_URL")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert!(dir.path().join("tessera-data/tessera.db").exists());
+}
+
+#[tokio::test]
+async fn serve_with_zero_configuration_on_sqlite() {
+    let server = Process::serve(&[]);
+    assert!(server.base.starts_with("http://127.0.0.1:"));
+    let ready = http_get(&format!("{}/readyz", server.base), "application/json").await;
+    assert_eq!(ready.status(), 200);
+    let v: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(v["store"], "sqlite");
+    assert!(
+        server.dir.path().join("tessera-data/tessera.db").exists(),
+        "created on first start"
+    );
+    let entry = http_get(
+        &format!("{}/errors/InvalidScope", server.base),
+        "application/json",
+    )
+    .await;
+    let v: serde_json::Value = entry.json().await.unwrap();
+    assert_eq!(v["code"], "TS50001");
+    let log = server.log();
+    assert_eq!(log.matches("ready on http://").count(), 1, "{log}");
+    assert!(
+        log.contains("trace_id="),
+        "request lines carry the trace id: {log}"
+    );
+}
+
+#[tokio::test]
+async fn json_logs_with_a_flag() {
+    let server = Process::serve(&["--log-format", "json"]);
+    http_get(&format!("{}/healthz", server.base), "application/json").await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let log = server.log();
+    let request_line = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["message"] == "request" && v["path"] == "/healthz")
+        .unwrap_or_else(|| panic!("no JSON request line in {log}"));
+    assert_eq!(request_line["trace_id"].as_str().map(str::len), Some(32));
+    assert_eq!(request_line["status"], 200);
+}
+
+/// SIGTERM while requests are in flight: each finishes with a complete response, new
+/// connections are refused, and the process exits 0.
+#[test]
+fn sigterm_lets_in_flight_requests_finish_then_exits_0() {
+    let mut server = Process::serve(&[]);
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    // Eight requests whose bodies are only half sent: in flight until we finish them.
+    let mut streams: Vec<TcpStream> = (0..8)
+        .map(|i| {
+            let mut s = TcpStream::connect(&addr).unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            write!(
+                s,
+                "POST /t{i}/oauth2/token HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 20\r\n\r\ngrant_type=cli"
+            )
+            .unwrap();
+            s
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    server.terminate();
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        server.child.try_wait().unwrap().is_none(),
+        "still running while requests are in flight"
+    );
+    assert!(
+        TcpStream::connect(&addr).is_err(),
+        "no new connections after SIGTERM"
+    );
+    for s in &mut streams {
+        s.write_all(b"ent_cr").unwrap();
+    }
+    for s in &mut streams {
+        let mut response = String::new();
+        s.read_to_string(&mut response).unwrap();
+        assert!(response.starts_with("HTTP/1.1 404"), "{response}");
+        let body = response.split("\r\n\r\n").nth(1).unwrap();
+        let v: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert_eq!(
+            v["error_codes"][0],
+            tessera_core::errors::ErrorName::EndpointNotFound
+                .entry()
+                .code
+        );
+    }
+    let status = server
+        .wait_exit(Duration::from_secs(10))
+        .expect("exits after the last response");
+    assert_eq!(status.code(), Some(0));
+    assert!(server.log().contains("stopped"));
+}
+
+#[tokio::test]
+async fn serve_on_postgres_and_report_unready_when_its_database_goes() {
+    let Some(db) = postgres_or_skip("server::binary::serve_on_postgres").await else {
+        return;
+    };
+    let server = Process::serve(&["--database-url", &db.url]);
+    let ready = http_get(&format!("{}/readyz", server.base), "application/json").await;
+    assert_eq!(ready.status(), 200);
+    let v: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(v["store"], "postgres");
+    // Take the database away underneath the running server.
+    drop(db);
+    let gone = http_get(&format!("{}/readyz", server.base), "application/json").await;
+    assert_eq!(gone.status(), 503);
+    let v: serde_json::Value = gone.json().await.unwrap();
+    assert_eq!(v["error"], "temporarily_unavailable");
+}

@@ -1,0 +1,109 @@
+//! Liveness, readiness and metrics.
+
+use crate::support::{TestApp, send};
+use async_trait::async_trait;
+use axum::body::Body;
+use axum::http::Request;
+use std::sync::Arc;
+use tessera_core::errors::ErrorName;
+use tessera_core::store::{Page, Store, StoreError, StoreResult};
+use tessera_core::tenant::{NewTenant, Tenant, TenantSlug};
+
+#[tokio::test]
+async fn healthz_and_readyz_answer() {
+    let app = TestApp::new().await;
+    let h = app.get("/healthz", None).await;
+    assert_eq!(
+        (h.status.as_u16(), h.json()["status"].as_str()),
+        (200, Some("ok"))
+    );
+    let r = app.get("/readyz", None).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["store"], "sqlite");
+}
+
+/// A store that cannot be reached.
+struct Unreachable;
+
+#[async_trait]
+impl Store for Unreachable {
+    fn backend(&self) -> &'static str {
+        "unreachable"
+    }
+    async fn ping(&self) -> StoreResult<()> {
+        Err(StoreError::Unavailable("connection refused".into()))
+    }
+    async fn create_tenant(&self, _: NewTenant) -> StoreResult<Tenant> {
+        Err(StoreError::Unavailable("connection refused".into()))
+    }
+    async fn tenant(&self, _: &TenantSlug) -> StoreResult<Option<Tenant>> {
+        Err(StoreError::Unavailable("connection refused".into()))
+    }
+    async fn list_tenants(&self, _: Option<&str>, _: u32) -> StoreResult<Page<Tenant>> {
+        Err(StoreError::Unavailable("connection refused".into()))
+    }
+    async fn set_tenant_disabled(
+        &self,
+        _: &TenantSlug,
+        _: bool,
+        _: time::OffsetDateTime,
+    ) -> StoreResult<Option<Tenant>> {
+        Err(StoreError::Unavailable("connection refused".into()))
+    }
+}
+
+#[tokio::test]
+async fn readyz_is_503_temporarily_unavailable_when_the_store_is_down() {
+    let app = TestApp::new().await;
+    let mut state = app.state.clone();
+    state.store = Arc::new(Unreachable);
+    let r = send(
+        tessera_server::app(state),
+        Request::get("/readyz").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, 503);
+    assert_eq!(r.header("retry-after"), "5");
+    let v = r.json();
+    assert_eq!(v["error"], "temporarily_unavailable");
+    assert_eq!(
+        v["error_codes"][0],
+        ErrorName::TemporarilyUnavailable.entry().code
+    );
+    assert!(
+        !r.body.contains("connection refused"),
+        "driver detail stays in the log"
+    );
+    assert_eq!(v["trace_id"].as_str().map(str::len), Some(32));
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_and_status() {
+    let app = TestApp::new().await;
+    app.get("/healthz", None).await;
+    app.get("/no-such-route-for-metrics", None).await;
+    let m = app.get("/metrics", None).await;
+    assert_eq!(m.status, 200);
+    assert!(
+        m.header("content-type")
+            .starts_with("text/plain; version=0.0.4")
+    );
+    assert!(
+        m.body
+            .contains("# TYPE tessera_http_requests_total counter"),
+        "{}",
+        m.body
+    );
+    assert!(
+        m.body
+            .contains(r#"tessera_http_requests_total{method="GET",route="/healthz",status="200"}"#)
+    );
+    // Unmatched paths share one label value, so a scanner cannot explode cardinality.
+    assert!(m.body.contains(r#"route="unmatched",status="404""#));
+    assert!(!m.body.contains("no-such-route-for-metrics"));
+    assert!(
+        m.body
+            .contains("# TYPE tessera_http_request_duration_seconds histogram")
+    );
+    assert!(m.body.contains(r#"tessera_http_request_duration_seconds_bucket{method="GET",route="/healthz",status="200",le="0.001"}"#));
+}

@@ -1,0 +1,9 @@
+//! The server crate's one integration-test binary; a module per feature.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod bad_input;
+mod binary;
+mod catalogue;
+mod golden;
+mod health;
+mod support;

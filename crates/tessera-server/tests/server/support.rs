@@ -1,0 +1,220 @@
+//! Fixtures: an in-process app on a fresh SQLite store with a fixed clock and
+//! deterministic randomness, and a real `tessera` process on a free port.
+
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode};
+use http_body_util::BodyExt;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tessera_core::clock::FixedClock;
+use tessera_core::rng::SequenceRng;
+use tessera_server::AppState;
+use time::macros::datetime;
+use tower::ServiceExt;
+
+pub const T0: time::OffsetDateTime = datetime!(2026-11-26 19:30:00 UTC);
+
+/// A directory under the system temp dir, removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(name: &str) -> Self {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static N: AtomicU32 = AtomicU32::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "tessera-server-{}-{name}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// An app on its own SQLite store, fixed clock (T0) and seeded randomness.
+pub struct TestApp {
+    pub state: AppState,
+    _dir: TempDir,
+}
+
+impl TestApp {
+    pub async fn new() -> Self {
+        let dir = TempDir::new("app");
+        let store =
+            tessera_store::open(&tessera_store::DatabaseUrl::Sqlite(dir.path().join("t.db")))
+                .await
+                .unwrap();
+        let mut state = AppState::new(store, "https://id.example.test/");
+        state.clock = Arc::new(FixedClock::new(T0));
+        state.rng = Arc::new(SequenceRng::new(1));
+        Self { state, _dir: dir }
+    }
+
+    pub fn router(&self) -> axum::Router {
+        tessera_server::app(self.state.clone())
+    }
+
+    pub async fn send(&self, req: Request<Body>) -> Reply {
+        send(self.router(), req).await
+    }
+
+    pub async fn get(&self, path: &str, accept: Option<&str>) -> Reply {
+        let mut req = Request::get(path);
+        if let Some(a) = accept {
+            req = req.header("accept", a);
+        }
+        self.send(req.body(Body::empty()).unwrap()).await
+    }
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+}
+
+pub async fn send(router: axum::Router, req: Request<Body>) -> Reply {
+    let response = router.oneshot(req).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    Reply {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    }
+}
+
+/// A running `tessera` process. Killed on drop if still running.
+pub struct Process {
+    pub child: Child,
+    pub base: String,
+    pub lines: Arc<Mutex<Vec<String>>>,
+    pub dir: TempDir,
+}
+
+pub fn tessera() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_tessera"))
+}
+
+impl Process {
+    /// Starts `tessera serve --listen 127.0.0.1:0 <args>` in a fresh directory and waits
+    /// for its ready line.
+    pub fn serve(args: &[&str]) -> Self {
+        let dir = TempDir::new("proc");
+        let mut child = tessera()
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(args)
+            .current_dir(dir.path())
+            .env_remove("TESSERA_DATABASE_URL")
+            .env_remove("TESSERA_CONFIG")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let out = child.stdout.take().unwrap();
+        let sink = lines.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                if let Some(i) = line.find("ready on http://") {
+                    let rest = &line[i + "ready on ".len()..];
+                    let end = rest
+                        .find(|c: char| c.is_whitespace() || c == '"')
+                        .unwrap_or(rest.len());
+                    let _ = tx.send(rest[..end].to_owned());
+                }
+                sink.lock().unwrap().push(line);
+            }
+        });
+        let base = match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(base) => base,
+            Err(_) => {
+                let _ = child.kill();
+                let mut err = String::new();
+                if let Some(mut e) = child.stderr.take() {
+                    let _ = std::io::Read::read_to_string(&mut e, &mut err);
+                }
+                panic!(
+                    "tessera did not become ready: {err} {:?}",
+                    lines.lock().unwrap()
+                );
+            }
+        };
+        Self {
+            child,
+            base,
+            lines,
+            dir,
+        }
+    }
+
+    pub fn terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// Waits up to `limit` for the process to exit.
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
+    pub fn log(&self) -> String {
+        self.lines.lock().unwrap().join("\n")
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A blocking-free HTTP GET against a running process.
+pub async fn http_get(url: &str, accept: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .get(url)
+        .header("accept", accept)
+        .send()
+        .await
+        .unwrap()
+}
