@@ -6,6 +6,7 @@ pub mod cli;
 pub mod context;
 pub mod error_response;
 pub mod explain;
+pub mod extract;
 mod limits;
 pub mod logging;
 pub mod metrics;

@@ -3,9 +3,13 @@
 
 use crate::settings::Settings;
 use crate::state::AppState;
+use std::future::IntoFuture;
 use std::sync::Arc;
 use std::time::Duration;
 use tessera_core::store::Store;
+
+/// How long in-flight requests may take to finish after SIGTERM/SIGINT.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
 /// A failure that stops the server, in one line, with the exit status to use.
 #[derive(Debug)]
@@ -74,12 +78,32 @@ pub async fn run(settings: Settings) -> Result<(), Fatal> {
         public_url = %public_url,
         "ready on http://{addr}"
     );
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| Fatal::runtime(format!("server error: {e}")))?;
-    tracing::info!("stopped: every in-flight request was answered");
-    Ok(())
+    let (signalled, on_signal) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            let _ = signalled.send(());
+        })
+        .into_future();
+    // In-flight requests get SHUTDOWN_GRACE to finish; a client that never completes
+    // its request must not keep the process alive forever.
+    let deadline = async move {
+        match on_signal.await {
+            Ok(()) => tokio::time::sleep(SHUTDOWN_GRACE).await,
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        outcome = server => {
+            outcome.map_err(|e| Fatal::runtime(format!("server error: {e}")))?;
+            tracing::info!("stopped: every in-flight request was answered");
+            Ok(())
+        }
+        () = deadline => Err(Fatal::runtime(format!(
+            "requests were still in flight {} s after the shutdown signal; stopped anyway",
+            SHUTDOWN_GRACE.as_secs()
+        ))),
+    }
 }
 
 /// Resolves on SIGTERM (service managers, Kubernetes) or SIGINT (Ctrl-C).

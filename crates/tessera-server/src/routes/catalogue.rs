@@ -3,9 +3,9 @@
 //! as JSON.
 
 use crate::error_response::{ErrorFormat, ErrorResponse, prefers_html};
+use crate::extract::{Path, Query};
 use crate::pages;
 use crate::state::AppState;
-use axum::extract::{Path, Query};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;

@@ -194,3 +194,48 @@ async fn client_request_id_is_echoed_only_when_safe() {
     let generated = r.json()["correlation_id"].as_str().unwrap().to_owned();
     assert_eq!(generated.len(), 36, "a UUID instead: {generated}");
 }
+
+/// Malformed paths and queries get InvalidRequestFormat (or a 404/405), never axum's
+/// bare plain-text rejections and never a 5xx.
+#[tokio::test]
+async fn malformed_urls_get_catalogued_errors() {
+    let app = TestApp::new().await;
+    let long = "a".repeat(10_000);
+    let cases: Vec<(String, u16, ErrorName)> = vec![
+        ("/errors/%FF".into(), 400, ErrorName::InvalidRequestFormat),
+        (
+            "/errors?q=a&q=b".into(),
+            400,
+            ErrorName::InvalidRequestFormat,
+        ),
+        ("/%00".into(), 404, ErrorName::EndpointNotFound),
+        (format!("/errors/{long}"), 404, ErrorName::EndpointNotFound),
+        (format!("/{long}"), 404, ErrorName::EndpointNotFound),
+        (
+            "/errors/..%2F..%2Fetc%2Fpasswd".into(),
+            404,
+            ErrorName::EndpointNotFound,
+        ),
+    ];
+    for (path, status, name) in cases {
+        let r = app.get(&path, Some("application/json")).await;
+        assert_eq!(r.status.as_u16(), status, "{path:.60}: {}", r.body);
+        assert_eq!(r.header("content-type"), "application/json", "{path:.60}");
+        let v = r.json();
+        assert_eq!(v["error_codes"][0], code(name), "{path:.60}: {}", r.body);
+        assert_eq!(v["trace_id"].as_str().map(str::len), Some(32));
+    }
+    // Invalid UTF-8 in a query value is decoded lossily (U+FFFD), not refused.
+    assert_eq!(
+        app.get("/errors?q=%FF", Some("application/json"))
+            .await
+            .status,
+        200
+    );
+    let r = app.get("/errors?q=a&q=b", Some("text/html")).await;
+    assert_eq!(r.status, 400);
+    assert!(
+        r.header("content-type").starts_with("text/html"),
+        "browsers get the page"
+    );
+}

@@ -1,0 +1,61 @@
+//! Extractors whose rejections are catalogued errors. axum's own `Path` and `Query`
+//! reject bad input (invalid percent-encoding, invalid UTF-8, a repeated parameter) with a
+//! bare plain-text 400; these wrap them so every invalid request gets
+//! InvalidRequestFormat with a trace id, in the format the client accepts.
+
+use crate::error_response::{ErrorFormat, ErrorResponse};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+use tessera_core::errors::{CatalogError, ErrorName};
+
+/// Path parameters, or InvalidRequestFormat.
+pub struct Path<T>(pub T);
+
+/// Query parameters, or InvalidRequestFormat.
+pub struct Query<T>(pub T);
+
+fn invalid(parts: &Parts, detail: &str, rejection: String) -> ErrorResponse {
+    let err = CatalogError::new(ErrorName::InvalidRequestFormat)
+        .with("detail", detail)
+        .internal(rejection);
+    ErrorResponse::new(err, ErrorFormat::negotiate(&parts.headers))
+}
+
+impl<S, T> FromRequestParts<S> for Path<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Send,
+{
+    type Rejection = ErrorResponse;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Self(value)),
+            Err(rejection) => Err(invalid(
+                parts,
+                "the URL path is not valid percent-encoded UTF-8",
+                rejection.body_text(),
+            )),
+        }
+    }
+}
+
+impl<S, T> FromRequestParts<S> for Query<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Send,
+{
+    type Rejection = ErrorResponse;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(Self(value)),
+            Err(rejection) => Err(invalid(
+                parts,
+                "the query string could not be parsed (a parameter repeated, or not valid percent-encoded UTF-8)",
+                rejection.body_text(),
+            )),
+        }
+    }
+}
