@@ -5,6 +5,8 @@
 //! implementations in; tests wire fixed ones.
 
 pub mod clock;
+pub mod crypto;
+pub mod directory;
 pub mod errors;
 pub mod rng;
 pub mod secret;

@@ -2,6 +2,7 @@
 //! contract is written here, on the trait, so both implement the same behaviour and one
 //! test suite checks both.
 
+use crate::directory::object::{ObjectKind, StoredObject, Write};
 use crate::tenant::{NewTenant, Tenant, TenantSlug};
 use async_trait::async_trait;
 use time::OffsetDateTime;
@@ -66,4 +67,27 @@ pub trait Store: Send + Sync + 'static {
         disabled: bool,
         at: OffsetDateTime,
     ) -> StoreResult<Option<Tenant>>;
+
+    /// Every directory object of one kind in one tenant, ordered by key. Objects of other
+    /// tenants are never returned.
+    async fn objects(
+        &self,
+        tenant_id: uuid::Uuid,
+        kind: ObjectKind,
+    ) -> StoreResult<Vec<StoredObject>>;
+
+    /// The object of `kind` with `key` in this tenant (and only this tenant).
+    async fn object(
+        &self,
+        tenant_id: uuid::Uuid,
+        kind: ObjectKind,
+        key: &str,
+    ) -> StoreResult<Option<StoredObject>>;
+
+    /// Applies `writes` in order, all or nothing: if any write fails, none has happened.
+    /// `Put` inserts, or replaces the key and document of the object with that id within
+    /// the same tenant (an id of another tenant is never touched: `Conflict`). Two
+    /// objects of one tenant and kind with the same key are a `Conflict`. `UpdateTenant`
+    /// of an unknown id is an `Internal` error.
+    async fn apply(&self, writes: Vec<Write>) -> StoreResult<()>;
 }

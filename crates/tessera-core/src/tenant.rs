@@ -122,6 +122,7 @@ pub struct Tenant {
     pub slug: TenantSlug,
     pub display_name: String,
     pub kind: TenantKind,
+    pub policy: crate::directory::model::TenantPolicy,
     pub disabled: bool,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
@@ -137,6 +138,7 @@ pub struct NewTenant {
     pub slug: TenantSlug,
     pub display_name: String,
     pub kind: TenantKind,
+    pub policy: crate::directory::model::TenantPolicy,
     pub created_at: OffsetDateTime,
 }
 

@@ -23,6 +23,7 @@ pub async fn ensure_admin_tenant(
             slug,
             display_name: "Tessera administration".to_owned(),
             kind: TenantKind::Work,
+            policy: Default::default(),
             created_at: clock.now(),
         })
         .await;

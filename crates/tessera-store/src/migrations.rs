@@ -24,7 +24,10 @@ macro_rules! shared {
 }
 
 /// All migrations, in version order. Never edit a landed one: add the next.
-pub static MIGRATIONS: &[Migration] = &[shared!(1, "tenants", "0001_tenants.sql")];
+pub static MIGRATIONS: &[Migration] = &[
+    shared!(1, "tenants", "0001_tenants.sql"),
+    shared!(2, "directory", "0002_directory.sql"),
+];
 
 /// The bookkeeping table; the same SQL works in both dialects.
 pub(crate) const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS tessera_migrations (

@@ -1,11 +1,12 @@
 //! The PostgreSQL store (sqlx), for several Tessera nodes sharing one database.
 
 use crate::migrations::{CREATE_MIGRATIONS_TABLE, MIGRATIONS, check_not_newer};
-use crate::sql::{self, TenantRow};
+use crate::sql::{self, Expect, ObjectRow, TenantRow, Value};
 use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::{Row, raw_sql};
 use std::time::Duration;
+use tessera_core::directory::object::{ObjectKind, StoredObject, Write};
 use tessera_core::store::{Page, Store, StoreError, StoreResult};
 use tessera_core::tenant::{NewTenant, Tenant, TenantSlug};
 use time::OffsetDateTime;
@@ -78,6 +79,19 @@ fn tenant_row(r: &PgRow) -> Result<TenantRow, sqlx::Error> {
         disabled: r.try_get(4)?,
         created_at: r.try_get(5)?,
         updated_at: r.try_get(6)?,
+        policy: r.try_get(7)?,
+    })
+}
+
+fn object_row(r: &PgRow) -> Result<ObjectRow, sqlx::Error> {
+    Ok(ObjectRow {
+        id: r.try_get(0)?,
+        tenant_id: r.try_get(1)?,
+        kind: r.try_get(2)?,
+        key: r.try_get(3)?,
+        doc: r.try_get(4)?,
+        created_at: r.try_get(5)?,
+        updated_at: r.try_get(6)?,
     })
 }
 
@@ -102,6 +116,7 @@ impl Store for PgStore {
             .bind(&t.display_name)
             .bind(t.kind.as_str())
             .bind(t.created_at.unix_timestamp())
+            .bind(tessera_core::directory::object::encode(&t.policy))
             .execute(&self.pool)
             .await
             .map_err(|e| match map_err(e) {
@@ -155,6 +170,65 @@ impl Store for PgStore {
             .map_err(map_err)?;
         row.map(|r| tenant_row(&r).map_err(map_err)?.into_tenant())
             .transpose()
+    }
+
+    async fn objects(
+        &self,
+        tenant_id: uuid::Uuid,
+        kind: ObjectKind,
+    ) -> StoreResult<Vec<StoredObject>> {
+        sqlx::query(sql::SELECT_OBJECTS)
+            .bind(tenant_id.to_string())
+            .bind(kind.as_str())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?
+            .iter()
+            .map(|r| object_row(r).map_err(map_err)?.into_object())
+            .collect()
+    }
+
+    async fn object(
+        &self,
+        tenant_id: uuid::Uuid,
+        kind: ObjectKind,
+        key: &str,
+    ) -> StoreResult<Option<StoredObject>> {
+        let row = sqlx::query(sql::SELECT_OBJECT)
+            .bind(tenant_id.to_string())
+            .bind(kind.as_str())
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?;
+        row.map(|r| object_row(&r).map_err(map_err)?.into_object())
+            .transpose()
+    }
+
+    async fn apply(&self, writes: Vec<Write>) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        for stmt in writes.iter().map(sql::statements) {
+            let mut q = sqlx::query(stmt.sql);
+            for v in &stmt.params {
+                q = match v {
+                    Value::Text(s) => q.bind(s.clone()),
+                    Value::Int(i) => q.bind(*i),
+                };
+            }
+            let changed = q
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| match map_err(e) {
+                    StoreError::Conflict(d) => StoreError::Conflict(format!("{}: {d}", stmt.what)),
+                    other => other,
+                })?
+                .rows_affected();
+            if let (Expect::SomeRow(err), 0) = (stmt.expect, changed) {
+                // Dropping the transaction rolls it back.
+                return Err(err(format!("{}: no row matched", stmt.what)));
+            }
+        }
+        tx.commit().await.map_err(map_err)
     }
 }
 

@@ -1,26 +1,163 @@
 //! SQL shared by both backends, written with PostgreSQL's `$1` placeholders; the SQLite
 //! backend rewrites them to `?1` (SQLite numbers `?NNN` parameters explicitly, whereas
-//! it would number `$1` by order of appearance). Also the row → domain mapping.
+//! it would number `$1` by order of appearance). Also the row → domain mapping and the
+//! translation of directory writes into statements, so both backends run the very same
+//! SQL for them.
 
+use tessera_core::directory::object::{ObjectKind, StoredObject, Write, encode};
 use tessera_core::store::{Page, StoreError, StoreResult};
 use tessera_core::tenant::{Tenant, TenantKind, TenantSlug};
 use time::OffsetDateTime;
 
-pub const INSERT_TENANT: &str = "INSERT INTO tenants (id, slug, display_name, kind, disabled, created_at, updated_at) \
-     VALUES ($1, $2, $3, $4, FALSE, $5, $5)";
+macro_rules! tenant_columns {
+    () => {
+        "id, slug, display_name, kind, disabled, created_at, updated_at, policy"
+    };
+}
 
-pub const SELECT_TENANT_BY_SLUG: &str = "SELECT id, slug, display_name, kind, disabled, created_at, updated_at \
-     FROM tenants WHERE slug = $1";
+macro_rules! object_select {
+    () => {
+        "SELECT id, tenant_id, kind, key, doc, created_at, updated_at FROM directory_objects"
+    };
+}
 
-pub const LIST_TENANTS_AFTER: &str = "SELECT id, slug, display_name, kind, disabled, created_at, updated_at \
-     FROM tenants WHERE slug > $1 ORDER BY slug LIMIT $2";
+pub const INSERT_TENANT: &str = "INSERT INTO tenants (id, slug, display_name, kind, disabled, created_at, updated_at, policy) \
+     VALUES ($1, $2, $3, $4, FALSE, $5, $5, $6)";
 
-pub const SET_TENANT_DISABLED: &str = "UPDATE tenants SET disabled = $2, updated_at = $3 WHERE slug = $1 \
-     RETURNING id, slug, display_name, kind, disabled, created_at, updated_at";
+pub const SELECT_TENANT_BY_SLUG: &str = concat!(
+    "SELECT ",
+    tenant_columns!(),
+    " FROM tenants WHERE slug = $1"
+);
+
+pub const LIST_TENANTS_AFTER: &str = concat!(
+    "SELECT ",
+    tenant_columns!(),
+    " FROM tenants WHERE slug > $1 ORDER BY slug LIMIT $2"
+);
+
+pub const SET_TENANT_DISABLED: &str = concat!(
+    "UPDATE tenants SET disabled = $2, updated_at = $3 WHERE slug = $1 RETURNING ",
+    tenant_columns!()
+);
+
+const UPDATE_TENANT: &str =
+    "UPDATE tenants SET display_name = $2, kind = $3, policy = $4, updated_at = $5 WHERE id = $1";
+
+pub const SELECT_OBJECTS: &str = concat!(
+    object_select!(),
+    " WHERE tenant_id = $1 AND kind = $2 ORDER BY key"
+);
+
+pub const SELECT_OBJECT: &str = concat!(
+    object_select!(),
+    " WHERE tenant_id = $1 AND kind = $2 AND key = $3"
+);
+
+/// Insert, or replace the object with this id, but only within its own tenant and kind:
+/// the `WHERE` makes a cross-tenant id collision change nothing (0 rows), which `apply`
+/// reports as a conflict.
+const UPSERT_OBJECT: &str = "INSERT INTO directory_objects (id, tenant_id, kind, key, doc, created_at, updated_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7) \
+     ON CONFLICT (id) DO UPDATE SET key = excluded.key, doc = excluded.doc, updated_at = excluded.updated_at \
+     WHERE directory_objects.tenant_id = excluded.tenant_id AND directory_objects.kind = excluded.kind";
+
+const DELETE_OBJECT: &str =
+    "DELETE FROM directory_objects WHERE tenant_id = $1 AND kind = $2 AND id = $3";
 
 /// `$N` → `?N` for SQLite.
 pub fn for_sqlite(sql: &str) -> String {
     sql.replace('$', "?")
+}
+
+/// A bound parameter, the same for both drivers.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Text(String),
+    Int(i64),
+}
+
+/// What a statement must have changed for its batch to commit.
+#[derive(Debug, Clone, Copy)]
+pub enum Expect {
+    Any,
+    /// At least one row; otherwise the batch fails with this error.
+    SomeRow(fn(String) -> StoreError),
+}
+
+#[derive(Debug, Clone)]
+pub struct Stmt {
+    pub sql: &'static str,
+    pub params: Vec<Value>,
+    pub expect: Expect,
+    /// What the statement does, for error messages.
+    pub what: String,
+}
+
+/// The statements that carry out one directory write.
+pub fn statements(write: &Write) -> Stmt {
+    use Value::{Int, Text};
+    match write {
+        Write::CreateTenant(t) => Stmt {
+            sql: INSERT_TENANT,
+            params: vec![
+                Text(t.id.to_string()),
+                Text(t.slug.to_string()),
+                Text(t.display_name.clone()),
+                Text(t.kind.as_str().to_owned()),
+                Int(t.created_at.unix_timestamp()),
+                Text(encode(&t.policy)),
+            ],
+            expect: Expect::Any,
+            what: format!("create tenant {}", t.slug),
+        },
+        Write::UpdateTenant {
+            id,
+            display_name,
+            kind,
+            policy,
+            at,
+        } => Stmt {
+            sql: UPDATE_TENANT,
+            params: vec![
+                Text(id.to_string()),
+                Text(display_name.clone()),
+                Text(kind.as_str().to_owned()),
+                Text(policy.clone()),
+                Int(at.unix_timestamp()),
+            ],
+            expect: Expect::SomeRow(StoreError::Internal),
+            what: format!("update tenant {id}"),
+        },
+        Write::Put(o) => Stmt {
+            sql: UPSERT_OBJECT,
+            params: vec![
+                Text(o.id.to_string()),
+                Text(o.tenant_id.to_string()),
+                Text(o.kind.as_str().to_owned()),
+                Text(o.key.clone()),
+                Text(o.doc.clone()),
+                Int(o.created_at.unix_timestamp()),
+                Int(o.updated_at.unix_timestamp()),
+            ],
+            expect: Expect::SomeRow(StoreError::Conflict),
+            what: format!("write {} {}", o.kind.as_str(), o.key),
+        },
+        Write::Delete {
+            tenant_id,
+            kind,
+            id,
+        } => Stmt {
+            sql: DELETE_OBJECT,
+            params: vec![
+                Text(tenant_id.to_string()),
+                Text(kind.as_str().to_owned()),
+                Text(id.to_string()),
+            ],
+            expect: Expect::Any,
+            what: format!("delete {} {id}", kind.as_str()),
+        },
+    }
 }
 
 /// A tenant row as both drivers read it.
@@ -32,6 +169,7 @@ pub struct TenantRow {
     pub disabled: bool,
     pub created_at: i64,
     pub updated_at: i64,
+    pub policy: String,
 }
 
 impl TenantRow {
@@ -46,8 +184,36 @@ impl TenantRow {
             kind: TenantKind::parse(&self.kind).ok_or_else(|| corrupt("kind"))?,
             created_at: from_unix(self.created_at).ok_or_else(|| corrupt("created_at"))?,
             updated_at: from_unix(self.updated_at).ok_or_else(|| corrupt("updated_at"))?,
+            policy: serde_json::from_str(&self.policy).map_err(|_| corrupt("policy"))?,
             display_name: self.display_name,
             disabled: self.disabled,
+        })
+    }
+}
+
+/// A directory object row as both drivers read it.
+pub struct ObjectRow {
+    pub id: String,
+    pub tenant_id: String,
+    pub kind: String,
+    pub key: String,
+    pub doc: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl ObjectRow {
+    pub fn into_object(self) -> StoreResult<StoredObject> {
+        let corrupt =
+            |what: &str| StoreError::Internal(format!("directory object {}: bad {what}", self.id));
+        Ok(StoredObject {
+            id: uuid::Uuid::parse_str(&self.id).map_err(|_| corrupt("id"))?,
+            tenant_id: uuid::Uuid::parse_str(&self.tenant_id).map_err(|_| corrupt("tenant_id"))?,
+            kind: ObjectKind::parse(&self.kind).ok_or_else(|| corrupt("kind"))?,
+            created_at: from_unix(self.created_at).ok_or_else(|| corrupt("created_at"))?,
+            updated_at: from_unix(self.updated_at).ok_or_else(|| corrupt("updated_at"))?,
+            key: self.key,
+            doc: self.doc,
         })
     }
 }

@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use tessera_core::directory::object::{ObjectKind, StoredObject, Write};
 use tessera_core::store::{Store, StoreError};
 use tessera_core::tenant::{NewTenant, TenantKind, TenantSlug};
 use tessera_store::DatabaseUrl;
@@ -86,14 +87,270 @@ fn new_tenant(s: &str, at: OffsetDateTime) -> NewTenant {
         slug: slug(s),
         display_name: format!("Tenant {s}"),
         kind: TenantKind::Work,
+        policy: Default::default(),
         created_at: at,
     }
 }
 
 const T0: OffsetDateTime = datetime!(2026-11-26 19:30:00 UTC);
 
+fn object(tenant: uuid::Uuid, kind: ObjectKind, key: &str, doc: &str, id: u128) -> StoredObject {
+    StoredObject {
+        id: uuid::Uuid::from_u128(id),
+        tenant_id: tenant,
+        kind,
+        key: key.to_owned(),
+        doc: doc.to_owned(),
+        created_at: T0,
+        updated_at: T0,
+    }
+}
+
+/// Two tenants, `alpha` and `beta`, and their ids.
+async fn two_tenants(store: &dyn Store) -> (uuid::Uuid, uuid::Uuid) {
+    let a = store
+        .create_tenant(new_tenant("alpha", T0))
+        .await
+        .unwrap()
+        .id;
+    let b = store
+        .create_tenant(new_tenant("beta", T0))
+        .await
+        .unwrap()
+        .id;
+    (a, b)
+}
+
 mod cases {
     use super::*;
+
+    pub async fn objects_round_trip_in_key_order(f: Fixture) {
+        let (a, _) = two_tenants(f.store.as_ref()).await;
+        let w = vec![
+            Write::Put(object(a, ObjectKind::User, "zoe", r#"{"n":"z"}"#, 1)),
+            Write::Put(object(a, ObjectKind::User, "alice", r#"{"n":"a"}"#, 2)),
+            Write::Put(object(a, ObjectKind::App, "web", r#"{"c":"w"}"#, 3)),
+        ];
+        f.store.apply(w).await.unwrap();
+        let users = f.store.objects(a, ObjectKind::User).await.unwrap();
+        assert_eq!(
+            users.iter().map(|o| o.key.as_str()).collect::<Vec<_>>(),
+            ["alice", "zoe"]
+        );
+        assert_eq!(
+            users[0],
+            object(a, ObjectKind::User, "alice", r#"{"n":"a"}"#, 2)
+        );
+        let app = f
+            .store
+            .object(a, ObjectKind::App, "web")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(app.doc, r#"{"c":"w"}"#);
+        assert_eq!(
+            f.store.object(a, ObjectKind::User, "web").await.unwrap(),
+            None,
+            "kinds are separate"
+        );
+    }
+
+    pub async fn put_with_a_known_id_replaces_the_document(f: Fixture) {
+        let (a, _) = two_tenants(f.store.as_ref()).await;
+        f.store
+            .apply(vec![Write::Put(object(
+                a,
+                ObjectKind::User,
+                "alice",
+                "{}",
+                7,
+            ))])
+            .await
+            .unwrap();
+        let mut changed = object(a, ObjectKind::User, "alice", r#"{"v":2}"#, 7);
+        changed.updated_at = datetime!(2026-11-27 00:00:00 UTC);
+        changed.created_at = datetime!(2030-01-01 00:00:00 UTC);
+        f.store.apply(vec![Write::Put(changed)]).await.unwrap();
+        let got = f
+            .store
+            .object(a, ObjectKind::User, "alice")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(got.doc, r#"{"v":2}"#);
+        assert_eq!(got.created_at, T0, "creation time is kept");
+        assert_eq!(got.updated_at, datetime!(2026-11-27 00:00:00 UTC));
+        f.store
+            .apply(vec![Write::Delete {
+                tenant_id: a,
+                kind: ObjectKind::User,
+                id: got.id,
+            }])
+            .await
+            .unwrap();
+        assert_eq!(
+            f.store.object(a, ObjectKind::User, "alice").await.unwrap(),
+            None
+        );
+    }
+
+    pub async fn keys_are_unique_per_tenant_and_kind(f: Fixture) {
+        let (a, b) = two_tenants(f.store.as_ref()).await;
+        f.store
+            .apply(vec![Write::Put(object(
+                a,
+                ObjectKind::User,
+                "alice",
+                "{}",
+                1,
+            ))])
+            .await
+            .unwrap();
+        let err = f
+            .store
+            .apply(vec![Write::Put(object(
+                a,
+                ObjectKind::User,
+                "alice",
+                "{}",
+                2,
+            ))])
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+        // The same key in another tenant, or of another kind, is fine.
+        f.store
+            .apply(vec![
+                Write::Put(object(b, ObjectKind::User, "alice", "{}", 3)),
+                Write::Put(object(a, ObjectKind::Group, "alice", "{}", 4)),
+            ])
+            .await
+            .unwrap();
+    }
+
+    pub async fn a_failing_batch_writes_nothing(f: Fixture) {
+        let (a, _) = two_tenants(f.store.as_ref()).await;
+        f.store
+            .apply(vec![Write::Put(object(
+                a,
+                ObjectKind::User,
+                "taken",
+                "{}",
+                1,
+            ))])
+            .await
+            .unwrap();
+        let batch = vec![
+            Write::CreateTenant(new_tenant("gamma", T0)),
+            Write::Put(object(a, ObjectKind::User, "fresh", "{}", 2)),
+            Write::Put(object(a, ObjectKind::User, "taken", "{}", 3)),
+        ];
+        assert!(matches!(
+            f.store.apply(batch).await,
+            Err(StoreError::Conflict(_))
+        ));
+        assert_eq!(f.store.tenant(&slug("gamma")).await.unwrap(), None);
+        assert_eq!(
+            f.store.object(a, ObjectKind::User, "fresh").await.unwrap(),
+            None
+        );
+        // An update of a tenant that does not exist fails the batch too.
+        let batch = vec![
+            Write::Put(object(a, ObjectKind::User, "fresh", "{}", 2)),
+            Write::UpdateTenant {
+                id: uuid::Uuid::from_u128(999),
+                display_name: "x".into(),
+                kind: TenantKind::Work,
+                policy: "{}".into(),
+                at: T0,
+            },
+        ];
+        assert!(matches!(
+            f.store.apply(batch).await,
+            Err(StoreError::Internal(_))
+        ));
+        assert_eq!(
+            f.store.object(a, ObjectKind::User, "fresh").await.unwrap(),
+            None
+        );
+    }
+
+    /// No store call for one tenant returns, or changes, another tenant's rows.
+    pub async fn tenants_are_isolated(f: Fixture) {
+        let (a, b) = two_tenants(f.store.as_ref()).await;
+        f.store
+            .apply(vec![Write::Put(object(
+                a,
+                ObjectKind::App,
+                "secret-app",
+                r#"{"of":"a"}"#,
+                1,
+            ))])
+            .await
+            .unwrap();
+        assert!(
+            f.store
+                .objects(b, ObjectKind::App)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            f.store
+                .object(b, ObjectKind::App, "secret-app")
+                .await
+                .unwrap(),
+            None
+        );
+        // Reusing A's object id under tenant B must not take over A's row.
+        let hijack = object(b, ObjectKind::App, "mine", r#"{"of":"b"}"#, 1);
+        assert!(matches!(
+            f.store.apply(vec![Write::Put(hijack)]).await,
+            Err(StoreError::Conflict(_))
+        ));
+        // Nor may B delete it.
+        f.store
+            .apply(vec![Write::Delete {
+                tenant_id: b,
+                kind: ObjectKind::App,
+                id: uuid::Uuid::from_u128(1),
+            }])
+            .await
+            .unwrap();
+        let still = f
+            .store
+            .object(a, ObjectKind::App, "secret-app")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(still.doc, r#"{"of":"a"}"#);
+    }
+
+    pub async fn tenant_updates_and_policy_round_trip(f: Fixture) {
+        let mut t = new_tenant("policy", T0);
+        t.policy.lockout_threshold = 9;
+        t.policy.blocked_ip_ranges = vec!["203.0.113.0/24".into()];
+        let created = f.store.create_tenant(t.clone()).await.unwrap();
+        assert_eq!(created.policy, t.policy);
+        let mut policy = t.policy.clone();
+        policy.code_lifetime_seconds = 30;
+        f.store
+            .apply(vec![Write::UpdateTenant {
+                id: created.id,
+                display_name: "Renamed".into(),
+                kind: TenantKind::Consumers,
+                policy: tessera_core::directory::object::encode(&policy),
+                at: datetime!(2026-11-28 00:00:00 UTC),
+            }])
+            .await
+            .unwrap();
+        let got = f.store.tenant(&slug("policy")).await.unwrap().unwrap();
+        assert_eq!(
+            (got.display_name.as_str(), got.kind, got.policy),
+            ("Renamed", TenantKind::Consumers, policy)
+        );
+        assert_eq!(got.updated_at, datetime!(2026-11-28 00:00:00 UTC));
+    }
 
     pub async fn ping_answers(f: Fixture) {
         f.store.ping().await.unwrap();
@@ -301,6 +558,12 @@ contract!(
     list_pages_in_slug_order,
     disable_and_enable,
     migrations_apply_once,
+    objects_round_trip_in_key_order,
+    put_with_a_known_id_replaces_the_document,
+    keys_are_unique_per_tenant_and_kind,
+    a_failing_batch_writes_nothing,
+    tenants_are_isolated,
+    tenant_updates_and_policy_round_trip,
 );
 
 /// A database whose schema is newer than this binary must be refused, not used.

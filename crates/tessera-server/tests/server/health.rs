@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use axum::body::Body;
 use axum::http::Request;
 use std::sync::Arc;
+use tessera_core::directory::object::{ObjectKind, StoredObject, Write};
 use tessera_core::errors::ErrorName;
 use tessera_core::store::{Page, Store, StoreError, StoreResult};
 use tessera_core::tenant::{NewTenant, Tenant, TenantSlug};
@@ -48,6 +49,20 @@ impl Store for Unreachable {
         _: bool,
         _: time::OffsetDateTime,
     ) -> StoreResult<Option<Tenant>> {
+        Err(StoreError::Unavailable("connection refused".into()))
+    }
+    async fn objects(&self, _: uuid::Uuid, _: ObjectKind) -> StoreResult<Vec<StoredObject>> {
+        Err(StoreError::Unavailable("connection refused".into()))
+    }
+    async fn object(
+        &self,
+        _: uuid::Uuid,
+        _: ObjectKind,
+        _: &str,
+    ) -> StoreResult<Option<StoredObject>> {
+        Err(StoreError::Unavailable("connection refused".into()))
+    }
+    async fn apply(&self, _: Vec<Write>) -> StoreResult<()> {
         Err(StoreError::Unavailable("connection refused".into()))
     }
 }

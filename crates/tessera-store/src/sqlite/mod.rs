@@ -4,6 +4,7 @@
 //! blocking threads. WAL mode lets readers run beside the writer, and other processes
 //! (`tessera import` beside a running server) wait on `busy_timeout` instead of failing.
 
+mod objects;
 mod tenants;
 mod writer;
 
@@ -123,6 +124,27 @@ impl tessera_core::store::Store for SqliteStore {
         at: time::OffsetDateTime,
     ) -> StoreResult<Option<tessera_core::tenant::Tenant>> {
         tenants::set_disabled(self, slug, disabled, at).await
+    }
+
+    async fn objects(
+        &self,
+        tenant_id: uuid::Uuid,
+        kind: tessera_core::directory::object::ObjectKind,
+    ) -> StoreResult<Vec<tessera_core::directory::object::StoredObject>> {
+        objects::list(self, tenant_id, kind).await
+    }
+
+    async fn object(
+        &self,
+        tenant_id: uuid::Uuid,
+        kind: tessera_core::directory::object::ObjectKind,
+        key: &str,
+    ) -> StoreResult<Option<tessera_core::directory::object::StoredObject>> {
+        objects::get(self, tenant_id, kind, key).await
+    }
+
+    async fn apply(&self, writes: Vec<tessera_core::directory::object::Write>) -> StoreResult<()> {
+        objects::apply(self, writes).await
     }
 }
 

@@ -16,6 +16,7 @@ fn row(r: &Row<'_>) -> rusqlite::Result<TenantRow> {
         disabled: r.get(4)?,
         created_at: r.get(5)?,
         updated_at: r.get(6)?,
+        policy: r.get(7)?,
     })
 }
 
@@ -30,7 +31,8 @@ pub async fn create(store: &SqliteStore, t: NewTenant) -> StoreResult<Tenant> {
                         t.slug.as_str(),
                         t.display_name,
                         t.kind.as_str(),
-                        t.created_at.unix_timestamp()
+                        t.created_at.unix_timestamp(),
+                        tessera_core::directory::object::encode(&t.policy)
                     ])
                 })
                 .map_err(|e| match map_err(e) {

@@ -1,0 +1,268 @@
+//! Keyed cryptography under the master key: HMAC-SHA-256 of client secrets (they are
+//! high-entropy, so a fast keyed hash is enough and keeps the token endpoint fast) and
+//! AES-256-GCM for values kept encrypted at rest (TOTP secrets, signing keys). Subkeys
+//! are derived with HKDF-SHA-256 (RFC 5869) so one master key never serves two purposes.
+//! Also Argon2id password hashing (RFC 9106) in PHC string format.
+
+use crate::rng::Rng;
+use crate::secret::{Secret, constant_time_eq};
+use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::{Aes256Gcm, Nonce};
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+/// Version tag of sealed values, so the format can change later.
+const SEALED_PREFIX: &str = "v1.";
+
+/// The 32-byte master key. `Debug` never prints it.
+#[derive(Clone)]
+pub struct MasterKey {
+    hmac_key: [u8; 32],
+    aead_key: [u8; 32],
+}
+
+impl std::fmt::Debug for MasterKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MasterKey([redacted])")
+    }
+}
+
+/// Why a master key file's content was refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("must hold 32 random bytes in base64 (44 characters), as `tessera` generates")]
+pub struct BadMasterKey;
+
+impl MasterKey {
+    pub fn from_bytes(master: &[u8; 32]) -> Self {
+        let hk = hkdf::Hkdf::<Sha256>::new(Some(b"tessera master key"), master);
+        let mut hmac_key = [0u8; 32];
+        let mut aead_key = [0u8; 32];
+        // 32-byte outputs are far below HKDF-SHA-256's limit; expand cannot fail.
+        let _ = hk.expand(b"client secret hmac v1", &mut hmac_key);
+        let _ = hk.expand(b"at-rest aead v1", &mut aead_key);
+        Self { hmac_key, aead_key }
+    }
+
+    /// Parses the content of a master key file (base64 of 32 bytes, whitespace ignored).
+    pub fn parse(text: &str) -> Result<Self, BadMasterKey> {
+        let bytes = STANDARD.decode(text.trim()).map_err(|_| BadMasterKey)?;
+        let bytes: [u8; 32] = bytes.try_into().map_err(|_| BadMasterKey)?;
+        Ok(Self::from_bytes(&bytes))
+    }
+
+    /// A new master key file's content.
+    pub fn generate_file_content(rng: &dyn Rng) -> String {
+        let mut bytes = [0u8; 32];
+        rng.fill(&mut bytes);
+        format!("{}\n", STANDARD.encode(bytes))
+    }
+
+    /// The stored form of a client secret: hex HMAC-SHA-256 under the derived key.
+    pub fn secret_hash(&self, secret: &Secret) -> String {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.hmac_key)
+            .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
+        mac.update(secret.expose().as_bytes());
+        hex(&mac.finalize().into_bytes())
+    }
+
+    /// Whether `secret` hashes to `stored`, compared in constant time.
+    pub fn secret_matches(&self, secret: &Secret, stored: &str) -> bool {
+        constant_time_eq(self.secret_hash(secret).as_bytes(), stored.as_bytes())
+    }
+
+    /// Encrypts `plaintext` bound to `context` (e.g. the tenant and record id, so a
+    /// sealed value copied to another row does not open there).
+    pub fn seal(&self, rng: &dyn Rng, plaintext: &[u8], context: &str) -> String {
+        let cipher = Aes256Gcm::new((&self.aead_key).into());
+        let mut nonce = [0u8; 12];
+        rng.fill(&mut nonce);
+        let sealed = cipher
+            .encrypt(
+                Nonce::from_slice(&nonce),
+                Payload {
+                    msg: plaintext,
+                    aad: context.as_bytes(),
+                },
+            )
+            .unwrap_or_else(|_| unreachable!("AES-GCM encryption of in-memory data cannot fail"));
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&sealed);
+        format!("{SEALED_PREFIX}{}", URL_SAFE_NO_PAD.encode(out))
+    }
+
+    /// Decrypts a value from [`seal`](Self::seal); `None` when it was sealed under another
+    /// key or context, or was altered.
+    pub fn open(&self, sealed: &str, context: &str) -> Option<Vec<u8>> {
+        let bytes = URL_SAFE_NO_PAD
+            .decode(sealed.strip_prefix(SEALED_PREFIX)?)
+            .ok()?;
+        if bytes.len() < 12 + 16 {
+            return None;
+        }
+        let (nonce, body) = bytes.split_at(12);
+        Aes256Gcm::new((&self.aead_key).into())
+            .decrypt(
+                Nonce::from_slice(nonce),
+                Payload {
+                    msg: body,
+                    aad: context.as_bytes(),
+                },
+            )
+            .ok()
+    }
+}
+
+/// A new client secret: 32 bytes (256 bits) from the RNG, base64url without padding, so
+/// it needs no escaping in a form, a header or JSON.
+pub fn generate_client_secret(rng: &dyn Rng) -> Secret {
+    let mut bytes = [0u8; 32];
+    rng.fill(&mut bytes);
+    Secret::new(URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// Argon2id parameters (RFC 9106 §4; OWASP's m=19 MiB, t=2, p=1 by default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PasswordParams {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+}
+
+impl Default for PasswordParams {
+    fn default() -> Self {
+        Self {
+            memory_kib: 19 * 1024,
+            iterations: 2,
+            parallelism: 1,
+        }
+    }
+}
+
+/// Hashes a password with Argon2id into a PHC string. CPU- and memory-heavy (~20 ms):
+/// servers call it off the async executor, on a bounded pool.
+pub fn hash_password(password: &Secret, params: PasswordParams, rng: &dyn Rng) -> String {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    let mut salt = [0u8; 16];
+    rng.fill(&mut salt);
+    let salt = SaltString::encode_b64(&salt)
+        .unwrap_or_else(|_| unreachable!("16 bytes is a valid salt length"));
+    let argon = argon2::Argon2::new(
+        argon2::Algorithm::Argon2id,
+        argon2::Version::V0x13,
+        argon2::Params::new(
+            params.memory_kib,
+            params.iterations,
+            params.parallelism,
+            None,
+        )
+        .unwrap_or_default(),
+    );
+    argon
+        .hash_password(password.expose().as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .unwrap_or_else(|_| unreachable!("hashing with valid parameters cannot fail"))
+}
+
+/// Verifies a password against a PHC string (any parameters the string names).
+pub fn verify_password(password: &Secret, phc: &str) -> bool {
+    use argon2::password_hash::{PasswordHash, PasswordVerifier};
+    PasswordHash::new(phc).is_ok_and(|parsed| {
+        argon2::Argon2::default()
+            .verify_password(password.expose().as_bytes(), &parsed)
+            .is_ok()
+    })
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::SequenceRng;
+
+    fn key() -> MasterKey {
+        MasterKey::parse(&MasterKey::generate_file_content(&SequenceRng::new(3))).unwrap()
+    }
+
+    #[test]
+    fn master_key_files_round_trip_and_bad_ones_are_refused() {
+        let text = MasterKey::generate_file_content(&SequenceRng::new(3));
+        assert_eq!(text.trim().len(), 44);
+        assert!(MasterKey::parse(&text).is_ok());
+        assert_eq!(MasterKey::parse("short").err(), Some(BadMasterKey));
+        assert_eq!(
+            MasterKey::parse(&STANDARD.encode([0u8; 16])).err(),
+            Some(BadMasterKey)
+        );
+        assert_eq!(format!("{:?}", key()), "MasterKey([redacted])");
+    }
+
+    #[test]
+    fn secret_hashes_are_keyed_and_compare_by_value() {
+        let k = key();
+        let other = MasterKey::from_bytes(&[9u8; 32]);
+        let s = Secret::new("a-very-long-client-secret-value-0001");
+        let h = k.secret_hash(&s);
+        assert_eq!(h.len(), 64);
+        assert!(k.secret_matches(&s, &h));
+        assert!(!k.secret_matches(&Secret::new("a-very-long-client-secret-value-0002"), &h));
+        assert_ne!(
+            other.secret_hash(&s),
+            h,
+            "another master key gives another hash"
+        );
+    }
+
+    #[test]
+    fn sealed_values_open_only_with_the_same_key_and_context() {
+        let k = key();
+        let rng = SequenceRng::new(5);
+        let sealed = k.seal(&rng, b"JBSWY3DPEHPK3PXP", "tenant-a/user-1");
+        assert_eq!(
+            k.open(&sealed, "tenant-a/user-1").as_deref(),
+            Some(&b"JBSWY3DPEHPK3PXP"[..])
+        );
+        assert_eq!(k.open(&sealed, "tenant-b/user-1"), None);
+        assert_eq!(
+            MasterKey::from_bytes(&[1u8; 32]).open(&sealed, "tenant-a/user-1"),
+            None
+        );
+        assert_eq!(k.open("v1.AAAA", "x"), None);
+        assert_eq!(k.open("garbage", "x"), None);
+    }
+
+    #[test]
+    fn client_secrets_carry_256_bits_in_url_safe_characters() {
+        let s = generate_client_secret(&SequenceRng::new(1));
+        assert_eq!(s.expose().len(), 43);
+        assert!(
+            s.expose()
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        );
+    }
+
+    #[test]
+    fn passwords_hash_with_argon2id_and_verify() {
+        let cheap = PasswordParams {
+            memory_kib: 1024,
+            iterations: 1,
+            parallelism: 1,
+        };
+        let h = hash_password(&Secret::new("correct horse"), cheap, &SequenceRng::new(1));
+        assert!(h.starts_with("$argon2id$v=19$m=1024,t=1,p=1$"), "{h}");
+        assert!(verify_password(&Secret::new("correct horse"), &h));
+        assert!(!verify_password(&Secret::new("correct horsE"), &h));
+        assert!(!verify_password(&Secret::new("x"), "not a phc string"));
+    }
+}

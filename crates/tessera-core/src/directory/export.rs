@@ -1,0 +1,109 @@
+//! A tenant as a tenant file, for `tessera export`. Never includes a secret, a password,
+//! a password hash or a TOTP secret.
+
+use super::file::{
+    ApiDoc, AppDoc, AssignmentDoc, GroupDoc, RedirectUrisDoc, ScopeDetail, ScopeDoc, TenantDoc,
+    UserDoc,
+};
+use super::model::{Api, App, Group, User};
+use super::object::{ObjectKind, StoredObject};
+use crate::tenant::Tenant;
+use std::collections::HashMap;
+
+pub fn export(tenant: &Tenant, objects: &[StoredObject]) -> Result<TenantDoc, String> {
+    let of = |kind: ObjectKind| objects.iter().filter(move |o| o.kind == kind);
+    let users: Vec<User> = of(ObjectKind::User)
+        .map(StoredObject::decode)
+        .collect::<Result<_, _>>()?;
+    let groups: Vec<Group> = of(ObjectKind::Group)
+        .map(StoredObject::decode)
+        .collect::<Result<_, _>>()?;
+    let apis: Vec<Api> = of(ObjectKind::Api)
+        .map(StoredObject::decode)
+        .collect::<Result<_, _>>()?;
+    let apps: Vec<App> = of(ObjectKind::App)
+        .map(StoredObject::decode)
+        .collect::<Result<_, _>>()?;
+    let display: HashMap<String, &str> = users
+        .iter()
+        .map(|u| (u.username.key(), u.username.as_str()))
+        .collect();
+    let assignments = apps
+        .iter()
+        .flat_map(|app| {
+            app.assigned_users.iter().map(|key| AssignmentDoc {
+                user: display
+                    .get(key)
+                    .map_or_else(|| key.clone(), |s| (*s).to_owned()),
+                app: app.client_id.clone(),
+            })
+        })
+        .collect();
+    Ok(TenantDoc {
+        slug: tenant.slug.to_string(),
+        display_name: Some(tenant.display_name.clone()),
+        kind: tenant.kind,
+        policy: tenant.policy.clone(),
+        groups: groups
+            .into_iter()
+            .map(|g| GroupDoc { name: g.name })
+            .collect(),
+        users: users
+            .into_iter()
+            .map(|u| UserDoc {
+                username: u.username.as_str().to_owned(),
+                password: None,
+                email: u.email,
+                name: u.name,
+                enabled: u.enabled,
+                totp_secret: None,
+                groups: u.groups.into_iter().collect(),
+            })
+            .collect(),
+        apis: apis
+            .into_iter()
+            .map(|a| ApiDoc {
+                identifier: a.identifier,
+                name: a.name,
+                scopes: a
+                    .scopes
+                    .into_iter()
+                    .map(|s| {
+                        ScopeDoc::Full(ScopeDetail {
+                            name: s.name,
+                            description: Some(s.description),
+                            admin_consent_required: s.admin_consent_required,
+                        })
+                    })
+                    .collect(),
+                app_roles: a.app_roles,
+            })
+            .collect(),
+        apps: apps
+            .into_iter()
+            .map(|a| AppDoc {
+                client_id: Some(a.client_id),
+                name: a.name,
+                multi_tenant: a.multi_tenant,
+                assignment_required: a.assignment_required,
+                redirect_uris: RedirectUrisDoc {
+                    web: a.redirect_uris.web,
+                    spa: a.redirect_uris.spa,
+                    native: a.redirect_uris.native,
+                },
+                post_logout_redirect_uris: a.post_logout_redirect_uris,
+                secrets: None,
+                jwks: a.jwks,
+                grant_types: a
+                    .grant_types
+                    .into_iter()
+                    .map(|g| g.as_str().to_owned())
+                    .collect(),
+                implicit: a.implicit,
+                permissions: a.permissions,
+                admin_consented: a.admin_consented,
+            })
+            .collect(),
+        assignments,
+    })
+}

@@ -1,0 +1,304 @@
+//! The tenant file (`tessera import` / `tessera export`), as `../shared/spec/interfaces.md`
+//! defines it: JSON or TOML, unknown fields refused by name, sensible defaults.
+
+use super::model::{Implicit, Permission, RedirectUris, TenantPolicy};
+use crate::tenant::TenantKind;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct TenantFile {
+    pub tenants: Vec<TenantDoc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenantDoc {
+    pub slug: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub kind: TenantKind,
+    #[serde(default)]
+    pub policy: TenantPolicy,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<GroupDoc>,
+    #[serde(default)]
+    pub users: Vec<UserDoc>,
+    #[serde(default)]
+    pub apis: Vec<ApiDoc>,
+    #[serde(default)]
+    pub apps: Vec<AppDoc>,
+    #[serde(default)]
+    pub assignments: Vec<AssignmentDoc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupDoc {
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserDoc {
+    pub username: String,
+    /// Set (or changed) on import; never exported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Base32 (RFC 4648) TOTP secret; stored sealed, never exported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub totp_secret: Option<String>,
+    #[serde(default)]
+    pub groups: Vec<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A delegated scope: a bare name, or a table with its consent text and flag.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ScopeDoc {
+    Name(String),
+    Full(ScopeDetail),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScopeDetail {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub admin_consent_required: bool,
+}
+
+impl ScopeDoc {
+    pub fn name(&self) -> &str {
+        match self {
+            ScopeDoc::Name(n) => n,
+            ScopeDoc::Full(d) => &d.name,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiDoc {
+    pub identifier: String,
+    pub name: String,
+    #[serde(default)]
+    pub scopes: Vec<ScopeDoc>,
+    #[serde(default)]
+    pub app_roles: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretDoc {
+    /// At least 32 characters (e.g. from a secret manager). Never exported.
+    pub value: String,
+    /// RFC 3339, or absent for no expiry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppDoc {
+    /// Generated when absent (an existing app with the same name keeps its own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    pub name: String,
+    #[serde(default)]
+    pub multi_tenant: bool,
+    #[serde(default)]
+    pub assignment_required: bool,
+    #[serde(default)]
+    pub redirect_uris: RedirectUrisDoc,
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Omitted: a public client, or one that authenticates with `jwks` keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secrets: Option<Vec<SecretDoc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks: Option<serde_json::Value>,
+    #[serde(default = "default_grant_types")]
+    pub grant_types: Vec<String>,
+    #[serde(default)]
+    pub implicit: Implicit,
+    #[serde(default)]
+    pub permissions: Vec<Permission>,
+    #[serde(default)]
+    pub admin_consented: bool,
+}
+
+fn default_grant_types() -> Vec<String> {
+    vec!["authorization_code".to_owned(), "refresh_token".to_owned()]
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedirectUrisDoc {
+    #[serde(default)]
+    pub web: Vec<String>,
+    #[serde(default)]
+    pub spa: Vec<String>,
+    #[serde(default)]
+    pub native: Vec<String>,
+}
+
+impl From<&RedirectUrisDoc> for RedirectUris {
+    fn from(d: &RedirectUrisDoc) -> Self {
+        Self {
+            web: d.web.clone(),
+            spa: d.spa.clone(),
+            native: d.native.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssignmentDoc {
+    pub user: String,
+    pub app: String,
+}
+
+/// The format of a tenant file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Toml,
+}
+
+impl Format {
+    /// By file extension (`.toml`), else JSON.
+    pub fn of_path(path: &str) -> Self {
+        if path.to_ascii_lowercase().ends_with(".toml") {
+            Format::Toml
+        } else {
+            Format::Json
+        }
+    }
+}
+
+/// Parses a tenant file; the error names the field path and the problem in one line.
+pub fn parse(text: &str, format: Format) -> Result<TenantFile, String> {
+    match format {
+        Format::Json => {
+            let de = &mut serde_json::Deserializer::from_str(text);
+            serde_path_to_error::deserialize(de).map_err(|e| {
+                let inner = e.inner();
+                format!(
+                    "{} (line {}, column {}): {}",
+                    path_of(e.path()),
+                    inner.line(),
+                    inner.column(),
+                    strip_position(&inner.to_string())
+                )
+            })
+        }
+        Format::Toml => {
+            let de = toml::Deserializer::parse(text).map_err(|e| one_line(&e.to_string()))?;
+            serde_path_to_error::deserialize(de)
+                .map_err(|e| format!("{}: {}", path_of(e.path()), one_line(e.inner().message())))
+        }
+    }
+}
+
+/// Serializes a tenant file.
+pub fn render(file: &TenantFile, format: Format) -> String {
+    match format {
+        Format::Json => serde_json::to_string_pretty(file).unwrap_or_default() + "\n",
+        Format::Toml => toml::to_string_pretty(file).unwrap_or_default(),
+    }
+}
+
+/// `tenants[0].apps[1].foo` → `/tenants/0/apps/1/foo` (a JSON pointer, as the admin API's
+/// field errors use).
+fn path_of(path: &serde_path_to_error::Path) -> String {
+    let mut out = String::new();
+    for seg in path.iter() {
+        match seg {
+            serde_path_to_error::Segment::Seq { index } => out.push_str(&format!("/{index}")),
+            serde_path_to_error::Segment::Map { key } => out.push_str(&format!("/{key}")),
+            serde_path_to_error::Segment::Enum { variant } => out.push_str(&format!("/{variant}")),
+            serde_path_to_error::Segment::Unknown => out.push_str("/?"),
+        }
+    }
+    if out.is_empty() { "/".to_owned() } else { out }
+}
+
+fn strip_position(msg: &str) -> String {
+    msg.rsplit_once(" at line ")
+        .map_or(msg, |(m, _)| m)
+        .to_owned()
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = r#"{ "tenants": [ {
+        "slug": "contoso", "display_name": "Contoso", "kind": "work",
+        "policy": { "lockout_threshold": 5, "lockout_seconds": 60, "mfa_max_age_seconds": 3600,
+                    "code_lifetime_seconds": 60, "blocked_ip_ranges": [] },
+        "users": [ { "username": "alice", "password": "correct horse battery", "email": "alice@contoso.test",
+                     "name": "Alice Example", "enabled": true, "totp_secret": null, "groups": ["staff"] } ],
+        "apis": [ { "identifier": "https://api.contoso.test", "name": "Contoso API",
+                    "scopes": ["read", "write"], "app_roles": ["Reader", "Writer"] } ],
+        "apps": [ { "client_id": "contoso-web", "name": "Contoso Web", "multi_tenant": false,
+            "assignment_required": false,
+            "redirect_uris": { "web": ["https://app.contoso.test/cb"], "spa": [], "native": [] },
+            "post_logout_redirect_uris": [],
+            "secrets": [ { "value": "0123456789abcdef0123456789abcdef", "expires_at": null } ],
+            "jwks": null,
+            "grant_types": ["authorization_code", "refresh_token", "client_credentials",
+                            "urn:ietf:params:oauth:grant-type:device_code"],
+            "implicit": { "id_token": false, "access_token": false },
+            "permissions": [ { "api": "https://api.contoso.test", "scopes": ["read"], "app_roles": ["Reader"] } ],
+            "admin_consented": true } ],
+        "assignments": [ { "user": "alice", "app": "contoso-web" } ]
+    } ] }"#;
+
+    #[test]
+    fn the_interfaces_example_parses() {
+        let f = parse(SAMPLE, Format::Json).unwrap();
+        assert_eq!(f.tenants[0].slug, "contoso");
+        assert_eq!(f.tenants[0].apps[0].grant_types.len(), 4);
+        assert_eq!(f.tenants[0].apis[0].scopes[1].name(), "write");
+    }
+
+    #[test]
+    fn unknown_fields_are_named_with_their_path() {
+        let bad = SAMPLE.replace(
+            "\"admin_consented\": true",
+            "\"admin_consented\": true, \"colour\": 1",
+        );
+        let err = parse(&bad, Format::Json).unwrap_err();
+        assert!(err.starts_with("/tenants/0/apps/0/colour"), "{err}");
+        assert!(err.contains("unknown field `colour`"), "{err}");
+    }
+
+    #[test]
+    fn toml_mirrors_json() {
+        let f = parse(SAMPLE, Format::Json).unwrap();
+        let toml_text = render(&f, Format::Toml);
+        assert_eq!(parse(&toml_text, Format::Toml).unwrap(), f);
+        let err = parse("[[tenants]]\nslug = \"x\"\nwat = 1\n", Format::Toml).unwrap_err();
+        assert!(err.starts_with("/tenants/0/wat"), "{err}");
+    }
+}

@@ -1,0 +1,194 @@
+//! Directory objects as stored (each serialized to one JSON document). Values that must
+//! not be kept in clear are stored as hashes (passwords: Argon2id PHC; client secrets:
+//! keyed HMAC) or sealed with the master key (TOTP secrets).
+
+use super::names::Username;
+use super::redirect::Platform;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use time::OffsetDateTime;
+
+/// A tenant's sign-in policy (`policy` in the tenant file).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TenantPolicy {
+    /// Failed sign-ins before the account locks (smart lockout).
+    pub lockout_threshold: u32,
+    pub lockout_seconds: u32,
+    /// How old a second factor may be before it is asked for again.
+    pub mfa_max_age_seconds: u32,
+    /// Authorization code lifetime (RFC 6749 §4.1.2 recommends at most 10 minutes).
+    pub code_lifetime_seconds: u32,
+    /// CIDR ranges whose sign-ins are refused (SignInBlockedNetwork).
+    pub blocked_ip_ranges: Vec<String>,
+}
+
+impl Default for TenantPolicy {
+    fn default() -> Self {
+        Self {
+            lockout_threshold: 5,
+            lockout_seconds: 60,
+            mfa_max_age_seconds: 3600,
+            code_lifetime_seconds: 60,
+            blocked_ip_ranges: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub username: Username,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub enabled: bool,
+    /// Argon2id PHC string; `None`: the user cannot sign in with a password.
+    pub password_hash: Option<String>,
+    /// The TOTP secret sealed under the master key.
+    pub totp_secret_sealed: Option<String>,
+    /// Group names.
+    pub groups: BTreeSet<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Group {
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiScope {
+    pub name: String,
+    /// Shown on the consent page.
+    pub description: String,
+    pub admin_consent_required: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Api {
+    /// The audience of its access tokens.
+    pub identifier: String,
+    pub name: String,
+    pub scopes: Vec<ApiScope>,
+    pub app_roles: Vec<String>,
+}
+
+/// Grant types an app may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum GrantType {
+    #[serde(rename = "authorization_code")]
+    AuthorizationCode,
+    #[serde(rename = "refresh_token")]
+    RefreshToken,
+    #[serde(rename = "client_credentials")]
+    ClientCredentials,
+    /// RFC 8628
+    #[serde(rename = "urn:ietf:params:oauth:grant-type:device_code")]
+    DeviceCode,
+    /// RFC 8693
+    #[serde(rename = "urn:ietf:params:oauth:grant-type:token-exchange")]
+    TokenExchange,
+    /// RFC 7523 §2.1
+    #[serde(rename = "urn:ietf:params:oauth:grant-type:jwt-bearer")]
+    JwtBearer,
+}
+
+impl GrantType {
+    pub const ALL: [GrantType; 6] = [
+        GrantType::AuthorizationCode,
+        GrantType::RefreshToken,
+        GrantType::ClientCredentials,
+        GrantType::DeviceCode,
+        GrantType::TokenExchange,
+        GrantType::JwtBearer,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GrantType::AuthorizationCode => "authorization_code",
+            GrantType::RefreshToken => "refresh_token",
+            GrantType::ClientCredentials => "client_credentials",
+            GrantType::DeviceCode => "urn:ietf:params:oauth:grant-type:device_code",
+            GrantType::TokenExchange => "urn:ietf:params:oauth:grant-type:token-exchange",
+            GrantType::JwtBearer => "urn:ietf:params:oauth:grant-type:jwt-bearer",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|g| g.as_str() == value)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct RedirectUris {
+    pub web: Vec<String>,
+    pub spa: Vec<String>,
+    pub native: Vec<String>,
+}
+
+impl RedirectUris {
+    pub fn of(&self, platform: Platform) -> &[String] {
+        match platform {
+            Platform::Web => &self.web,
+            Platform::Spa => &self.spa,
+            Platform::Native => &self.native,
+        }
+    }
+}
+
+/// A client secret as stored: its keyed hash, never its value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientSecret {
+    pub id: uuid::Uuid,
+    /// Hex HMAC-SHA-256 under the master key (`MasterKey::secret_hash`).
+    pub hash: String,
+    /// The first characters of the value, to tell secrets apart in lists.
+    pub hint: String,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub expires_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Implicit {
+    pub id_token: bool,
+    pub access_token: bool,
+}
+
+/// Permissions an app requests on one API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Permission {
+    pub api: String,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    #[serde(default)]
+    pub app_roles: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct App {
+    pub client_id: String,
+    pub name: String,
+    pub multi_tenant: bool,
+    pub assignment_required: bool,
+    pub redirect_uris: RedirectUris,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub secrets: Vec<ClientSecret>,
+    /// Certificate credentials for `private_key_jwt`: a JWK Set, kept as given.
+    pub jwks: Option<serde_json::Value>,
+    pub grant_types: BTreeSet<GrantType>,
+    pub implicit: Implicit,
+    pub permissions: Vec<Permission>,
+    pub admin_consented: bool,
+    /// Usernames (case-insensitive keys) assigned to the app.
+    pub assigned_users: BTreeSet<String>,
+}
+
+impl App {
+    /// Confidential apps authenticate at the token endpoint (secrets or keys); apps with
+    /// neither are public clients.
+    pub fn is_confidential(&self) -> bool {
+        !self.secrets.is_empty() || self.jwks.is_some()
+    }
+}

@@ -1,0 +1,89 @@
+//! How directory objects are kept: one JSON document per object, addressed by tenant,
+//! kind and a key unique within the tenant and kind. The store sees only this shape;
+//! the typed model lives in [`super::model`].
+
+use serde::{Serialize, de::DeserializeOwned};
+use time::OffsetDateTime;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ObjectKind {
+    User,
+    Group,
+    Api,
+    App,
+}
+
+impl ObjectKind {
+    pub const ALL: [ObjectKind; 4] = [
+        ObjectKind::User,
+        ObjectKind::Group,
+        ObjectKind::Api,
+        ObjectKind::App,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ObjectKind::User => "user",
+            ObjectKind::Group => "group",
+            ObjectKind::Api => "api",
+            ObjectKind::App => "app",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// One stored object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredObject {
+    pub id: uuid::Uuid,
+    pub tenant_id: uuid::Uuid,
+    pub kind: ObjectKind,
+    /// Unique per tenant and kind: lowercase username, group name, API identifier,
+    /// client_id.
+    pub key: String,
+    /// The JSON document.
+    pub doc: String,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+impl StoredObject {
+    pub fn decode<T: DeserializeOwned>(&self) -> Result<T, String> {
+        serde_json::from_str(&self.doc).map_err(|e| {
+            format!(
+                "{} {} has a malformed document: {e}",
+                self.kind.as_str(),
+                self.id
+            )
+        })
+    }
+}
+
+/// Serializes a model value into a document.
+pub fn encode<T: Serialize>(value: &T) -> String {
+    // Model types are plain data with string keys; serialization cannot fail.
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+/// One step of an atomic batch of directory writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Write {
+    CreateTenant(crate::tenant::NewTenant),
+    UpdateTenant {
+        id: uuid::Uuid,
+        display_name: String,
+        kind: crate::tenant::TenantKind,
+        policy: String,
+        at: OffsetDateTime,
+    },
+    /// Inserts the object, or replaces the document of the object with the same id.
+    Put(StoredObject),
+    Delete {
+        tenant_id: uuid::Uuid,
+        kind: ObjectKind,
+        id: uuid::Uuid,
+    },
+}

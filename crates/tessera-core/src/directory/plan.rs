@@ -1,0 +1,353 @@
+//! Turns a validated tenant file and the store's current state into the writes that make
+//! the store match the file, and a report of what changes. Import is additive: objects
+//! that exist in the store but not in the file are left alone, and so are passwords,
+//! TOTP secrets and client secrets the file does not mention (export never prints them,
+//! so export → import must not erase them). A second run of the same file plans nothing.
+
+use super::file::{AppDoc, ScopeDoc, TenantDoc, TenantFile, UserDoc};
+use super::model::{Api, ApiScope, App, ClientSecret, GrantType, Group, User};
+use super::names::Username;
+use super::object::{ObjectKind, StoredObject, Write, encode};
+use crate::crypto::{MasterKey, PasswordParams, hash_password, verify_password};
+use crate::rng::Rng;
+use crate::secret::Secret;
+use crate::tenant::{NewTenant, Tenant, TenantSlug};
+use serde::{Serialize, de::DeserializeOwned};
+use std::collections::{BTreeSet, HashMap};
+use time::OffsetDateTime;
+
+/// A tenant as it is in the store now.
+#[derive(Debug, Clone)]
+pub struct Current {
+    pub tenant: Tenant,
+    pub objects: Vec<StoredObject>,
+}
+
+/// What planning needs besides the file and the current state.
+pub struct Planner<'a> {
+    pub master: &'a MasterKey,
+    pub rng: &'a dyn Rng,
+    pub password_params: PasswordParams,
+    pub now: OffsetDateTime,
+}
+
+#[derive(Debug, Default)]
+pub struct Plan {
+    pub writes: Vec<Write>,
+    /// One line per created or updated object, e.g. `contoso: created user alice`.
+    pub report: Vec<String>,
+}
+
+/// Plans the import of a file that passed [`super::validate::check`]. `current` maps
+/// slugs to their state for the tenants that exist.
+pub fn plan(
+    file: &TenantFile,
+    current: &HashMap<String, Current>,
+    p: &Planner,
+) -> Result<Plan, String> {
+    let mut out = Plan::default();
+    for doc in &file.tenants {
+        plan_tenant(doc, current.get(&doc.slug), p, &mut out)?;
+    }
+    Ok(out)
+}
+
+/// Existing objects of one kind, by key.
+type ByKey<'a> = HashMap<&'a str, &'a StoredObject>;
+
+struct TenantPlan<'a, 'p> {
+    slug: &'a str,
+    tenant_id: uuid::Uuid,
+    existing: HashMap<ObjectKind, ByKey<'a>>,
+    p: &'a Planner<'p>,
+    /// Ids drawn for objects that do not exist yet, so a user's id is known before the
+    /// user is written (its TOTP secret is sealed against it).
+    new_ids: HashMap<(ObjectKind, String), uuid::Uuid>,
+    out: &'a mut Plan,
+}
+
+impl TenantPlan<'_, '_> {
+    fn existing<T: DeserializeOwned>(
+        &self,
+        kind: ObjectKind,
+        key: &str,
+    ) -> Result<Option<(&StoredObject, T)>, String> {
+        match self.existing.get(&kind).and_then(|m| m.get(key)) {
+            Some(obj) => Ok(Some((obj, obj.decode::<T>()?))),
+            None => Ok(None),
+        }
+    }
+
+    /// The id of the object `key`: the stored one, or one drawn now and kept.
+    fn id_for(&mut self, kind: ObjectKind, key: &str) -> uuid::Uuid {
+        if let Some(obj) = self.existing.get(&kind).and_then(|m| m.get(key)) {
+            return obj.id;
+        }
+        let rng = self.p.rng;
+        *self
+            .new_ids
+            .entry((kind, key.to_owned()))
+            .or_insert_with(|| rng.uuid())
+    }
+
+    /// Writes `value` under `key` unless it is already stored exactly so.
+    fn put<T: Serialize + DeserializeOwned + PartialEq>(
+        &mut self,
+        kind: ObjectKind,
+        key: &str,
+        value: &T,
+        label: &str,
+    ) -> Result<uuid::Uuid, String> {
+        let (id, created_at, verb) = match self.existing::<T>(kind, key)? {
+            Some((obj, old)) if &old == value => return Ok(obj.id),
+            Some((obj, _)) => (obj.id, obj.created_at, "updated"),
+            None => (self.id_for(kind, key), self.p.now, "created"),
+        };
+        self.out.writes.push(Write::Put(StoredObject {
+            id,
+            tenant_id: self.tenant_id,
+            kind,
+            key: key.to_owned(),
+            doc: encode(value),
+            created_at,
+            updated_at: self.p.now,
+        }));
+        self.out
+            .report
+            .push(format!("{}: {verb} {} {label}", self.slug, kind.as_str()));
+        Ok(id)
+    }
+}
+
+fn plan_tenant(
+    doc: &TenantDoc,
+    current: Option<&Current>,
+    p: &Planner,
+    out: &mut Plan,
+) -> Result<(), String> {
+    let slug = TenantSlug::parse_path(&doc.slug).map_err(|e| e.message())?;
+    let tenant_id = match current {
+        Some(c) => {
+            let display_name = doc
+                .display_name
+                .clone()
+                .unwrap_or_else(|| c.tenant.display_name.clone());
+            if display_name != c.tenant.display_name
+                || doc.kind != c.tenant.kind
+                || doc.policy != c.tenant.policy
+            {
+                out.writes.push(Write::UpdateTenant {
+                    id: c.tenant.id,
+                    display_name,
+                    kind: doc.kind,
+                    policy: encode(&doc.policy),
+                    at: p.now,
+                });
+                out.report.push(format!("{slug}: updated tenant"));
+            }
+            c.tenant.id
+        }
+        None => {
+            let id = p.rng.uuid();
+            out.writes.push(Write::CreateTenant(NewTenant {
+                id,
+                slug: slug.clone(),
+                display_name: doc.display_name.clone().unwrap_or_else(|| slug.to_string()),
+                kind: doc.kind,
+                policy: doc.policy.clone(),
+                created_at: p.now,
+            }));
+            out.report.push(format!("{slug}: created tenant"));
+            id
+        }
+    };
+    let mut existing: HashMap<ObjectKind, ByKey> = HashMap::new();
+    for obj in current.iter().flat_map(|c| &c.objects) {
+        existing
+            .entry(obj.kind)
+            .or_default()
+            .insert(obj.key.as_str(), obj);
+    }
+    let mut tp = TenantPlan {
+        slug: slug.as_str(),
+        tenant_id,
+        existing,
+        p,
+        new_ids: HashMap::new(),
+        out,
+    };
+
+    let mut group_names: BTreeSet<&str> = doc.groups.iter().map(|g| g.name.as_str()).collect();
+    group_names.extend(
+        doc.users
+            .iter()
+            .flat_map(|u| u.groups.iter().map(String::as_str)),
+    );
+    for name in group_names {
+        tp.put(
+            ObjectKind::Group,
+            name,
+            &Group {
+                name: name.to_owned(),
+            },
+            name,
+        )?;
+    }
+    for u in &doc.users {
+        let user = plan_user(&mut tp, u)?;
+        tp.put(
+            ObjectKind::User,
+            &user.username.key(),
+            &user,
+            user.username.as_str(),
+        )?;
+    }
+    for a in &doc.apis {
+        let api = Api {
+            identifier: a.identifier.clone(),
+            name: a.name.clone(),
+            scopes: a.scopes.iter().map(scope).collect(),
+            app_roles: a.app_roles.clone(),
+        };
+        tp.put(ObjectKind::Api, &api.identifier, &api, &api.identifier)?;
+    }
+    for a in &doc.apps {
+        let app = plan_app(&tp, doc, a)?;
+        let key = app.client_id.clone();
+        tp.put(ObjectKind::App, &key, &app, &key)?;
+    }
+    Ok(())
+}
+
+fn scope(s: &ScopeDoc) -> ApiScope {
+    match s {
+        ScopeDoc::Name(n) => ApiScope {
+            name: n.clone(),
+            description: format!("Use the {n} permission"),
+            admin_consent_required: false,
+        },
+        ScopeDoc::Full(d) => ApiScope {
+            name: d.name.clone(),
+            description: d
+                .description
+                .clone()
+                .unwrap_or_else(|| format!("Use the {} permission", d.name)),
+            admin_consent_required: d.admin_consent_required,
+        },
+    }
+}
+
+fn plan_user(tp: &mut TenantPlan, u: &UserDoc) -> Result<User, String> {
+    let username = Username::parse(&u.username).map_err(str::to_owned)?;
+    let context = totp_context(tp.tenant_id, tp.id_for(ObjectKind::User, &username.key()));
+    let old = tp.existing::<User>(ObjectKind::User, &username.key())?;
+    let old_user = old.as_ref().map(|(_, user)| user);
+    let password_hash = match (&u.password, old_user.and_then(|o| o.password_hash.clone())) {
+        // Keep the stored hash when the file's password still matches it, so a second
+        // import changes nothing (a fresh salt would).
+        (Some(pw), Some(hash)) if verify_password(&Secret::new(pw.clone()), &hash) => Some(hash),
+        (Some(pw), _) => Some(hash_password(
+            &Secret::new(pw.clone()),
+            tp.p.password_params,
+            tp.p.rng,
+        )),
+        (None, kept) => kept,
+    };
+    let kept = old_user.and_then(|o| o.totp_secret_sealed.clone());
+    let totp_secret_sealed = match (&u.totp_secret, kept) {
+        // Unchanged secrets keep their sealed form (a fresh nonce would be a change).
+        (Some(secret), Some(sealed))
+            if tp.p.master.open(&sealed, &context).as_deref() == Some(secret.as_bytes()) =>
+        {
+            Some(sealed)
+        }
+        (Some(secret), _) => Some(tp.p.master.seal(tp.p.rng, secret.as_bytes(), &context)),
+        (None, kept) => kept,
+    };
+    Ok(User {
+        email: u.email.clone(),
+        name: u.name.clone(),
+        enabled: u.enabled,
+        password_hash,
+        totp_secret_sealed,
+        groups: u.groups.iter().cloned().collect(),
+        username,
+    })
+}
+
+/// The AEAD context of a user's sealed TOTP secret.
+pub fn totp_context(tenant_id: uuid::Uuid, user_id: uuid::Uuid) -> String {
+    format!("totp/{tenant_id}/{user_id}")
+}
+
+fn plan_app(tp: &TenantPlan, tenant: &TenantDoc, a: &AppDoc) -> Result<App, String> {
+    // Without a client_id, an existing app of the same name keeps its id; otherwise one
+    // is generated.
+    let client_id = match &a.client_id {
+        Some(id) => id.clone(),
+        None => {
+            let same_name = tp
+                .existing
+                .get(&ObjectKind::App)
+                .into_iter()
+                .flat_map(|m| m.values())
+                .find_map(|obj| {
+                    obj.decode::<App>()
+                        .ok()
+                        .filter(|app| app.name == a.name)
+                        .map(|app| app.client_id)
+                });
+            same_name.unwrap_or_else(|| tp.p.rng.uuid().to_string())
+        }
+    };
+    let old = tp
+        .existing::<App>(ObjectKind::App, &client_id)?
+        .map(|(_, app)| app);
+    let mut secrets = old.as_ref().map(|o| o.secrets.clone()).unwrap_or_default();
+    for s in a.secrets.iter().flatten() {
+        let value = Secret::new(s.value.clone());
+        let hash = tp.p.master.secret_hash(&value);
+        let expires_at = match &s.expires_at {
+            Some(t) => Some(
+                OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+                    .map_err(|e| e.to_string())?,
+            ),
+            None => None,
+        };
+        match secrets.iter_mut().find(|old| old.hash == hash) {
+            Some(old) => old.expires_at = expires_at,
+            None => secrets.push(ClientSecret {
+                id: tp.p.rng.uuid(),
+                hint: s.value.chars().take(3).collect(),
+                hash,
+                expires_at,
+                created_at: tp.p.now,
+            }),
+        }
+    }
+    let assigned_users = tenant
+        .assignments
+        .iter()
+        .filter(|x| x.app == client_id || (a.client_id.is_none() && x.app == a.name))
+        .map(|x| x.user.to_lowercase())
+        .collect();
+    Ok(App {
+        client_id,
+        name: a.name.clone(),
+        multi_tenant: a.multi_tenant,
+        assignment_required: a.assignment_required,
+        redirect_uris: (&a.redirect_uris).into(),
+        post_logout_redirect_uris: a.post_logout_redirect_uris.clone(),
+        secrets,
+        jwks: a.jwks.clone(),
+        grant_types: a
+            .grant_types
+            .iter()
+            .filter_map(|g| GrantType::parse(g))
+            .collect(),
+        implicit: a.implicit,
+        permissions: a.permissions.clone(),
+        admin_consented: a.admin_consented,
+        assigned_users,
+    })
+}

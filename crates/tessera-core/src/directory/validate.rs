@@ -1,0 +1,479 @@
+//! Checks a parsed tenant file as a whole and reports every invalid field with its JSON
+//! pointer, not only the first, so one run of `tessera import` shows everything to fix.
+
+use super::file::{TenantDoc, TenantFile};
+use super::model::GrantType;
+use super::names::{Username, check_api_identifier, check_client_id, check_token_name};
+use super::redirect::{self, Platform};
+use crate::errors::{ErrorName, FieldError};
+use crate::tenant::TenantSlug;
+use std::collections::{HashMap, HashSet};
+
+/// Minimum length of a password set through the directory.
+pub const MIN_PASSWORD_LEN: usize = 8;
+/// Minimum length of a client secret supplied in a tenant file.
+pub const MIN_SUPPLIED_SECRET_LEN: usize = 32;
+
+struct Report(Vec<FieldError>);
+
+impl Report {
+    fn add(&mut self, field: String, name: ErrorName, message: impl Into<String>) {
+        self.0.push(FieldError {
+            field,
+            code: name.entry().code_str(),
+            message: message.into(),
+        });
+    }
+
+    fn invalid(&mut self, field: String, message: impl Into<String>) {
+        self.add(field, ErrorName::ValidationFailed, message);
+    }
+}
+
+/// Every problem in the file; empty when it can be imported.
+pub fn check(file: &TenantFile) -> Vec<FieldError> {
+    let mut r = Report(Vec::new());
+    let mut slugs = HashSet::new();
+    for (t, tenant) in file.tenants.iter().enumerate() {
+        let base = format!("/tenants/{t}");
+        match TenantSlug::parse_path(&tenant.slug) {
+            Ok(slug) => {
+                if !slugs.insert(slug) {
+                    r.add(
+                        format!("{base}/slug"),
+                        ErrorName::TenantExists,
+                        format!("the tenant {} appears twice in the file", tenant.slug),
+                    );
+                }
+            }
+            Err(e) => r.add(format!("{base}/slug"), e.name, e.message()),
+        }
+        check_tenant(&mut r, &base, tenant);
+    }
+    r.0
+}
+
+fn check_tenant(r: &mut Report, base: &str, t: &TenantDoc) {
+    let p = &t.policy;
+    if !(1..=600).contains(&p.code_lifetime_seconds) {
+        r.invalid(format!("{base}/policy/code_lifetime_seconds"), "must be between 1 and 600 seconds (RFC 6749 section 4.1.2 recommends at most 10 minutes)");
+    }
+    if p.lockout_threshold == 0 {
+        r.invalid(
+            format!("{base}/policy/lockout_threshold"),
+            "must be at least 1",
+        );
+    }
+    for (i, range) in p.blocked_ip_ranges.iter().enumerate() {
+        if !is_cidr(range) {
+            r.invalid(
+                format!("{base}/policy/blocked_ip_ranges/{i}"),
+                format!("'{range}' is not a CIDR range such as 203.0.113.0/24"),
+            );
+        }
+    }
+    if let Some(name) = &t.display_name
+        && (name.trim().is_empty() || name.len() > 256)
+    {
+        r.invalid(
+            format!("{base}/display_name"),
+            "must be 1 to 256 characters",
+        );
+    }
+
+    let mut groups: HashSet<String> = HashSet::new();
+    for (i, g) in t.groups.iter().enumerate() {
+        if let Err(why) = check_token_name(&g.name) {
+            r.invalid(format!("{base}/groups/{i}/name"), why);
+        }
+        if !groups.insert(g.name.clone()) {
+            r.add(
+                format!("{base}/groups/{i}/name"),
+                ErrorName::Conflict,
+                format!("the group {} appears twice", g.name),
+            );
+        }
+    }
+
+    let mut users: HashSet<String> = HashSet::new();
+    for (i, u) in t.users.iter().enumerate() {
+        let at = format!("{base}/users/{i}");
+        match Username::parse(&u.username) {
+            Ok(name) => {
+                if !users.insert(name.key()) {
+                    r.add(format!("{at}/username"), ErrorName::Conflict, format!("the username {} appears twice (usernames are compared case-insensitively)", u.username));
+                }
+            }
+            Err(why) => r.invalid(format!("{at}/username"), why),
+        }
+        if let Some(pw) = &u.password
+            && pw.chars().count() < MIN_PASSWORD_LEN
+        {
+            r.add(
+                format!("{at}/password"),
+                ErrorName::PasswordPolicyViolation,
+                format!("must be at least {MIN_PASSWORD_LEN} characters"),
+            );
+        }
+        if let Some(email) = &u.email
+            && !is_email(email)
+        {
+            r.invalid(format!("{at}/email"), "is not an email address");
+        }
+        if let Some(secret) = &u.totp_secret
+            && !is_base32(secret)
+        {
+            r.invalid(
+                format!("{at}/totp_secret"),
+                "must be base32 (RFC 4648), at least 16 characters",
+            );
+        }
+        for (g, group) in u.groups.iter().enumerate() {
+            if let Err(why) = check_token_name(group) {
+                r.invalid(format!("{at}/groups/{g}"), why);
+            }
+        }
+    }
+
+    let mut apis: HashMap<&str, (HashSet<&str>, HashSet<&str>)> = HashMap::new();
+    for (i, api) in t.apis.iter().enumerate() {
+        let at = format!("{base}/apis/{i}");
+        if let Err(why) = check_api_identifier(&api.identifier) {
+            r.invalid(format!("{at}/identifier"), why);
+        }
+        if api.name.trim().is_empty() {
+            r.invalid(format!("{at}/name"), "must not be empty");
+        }
+        let mut scopes = HashSet::new();
+        for (s, scope) in api.scopes.iter().enumerate() {
+            if let Err(why) = check_token_name(scope.name()) {
+                r.invalid(format!("{at}/scopes/{s}"), why);
+            } else if !scopes.insert(scope.name()) {
+                r.invalid(
+                    format!("{at}/scopes/{s}"),
+                    format!("the scope {} appears twice", scope.name()),
+                );
+            }
+        }
+        let mut roles = HashSet::new();
+        for (s, role) in api.app_roles.iter().enumerate() {
+            if let Err(why) = check_token_name(role) {
+                r.invalid(format!("{at}/app_roles/{s}"), why);
+            } else if !roles.insert(role.as_str()) {
+                r.invalid(
+                    format!("{at}/app_roles/{s}"),
+                    format!("the app role {role} appears twice"),
+                );
+            }
+        }
+        if apis
+            .insert(api.identifier.as_str(), (scopes, roles))
+            .is_some()
+        {
+            r.add(
+                format!("{at}/identifier"),
+                ErrorName::Conflict,
+                format!("the API {} appears twice", api.identifier),
+            );
+        }
+    }
+
+    let mut client_ids: HashSet<&str> = HashSet::new();
+    let mut names: HashSet<&str> = HashSet::new();
+    for (i, app) in t.apps.iter().enumerate() {
+        let at = format!("{base}/apps/{i}");
+        if let Some(id) = &app.client_id {
+            if let Err(why) = check_client_id(id) {
+                r.invalid(format!("{at}/client_id"), why);
+            } else if !client_ids.insert(id) {
+                r.add(
+                    format!("{at}/client_id"),
+                    ErrorName::Conflict,
+                    format!("the client_id {id} appears twice"),
+                );
+            }
+        } else if !names.insert(app.name.as_str()) {
+            r.add(
+                format!("{at}/name"),
+                ErrorName::Conflict,
+                "two apps without client_id share this name; give each a client_id",
+            );
+        }
+        if app.name.trim().is_empty() || app.name.len() > 256 {
+            r.invalid(format!("{at}/name"), "must be 1 to 256 characters");
+        }
+        for (platform, list, key) in [
+            (Platform::Web, &app.redirect_uris.web, "web"),
+            (Platform::Spa, &app.redirect_uris.spa, "spa"),
+            (Platform::Native, &app.redirect_uris.native, "native"),
+        ] {
+            for (u, uri) in list.iter().enumerate() {
+                if let Err(why) = redirect::check(platform, uri) {
+                    r.invalid(format!("{at}/redirect_uris/{key}/{u}"), why);
+                }
+            }
+        }
+        for (u, uri) in app.post_logout_redirect_uris.iter().enumerate() {
+            if let Err(why) = redirect::check(Platform::Native, uri) {
+                r.invalid(format!("{at}/post_logout_redirect_uris/{u}"), why);
+            }
+        }
+        for (g, grant) in app.grant_types.iter().enumerate() {
+            if GrantType::parse(grant).is_none() {
+                let known: Vec<_> = GrantType::ALL.iter().map(|g| g.as_str()).collect();
+                r.invalid(
+                    format!("{at}/grant_types/{g}"),
+                    format!("unknown grant type '{grant}'; known: {}", known.join(", ")),
+                );
+            }
+        }
+        for (s, secret) in app.secrets.iter().flatten().enumerate() {
+            if secret.value.chars().count() < MIN_SUPPLIED_SECRET_LEN {
+                r.invalid(
+                    format!("{at}/secrets/{s}/value"),
+                    format!("must be at least {MIN_SUPPLIED_SECRET_LEN} characters"),
+                );
+            }
+            if let Some(exp) = &secret.expires_at
+                && time::OffsetDateTime::parse(exp, &time::format_description::well_known::Rfc3339)
+                    .is_err()
+            {
+                r.invalid(
+                    format!("{at}/secrets/{s}/expires_at"),
+                    "must be an RFC 3339 time such as 2027-01-31T00:00:00Z",
+                );
+            }
+        }
+        if let Some(jwks) = &app.jwks {
+            for (field, why) in check_jwks(jwks) {
+                r.invalid(format!("{at}/jwks{field}"), why);
+            }
+        }
+        for (p, perm) in app.permissions.iter().enumerate() {
+            let Some((scopes, roles)) = apis.get(perm.api.as_str()) else {
+                r.add(
+                    format!("{at}/permissions/{p}/api"),
+                    ErrorName::InvalidResource,
+                    format!(
+                        "no API with the identifier {} is declared in this tenant",
+                        perm.api
+                    ),
+                );
+                continue;
+            };
+            for (s, scope) in perm.scopes.iter().enumerate() {
+                if !scopes.contains(scope.as_str()) {
+                    r.add(
+                        format!("{at}/permissions/{p}/scopes/{s}"),
+                        ErrorName::InvalidScope,
+                        format!("the API {} has no scope {scope}", perm.api),
+                    );
+                }
+            }
+            for (s, role) in perm.app_roles.iter().enumerate() {
+                if !roles.contains(role.as_str()) {
+                    r.invalid(
+                        format!("{at}/permissions/{p}/app_roles/{s}"),
+                        format!("the API {} has no app role {role}", perm.api),
+                    );
+                }
+            }
+        }
+    }
+
+    for (i, a) in t.assignments.iter().enumerate() {
+        let at = format!("{base}/assignments/{i}");
+        if !users.contains(&a.user.to_lowercase()) {
+            r.add(
+                format!("{at}/user"),
+                ErrorName::NotFound,
+                format!("no user {} is declared in this tenant", a.user),
+            );
+        }
+        let app_known = t.apps.iter().any(|app| {
+            app.client_id.as_deref() == Some(a.app.as_str())
+                || (app.client_id.is_none() && app.name == a.app)
+        });
+        if !app_known {
+            r.add(
+                format!("{at}/app"),
+                ErrorName::NotFound,
+                format!("no app with client_id {} is declared in this tenant", a.app),
+            );
+        }
+    }
+}
+
+/// JWK Set rules for certificate credentials: RSA of at least 2048 bits, EC P-256, or
+/// Ed25519 (RFC 7517, RFC 7518 §6, RFC 8037); every key has a unique `kid`; no private
+/// parts.
+fn check_jwks(jwks: &serde_json::Value) -> Vec<(String, String)> {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let mut out = Vec::new();
+    let Some(keys) = jwks.get("keys").and_then(|k| k.as_array()) else {
+        return vec![(
+            String::new(),
+            "must be a JWK Set: an object with a keys array".into(),
+        )];
+    };
+    let mut kids = HashSet::new();
+    for (i, key) in keys.iter().enumerate() {
+        let field = |name: &str| key.get(name).and_then(|v| v.as_str());
+        match field("kid") {
+            Some(kid) if !kid.is_empty() => {
+                if !kids.insert(kid.to_owned()) {
+                    out.push((
+                        format!("/keys/{i}/kid"),
+                        format!("the kid {kid} appears twice"),
+                    ));
+                }
+            }
+            _ => out.push((format!("/keys/{i}/kid"), "every key needs a kid".into())),
+        }
+        if ["d", "p", "q", "dp", "dq", "qi"]
+            .iter()
+            .any(|k| key.get(k).is_some())
+        {
+            out.push((
+                format!("/keys/{i}"),
+                "holds private key material; register the public key only".into(),
+            ));
+        }
+        let len = |name: &str| {
+            field(name)
+                .and_then(|v| b64.decode(v).ok())
+                .map(|b| b.len())
+        };
+        let ok = match (field("kty"), field("crv")) {
+            (Some("RSA"), _) => len("n").is_some_and(|n| n >= 256) && len("e").is_some(),
+            (Some("EC"), Some("P-256")) => len("x") == Some(32) && len("y") == Some(32),
+            (Some("OKP"), Some("Ed25519")) => len("x") == Some(32),
+            _ => false,
+        };
+        if !ok {
+            out.push((
+                format!("/keys/{i}"),
+                "must be an RSA key of at least 2048 bits, an EC P-256 key or an Ed25519 key"
+                    .into(),
+            ));
+        }
+    }
+    out
+}
+
+fn is_cidr(s: &str) -> bool {
+    let Some((addr, prefix)) = s.split_once('/') else {
+        return false;
+    };
+    let Ok(prefix) = prefix.parse::<u8>() else {
+        return false;
+    };
+    match addr.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(_)) => prefix <= 32,
+        Ok(std::net::IpAddr::V6(_)) => prefix <= 128,
+        Err(_) => false,
+    }
+}
+
+fn is_email(s: &str) -> bool {
+    let Some((local, domain)) = s.rsplit_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && domain.contains('.')
+        && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+        && s.len() <= 254
+}
+
+fn is_base32(s: &str) -> bool {
+    let t = s.trim_end_matches('=');
+    t.len() >= 16
+        && t.bytes()
+            .all(|b| b.is_ascii_uppercase() || (b'2'..=b'7').contains(&b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::directory::file::{Format, parse};
+
+    fn errors(json: &str) -> Vec<(String, String)> {
+        check(&parse(json, Format::Json).unwrap())
+            .into_iter()
+            .map(|e| (e.field, e.code))
+            .collect()
+    }
+
+    #[test]
+    fn a_valid_file_has_no_errors() {
+        let ok = r#"{"tenants":[{"slug":"contoso","users":[{"username":"alice","password":"longenough","groups":["staff"]}],
+            "apis":[{"identifier":"api://contoso","name":"API","scopes":["read"],"app_roles":["Reader"]}],
+            "apps":[{"client_id":"web","name":"Web","redirect_uris":{"web":["https://a.test/cb"]},
+                     "secrets":[{"value":"0123456789abcdef0123456789abcdef","expires_at":"2030-01-01T00:00:00Z"}],
+                     "grant_types":["authorization_code","client_credentials"],
+                     "permissions":[{"api":"api://contoso","scopes":["read"],"app_roles":["Reader"]}]}],
+            "assignments":[{"user":"ALICE","app":"web"}]}]}"#;
+        assert_eq!(errors(ok), vec![]);
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_path() {
+        let bad = r#"{"tenants":[{"slug":"Common!","policy":{"code_lifetime_seconds":0,"blocked_ip_ranges":["10.0.0.0/33"]},
+            "users":[{"username":"bob","password":"short"},{"username":"BOB","email":"nope"}],
+            "apis":[{"identifier":"not a uri","name":"API","scopes":["a b"]}],
+            "apps":[{"client_id":"web","name":"Web","redirect_uris":{"web":["http://evil.test/cb"]},
+                     "secrets":[{"value":"short"}],"grant_types":["password"],
+                     "permissions":[{"api":"api://nope","scopes":["x"]}]},
+                    {"name":"Pub","grant_types":["client_credentials"]}, {"name":"Pub"}],
+            "assignments":[{"user":"carol","app":"web"}]}]}"#;
+        let got = errors(bad);
+        let fields: Vec<&str> = got.iter().map(|(f, _)| f.as_str()).collect();
+        for expected in [
+            "/tenants/0/slug",
+            "/tenants/0/policy/code_lifetime_seconds",
+            "/tenants/0/policy/blocked_ip_ranges/0",
+            "/tenants/0/users/0/password",
+            "/tenants/0/users/1/username",
+            "/tenants/0/users/1/email",
+            "/tenants/0/apis/0/identifier",
+            "/tenants/0/apis/0/scopes/0",
+            "/tenants/0/apps/0/redirect_uris/web/0",
+            "/tenants/0/apps/0/secrets/0/value",
+            "/tenants/0/apps/0/grant_types/0",
+            "/tenants/0/apps/0/permissions/0/api",
+            "/tenants/0/apps/2/name",
+            "/tenants/0/assignments/0/user",
+        ] {
+            assert!(
+                fields.contains(&expected),
+                "{expected} missing from {got:?}"
+            );
+        }
+        let code = |f: &str| {
+            got.iter()
+                .find(|(x, _)| x == f)
+                .map(|(_, c)| c.clone())
+                .unwrap()
+        };
+        assert_eq!(
+            code("/tenants/0/users/0/password"),
+            ErrorName::PasswordPolicyViolation.entry().code_str()
+        );
+        assert_eq!(
+            code("/tenants/0/users/1/username"),
+            ErrorName::Conflict.entry().code_str()
+        );
+    }
+
+    #[test]
+    fn jwks_rules() {
+        let ed = serde_json::json!({"keys":[{"kty":"OKP","crv":"Ed25519","kid":"k1","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]});
+        assert!(check_jwks(&ed).is_empty());
+        let private = serde_json::json!({"keys":[{"kty":"OKP","crv":"Ed25519","kid":"k1","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","d":"x"}]});
+        assert_eq!(check_jwks(&private).len(), 1);
+        let small_rsa = serde_json::json!({"keys":[{"kty":"RSA","kid":"r","n":"AQAB","e":"AQAB"}]});
+        assert_eq!(check_jwks(&small_rsa).len(), 1);
+        assert_eq!(check_jwks(&serde_json::json!([])).len(), 1);
+    }
+}

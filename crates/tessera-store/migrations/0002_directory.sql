@@ -1,0 +1,15 @@
+-- The directory: one JSON document per object, addressed by tenant, kind and a key that
+-- is unique within the tenant and kind (lowercase username, group name, API identifier,
+-- client_id). Tenants gain their sign-in policy (JSON).
+ALTER TABLE tenants ADD COLUMN policy TEXT NOT NULL DEFAULT '{}';
+
+CREATE TABLE directory_objects (
+    id         TEXT   NOT NULL PRIMARY KEY,
+    tenant_id  TEXT   NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+    kind       TEXT   NOT NULL CHECK (kind IN ('user', 'group', 'api', 'app')),
+    key        TEXT   NOT NULL,
+    doc        TEXT   NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    UNIQUE (tenant_id, kind, key)
+);

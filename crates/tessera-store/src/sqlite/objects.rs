@@ -1,0 +1,92 @@
+//! Directory objects on SQLite: reads on the read pool, batches of writes as one job of
+//! the writer thread (so a batch is one savepoint: all of it or none).
+
+use super::{SqliteStore, map_err};
+use crate::sql::{self, Expect, ObjectRow, Stmt, Value};
+use rusqlite::types::{ToSql, ToSqlOutput};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use tessera_core::directory::object::{ObjectKind, StoredObject, Write};
+use tessera_core::store::{StoreError, StoreResult};
+
+impl ToSql for Value {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        match self {
+            Value::Text(s) => s.to_sql(),
+            Value::Int(i) => i.to_sql(),
+        }
+    }
+}
+
+fn row(r: &Row<'_>) -> rusqlite::Result<ObjectRow> {
+    Ok(ObjectRow {
+        id: r.get(0)?,
+        tenant_id: r.get(1)?,
+        kind: r.get(2)?,
+        key: r.get(3)?,
+        doc: r.get(4)?,
+        created_at: r.get(5)?,
+        updated_at: r.get(6)?,
+    })
+}
+
+pub async fn list(
+    store: &SqliteStore,
+    tenant_id: uuid::Uuid,
+    kind: ObjectKind,
+) -> StoreResult<Vec<StoredObject>> {
+    let rows = store
+        .read(move |c| {
+            let mut s = c
+                .prepare_cached(&sql::for_sqlite(sql::SELECT_OBJECTS))
+                .map_err(map_err)?;
+            s.query_map(params![tenant_id.to_string(), kind.as_str()], row)
+                .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+                .map_err(map_err)
+        })
+        .await?;
+    rows.into_iter().map(ObjectRow::into_object).collect()
+}
+
+pub async fn get(
+    store: &SqliteStore,
+    tenant_id: uuid::Uuid,
+    kind: ObjectKind,
+    key: &str,
+) -> StoreResult<Option<StoredObject>> {
+    let key = key.to_owned();
+    store
+        .read(move |c| {
+            c.prepare_cached(&sql::for_sqlite(sql::SELECT_OBJECT))
+                .and_then(|mut s| {
+                    s.query_row(params![tenant_id.to_string(), kind.as_str(), key], row)
+                        .optional()
+                })
+                .map_err(map_err)
+        })
+        .await?
+        .map(ObjectRow::into_object)
+        .transpose()
+}
+
+pub async fn apply(store: &SqliteStore, writes: Vec<Write>) -> StoreResult<()> {
+    let stmts: Vec<Stmt> = writes.iter().map(sql::statements).collect();
+    store.write(move |c| run(c, &stmts)).await
+}
+
+/// Runs statements in order on the writer's connection; the first failure fails the
+/// job, whose savepoint then rolls all of them back.
+fn run(c: &Connection, stmts: &[Stmt]) -> StoreResult<()> {
+    for stmt in stmts {
+        let changed = c
+            .prepare_cached(&sql::for_sqlite(stmt.sql))
+            .and_then(|mut s| s.execute(rusqlite::params_from_iter(stmt.params.iter())))
+            .map_err(|e| match map_err(e) {
+                StoreError::Conflict(d) => StoreError::Conflict(format!("{}: {d}", stmt.what)),
+                other => other,
+            })?;
+        if let (Expect::SomeRow(err), 0) = (stmt.expect, changed) {
+            return Err(err(format!("{}: no row matched", stmt.what)));
+        }
+    }
+    Ok(())
+}
