@@ -42,6 +42,32 @@ pub enum Command {
     Migrate,
     /// Print the catalogue entry of an error code (TS50001) or name (InvalidScope)
     Explain(ExplainArgs),
+    /// Apply a tenant file (JSON, or TOML by its .toml extension; - for stdin), idempotently
+    Import(ImportArgs),
+    /// Print a tenant as a tenant file (never secrets or password hashes)
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The tenant file
+    pub file: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The tenant's slug
+    #[arg(long)]
+    pub tenant: String,
+    /// Output format
+    #[arg(long, value_enum, default_value = "json")]
+    pub format: ExportFormat,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ExportFormat {
+    Json,
+    Toml,
 }
 
 #[derive(Debug, Args, Default)]

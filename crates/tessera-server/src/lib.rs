@@ -4,11 +4,13 @@
 pub mod bootstrap;
 pub mod cli;
 pub mod context;
+pub mod directory_files;
 pub mod error_response;
 pub mod explain;
 pub mod extract;
 mod limits;
 pub mod logging;
+pub mod master_key;
 pub mod metrics;
 pub mod pages;
 pub mod routes;

@@ -4,9 +4,12 @@
 
 use clap::Parser;
 use std::process::ExitCode;
-use tessera_server::cli::{Cli, Command};
+use tessera_core::clock::SystemClock;
+use tessera_core::directory::file::Format;
+use tessera_core::rng::OsRng;
+use tessera_server::cli::{Cli, Command, ExportFormat};
 use tessera_server::settings::{self, Settings};
-use tessera_server::{explain, logging, serve};
+use tessera_server::{directory_files, explain, logging, master_key, serve};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -38,7 +41,12 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    logging::init(settings.log_format);
+    let sink = if matches!(cli.command, Command::Serve(_)) {
+        logging::Sink::Stdout
+    } else {
+        logging::Sink::Stderr
+    };
+    logging::init(settings.log_format, sink);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -68,5 +76,33 @@ async fn run(command: Command, settings: Settings) -> Result<(), serve::Fatal> {
             Ok(())
         }
         Command::Explain(_) => Ok(()),
+        Command::Import(args) => {
+            // Read and validate before touching the store: bad input changes nothing.
+            let file = directory_files::read(&args.file)?;
+            let store = serve::open_store(&settings).await?;
+            let master = master_key::load(&settings, &OsRng).map_err(|e| serve::Fatal {
+                message: e.message,
+                status: e.status,
+            })?;
+            for line in
+                directory_files::import(store.as_ref(), &file, &master, &SystemClock, &OsRng)
+                    .await?
+            {
+                println!("{line}");
+            }
+            Ok(())
+        }
+        Command::Export(args) => {
+            let store = serve::open_store(&settings).await?;
+            let format = match args.format {
+                ExportFormat::Json => Format::Json,
+                ExportFormat::Toml => Format::Toml,
+            };
+            print!(
+                "{}",
+                directory_files::export(store.as_ref(), &args.tenant, format).await?
+            );
+            Ok(())
+        }
     }
 }

@@ -6,4 +6,5 @@ mod binary;
 mod catalogue;
 mod golden;
 mod health;
+mod import_export;
 mod support;

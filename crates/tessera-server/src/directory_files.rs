@@ -1,0 +1,125 @@
+//! `tessera import FILE` and `tessera export --tenant SLUG`: the declarative tenant file
+//! (`../shared/spec/interfaces.md`). Import validates the whole file first and reports
+//! every invalid field; then it plans against the store's current state and applies the
+//! plan in one atomic batch, so nothing is written unless everything is.
+
+use crate::serve::Fatal;
+use std::collections::HashMap;
+use tessera_core::clock::Clock;
+use tessera_core::crypto::{MasterKey, PasswordParams};
+use tessera_core::directory::file::{self, Format, TenantFile};
+use tessera_core::directory::object::ObjectKind;
+use tessera_core::directory::plan::{Current, Planner, plan};
+use tessera_core::directory::{export, validate};
+use tessera_core::rng::Rng;
+use tessera_core::store::{Store, StoreError};
+use tessera_core::tenant::TenantSlug;
+
+fn bad_input(message: String) -> Fatal {
+    Fatal { message, status: 2 }
+}
+
+fn runtime(message: String) -> Fatal {
+    Fatal { message, status: 1 }
+}
+
+/// Reads and checks a tenant file; every problem becomes one line of the error.
+pub fn read(path: &str) -> Result<TenantFile, Fatal> {
+    let text = if path == "-" {
+        std::io::read_to_string(std::io::stdin())
+    } else {
+        std::fs::read_to_string(path)
+    }
+    .map_err(|e| bad_input(format!("cannot read {path}: {e}")))?;
+    let parsed =
+        file::parse(&text, Format::of_path(path)).map_err(|e| bad_input(format!("{path}: {e}")))?;
+    let problems = validate::check(&parsed);
+    if !problems.is_empty() {
+        let lines: Vec<String> = problems
+            .iter()
+            .map(|p| format!("{path}: {}: {} ({})", p.field, p.message, p.code))
+            .collect();
+        return Err(bad_input(format!(
+            "{} invalid field(s); nothing was imported\n{}",
+            problems.len(),
+            lines.join("\n")
+        )));
+    }
+    Ok(parsed)
+}
+
+/// The store's current state of each tenant the file names.
+async fn current(store: &dyn Store, file: &TenantFile) -> Result<HashMap<String, Current>, Fatal> {
+    let mut out = HashMap::new();
+    for doc in &file.tenants {
+        let slug = TenantSlug::parse_path(&doc.slug).map_err(|e| bad_input(e.message()))?;
+        let Some(tenant) = store
+            .tenant(&slug)
+            .await
+            .map_err(|e| runtime(e.to_string()))?
+        else {
+            continue;
+        };
+        let mut objects = Vec::new();
+        for kind in ObjectKind::ALL {
+            objects.extend(
+                store
+                    .objects(tenant.id, kind)
+                    .await
+                    .map_err(|e| runtime(e.to_string()))?,
+            );
+        }
+        out.insert(doc.slug.clone(), Current { tenant, objects });
+    }
+    Ok(out)
+}
+
+/// Imports `file`; returns the report lines (`no changes` when there is nothing to do).
+pub async fn import(
+    store: &dyn Store,
+    file: &TenantFile,
+    master: &MasterKey,
+    clock: &dyn Clock,
+    rng: &dyn Rng,
+) -> Result<Vec<String>, Fatal> {
+    let current = current(store, file).await?;
+    let planner = Planner {
+        master,
+        rng,
+        password_params: PasswordParams::default(),
+        now: clock.now(),
+    };
+    let plan = plan(file, &current, &planner).map_err(runtime)?;
+    if plan.writes.is_empty() {
+        return Ok(vec!["no changes".to_owned()]);
+    }
+    store.apply(plan.writes).await.map_err(|e| match e {
+        StoreError::Conflict(d) => runtime(format!(
+            "the store changed while importing ({d}); nothing was imported, run it again"
+        )),
+        other => runtime(format!("nothing was imported: {other}")),
+    })?;
+    Ok(plan.report)
+}
+
+/// The tenant `slug` as a tenant file.
+pub async fn export(store: &dyn Store, slug: &str, format: Format) -> Result<String, Fatal> {
+    let parsed = TenantSlug::parse_path(slug)
+        .map_err(|e| bad_input(format!("--tenant: {}", e.message())))?;
+    let tenant = store
+        .tenant(&parsed)
+        .await
+        .map_err(|e| runtime(e.to_string()))?
+        .ok_or_else(|| bad_input(format!("--tenant: no tenant has the slug '{slug}'")))?;
+    let mut objects = Vec::new();
+    for kind in ObjectKind::ALL {
+        objects.extend(
+            store
+                .objects(tenant.id, kind)
+                .await
+                .map_err(|e| runtime(e.to_string()))?,
+        );
+    }
+    let doc = export::export(&tenant, &objects).map_err(runtime)?;
+    Ok(file::render(&TenantFile { tenants: vec![doc] }, format))
+}

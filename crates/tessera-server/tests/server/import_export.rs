@@ -1,0 +1,268 @@
+//! `tessera import` / `tessera export` on both backends: idempotent, atomic, every
+//! invalid field named, unknown fields refused, never a secret in an export, and
+//! export → import into an empty store reproduces the tenant.
+
+use crate::support::{TempDir, tessera};
+use std::process::Output;
+use tessera_store::testing::{TestDatabase, postgres_or_skip};
+
+const FIXTURE: &str = include_str!("../fixtures/contoso.json");
+
+/// A store to run commands against: a SQLite directory, or a PostgreSQL database.
+struct Target {
+    dir: TempDir,
+    url: Option<String>,
+    _db: Option<TestDatabase>,
+}
+
+impl Target {
+    fn sqlite() -> Self {
+        Self {
+            dir: TempDir::new("import"),
+            url: None,
+            _db: None,
+        }
+    }
+
+    async fn postgres(test: &str) -> Option<Self> {
+        let db = postgres_or_skip(test).await?;
+        Some(Self {
+            dir: TempDir::new("import-pg"),
+            url: Some(db.url.clone()),
+            _db: Some(db),
+        })
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        let mut cmd = tessera();
+        cmd.args(args)
+            .current_dir(self.dir.path())
+            .env_remove("TESSERA_DATABASE_URL")
+            .env_remove("TESSERA_MASTER_KEY_FILE");
+        if let Some(url) = &self.url {
+            cmd.env("TESSERA_DATABASE_URL", url);
+        }
+        cmd.output().unwrap()
+    }
+
+    fn write(&self, name: &str, content: &str) -> String {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, content).unwrap();
+        path.display().to_string()
+    }
+
+    fn import(&self, content: &str, name: &str) -> Output {
+        let path = self.write(name, content);
+        self.run(&["import", &path])
+    }
+
+    fn export(&self, slug: &str) -> Output {
+        self.run(&["export", "--tenant", slug])
+    }
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn ok(o: &Output) -> String {
+    assert!(
+        o.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        o.status.code(),
+        stdout(o),
+        stderr(o)
+    );
+    stdout(o)
+}
+
+async fn import_is_idempotent_and_export_hides_secrets(t: Target) {
+    let first = ok(&t.import(FIXTURE, "contoso.json"));
+    for line in [
+        "contoso: created tenant",
+        "contoso: created user alice",
+        "contoso: created user Bob",
+        "contoso: created group admins",
+        "contoso: created api https://api.contoso.test",
+        "contoso: created app contoso-web",
+    ] {
+        assert!(
+            first.lines().any(|l| l == line),
+            "{line:?} missing from:\n{first}"
+        );
+    }
+    assert_eq!(ok(&t.import(FIXTURE, "contoso.json")).trim(), "no changes");
+
+    let exported = ok(&t.export("contoso"));
+    for secret in [
+        "correct horse",
+        "another long password",
+        "s3cr3t-from-the-vault",
+        "JBSWY3DP",
+        "$argon2",
+        "password",
+        "totp",
+    ] {
+        assert!(
+            !exported.contains(secret),
+            "export leaks {secret:?}:\n{exported}"
+        );
+    }
+    let v: serde_json::Value = serde_json::from_str(&exported).unwrap();
+    let tenant = &v["tenants"][0];
+    assert_eq!(tenant["slug"], "contoso");
+    assert_eq!(tenant["policy"]["blocked_ip_ranges"][0], "203.0.113.0/24");
+    assert_eq!(tenant["apps"][0]["client_id"], "contoso-spa");
+    assert!(tenant["apps"][1].get("secrets").is_none());
+    assert_eq!(tenant["assignments"].as_array().unwrap().len(), 2);
+
+    // The export imports cleanly into the same store (nothing to do) ...
+    assert_eq!(
+        ok(&t.import(&exported, "exported.json")).trim(),
+        "no changes"
+    );
+    // ... and into an empty store, where it reproduces the tenant.
+    let fresh = Target {
+        dir: TempDir::new("reimport"),
+        url: None,
+        _db: None,
+    };
+    ok(&fresh.import(&exported, "exported.json"));
+    assert_eq!(ok(&fresh.export("contoso")), exported);
+}
+
+async fn one_bad_field_anywhere_writes_nothing(t: Target) {
+    let bad = FIXTURE
+        .replace("https://app.contoso.test/cb", "http://app.contoso.test/cb")
+        .replace("\"Bob\"", "\"B o b\"");
+    let o = t.import(&bad, "bad.json");
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("/tenants/0/apps/0/redirect_uris/web/0: must use https"),
+        "{err}"
+    );
+    assert!(err.contains("/tenants/0/users/1/username"), "{err}");
+    // The renamed user also breaks the assignment that names bob: three fields in all.
+    assert!(err.contains("/tenants/0/assignments/1/user"), "{err}");
+    assert!(
+        err.starts_with("error: 3 invalid field(s); nothing was imported"),
+        "{err}"
+    );
+    let missing = t.export("contoso");
+    assert_eq!(missing.status.code(), Some(2), "the tenant was not created");
+    assert!(stderr(&missing).contains("no tenant has the slug 'contoso'"));
+
+    let unknown = t.import(
+        &FIXTURE.replace(
+            "\"admin_consented\": true",
+            "\"admin_consented\": true, \"colour\": \"red\"",
+        ),
+        "u.json",
+    );
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(
+        stderr(&unknown).contains("/tenants/0/apps/0/colour")
+            && stderr(&unknown).contains("unknown field `colour`"),
+        "{}",
+        stderr(&unknown)
+    );
+}
+
+async fn changes_are_reported_and_applied(t: Target) {
+    ok(&t.import(FIXTURE, "contoso.json"));
+    let changed = FIXTURE
+        .replace("\"Alice Example\"", "\"Alice Renamed\"")
+        .replace("\"lockout_threshold\": 5", "\"lockout_threshold\": 7");
+    let report = ok(&t.import(&changed, "contoso.json"));
+    assert_eq!(
+        report.lines().collect::<Vec<_>>(),
+        ["contoso: updated tenant", "contoso: updated user alice"],
+        "{report}"
+    );
+    let exported: serde_json::Value = serde_json::from_str(&ok(&t.export("contoso"))).unwrap();
+    assert_eq!(exported["tenants"][0]["policy"]["lockout_threshold"], 7);
+    assert_eq!(exported["tenants"][0]["users"][0]["name"], "Alice Renamed");
+}
+
+#[tokio::test]
+async fn sqlite_import_is_idempotent_and_export_hides_secrets() {
+    import_is_idempotent_and_export_hides_secrets(Target::sqlite()).await;
+}
+
+#[tokio::test]
+async fn postgres_import_is_idempotent_and_export_hides_secrets() {
+    if let Some(t) = Target::postgres("server::import_export::postgres_idempotent").await {
+        import_is_idempotent_and_export_hides_secrets(t).await;
+    }
+}
+
+#[tokio::test]
+async fn sqlite_one_bad_field_anywhere_writes_nothing() {
+    one_bad_field_anywhere_writes_nothing(Target::sqlite()).await;
+}
+
+#[tokio::test]
+async fn postgres_one_bad_field_anywhere_writes_nothing() {
+    if let Some(t) = Target::postgres("server::import_export::postgres_bad_field").await {
+        one_bad_field_anywhere_writes_nothing(t).await;
+    }
+}
+
+#[tokio::test]
+async fn sqlite_changes_are_reported_and_applied() {
+    changes_are_reported_and_applied(Target::sqlite()).await;
+}
+
+#[tokio::test]
+async fn postgres_changes_are_reported_and_applied() {
+    if let Some(t) = Target::postgres("server::import_export::postgres_changes").await {
+        changes_are_reported_and_applied(t).await;
+    }
+}
+
+#[test]
+fn toml_files_import_like_json() {
+    let t = Target::sqlite();
+    let json_path = t.write("c.json", FIXTURE);
+    ok(&t.run(&["import", &json_path]));
+    let toml_text = ok(&t.run(&["export", "--tenant", "contoso", "--format", "toml"]));
+    assert!(toml_text.contains("[[tenants]]"), "{toml_text}");
+    let other = Target::sqlite();
+    let path = other.write("c.toml", &toml_text);
+    ok(&other.run(&["import", &path]));
+    assert_eq!(ok(&other.export("contoso")), ok(&t.export("contoso")));
+}
+
+#[test]
+fn the_master_key_is_generated_once_with_owner_only_permissions() {
+    let t = Target::sqlite();
+    ok(&t.import(FIXTURE, "contoso.json"));
+    let key = t.dir.path().join("tessera-data/master.key");
+    let first = std::fs::read_to_string(&key).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    // Same key next time: the secret's keyed hash still matches, so nothing changes.
+    assert_eq!(ok(&t.import(FIXTURE, "contoso.json")).trim(), "no changes");
+    assert_eq!(std::fs::read_to_string(&key).unwrap(), first);
+    // A configured key file that is not a key is bad input.
+    let bad = t.write("bad.key", "not a key");
+    let o = t.run(&[
+        "import",
+        "--master-key-file",
+        &bad,
+        &t.write("c.json", FIXTURE),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--master-key-file"), "{}", stderr(&o));
+}
