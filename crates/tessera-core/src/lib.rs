@@ -8,6 +8,7 @@ pub mod clock;
 pub mod crypto;
 pub mod directory;
 pub mod errors;
+pub mod keys;
 pub mod rng;
 pub mod secret;
 pub mod store;

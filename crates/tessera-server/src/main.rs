@@ -9,7 +9,7 @@ use tessera_core::directory::file::Format;
 use tessera_core::rng::OsRng;
 use tessera_server::cli::{Cli, Command, ExportFormat};
 use tessera_server::settings::{self, Settings};
-use tessera_server::{directory_files, explain, logging, master_key, serve};
+use tessera_server::{directory_files, explain, logging, serve};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -71,7 +71,7 @@ async fn run(command: Command, settings: Settings) -> Result<(), serve::Fatal> {
     match command {
         Command::Serve(_) => serve::run(settings).await,
         Command::Migrate => {
-            let store = serve::open_store(&settings).await?;
+            let (store, _) = serve::open_store(&settings).await?;
             tracing::info!(store = store.backend(), database = %settings.database_url_display, "migrations applied");
             Ok(())
         }
@@ -79,11 +79,7 @@ async fn run(command: Command, settings: Settings) -> Result<(), serve::Fatal> {
         Command::Import(args) => {
             // Read and validate before touching the store: bad input changes nothing.
             let file = directory_files::read(&args.file)?;
-            let store = serve::open_store(&settings).await?;
-            let master = master_key::load(&settings, &OsRng).map_err(|e| serve::Fatal {
-                message: e.message,
-                status: e.status,
-            })?;
+            let (store, master) = serve::open_store(&settings).await?;
             for line in
                 directory_files::import(store.as_ref(), &file, &master, &SystemClock, &OsRng)
                     .await?
@@ -93,7 +89,7 @@ async fn run(command: Command, settings: Settings) -> Result<(), serve::Fatal> {
             Ok(())
         }
         Command::Export(args) => {
-            let store = serve::open_store(&settings).await?;
+            let (store, _) = serve::open_store(&settings).await?;
             let format = match args.format {
                 ExportFormat::Json => Format::Json,
                 ExportFormat::Toml => Format::Toml,

@@ -6,6 +6,7 @@ use crate::state::AppState;
 use std::future::IntoFuture;
 use std::sync::Arc;
 use std::time::Duration;
+use tessera_core::crypto::MasterKey;
 use tessera_core::store::Store;
 
 /// How long in-flight requests may take to finish after SIGTERM/SIGINT.
@@ -24,9 +25,14 @@ impl Fatal {
     }
 }
 
-/// Opens the store, applies migrations and creates what Tessera needs in it (every
-/// store command starts here).
-pub async fn open_store(settings: &Settings) -> Result<Arc<dyn Store>, Fatal> {
+/// Opens the store, applies migrations, loads (or creates) the master key and creates
+/// what Tessera needs in the store (every store command starts here).
+pub async fn open_store(settings: &Settings) -> Result<(Arc<dyn Store>, MasterKey), Fatal> {
+    let master =
+        crate::master_key::load(settings, &tessera_core::rng::OsRng).map_err(|e| Fatal {
+            message: e.message,
+            status: e.status,
+        })?;
     let store = tessera_store::open(&settings.database_url)
         .await
         .map_err(|e| {
@@ -37,16 +43,17 @@ pub async fn open_store(settings: &Settings) -> Result<Arc<dyn Store>, Fatal> {
         })?;
     crate::bootstrap::ensure_admin_tenant(
         store.as_ref(),
+        &master,
         &tessera_core::clock::SystemClock,
         &tessera_core::rng::OsRng,
     )
     .await
     .map_err(|e| Fatal::runtime(format!("cannot create the admin tenant: {e}")))?;
-    Ok(store)
+    Ok((store, master))
 }
 
 pub async fn run(settings: Settings) -> Result<(), Fatal> {
-    let store = open_store(&settings).await?;
+    let (store, _master) = open_store(&settings).await?;
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .map_err(|e| Fatal::runtime(format!("cannot listen on {}: {e}", settings.listen)))?;

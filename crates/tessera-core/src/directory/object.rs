@@ -11,10 +11,21 @@ pub enum ObjectKind {
     Group,
     Api,
     App,
+    /// A tenant's token-signing key pair (`crate::keys`); never exported.
+    SigningKey,
 }
 
 impl ObjectKind {
-    pub const ALL: [ObjectKind; 4] = [
+    pub const ALL: [ObjectKind; 5] = [
+        ObjectKind::User,
+        ObjectKind::Group,
+        ObjectKind::Api,
+        ObjectKind::App,
+        ObjectKind::SigningKey,
+    ];
+
+    /// The kinds a tenant file declares (signing keys belong to the installation).
+    pub const DECLARED: [ObjectKind; 4] = [
         ObjectKind::User,
         ObjectKind::Group,
         ObjectKind::Api,
@@ -27,6 +38,7 @@ impl ObjectKind {
             ObjectKind::Group => "group",
             ObjectKind::Api => "api",
             ObjectKind::App => "app",
+            ObjectKind::SigningKey => "signing_key",
         }
     }
 

@@ -161,6 +161,18 @@ fn plan_tenant(
             id
         }
     };
+    // Every tenant signs with its own keys: a new one (or one that somehow has none)
+    // gets an active key of each algorithm.
+    let has_keys =
+        current.is_some_and(|c| c.objects.iter().any(|o| o.kind == ObjectKind::SigningKey));
+    if !has_keys {
+        out.writes.extend(crate::keys::initial_keys(
+            tenant_id, p.master, p.rng, p.now,
+        )?);
+        out.report.push(format!(
+            "{slug}: created signing keys (EdDSA, ES256, RS256)"
+        ));
+    }
     let mut existing: HashMap<ObjectKind, ByKey> = HashMap::new();
     for obj in current.iter().flat_map(|c| &c.objects) {
         existing

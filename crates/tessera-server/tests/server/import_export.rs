@@ -266,3 +266,44 @@ fn the_master_key_is_generated_once_with_owner_only_permissions() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--master-key-file"), "{}", stderr(&o));
 }
+
+/// A new tenant gets an active signing key of each algorithm, private parts sealed.
+#[tokio::test]
+async fn new_tenants_get_sealed_signing_keys() {
+    use tessera_core::directory::object::ObjectKind;
+    use tessera_core::keys::{KeyState, SigningKey};
+    let t = Target::sqlite();
+    let report = ok(&t.import(FIXTURE, "contoso.json"));
+    assert!(
+        report.contains("contoso: created signing keys (EdDSA, ES256, RS256)"),
+        "{report}"
+    );
+    let url = tessera_store::DatabaseUrl::Sqlite(t.dir.path().join("tessera-data/tessera.db"));
+    let store = tessera_store::open(&url).await.unwrap();
+    for slug in ["contoso", "admin"] {
+        let tenant = store
+            .tenant(&tessera_core::tenant::TenantSlug::parse_path(slug).unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        let keys: Vec<SigningKey> = store
+            .objects(tenant.id, ObjectKind::SigningKey)
+            .await
+            .unwrap()
+            .iter()
+            .map(|o| o.decode().unwrap())
+            .collect();
+        let mut algs: Vec<&str> = keys.iter().map(|k| k.alg.as_str()).collect();
+        algs.sort_unstable();
+        assert_eq!(algs, ["ES256", "EdDSA", "RS256"], "{slug}");
+        for k in &keys {
+            assert_eq!(k.state, KeyState::Active);
+            assert!(k.private_sealed.starts_with("v1."), "sealed, not clear");
+            assert!(k.public_jwk.get("d").is_none());
+        }
+    }
+    assert!(
+        !ok(&t.export("contoso")).contains("signing"),
+        "keys are not exported"
+    );
+}

@@ -1,0 +1,261 @@
+//! Token-signing keys per tenant: Ed25519 (EdDSA, the default), P-256 (ES256) and
+//! RSA-2048 (RS256), generated with aws-lc-rs, private parts sealed under the master key
+//! (AES-256-GCM), public parts as JWKs (RFC 7517, RFC 7518 §6, RFC 8037) whose `kid` is
+//! the RFC 7638 thumbprint. A key moves next → active → retired: `next` is published
+//! in the JWKS before it signs anything, so relying parties already have it when it
+//! becomes active; `retired` stays published until tokens signed with it have expired.
+//!
+//! Key generation uses aws-lc-rs's own CSPRNG rather than the injected `Rng`: key
+//! material must never come from a test generator.
+
+use crate::crypto::MasterKey;
+use crate::directory::object::{ObjectKind, StoredObject, Write, encode};
+use crate::rng::Rng;
+use aws_lc_rs::encoding::AsDer;
+use aws_lc_rs::signature::KeyPair;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
+use sha2::Digest;
+use time::OffsetDateTime;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum SigningAlg {
+    EdDSA,
+    ES256,
+    RS256,
+}
+
+impl SigningAlg {
+    pub const ALL: [SigningAlg; 3] = [SigningAlg::EdDSA, SigningAlg::ES256, SigningAlg::RS256];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SigningAlg::EdDSA => "EdDSA",
+            SigningAlg::ES256 => "ES256",
+            SigningAlg::RS256 => "RS256",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyState {
+    Next,
+    Active,
+    Retired,
+}
+
+/// A signing key as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SigningKey {
+    pub kid: String,
+    pub alg: SigningAlg,
+    pub state: KeyState,
+    /// The public JWK, with `kid`, `alg` and `use`.
+    pub public_jwk: serde_json::Value,
+    /// PKCS#8 DER sealed under the master key, bound to tenant and kid.
+    pub private_sealed: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// The AEAD context a key's private part is sealed under.
+pub fn seal_context(tenant_id: uuid::Uuid, kid: &str) -> String {
+    format!("signing-key/{tenant_id}/{kid}")
+}
+
+/// Generates a key pair for `alg`; returns the PKCS#8 DER and the public JWK (without
+/// `kid`).
+fn generate_pair(
+    alg: SigningAlg,
+) -> Result<(Vec<u8>, serde_json::Map<String, serde_json::Value>), String> {
+    let b64 = |b: &[u8]| serde_json::Value::String(URL_SAFE_NO_PAD.encode(b));
+    let fail = |what: &str| format!("{what} key generation failed");
+    let mut jwk = serde_json::Map::new();
+    let pkcs8 = match alg {
+        SigningAlg::EdDSA => {
+            let pair =
+                aws_lc_rs::signature::Ed25519KeyPair::generate().map_err(|_| fail("Ed25519"))?;
+            jwk.insert("kty".into(), "OKP".into());
+            jwk.insert("crv".into(), "Ed25519".into());
+            jwk.insert("x".into(), b64(pair.public_key().as_ref()));
+            pair.to_pkcs8()
+                .map_err(|_| fail("Ed25519"))?
+                .as_ref()
+                .to_vec()
+        }
+        SigningAlg::ES256 => {
+            let pair = aws_lc_rs::signature::EcdsaKeyPair::generate(
+                &aws_lc_rs::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+            )
+            .map_err(|_| fail("P-256"))?;
+            // Uncompressed point: 0x04 || X (32 bytes) || Y (32 bytes).
+            let point = pair.public_key().as_ref();
+            if point.len() != 65 {
+                return Err(fail("P-256"));
+            }
+            jwk.insert("kty".into(), "EC".into());
+            jwk.insert("crv".into(), "P-256".into());
+            jwk.insert("x".into(), b64(&point[1..33]));
+            jwk.insert("y".into(), b64(&point[33..65]));
+            pair.to_pkcs8v1()
+                .map_err(|_| fail("P-256"))?
+                .as_ref()
+                .to_vec()
+        }
+        SigningAlg::RS256 => {
+            let pair = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048)
+                .map_err(|_| fail("RSA"))?;
+            let public = pair.public_key();
+            jwk.insert("kty".into(), "RSA".into());
+            jwk.insert(
+                "n".into(),
+                b64(public.modulus().big_endian_without_leading_zero()),
+            );
+            jwk.insert(
+                "e".into(),
+                b64(public.exponent().big_endian_without_leading_zero()),
+            );
+            let der =
+                AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&pair).map_err(|_| fail("RSA"))?;
+            der.as_ref().to_vec()
+        }
+    };
+    Ok((pkcs8, jwk))
+}
+
+/// RFC 7638 §3: SHA-256 over the required members in lexicographic order, no spaces.
+pub fn thumbprint(jwk: &serde_json::Map<String, serde_json::Value>) -> String {
+    let members: &[&str] = match jwk.get("kty").and_then(|v| v.as_str()) {
+        Some("OKP") => &["crv", "kty", "x"],
+        Some("EC") => &["crv", "kty", "x", "y"],
+        _ => &["e", "kty", "n"],
+    };
+    let canonical: serde_json::Map<String, serde_json::Value> = members
+        .iter()
+        .filter_map(|m| jwk.get(*m).map(|v| ((*m).to_owned(), v.clone())))
+        .collect();
+    // serde_json's Map is ordered by key (no preserve_order feature): canonical order.
+    let digest = sha2::Sha256::digest(serde_json::to_string(&canonical).unwrap_or_default());
+    URL_SAFE_NO_PAD.encode(digest)
+}
+
+/// A new key for a tenant, sealed under the master key.
+pub fn generate(
+    alg: SigningAlg,
+    state: KeyState,
+    tenant_id: uuid::Uuid,
+    master: &MasterKey,
+    rng: &dyn Rng,
+    now: OffsetDateTime,
+) -> Result<SigningKey, String> {
+    let (pkcs8, mut jwk) = generate_pair(alg)?;
+    let kid = thumbprint(&jwk);
+    jwk.insert("kid".into(), kid.clone().into());
+    jwk.insert("alg".into(), alg.as_str().into());
+    jwk.insert("use".into(), "sig".into());
+    Ok(SigningKey {
+        private_sealed: master.seal(rng, &pkcs8, &seal_context(tenant_id, &kid)),
+        public_jwk: serde_json::Value::Object(jwk),
+        kid,
+        alg,
+        state,
+        created_at: now,
+    })
+}
+
+/// The writes that give a new tenant one active key of each algorithm (EdDSA by
+/// default; ES256 and RS256 for apps that choose them).
+pub fn initial_keys(
+    tenant_id: uuid::Uuid,
+    master: &MasterKey,
+    rng: &dyn Rng,
+    now: OffsetDateTime,
+) -> Result<Vec<Write>, String> {
+    SigningAlg::ALL
+        .iter()
+        .map(|alg| {
+            let key = generate(*alg, KeyState::Active, tenant_id, master, rng, now)?;
+            Ok(Write::Put(StoredObject {
+                id: rng.uuid(),
+                tenant_id,
+                kind: ObjectKind::SigningKey,
+                key: key.kid.clone(),
+                doc: encode(&key),
+                created_at: now,
+                updated_at: now,
+            }))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::SequenceRng;
+    use time::macros::datetime;
+
+    #[test]
+    fn rfc7638_thumbprint_of_the_rfc_example() {
+        // RFC 7638 §3.1's RSA example.
+        let jwk: serde_json::Map<String, serde_json::Value> = serde_json::from_str(r#"{"kty":"RSA",
+            "n":"0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw",
+            "e":"AQAB","alg":"RS256","kid":"2011-04-29"}"#).unwrap();
+        assert_eq!(
+            thumbprint(&jwk),
+            "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+        );
+    }
+
+    #[test]
+    fn every_algorithm_generates_a_sealed_key_with_a_public_jwk() {
+        let master = MasterKey::from_bytes(&[7u8; 32]);
+        let rng = SequenceRng::new(1);
+        let tenant = uuid::Uuid::from_u128(1);
+        for alg in SigningAlg::ALL {
+            let key = generate(
+                alg,
+                KeyState::Active,
+                tenant,
+                &master,
+                &rng,
+                datetime!(2026-11-26 0:00 UTC),
+            )
+            .unwrap();
+            assert_eq!(key.public_jwk["kid"], key.kid);
+            assert_eq!(key.public_jwk["alg"], alg.as_str());
+            for private in ["d", "p", "q"] {
+                assert!(
+                    key.public_jwk.get(private).is_none(),
+                    "{alg:?} JWK leaks {private}"
+                );
+            }
+            let pkcs8 = master
+                .open(&key.private_sealed, &seal_context(tenant, &key.kid))
+                .expect("opens");
+            assert!(pkcs8.len() > 32);
+            assert!(
+                master
+                    .open(
+                        &key.private_sealed,
+                        &seal_context(uuid::Uuid::from_u128(2), &key.kid)
+                    )
+                    .is_none()
+            );
+        }
+        let rsa = generate(
+            SigningAlg::RS256,
+            KeyState::Next,
+            tenant,
+            &master,
+            &rng,
+            datetime!(2026-11-26 0:00 UTC),
+        )
+        .unwrap();
+        let n = URL_SAFE_NO_PAD
+            .decode(rsa.public_jwk["n"].as_str().unwrap())
+            .unwrap();
+        assert_eq!(n.len(), 256, "RSA-2048");
+    }
+}
