@@ -4,6 +4,7 @@
 //! [`rng::Rng`], persistence from the traits in [`store`]. The server crate wires real
 //! implementations in; tests wire fixed ones.
 
+pub mod audit;
 pub mod clock;
 pub mod crypto;
 pub mod directory;

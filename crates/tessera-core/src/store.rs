@@ -90,4 +90,11 @@ pub trait Store: Send + Sync + 'static {
     /// objects of one tenant and kind with the same key are a `Conflict`. `UpdateTenant`
     /// of an unknown id is an `Internal` error.
     async fn apply(&self, writes: Vec<Write>) -> StoreResult<()>;
+
+    /// Audit entries of one tenant, newest first, filtered by actor and time (inclusive).
+    async fn audit(
+        &self,
+        tenant_id: uuid::Uuid,
+        query: &crate::audit::AuditQuery,
+    ) -> StoreResult<Vec<crate::audit::AuditEntry>>;
 }

@@ -13,6 +13,7 @@ pub mod logging;
 pub mod master_key;
 pub mod metrics;
 pub mod pages;
+pub mod passwords;
 pub mod routes;
 pub mod serve;
 pub mod settings;

@@ -53,7 +53,7 @@ pub async fn open_store(settings: &Settings) -> Result<(Arc<dyn Store>, MasterKe
 }
 
 pub async fn run(settings: Settings) -> Result<(), Fatal> {
-    let (store, _master) = open_store(&settings).await?;
+    let (store, master) = open_store(&settings).await?;
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .map_err(|e| Fatal::runtime(format!("cannot listen on {}: {e}", settings.listen)))?;
@@ -66,7 +66,7 @@ pub async fn run(settings: Settings) -> Result<(), Fatal> {
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{addr}"));
-    let mut state = AppState::new(store.clone(), &public_url);
+    let mut state = AppState::new(store.clone(), &public_url, master);
     state.max_body_bytes = settings.max_body_bytes;
 
     let metrics = state.metrics.clone();

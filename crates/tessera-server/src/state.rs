@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 use tessera_core::clock::Clock;
+use tessera_core::crypto::MasterKey;
 use tessera_core::rng::Rng;
 use tessera_core::store::Store;
 
@@ -17,10 +18,14 @@ pub struct AppState {
     /// Largest request body accepted, in bytes (protocol endpoints; 64 KiB default).
     pub max_body_bytes: usize,
     pub metrics: crate::metrics::Metrics,
+    /// Keys client-secret hashes and seals secrets at rest.
+    pub master: Arc<MasterKey>,
+    /// The bounded Argon2id pool.
+    pub passwords: crate::passwords::Passwords,
 }
 
 impl AppState {
-    pub fn new(store: Arc<dyn Store>, public_url: &str) -> Self {
+    pub fn new(store: Arc<dyn Store>, public_url: &str, master: MasterKey) -> Self {
         Self {
             store,
             clock: Arc::new(tessera_core::clock::SystemClock),
@@ -28,6 +33,8 @@ impl AppState {
             public_url: public_url.trim_end_matches('/').into(),
             max_body_bytes: crate::settings::DEFAULT_MAX_BODY_BYTES,
             metrics: crate::metrics::Metrics::global(),
+            master: Arc::new(master),
+            passwords: crate::passwords::Passwords::default(),
         }
     }
 }

@@ -27,6 +27,7 @@ macro_rules! shared {
 pub static MIGRATIONS: &[Migration] = &[
     shared!(1, "tenants", "0001_tenants.sql"),
     shared!(2, "directory", "0002_directory.sql"),
+    shared!(3, "audit", "0003_audit.sql"),
 ];
 
 /// The bookkeeping table; the same SQL works in both dialects.

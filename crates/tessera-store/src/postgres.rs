@@ -95,6 +95,18 @@ fn object_row(r: &PgRow) -> Result<ObjectRow, sqlx::Error> {
     })
 }
 
+fn audit_row(r: &PgRow) -> Result<sql::AuditRow, sqlx::Error> {
+    Ok(sql::AuditRow {
+        id: r.try_get(0)?,
+        tenant_id: r.try_get(1)?,
+        at: r.try_get(2)?,
+        actor: r.try_get(3)?,
+        action: r.try_get(4)?,
+        target: r.try_get(5)?,
+        changes: r.try_get(6)?,
+    })
+}
+
 #[async_trait]
 impl Store for PgStore {
     fn backend(&self) -> &'static str {
@@ -203,6 +215,24 @@ impl Store for PgStore {
             .map_err(map_err)?;
         row.map(|r| object_row(&r).map_err(map_err)?.into_object())
             .transpose()
+    }
+
+    async fn audit(
+        &self,
+        tenant_id: uuid::Uuid,
+        query: &tessera_core::audit::AuditQuery,
+    ) -> StoreResult<Vec<tessera_core::audit::AuditEntry>> {
+        let mut q = sqlx::query(sql::SELECT_AUDIT);
+        for v in sql::audit_params(tenant_id, query) {
+            q = match v {
+                Value::Text(s) => q.bind(s),
+                Value::Int(i) => q.bind(i),
+            };
+        }
+        let rows = q.fetch_all(&self.pool).await.map_err(map_err)?;
+        rows.iter()
+            .map(|r| audit_row(r).map_err(map_err)?.into_entry())
+            .collect()
     }
 
     async fn apply(&self, writes: Vec<Write>) -> StoreResult<()> {

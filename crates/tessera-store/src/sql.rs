@@ -62,6 +62,14 @@ const UPSERT_OBJECT: &str = "INSERT INTO directory_objects (id, tenant_id, kind,
      ON CONFLICT (id) DO UPDATE SET key = excluded.key, doc = excluded.doc, updated_at = excluded.updated_at \
      WHERE directory_objects.tenant_id = excluded.tenant_id AND directory_objects.kind = excluded.kind";
 
+const INSERT_AUDIT: &str = "INSERT INTO audit_log (id, tenant_id, at, actor, action, target, changes) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7)";
+
+/// Optional filters use sentinels (empty actor, the widest times) so the SQL is static.
+pub const SELECT_AUDIT: &str = "SELECT id, tenant_id, at, actor, action, target, changes FROM audit_log \
+     WHERE tenant_id = $1 AND ($2 = '' OR actor = $2) AND at >= $3 AND at <= $4 \
+     ORDER BY at DESC, id DESC LIMIT $5";
+
 const DELETE_OBJECT: &str =
     "DELETE FROM directory_objects WHERE tenant_id = $1 AND kind = $2 AND id = $3";
 
@@ -142,6 +150,20 @@ pub fn statements(write: &Write) -> Stmt {
             ],
             expect: Expect::SomeRow(StoreError::Conflict),
             what: format!("write {} {}", o.kind.as_str(), o.key),
+        },
+        Write::Audit(e) => Stmt {
+            sql: INSERT_AUDIT,
+            params: vec![
+                Text(e.id.to_string()),
+                Text(e.tenant_id.to_string()),
+                Int(e.at.unix_timestamp()),
+                Text(e.actor.clone()),
+                Text(e.action.clone()),
+                Text(e.target.clone()),
+                Text(encode(&e.changes)),
+            ],
+            expect: Expect::Any,
+            what: format!("audit {}", e.action),
         },
         Write::Delete {
             tenant_id,
@@ -239,4 +261,42 @@ pub fn tenant_page(mut rows: Vec<TenantRow>, limit: i64) -> StoreResult<Page<Ten
         .then(|| items.last().map(|t| t.slug.to_string()))
         .flatten();
     Ok(Page { items, next })
+}
+
+/// The parameters of [`SELECT_AUDIT`] for a query.
+pub fn audit_params(tenant_id: uuid::Uuid, q: &tessera_core::audit::AuditQuery) -> Vec<Value> {
+    vec![
+        Value::Text(tenant_id.to_string()),
+        Value::Text(q.actor.clone().unwrap_or_default()),
+        Value::Int(q.since.map_or(i64::MIN, OffsetDateTime::unix_timestamp)),
+        Value::Int(q.until.map_or(i64::MAX, OffsetDateTime::unix_timestamp)),
+        Value::Int(clamp_limit(q.limit)),
+    ]
+}
+
+/// An audit row as both drivers read it.
+pub struct AuditRow {
+    pub id: String,
+    pub tenant_id: String,
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub changes: String,
+}
+
+impl AuditRow {
+    pub fn into_entry(self) -> StoreResult<tessera_core::audit::AuditEntry> {
+        let corrupt =
+            |what: &str| StoreError::Internal(format!("audit entry {}: bad {what}", self.id));
+        Ok(tessera_core::audit::AuditEntry {
+            id: uuid::Uuid::parse_str(&self.id).map_err(|_| corrupt("id"))?,
+            tenant_id: uuid::Uuid::parse_str(&self.tenant_id).map_err(|_| corrupt("tenant_id"))?,
+            at: from_unix(self.at).ok_or_else(|| corrupt("at"))?,
+            changes: serde_json::from_str(&self.changes).map_err(|_| corrupt("changes"))?,
+            actor: self.actor,
+            action: self.action,
+            target: self.target,
+        })
+    }
 }

@@ -326,6 +326,70 @@ mod cases {
         assert_eq!(still.doc, r#"{"of":"a"}"#);
     }
 
+    pub async fn audit_entries_filter_and_stay_in_their_tenant(f: Fixture) {
+        use tessera_core::audit::{AuditEntry, AuditQuery};
+        let (a, b) = two_tenants(f.store.as_ref()).await;
+        let entry = |id: u128, tenant, minute: u8, actor: &str| AuditEntry {
+            id: uuid::Uuid::from_u128(id),
+            tenant_id: tenant,
+            at: T0 + time::Duration::minutes(i64::from(minute)),
+            actor: actor.to_owned(),
+            action: "user.create".to_owned(),
+            target: format!("user:u{id}"),
+            changes: vec!["email".to_owned(), "name".to_owned()],
+        };
+        f.store
+            .apply(vec![
+                Write::Audit(entry(1, a, 0, "bootstrap")),
+                Write::Audit(entry(2, a, 5, "import")),
+                Write::Audit(entry(3, a, 10, "bootstrap")),
+                Write::Audit(entry(4, b, 1, "bootstrap")),
+            ])
+            .await
+            .unwrap();
+        let all = AuditQuery {
+            actor: None,
+            since: None,
+            until: None,
+            limit: 100,
+        };
+        let got = f.store.audit(a, &all).await.unwrap();
+        assert_eq!(
+            got.iter().map(|e| e.id.as_u128()).collect::<Vec<_>>(),
+            [3, 2, 1],
+            "newest first, tenant a only"
+        );
+        assert_eq!(got[0], entry(3, a, 10, "bootstrap"));
+        let by_actor = AuditQuery {
+            actor: Some("bootstrap".into()),
+            ..all.clone()
+        };
+        assert_eq!(f.store.audit(a, &by_actor).await.unwrap().len(), 2);
+        let window = AuditQuery {
+            since: Some(T0 + time::Duration::minutes(5)),
+            until: Some(T0 + time::Duration::minutes(5)),
+            ..all.clone()
+        };
+        assert_eq!(
+            f.store
+                .audit(a, &window)
+                .await
+                .unwrap()
+                .iter()
+                .map(|e| e.id.as_u128())
+                .collect::<Vec<_>>(),
+            [2]
+        );
+        // An entry in a failed batch is not written either.
+        let failing = vec![
+            Write::Audit(entry(5, a, 20, "x")),
+            Write::Put(object(a, ObjectKind::User, "dup", "{}", 9)),
+            Write::Put(object(a, ObjectKind::User, "dup", "{}", 10)),
+        ];
+        assert!(f.store.apply(failing).await.is_err());
+        assert_eq!(f.store.audit(a, &all).await.unwrap().len(), 3);
+    }
+
     pub async fn tenant_updates_and_policy_round_trip(f: Fixture) {
         let mut t = new_tenant("policy", T0);
         t.policy.lockout_threshold = 9;
@@ -564,6 +628,7 @@ contract!(
     a_failing_batch_writes_nothing,
     tenants_are_isolated,
     tenant_updates_and_policy_round_trip,
+    audit_entries_filter_and_stay_in_their_tenant,
 );
 
 /// A database whose schema is newer than this binary must be refused, not used.

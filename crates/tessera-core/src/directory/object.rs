@@ -98,4 +98,6 @@ pub enum Write {
         kind: ObjectKind,
         id: uuid::Uuid,
     },
+    /// Appends to the audit log, atomically with the change it records.
+    Audit(crate::audit::AuditEntry),
 }

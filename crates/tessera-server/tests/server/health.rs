@@ -65,6 +65,13 @@ impl Store for Unreachable {
     async fn apply(&self, _: Vec<Write>) -> StoreResult<()> {
         Err(StoreError::Unavailable("connection refused".into()))
     }
+    async fn audit(
+        &self,
+        _: uuid::Uuid,
+        _: &tessera_core::audit::AuditQuery,
+    ) -> StoreResult<Vec<tessera_core::audit::AuditEntry>> {
+        Err(StoreError::Unavailable("connection refused".into()))
+    }
 }
 
 #[tokio::test]

@@ -58,7 +58,17 @@ impl TestApp {
             tessera_store::open(&tessera_store::DatabaseUrl::Sqlite(dir.path().join("t.db")))
                 .await
                 .unwrap();
-        let mut state = AppState::new(store, "https://id.example.test/");
+        let master = tessera_core::crypto::MasterKey::from_bytes(&[42u8; 32]);
+        let mut state = AppState::new(store, "https://id.example.test/", master);
+        // Cheap Argon2 parameters keep tests fast; production defaults are tested in core.
+        state.passwords = tessera_server::passwords::Passwords::new(
+            2,
+            tessera_core::crypto::PasswordParams {
+                memory_kib: 1024,
+                iterations: 1,
+                parallelism: 1,
+            },
+        );
         state.clock = Arc::new(FixedClock::new(T0));
         state.rng = Arc::new(SequenceRng::new(1));
         Self { state, _dir: dir }

@@ -146,6 +146,14 @@ impl tessera_core::store::Store for SqliteStore {
     async fn apply(&self, writes: Vec<tessera_core::directory::object::Write>) -> StoreResult<()> {
         objects::apply(self, writes).await
     }
+
+    async fn audit(
+        &self,
+        tenant_id: uuid::Uuid,
+        query: &tessera_core::audit::AuditQuery,
+    ) -> StoreResult<Vec<tessera_core::audit::AuditEntry>> {
+        objects::audit(self, tenant_id, query).await
+    }
 }
 
 fn open_connection(path: &Path, read_only: bool) -> StoreResult<Connection> {

@@ -90,3 +90,32 @@ fn run(c: &Connection, stmts: &[Stmt]) -> StoreResult<()> {
     }
     Ok(())
 }
+
+pub async fn audit(
+    store: &SqliteStore,
+    tenant_id: uuid::Uuid,
+    query: &tessera_core::audit::AuditQuery,
+) -> StoreResult<Vec<tessera_core::audit::AuditEntry>> {
+    let params = sql::audit_params(tenant_id, query);
+    let rows = store
+        .read(move |c| {
+            let mut s = c
+                .prepare_cached(&sql::for_sqlite(sql::SELECT_AUDIT))
+                .map_err(map_err)?;
+            s.query_map(rusqlite::params_from_iter(params.iter()), |r| {
+                Ok(sql::AuditRow {
+                    id: r.get(0)?,
+                    tenant_id: r.get(1)?,
+                    at: r.get(2)?,
+                    actor: r.get(3)?,
+                    action: r.get(4)?,
+                    target: r.get(5)?,
+                    changes: r.get(6)?,
+                })
+            })
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(map_err)
+        })
+        .await?;
+    rows.into_iter().map(sql::AuditRow::into_entry).collect()
+}
