@@ -67,7 +67,9 @@ pub fn prefers_html(headers: &HeaderMap) -> bool {
 /// A catalogued error on its way out.
 #[derive(Debug)]
 pub struct ErrorResponse {
-    pub error: CatalogError,
+    /// Boxed: handlers return `Result<_, ErrorResponse>` everywhere, and a small error
+    /// keeps every `Ok` path small too.
+    pub error: Box<CatalogError>,
     pub format: ErrorFormat,
     /// RFC 6750 §3 / RFC 7235 challenge, when the endpoint needs one.
     pub www_authenticate: Option<String>,
@@ -76,7 +78,7 @@ pub struct ErrorResponse {
 impl ErrorResponse {
     pub fn new(error: impl Into<CatalogError>, format: ErrorFormat) -> Self {
         Self {
-            error: error.into(),
+            error: Box::new(error.into()),
             format,
             www_authenticate: None,
         }

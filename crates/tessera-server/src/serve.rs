@@ -54,6 +54,21 @@ pub async fn open_store(settings: &Settings) -> Result<(Arc<dyn Store>, MasterKe
 
 pub async fn run(settings: Settings) -> Result<(), Fatal> {
     let (store, master) = open_store(&settings).await?;
+    let created = crate::admin::auth::ensure_bootstrap_credential(
+        store.as_ref(),
+        &master,
+        &tessera_core::clock::SystemClock,
+        &tessera_core::rng::OsRng,
+    )
+    .await
+    .map_err(|e| Fatal::runtime(format!("cannot create the bootstrap admin credential: {e}")))?;
+    if let Some(secret) = created {
+        // Shown once, on stderr and never through the log: only its keyed hash is stored.
+        eprintln!(
+            "bootstrap admin credential (shown once, store it safely; send it as 'Authorization: Bearer <credential>' to /admin/api/v1): {}",
+            secret.expose()
+        );
+    }
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .map_err(|e| Fatal::runtime(format!("cannot listen on {}: {e}", settings.listen)))?;

@@ -227,6 +227,7 @@ impl Store for PgStore {
             q = match v {
                 Value::Text(s) => q.bind(s),
                 Value::Int(i) => q.bind(i),
+                Value::Bool(b) => q.bind(b),
             };
         }
         let rows = q.fetch_all(&self.pool).await.map_err(map_err)?;
@@ -243,6 +244,7 @@ impl Store for PgStore {
                 q = match v {
                     Value::Text(s) => q.bind(s.clone()),
                     Value::Int(i) => q.bind(*i),
+                    Value::Bool(b) => q.bind(*b),
                 };
             }
             let changed = q

@@ -41,8 +41,7 @@ pub const SET_TENANT_DISABLED: &str = concat!(
     tenant_columns!()
 );
 
-const UPDATE_TENANT: &str =
-    "UPDATE tenants SET display_name = $2, kind = $3, policy = $4, updated_at = $5 WHERE id = $1";
+const UPDATE_TENANT: &str = "UPDATE tenants SET display_name = $2, kind = $3, policy = $4, updated_at = $5, disabled = $6 WHERE id = $1";
 
 pub const SELECT_OBJECTS: &str = concat!(
     object_select!(),
@@ -83,6 +82,7 @@ pub fn for_sqlite(sql: &str) -> String {
 pub enum Value {
     Text(String),
     Int(i64),
+    Bool(bool),
 }
 
 /// What a statement must have changed for its batch to commit.
@@ -104,7 +104,7 @@ pub struct Stmt {
 
 /// The statements that carry out one directory write.
 pub fn statements(write: &Write) -> Stmt {
-    use Value::{Int, Text};
+    use Value::{Bool, Int, Text};
     match write {
         Write::CreateTenant(t) => Stmt {
             sql: INSERT_TENANT,
@@ -124,6 +124,7 @@ pub fn statements(write: &Write) -> Stmt {
             display_name,
             kind,
             policy,
+            disabled,
             at,
         } => Stmt {
             sql: UPDATE_TENANT,
@@ -133,6 +134,7 @@ pub fn statements(write: &Write) -> Stmt {
                 Text(kind.as_str().to_owned()),
                 Text(policy.clone()),
                 Int(at.unix_timestamp()),
+                Bool(*disabled),
             ],
             expect: Expect::SomeRow(StoreError::Internal),
             what: format!("update tenant {id}"),

@@ -262,6 +262,7 @@ mod cases {
                 display_name: "x".into(),
                 kind: TenantKind::Work,
                 policy: "{}".into(),
+                disabled: false,
                 at: T0,
             },
         ];
@@ -404,6 +405,7 @@ mod cases {
                 display_name: "Renamed".into(),
                 kind: TenantKind::Consumers,
                 policy: tessera_core::directory::object::encode(&policy),
+                disabled: true,
                 at: datetime!(2026-11-28 00:00:00 UTC),
             }])
             .await
@@ -414,6 +416,7 @@ mod cases {
             ("Renamed", TenantKind::Consumers, policy)
         );
         assert_eq!(got.updated_at, datetime!(2026-11-28 00:00:00 UTC));
+        assert!(got.disabled);
     }
 
     pub async fn ping_answers(f: Fixture) {

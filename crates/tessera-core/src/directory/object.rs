@@ -89,6 +89,7 @@ pub enum Write {
         display_name: String,
         kind: crate::tenant::TenantKind,
         policy: String,
+        disabled: bool,
         at: OffsetDateTime,
     },
     /// Inserts the object, or replaces the document of the object with the same id.

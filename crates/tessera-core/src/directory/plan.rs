@@ -141,6 +141,7 @@ fn plan_tenant(
                     display_name,
                     kind: doc.kind,
                     policy: encode(&doc.policy),
+                    disabled: c.tenant.disabled,
                     at: p.now,
                 });
                 out.report.push(format!("{slug}: updated tenant"));

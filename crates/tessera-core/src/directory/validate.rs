@@ -53,6 +53,25 @@ pub fn check(file: &TenantFile) -> Vec<FieldError> {
     r.0
 }
 
+/// The problems of one tenant document (as the admin API receives it), with field
+/// paths relative to the document.
+pub fn check_tenant_doc(doc: &TenantDoc) -> Vec<FieldError> {
+    check(&TenantFile {
+        tenants: vec![doc.clone()],
+    })
+    .into_iter()
+    .map(|mut e| {
+        let rest = e.field.strip_prefix("/tenants/0").unwrap_or(&e.field);
+        e.field = if rest.is_empty() {
+            "/".to_owned()
+        } else {
+            rest.to_owned()
+        };
+        e
+    })
+    .collect()
+}
+
 fn check_tenant(r: &mut Report, base: &str, t: &TenantDoc) {
     let p = &t.policy;
     if !(1..=600).contains(&p.code_lifetime_seconds) {

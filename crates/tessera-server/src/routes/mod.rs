@@ -13,6 +13,7 @@ pub fn router() -> Router<AppState> {
         .merge(health::routes())
         .merge(catalogue::routes())
         .merge(assets::routes())
+        .merge(crate::admin::router())
         .fallback(fallback::not_found)
         .method_not_allowed_fallback(fallback::method_not_allowed)
 }

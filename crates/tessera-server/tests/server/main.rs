@@ -1,6 +1,7 @@
 //! The server crate's one integration-test binary; a module per feature.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod admin_api;
 mod bad_input;
 mod binary;
 mod catalogue;

@@ -48,6 +48,10 @@ impl Drop for TempDir {
 /// An app on its own SQLite store, fixed clock (T0) and seeded randomness.
 pub struct TestApp {
     pub state: AppState,
+    /// The bootstrap admin credential, for `Authorization: Bearer`.
+    pub admin_token: String,
+    /// The app's clock, to move time forward.
+    pub clock: Arc<FixedClock>,
     _dir: TempDir,
 }
 
@@ -69,9 +73,32 @@ impl TestApp {
                 parallelism: 1,
             },
         );
-        state.clock = Arc::new(FixedClock::new(T0));
+        let clock = Arc::new(FixedClock::new(T0));
+        state.clock = clock.clone();
         state.rng = Arc::new(SequenceRng::new(1));
-        Self { state, _dir: dir }
+        tessera_server::bootstrap::ensure_admin_tenant(
+            state.store.as_ref(),
+            &state.master,
+            state.clock.as_ref(),
+            state.rng.as_ref(),
+        )
+        .await
+        .unwrap();
+        let token = tessera_server::admin::auth::ensure_bootstrap_credential(
+            state.store.as_ref(),
+            &state.master,
+            state.clock.as_ref(),
+            state.rng.as_ref(),
+        )
+        .await
+        .unwrap()
+        .expect("a new store has no credential yet");
+        Self {
+            state,
+            admin_token: token.expose().to_owned(),
+            clock,
+            _dir: dir,
+        }
     }
 
     pub fn router(&self) -> axum::Router {
@@ -80,6 +107,19 @@ impl TestApp {
 
     pub async fn send(&self, req: Request<Body>) -> Reply {
         send(self.router(), req).await
+    }
+
+    /// An admin API call with the bootstrap credential and an optional JSON body.
+    pub async fn admin(&self, method: &str, path: &str, body: Option<serde_json::Value>) -> Reply {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("authorization", format!("Bearer {}", self.admin_token));
+        if body.is_some() {
+            req = req.header("content-type", "application/json");
+        }
+        let body = body.map_or_else(Body::empty, |b| Body::from(b.to_string()));
+        self.send(req.body(body).unwrap()).await
     }
 
     pub async fn get(&self, path: &str, accept: Option<&str>) -> Reply {

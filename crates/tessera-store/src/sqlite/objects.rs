@@ -13,6 +13,7 @@ impl ToSql for Value {
         match self {
             Value::Text(s) => s.to_sql(),
             Value::Int(i) => i.to_sql(),
+            Value::Bool(b) => b.to_sql(),
         }
     }
 }

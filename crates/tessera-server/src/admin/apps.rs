@@ -1,0 +1,623 @@
+//! `/tenants/{slug}/apps`: app registrations and their client secrets.
+
+use super::auth::Admin;
+use super::common::{
+    ApiResult, ListQuery, Page, Problem, audit, changed_fields, conflict, name_matches, not_found,
+    page_of, problem, store, tenant,
+};
+use super::json::{AdminJson, check};
+use crate::extract::{Path, Query};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use tessera_core::crypto::generate_client_secret;
+use tessera_core::directory::file::{
+    ApiDoc, AppDoc, RedirectUrisDoc, ScopeDetail, ScopeDoc, TenantDoc,
+};
+use tessera_core::directory::model::{
+    Api, App, ClientSecret, GrantType, Implicit, Permission, RedirectUris,
+};
+use tessera_core::directory::object::{ObjectKind, StoredObject, Write, encode};
+use tessera_core::directory::validate::check_tenant_doc;
+use tessera_core::errors::{CatalogError, ErrorName, FieldError};
+use tessera_core::tenant::Tenant;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use utoipa::ToSchema;
+
+#[derive(Debug, Serialize, Deserialize, ToSchema, Default, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RedirectUrisView {
+    #[serde(default)]
+    pub web: Vec<String>,
+    #[serde(default)]
+    pub spa: Vec<String>,
+    #[serde(default)]
+    pub native: Vec<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct PermissionView {
+    /// The API identifier.
+    pub api: String,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    #[serde(default)]
+    pub app_roles: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SecretView {
+    pub id: String,
+    /// The first characters of the value.
+    pub hint: String,
+    pub expires_at: Option<String>,
+    pub created_at: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AppView {
+    pub client_id: String,
+    pub name: String,
+    pub multi_tenant: bool,
+    pub assignment_required: bool,
+    pub redirect_uris: RedirectUrisView,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub grant_types: Vec<String>,
+    pub implicit_id_token: bool,
+    pub implicit_access_token: bool,
+    pub permissions: Vec<PermissionView>,
+    pub admin_consented: bool,
+    /// Confidential apps authenticate with a secret or a registered key.
+    pub confidential: bool,
+    pub secrets: Vec<SecretView>,
+    #[schema(value_type = Option<Object>)]
+    pub jwks: Option<serde_json::Value>,
+    pub assigned_users: Vec<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+fn ts(t: OffsetDateTime) -> String {
+    tessera_core::errors::render::timestamp(t)
+}
+
+fn internal(e: String) -> crate::error_response::ErrorResponse {
+    problem(CatalogError::new(ErrorName::InternalError).internal(e))
+}
+
+fn view(obj: &StoredObject) -> ApiResult<AppView> {
+    let a: App = obj.decode().map_err(internal)?;
+    Ok(AppView {
+        confidential: a.is_confidential(),
+        client_id: a.client_id,
+        name: a.name,
+        multi_tenant: a.multi_tenant,
+        assignment_required: a.assignment_required,
+        redirect_uris: RedirectUrisView {
+            web: a.redirect_uris.web,
+            spa: a.redirect_uris.spa,
+            native: a.redirect_uris.native,
+        },
+        post_logout_redirect_uris: a.post_logout_redirect_uris,
+        grant_types: a
+            .grant_types
+            .iter()
+            .map(|g| g.as_str().to_owned())
+            .collect(),
+        implicit_id_token: a.implicit.id_token,
+        implicit_access_token: a.implicit.access_token,
+        permissions: a
+            .permissions
+            .into_iter()
+            .map(|p| PermissionView {
+                api: p.api,
+                scopes: p.scopes,
+                app_roles: p.app_roles,
+            })
+            .collect(),
+        admin_consented: a.admin_consented,
+        secrets: a
+            .secrets
+            .iter()
+            .map(|s| SecretView {
+                id: s.id.to_string(),
+                hint: s.hint.clone(),
+                expires_at: s.expires_at.map(ts),
+                created_at: ts(s.created_at),
+            })
+            .collect(),
+        jwks: a.jwks,
+        assigned_users: a.assigned_users.into_iter().collect(),
+        created_at: ts(obj.created_at),
+        updated_at: ts(obj.updated_at),
+    })
+}
+
+/// The writable fields of an app (create takes all, update any subset).
+#[derive(Debug, Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct AppFields {
+    pub name: Option<String>,
+    pub multi_tenant: Option<bool>,
+    pub assignment_required: Option<bool>,
+    pub redirect_uris: Option<RedirectUrisView>,
+    pub post_logout_redirect_uris: Option<Vec<String>>,
+    /// Grant types: authorization_code, refresh_token, client_credentials, and the URNs of
+    /// the device code, token exchange and JWT bearer grants.
+    pub grant_types: Option<Vec<String>>,
+    pub implicit_id_token: Option<bool>,
+    pub implicit_access_token: Option<bool>,
+    pub permissions: Option<Vec<PermissionView>>,
+    pub admin_consented: Option<bool>,
+    /// Certificate credentials (a JWK Set of public keys) for private_key_jwt.
+    #[schema(value_type = Option<Object>)]
+    pub jwks: Option<serde_json::Value>,
+    /// Usernames assigned to the app.
+    pub assigned_users: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateApp {
+    /// Generated when absent.
+    pub client_id: Option<String>,
+    #[serde(flatten)]
+    pub fields: AppFields,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedSecret {
+    pub id: String,
+    /// The secret itself: shown this once, stored only as a keyed hash.
+    pub value: String,
+    pub expires_at: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct NewSecret {
+    /// RFC 3339; absent for no expiry.
+    pub expires_at: Option<String>,
+}
+
+fn apply_fields(app: &mut App, f: AppFields) {
+    if let Some(v) = f.name {
+        app.name = v;
+    }
+    if let Some(v) = f.multi_tenant {
+        app.multi_tenant = v;
+    }
+    if let Some(v) = f.assignment_required {
+        app.assignment_required = v;
+    }
+    if let Some(v) = f.redirect_uris {
+        app.redirect_uris = RedirectUris {
+            web: v.web,
+            spa: v.spa,
+            native: v.native,
+        };
+    }
+    if let Some(v) = f.post_logout_redirect_uris {
+        app.post_logout_redirect_uris = v;
+    }
+    if let Some(v) = f.grant_types {
+        app.grant_types = v.iter().filter_map(|g| GrantType::parse(g)).collect();
+    }
+    if let Some(v) = f.implicit_id_token {
+        app.implicit.id_token = v;
+    }
+    if let Some(v) = f.implicit_access_token {
+        app.implicit.access_token = v;
+    }
+    if let Some(v) = f.permissions {
+        app.permissions = v
+            .into_iter()
+            .map(|p| Permission {
+                api: p.api,
+                scopes: p.scopes,
+                app_roles: p.app_roles,
+            })
+            .collect();
+    }
+    if let Some(v) = f.admin_consented {
+        app.admin_consented = v;
+    }
+    if let Some(v) = f.jwks {
+        app.jwks = Some(v);
+    }
+    if let Some(v) = f.assigned_users {
+        app.assigned_users = v.iter().map(|u| u.to_lowercase()).collect();
+    }
+}
+
+/// Checks an app with the shared rules (redirect URIs, grant types, permissions against
+/// the tenant's APIs, JWKS); field paths relative to the app. Unknown grant types are
+/// checked from the request, since the model drops them.
+async fn problems(
+    state: &AppState,
+    t: &Tenant,
+    app: &App,
+    grant_types: Option<&[String]>,
+) -> ApiResult<Vec<FieldError>> {
+    let apis: Vec<Api> = state
+        .store
+        .objects(t.id, ObjectKind::Api)
+        .await
+        .map_err(store)?
+        .iter()
+        .map(|o| o.decode::<Api>().map_err(internal))
+        .collect::<ApiResult<_>>()?;
+    let doc = TenantDoc {
+        slug: t.slug.to_string(),
+        display_name: None,
+        kind: Default::default(),
+        policy: Default::default(),
+        groups: Vec::new(),
+        users: Vec::new(),
+        apis: apis
+            .into_iter()
+            .map(|a| ApiDoc {
+                identifier: a.identifier,
+                name: a.name,
+                scopes: a
+                    .scopes
+                    .into_iter()
+                    .map(|s| {
+                        ScopeDoc::Full(ScopeDetail {
+                            name: s.name,
+                            description: Some(s.description),
+                            admin_consent_required: s.admin_consent_required,
+                        })
+                    })
+                    .collect(),
+                app_roles: a.app_roles,
+            })
+            .collect(),
+        apps: vec![AppDoc {
+            client_id: Some(app.client_id.clone()),
+            name: app.name.clone(),
+            multi_tenant: app.multi_tenant,
+            assignment_required: app.assignment_required,
+            redirect_uris: RedirectUrisDoc {
+                web: app.redirect_uris.web.clone(),
+                spa: app.redirect_uris.spa.clone(),
+                native: app.redirect_uris.native.clone(),
+            },
+            post_logout_redirect_uris: app.post_logout_redirect_uris.clone(),
+            secrets: None,
+            jwks: app.jwks.clone(),
+            grant_types: grant_types.map_or_else(
+                || {
+                    app.grant_types
+                        .iter()
+                        .map(|g| g.as_str().to_owned())
+                        .collect()
+                },
+                <[String]>::to_vec,
+            ),
+            implicit: app.implicit,
+            permissions: app.permissions.clone(),
+            admin_consented: app.admin_consented,
+        }],
+        assignments: Vec::new(),
+    };
+    let mut out: Vec<FieldError> = check_tenant_doc(&doc)
+        .into_iter()
+        .map(|mut e| {
+            e.field = e
+                .field
+                .strip_prefix("/apps/0")
+                .map_or(e.field.clone(), str::to_owned);
+            e
+        })
+        .collect();
+    for (i, user) in app.assigned_users.iter().enumerate() {
+        if state
+            .store
+            .object(t.id, ObjectKind::User, user)
+            .await
+            .map_err(store)?
+            .is_none()
+        {
+            out.push(FieldError {
+                field: format!("/assigned_users/{i}"),
+                code: ErrorName::NotFound.entry().code_str(),
+                message: format!("no user {user} in this tenant"),
+            });
+        }
+    }
+    Ok(out)
+}
+
+async fn find(state: &AppState, t: &Tenant, client_id: &str) -> ApiResult<(StoredObject, App)> {
+    let obj = state
+        .store
+        .object(t.id, ObjectKind::App, client_id)
+        .await
+        .map_err(store)?
+        .ok_or_else(|| not_found(&format!("app {client_id}")))?;
+    let app = obj.decode().map_err(internal)?;
+    Ok((obj, app))
+}
+
+fn doc_value(app: &App) -> serde_json::Value {
+    serde_json::to_value(app).unwrap_or_default()
+}
+
+/// List apps.
+#[utoipa::path(get, path = "/tenants/{slug}/apps", tag = "apps", params(("slug" = String, Path), ListQuery),
+    responses((status = 200, body = Page<AppView>), (status = 404, body = Problem)))]
+pub async fn list(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Json<Page<AppView>>> {
+    let t = tenant(&state, &slug).await?;
+    let objects = state
+        .store
+        .objects(t.id, ObjectKind::App)
+        .await
+        .map_err(store)?;
+    let page = page_of(&objects, &q, |o| {
+        let v = view(o)?;
+        Ok((name_matches(&q, &v.name) || name_matches(&q, &v.client_id)).then_some(v))
+    })?;
+    Ok(Json(page))
+}
+
+/// Register an app.
+#[utoipa::path(post, path = "/tenants/{slug}/apps", tag = "apps", params(("slug" = String, Path)), request_body = CreateApp,
+    responses((status = 201, body = AppView), (status = 400, body = Problem), (status = 409, body = Problem)))]
+pub async fn create(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    AdminJson(req): AdminJson<CreateApp>,
+) -> ApiResult<(StatusCode, Json<AppView>)> {
+    let t = tenant(&state, &slug).await?;
+    let grant_types = req.fields.grant_types.clone();
+    let mut app = App {
+        client_id: req
+            .client_id
+            .unwrap_or_else(|| state.rng.uuid().to_string()),
+        name: String::new(),
+        multi_tenant: false,
+        assignment_required: false,
+        redirect_uris: RedirectUris::default(),
+        post_logout_redirect_uris: Vec::new(),
+        secrets: Vec::new(),
+        jwks: None,
+        grant_types: [GrantType::AuthorizationCode, GrantType::RefreshToken]
+            .into_iter()
+            .collect(),
+        implicit: Implicit::default(),
+        permissions: Vec::new(),
+        admin_consented: false,
+        assigned_users: BTreeSet::new(),
+    };
+    apply_fields(&mut app, req.fields);
+    check(problems(&state, &t, &app, grant_types.as_deref()).await?)?;
+    if state
+        .store
+        .object(t.id, ObjectKind::App, &app.client_id)
+        .await
+        .map_err(store)?
+        .is_some()
+    {
+        return Err(conflict(&format!("app {}", app.client_id)));
+    }
+    let now = state.clock.now();
+    let obj = StoredObject {
+        id: state.rng.uuid(),
+        tenant_id: t.id,
+        kind: ObjectKind::App,
+        key: app.client_id.clone(),
+        doc: encode(&app),
+        created_at: now,
+        updated_at: now,
+    };
+    let fields = changed_fields(&serde_json::json!({}), &doc_value(&app));
+    let writes = vec![
+        Write::Put(obj.clone()),
+        audit(
+            &state,
+            &t,
+            &admin.actor,
+            "app.create",
+            format!("app:{}", app.client_id),
+            fields,
+        ),
+    ];
+    state.store.apply(writes).await.map_err(|e| match e {
+        tessera_core::store::StoreError::Conflict(_) => conflict(&format!("app {}", app.client_id)),
+        other => store(other),
+    })?;
+    Ok((StatusCode::CREATED, Json(view(&obj)?)))
+}
+
+/// Read an app.
+#[utoipa::path(get, path = "/tenants/{slug}/apps/{client_id}", tag = "apps", params(("slug" = String, Path), ("client_id" = String, Path)),
+    responses((status = 200, body = AppView), (status = 404, body = Problem)))]
+pub async fn get(
+    _: Admin,
+    State(state): State<AppState>,
+    Path((slug, client_id)): Path<(String, String)>,
+) -> ApiResult<Json<AppView>> {
+    let t = tenant(&state, &slug).await?;
+    let (obj, _) = find(&state, &t, &client_id).await?;
+    Ok(Json(view(&obj)?))
+}
+
+/// Update an app.
+#[utoipa::path(patch, path = "/tenants/{slug}/apps/{client_id}", tag = "apps", params(("slug" = String, Path), ("client_id" = String, Path)), request_body = AppFields,
+    responses((status = 200, body = AppView), (status = 400, body = Problem), (status = 404, body = Problem)))]
+pub async fn update(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path((slug, client_id)): Path<(String, String)>,
+    AdminJson(req): AdminJson<AppFields>,
+) -> ApiResult<Json<AppView>> {
+    let t = tenant(&state, &slug).await?;
+    let (obj, old) = find(&state, &t, &client_id).await?;
+    let grant_types = req.grant_types.clone();
+    let mut app = old.clone();
+    apply_fields(&mut app, req);
+    check(problems(&state, &t, &app, grant_types.as_deref()).await?)?;
+    let changes = changed_fields(&doc_value(&old), &doc_value(&app));
+    if !changes.is_empty() {
+        let writes = vec![
+            Write::Put(StoredObject {
+                doc: encode(&app),
+                updated_at: state.clock.now(),
+                ..obj
+            }),
+            audit(
+                &state,
+                &t,
+                &admin.actor,
+                "app.update",
+                format!("app:{client_id}"),
+                changes,
+            ),
+        ];
+        state.store.apply(writes).await.map_err(store)?;
+    }
+    let (obj, _) = find(&state, &t, &client_id).await?;
+    Ok(Json(view(&obj)?))
+}
+
+/// Delete an app.
+#[utoipa::path(delete, path = "/tenants/{slug}/apps/{client_id}", tag = "apps", params(("slug" = String, Path), ("client_id" = String, Path)),
+    responses((status = 204), (status = 404, body = Problem)))]
+pub async fn delete(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path((slug, client_id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let t = tenant(&state, &slug).await?;
+    let (obj, _) = find(&state, &t, &client_id).await?;
+    let writes = vec![
+        Write::Delete {
+            tenant_id: t.id,
+            kind: ObjectKind::App,
+            id: obj.id,
+        },
+        audit(
+            &state,
+            &t,
+            &admin.actor,
+            "app.delete",
+            format!("app:{client_id}"),
+            Vec::new(),
+        ),
+    ];
+    state.store.apply(writes).await.map_err(store)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Add a client secret: 256 bits from the OS RNG, shown once in the response.
+#[utoipa::path(post, path = "/tenants/{slug}/apps/{client_id}/secrets", tag = "apps", params(("slug" = String, Path), ("client_id" = String, Path)), request_body = NewSecret,
+    responses((status = 201, body = CreatedSecret), (status = 400, body = Problem), (status = 404, body = Problem)))]
+pub async fn add_secret(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path((slug, client_id)): Path<(String, String)>,
+    AdminJson(req): AdminJson<NewSecret>,
+) -> ApiResult<(StatusCode, Json<CreatedSecret>)> {
+    let t = tenant(&state, &slug).await?;
+    let (obj, mut app) = find(&state, &t, &client_id).await?;
+    let now = state.clock.now();
+    let expires_at = match req
+        .expires_at
+        .as_deref()
+        .map(|v| OffsetDateTime::parse(v, &Rfc3339))
+    {
+        None => None,
+        Some(Ok(t)) if t > now => Some(t),
+        Some(_) => {
+            return Err(problem(
+                CatalogError::new(ErrorName::ValidationFailed)
+                    .with("count", "1")
+                    .with_fields(vec![FieldError {
+                        field: "/expires_at".into(),
+                        code: ErrorName::ValidationFailed.entry().code_str(),
+                        message: "must be an RFC 3339 time in the future".into(),
+                    }]),
+            ));
+        }
+    };
+    let value = generate_client_secret(state.rng.as_ref());
+    let secret = ClientSecret {
+        id: state.rng.uuid(),
+        hash: state.master.secret_hash(&value),
+        hint: value.expose().chars().take(3).collect(),
+        expires_at,
+        created_at: now,
+    };
+    let id = secret.id;
+    app.secrets.push(secret);
+    let writes = vec![
+        Write::Put(StoredObject {
+            doc: encode(&app),
+            updated_at: now,
+            ..obj
+        }),
+        audit(
+            &state,
+            &t,
+            &admin.actor,
+            "app.secret.add",
+            format!("app:{client_id}/secret:{id}"),
+            vec!["secrets".into()],
+        ),
+    ];
+    state.store.apply(writes).await.map_err(store)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedSecret {
+            id: id.to_string(),
+            value: value.expose().to_owned(),
+            expires_at: expires_at.map(ts),
+        }),
+    ))
+}
+
+/// Remove a client secret.
+#[utoipa::path(delete, path = "/tenants/{slug}/apps/{client_id}/secrets/{id}", tag = "apps", params(("slug" = String, Path), ("client_id" = String, Path), ("id" = String, Path)),
+    responses((status = 204), (status = 404, body = Problem)))]
+pub async fn remove_secret(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path((slug, client_id, id)): Path<(String, String, String)>,
+) -> ApiResult<StatusCode> {
+    let t = tenant(&state, &slug).await?;
+    let (obj, mut app) = find(&state, &t, &client_id).await?;
+    let before = app.secrets.len();
+    app.secrets.retain(|s| s.id.to_string() != id);
+    if app.secrets.len() == before {
+        return Err(not_found(&format!("secret {id} of app {client_id}")));
+    }
+    let writes = vec![
+        Write::Put(StoredObject {
+            doc: encode(&app),
+            updated_at: state.clock.now(),
+            ..obj
+        }),
+        audit(
+            &state,
+            &t,
+            &admin.actor,
+            "app.secret.remove",
+            format!("app:{client_id}/secret:{id}"),
+            vec!["secrets".into()],
+        ),
+    ];
+    state.store.apply(writes).await.map_err(store)?;
+    Ok(StatusCode::NO_CONTENT)
+}

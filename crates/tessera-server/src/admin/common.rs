@@ -1,0 +1,169 @@
+//! What the admin handlers share: the error type (problem details), tenant lookup,
+//! cursor pagination, and audit entries.
+
+use crate::error_response::{ErrorResponse, store_error};
+use crate::state::AppState;
+use serde::{Deserialize, Serialize};
+use tessera_core::audit::AuditEntry;
+use tessera_core::directory::object::{StoredObject, Write};
+use tessera_core::errors::{CatalogError, ErrorName};
+use tessera_core::tenant::{Tenant, TenantSlug};
+use utoipa::{IntoParams, ToSchema};
+
+pub type ApiResult<T> = Result<T, ErrorResponse>;
+
+/// A catalogued error as problem details.
+pub fn problem(err: CatalogError) -> ErrorResponse {
+    ErrorResponse::problem(err)
+}
+
+pub fn not_found(what: &str) -> ErrorResponse {
+    problem(CatalogError::new(ErrorName::NotFound).with("resource", what))
+}
+
+pub fn conflict(what: &str) -> ErrorResponse {
+    problem(CatalogError::new(ErrorName::Conflict).with("resource", what))
+}
+
+/// Store failures as problem details (Conflict, TemporarilyUnavailable, InternalError).
+pub fn store(e: tessera_core::store::StoreError) -> ErrorResponse {
+    problem(store_error(e))
+}
+
+/// The tenant named in the path, or NotFound.
+pub async fn tenant(state: &AppState, slug: &str) -> ApiResult<Tenant> {
+    let Ok(parsed) = TenantSlug::parse_path(slug) else {
+        return Err(not_found(&format!("tenant {slug}")));
+    };
+    state
+        .store
+        .tenant(&parsed)
+        .await
+        .map_err(store)?
+        .ok_or_else(|| not_found(&format!("tenant {slug}")))
+}
+
+/// `?limit=&cursor=&name=` on list endpoints.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Page size, 1 to 1000 (default 100).
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Only items whose name contains this text (case-insensitive).
+    pub name: Option<String>,
+}
+
+/// One page of a list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// Pages objects already ordered by key: the cursor is the last key of a page. `view`
+/// maps an object to its item, or `None` to leave it out (the name filter).
+pub fn page_of<T>(
+    objects: &[StoredObject],
+    q: &ListQuery,
+    view: impl Fn(&StoredObject) -> ApiResult<Option<T>>,
+) -> ApiResult<Page<T>> {
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000) as usize;
+    let mut items = Vec::new();
+    for obj in objects
+        .iter()
+        .filter(|o| q.cursor.as_deref().is_none_or(|c| o.key.as_str() > c))
+    {
+        if let Some(item) = view(obj)? {
+            items.push((obj.key.clone(), item));
+            if items.len() > limit {
+                break;
+            }
+        }
+    }
+    let more = items.len() > limit;
+    items.truncate(limit);
+    let next_cursor = if more {
+        items.last().map(|(k, _)| k.clone())
+    } else {
+        None
+    };
+    Ok(Page {
+        items: items.into_iter().map(|(_, i)| i).collect(),
+        next_cursor,
+    })
+}
+
+/// Whether `name` matches the `name` filter.
+pub fn name_matches(q: &ListQuery, name: &str) -> bool {
+    q.name
+        .as_deref()
+        .is_none_or(|f| name.to_lowercase().contains(&f.to_lowercase()))
+}
+
+/// An audit entry for a change made through the admin API.
+pub fn audit(
+    state: &AppState,
+    tenant: &Tenant,
+    actor: &str,
+    action: &str,
+    target: String,
+    changes: Vec<String>,
+) -> Write {
+    Write::Audit(AuditEntry {
+        id: state.rng.uuid(),
+        tenant_id: tenant.id,
+        at: state.clock.now(),
+        actor: actor.to_owned(),
+        action: action.to_owned(),
+        target,
+        changes,
+    })
+}
+
+/// Top-level fields whose values differ between two JSON documents (names only).
+pub fn changed_fields(old: &serde_json::Value, new: &serde_json::Value) -> Vec<String> {
+    let empty = serde_json::Map::new();
+    let (o, n) = (
+        old.as_object().unwrap_or(&empty),
+        new.as_object().unwrap_or(&empty),
+    );
+    let mut keys: Vec<String> = o
+        .keys()
+        .chain(n.keys())
+        .filter(|k| o.get(*k) != n.get(*k))
+        .cloned()
+        .collect();
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+/// The problem details document, for the OpenAPI error responses.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// A link to the catalogue entry.
+    #[serde(rename = "type")]
+    pub type_uri: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// The Tessera error code, e.g. TS80001.
+    pub code: String,
+    pub trace_id: String,
+    pub correlation_id: String,
+    pub timestamp: String,
+    /// For ValidationFailed: every invalid field.
+    pub errors: Option<Vec<FieldProblem>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FieldProblem {
+    /// JSON pointer to the field.
+    pub field: String,
+    pub code: String,
+    pub message: String,
+}

@@ -1,0 +1,60 @@
+//! The admin REST API under `/admin/api/v1` (JSON; errors as RFC 9457 problem details
+//! with the catalogue code) and its OpenAPI 3.1 document at `/admin/api/openapi.json`,
+//! generated from the handlers' annotations (utoipa), so the document cannot drift from
+//! the routes.
+
+mod apps;
+mod audit;
+pub mod auth;
+mod common;
+mod json;
+mod tenants;
+mod users;
+
+use crate::state::AppState;
+use auth::SecurityAddon;
+use axum::routing::get;
+use axum::{Json, Router};
+use std::sync::Arc;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Tessera admin API",
+        description = "Tenants, users, apps, secrets and the audit log. Authenticate with `Authorization: Bearer <credential>`; errors are RFC 9457 problem details whose `code` is a Tessera error code (see /errors).",
+        version = "1"
+    ),
+    modifiers(&SecurityAddon),
+    security(("bearer" = []))
+)]
+struct ApiDoc;
+
+/// The admin routes and the OpenAPI document describing exactly them.
+pub fn router() -> Router<AppState> {
+    let (routes, mut doc) = OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
+        .routes(routes!(tenants::list, tenants::create))
+        .routes(routes!(tenants::get, tenants::update))
+        .routes(routes!(users::list, users::create))
+        .routes(routes!(users::get, users::update, users::delete))
+        .routes(routes!(users::set_password))
+        .routes(routes!(apps::list, apps::create))
+        .routes(routes!(apps::get, apps::update, apps::delete))
+        .routes(routes!(apps::add_secret))
+        .routes(routes!(apps::remove_secret))
+        .routes(routes!(audit::list))
+        .split_for_parts();
+    doc.paths.paths = doc
+        .paths
+        .paths
+        .into_iter()
+        .map(|(path, item)| (format!("/admin/api/v1{path}"), item))
+        .collect();
+    let doc = Arc::new(doc);
+    Router::new().nest("/admin/api/v1", routes).route(
+        "/admin/api/openapi.json",
+        get(move || async move { Json(doc.as_ref().clone()) }),
+    )
+}

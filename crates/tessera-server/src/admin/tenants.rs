@@ -1,0 +1,331 @@
+//! `/tenants`: create, read, list, update and disable tenants.
+
+use super::auth::Admin;
+use super::common::{
+    ApiResult, ListQuery, Page, Problem, audit, changed_fields, conflict, problem, store, tenant,
+};
+use super::json::{AdminJson, check};
+
+use crate::extract::{Path, Query};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use tessera_core::directory::file::TenantDoc;
+use tessera_core::directory::model::TenantPolicy;
+use tessera_core::directory::object::{Write, encode};
+use tessera_core::directory::validate::check_tenant_doc;
+use tessera_core::errors::{CatalogError, ErrorName, FieldError};
+use tessera_core::store::StoreError;
+use tessera_core::tenant::{NewTenant, Tenant, TenantKind, TenantSlug};
+use utoipa::ToSchema;
+
+#[derive(Debug, Serialize, Deserialize, ToSchema, Clone, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyView {
+    pub lockout_threshold: u32,
+    pub lockout_seconds: u32,
+    pub mfa_max_age_seconds: u32,
+    pub code_lifetime_seconds: u32,
+    pub blocked_ip_ranges: Vec<String>,
+}
+
+impl From<TenantPolicy> for PolicyView {
+    fn from(p: TenantPolicy) -> Self {
+        Self {
+            lockout_threshold: p.lockout_threshold,
+            lockout_seconds: p.lockout_seconds,
+            mfa_max_age_seconds: p.mfa_max_age_seconds,
+            code_lifetime_seconds: p.code_lifetime_seconds,
+            blocked_ip_ranges: p.blocked_ip_ranges,
+        }
+    }
+}
+
+impl From<PolicyView> for TenantPolicy {
+    fn from(p: PolicyView) -> Self {
+        Self {
+            lockout_threshold: p.lockout_threshold,
+            lockout_seconds: p.lockout_seconds,
+            mfa_max_age_seconds: p.mfa_max_age_seconds,
+            code_lifetime_seconds: p.code_lifetime_seconds,
+            blocked_ip_ranges: p.blocked_ip_ranges,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TenantView {
+    pub slug: String,
+    pub display_name: String,
+    /// `work` or `consumers`.
+    pub kind: String,
+    pub disabled: bool,
+    pub policy: PolicyView,
+    pub issuer: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+fn view(state: &AppState, t: Tenant) -> TenantView {
+    TenantView {
+        issuer: format!("{}/{}", state.public_url, t.slug),
+        slug: t.slug.to_string(),
+        display_name: t.display_name,
+        kind: t.kind.as_str().to_owned(),
+        disabled: t.disabled,
+        policy: t.policy.into(),
+        created_at: tessera_core::errors::render::timestamp(t.created_at),
+        updated_at: tessera_core::errors::render::timestamp(t.updated_at),
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTenant {
+    /// 2–64 lowercase letters, digits and hyphens; not a reserved word.
+    pub slug: String,
+    pub display_name: Option<String>,
+    /// `work` (default) or `consumers`.
+    #[schema(value_type = Option<String>)]
+    pub kind: Option<TenantKind>,
+    pub policy: Option<PolicyView>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateTenant {
+    pub display_name: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub kind: Option<TenantKind>,
+    pub policy: Option<PolicyView>,
+    /// Disabled tenants refuse every sign-in and token request.
+    pub disabled: Option<bool>,
+}
+
+/// The tenant document the shared validation rules check.
+fn doc(
+    slug: &str,
+    display_name: Option<String>,
+    kind: TenantKind,
+    policy: TenantPolicy,
+) -> TenantDoc {
+    TenantDoc {
+        slug: slug.to_owned(),
+        display_name,
+        kind,
+        policy,
+        groups: Vec::new(),
+        users: Vec::new(),
+        apis: Vec::new(),
+        apps: Vec::new(),
+        assignments: Vec::new(),
+    }
+}
+
+/// List tenants.
+#[utoipa::path(get, path = "/tenants", tag = "tenants", params(ListQuery),
+    responses((status = 200, body = Page<TenantView>), (status = 401, body = Problem)))]
+pub async fn list(
+    _: Admin,
+    State(state): State<AppState>,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Json<Page<TenantView>>> {
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let mut items = Vec::new();
+    let mut cursor = q.cursor.clone();
+    // Filtering by name may skip rows; keep reading pages until this one is full.
+    loop {
+        let page = state
+            .store
+            .list_tenants(cursor.as_deref(), limit)
+            .await
+            .map_err(store)?;
+        let name_ok = |t: &Tenant| {
+            q.name.as_deref().is_none_or(|f| {
+                let f = f.to_lowercase();
+                t.slug.as_str().contains(&f) || t.display_name.to_lowercase().contains(&f)
+            })
+        };
+        for t in page.items.into_iter().filter(name_ok) {
+            items.push(view(&state, t));
+            if items.len() == limit as usize {
+                let next = items.last().map(|v| v.slug.clone());
+                return Ok(Json(Page {
+                    items,
+                    next_cursor: next,
+                }));
+            }
+        }
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => {
+                return Ok(Json(Page {
+                    items,
+                    next_cursor: None,
+                }));
+            }
+        }
+    }
+}
+
+/// Create a tenant (with its signing keys).
+#[utoipa::path(post, path = "/tenants", tag = "tenants", request_body = CreateTenant,
+    responses((status = 201, body = TenantView), (status = 400, body = Problem), (status = 409, body = Problem)))]
+pub async fn create(
+    admin: Admin,
+    State(state): State<AppState>,
+    AdminJson(req): AdminJson<CreateTenant>,
+) -> ApiResult<(StatusCode, Json<TenantView>)> {
+    let kind = req.kind.unwrap_or_default();
+    let policy: TenantPolicy = req.policy.map(Into::into).unwrap_or_default();
+    let mut problems = check_tenant_doc(&doc(
+        &req.slug,
+        req.display_name.clone(),
+        kind,
+        policy.clone(),
+    ));
+    if req.slug == "admin" {
+        problems.push(FieldError {
+            field: "/slug".into(),
+            code: ErrorName::TenantSlugReserved.entry().code_str(),
+            message: "admin is the built-in management tenant".into(),
+        });
+    }
+    check(problems)?;
+    let slug = TenantSlug::parse(&req.slug).map_err(problem)?;
+    let now = state.clock.now();
+    let new = NewTenant {
+        id: state.rng.uuid(),
+        slug: slug.clone(),
+        display_name: req.display_name.unwrap_or_else(|| slug.to_string()),
+        kind,
+        policy,
+        created_at: now,
+    };
+    let mut writes = vec![Write::CreateTenant(new.clone())];
+    writes.extend(
+        tessera_core::keys::initial_keys(new.id, &state.master, state.rng.as_ref(), now)
+            .map_err(|e| problem(CatalogError::new(ErrorName::InternalError).internal(e)))?,
+    );
+    let created = Tenant {
+        id: new.id,
+        slug: new.slug.clone(),
+        display_name: new.display_name.clone(),
+        kind,
+        policy: new.policy.clone(),
+        disabled: false,
+        created_at: now,
+        updated_at: now,
+    };
+    writes.push(audit(
+        &state,
+        &created,
+        &admin.actor,
+        "tenant.create",
+        format!("tenant:{slug}"),
+        vec![
+            "slug".into(),
+            "display_name".into(),
+            "kind".into(),
+            "policy".into(),
+        ],
+    ));
+    match state.store.apply(writes).await {
+        Ok(()) => {}
+        Err(StoreError::Conflict(_)) => {
+            return Err(problem(
+                CatalogError::new(ErrorName::TenantExists).with("slug", slug.as_str()),
+            ));
+        }
+        Err(e) => return Err(store(e)),
+    }
+    let stored = state
+        .store
+        .tenant(&slug)
+        .await
+        .map_err(store)?
+        .ok_or_else(|| conflict(&format!("tenant {slug}")))?;
+    Ok((StatusCode::CREATED, Json(view(&state, stored))))
+}
+
+/// Read a tenant.
+#[utoipa::path(get, path = "/tenants/{slug}", tag = "tenants", params(("slug" = String, Path)),
+    responses((status = 200, body = TenantView), (status = 404, body = Problem)))]
+pub async fn get(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> ApiResult<Json<TenantView>> {
+    let t = tenant(&state, &slug).await?;
+    Ok(Json(view(&state, t)))
+}
+
+/// Update a tenant: name, kind, policy, or disable/enable it.
+#[utoipa::path(patch, path = "/tenants/{slug}", tag = "tenants", params(("slug" = String, Path)), request_body = UpdateTenant,
+    responses((status = 200, body = TenantView), (status = 400, body = Problem), (status = 404, body = Problem)))]
+pub async fn update(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    AdminJson(req): AdminJson<UpdateTenant>,
+) -> ApiResult<Json<TenantView>> {
+    let t = tenant(&state, &slug).await?;
+    let display_name = req
+        .display_name
+        .clone()
+        .unwrap_or_else(|| t.display_name.clone());
+    let kind = req.kind.unwrap_or(t.kind);
+    let policy: TenantPolicy = req
+        .policy
+        .clone()
+        .map(Into::into)
+        .unwrap_or_else(|| t.policy.clone());
+    let disabled = req.disabled.unwrap_or(t.disabled);
+    let mut problems = check_tenant_doc(&doc(
+        t.slug.as_str(),
+        Some(display_name.clone()),
+        kind,
+        policy.clone(),
+    ));
+    if disabled && t.slug == TenantSlug::admin() {
+        problems.push(FieldError {
+            field: "/disabled".into(),
+            code: ErrorName::ValidationFailed.entry().code_str(),
+            message: "the admin tenant cannot be disabled".into(),
+        });
+    }
+    check(problems)?;
+    let before = serde_json::json!({"display_name": t.display_name, "kind": t.kind, "policy": t.policy, "disabled": t.disabled});
+    let after = serde_json::json!({"display_name": display_name, "kind": kind, "policy": policy, "disabled": disabled});
+    let changes = changed_fields(&before, &after);
+    if !changes.is_empty() {
+        let action = match (t.disabled, disabled) {
+            (false, true) => "tenant.disable",
+            (true, false) => "tenant.enable",
+            _ => "tenant.update",
+        };
+        let writes = vec![
+            Write::UpdateTenant {
+                id: t.id,
+                display_name,
+                kind,
+                policy: encode(&policy),
+                disabled,
+                at: state.clock.now(),
+            },
+            audit(
+                &state,
+                &t,
+                &admin.actor,
+                action,
+                format!("tenant:{}", t.slug),
+                changes,
+            ),
+        ];
+        state.store.apply(writes).await.map_err(store)?;
+    }
+    let t = tenant(&state, &slug).await?;
+    Ok(Json(view(&state, t)))
+}

@@ -1,0 +1,426 @@
+//! `/tenants/{slug}/users`: users, their groups and passwords.
+
+use super::auth::Admin;
+use super::common::{
+    ApiResult, ListQuery, Page, Problem, audit, changed_fields, conflict, name_matches, not_found,
+    page_of, problem, store, tenant,
+};
+use super::json::{AdminJson, check};
+use crate::extract::{Path, Query};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use tessera_core::directory::file::{TenantDoc, UserDoc};
+use tessera_core::directory::model::{App, Group, User};
+use tessera_core::directory::names::Username;
+use tessera_core::directory::object::{ObjectKind, StoredObject, Write, encode};
+use tessera_core::directory::validate::check_tenant_doc;
+use tessera_core::errors::{CatalogError, ErrorName, FieldError};
+use tessera_core::secret::Secret;
+use tessera_core::tenant::Tenant;
+use utoipa::ToSchema;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserView {
+    pub username: String,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub enabled: bool,
+    pub groups: Vec<String>,
+    /// Whether a password is set (the hash itself is never returned).
+    pub has_password: bool,
+    pub totp_enrolled: bool,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+fn view(obj: &StoredObject) -> ApiResult<UserView> {
+    let u: User = obj.decode().map_err(internal)?;
+    Ok(UserView {
+        username: u.username.as_str().to_owned(),
+        email: u.email,
+        name: u.name,
+        enabled: u.enabled,
+        groups: u.groups.into_iter().collect(),
+        has_password: u.password_hash.is_some(),
+        totp_enrolled: u.totp_secret_sealed.is_some(),
+        created_at: tessera_core::errors::render::timestamp(obj.created_at),
+        updated_at: tessera_core::errors::render::timestamp(obj.updated_at),
+    })
+}
+
+fn internal(e: String) -> crate::error_response::ErrorResponse {
+    problem(CatalogError::new(ErrorName::InternalError).internal(e))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUser {
+    /// Unique in the tenant, compared case-insensitively.
+    pub username: String,
+    /// At least 8 characters; stored as an Argon2id hash.
+    pub password: Option<String>,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub enabled: Option<bool>,
+    #[serde(default)]
+    pub groups: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUser {
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub enabled: Option<bool>,
+    /// Replaces the user's groups.
+    pub groups: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetPassword {
+    pub password: String,
+}
+
+/// The shared validation rules, applied to one user; paths relative to the user.
+fn problems(u: UserDoc, slug: &str) -> Vec<FieldError> {
+    let doc = TenantDoc {
+        slug: slug.to_owned(),
+        display_name: None,
+        kind: Default::default(),
+        policy: Default::default(),
+        groups: Vec::new(),
+        users: vec![u],
+        apis: Vec::new(),
+        apps: Vec::new(),
+        assignments: Vec::new(),
+    };
+    check_tenant_doc(&doc)
+        .into_iter()
+        .map(|mut e| {
+            e.field = e
+                .field
+                .strip_prefix("/users/0")
+                .map_or(e.field.clone(), str::to_owned);
+            e
+        })
+        .collect()
+}
+
+/// Group objects for names the tenant does not have yet.
+async fn missing_groups(state: &AppState, t: &Tenant, names: &[String]) -> ApiResult<Vec<Write>> {
+    let mut out = Vec::new();
+    for name in names {
+        if state
+            .store
+            .object(t.id, ObjectKind::Group, name)
+            .await
+            .map_err(store)?
+            .is_none()
+        {
+            let now = state.clock.now();
+            out.push(Write::Put(StoredObject {
+                id: state.rng.uuid(),
+                tenant_id: t.id,
+                kind: ObjectKind::Group,
+                key: name.clone(),
+                doc: encode(&Group { name: name.clone() }),
+                created_at: now,
+                updated_at: now,
+            }));
+        }
+    }
+    Ok(out)
+}
+
+async fn find(state: &AppState, t: &Tenant, username: &str) -> ApiResult<(StoredObject, User)> {
+    let obj = state
+        .store
+        .object(t.id, ObjectKind::User, &username.to_lowercase())
+        .await
+        .map_err(store)?
+        .ok_or_else(|| not_found(&format!("user {username}")))?;
+    let user = obj.decode().map_err(internal)?;
+    Ok((obj, user))
+}
+
+fn put(state: &AppState, obj: &StoredObject, user: &User) -> Write {
+    Write::Put(StoredObject {
+        doc: encode(user),
+        updated_at: state.clock.now(),
+        ..obj.clone()
+    })
+}
+
+/// List users.
+#[utoipa::path(get, path = "/tenants/{slug}/users", tag = "users", params(("slug" = String, Path), ListQuery),
+    responses((status = 200, body = Page<UserView>), (status = 404, body = Problem)))]
+pub async fn list(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Json<Page<UserView>>> {
+    let t = tenant(&state, &slug).await?;
+    let objects = state
+        .store
+        .objects(t.id, ObjectKind::User)
+        .await
+        .map_err(store)?;
+    let page = page_of(&objects, &q, |o| {
+        let v = view(o)?;
+        let matched =
+            name_matches(&q, &v.username) || v.name.as_deref().is_some_and(|n| name_matches(&q, n));
+        Ok(matched.then_some(v))
+    })?;
+    Ok(Json(page))
+}
+
+/// Create a user.
+#[utoipa::path(post, path = "/tenants/{slug}/users", tag = "users", params(("slug" = String, Path)), request_body = CreateUser,
+    responses((status = 201, body = UserView), (status = 400, body = Problem), (status = 409, body = Problem)))]
+pub async fn create(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    AdminJson(req): AdminJson<CreateUser>,
+) -> ApiResult<(StatusCode, Json<UserView>)> {
+    let t = tenant(&state, &slug).await?;
+    let doc = UserDoc {
+        username: req.username.clone(),
+        password: req.password.clone(),
+        email: req.email.clone(),
+        name: req.name.clone(),
+        enabled: req.enabled.unwrap_or(true),
+        totp_secret: None,
+        groups: req.groups.clone(),
+    };
+    check(problems(doc, t.slug.as_str()))?;
+    let username = Username::parse(&req.username).map_err(|e| {
+        problem(
+            CatalogError::new(ErrorName::ValidationFailed)
+                .with("count", "1")
+                .internal(e),
+        )
+    })?;
+    if state
+        .store
+        .object(t.id, ObjectKind::User, &username.key())
+        .await
+        .map_err(store)?
+        .is_some()
+    {
+        return Err(conflict(&format!("user {}", username.as_str())));
+    }
+    let password_hash = match req.password {
+        Some(pw) => Some(
+            state
+                .passwords
+                .hash(Secret::new(pw), state.rng.clone())
+                .await,
+        ),
+        None => None,
+    };
+    let user = User {
+        username: username.clone(),
+        email: req.email,
+        name: req.name,
+        enabled: req.enabled.unwrap_or(true),
+        password_hash,
+        totp_secret_sealed: None,
+        groups: req.groups.iter().cloned().collect(),
+    };
+    let now = state.clock.now();
+    let obj = StoredObject {
+        id: state.rng.uuid(),
+        tenant_id: t.id,
+        kind: ObjectKind::User,
+        key: username.key(),
+        doc: encode(&user),
+        created_at: now,
+        updated_at: now,
+    };
+    let mut writes = missing_groups(&state, &t, &req.groups).await?;
+    writes.push(Write::Put(obj.clone()));
+    let mut fields = changed_fields(
+        &serde_json::json!({}),
+        &serde_json::to_value(&user).unwrap_or_default(),
+    );
+    fields.retain(|f| f != "password_hash" && f != "totp_secret_sealed");
+    if user.password_hash.is_some() {
+        fields.push("password".into());
+    }
+    writes.push(audit(
+        &state,
+        &t,
+        &admin.actor,
+        "user.create",
+        format!("user:{}", username.as_str()),
+        fields,
+    ));
+    state.store.apply(writes).await.map_err(|e| match e {
+        tessera_core::store::StoreError::Conflict(_) => {
+            conflict(&format!("user {}", username.as_str()))
+        }
+        other => store(other),
+    })?;
+    Ok((StatusCode::CREATED, Json(view(&obj)?)))
+}
+
+/// Read a user.
+#[utoipa::path(get, path = "/tenants/{slug}/users/{username}", tag = "users", params(("slug" = String, Path), ("username" = String, Path)),
+    responses((status = 200, body = UserView), (status = 404, body = Problem)))]
+pub async fn get(
+    _: Admin,
+    State(state): State<AppState>,
+    Path((slug, username)): Path<(String, String)>,
+) -> ApiResult<Json<UserView>> {
+    let t = tenant(&state, &slug).await?;
+    let (obj, _) = find(&state, &t, &username).await?;
+    Ok(Json(view(&obj)?))
+}
+
+/// Update a user's profile, enabled flag or groups.
+#[utoipa::path(patch, path = "/tenants/{slug}/users/{username}", tag = "users", params(("slug" = String, Path), ("username" = String, Path)), request_body = UpdateUser,
+    responses((status = 200, body = UserView), (status = 400, body = Problem), (status = 404, body = Problem)))]
+pub async fn update(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path((slug, username)): Path<(String, String)>,
+    AdminJson(req): AdminJson<UpdateUser>,
+) -> ApiResult<Json<UserView>> {
+    let t = tenant(&state, &slug).await?;
+    let (obj, old) = find(&state, &t, &username).await?;
+    let mut user = old.clone();
+    if let Some(email) = req.email {
+        user.email = Some(email);
+    }
+    if let Some(name) = req.name {
+        user.name = Some(name);
+    }
+    if let Some(enabled) = req.enabled {
+        user.enabled = enabled;
+    }
+    if let Some(groups) = &req.groups {
+        user.groups = groups.iter().cloned().collect();
+    }
+    let doc = UserDoc {
+        username: user.username.as_str().to_owned(),
+        password: None,
+        email: user.email.clone(),
+        name: user.name.clone(),
+        enabled: user.enabled,
+        totp_secret: None,
+        groups: user.groups.iter().cloned().collect(),
+    };
+    check(problems(doc, t.slug.as_str()))?;
+    let changes = changed_fields(
+        &serde_json::to_value(&old).unwrap_or_default(),
+        &serde_json::to_value(&user).unwrap_or_default(),
+    );
+    if changes.is_empty() {
+        return Ok(Json(view(&obj)?));
+    }
+    let mut writes = missing_groups(&state, &t, &req.groups.unwrap_or_default()).await?;
+    writes.push(put(&state, &obj, &user));
+    writes.push(audit(
+        &state,
+        &t,
+        &admin.actor,
+        "user.update",
+        format!("user:{}", user.username.as_str()),
+        changes,
+    ));
+    state.store.apply(writes).await.map_err(store)?;
+    let (obj, _) = find(&state, &t, &username).await?;
+    Ok(Json(view(&obj)?))
+}
+
+/// Delete a user (and their app assignments).
+#[utoipa::path(delete, path = "/tenants/{slug}/users/{username}", tag = "users", params(("slug" = String, Path), ("username" = String, Path)),
+    responses((status = 204), (status = 404, body = Problem)))]
+pub async fn delete(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path((slug, username)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let t = tenant(&state, &slug).await?;
+    let (obj, user) = find(&state, &t, &username).await?;
+    let key = user.username.key();
+    let mut writes = vec![Write::Delete {
+        tenant_id: t.id,
+        kind: ObjectKind::User,
+        id: obj.id,
+    }];
+    // A later user with the same name must not inherit this one's assignments.
+    for app_obj in state
+        .store
+        .objects(t.id, ObjectKind::App)
+        .await
+        .map_err(store)?
+    {
+        let mut app: App = app_obj.decode().map_err(internal)?;
+        if app.assigned_users.remove(&key) {
+            writes.push(Write::Put(StoredObject {
+                doc: encode(&app),
+                updated_at: state.clock.now(),
+                ..app_obj
+            }));
+        }
+    }
+    writes.push(audit(
+        &state,
+        &t,
+        &admin.actor,
+        "user.delete",
+        format!("user:{}", user.username.as_str()),
+        Vec::new(),
+    ));
+    state.store.apply(writes).await.map_err(store)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Set or reset a user's password (an admin reset).
+#[utoipa::path(post, path = "/tenants/{slug}/users/{username}/password", tag = "users", params(("slug" = String, Path), ("username" = String, Path)), request_body = SetPassword,
+    responses((status = 204), (status = 400, body = Problem), (status = 404, body = Problem)))]
+pub async fn set_password(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path((slug, username)): Path<(String, String)>,
+    AdminJson(req): AdminJson<SetPassword>,
+) -> ApiResult<StatusCode> {
+    let t = tenant(&state, &slug).await?;
+    let (obj, mut user) = find(&state, &t, &username).await?;
+    if req.password.chars().count() < tessera_core::directory::validate::MIN_PASSWORD_LEN {
+        check(vec![FieldError {
+            field: "/password".into(),
+            code: ErrorName::PasswordPolicyViolation.entry().code_str(),
+            message: format!(
+                "must be at least {} characters",
+                tessera_core::directory::validate::MIN_PASSWORD_LEN
+            ),
+        }])?;
+    }
+    user.password_hash = Some(
+        state
+            .passwords
+            .hash(Secret::new(req.password), state.rng.clone())
+            .await,
+    );
+    let writes = vec![
+        put(&state, &obj, &user),
+        audit(
+            &state,
+            &t,
+            &admin.actor,
+            "user.password.reset",
+            format!("user:{}", user.username.as_str()),
+            vec!["password".into()],
+        ),
+    ];
+    state.store.apply(writes).await.map_err(store)?;
+    Ok(StatusCode::NO_CONTENT)
+}
