@@ -29,3 +29,35 @@ pub struct AuditQuery {
     pub until: Option<OffsetDateTime>,
     pub limit: u32,
 }
+
+/// Top-level fields whose values differ between two JSON documents: names only, so a
+/// changed password hash or secret shows up as a field name and never as a value.
+pub fn changed_fields(old: &serde_json::Value, new: &serde_json::Value) -> Vec<String> {
+    let empty = serde_json::Map::new();
+    let (o, n) = (
+        old.as_object().unwrap_or(&empty),
+        new.as_object().unwrap_or(&empty),
+    );
+    let mut keys: Vec<String> = o
+        .keys()
+        .chain(n.keys())
+        .filter(|k| o.get(*k) != n.get(*k))
+        .cloned()
+        .collect();
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changed_fields_names_differences_only() {
+        let old = serde_json::json!({"a": 1, "b": "x", "gone": true});
+        let new = serde_json::json!({"a": 1, "b": "y", "added": [1]});
+        assert_eq!(changed_fields(&old, &new), ["added", "b", "gone"]);
+        assert!(changed_fields(&old, &old).is_empty());
+    }
+}

@@ -8,6 +8,7 @@ use super::file::{AppDoc, ScopeDoc, TenantDoc, TenantFile, UserDoc};
 use super::model::{Api, ApiScope, App, ClientSecret, GrantType, Group, User};
 use super::names::Username;
 use super::object::{ObjectKind, StoredObject, Write, encode};
+use crate::audit::{AuditEntry, changed_fields};
 use crate::crypto::{MasterKey, PasswordParams, hash_password, verify_password};
 use crate::rng::Rng;
 use crate::secret::Secret;
@@ -98,11 +99,39 @@ impl TenantPlan<'_, '_> {
         value: &T,
         label: &str,
     ) -> Result<uuid::Uuid, String> {
-        let (id, created_at, verb) = match self.existing::<T>(kind, key)? {
+        let (id, created_at, verb, before) = match self.existing::<T>(kind, key)? {
             Some((obj, old)) if &old == value => return Ok(obj.id),
-            Some((obj, _)) => (obj.id, obj.created_at, "updated"),
-            None => (self.id_for(kind, key), self.p.now, "created"),
+            Some((obj, old)) => (
+                obj.id,
+                obj.created_at,
+                "updated",
+                serde_json::to_value(&old).unwrap_or_default(),
+            ),
+            None => (
+                self.id_for(kind, key),
+                self.p.now,
+                "created",
+                serde_json::json!({}),
+            ),
         };
+        let after = serde_json::to_value(value).unwrap_or_default();
+        self.out.writes.push(Write::Audit(AuditEntry {
+            id: self.p.rng.uuid(),
+            tenant_id: self.tenant_id,
+            at: self.p.now,
+            actor: "import".to_owned(),
+            action: format!(
+                "{}.{}",
+                kind.as_str(),
+                if verb == "created" {
+                    "create"
+                } else {
+                    "update"
+                }
+            ),
+            target: format!("{}:{key}", kind.as_str()),
+            changes: changed_fields(&before, &after),
+        }));
         self.out.writes.push(Write::Put(StoredObject {
             id,
             tenant_id: self.tenant_id,
@@ -145,6 +174,15 @@ fn plan_tenant(
                     at: p.now,
                 });
                 out.report.push(format!("{slug}: updated tenant"));
+                let before = serde_json::json!({"display_name": c.tenant.display_name, "kind": c.tenant.kind, "policy": c.tenant.policy});
+                let after = serde_json::json!({"display_name": doc.display_name.as_ref().unwrap_or(&c.tenant.display_name), "kind": doc.kind, "policy": doc.policy});
+                out.writes.push(tenant_audit(
+                    p,
+                    c.tenant.id,
+                    &slug,
+                    "tenant.update",
+                    changed_fields(&before, &after),
+                ));
             }
             c.tenant.id
         }
@@ -159,6 +197,11 @@ fn plan_tenant(
                 created_at: p.now,
             }));
             out.report.push(format!("{slug}: created tenant"));
+            let fields = ["display_name", "kind", "policy", "slug"]
+                .map(str::to_owned)
+                .to_vec();
+            out.writes
+                .push(tenant_audit(p, id, &slug, "tenant.create", fields));
             id
         }
     };
@@ -230,6 +273,24 @@ fn plan_tenant(
         tp.put(ObjectKind::App, &key, &app, &key)?;
     }
     Ok(())
+}
+
+fn tenant_audit(
+    p: &Planner,
+    tenant_id: uuid::Uuid,
+    slug: &TenantSlug,
+    action: &str,
+    changes: Vec<String>,
+) -> Write {
+    Write::Audit(AuditEntry {
+        id: p.rng.uuid(),
+        tenant_id,
+        at: p.now,
+        actor: "import".to_owned(),
+        action: action.to_owned(),
+        target: format!("tenant:{slug}"),
+        changes,
+    })
 }
 
 fn scope(s: &ScopeDoc) -> ApiScope {

@@ -124,23 +124,7 @@ pub fn audit(
     })
 }
 
-/// Top-level fields whose values differ between two JSON documents (names only).
-pub fn changed_fields(old: &serde_json::Value, new: &serde_json::Value) -> Vec<String> {
-    let empty = serde_json::Map::new();
-    let (o, n) = (
-        old.as_object().unwrap_or(&empty),
-        new.as_object().unwrap_or(&empty),
-    );
-    let mut keys: Vec<String> = o
-        .keys()
-        .chain(n.keys())
-        .filter(|k| o.get(*k) != n.get(*k))
-        .cloned()
-        .collect();
-    keys.sort();
-    keys.dedup();
-    keys
-}
+pub use tessera_core::audit::changed_fields;
 
 /// The problem details document, for the OpenAPI error responses.
 #[derive(Debug, Serialize, ToSchema)]

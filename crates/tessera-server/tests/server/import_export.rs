@@ -306,4 +306,47 @@ async fn new_tenants_get_sealed_signing_keys() {
         !ok(&t.export("contoso")).contains("signing"),
         "keys are not exported"
     );
+
+    // Every object the import created is in the audit log, by the `import` actor.
+    let contoso = store
+        .tenant(&tessera_core::tenant::TenantSlug::parse("contoso").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let all = tessera_core::audit::AuditQuery {
+        actor: Some("import".into()),
+        since: None,
+        until: None,
+        limit: 1000,
+    };
+    let log = store.audit(contoso.id, &all).await.unwrap();
+    let actions: Vec<String> = log
+        .iter()
+        .map(|e| format!("{} {}", e.action, e.target))
+        .collect();
+    for expected in [
+        "tenant.create tenant:contoso",
+        "user.create user:alice",
+        "app.create app:contoso-web",
+        "group.create group:staff",
+    ] {
+        assert!(
+            actions.iter().any(|a| a == expected),
+            "{expected} missing from {actions:?}"
+        );
+    }
+    let user = log.iter().find(|e| e.target == "user:alice").unwrap();
+    assert!(
+        user.changes.contains(&"password_hash".to_owned()),
+        "{:?}",
+        user.changes
+    );
+    // A second import changes nothing and logs nothing.
+    drop(store);
+    assert_eq!(ok(&t.import(FIXTURE, "contoso.json")).trim(), "no changes");
+    let store = tessera_store::open(&url).await.unwrap();
+    assert_eq!(
+        store.audit(contoso.id, &all).await.unwrap().len(),
+        log.len()
+    );
 }
