@@ -259,3 +259,145 @@ mod tests {
         assert_eq!(n.len(), 256, "RSA-2048");
     }
 }
+
+/// One rotation of a tenant's keys, for every algorithm: the active key retires, the
+/// `next` key (already published) becomes active (or, when there is none, a fresh key
+/// does), and a new `next` key is generated for the following rotation.
+pub fn rotate(
+    current: &[StoredObject],
+    tenant_id: uuid::Uuid,
+    master: &MasterKey,
+    rng: &dyn Rng,
+    now: OffsetDateTime,
+) -> Result<Vec<Write>, String> {
+    let mut writes = Vec::new();
+    let mut put = |obj: Option<&StoredObject>, key: &SigningKey| {
+        writes.push(Write::Put(StoredObject {
+            id: obj.map_or_else(|| rng.uuid(), |o| o.id),
+            tenant_id,
+            kind: ObjectKind::SigningKey,
+            key: key.kid.clone(),
+            doc: encode(key),
+            created_at: obj.map_or(now, |o| o.created_at),
+            updated_at: now,
+        }));
+    };
+    let keys: Vec<(&StoredObject, SigningKey)> = current
+        .iter()
+        .map(|o| o.decode::<SigningKey>().map(|k| (o, k)))
+        .collect::<Result<_, _>>()?;
+    for alg in SigningAlg::ALL {
+        let of = |state: KeyState| {
+            keys.iter()
+                .filter(move |(_, k)| k.alg == alg && k.state == state)
+        };
+        for (obj, key) in of(KeyState::Active) {
+            put(
+                Some(obj),
+                &SigningKey {
+                    state: KeyState::Retired,
+                    ..key.clone()
+                },
+            );
+        }
+        match of(KeyState::Next).next() {
+            Some((obj, key)) => put(
+                Some(obj),
+                &SigningKey {
+                    state: KeyState::Active,
+                    ..key.clone()
+                },
+            ),
+            None => put(
+                None,
+                &generate(alg, KeyState::Active, tenant_id, master, rng, now)?,
+            ),
+        }
+        put(
+            None,
+            &generate(alg, KeyState::Next, tenant_id, master, rng, now)?,
+        );
+    }
+    Ok(writes)
+}
+
+#[cfg(test)]
+mod rotation_tests {
+    use super::*;
+    use crate::rng::SequenceRng;
+    use time::macros::datetime;
+
+    fn states(writes: &[Write]) -> Vec<(SigningAlg, KeyState, String)> {
+        writes
+            .iter()
+            .filter_map(|w| match w {
+                Write::Put(o) => o
+                    .decode::<SigningKey>()
+                    .ok()
+                    .map(|k| (k.alg, k.state, k.kid)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn rotation_promotes_next_retires_active_and_prepares_a_new_next() {
+        let master = MasterKey::from_bytes(&[1u8; 32]);
+        let rng = SequenceRng::new(9);
+        let tenant = uuid::Uuid::from_u128(5);
+        let t0 = datetime!(2026-11-26 0:00 UTC);
+        let to_objects = |writes: Vec<Write>| -> Vec<StoredObject> {
+            writes
+                .into_iter()
+                .filter_map(|w| if let Write::Put(o) = w { Some(o) } else { None })
+                .collect()
+        };
+        let first = initial_keys(tenant, &master, &rng, t0).unwrap();
+        let active_before: Vec<String> =
+            states(&first).into_iter().map(|(_, _, kid)| kid).collect();
+        let objects = to_objects(first);
+        let r1 = rotate(&objects, tenant, &master, &rng, t0).unwrap();
+        let s1 = states(&r1);
+        // Each algorithm: old active retired, a new active, a new next.
+        for alg in SigningAlg::ALL {
+            let of = |st: KeyState| s1.iter().filter(|(a, s, _)| *a == alg && *s == st).count();
+            assert_eq!(
+                (
+                    of(KeyState::Retired),
+                    of(KeyState::Active),
+                    of(KeyState::Next)
+                ),
+                (1, 1, 1),
+                "{alg:?}"
+            );
+        }
+        for (_, state, kid) in &s1 {
+            if active_before.contains(kid) {
+                assert_eq!(*state, KeyState::Retired);
+            }
+        }
+        // The second rotation promotes the next key prepared by the first.
+        let mut objects = objects;
+        for o in to_objects(r1) {
+            objects.retain(|x| x.id != o.id);
+            objects.push(o);
+        }
+        let nexts: Vec<String> =
+            states(&objects.iter().cloned().map(Write::Put).collect::<Vec<_>>())
+                .into_iter()
+                .filter(|(_, s, _)| *s == KeyState::Next)
+                .map(|(_, _, k)| k)
+                .collect();
+        let s2 = states(&rotate(&objects, tenant, &master, &rng, t0).unwrap());
+        for kid in nexts {
+            assert!(
+                s2.contains(&(
+                    s2.iter().find(|(_, _, k)| *k == kid).unwrap().0,
+                    KeyState::Active,
+                    kid.clone()
+                )),
+                "{kid} promoted"
+            );
+        }
+    }
+}

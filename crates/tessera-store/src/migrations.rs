@@ -23,11 +23,22 @@ macro_rules! shared {
     };
 }
 
+macro_rules! split {
+    ($version:expr, $name:expr, $stem:expr) => {
+        Migration {
+            version: $version,
+            name: $name,
+            sqlite: include_str!(concat!("../migrations/", $stem, ".sqlite.sql")),
+            postgres: include_str!(concat!("../migrations/", $stem, ".postgres.sql")),
+        }
+    };
+}
+
 /// All migrations, in version order. Never edit a landed one: add the next.
 pub static MIGRATIONS: &[Migration] = &[
     shared!(1, "tenants", "0001_tenants.sql"),
     shared!(2, "directory", "0002_directory.sql"),
-    shared!(3, "audit", "0003_audit.sql"),
+    split!(3, "audit", "0003_audit"),
 ];
 
 /// The bookkeeping table; the same SQL works in both dialects.

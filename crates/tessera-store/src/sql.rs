@@ -67,7 +67,7 @@ const INSERT_AUDIT: &str = "INSERT INTO audit_log (id, tenant_id, at, actor, act
 /// Optional filters use sentinels (empty actor, the widest times) so the SQL is static.
 pub const SELECT_AUDIT: &str = "SELECT id, tenant_id, at, actor, action, target, changes FROM audit_log \
      WHERE tenant_id = $1 AND ($2 = '' OR actor = $2) AND at >= $3 AND at <= $4 \
-     ORDER BY at DESC, id DESC LIMIT $5";
+     ORDER BY at DESC, seq DESC LIMIT $5";
 
 const DELETE_OBJECT: &str =
     "DELETE FROM directory_objects WHERE tenant_id = $1 AND kind = $2 AND id = $3";

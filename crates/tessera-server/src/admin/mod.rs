@@ -8,6 +8,7 @@ mod audit;
 pub mod auth;
 mod common;
 mod json;
+mod keys;
 mod tenants;
 mod users;
 
@@ -45,6 +46,8 @@ pub fn router() -> Router<AppState> {
         .routes(routes!(apps::add_secret))
         .routes(routes!(apps::remove_secret))
         .routes(routes!(audit::list))
+        .routes(routes!(keys::list))
+        .routes(routes!(keys::rotate))
         .split_for_parts();
     doc.paths.paths = doc
         .paths

@@ -33,6 +33,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/tenants/{slug}/apps/{client_id}/secrets"),
     ("delete", "/tenants/{slug}/apps/{client_id}/secrets/{id}"),
     ("get", "/tenants/{slug}/audit"),
+    ("get", "/tenants/{slug}/keys"),
+    ("post", "/tenants/{slug}/keys/rotate"),
 ];
 
 async fn with_tenant(slug: &str) -> TestApp {
@@ -573,4 +575,54 @@ async fn the_openapi_document_lists_every_route() {
         "a documented route is missing from ROUTES"
     );
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+}
+
+#[tokio::test]
+async fn signing_keys_are_listed_without_private_parts_and_rotate() {
+    let app = with_tenant("contoso").await;
+    let keys = app
+        .admin("GET", "/admin/api/v1/tenants/contoso/keys", None)
+        .await;
+    assert_eq!(keys.status, 200);
+    let items = keys.json()["items"].as_array().unwrap().clone();
+    assert_eq!(
+        items.len(),
+        3,
+        "one active key per algorithm: {}",
+        keys.body
+    );
+    assert!(
+        !keys.body.contains("private") && !keys.body.contains("\"d\""),
+        "{}",
+        keys.body
+    );
+    let rotated = app
+        .admin("POST", "/admin/api/v1/tenants/contoso/keys/rotate", None)
+        .await
+        .json();
+    let states: Vec<String> = rotated["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| {
+            format!(
+                "{} {}",
+                k["alg"].as_str().unwrap(),
+                k["state"].as_str().unwrap()
+            )
+        })
+        .collect();
+    for alg in ["EdDSA", "ES256", "RS256"] {
+        for state in ["active", "next", "retired"] {
+            assert!(
+                states.contains(&format!("{alg} {state}")),
+                "{alg} {state} missing from {states:?}"
+            );
+        }
+    }
+    let log = app
+        .admin("GET", "/admin/api/v1/tenants/contoso/audit", None)
+        .await
+        .json();
+    assert_eq!(log["items"][0]["action"], "keys.rotate");
 }

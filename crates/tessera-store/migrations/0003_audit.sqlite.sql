@@ -1,6 +1,8 @@
--- The audit log: append-only, read newest first per tenant.
+-- The audit log: append-only, read newest first per tenant. `seq` orders entries written
+-- in the same second (SQLite: the rowid alias; PostgreSQL: an identity column).
 CREATE TABLE audit_log (
-    id        TEXT   NOT NULL PRIMARY KEY,
+    seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+    id        TEXT   NOT NULL UNIQUE,
     tenant_id TEXT   NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
     at        BIGINT NOT NULL,
     actor     TEXT   NOT NULL,

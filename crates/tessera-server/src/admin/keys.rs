@@ -1,0 +1,112 @@
+//! `/tenants/{slug}/keys`: a tenant's signing keys (public parts only) and rotation.
+
+use super::auth::Admin;
+use super::common::{ApiResult, Problem, audit, problem, store, tenant};
+use crate::extract::Path;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use serde::Serialize;
+use tessera_core::directory::object::ObjectKind;
+use tessera_core::errors::{CatalogError, ErrorName};
+use tessera_core::keys::SigningKey;
+use utoipa::ToSchema;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KeyView {
+    pub kid: String,
+    /// EdDSA, ES256 or RS256.
+    pub alg: String,
+    /// next, active or retired.
+    pub state: String,
+    /// The public JWK.
+    #[schema(value_type = Object)]
+    pub public_jwk: serde_json::Value,
+    pub created_at: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KeyList {
+    pub items: Vec<KeyView>,
+}
+
+fn internal(e: String) -> crate::error_response::ErrorResponse {
+    problem(CatalogError::new(ErrorName::InternalError).internal(e))
+}
+
+async fn views(state: &AppState, tenant_id: uuid::Uuid) -> ApiResult<KeyList> {
+    let mut items: Vec<KeyView> = state
+        .store
+        .objects(tenant_id, ObjectKind::SigningKey)
+        .await
+        .map_err(store)?
+        .iter()
+        .map(|o| {
+            let k: SigningKey = o.decode().map_err(internal)?;
+            Ok(KeyView {
+                kid: k.kid,
+                alg: k.alg.as_str().to_owned(),
+                state: serde_json::to_value(k.state)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+                public_jwk: k.public_jwk,
+                created_at: tessera_core::errors::render::timestamp(k.created_at),
+            })
+        })
+        .collect::<ApiResult<_>>()?;
+    items.sort_by(|a, b| {
+        (a.alg.as_str(), a.state.as_str(), a.kid.as_str()).cmp(&(
+            b.alg.as_str(),
+            b.state.as_str(),
+            b.kid.as_str(),
+        ))
+    });
+    Ok(KeyList { items })
+}
+
+/// List a tenant's signing keys (public parts).
+#[utoipa::path(get, path = "/tenants/{slug}/keys", tag = "keys", params(("slug" = String, Path)),
+    responses((status = 200, body = KeyList), (status = 404, body = Problem)))]
+pub async fn list(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> ApiResult<Json<KeyList>> {
+    let t = tenant(&state, &slug).await?;
+    Ok(Json(views(&state, t.id).await?))
+}
+
+/// Rotate a tenant's signing keys: active → retired, next → active, a new next.
+#[utoipa::path(post, path = "/tenants/{slug}/keys/rotate", tag = "keys", params(("slug" = String, Path)),
+    responses((status = 200, body = KeyList), (status = 404, body = Problem)))]
+pub async fn rotate(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> ApiResult<Json<KeyList>> {
+    let t = tenant(&state, &slug).await?;
+    let current = state
+        .store
+        .objects(t.id, ObjectKind::SigningKey)
+        .await
+        .map_err(store)?;
+    let mut writes = tessera_core::keys::rotate(
+        &current,
+        t.id,
+        &state.master,
+        state.rng.as_ref(),
+        state.clock.now(),
+    )
+    .map_err(internal)?;
+    writes.push(audit(
+        &state,
+        &t,
+        &admin.actor,
+        "keys.rotate",
+        format!("tenant:{}", t.slug),
+        vec!["signing_keys".into()],
+    ));
+    state.store.apply(writes).await.map_err(store)?;
+    Ok(Json(views(&state, t.id).await?))
+}
