@@ -46,6 +46,8 @@ pub enum Command {
     Import(ImportArgs),
     /// Print a tenant as a tenant file (never secrets or password hashes)
     Export(ExportArgs),
+    /// Everyday admin tasks (users, apps, secrets, keys), through the admin API in process
+    Admin(crate::admin_cli::AdminArgs),
 }
 
 #[derive(Debug, Args)]

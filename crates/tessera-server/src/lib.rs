@@ -2,6 +2,7 @@
 //! rendering, pages, and the pieces of the `tessera` binary (settings, commands).
 
 pub mod admin;
+pub mod admin_cli;
 pub mod bootstrap;
 pub mod cli;
 pub mod context;

@@ -88,6 +88,16 @@ async fn run(command: Command, settings: Settings) -> Result<(), serve::Fatal> {
             }
             Ok(())
         }
+        Command::Admin(args) => {
+            let (store, master) = serve::open_store(&settings).await?;
+            let public_url = settings
+                .public_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{}", settings.listen));
+            let state = tessera_server::AppState::new(store, &public_url, master);
+            println!("{}", tessera_server::admin_cli::run(state, &args).await?);
+            Ok(())
+        }
         Command::Export(args) => {
             let (store, _) = serve::open_store(&settings).await?;
             let format = match args.format {

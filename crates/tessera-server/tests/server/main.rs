@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod admin_api;
+mod admin_cli;
 mod bad_input;
 mod binary;
 mod catalogue;

@@ -1,0 +1,247 @@
+//! `tessera admin …`: everyday admin tasks from the command line. Each subcommand is
+//! one admin API call, sent to the same router in process (no server needed, no second
+//! implementation of any rule), authenticated as the local operator: the `CliCaller`
+//! request extension, which no network client can set. The audit log records `cli`.
+
+use crate::serve::Fatal;
+use crate::state::AppState;
+use axum::body::Body;
+use axum::http::Request;
+use clap::{Args, Subcommand};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+/// Marks a request as coming from `tessera admin` on this machine.
+#[derive(Debug, Clone, Copy)]
+pub struct CliCaller;
+
+#[derive(Debug, Args)]
+pub struct AdminArgs {
+    /// Print the API's JSON response instead of a summary
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub task: Task,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Task {
+    /// Create a tenant
+    AddTenant {
+        #[arg(long)]
+        slug: String,
+        #[arg(long)]
+        display_name: Option<String>,
+    },
+    /// Create a user
+    AddUser {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        username: String,
+        /// Read the password from the first line of standard input (keeps it out of the
+        /// process list and shell history)
+        #[arg(long)]
+        password_stdin: bool,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Set a new password for a user (read from standard input)
+    ResetPassword {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        username: String,
+    },
+    /// Register an app
+    AddApp {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        client_id: String,
+        #[arg(long)]
+        name: String,
+        /// A `web` redirect URI (repeat for several)
+        #[arg(long = "redirect-uri")]
+        redirect_uris: Vec<String>,
+    },
+    /// Add a client secret to an app; prints it once
+    AddSecret {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        client_id: String,
+        /// RFC 3339 expiry, e.g. 2027-01-01T00:00:00Z
+        #[arg(long)]
+        expires_at: Option<String>,
+    },
+    /// Rotate a tenant's signing keys
+    RotateKeys {
+        #[arg(long)]
+        tenant: String,
+    },
+}
+
+fn read_password() -> Result<String, Fatal> {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).map_err(|e| Fatal {
+        message: format!("cannot read the password from standard input: {e}"),
+        status: 2,
+    })?;
+    let pw = line.trim_end_matches(['\r', '\n']).to_owned();
+    if pw.is_empty() {
+        return Err(Fatal {
+            message: "no password on standard input".into(),
+            status: 2,
+        });
+    }
+    Ok(pw)
+}
+
+/// The API call for a task: method, path, body.
+fn request(task: &Task) -> Result<(&'static str, String, Option<Value>), Fatal> {
+    Ok(match task {
+        Task::AddTenant { slug, display_name } => (
+            "POST",
+            "/admin/api/v1/tenants".into(),
+            Some(json!({"slug": slug, "display_name": display_name})),
+        ),
+        Task::AddUser {
+            tenant,
+            username,
+            password_stdin,
+            email,
+            name,
+        } => {
+            let password = if *password_stdin {
+                Some(read_password()?)
+            } else {
+                None
+            };
+            (
+                "POST",
+                format!("/admin/api/v1/tenants/{tenant}/users"),
+                Some(
+                    json!({"username": username, "password": password, "email": email, "name": name}),
+                ),
+            )
+        }
+        Task::ResetPassword { tenant, username } => (
+            "POST",
+            format!("/admin/api/v1/tenants/{tenant}/users/{username}/password"),
+            Some(json!({"password": read_password()?})),
+        ),
+        Task::AddApp {
+            tenant,
+            client_id,
+            name,
+            redirect_uris,
+        } => (
+            "POST",
+            format!("/admin/api/v1/tenants/{tenant}/apps"),
+            Some(
+                json!({"client_id": client_id, "name": name, "redirect_uris": {"web": redirect_uris}}),
+            ),
+        ),
+        Task::AddSecret {
+            tenant,
+            client_id,
+            expires_at,
+        } => (
+            "POST",
+            format!("/admin/api/v1/tenants/{tenant}/apps/{client_id}/secrets"),
+            Some(json!({"expires_at": expires_at})),
+        ),
+        Task::RotateKeys { tenant } => (
+            "POST",
+            format!("/admin/api/v1/tenants/{tenant}/keys/rotate"),
+            None,
+        ),
+    })
+}
+
+fn summary(task: &Task, v: &Value) -> String {
+    match task {
+        Task::AddTenant { .. } => format!(
+            "created tenant {} (issuer {})",
+            v["slug"].as_str().unwrap_or(""),
+            v["issuer"].as_str().unwrap_or("")
+        ),
+        Task::AddUser { tenant, .. } => format!(
+            "created user {} in {tenant}",
+            v["username"].as_str().unwrap_or("")
+        ),
+        Task::ResetPassword { username, .. } => format!("set a new password for {username}"),
+        Task::AddApp { .. } => format!("registered app {}", v["client_id"].as_str().unwrap_or("")),
+        Task::AddSecret { client_id, .. } => format!(
+            "new secret for {client_id} (id {}); shown once, store it now:\n{}",
+            v["id"].as_str().unwrap_or(""),
+            v["value"].as_str().unwrap_or("")
+        ),
+        Task::RotateKeys { tenant } => format!("rotated the signing keys of {tenant}"),
+    }
+}
+
+/// Runs one admin task; returns what to print.
+pub async fn run(state: AppState, args: &AdminArgs) -> Result<String, Fatal> {
+    let (method, path, body) = request(&args.task)?;
+    let mut req = Request::builder().method(method).uri(&path);
+    if body.is_some() {
+        req = req.header("content-type", "application/json");
+    }
+    let mut req = req
+        .body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))
+        .map_err(|e| Fatal {
+            message: format!("cannot build the request: {e}"),
+            status: 2,
+        })?;
+    req.extensions_mut().insert(CliCaller);
+    let response = crate::app(state).oneshot(req).await.map_err(|e| Fatal {
+        message: format!("the request failed: {e}"),
+        status: 1,
+    })?;
+    let status = response.status();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .map(|c| c.to_bytes())
+        .unwrap_or_default();
+    let value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    if status.is_success() {
+        if args.json {
+            return Ok(if value.is_null() {
+                "{}".to_owned()
+            } else {
+                serde_json::to_string_pretty(&value).unwrap_or_default()
+            });
+        }
+        return Ok(summary(&args.task, &value));
+    }
+    if args.json {
+        // The problem document, as the API sent it, with the failing status.
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&value).unwrap_or_default()
+        );
+    }
+    let mut message = format!(
+        "{}: {}",
+        value["code"].as_str().unwrap_or("error"),
+        value["detail"].as_str().unwrap_or("the request failed")
+    );
+    for e in value["errors"].as_array().into_iter().flatten() {
+        message.push_str(&format!(
+            "\n  {}: {}",
+            e["field"].as_str().unwrap_or(""),
+            e["message"].as_str().unwrap_or("")
+        ));
+    }
+    Err(Fatal {
+        message,
+        status: if status.is_server_error() { 1 } else { 2 },
+    })
+}

@@ -1,0 +1,165 @@
+//! `tessera admin …`: the everyday tasks, through the admin API in process, with
+//! summaries or `--json`, catalogued errors with exit 2, and `cli` in the audit log.
+
+use crate::support::{TempDir, tessera};
+use std::io::Write;
+use std::process::{Output, Stdio};
+
+fn admin(dir: &TempDir, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = tessera()
+        .arg("admin")
+        .args(args)
+        .current_dir(dir.path())
+        .env_remove("TESSERA_DATABASE_URL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(text) = stdin {
+        input.write_all(text.as_bytes()).unwrap();
+    }
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+fn ok(o: &Output) -> String {
+    assert!(
+        o.status.success(),
+        "exit {:?}: {}{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[tokio::test]
+async fn everyday_tasks_from_the_command_line() {
+    let dir = TempDir::new("admin-cli");
+    assert!(
+        ok(&admin(&dir, &["add-tenant", "--slug", "contoso"], None))
+            .starts_with("created tenant contoso")
+    );
+    let user = ok(&admin(
+        &dir,
+        &[
+            "add-user",
+            "--tenant",
+            "contoso",
+            "--username",
+            "alice",
+            "--password-stdin",
+            "--json",
+        ],
+        Some("correct horse battery\n"),
+    ));
+    let v: serde_json::Value = serde_json::from_str(&user).unwrap();
+    assert_eq!(
+        (v["username"].as_str(), v["has_password"].as_bool()),
+        (Some("alice"), Some(true))
+    );
+    assert!(
+        ok(&admin(
+            &dir,
+            &[
+                "reset-password",
+                "--tenant",
+                "contoso",
+                "--username",
+                "alice"
+            ],
+            Some("another long passphrase\n")
+        ))
+        .contains("new password for alice")
+    );
+    ok(&admin(
+        &dir,
+        &[
+            "add-app",
+            "--tenant",
+            "contoso",
+            "--client-id",
+            "web",
+            "--name",
+            "Web",
+            "--redirect-uri",
+            "https://app.test/cb",
+        ],
+        None,
+    ));
+    let secret: serde_json::Value = serde_json::from_str(&ok(&admin(
+        &dir,
+        &[
+            "add-secret",
+            "--tenant",
+            "contoso",
+            "--client-id",
+            "web",
+            "--json",
+        ],
+        None,
+    )))
+    .unwrap();
+    assert!(secret["value"].as_str().is_some_and(|s| s.len() >= 43));
+    assert!(ok(&admin(&dir, &["rotate-keys", "--tenant", "contoso"], None)).contains("rotated"));
+
+    let bad = admin(
+        &dir,
+        &[
+            "add-user",
+            "--tenant",
+            "contoso",
+            "--username",
+            "bob",
+            "--password-stdin",
+        ],
+        Some("short\n"),
+    );
+    assert_eq!(bad.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        err.contains("TS80001") && err.contains("/password"),
+        "{err}"
+    );
+    let missing = admin(
+        &dir,
+        &["add-user", "--tenant", "nowhere", "--username", "bob"],
+        None,
+    );
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("TS80002"));
+
+    let url = tessera_store::DatabaseUrl::Sqlite(dir.path().join("tessera-data/tessera.db"));
+    let store = tessera_store::open(&url).await.unwrap();
+    let t = store
+        .tenant(&tessera_core::tenant::TenantSlug::parse("contoso").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let q = tessera_core::audit::AuditQuery {
+        actor: Some("cli".into()),
+        since: None,
+        until: None,
+        limit: 100,
+    };
+    let actions: Vec<String> = store
+        .audit(t.id, &q)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "keys.rotate",
+            "app.secret.add",
+            "app.create",
+            "user.password.reset",
+            "user.create",
+            "tenant.create"
+        ]
+    );
+}
