@@ -3,10 +3,12 @@
 //! generated from the handlers' annotations (utoipa), so the document cannot drift from
 //! the routes.
 
+mod apis;
 mod apps;
 mod audit;
 pub mod auth;
 mod common;
+mod groups;
 mod json;
 mod keys;
 mod tenants;
@@ -45,6 +47,10 @@ pub fn router() -> Router<AppState> {
         .routes(routes!(apps::get, apps::update, apps::delete))
         .routes(routes!(apps::add_secret))
         .routes(routes!(apps::remove_secret))
+        .routes(routes!(groups::list, groups::create))
+        .routes(routes!(groups::delete))
+        .routes(routes!(apis::list, apis::create))
+        .routes(routes!(apis::get, apis::update, apis::delete))
         .routes(routes!(audit::list))
         .routes(routes!(keys::list))
         .routes(routes!(keys::rotate))

@@ -32,6 +32,14 @@ const ROUTES: &[(&str, &str)] = &[
     ("delete", "/tenants/{slug}/apps/{client_id}"),
     ("post", "/tenants/{slug}/apps/{client_id}/secrets"),
     ("delete", "/tenants/{slug}/apps/{client_id}/secrets/{id}"),
+    ("get", "/tenants/{slug}/groups"),
+    ("post", "/tenants/{slug}/groups"),
+    ("delete", "/tenants/{slug}/groups/{name}"),
+    ("get", "/tenants/{slug}/apis"),
+    ("post", "/tenants/{slug}/apis"),
+    ("get", "/tenants/{slug}/apis/{identifier}"),
+    ("patch", "/tenants/{slug}/apis/{identifier}"),
+    ("delete", "/tenants/{slug}/apis/{identifier}"),
     ("get", "/tenants/{slug}/audit"),
     ("get", "/tenants/{slug}/keys"),
     ("post", "/tenants/{slug}/keys/rotate"),
@@ -551,6 +559,8 @@ async fn the_openapi_document_lists_every_route() {
             .replace("{slug}", "contoso")
             .replace("{username}", "nobody")
             .replace("{client_id}", "none")
+            .replace("{name}", "none")
+            .replace("{identifier}", "api%3A%2F%2Fnone")
             .replace("{id}", "none");
         let r = app.admin(&method.to_uppercase(), &concrete, None).await;
         assert!(r.status != 405, "{method} {concrete}: {}", r.status);
@@ -625,4 +635,91 @@ async fn signing_keys_are_listed_without_private_parts_and_rotate() {
         .await
         .json();
     assert_eq!(log["items"][0]["action"], "keys.rotate");
+}
+
+#[tokio::test]
+async fn apis_and_groups() {
+    let app = with_tenant("contoso").await;
+    let apis = "/admin/api/v1/tenants/contoso/apis";
+    let bad = app
+        .admin(
+            "POST",
+            apis,
+            Some(json!({"identifier": "not a uri", "name": "API", "scopes": [{"name": "a b"}]})),
+        )
+        .await;
+    assert_eq!(bad.status, 400);
+    let fields: Vec<String> = bad.json()["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(fields, ["/identifier", "/scopes/0"], "{}", bad.body);
+    let created = app
+        .admin("POST", apis, Some(json!({"identifier": "https://api.contoso.test", "name": "Contoso API", "scopes": [{"name": "read"}, {"name": "write", "description": "Change files", "admin_consent_required": true}], "app_roles": ["Reader"]})))
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let encoded = "https%3A%2F%2Fapi.contoso.test";
+    let got = app
+        .admin("GET", &format!("{apis}/{encoded}"), None)
+        .await
+        .json();
+    assert_eq!(got["scopes"][1]["admin_consent_required"], true);
+    assert_eq!(got["scopes"][0]["description"], "Use the read permission");
+    // An app may now ask for its scopes; then the API cannot be deleted under it.
+    let web = app.admin("POST", "/admin/api/v1/tenants/contoso/apps", Some(json!({"client_id": "web", "name": "Web", "permissions": [{"api": "https://api.contoso.test", "scopes": ["read"], "app_roles": ["Reader"]}]}))).await;
+    assert_eq!(web.status, 201, "{}", web.body);
+    assert_eq!(
+        app.admin("DELETE", &format!("{apis}/{encoded}"), None)
+            .await
+            .status,
+        409
+    );
+    let patched = app
+        .admin(
+            "PATCH",
+            &format!("{apis}/{encoded}"),
+            Some(json!({"app_roles": ["Reader", "Writer"]})),
+        )
+        .await
+        .json();
+    assert_eq!(patched["app_roles"], json!(["Reader", "Writer"]));
+
+    let groups = "/admin/api/v1/tenants/contoso/groups";
+    assert_eq!(
+        app.admin("POST", groups, Some(json!({"name": "staff"})))
+            .await
+            .status,
+        201
+    );
+    assert_eq!(
+        app.admin("POST", groups, Some(json!({"name": "staff"})))
+            .await
+            .status,
+        409
+    );
+    app.admin(
+        "POST",
+        "/admin/api/v1/tenants/contoso/users",
+        Some(json!({"username": "alice", "groups": ["staff"]})),
+    )
+    .await;
+    let listed = app.admin("GET", groups, None).await.json();
+    assert_eq!(listed["items"][0]["members"], json!(["alice"]));
+    assert_eq!(
+        app.admin("DELETE", &format!("{groups}/staff"), None)
+            .await
+            .status,
+        204
+    );
+    let alice = app
+        .admin("GET", "/admin/api/v1/tenants/contoso/users/alice", None)
+        .await
+        .json();
+    assert_eq!(
+        alice["groups"],
+        json!([]),
+        "deleting a group removes it from its members"
+    );
 }

@@ -1,0 +1,343 @@
+//! `/tenants/{slug}/apis`: APIs (resources) with their delegated scopes and app roles.
+//! The identifier is a URI, so it travels percent-encoded in the path
+//! (`/apis/https%3A%2F%2Fapi.contoso.test`).
+
+use super::auth::Admin;
+use super::common::{
+    ApiResult, ListQuery, Page, Problem, audit, changed_fields, conflict, name_matches, not_found,
+    page_of, problem, store, tenant,
+};
+use super::json::{AdminJson, check};
+use crate::extract::{Path, Query};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use tessera_core::directory::file::{ApiDoc, ScopeDetail, ScopeDoc, TenantDoc};
+use tessera_core::directory::model::{Api, ApiScope, App};
+use tessera_core::directory::object::{ObjectKind, StoredObject, Write, encode};
+use tessera_core::directory::validate::check_tenant_doc;
+use tessera_core::errors::{CatalogError, ErrorName};
+use tessera_core::tenant::Tenant;
+use utoipa::ToSchema;
+
+#[derive(Debug, Serialize, Deserialize, ToSchema, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct ScopeView {
+    pub name: String,
+    /// Shown to the user on the consent page.
+    pub description: Option<String>,
+    #[serde(default)]
+    pub admin_consent_required: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiView {
+    pub identifier: String,
+    pub name: String,
+    pub scopes: Vec<ScopeView>,
+    pub app_roles: Vec<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateApi {
+    /// The audience of its tokens: an absolute URI such as https://api.contoso.test or api://contoso.
+    pub identifier: String,
+    pub name: String,
+    #[serde(default)]
+    pub scopes: Vec<ScopeView>,
+    #[serde(default)]
+    pub app_roles: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateApi {
+    pub name: Option<String>,
+    /// Replaces the scopes.
+    pub scopes: Option<Vec<ScopeView>>,
+    /// Replaces the app roles.
+    pub app_roles: Option<Vec<String>>,
+}
+
+fn internal(e: String) -> crate::error_response::ErrorResponse {
+    problem(CatalogError::new(ErrorName::InternalError).internal(e))
+}
+
+fn view(obj: &StoredObject) -> ApiResult<ApiView> {
+    let a: Api = obj.decode().map_err(internal)?;
+    Ok(ApiView {
+        identifier: a.identifier,
+        name: a.name,
+        scopes: a
+            .scopes
+            .into_iter()
+            .map(|s| ScopeView {
+                name: s.name,
+                description: Some(s.description),
+                admin_consent_required: s.admin_consent_required,
+            })
+            .collect(),
+        app_roles: a.app_roles,
+        created_at: tessera_core::errors::render::timestamp(obj.created_at),
+        updated_at: tessera_core::errors::render::timestamp(obj.updated_at),
+    })
+}
+
+fn to_model(
+    identifier: String,
+    name: String,
+    scopes: Vec<ScopeView>,
+    app_roles: Vec<String>,
+) -> Api {
+    Api {
+        scopes: scopes
+            .into_iter()
+            .map(|s| ApiScope {
+                description: s
+                    .description
+                    .unwrap_or_else(|| format!("Use the {} permission", s.name)),
+                name: s.name,
+                admin_consent_required: s.admin_consent_required,
+            })
+            .collect(),
+        identifier,
+        name,
+        app_roles,
+    }
+}
+
+/// The shared rules for one API; paths relative to it.
+fn problems(t: &Tenant, api: &Api) -> Vec<tessera_core::errors::FieldError> {
+    let doc = TenantDoc {
+        slug: t.slug.to_string(),
+        display_name: None,
+        kind: Default::default(),
+        policy: Default::default(),
+        groups: Vec::new(),
+        users: Vec::new(),
+        apis: vec![ApiDoc {
+            identifier: api.identifier.clone(),
+            name: api.name.clone(),
+            scopes: api
+                .scopes
+                .iter()
+                .map(|s| {
+                    ScopeDoc::Full(ScopeDetail {
+                        name: s.name.clone(),
+                        description: Some(s.description.clone()),
+                        admin_consent_required: s.admin_consent_required,
+                    })
+                })
+                .collect(),
+            app_roles: api.app_roles.clone(),
+        }],
+        apps: Vec::new(),
+        assignments: Vec::new(),
+    };
+    check_tenant_doc(&doc)
+        .into_iter()
+        .map(|mut e| {
+            e.field = e
+                .field
+                .strip_prefix("/apis/0")
+                .map_or(e.field.clone(), str::to_owned);
+            e
+        })
+        .collect()
+}
+
+async fn find(state: &AppState, t: &Tenant, identifier: &str) -> ApiResult<(StoredObject, Api)> {
+    let obj = state
+        .store
+        .object(t.id, ObjectKind::Api, identifier)
+        .await
+        .map_err(store)?
+        .ok_or_else(|| not_found(&format!("API {identifier}")))?;
+    let api = obj.decode().map_err(internal)?;
+    Ok((obj, api))
+}
+
+/// List APIs.
+#[utoipa::path(get, path = "/tenants/{slug}/apis", tag = "apis", params(("slug" = String, Path), ListQuery),
+    responses((status = 200, body = Page<ApiView>), (status = 404, body = Problem)))]
+pub async fn list(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Json<Page<ApiView>>> {
+    let t = tenant(&state, &slug).await?;
+    let objects = state
+        .store
+        .objects(t.id, ObjectKind::Api)
+        .await
+        .map_err(store)?;
+    Ok(Json(page_of(&objects, &q, |o| {
+        let v = view(o)?;
+        Ok((name_matches(&q, &v.name) || name_matches(&q, &v.identifier)).then_some(v))
+    })?))
+}
+
+/// Register an API.
+#[utoipa::path(post, path = "/tenants/{slug}/apis", tag = "apis", params(("slug" = String, Path)), request_body = CreateApi,
+    responses((status = 201, body = ApiView), (status = 400, body = Problem), (status = 409, body = Problem)))]
+pub async fn create(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    AdminJson(req): AdminJson<CreateApi>,
+) -> ApiResult<(StatusCode, Json<ApiView>)> {
+    let t = tenant(&state, &slug).await?;
+    let api = to_model(req.identifier, req.name, req.scopes, req.app_roles);
+    check(problems(&t, &api))?;
+    if state
+        .store
+        .object(t.id, ObjectKind::Api, &api.identifier)
+        .await
+        .map_err(store)?
+        .is_some()
+    {
+        return Err(conflict(&format!("API {}", api.identifier)));
+    }
+    let now = state.clock.now();
+    let obj = StoredObject {
+        id: state.rng.uuid(),
+        tenant_id: t.id,
+        kind: ObjectKind::Api,
+        key: api.identifier.clone(),
+        doc: encode(&api),
+        created_at: now,
+        updated_at: now,
+    };
+    let fields = changed_fields(
+        &serde_json::json!({}),
+        &serde_json::to_value(&api).unwrap_or_default(),
+    );
+    let writes = vec![
+        Write::Put(obj.clone()),
+        audit(
+            &state,
+            &t,
+            &admin.actor,
+            "api.create",
+            format!("api:{}", api.identifier),
+            fields,
+        ),
+    ];
+    state.store.apply(writes).await.map_err(store)?;
+    Ok((StatusCode::CREATED, Json(view(&obj)?)))
+}
+
+/// Read an API.
+#[utoipa::path(get, path = "/tenants/{slug}/apis/{identifier}", tag = "apis", params(("slug" = String, Path), ("identifier" = String, Path, description = "percent-encoded")),
+    responses((status = 200, body = ApiView), (status = 404, body = Problem)))]
+pub async fn get(
+    _: Admin,
+    State(state): State<AppState>,
+    Path((slug, identifier)): Path<(String, String)>,
+) -> ApiResult<Json<ApiView>> {
+    let t = tenant(&state, &slug).await?;
+    let (obj, _) = find(&state, &t, &identifier).await?;
+    Ok(Json(view(&obj)?))
+}
+
+/// Update an API's name, scopes or app roles.
+#[utoipa::path(patch, path = "/tenants/{slug}/apis/{identifier}", tag = "apis", params(("slug" = String, Path), ("identifier" = String, Path, description = "percent-encoded")), request_body = UpdateApi,
+    responses((status = 200, body = ApiView), (status = 400, body = Problem), (status = 404, body = Problem)))]
+pub async fn update(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path((slug, identifier)): Path<(String, String)>,
+    AdminJson(req): AdminJson<UpdateApi>,
+) -> ApiResult<Json<ApiView>> {
+    let t = tenant(&state, &slug).await?;
+    let (obj, old) = find(&state, &t, &identifier).await?;
+    let current_scopes = old
+        .scopes
+        .iter()
+        .map(|s| ScopeView {
+            name: s.name.clone(),
+            description: Some(s.description.clone()),
+            admin_consent_required: s.admin_consent_required,
+        })
+        .collect();
+    let api = to_model(
+        old.identifier.clone(),
+        req.name.unwrap_or_else(|| old.name.clone()),
+        req.scopes.unwrap_or(current_scopes),
+        req.app_roles.unwrap_or_else(|| old.app_roles.clone()),
+    );
+    check(problems(&t, &api))?;
+    let changes = changed_fields(
+        &serde_json::to_value(&old).unwrap_or_default(),
+        &serde_json::to_value(&api).unwrap_or_default(),
+    );
+    if !changes.is_empty() {
+        let writes = vec![
+            Write::Put(StoredObject {
+                doc: encode(&api),
+                updated_at: state.clock.now(),
+                ..obj
+            }),
+            audit(
+                &state,
+                &t,
+                &admin.actor,
+                "api.update",
+                format!("api:{identifier}"),
+                changes,
+            ),
+        ];
+        state.store.apply(writes).await.map_err(store)?;
+    }
+    let (obj, _) = find(&state, &t, &identifier).await?;
+    Ok(Json(view(&obj)?))
+}
+
+/// Delete an API. Refused while an app still holds permissions on it.
+#[utoipa::path(delete, path = "/tenants/{slug}/apis/{identifier}", tag = "apis", params(("slug" = String, Path), ("identifier" = String, Path, description = "percent-encoded")),
+    responses((status = 204), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn delete(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path((slug, identifier)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let t = tenant(&state, &slug).await?;
+    let (obj, _) = find(&state, &t, &identifier).await?;
+    for app_obj in state
+        .store
+        .objects(t.id, ObjectKind::App)
+        .await
+        .map_err(store)?
+    {
+        let app: App = app_obj.decode().map_err(internal)?;
+        if app.permissions.iter().any(|p| p.api == identifier) {
+            return Err(conflict(&format!(
+                "API {identifier}, still granted to app {}",
+                app.client_id
+            )));
+        }
+    }
+    let writes = vec![
+        Write::Delete {
+            tenant_id: t.id,
+            kind: ObjectKind::Api,
+            id: obj.id,
+        },
+        audit(
+            &state,
+            &t,
+            &admin.actor,
+            "api.delete",
+            format!("api:{identifier}"),
+            Vec::new(),
+        ),
+    ];
+    state.store.apply(writes).await.map_err(store)?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,184 @@
+//! `/tenants/{slug}/groups`: flat groups. Membership lives on the user (`groups`), so a
+//! group lists its members by reading users.
+
+use super::auth::Admin;
+use super::common::{
+    ApiResult, ListQuery, Page, Problem, audit, conflict, name_matches, not_found, page_of,
+    problem, store, tenant,
+};
+use super::json::{AdminJson, check};
+use crate::extract::{Path, Query};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use tessera_core::directory::model::{Group, User};
+use tessera_core::directory::names::check_token_name;
+use tessera_core::directory::object::{ObjectKind, StoredObject, Write, encode};
+use tessera_core::errors::{CatalogError, ErrorName, FieldError};
+use utoipa::ToSchema;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GroupView {
+    pub name: String,
+    /// Usernames of the members.
+    pub members: Vec<String>,
+    pub created_at: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateGroup {
+    pub name: String,
+}
+
+fn internal(e: String) -> crate::error_response::ErrorResponse {
+    problem(CatalogError::new(ErrorName::InternalError).internal(e))
+}
+
+async fn users(state: &AppState, tenant_id: uuid::Uuid) -> ApiResult<Vec<(StoredObject, User)>> {
+    state
+        .store
+        .objects(tenant_id, ObjectKind::User)
+        .await
+        .map_err(store)?
+        .into_iter()
+        .map(|o| o.decode::<User>().map(|u| (o, u)).map_err(internal))
+        .collect()
+}
+
+/// List groups with their members.
+#[utoipa::path(get, path = "/tenants/{slug}/groups", tag = "groups", params(("slug" = String, Path), ListQuery),
+    responses((status = 200, body = Page<GroupView>), (status = 404, body = Problem)))]
+pub async fn list(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Json<Page<GroupView>>> {
+    let t = tenant(&state, &slug).await?;
+    let objects = state
+        .store
+        .objects(t.id, ObjectKind::Group)
+        .await
+        .map_err(store)?;
+    let members = users(&state, t.id).await?;
+    Ok(Json(page_of(&objects, &q, |o| {
+        let g: Group = o.decode().map_err(internal)?;
+        if !name_matches(&q, &g.name) {
+            return Ok(None);
+        }
+        let m = members
+            .iter()
+            .filter(|(_, u)| u.groups.contains(&g.name))
+            .map(|(_, u)| u.username.as_str().to_owned())
+            .collect();
+        Ok(Some(GroupView {
+            name: g.name,
+            members: m,
+            created_at: tessera_core::errors::render::timestamp(o.created_at),
+        }))
+    })?))
+}
+
+/// Create a group.
+#[utoipa::path(post, path = "/tenants/{slug}/groups", tag = "groups", params(("slug" = String, Path)), request_body = CreateGroup,
+    responses((status = 201, body = GroupView), (status = 400, body = Problem), (status = 409, body = Problem)))]
+pub async fn create(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    AdminJson(req): AdminJson<CreateGroup>,
+) -> ApiResult<(StatusCode, Json<GroupView>)> {
+    let t = tenant(&state, &slug).await?;
+    if let Err(why) = check_token_name(&req.name) {
+        check(vec![FieldError {
+            field: "/name".into(),
+            code: ErrorName::ValidationFailed.entry().code_str(),
+            message: why.into(),
+        }])?;
+    }
+    if state
+        .store
+        .object(t.id, ObjectKind::Group, &req.name)
+        .await
+        .map_err(store)?
+        .is_some()
+    {
+        return Err(conflict(&format!("group {}", req.name)));
+    }
+    let now = state.clock.now();
+    let obj = StoredObject {
+        id: state.rng.uuid(),
+        tenant_id: t.id,
+        kind: ObjectKind::Group,
+        key: req.name.clone(),
+        doc: encode(&Group {
+            name: req.name.clone(),
+        }),
+        created_at: now,
+        updated_at: now,
+    };
+    let writes = vec![
+        Write::Put(obj),
+        audit(
+            &state,
+            &t,
+            &admin.actor,
+            "group.create",
+            format!("group:{}", req.name),
+            vec!["name".into()],
+        ),
+    ];
+    state.store.apply(writes).await.map_err(store)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(GroupView {
+            name: req.name,
+            members: Vec::new(),
+            created_at: tessera_core::errors::render::timestamp(now),
+        }),
+    ))
+}
+
+/// Delete a group and remove it from its members.
+#[utoipa::path(delete, path = "/tenants/{slug}/groups/{name}", tag = "groups", params(("slug" = String, Path), ("name" = String, Path)),
+    responses((status = 204), (status = 404, body = Problem)))]
+pub async fn delete(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path((slug, name)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let t = tenant(&state, &slug).await?;
+    let obj = state
+        .store
+        .object(t.id, ObjectKind::Group, &name)
+        .await
+        .map_err(store)?
+        .ok_or_else(|| not_found(&format!("group {name}")))?;
+    let mut writes = vec![Write::Delete {
+        tenant_id: t.id,
+        kind: ObjectKind::Group,
+        id: obj.id,
+    }];
+    for (o, mut u) in users(&state, t.id).await? {
+        if u.groups.remove(&name) {
+            writes.push(Write::Put(StoredObject {
+                doc: encode(&u),
+                updated_at: state.clock.now(),
+                ..o
+            }));
+        }
+    }
+    writes.push(audit(
+        &state,
+        &t,
+        &admin.actor,
+        "group.delete",
+        format!("group:{name}"),
+        Vec::new(),
+    ));
+    state.store.apply(writes).await.map_err(store)?;
+    Ok(StatusCode::NO_CONTENT)
+}
