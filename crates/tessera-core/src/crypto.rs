@@ -6,6 +6,7 @@
 
 use crate::rng::Rng;
 use crate::secret::{Secret, constant_time_eq};
+use crate::trace::hex;
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use base64::Engine;
@@ -173,16 +174,6 @@ pub fn verify_password(password: &Secret, phc: &str) -> bool {
             .verify_password(password.expose().as_bytes(), &parsed)
             .is_ok()
     })
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
 }
 
 #[cfg(test)]

@@ -60,7 +60,8 @@ impl fmt::Display for CorrelationId {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Lowercase hex of `bytes`.
+pub(crate) fn hex(bytes: &[u8]) -> String {
     use fmt::Write;
     bytes
         .iter()

@@ -48,6 +48,23 @@ pub fn read(path: &str) -> Result<TenantFile, Fatal> {
     Ok(parsed)
 }
 
+/// Every object of a tenant, all kinds.
+async fn all_objects(
+    store: &dyn Store,
+    tenant_id: uuid::Uuid,
+) -> Result<Vec<tessera_core::directory::object::StoredObject>, Fatal> {
+    let mut objects = Vec::new();
+    for kind in ObjectKind::ALL {
+        objects.extend(
+            store
+                .objects(tenant_id, kind)
+                .await
+                .map_err(|e| runtime(e.to_string()))?,
+        );
+    }
+    Ok(objects)
+}
+
 /// The store's current state of each tenant the file names.
 async fn current(store: &dyn Store, file: &TenantFile) -> Result<HashMap<String, Current>, Fatal> {
     let mut out = HashMap::new();
@@ -60,15 +77,7 @@ async fn current(store: &dyn Store, file: &TenantFile) -> Result<HashMap<String,
         else {
             continue;
         };
-        let mut objects = Vec::new();
-        for kind in ObjectKind::ALL {
-            objects.extend(
-                store
-                    .objects(tenant.id, kind)
-                    .await
-                    .map_err(|e| runtime(e.to_string()))?,
-            );
-        }
+        let objects = all_objects(store, tenant.id).await?;
         out.insert(doc.slug.clone(), Current { tenant, objects });
     }
     Ok(out)
@@ -111,15 +120,7 @@ pub async fn export(store: &dyn Store, slug: &str, format: Format) -> Result<Str
         .await
         .map_err(|e| runtime(e.to_string()))?
         .ok_or_else(|| bad_input(format!("--tenant: no tenant has the slug '{slug}'")))?;
-    let mut objects = Vec::new();
-    for kind in ObjectKind::ALL {
-        objects.extend(
-            store
-                .objects(tenant.id, kind)
-                .await
-                .map_err(|e| runtime(e.to_string()))?,
-        );
-    }
+    let objects = all_objects(store, tenant.id).await?;
     let doc = export::export(&tenant, &objects).map_err(runtime)?;
     Ok(file::render(&TenantFile { tenants: vec![doc] }, format))
 }

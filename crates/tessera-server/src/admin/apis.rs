@@ -4,8 +4,8 @@
 
 use super::auth::Admin;
 use super::common::{
-    ApiResult, ListQuery, Page, Problem, audit, changed_fields, conflict, name_matches, not_found,
-    page_of, problem, store, tenant,
+    ApiResult, ListQuery, Page, Problem, audit, changed_fields, conflict, internal, name_matches,
+    not_found, page_of, relative, store, tenant,
 };
 use super::json::{AdminJson, check};
 use crate::extract::{Path, Query};
@@ -18,7 +18,6 @@ use tessera_core::directory::file::{ApiDoc, ScopeDetail, ScopeDoc, TenantDoc};
 use tessera_core::directory::model::{Api, ApiScope, App};
 use tessera_core::directory::object::{ObjectKind, StoredObject, Write, encode};
 use tessera_core::directory::validate::check_tenant_doc;
-use tessera_core::errors::{CatalogError, ErrorName};
 use tessera_core::tenant::Tenant;
 use utoipa::ToSchema;
 
@@ -62,10 +61,6 @@ pub struct UpdateApi {
     pub scopes: Option<Vec<ScopeView>>,
     /// Replaces the app roles.
     pub app_roles: Option<Vec<String>>,
-}
-
-fn internal(e: String) -> crate::error_response::ErrorResponse {
-    problem(CatalogError::new(ErrorName::InternalError).internal(e))
 }
 
 fn view(obj: &StoredObject) -> ApiResult<ApiView> {
@@ -139,16 +134,7 @@ fn problems(t: &Tenant, api: &Api) -> Vec<tessera_core::errors::FieldError> {
         apps: Vec::new(),
         assignments: Vec::new(),
     };
-    check_tenant_doc(&doc)
-        .into_iter()
-        .map(|mut e| {
-            e.field = e
-                .field
-                .strip_prefix("/apis/0")
-                .map_or(e.field.clone(), str::to_owned);
-            e
-        })
-        .collect()
+    relative(check_tenant_doc(&doc), "/apis/0")
 }
 
 async fn find(state: &AppState, t: &Tenant, identifier: &str) -> ApiResult<(StoredObject, Api)> {

@@ -2,8 +2,8 @@
 
 use super::auth::Admin;
 use super::common::{
-    ApiResult, ListQuery, Page, Problem, audit, changed_fields, conflict, name_matches, not_found,
-    page_of, problem, store, tenant,
+    ApiResult, ListQuery, Page, Problem, audit, changed_fields, conflict, internal, name_matches,
+    not_found, page_of, problem, relative, store, tenant,
 };
 use super::json::{AdminJson, check};
 use crate::extract::{Path, Query};
@@ -84,10 +84,6 @@ pub struct AppView {
 
 fn ts(t: OffsetDateTime) -> String {
     tessera_core::errors::render::timestamp(t)
-}
-
-fn internal(e: String) -> crate::error_response::ErrorResponse {
-    problem(CatalogError::new(ErrorName::InternalError).internal(e))
 }
 
 fn view(obj: &StoredObject) -> ApiResult<AppView> {
@@ -306,16 +302,7 @@ async fn problems(
         }],
         assignments: Vec::new(),
     };
-    let mut out: Vec<FieldError> = check_tenant_doc(&doc)
-        .into_iter()
-        .map(|mut e| {
-            e.field = e
-                .field
-                .strip_prefix("/apps/0")
-                .map_or(e.field.clone(), str::to_owned);
-            e
-        })
-        .collect();
+    let mut out: Vec<FieldError> = relative(check_tenant_doc(&doc), "/apps/0");
     for (i, user) in app.assigned_users.iter().enumerate() {
         if state
             .store

@@ -17,6 +17,28 @@ pub fn problem(err: CatalogError) -> ErrorResponse {
     ErrorResponse::problem(err)
 }
 
+/// An unexpected failure (a corrupt stored document), logged with its detail.
+pub fn internal(detail: String) -> ErrorResponse {
+    problem(CatalogError::new(ErrorName::InternalError).internal(detail))
+}
+
+/// Field errors of a one-item tenant document, made relative to that item
+/// (`/users/0/email` → `/email`).
+pub fn relative(
+    errors: Vec<tessera_core::errors::FieldError>,
+    prefix: &str,
+) -> Vec<tessera_core::errors::FieldError> {
+    errors
+        .into_iter()
+        .map(|mut e| {
+            if let Some(rest) = e.field.strip_prefix(prefix) {
+                e.field = rest.to_owned();
+            }
+            e
+        })
+        .collect()
+}
+
 pub fn not_found(what: &str) -> ErrorResponse {
     problem(CatalogError::new(ErrorName::NotFound).with("resource", what))
 }

@@ -3,8 +3,8 @@
 
 use super::auth::Admin;
 use super::common::{
-    ApiResult, ListQuery, Page, Problem, audit, conflict, name_matches, not_found, page_of,
-    problem, store, tenant,
+    ApiResult, ListQuery, Page, Problem, audit, conflict, internal, name_matches, not_found,
+    page_of, store, tenant,
 };
 use super::json::{AdminJson, check};
 use crate::extract::{Path, Query};
@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use tessera_core::directory::model::{Group, User};
 use tessera_core::directory::names::check_token_name;
 use tessera_core::directory::object::{ObjectKind, StoredObject, Write, encode};
-use tessera_core::errors::{CatalogError, ErrorName, FieldError};
+use tessera_core::errors::{ErrorName, FieldError};
 use utoipa::ToSchema;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -31,10 +31,6 @@ pub struct GroupView {
 #[serde(deny_unknown_fields)]
 pub struct CreateGroup {
     pub name: String,
-}
-
-fn internal(e: String) -> crate::error_response::ErrorResponse {
-    problem(CatalogError::new(ErrorName::InternalError).internal(e))
 }
 
 async fn users(state: &AppState, tenant_id: uuid::Uuid) -> ApiResult<Vec<(StoredObject, User)>> {

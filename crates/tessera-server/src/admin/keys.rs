@@ -1,14 +1,13 @@
 //! `/tenants/{slug}/keys`: a tenant's signing keys (public parts only) and rotation.
 
 use super::auth::Admin;
-use super::common::{ApiResult, Problem, audit, problem, store, tenant};
+use super::common::{ApiResult, Problem, audit, internal, store, tenant};
 use crate::extract::Path;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use serde::Serialize;
 use tessera_core::directory::object::ObjectKind;
-use tessera_core::errors::{CatalogError, ErrorName};
 use tessera_core::keys::SigningKey;
 use utoipa::ToSchema;
 
@@ -28,10 +27,6 @@ pub struct KeyView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct KeyList {
     pub items: Vec<KeyView>,
-}
-
-fn internal(e: String) -> crate::error_response::ErrorResponse {
-    problem(CatalogError::new(ErrorName::InternalError).internal(e))
 }
 
 async fn views(state: &AppState, tenant_id: uuid::Uuid) -> ApiResult<KeyList> {

@@ -2,8 +2,8 @@
 
 use super::auth::Admin;
 use super::common::{
-    ApiResult, ListQuery, Page, Problem, audit, changed_fields, conflict, name_matches, not_found,
-    page_of, problem, store, tenant,
+    ApiResult, ListQuery, Page, Problem, audit, changed_fields, conflict, internal, name_matches,
+    not_found, page_of, problem, relative, store, tenant,
 };
 use super::json::{AdminJson, check};
 use crate::extract::{Path, Query};
@@ -51,10 +51,6 @@ fn view(obj: &StoredObject) -> ApiResult<UserView> {
     })
 }
 
-fn internal(e: String) -> crate::error_response::ErrorResponse {
-    problem(CatalogError::new(ErrorName::InternalError).internal(e))
-}
-
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
@@ -98,16 +94,7 @@ fn problems(u: UserDoc, slug: &str) -> Vec<FieldError> {
         apps: Vec::new(),
         assignments: Vec::new(),
     };
-    check_tenant_doc(&doc)
-        .into_iter()
-        .map(|mut e| {
-            e.field = e
-                .field
-                .strip_prefix("/users/0")
-                .map_or(e.field.clone(), str::to_owned);
-            e
-        })
-        .collect()
+    relative(check_tenant_doc(&doc), "/users/0")
 }
 
 /// Group objects for names the tenant does not have yet.
