@@ -608,3 +608,73 @@ pub async fn remove_secret(
     state.store.apply(writes).await.map_err(store)?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewKeyCredential {
+    /// A public JWK (RSA ≥ 2048 bits, EC P-256 or Ed25519) with a `kid` unique in the app.
+    #[schema(value_type = Object)]
+    pub jwk: serde_json::Value,
+}
+
+/// Add a certificate credential (a public key for private_key_jwt client assertions).
+#[utoipa::path(post, path = "/tenants/{slug}/apps/{client_id}/keys", tag = "apps", params(("slug" = String, Path), ("client_id" = String, Path)), request_body = NewKeyCredential,
+    responses((status = 201, body = AppView), (status = 400, body = Problem), (status = 404, body = Problem)))]
+pub async fn add_key(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path((slug, client_id)): Path<(String, String)>,
+    AdminJson(req): AdminJson<NewKeyCredential>,
+) -> ApiResult<(StatusCode, Json<AppView>)> {
+    let t = tenant(&state, &slug).await?;
+    let (obj, mut app) = find(&state, &t, &client_id).await?;
+    let mut keys = app
+        .jwks
+        .as_ref()
+        .and_then(|j| j.get("keys"))
+        .and_then(|k| k.as_array())
+        .cloned()
+        .unwrap_or_default();
+    keys.push(req.jwk);
+    app.jwks = Some(serde_json::json!({ "keys": keys }));
+    // The same JWKS rules as registration: key types and sizes, unique kids, no private parts.
+    let last = keys.len() - 1;
+    let problems: Vec<FieldError> = problems(&state, &t, &app, None)
+        .await?
+        .into_iter()
+        .filter_map(|mut e| {
+            let rest = e
+                .field
+                .strip_prefix(&format!("/jwks/keys/{last}"))?
+                .to_owned();
+            e.field = format!("/jwk{rest}");
+            Some(e)
+        })
+        .collect();
+    check(problems)?;
+    let kid = app
+        .jwks
+        .as_ref()
+        .and_then(|j| j["keys"][last]["kid"].as_str())
+        .unwrap_or_default()
+        .to_owned();
+    let now = state.clock.now();
+    let updated = StoredObject {
+        doc: encode(&app),
+        updated_at: now,
+        ..obj
+    };
+    let writes = vec![
+        Write::Put(updated.clone()),
+        audit(
+            &state,
+            &t,
+            &admin.actor,
+            "app.key.add",
+            format!("app:{client_id}/key:{kid}"),
+            vec!["jwks".into()],
+        ),
+    ];
+    state.store.apply(writes).await.map_err(store)?;
+    Ok((StatusCode::CREATED, Json(view(&updated)?)))
+}

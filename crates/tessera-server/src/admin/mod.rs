@@ -47,6 +47,7 @@ pub fn router() -> Router<AppState> {
         .routes(routes!(apps::get, apps::update, apps::delete))
         .routes(routes!(apps::add_secret))
         .routes(routes!(apps::remove_secret))
+        .routes(routes!(apps::add_key))
         .routes(routes!(groups::list, groups::create))
         .routes(routes!(groups::delete))
         .routes(routes!(apis::list, apis::create))

@@ -32,6 +32,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("delete", "/tenants/{slug}/apps/{client_id}"),
     ("post", "/tenants/{slug}/apps/{client_id}/secrets"),
     ("delete", "/tenants/{slug}/apps/{client_id}/secrets/{id}"),
+    ("post", "/tenants/{slug}/apps/{client_id}/keys"),
     ("get", "/tenants/{slug}/groups"),
     ("post", "/tenants/{slug}/groups"),
     ("delete", "/tenants/{slug}/groups/{name}"),
@@ -722,4 +723,38 @@ async fn apis_and_groups() {
         json!([]),
         "deleting a group removes it from its members"
     );
+}
+
+#[tokio::test]
+async fn key_credentials_are_checked_and_added() {
+    let app = with_tenant("contoso").await;
+    app.admin(
+        "POST",
+        "/admin/api/v1/tenants/contoso/apps",
+        Some(
+            json!({"client_id": "daemon", "name": "Daemon", "grant_types": ["client_credentials"]}),
+        ),
+    )
+    .await;
+    let keys = "/admin/api/v1/tenants/contoso/apps/daemon/keys";
+    let ed = json!({"kty": "OKP", "crv": "Ed25519", "kid": "k1", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"});
+    let added = app.admin("POST", keys, Some(json!({"jwk": ed}))).await;
+    assert_eq!(added.status, 201, "{}", added.body);
+    assert_eq!(added.json()["confidential"], true);
+    assert_eq!(added.json()["jwks"]["keys"][0]["kid"], "k1");
+    let again = app.admin("POST", keys, Some(json!({"jwk": ed}))).await;
+    assert_eq!(again.status, 400);
+    assert_eq!(again.json()["errors"][0]["field"], "/jwk/kid");
+    let private = json!({"kty": "OKP", "crv": "Ed25519", "kid": "k2", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo", "d": "secret"});
+    let refused = app.admin("POST", keys, Some(json!({"jwk": private}))).await;
+    assert_eq!(refused.status, 400);
+    assert!(!refused.body.contains("\"secret\""));
+    let weak = app
+        .admin(
+            "POST",
+            keys,
+            Some(json!({"jwk": {"kty": "RSA", "kid": "r", "n": "AQAB", "e": "AQAB"}})),
+        )
+        .await;
+    assert_eq!(weak.status, 400);
 }
