@@ -88,6 +88,7 @@ pub async fn import(
     store: &dyn Store,
     file: &TenantFile,
     master: &MasterKey,
+    password_params: PasswordParams,
     clock: &dyn Clock,
     rng: &dyn Rng,
 ) -> Result<Vec<String>, Fatal> {
@@ -95,7 +96,7 @@ pub async fn import(
     let planner = Planner {
         master,
         rng,
-        password_params: PasswordParams::default(),
+        password_params,
         now: clock.now(),
     };
     let plan = plan(file, &current, &planner).map_err(runtime)?;

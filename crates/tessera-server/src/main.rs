@@ -80,9 +80,15 @@ async fn run(command: Command, settings: Settings) -> Result<(), serve::Fatal> {
             // Read and validate before touching the store: bad input changes nothing.
             let file = directory_files::read(&args.file)?;
             let (store, master) = serve::open_store(&settings).await?;
-            for line in
-                directory_files::import(store.as_ref(), &file, &master, &SystemClock, &OsRng)
-                    .await?
+            for line in directory_files::import(
+                store.as_ref(),
+                &file,
+                &master,
+                settings.password_params,
+                &SystemClock,
+                &OsRng,
+            )
+            .await?
             {
                 println!("{line}");
             }
@@ -94,7 +100,9 @@ async fn run(command: Command, settings: Settings) -> Result<(), serve::Fatal> {
                 .public_url
                 .clone()
                 .unwrap_or_else(|| format!("http://{}", settings.listen));
-            let state = tessera_server::AppState::new(store, &public_url, master);
+            let mut state = tessera_server::AppState::new(store, &public_url, master);
+            state.passwords =
+                tessera_server::passwords::Passwords::new(1, settings.password_params);
             println!("{}", tessera_server::admin_cli::run(state, &args).await?);
             Ok(())
         }

@@ -83,6 +83,10 @@ pub async fn run(settings: Settings) -> Result<(), Fatal> {
         .unwrap_or_else(|| format!("http://{addr}"));
     let mut state = AppState::new(store.clone(), &public_url, master);
     state.max_body_bytes = settings.max_body_bytes;
+    state.passwords = crate::passwords::Passwords::new(
+        std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
+        settings.password_params,
+    );
 
     let metrics = state.metrics.clone();
     tokio::spawn(async move {

@@ -29,6 +29,8 @@ pub struct Settings {
     pub master_key_file: Option<PathBuf>,
     pub log_format: LogFormat,
     pub max_body_bytes: usize,
+    /// Argon2id parameters for new password hashes (existing hashes keep their own).
+    pub password_params: tessera_core::crypto::PasswordParams,
 }
 
 /// Raw values from the command line, before layering.
@@ -90,9 +92,28 @@ const MAX_BODY_BYTES: Key = Key {
     env: "TESSERA_MAX_BODY_BYTES",
     file: "max_body_bytes",
 };
+/// Argon2id cost (RFC 9106 §4); environment and config file only.
+const PASSWORD_MEMORY_KIB: Key = Key {
+    flag: "",
+    env: "TESSERA_PASSWORD_MEMORY_KIB",
+    file: "password_memory_kib",
+};
+const PASSWORD_ITERATIONS: Key = Key {
+    flag: "",
+    env: "TESSERA_PASSWORD_ITERATIONS",
+    file: "password_iterations",
+};
+const PASSWORD_PARALLELISM: Key = Key {
+    flag: "",
+    env: "TESSERA_PASSWORD_PARALLELISM",
+    file: "password_parallelism",
+};
 pub const CONFIG_ENV: &str = "TESSERA_CONFIG";
 
-const FILE_KEYS: [&str; 6] = [
+const FILE_KEYS: [&str; 9] = [
+    "password_memory_kib",
+    "password_iterations",
+    "password_parallelism",
     "listen",
     "database_url",
     "public_url",
@@ -214,7 +235,20 @@ pub fn resolve(
             })?,
         None => DEFAULT_MAX_BODY_BYTES,
     };
+    let defaults = tessera_core::crypto::PasswordParams::default();
+    let password_params = tessera_core::crypto::PasswordParams {
+        memory_kib: number(
+            &layers,
+            &PASSWORD_MEMORY_KIB,
+            8 * 1024,
+            1024 * 1024,
+            defaults.memory_kib,
+        )?,
+        iterations: number(&layers, &PASSWORD_ITERATIONS, 1, 10, defaults.iterations)?,
+        parallelism: number(&layers, &PASSWORD_PARALLELISM, 1, 8, defaults.parallelism)?,
+    };
     Ok(Settings {
+        password_params,
         listen,
         database_url_display: redact_password(&db_raw),
         database_url,
@@ -223,6 +257,28 @@ pub fn resolve(
         log_format,
         max_body_bytes,
     })
+}
+
+/// An integer setting without a flag, within `min..=max`.
+fn number<E: Fn(&str) -> Option<String>>(
+    layers: &Layers<'_, E>,
+    key: &Key,
+    min: u32,
+    max: u32,
+    default: u32,
+) -> Result<u32, SettingsError> {
+    match layers.pick(key, &None)? {
+        Some((raw, from)) => raw
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (min..=max).contains(n))
+            .ok_or_else(|| {
+                SettingsError(format!(
+                    "{from}: '{raw}' is not a whole number between {min} and {max}"
+                ))
+            }),
+        None => Ok(default),
+    }
 }
 
 fn read_config(path: &str, from_flag: bool) -> Result<toml::Table, SettingsError> {
@@ -339,6 +395,10 @@ mod tests {
         );
         assert_eq!(s.log_format, LogFormat::Human);
         assert_eq!(s.max_body_bytes, 65536);
+        assert_eq!(
+            s.password_params,
+            tessera_core::crypto::PasswordParams::default()
+        );
     }
 
     #[test]
@@ -523,5 +583,36 @@ mod tests {
         );
         assert_eq!(redact_password("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(redact_password("sqlite://x.db"), "sqlite://x.db");
+    }
+
+    #[test]
+    fn argon2_cost_comes_from_environment_or_file() {
+        let (_f, path) = config_file("password_iterations = 3\n");
+        let s = resolve(
+            &FlagValues {
+                config: Some(path),
+                ..Default::default()
+            },
+            env(&[("TESSERA_PASSWORD_MEMORY_KIB", "65536")]),
+        )
+        .unwrap();
+        assert_eq!(
+            (
+                s.password_params.memory_kib,
+                s.password_params.iterations,
+                s.password_params.parallelism
+            ),
+            (65536, 3, 1)
+        );
+        let err = resolve(
+            &FlagValues::default(),
+            env(&[("TESSERA_PASSWORD_PARALLELISM", "99")]),
+        )
+        .unwrap_err()
+        .0;
+        assert_eq!(
+            err,
+            "TESSERA_PASSWORD_PARALLELISM: '99' is not a whole number between 1 and 8"
+        );
     }
 }
