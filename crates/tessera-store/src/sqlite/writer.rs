@@ -87,7 +87,17 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Job>) {
             finishers.push(job(Err(e)).1);
             continue;
         }
-        let (ok, finish) = job(Ok(&*tx));
+        // A panicking job must not take the writer thread (and every later write) down:
+        // its savepoint is rolled back and its caller, whose reply sender unwound with
+        // it, sees an internal error.
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(Ok(&*tx))));
+        let (ok, finish) = match outcome {
+            Ok((ok, finish)) => (ok, Some(finish)),
+            Err(_) => {
+                tracing::error!("a SQLite write job panicked; it was rolled back");
+                (false, None)
+            }
+        };
         let end = if ok {
             "RELEASE job"
         } else {
@@ -96,10 +106,38 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Job>) {
         if let Err(e) = tx.execute_batch(end).map_err(map_err) {
             tracing::error!(error = %e, "SQLite savepoint could not be closed");
         }
-        finishers.push(finish);
+        finishers.extend(finish);
     }
     let outcome = tx.commit().map_err(map_err);
     for finish in finishers {
         finish(outcome.clone());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_job_fails_alone_and_the_writer_keeps_going() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE t (v INTEGER)").unwrap();
+        let writer = Writer::start(conn).unwrap();
+        let boom: StoreResult<()> = writer
+            .submit(|c| {
+                c.execute("INSERT INTO t VALUES (1)", []).map_err(map_err)?;
+                panic!("bug in a job");
+            })
+            .await;
+        assert!(matches!(boom, Err(StoreError::Internal(_))));
+        let count: i64 = writer
+            .submit(|c| {
+                c.execute("INSERT INTO t VALUES (2)", []).map_err(map_err)?;
+                c.query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+                    .map_err(map_err)
+            })
+            .await
+            .unwrap();
+        assert_eq!(count, 1, "the panicking job's insert was rolled back");
     }
 }
