@@ -192,3 +192,23 @@ impl App {
         !self.secrets.is_empty() || self.jwks.is_some()
     }
 }
+
+/// A user's consent to the scopes an app asked for, reused at the next sign-in (tenant-wide
+/// admin consent is `App::admin_consented`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Consent {
+    /// The user's case-insensitive key.
+    pub user: String,
+    pub client_id: String,
+    /// Scope values as requested: `openid`, `profile`, or `{api identifier}/{scope}`.
+    pub scopes: BTreeSet<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub granted_at: OffsetDateTime,
+}
+
+impl Consent {
+    /// The object key: unique per user and app (neither part can contain a space).
+    pub fn key(client_id: &str, user_key: &str) -> String {
+        format!("{client_id} {user_key}")
+    }
+}

@@ -13,15 +13,18 @@ pub enum ObjectKind {
     App,
     /// A tenant's token-signing key pair (`crate::keys`); never exported.
     SigningKey,
+    /// A user's consent to an app's scopes (`model::Consent`); key `client_id user_key`.
+    Consent,
 }
 
 impl ObjectKind {
-    pub const ALL: [ObjectKind; 5] = [
+    pub const ALL: [ObjectKind; 6] = [
         ObjectKind::User,
         ObjectKind::Group,
         ObjectKind::Api,
         ObjectKind::App,
         ObjectKind::SigningKey,
+        ObjectKind::Consent,
     ];
 
     /// The kinds a tenant file declares (signing keys belong to the installation).
@@ -39,6 +42,7 @@ impl ObjectKind {
             ObjectKind::Api => "api",
             ObjectKind::App => "app",
             ObjectKind::SigningKey => "signing_key",
+            ObjectKind::Consent => "consent",
         }
     }
 

@@ -43,6 +43,8 @@ pub fn router() -> Router<AppState> {
         .routes(routes!(users::list, users::create))
         .routes(routes!(users::get, users::update, users::delete))
         .routes(routes!(users::set_password))
+        .routes(routes!(users::consents))
+        .routes(routes!(users::revoke_consent))
         .routes(routes!(apps::list, apps::create))
         .routes(routes!(apps::get, apps::update, apps::delete))
         .routes(routes!(apps::add_secret))

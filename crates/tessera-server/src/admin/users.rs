@@ -13,7 +13,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use tessera_core::directory::file::{TenantDoc, UserDoc};
-use tessera_core::directory::model::{App, Group, User};
+use tessera_core::directory::model::{App, Consent, Group, User};
 use tessera_core::directory::names::Username;
 use tessera_core::directory::object::{ObjectKind, StoredObject, Write, encode};
 use tessera_core::directory::validate::check_tenant_doc;
@@ -342,6 +342,22 @@ pub async fn delete(
         kind: ObjectKind::User,
         id: obj.id,
     }];
+    // A later user with the same name must not inherit this one's consents.
+    for consent_obj in state
+        .store
+        .objects(t.id, ObjectKind::Consent)
+        .await
+        .map_err(store)?
+    {
+        let consent: Consent = consent_obj.decode().map_err(internal)?;
+        if consent.user == key {
+            writes.push(Write::Delete {
+                tenant_id: t.id,
+                kind: ObjectKind::Consent,
+                id: consent_obj.id,
+            });
+        }
+    }
     // A later user with the same name must not inherit this one's assignments.
     for app_obj in state
         .store
@@ -406,6 +422,84 @@ pub async fn set_password(
             "user.password.reset",
             format!("user:{}", user.username.as_str()),
             vec!["password".into()],
+        ),
+    ];
+    state.store.apply(writes).await.map_err(store)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConsentView {
+    pub client_id: String,
+    pub scopes: Vec<String>,
+    pub granted_at: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConsentList {
+    pub items: Vec<ConsentView>,
+}
+
+/// A user's consents (app × scopes), as given on the consent page.
+#[utoipa::path(get, path = "/tenants/{slug}/users/{username}/consents", tag = "users", params(("slug" = String, Path), ("username" = String, Path)),
+    responses((status = 200, body = ConsentList), (status = 404, body = Problem)))]
+pub async fn consents(
+    _: Admin,
+    State(state): State<AppState>,
+    Path((slug, username)): Path<(String, String)>,
+) -> ApiResult<Json<ConsentList>> {
+    let t = tenant(&state, &slug).await?;
+    let (_, user) = find(&state, &t, &username).await?;
+    let key = user.username.key();
+    let items = state
+        .store
+        .objects(t.id, ObjectKind::Consent)
+        .await
+        .map_err(store)?
+        .iter()
+        .map(|o| o.decode::<Consent>().map_err(internal))
+        .filter(|c| c.as_ref().map_or(true, |c| c.user == key))
+        .map(|c| {
+            c.map(|c| ConsentView {
+                client_id: c.client_id,
+                scopes: c.scopes.into_iter().collect(),
+                granted_at: tessera_core::errors::render::timestamp(c.granted_at),
+            })
+        })
+        .collect::<ApiResult<_>>()?;
+    Ok(Json(ConsentList { items }))
+}
+
+/// Revoke a user's consent to an app: the next sign-in asks again.
+#[utoipa::path(delete, path = "/tenants/{slug}/users/{username}/consents/{client_id}", tag = "users", params(("slug" = String, Path), ("username" = String, Path), ("client_id" = String, Path)),
+    responses((status = 204), (status = 404, body = Problem)))]
+pub async fn revoke_consent(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path((slug, username, client_id)): Path<(String, String, String)>,
+) -> ApiResult<StatusCode> {
+    let t = tenant(&state, &slug).await?;
+    let (_, user) = find(&state, &t, &username).await?;
+    let key = Consent::key(&client_id, &user.username.key());
+    let obj = state
+        .store
+        .object(t.id, ObjectKind::Consent, &key)
+        .await
+        .map_err(store)?
+        .ok_or_else(|| not_found(&format!("consent of {username} to {client_id}")))?;
+    let writes = vec![
+        Write::Delete {
+            tenant_id: t.id,
+            kind: ObjectKind::Consent,
+            id: obj.id,
+        },
+        audit(
+            &state,
+            &t,
+            &admin.actor,
+            "consent.revoke",
+            format!("user:{}/app:{client_id}", user.username.as_str()),
+            vec!["scopes".into()],
         ),
     ];
     state.store.apply(writes).await.map_err(store)?;

@@ -25,6 +25,11 @@ const ROUTES: &[(&str, &str)] = &[
     ("patch", "/tenants/{slug}/users/{username}"),
     ("delete", "/tenants/{slug}/users/{username}"),
     ("post", "/tenants/{slug}/users/{username}/password"),
+    ("get", "/tenants/{slug}/users/{username}/consents"),
+    (
+        "delete",
+        "/tenants/{slug}/users/{username}/consents/{client_id}",
+    ),
     ("get", "/tenants/{slug}/apps"),
     ("post", "/tenants/{slug}/apps"),
     ("get", "/tenants/{slug}/apps/{client_id}"),
@@ -757,4 +762,112 @@ async fn key_credentials_are_checked_and_added() {
         )
         .await;
     assert_eq!(weak.status, 400);
+}
+
+#[tokio::test]
+async fn consents_are_listed_per_user_and_revoked() {
+    use tessera_core::directory::model::Consent;
+    use tessera_core::directory::object::{ObjectKind, StoredObject, Write, encode};
+    let app = with_tenant("contoso").await;
+    app.admin(
+        "POST",
+        "/admin/api/v1/tenants/contoso/users",
+        Some(json!({"username": "Alice"})),
+    )
+    .await;
+    app.admin(
+        "POST",
+        "/admin/api/v1/tenants/contoso/users",
+        Some(json!({"username": "bob"})),
+    )
+    .await;
+    // Consents are recorded by the sign-in flow; write two directly for this test.
+    let tenant = app
+        .state
+        .store
+        .tenant(&tessera_core::tenant::TenantSlug::parse("contoso").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let consent = |user: &str, id: u128| {
+        let c = Consent {
+            user: user.into(),
+            client_id: "web".into(),
+            scopes: ["openid".to_owned(), "profile".to_owned()].into(),
+            granted_at: crate::support::T0,
+        };
+        Write::Put(StoredObject {
+            id: uuid::Uuid::from_u128(id),
+            tenant_id: tenant.id,
+            kind: ObjectKind::Consent,
+            key: Consent::key("web", user),
+            doc: encode(&c),
+            created_at: crate::support::T0,
+            updated_at: crate::support::T0,
+        })
+    };
+    app.state
+        .store
+        .apply(vec![consent("alice", 1), consent("bob", 2)])
+        .await
+        .unwrap();
+    let base = "/admin/api/v1/tenants/contoso/users/ALICE/consents";
+    let listed = app.admin("GET", base, None).await.json();
+    assert_eq!(
+        listed["items"],
+        json!([{"client_id": "web", "scopes": ["openid", "profile"], "granted_at": "2026-11-26T19:30:00Z"}])
+    );
+    assert_eq!(
+        app.admin("DELETE", &format!("{base}/web"), None)
+            .await
+            .status,
+        204
+    );
+    assert!(
+        app.admin("GET", base, None).await.json()["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        app.admin("DELETE", &format!("{base}/web"), None)
+            .await
+            .status,
+        404
+    );
+    let bobs = app
+        .admin(
+            "GET",
+            "/admin/api/v1/tenants/contoso/users/bob/consents",
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(
+        bobs["items"].as_array().unwrap().len(),
+        1,
+        "only Alice's consent was revoked"
+    );
+    // Deleting a user deletes their consents: a new user of that name starts clean.
+    assert_eq!(
+        app.admin("DELETE", "/admin/api/v1/tenants/contoso/users/bob", None)
+            .await
+            .status,
+        204
+    );
+    app.admin(
+        "POST",
+        "/admin/api/v1/tenants/contoso/users",
+        Some(json!({"username": "bob"})),
+    )
+    .await;
+    let fresh = app
+        .admin(
+            "GET",
+            "/admin/api/v1/tenants/contoso/users/bob/consents",
+            None,
+        )
+        .await
+        .json();
+    assert!(fresh["items"].as_array().unwrap().is_empty());
 }
