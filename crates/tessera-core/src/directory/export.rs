@@ -46,7 +46,10 @@ pub fn export(tenant: &Tenant, objects: &[StoredObject]) -> Result<TenantDoc, St
         policy: tenant.policy.clone(),
         groups: groups
             .into_iter()
-            .map(|g| GroupDoc { name: g.name })
+            .map(|g| GroupDoc {
+                name: g.name,
+                app_roles: g.app_roles.into_iter().collect(),
+            })
             .collect(),
         users: users
             .into_iter()
@@ -58,6 +61,7 @@ pub fn export(tenant: &Tenant, objects: &[StoredObject]) -> Result<TenantDoc, St
                 enabled: u.enabled,
                 totp_secret: None,
                 groups: u.groups.into_iter().collect(),
+                app_roles: u.app_roles.into_iter().collect(),
             })
             .collect(),
         apis: apis

@@ -1,7 +1,7 @@
 //! The tenant file (`tessera import` / `tessera export`), as `../shared/spec/interfaces.md`
 //! defines it: JSON or TOML, unknown fields refused by name, sensible defaults.
 
-use super::model::{Implicit, Permission, RedirectUris, TenantPolicy};
+use super::model::{Api, Implicit, Permission, RedirectUris, RoleAssignment, TenantPolicy};
 use crate::tenant::TenantKind;
 use serde::{Deserialize, Serialize};
 
@@ -37,6 +37,9 @@ pub struct TenantDoc {
 #[serde(deny_unknown_fields)]
 pub struct GroupDoc {
     pub name: String,
+    /// App roles every member holds.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub app_roles: Vec<RoleAssignment>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -57,6 +60,9 @@ pub struct UserDoc {
     pub totp_secret: Option<String>,
     #[serde(default)]
     pub groups: Vec<String>,
+    /// App roles granted to the user directly.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub app_roles: Vec<RoleAssignment>,
 }
 
 fn yes() -> bool {
@@ -171,6 +177,27 @@ impl From<&RedirectUrisDoc> for RedirectUris {
 pub struct AssignmentDoc {
     pub user: String,
     pub app: String,
+}
+
+impl From<&Api> for ApiDoc {
+    fn from(a: &Api) -> Self {
+        Self {
+            identifier: a.identifier.clone(),
+            name: a.name.clone(),
+            scopes: a
+                .scopes
+                .iter()
+                .map(|s| {
+                    ScopeDoc::Full(ScopeDetail {
+                        name: s.name.clone(),
+                        description: Some(s.description.clone()),
+                        admin_consent_required: s.admin_consent_required,
+                    })
+                })
+                .collect(),
+            app_roles: a.app_roles.clone(),
+        }
+    }
 }
 
 /// The format of a tenant file.

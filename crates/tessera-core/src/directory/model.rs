@@ -47,11 +47,26 @@ pub struct User {
     pub totp_secret_sealed: Option<String>,
     /// Group names.
     pub groups: BTreeSet<String>,
+    /// App roles of APIs granted to the user directly (group roles add to these).
+    #[serde(default)]
+    pub app_roles: BTreeSet<RoleAssignment>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Group {
     pub name: String,
+    /// App roles every member holds.
+    #[serde(default)]
+    pub app_roles: BTreeSet<RoleAssignment>,
+}
+
+/// An app role of an API, assigned to a user or a group.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleAssignment {
+    /// The API identifier.
+    pub api: String,
+    pub role: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -240,14 +240,17 @@ fn plan_tenant(
             .flat_map(|u| u.groups.iter().map(String::as_str)),
     );
     for name in group_names {
-        tp.put(
-            ObjectKind::Group,
-            name,
-            &Group {
-                name: name.to_owned(),
-            },
-            name,
-        )?;
+        let app_roles = doc
+            .groups
+            .iter()
+            .find(|g| g.name == name)
+            .map(|g| g.app_roles.iter().cloned().collect())
+            .unwrap_or_default();
+        let group = Group {
+            name: name.to_owned(),
+            app_roles,
+        };
+        tp.put(ObjectKind::Group, name, &group, name)?;
     }
     for u in &doc.users {
         let user = plan_user(&mut tp, u)?;
@@ -345,6 +348,7 @@ fn plan_user(tp: &mut TenantPlan, u: &UserDoc) -> Result<User, String> {
         password_hash,
         totp_secret_sealed,
         groups: u.groups.iter().cloned().collect(),
+        app_roles: u.app_roles.iter().cloned().collect(),
         username,
     })
 }

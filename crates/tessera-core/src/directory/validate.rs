@@ -300,6 +300,40 @@ fn check_tenant(r: &mut Report, base: &str, t: &TenantDoc) {
         }
     }
 
+    // App roles held by users and groups must be roles their API defines.
+    let role_lists = t
+        .users
+        .iter()
+        .enumerate()
+        .map(|(i, u)| (format!("{base}/users/{i}/app_roles"), &u.app_roles))
+        .chain(
+            t.groups
+                .iter()
+                .enumerate()
+                .map(|(i, g)| (format!("{base}/groups/{i}/app_roles"), &g.app_roles)),
+        );
+    for (at, roles) in role_lists {
+        for (j, ra) in roles.iter().enumerate() {
+            match apis.get(ra.api.as_str()) {
+                None => r.add(
+                    format!("{at}/{j}/api"),
+                    ErrorName::InvalidResource,
+                    format!(
+                        "no API with the identifier {} is declared in this tenant",
+                        ra.api
+                    ),
+                ),
+                Some((_, defined)) if !defined.contains(ra.role.as_str()) => {
+                    r.invalid(
+                        format!("{at}/{j}/role"),
+                        format!("the API {} has no app role {}", ra.api, ra.role),
+                    );
+                }
+                Some(_) => {}
+            }
+        }
+    }
+
     for (i, a) in t.assignments.iter().enumerate() {
         let at = format!("{base}/assignments/{i}");
         if !users.contains(&a.user.to_lowercase()) {

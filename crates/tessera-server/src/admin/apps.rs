@@ -2,8 +2,8 @@
 
 use super::auth::Admin;
 use super::common::{
-    ApiResult, ListQuery, Page, Problem, audit, changed_fields, conflict, internal, name_matches,
-    not_found, page_of, problem, relative, store, tenant,
+    ApiResult, ListQuery, Page, Problem, audit, changed_fields, conflict, doc_with_apis, internal,
+    name_matches, not_found, page_of, problem, relative, store, tenant,
 };
 use super::json::{AdminJson, check};
 use crate::extract::{Path, Query};
@@ -14,11 +14,9 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use tessera_core::crypto::generate_client_secret;
-use tessera_core::directory::file::{
-    ApiDoc, AppDoc, RedirectUrisDoc, ScopeDetail, ScopeDoc, TenantDoc,
-};
+use tessera_core::directory::file::{AppDoc, RedirectUrisDoc};
 use tessera_core::directory::model::{
-    Api, App, ClientSecret, GrantType, Implicit, Permission, RedirectUris,
+    App, ClientSecret, GrantType, Implicit, Permission, RedirectUris,
 };
 use tessera_core::directory::object::{ObjectKind, StoredObject, Write, encode};
 use tessera_core::directory::validate::check_tenant_doc;
@@ -240,68 +238,33 @@ async fn problems(
     app: &App,
     grant_types: Option<&[String]>,
 ) -> ApiResult<Vec<FieldError>> {
-    let apis: Vec<Api> = state
-        .store
-        .objects(t.id, ObjectKind::Api)
-        .await
-        .map_err(store)?
-        .iter()
-        .map(|o| o.decode::<Api>().map_err(internal))
-        .collect::<ApiResult<_>>()?;
-    let doc = TenantDoc {
-        slug: t.slug.to_string(),
-        display_name: None,
-        kind: Default::default(),
-        policy: Default::default(),
-        groups: Vec::new(),
-        users: Vec::new(),
-        apis: apis
-            .into_iter()
-            .map(|a| ApiDoc {
-                identifier: a.identifier,
-                name: a.name,
-                scopes: a
-                    .scopes
-                    .into_iter()
-                    .map(|s| {
-                        ScopeDoc::Full(ScopeDetail {
-                            name: s.name,
-                            description: Some(s.description),
-                            admin_consent_required: s.admin_consent_required,
-                        })
-                    })
-                    .collect(),
-                app_roles: a.app_roles,
-            })
-            .collect(),
-        apps: vec![AppDoc {
-            client_id: Some(app.client_id.clone()),
-            name: app.name.clone(),
-            multi_tenant: app.multi_tenant,
-            assignment_required: app.assignment_required,
-            redirect_uris: RedirectUrisDoc {
-                web: app.redirect_uris.web.clone(),
-                spa: app.redirect_uris.spa.clone(),
-                native: app.redirect_uris.native.clone(),
+    let mut doc = doc_with_apis(state, t).await?;
+    doc.apps = vec![AppDoc {
+        client_id: Some(app.client_id.clone()),
+        name: app.name.clone(),
+        multi_tenant: app.multi_tenant,
+        assignment_required: app.assignment_required,
+        redirect_uris: RedirectUrisDoc {
+            web: app.redirect_uris.web.clone(),
+            spa: app.redirect_uris.spa.clone(),
+            native: app.redirect_uris.native.clone(),
+        },
+        post_logout_redirect_uris: app.post_logout_redirect_uris.clone(),
+        secrets: None,
+        jwks: app.jwks.clone(),
+        grant_types: grant_types.map_or_else(
+            || {
+                app.grant_types
+                    .iter()
+                    .map(|g| g.as_str().to_owned())
+                    .collect()
             },
-            post_logout_redirect_uris: app.post_logout_redirect_uris.clone(),
-            secrets: None,
-            jwks: app.jwks.clone(),
-            grant_types: grant_types.map_or_else(
-                || {
-                    app.grant_types
-                        .iter()
-                        .map(|g| g.as_str().to_owned())
-                        .collect()
-                },
-                <[String]>::to_vec,
-            ),
-            implicit: app.implicit,
-            permissions: app.permissions.clone(),
-            admin_consented: app.admin_consented,
-        }],
-        assignments: Vec::new(),
-    };
+            <[String]>::to_vec,
+        ),
+        implicit: app.implicit,
+        permissions: app.permissions.clone(),
+        admin_consented: app.admin_consented,
+    }];
     let mut out: Vec<FieldError> = relative(check_tenant_doc(&doc), "/apps/0");
     for (i, user) in app.assigned_users.iter().enumerate() {
         if state

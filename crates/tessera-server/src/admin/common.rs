@@ -173,3 +173,62 @@ pub struct FieldProblem {
     pub code: String,
     pub message: String,
 }
+
+/// An app role of an API held by a user or a group.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct RoleView {
+    /// The API identifier.
+    pub api: String,
+    pub role: String,
+}
+
+impl From<RoleView> for tessera_core::directory::model::RoleAssignment {
+    fn from(r: RoleView) -> Self {
+        Self {
+            api: r.api,
+            role: r.role,
+        }
+    }
+}
+
+impl From<tessera_core::directory::model::RoleAssignment> for RoleView {
+    fn from(r: tessera_core::directory::model::RoleAssignment) -> Self {
+        Self {
+            api: r.api,
+            role: r.role,
+        }
+    }
+}
+
+/// A tenant document holding the tenant's current APIs, for checking one user, group or
+/// app against the same rules `tessera import` applies (scopes and roles must exist).
+pub async fn doc_with_apis(
+    state: &AppState,
+    t: &Tenant,
+) -> ApiResult<tessera_core::directory::file::TenantDoc> {
+    use tessera_core::directory::model::Api;
+    let apis = state
+        .store
+        .objects(t.id, tessera_core::directory::object::ObjectKind::Api)
+        .await
+        .map_err(store)?
+        .iter()
+        .map(|o| {
+            o.decode::<Api>()
+                .map(|a| tessera_core::directory::file::ApiDoc::from(&a))
+                .map_err(internal)
+        })
+        .collect::<ApiResult<_>>()?;
+    Ok(tessera_core::directory::file::TenantDoc {
+        slug: t.slug.to_string(),
+        display_name: None,
+        kind: Default::default(),
+        policy: Default::default(),
+        groups: Vec::new(),
+        users: Vec::new(),
+        apis,
+        apps: Vec::new(),
+        assignments: Vec::new(),
+    })
+}

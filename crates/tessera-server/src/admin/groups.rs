@@ -3,8 +3,8 @@
 
 use super::auth::Admin;
 use super::common::{
-    ApiResult, ListQuery, Page, Problem, audit, conflict, internal, name_matches, not_found,
-    page_of, store, tenant,
+    ApiResult, ListQuery, Page, Problem, RoleView, audit, conflict, doc_with_apis, internal,
+    name_matches, not_found, page_of, relative, store, tenant,
 };
 use super::json::{AdminJson, check};
 use crate::extract::{Path, Query};
@@ -13,10 +13,10 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
+use tessera_core::directory::file::GroupDoc;
 use tessera_core::directory::model::{Group, User};
-use tessera_core::directory::names::check_token_name;
 use tessera_core::directory::object::{ObjectKind, StoredObject, Write, encode};
-use tessera_core::errors::{ErrorName, FieldError};
+use tessera_core::directory::validate::check_tenant_doc;
 use utoipa::ToSchema;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -24,6 +24,8 @@ pub struct GroupView {
     pub name: String,
     /// Usernames of the members.
     pub members: Vec<String>,
+    /// App roles every member holds.
+    pub app_roles: Vec<RoleView>,
     pub created_at: String,
 }
 
@@ -31,6 +33,9 @@ pub struct GroupView {
 #[serde(deny_unknown_fields)]
 pub struct CreateGroup {
     pub name: String,
+    /// App roles of the tenant's APIs that every member holds.
+    #[serde(default)]
+    pub app_roles: Vec<RoleView>,
 }
 
 async fn users(state: &AppState, tenant_id: uuid::Uuid) -> ApiResult<Vec<(StoredObject, User)>> {
@@ -73,6 +78,7 @@ pub async fn list(
         Ok(Some(GroupView {
             name: g.name,
             members: m,
+            app_roles: g.app_roles.into_iter().map(Into::into).collect(),
             created_at: tessera_core::errors::render::timestamp(o.created_at),
         }))
     })?))
@@ -88,13 +94,13 @@ pub async fn create(
     AdminJson(req): AdminJson<CreateGroup>,
 ) -> ApiResult<(StatusCode, Json<GroupView>)> {
     let t = tenant(&state, &slug).await?;
-    if let Err(why) = check_token_name(&req.name) {
-        check(vec![FieldError {
-            field: "/name".into(),
-            code: ErrorName::ValidationFailed.entry().code_str(),
-            message: why.into(),
-        }])?;
-    }
+    // The same rules as a group in a tenant file: name syntax, roles of existing APIs.
+    let mut doc = doc_with_apis(&state, &t).await?;
+    doc.groups = vec![GroupDoc {
+        name: req.name.clone(),
+        app_roles: req.app_roles.iter().cloned().map(Into::into).collect(),
+    }];
+    check(relative(check_tenant_doc(&doc), "/groups/0"))?;
     if state
         .store
         .object(t.id, ObjectKind::Group, &req.name)
@@ -112,6 +118,7 @@ pub async fn create(
         key: req.name.clone(),
         doc: encode(&Group {
             name: req.name.clone(),
+            app_roles: req.app_roles.iter().cloned().map(Into::into).collect(),
         }),
         created_at: now,
         updated_at: now,
@@ -133,6 +140,7 @@ pub async fn create(
         Json(GroupView {
             name: req.name,
             members: Vec::new(),
+            app_roles: req.app_roles,
             created_at: tessera_core::errors::render::timestamp(now),
         }),
     ))

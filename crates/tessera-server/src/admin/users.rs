@@ -2,8 +2,8 @@
 
 use super::auth::Admin;
 use super::common::{
-    ApiResult, ListQuery, Page, Problem, audit, changed_fields, conflict, internal, name_matches,
-    not_found, page_of, problem, relative, store, tenant,
+    ApiResult, ListQuery, Page, Problem, RoleView, audit, changed_fields, conflict, doc_with_apis,
+    internal, name_matches, not_found, page_of, problem, relative, store, tenant,
 };
 use super::json::{AdminJson, check};
 use crate::extract::{Path, Query};
@@ -12,7 +12,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use tessera_core::directory::file::{TenantDoc, UserDoc};
+use tessera_core::directory::file::UserDoc;
 use tessera_core::directory::model::{App, Consent, Group, User};
 use tessera_core::directory::names::Username;
 use tessera_core::directory::object::{ObjectKind, StoredObject, Write, encode};
@@ -29,6 +29,8 @@ pub struct UserView {
     pub name: Option<String>,
     pub enabled: bool,
     pub groups: Vec<String>,
+    /// App roles granted to the user directly.
+    pub app_roles: Vec<RoleView>,
     /// Whether a password is set (the hash itself is never returned).
     pub has_password: bool,
     pub totp_enrolled: bool,
@@ -44,6 +46,7 @@ fn view(obj: &StoredObject) -> ApiResult<UserView> {
         name: u.name,
         enabled: u.enabled,
         groups: u.groups.into_iter().collect(),
+        app_roles: u.app_roles.into_iter().map(Into::into).collect(),
         has_password: u.password_hash.is_some(),
         totp_enrolled: u.totp_secret_sealed.is_some(),
         created_at: tessera_core::errors::render::timestamp(obj.created_at),
@@ -63,6 +66,9 @@ pub struct CreateUser {
     pub enabled: Option<bool>,
     #[serde(default)]
     pub groups: Vec<String>,
+    /// App roles of the tenant's APIs.
+    #[serde(default)]
+    pub app_roles: Vec<RoleView>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -73,6 +79,8 @@ pub struct UpdateUser {
     pub enabled: Option<bool>,
     /// Replaces the user's groups.
     pub groups: Option<Vec<String>>,
+    /// Replaces the user's app roles.
+    pub app_roles: Option<Vec<RoleView>>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -81,20 +89,12 @@ pub struct SetPassword {
     pub password: String,
 }
 
-/// The shared validation rules, applied to one user; paths relative to the user.
-fn problems(u: UserDoc, slug: &str) -> Vec<FieldError> {
-    let doc = TenantDoc {
-        slug: slug.to_owned(),
-        display_name: None,
-        kind: Default::default(),
-        policy: Default::default(),
-        groups: Vec::new(),
-        users: vec![u],
-        apis: Vec::new(),
-        apps: Vec::new(),
-        assignments: Vec::new(),
-    };
-    relative(check_tenant_doc(&doc), "/users/0")
+/// The shared validation rules, applied to one user (app roles against the tenant's
+/// APIs); paths relative to the user.
+async fn problems(state: &AppState, t: &Tenant, u: UserDoc) -> ApiResult<Vec<FieldError>> {
+    let mut doc = doc_with_apis(state, t).await?;
+    doc.users = vec![u];
+    Ok(relative(check_tenant_doc(&doc), "/users/0"))
 }
 
 /// Group objects for names the tenant does not have yet.
@@ -114,7 +114,10 @@ async fn missing_groups(state: &AppState, t: &Tenant, names: &[String]) -> ApiRe
                 tenant_id: t.id,
                 kind: ObjectKind::Group,
                 key: name.clone(),
-                doc: encode(&Group { name: name.clone() }),
+                doc: encode(&Group {
+                    name: name.clone(),
+                    app_roles: Default::default(),
+                }),
                 created_at: now,
                 updated_at: now,
             }));
@@ -184,8 +187,9 @@ pub async fn create(
         enabled: req.enabled.unwrap_or(true),
         totp_secret: None,
         groups: req.groups.clone(),
+        app_roles: req.app_roles.iter().cloned().map(Into::into).collect(),
     };
-    check(problems(doc, t.slug.as_str()))?;
+    check(problems(&state, &t, doc).await?)?;
     let username = Username::parse(&req.username).map_err(|e| {
         problem(
             CatalogError::new(ErrorName::ValidationFailed)
@@ -219,6 +223,7 @@ pub async fn create(
         password_hash,
         totp_secret_sealed: None,
         groups: req.groups.iter().cloned().collect(),
+        app_roles: req.app_roles.into_iter().map(Into::into).collect(),
     };
     let now = state.clock.now();
     let obj = StoredObject {
@@ -294,6 +299,9 @@ pub async fn update(
     if let Some(groups) = &req.groups {
         user.groups = groups.iter().cloned().collect();
     }
+    if let Some(roles) = req.app_roles {
+        user.app_roles = roles.into_iter().map(Into::into).collect();
+    }
     let doc = UserDoc {
         username: user.username.as_str().to_owned(),
         password: None,
@@ -302,8 +310,9 @@ pub async fn update(
         enabled: user.enabled,
         totp_secret: None,
         groups: user.groups.iter().cloned().collect(),
+        app_roles: user.app_roles.iter().cloned().collect(),
     };
-    check(problems(doc, t.slug.as_str()))?;
+    check(problems(&state, &t, doc).await?)?;
     let changes = changed_fields(
         &serde_json::to_value(&old).unwrap_or_default(),
         &serde_json::to_value(&user).unwrap_or_default(),

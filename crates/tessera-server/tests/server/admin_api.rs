@@ -871,3 +871,57 @@ async fn consents_are_listed_per_user_and_revoked() {
         .json();
     assert!(fresh["items"].as_array().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn app_roles_are_assigned_to_users_and_groups() {
+    let app = with_tenant("contoso").await;
+    app.admin("POST", "/admin/api/v1/tenants/contoso/apis", Some(json!({"identifier": "api://files", "name": "Files", "app_roles": ["Reader", "Writer"]}))).await;
+    let users = "/admin/api/v1/tenants/contoso/users";
+    let bad = app.admin("POST", users, Some(json!({"username": "alice", "app_roles": [{"api": "api://files", "role": "Owner"}, {"api": "api://nope", "role": "Reader"}]}))).await;
+    assert_eq!(bad.status, 400);
+    let fields: Vec<String> = bad.json()["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        fields,
+        ["/app_roles/0/role", "/app_roles/1/api"],
+        "{}",
+        bad.body
+    );
+    let ok = app.admin("POST", users, Some(json!({"username": "alice", "app_roles": [{"api": "api://files", "role": "Reader"}]}))).await;
+    assert_eq!(ok.status, 201, "{}", ok.body);
+    assert_eq!(
+        ok.json()["app_roles"],
+        json!([{"api": "api://files", "role": "Reader"}])
+    );
+    let patched = app
+        .admin(
+            "PATCH",
+            &format!("{users}/alice"),
+            Some(json!({"app_roles": [{"api": "api://files", "role": "Writer"}]})),
+        )
+        .await
+        .json();
+    assert_eq!(patched["app_roles"][0]["role"], "Writer");
+    let group = app
+        .admin(
+            "POST",
+            "/admin/api/v1/tenants/contoso/groups",
+            Some(
+                json!({"name": "editors", "app_roles": [{"api": "api://files", "role": "Writer"}]}),
+            ),
+        )
+        .await;
+    assert_eq!(group.status, 201, "{}", group.body);
+    let bad_group = app
+        .admin(
+            "POST",
+            "/admin/api/v1/tenants/contoso/groups",
+            Some(json!({"name": "x", "app_roles": [{"api": "api://files", "role": "Nope"}]})),
+        )
+        .await;
+    assert_eq!(bad_group.json()["errors"][0]["field"], "/app_roles/0/role");
+}

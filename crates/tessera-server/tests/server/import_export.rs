@@ -119,6 +119,14 @@ async fn import_is_idempotent_and_export_hides_secrets(t: Target) {
     assert_eq!(tenant["apps"][0]["client_id"], "contoso-spa");
     assert!(tenant["apps"][1].get("secrets").is_none());
     assert_eq!(tenant["assignments"].as_array().unwrap().len(), 2);
+    assert_eq!(tenant["groups"][0]["app_roles"][0]["role"], "Writer");
+    let bob = tenant["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "Bob")
+        .unwrap();
+    assert_eq!(bob["app_roles"][0]["api"], "https://api.contoso.test");
 
     // The export imports cleanly into the same store (nothing to do) ...
     assert_eq!(
@@ -138,7 +146,8 @@ async fn import_is_idempotent_and_export_hides_secrets(t: Target) {
 async fn one_bad_field_anywhere_writes_nothing(t: Target) {
     let bad = FIXTURE
         .replace("https://app.contoso.test/cb", "http://app.contoso.test/cb")
-        .replace("\"Bob\"", "\"B o b\"");
+        .replace("\"Bob\"", "\"B o b\"")
+        .replace("\"role\": \"Writer\" } ] }", "\"role\": \"Boss\" } ] }");
     let o = t.import(&bad, "bad.json");
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     let err = stderr(&o);
@@ -147,10 +156,15 @@ async fn one_bad_field_anywhere_writes_nothing(t: Target) {
         "{err}"
     );
     assert!(err.contains("/tenants/0/users/1/username"), "{err}");
-    // The renamed user also breaks the assignment that names bob: three fields in all.
+    // The renamed user also breaks the assignment that names bob, and the unknown role
+    // appears on a user and a group: five fields in all.
     assert!(err.contains("/tenants/0/assignments/1/user"), "{err}");
     assert!(
-        err.starts_with("error: 3 invalid field(s); nothing was imported"),
+        err.starts_with("error: 5 invalid field(s); nothing was imported"),
+        "{err}"
+    );
+    assert!(
+        err.contains("/tenants/0/users/1/app_roles/0/role: the API https://api.contoso.test has no app role Boss"),
         "{err}"
     );
     let missing = t.export("contoso");
