@@ -244,6 +244,28 @@ mod tests {
                     .is_none()
             );
         }
+        // The sealed private part and the published JWK are one key pair: a signature
+        // made with the former verifies under the latter.
+        let ed = generate(
+            SigningAlg::EdDSA,
+            KeyState::Active,
+            tenant,
+            &master,
+            &rng,
+            datetime!(2026-11-26 0:00 UTC),
+        )
+        .unwrap();
+        let pkcs8 = master
+            .open(&ed.private_sealed, &seal_context(tenant, &ed.kid))
+            .unwrap();
+        let pair = aws_lc_rs::signature::Ed25519KeyPair::from_pkcs8(&pkcs8).unwrap();
+        let signature = pair.sign(b"header.payload");
+        let x = URL_SAFE_NO_PAD
+            .decode(ed.public_jwk["x"].as_str().unwrap())
+            .unwrap();
+        aws_lc_rs::signature::UnparsedPublicKey::new(&aws_lc_rs::signature::ED25519, &x)
+            .verify(b"header.payload", signature.as_ref())
+            .expect("the JWK verifies the private key's signature");
         let rsa = generate(
             SigningAlg::RS256,
             KeyState::Next,

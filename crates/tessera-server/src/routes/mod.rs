@@ -4,6 +4,7 @@ mod assets;
 mod catalogue;
 mod fallback;
 mod health;
+mod jwks;
 
 use crate::state::AppState;
 use axum::Router;
@@ -13,6 +14,7 @@ pub fn router() -> Router<AppState> {
         .merge(health::routes())
         .merge(catalogue::routes())
         .merge(assets::routes())
+        .merge(jwks::routes())
         .merge(crate::admin::router())
         .fallback(fallback::not_found)
         .method_not_allowed_fallback(fallback::method_not_allowed)

@@ -9,4 +9,5 @@ mod catalogue;
 mod golden;
 mod health;
 mod import_export;
+mod jwks;
 mod support;

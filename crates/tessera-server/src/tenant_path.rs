@@ -1,0 +1,52 @@
+//! Resolving the `{tenant}` path segment of protocol endpoints: an unknown slug is
+//! TenantNotFound (404), a disabled tenant TenantDisabled (403), both as OAuth JSON.
+//! The meta-tenants (`common`, `organizations`, `consumers`) need multi-tenant app
+//! routing, which arrives with the sign-in flow; until then they resolve to nothing.
+
+use crate::error_response::{ErrorResponse, store_error};
+use crate::state::AppState;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use tessera_core::errors::{CatalogError, ErrorName};
+use tessera_core::tenant::{Tenant, TenantSlug};
+
+/// The enabled tenant named by the first path segment.
+pub struct ResolvedTenant(pub Tenant);
+
+impl FromRequestParts<AppState> for ResolvedTenant {
+    type Rejection = ErrorResponse;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let segment = parts
+            .uri
+            .path()
+            .trim_start_matches('/')
+            .split('/')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        let not_found = || {
+            ErrorResponse::json(
+                CatalogError::new(ErrorName::TenantNotFound).with("tenant", segment.clone()),
+            )
+        };
+        let Ok(slug) = TenantSlug::parse_path(&segment) else {
+            return Err(not_found());
+        };
+        let tenant = state
+            .store
+            .tenant(&slug)
+            .await
+            .map_err(|e| ErrorResponse::json(store_error(e)))?
+            .ok_or_else(not_found)?;
+        if tenant.disabled {
+            return Err(ErrorResponse::json(
+                CatalogError::new(ErrorName::TenantDisabled).with("tenant", slug.as_str()),
+            ));
+        }
+        Ok(Self(tenant))
+    }
+}
