@@ -33,6 +33,23 @@ pub struct TenantDoc {
     pub assignments: Vec<AssignmentDoc>,
 }
 
+impl TenantDoc {
+    /// A document naming only the tenant, to check single objects against.
+    pub fn empty(slug: &str) -> Self {
+        Self {
+            slug: slug.to_owned(),
+            display_name: None,
+            kind: TenantKind::default(),
+            policy: TenantPolicy::default(),
+            groups: Vec::new(),
+            users: Vec::new(),
+            apis: Vec::new(),
+            apps: Vec::new(),
+            assignments: Vec::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GroupDoc {

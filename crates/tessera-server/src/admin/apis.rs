@@ -14,7 +14,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use tessera_core::directory::file::{ApiDoc, ScopeDetail, ScopeDoc, TenantDoc};
+use tessera_core::directory::file::{ApiDoc, TenantDoc};
 use tessera_core::directory::model::{Api, ApiScope, App};
 use tessera_core::directory::object::{ObjectKind, StoredObject, Write, encode};
 use tessera_core::directory::validate::check_tenant_doc;
@@ -109,30 +109,8 @@ fn to_model(
 /// The shared rules for one API; paths relative to it.
 fn problems(t: &Tenant, api: &Api) -> Vec<tessera_core::errors::FieldError> {
     let doc = TenantDoc {
-        slug: t.slug.to_string(),
-        display_name: None,
-        kind: Default::default(),
-        policy: Default::default(),
-        groups: Vec::new(),
-        users: Vec::new(),
-        apis: vec![ApiDoc {
-            identifier: api.identifier.clone(),
-            name: api.name.clone(),
-            scopes: api
-                .scopes
-                .iter()
-                .map(|s| {
-                    ScopeDoc::Full(ScopeDetail {
-                        name: s.name.clone(),
-                        description: Some(s.description.clone()),
-                        admin_consent_required: s.admin_consent_required,
-                    })
-                })
-                .collect(),
-            app_roles: api.app_roles.clone(),
-        }],
-        apps: Vec::new(),
-        assignments: Vec::new(),
+        apis: vec![ApiDoc::from(api)],
+        ..TenantDoc::empty(t.slug.as_str())
     };
     relative(check_tenant_doc(&doc), "/apis/0")
 }

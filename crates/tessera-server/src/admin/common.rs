@@ -221,14 +221,7 @@ pub async fn doc_with_apis(
         })
         .collect::<ApiResult<_>>()?;
     Ok(tessera_core::directory::file::TenantDoc {
-        slug: t.slug.to_string(),
-        display_name: None,
-        kind: Default::default(),
-        policy: Default::default(),
-        groups: Vec::new(),
-        users: Vec::new(),
         apis,
-        apps: Vec::new(),
-        assignments: Vec::new(),
+        ..tessera_core::directory::file::TenantDoc::empty(t.slug.as_str())
     })
 }

@@ -112,15 +112,10 @@ fn doc(
     policy: TenantPolicy,
 ) -> TenantDoc {
     TenantDoc {
-        slug: slug.to_owned(),
         display_name,
         kind,
         policy,
-        groups: Vec::new(),
-        users: Vec::new(),
-        apis: Vec::new(),
-        apps: Vec::new(),
-        assignments: Vec::new(),
+        ..TenantDoc::empty(slug)
     }
 }
 
