@@ -5,7 +5,7 @@
 use super::auth::Admin;
 use super::common::{
     ApiResult, ListQuery, Page, Problem, audit, changed_fields, conflict, internal, name_matches,
-    not_found, page_of, relative, store, tenant,
+    not_found, page_of, relative, replace, store, tenant,
 };
 use super::json::{AdminJson, check};
 use crate::extract::{Path, Query};
@@ -243,11 +243,7 @@ pub async fn update(
     );
     if !changes.is_empty() {
         let writes = vec![
-            Write::Put(StoredObject {
-                doc: encode(&api),
-                updated_at: state.clock.now(),
-                ..obj
-            }),
+            replace(&state, obj, &api),
             audit(
                 &state,
                 &t,

@@ -3,7 +3,7 @@
 use super::auth::Admin;
 use super::common::{
     ApiResult, ListQuery, Page, Problem, audit, changed_fields, conflict, doc_with_apis, internal,
-    name_matches, not_found, page_of, problem, relative, store, tenant,
+    name_matches, not_found, page_of, problem, relative, replace, store, tenant,
 };
 use super::json::{AdminJson, check};
 use crate::extract::{Path, Query};
@@ -422,11 +422,7 @@ pub async fn update(
     let changes = changed_fields(&doc_value(&old), &doc_value(&app));
     if !changes.is_empty() {
         let writes = vec![
-            Write::Put(StoredObject {
-                doc: encode(&app),
-                updated_at: state.clock.now(),
-                ..obj
-            }),
+            replace(&state, obj, &app),
             audit(
                 &state,
                 &t,
@@ -513,11 +509,7 @@ pub async fn add_secret(
     let id = secret.id;
     app.secrets.push(secret);
     let writes = vec![
-        Write::Put(StoredObject {
-            doc: encode(&app),
-            updated_at: now,
-            ..obj
-        }),
+        replace(&state, obj, &app),
         audit(
             &state,
             &t,
@@ -554,11 +546,7 @@ pub async fn remove_secret(
         return Err(not_found(&format!("secret {id} of app {client_id}")));
     }
     let writes = vec![
-        Write::Put(StoredObject {
-            doc: encode(&app),
-            updated_at: state.clock.now(),
-            ..obj
-        }),
+        replace(&state, obj, &app),
         audit(
             &state,
             &t,

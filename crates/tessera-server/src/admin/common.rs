@@ -126,6 +126,15 @@ pub fn name_matches(q: &ListQuery, name: &str) -> bool {
         .is_none_or(|f| name.to_lowercase().contains(&f.to_lowercase()))
 }
 
+/// Replaces an object's document, keeping its id, key and creation time.
+pub fn replace<T: Serialize>(state: &AppState, obj: StoredObject, value: &T) -> Write {
+    Write::Put(StoredObject {
+        doc: tessera_core::directory::object::encode(value),
+        updated_at: state.clock.now(),
+        ..obj
+    })
+}
+
 /// An audit entry for a change made through the admin API.
 pub fn audit(
     state: &AppState,

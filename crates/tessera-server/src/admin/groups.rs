@@ -4,7 +4,7 @@
 use super::auth::Admin;
 use super::common::{
     ApiResult, ListQuery, Page, Problem, RoleView, audit, conflict, doc_with_apis, internal,
-    name_matches, not_found, page_of, relative, store, tenant,
+    name_matches, not_found, page_of, relative, replace, store, tenant,
 };
 use super::json::{AdminJson, check};
 use crate::extract::{Path, Query};
@@ -168,11 +168,7 @@ pub async fn delete(
     }];
     for (o, mut u) in users(&state, t.id).await? {
         if u.groups.remove(&name) {
-            writes.push(Write::Put(StoredObject {
-                doc: encode(&u),
-                updated_at: state.clock.now(),
-                ..o
-            }));
+            writes.push(replace(&state, o, &u));
         }
     }
     writes.push(audit(

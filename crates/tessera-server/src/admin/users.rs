@@ -3,7 +3,7 @@
 use super::auth::Admin;
 use super::common::{
     ApiResult, ListQuery, Page, Problem, RoleView, audit, changed_fields, conflict, doc_with_apis,
-    internal, name_matches, not_found, page_of, problem, relative, store, tenant,
+    internal, name_matches, not_found, page_of, problem, relative, replace, store, tenant,
 };
 use super::json::{AdminJson, check};
 use crate::extract::{Path, Query};
@@ -135,14 +135,6 @@ async fn find(state: &AppState, t: &Tenant, username: &str) -> ApiResult<(Stored
         .ok_or_else(|| not_found(&format!("user {username}")))?;
     let user = obj.decode().map_err(internal)?;
     Ok((obj, user))
-}
-
-fn put(state: &AppState, obj: &StoredObject, user: &User) -> Write {
-    Write::Put(StoredObject {
-        doc: encode(user),
-        updated_at: state.clock.now(),
-        ..obj.clone()
-    })
 }
 
 /// List users.
@@ -321,7 +313,7 @@ pub async fn update(
         return Ok(Json(view(&obj)?));
     }
     let mut writes = missing_groups(&state, &t, &req.groups.unwrap_or_default()).await?;
-    writes.push(put(&state, &obj, &user));
+    writes.push(replace(&state, obj.clone(), &user));
     writes.push(audit(
         &state,
         &t,
@@ -376,11 +368,7 @@ pub async fn delete(
     {
         let mut app: App = app_obj.decode().map_err(internal)?;
         if app.assigned_users.remove(&key) {
-            writes.push(Write::Put(StoredObject {
-                doc: encode(&app),
-                updated_at: state.clock.now(),
-                ..app_obj
-            }));
+            writes.push(replace(&state, app_obj, &app));
         }
     }
     writes.push(audit(
@@ -423,7 +411,7 @@ pub async fn set_password(
             .await,
     );
     let writes = vec![
-        put(&state, &obj, &user),
+        replace(&state, obj.clone(), &user),
         audit(
             &state,
             &t,
