@@ -177,15 +177,14 @@ pub fn initial_keys(
         .iter()
         .map(|alg| {
             let key = generate(*alg, KeyState::Active, tenant_id, master, rng, now)?;
-            Ok(Write::Put(StoredObject {
-                id: rng.uuid(),
+            Ok(Write::Put(StoredObject::new(
+                rng.uuid(),
                 tenant_id,
-                kind: ObjectKind::SigningKey,
-                key: key.kid.clone(),
-                doc: encode(&key),
-                created_at: now,
-                updated_at: now,
-            }))
+                ObjectKind::SigningKey,
+                key.kid.clone(),
+                encode(&key),
+                now,
+            )))
         })
         .collect()
 }
@@ -294,14 +293,16 @@ pub fn rotate(
 ) -> Result<Vec<Write>, String> {
     let mut writes = Vec::new();
     let mut put = |obj: Option<&StoredObject>, key: &SigningKey| {
-        writes.push(Write::Put(StoredObject {
-            id: obj.map_or_else(|| rng.uuid(), |o| o.id),
-            tenant_id,
-            kind: ObjectKind::SigningKey,
-            key: key.kid.clone(),
-            doc: encode(key),
-            created_at: obj.map_or(now, |o| o.created_at),
-            updated_at: now,
+        writes.push(Write::Put(match obj {
+            Some(o) => o.clone().with_doc(encode(key), now),
+            None => StoredObject::new(
+                rng.uuid(),
+                tenant_id,
+                ObjectKind::SigningKey,
+                key.kid.clone(),
+                encode(key),
+                now,
+            ),
         }));
     };
     let keys: Vec<(&StoredObject, SigningKey)> = current

@@ -85,8 +85,10 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Option<StoredObject>>;
 
     /// Applies `writes` in order, all or nothing: if any write fails, none has happened.
-    /// `Put` inserts, or replaces the key and document of the object with that id within
-    /// the same tenant (an id of another tenant is never touched: `Conflict`). Two
+    /// `Put` inserts (version 0), or replaces the key and document of the object with that
+    /// id within the same tenant, only while it is still at the `version` the writer read
+    /// (otherwise `Conflict`: no lost updates); an id of another tenant is never touched
+    /// (`Conflict`). Every write increments the stored version. Two
     /// objects of one tenant and kind with the same key are a `Conflict`. `UpdateTenant`
     /// of an unknown id is an `Internal` error.
     async fn apply(&self, writes: Vec<Write>) -> StoreResult<()>;

@@ -158,7 +158,7 @@ pub fn store_error(e: tessera_core::store::StoreError) -> CatalogError {
     use tessera_core::store::StoreError;
     match e {
         StoreError::Conflict(detail) => CatalogError::new(ErrorName::Conflict)
-            .with("resource", "resource")
+            .with("resource", "The object")
             .internal(detail),
         StoreError::Unavailable(detail) => CatalogError::new(ErrorName::TemporarilyUnavailable)
             .retry_after(5)

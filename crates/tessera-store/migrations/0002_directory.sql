@@ -12,5 +12,7 @@ CREATE TABLE directory_objects (
     doc        TEXT   NOT NULL,
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL,
+    -- Optimistic concurrency (StoredObject::version): incremented on every write.
+    version    BIGINT NOT NULL DEFAULT 1,
     UNIQUE (tenant_id, kind, key)
 );

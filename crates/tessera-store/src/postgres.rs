@@ -92,6 +92,7 @@ fn object_row(r: &PgRow) -> Result<ObjectRow, sqlx::Error> {
         doc: r.try_get(4)?,
         created_at: r.try_get(5)?,
         updated_at: r.try_get(6)?,
+        version: r.try_get(7)?,
     })
 }
 

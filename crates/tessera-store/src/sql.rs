@@ -17,7 +17,7 @@ macro_rules! tenant_columns {
 
 macro_rules! object_select {
     () => {
-        "SELECT id, tenant_id, kind, key, doc, created_at, updated_at FROM directory_objects"
+        "SELECT id, tenant_id, kind, key, doc, created_at, updated_at, version FROM directory_objects"
     };
 }
 
@@ -53,13 +53,16 @@ pub const SELECT_OBJECT: &str = concat!(
     " WHERE tenant_id = $1 AND kind = $2 AND key = $3"
 );
 
-/// Insert, or replace the object with this id, but only within its own tenant and kind:
-/// the `WHERE` makes a cross-tenant id collision change nothing (0 rows), which `apply`
-/// reports as a conflict.
-const UPSERT_OBJECT: &str = "INSERT INTO directory_objects (id, tenant_id, kind, key, doc, created_at, updated_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7) \
-     ON CONFLICT (id) DO UPDATE SET key = excluded.key, doc = excluded.doc, updated_at = excluded.updated_at \
-     WHERE directory_objects.tenant_id = excluded.tenant_id AND directory_objects.kind = excluded.kind";
+/// Insert, or replace the object with this id, but only within its own tenant and kind
+/// and only if it is still at the version the writer read: the `WHERE` makes a
+/// cross-tenant id collision or a concurrent change update nothing (0 rows), which
+/// `apply` reports as a conflict. A new object (version 0) never matches a stored one.
+const UPSERT_OBJECT: &str = "INSERT INTO directory_objects (id, tenant_id, kind, key, doc, created_at, updated_at, version) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, 1) \
+     ON CONFLICT (id) DO UPDATE SET key = excluded.key, doc = excluded.doc, updated_at = excluded.updated_at, \
+     version = directory_objects.version + 1 \
+     WHERE directory_objects.tenant_id = excluded.tenant_id AND directory_objects.kind = excluded.kind \
+     AND directory_objects.version = $8";
 
 const INSERT_AUDIT: &str = "INSERT INTO audit_log (id, tenant_id, at, actor, action, target, changes) \
      VALUES ($1, $2, $3, $4, $5, $6, $7)";
@@ -149,6 +152,7 @@ pub fn statements(write: &Write) -> Stmt {
                 Text(o.doc.clone()),
                 Int(o.created_at.unix_timestamp()),
                 Int(o.updated_at.unix_timestamp()),
+                Int(o.version),
             ],
             expect: Expect::SomeRow(StoreError::Conflict),
             what: format!("write {} {}", o.kind.as_str(), o.key),
@@ -224,6 +228,7 @@ pub struct ObjectRow {
     pub doc: String,
     pub created_at: i64,
     pub updated_at: i64,
+    pub version: i64,
 }
 
 impl ObjectRow {
@@ -236,6 +241,7 @@ impl ObjectRow {
             kind: ObjectKind::parse(&self.kind).ok_or_else(|| corrupt("kind"))?,
             created_at: from_unix(self.created_at).ok_or_else(|| corrupt("created_at"))?,
             updated_at: from_unix(self.updated_at).ok_or_else(|| corrupt("updated_at"))?,
+            version: self.version,
             key: self.key,
             doc: self.doc,
         })

@@ -95,15 +95,14 @@ fn new_tenant(s: &str, at: OffsetDateTime) -> NewTenant {
 const T0: OffsetDateTime = datetime!(2026-11-26 19:30:00 UTC);
 
 fn object(tenant: uuid::Uuid, kind: ObjectKind, key: &str, doc: &str, id: u128) -> StoredObject {
-    StoredObject {
-        id: uuid::Uuid::from_u128(id),
-        tenant_id: tenant,
+    StoredObject::new(
+        uuid::Uuid::from_u128(id),
+        tenant,
         kind,
-        key: key.to_owned(),
-        doc: doc.to_owned(),
-        created_at: T0,
-        updated_at: T0,
-    }
+        key,
+        doc.to_owned(),
+        T0,
+    )
 }
 
 /// Two tenants, `alpha` and `beta`, and their ids.
@@ -139,7 +138,11 @@ mod cases {
         );
         assert_eq!(
             users[0],
-            object(a, ObjectKind::User, "alice", r#"{"n":"a"}"#, 2)
+            StoredObject {
+                version: 1,
+                ..object(a, ObjectKind::User, "alice", r#"{"n":"a"}"#, 2)
+            },
+            "stored as written, at version 1"
         );
         let app = f
             .store
@@ -170,6 +173,7 @@ mod cases {
         let mut changed = object(a, ObjectKind::User, "alice", r#"{"v":2}"#, 7);
         changed.updated_at = datetime!(2026-11-27 00:00:00 UTC);
         changed.created_at = datetime!(2030-01-01 00:00:00 UTC);
+        changed.version = 1; // the version it was read at
         f.store.apply(vec![Write::Put(changed)]).await.unwrap();
         let got = f
             .store
@@ -180,6 +184,7 @@ mod cases {
         assert_eq!(got.doc, r#"{"v":2}"#);
         assert_eq!(got.created_at, T0, "creation time is kept");
         assert_eq!(got.updated_at, datetime!(2026-11-27 00:00:00 UTC));
+        assert_eq!(got.version, 2);
         f.store
             .apply(vec![Write::Delete {
                 tenant_id: a,
@@ -192,6 +197,55 @@ mod cases {
             f.store.object(a, ObjectKind::User, "alice").await.unwrap(),
             None
         );
+    }
+
+    /// Two writers read the same object; the second write must not silently undo the first.
+    pub async fn a_stale_write_is_a_conflict_not_a_lost_update(f: Fixture) {
+        let (a, _) = two_tenants(f.store.as_ref()).await;
+        f.store
+            .apply(vec![Write::Put(object(
+                a,
+                ObjectKind::App,
+                "web",
+                r#"{"n":0}"#,
+                3,
+            ))])
+            .await
+            .unwrap();
+        let read_by_one = f
+            .store
+            .object(a, ObjectKind::App, "web")
+            .await
+            .unwrap()
+            .unwrap();
+        let read_by_two = read_by_one.clone();
+        assert_eq!(read_by_one.version, 1);
+        f.store
+            .apply(vec![Write::Put(
+                read_by_one.with_doc(r#"{"n":1}"#.into(), T0),
+            )])
+            .await
+            .unwrap();
+        let stale = f
+            .store
+            .apply(vec![Write::Put(
+                read_by_two.with_doc(r#"{"n":2}"#.into(), T0),
+            )])
+            .await;
+        assert!(matches!(stale, Err(StoreError::Conflict(_))), "{stale:?}");
+        let now = f
+            .store
+            .object(a, ObjectKind::App, "web")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((now.doc.as_str(), now.version), (r#"{"n":1}"#, 2));
+        // Creating what already exists (version 0) conflicts too, even under its own id.
+        let again = f
+            .store
+            .apply(vec![Write::Put(object(a, ObjectKind::App, "web", "{}", 3))])
+            .await;
+        assert!(matches!(again, Err(StoreError::Conflict(_))));
     }
 
     pub async fn keys_are_unique_per_tenant_and_kind(f: Fixture) {
@@ -628,6 +682,7 @@ contract!(
     objects_round_trip_in_key_order,
     put_with_a_known_id_replaces_the_document,
     keys_are_unique_per_tenant_and_kind,
+    a_stale_write_is_a_conflict_not_a_lost_update,
     a_failing_batch_writes_nothing,
     tenants_are_isolated,
     tenant_updates_and_policy_round_trip,

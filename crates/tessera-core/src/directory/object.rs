@@ -64,9 +64,45 @@ pub struct StoredObject {
     pub doc: String,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
+    /// Optimistic concurrency: the store increments it on every write, and a `Put` of an
+    /// object read at version `v` succeeds only while the object is still at `v` (version
+    /// 0: the object must not exist yet). Two writers that read the same object can
+    /// therefore not silently overwrite each other; the second gets `Conflict`.
+    pub version: i64,
 }
 
 impl StoredObject {
+    /// A new object (version 0: it must not exist yet).
+    pub fn new(
+        id: uuid::Uuid,
+        tenant_id: uuid::Uuid,
+        kind: ObjectKind,
+        key: impl Into<String>,
+        doc: String,
+        now: OffsetDateTime,
+    ) -> Self {
+        Self {
+            id,
+            tenant_id,
+            kind,
+            key: key.into(),
+            doc,
+            created_at: now,
+            updated_at: now,
+            version: 0,
+        }
+    }
+
+    /// This object with a new document, as of `now` (same id, key, creation time and
+    /// the version it was read at).
+    pub fn with_doc(self, doc: String, now: OffsetDateTime) -> Self {
+        Self {
+            doc,
+            updated_at: now,
+            ..self
+        }
+    }
+
     pub fn decode<T: DeserializeOwned>(&self) -> Result<T, String> {
         serde_json::from_str(&self.doc).map_err(|e| {
             format!(

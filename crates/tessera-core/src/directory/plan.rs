@@ -99,21 +99,21 @@ impl TenantPlan<'_, '_> {
         value: &T,
         label: &str,
     ) -> Result<uuid::Uuid, String> {
-        let (id, created_at, verb, before) = match self.existing::<T>(kind, key)? {
+        let (object, verb, before) = match self.existing::<T>(kind, key)? {
             Some((obj, old)) if &old == value => return Ok(obj.id),
             Some((obj, old)) => (
-                obj.id,
-                obj.created_at,
+                obj.clone().with_doc(encode(value), self.p.now),
                 "updated",
                 serde_json::to_value(&old).unwrap_or_default(),
             ),
-            None => (
-                self.id_for(kind, key),
-                self.p.now,
-                "created",
-                serde_json::json!({}),
-            ),
+            None => {
+                let id = self.id_for(kind, key);
+                let new =
+                    StoredObject::new(id, self.tenant_id, kind, key, encode(value), self.p.now);
+                (new, "created", serde_json::json!({}))
+            }
         };
+        let id = object.id;
         let after = serde_json::to_value(value).unwrap_or_default();
         self.out.writes.push(Write::Audit(AuditEntry {
             id: self.p.rng.uuid(),
@@ -132,15 +132,7 @@ impl TenantPlan<'_, '_> {
             target: format!("{}:{key}", kind.as_str()),
             changes: changed_fields(&before, &after),
         }));
-        self.out.writes.push(Write::Put(StoredObject {
-            id,
-            tenant_id: self.tenant_id,
-            kind,
-            key: key.to_owned(),
-            doc: encode(value),
-            created_at,
-            updated_at: self.p.now,
-        }));
+        self.out.writes.push(Write::Put(object));
         self.out
             .report
             .push(format!("{}: {verb} {} {label}", self.slug, kind.as_str()));

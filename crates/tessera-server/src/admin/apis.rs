@@ -169,15 +169,14 @@ pub async fn create(
         return Err(conflict(&format!("API {}", api.identifier)));
     }
     let now = state.clock.now();
-    let obj = StoredObject {
-        id: state.rng.uuid(),
-        tenant_id: t.id,
-        kind: ObjectKind::Api,
-        key: api.identifier.clone(),
-        doc: encode(&api),
-        created_at: now,
-        updated_at: now,
-    };
+    let obj = StoredObject::new(
+        state.rng.uuid(),
+        t.id,
+        ObjectKind::Api,
+        api.identifier.clone(),
+        encode(&api),
+        now,
+    );
     let fields = changed_fields(
         &serde_json::json!({}),
         &serde_json::to_value(&api).unwrap_or_default(),

@@ -363,15 +363,14 @@ pub async fn create(
         return Err(conflict(&format!("app {}", app.client_id)));
     }
     let now = state.clock.now();
-    let obj = StoredObject {
-        id: state.rng.uuid(),
-        tenant_id: t.id,
-        kind: ObjectKind::App,
-        key: app.client_id.clone(),
-        doc: encode(&app),
-        created_at: now,
-        updated_at: now,
-    };
+    let obj = StoredObject::new(
+        state.rng.uuid(),
+        t.id,
+        ObjectKind::App,
+        app.client_id.clone(),
+        encode(&app),
+        now,
+    );
     let fields = changed_fields(&serde_json::json!({}), &doc_value(&app));
     let writes = vec![
         Write::Put(obj.clone()),

@@ -145,15 +145,14 @@ pub async fn ensure_bootstrap_credential(
         admin_consented: false,
         assigned_users: BTreeSet::new(),
     };
-    let write = Write::Put(StoredObject {
-        id: rng.uuid(),
-        tenant_id: tenant.id,
-        kind: ObjectKind::App,
-        key: BOOTSTRAP_APP.to_owned(),
-        doc: encode(&app),
-        created_at: now,
-        updated_at: now,
-    });
+    let write = Write::Put(StoredObject::new(
+        rng.uuid(),
+        tenant.id,
+        ObjectKind::App,
+        BOOTSTRAP_APP.to_owned(),
+        encode(&app),
+        now,
+    ));
     match store.apply(vec![write]).await {
         Ok(()) => Ok(Some(value)),
         // Another node created it first; only that node can show its value.

@@ -111,18 +111,17 @@ pub async fn create(
         return Err(conflict(&format!("group {}", req.name)));
     }
     let now = state.clock.now();
-    let obj = StoredObject {
-        id: state.rng.uuid(),
-        tenant_id: t.id,
-        kind: ObjectKind::Group,
-        key: req.name.clone(),
-        doc: encode(&Group {
+    let obj = StoredObject::new(
+        state.rng.uuid(),
+        t.id,
+        ObjectKind::Group,
+        req.name.clone(),
+        encode(&Group {
             name: req.name.clone(),
             app_roles: req.app_roles.iter().cloned().map(Into::into).collect(),
         }),
-        created_at: now,
-        updated_at: now,
-    };
+        now,
+    );
     let writes = vec![
         Write::Put(obj),
         audit(

@@ -109,18 +109,17 @@ async fn missing_groups(state: &AppState, t: &Tenant, names: &[String]) -> ApiRe
             .is_none()
         {
             let now = state.clock.now();
-            out.push(Write::Put(StoredObject {
-                id: state.rng.uuid(),
-                tenant_id: t.id,
-                kind: ObjectKind::Group,
-                key: name.clone(),
-                doc: encode(&Group {
+            out.push(Write::Put(StoredObject::new(
+                state.rng.uuid(),
+                t.id,
+                ObjectKind::Group,
+                name.clone(),
+                encode(&Group {
                     name: name.clone(),
                     app_roles: Default::default(),
                 }),
-                created_at: now,
-                updated_at: now,
-            }));
+                now,
+            )));
         }
     }
     Ok(out)
@@ -218,15 +217,14 @@ pub async fn create(
         app_roles: req.app_roles.into_iter().map(Into::into).collect(),
     };
     let now = state.clock.now();
-    let obj = StoredObject {
-        id: state.rng.uuid(),
-        tenant_id: t.id,
-        kind: ObjectKind::User,
-        key: username.key(),
-        doc: encode(&user),
-        created_at: now,
-        updated_at: now,
-    };
+    let obj = StoredObject::new(
+        state.rng.uuid(),
+        t.id,
+        ObjectKind::User,
+        username.key(),
+        encode(&user),
+        now,
+    );
     let mut writes = missing_groups(&state, &t, &req.groups).await?;
     writes.push(Write::Put(obj.clone()));
     let mut fields = changed_fields(

@@ -796,15 +796,14 @@ async fn consents_are_listed_per_user_and_revoked() {
             scopes: ["openid".to_owned(), "profile".to_owned()].into(),
             granted_at: crate::support::T0,
         };
-        Write::Put(StoredObject {
-            id: uuid::Uuid::from_u128(id),
-            tenant_id: tenant.id,
-            kind: ObjectKind::Consent,
-            key: Consent::key("web", user),
-            doc: encode(&c),
-            created_at: crate::support::T0,
-            updated_at: crate::support::T0,
-        })
+        Write::Put(StoredObject::new(
+            uuid::Uuid::from_u128(id),
+            tenant.id,
+            ObjectKind::Consent,
+            Consent::key("web", user),
+            encode(&c),
+            crate::support::T0,
+        ))
     };
     app.state
         .store

@@ -27,6 +27,7 @@ fn row(r: &Row<'_>) -> rusqlite::Result<ObjectRow> {
         doc: r.get(4)?,
         created_at: r.get(5)?,
         updated_at: r.get(6)?,
+        version: r.get(7)?,
     })
 }
 
