@@ -4,8 +4,8 @@
 
 use super::auth::Admin;
 use super::common::{
-    ApiResult, ListQuery, Page, Problem, audit, changed_fields, conflict, internal, name_matches,
-    not_found, page_of, relative, replace, store, tenant,
+    ApiResult, ListQuery, Page, Problem, apply_create, audit, changed_fields, conflict, internal,
+    name_matches, not_found, page_of, relative, replace, store, tenant,
 };
 use super::json::{AdminJson, check};
 use crate::extract::{Path, Query};
@@ -159,15 +159,6 @@ pub async fn create(
     let t = tenant(&state, &slug).await?;
     let api = to_model(req.identifier, req.name, req.scopes, req.app_roles);
     check(problems(&t, &api))?;
-    if state
-        .store
-        .object(t.id, ObjectKind::Api, &api.identifier)
-        .await
-        .map_err(store)?
-        .is_some()
-    {
-        return Err(conflict(&format!("API {}", api.identifier)));
-    }
     let now = state.clock.now();
     let obj = StoredObject::new(
         state.rng.uuid(),
@@ -192,7 +183,7 @@ pub async fn create(
             fields,
         ),
     ];
-    state.store.apply(writes).await.map_err(store)?;
+    apply_create(&state, writes, &format!("API {}", api.identifier)).await?;
     Ok((StatusCode::CREATED, Json(view(&obj)?)))
 }
 

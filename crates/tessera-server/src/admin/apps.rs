@@ -2,8 +2,9 @@
 
 use super::auth::Admin;
 use super::common::{
-    ApiResult, ListQuery, Page, Problem, audit, changed_fields, conflict, doc_with_apis, internal,
-    name_matches, not_found, page_of, problem, relative, replace, store, tenant,
+    ApiResult, ListQuery, Page, Problem, apply_create, audit, changed_fields, conflict,
+    doc_with_apis, internal, name_matches, not_found, page_of, problem, relative, replace, store,
+    tenant,
 };
 use super::json::{AdminJson, check};
 use crate::extract::{Path, Query};
@@ -353,15 +354,6 @@ pub async fn create(
     };
     apply_fields(&mut app, req.fields);
     check(problems(&state, &t, &app, grant_types.as_deref()).await?)?;
-    if state
-        .store
-        .object(t.id, ObjectKind::App, &app.client_id)
-        .await
-        .map_err(store)?
-        .is_some()
-    {
-        return Err(conflict(&format!("app {}", app.client_id)));
-    }
     let now = state.clock.now();
     let obj = StoredObject::new(
         state.rng.uuid(),
@@ -518,7 +510,7 @@ pub async fn add_secret(
             vec!["secrets".into()],
         ),
     ];
-    state.store.apply(writes).await.map_err(store)?;
+    apply_create(&state, writes, &format!("app {}", app.client_id)).await?;
     Ok((
         StatusCode::CREATED,
         Json(CreatedSecret {

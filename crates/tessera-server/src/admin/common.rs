@@ -126,6 +126,15 @@ pub fn name_matches(q: &ListQuery, name: &str) -> bool {
         .is_none_or(|f| name.to_lowercase().contains(&f.to_lowercase()))
 }
 
+/// Applies the writes that create `what`. The store refuses a second object with the
+/// same key (also one created by a concurrent request), which becomes Conflict naming it.
+pub async fn apply_create(state: &AppState, writes: Vec<Write>, what: &str) -> ApiResult<()> {
+    state.store.apply(writes).await.map_err(|e| match e {
+        tessera_core::store::StoreError::Conflict(_) => conflict(what),
+        other => store(other),
+    })
+}
+
 /// Replaces an object's document, keeping its id, key and creation time.
 pub fn replace<T: Serialize>(state: &AppState, obj: StoredObject, value: &T) -> Write {
     Write::Put(StoredObject {

@@ -3,8 +3,8 @@
 
 use super::auth::Admin;
 use super::common::{
-    ApiResult, ListQuery, Page, Problem, RoleView, audit, conflict, doc_with_apis, internal,
-    name_matches, not_found, page_of, relative, replace, store, tenant,
+    ApiResult, ListQuery, Page, Problem, RoleView, apply_create, audit, doc_with_apis,
+    internal, name_matches, not_found, page_of, relative, replace, store, tenant,
 };
 use super::json::{AdminJson, check};
 use crate::extract::{Path, Query};
@@ -101,15 +101,6 @@ pub async fn create(
         app_roles: req.app_roles.iter().cloned().map(Into::into).collect(),
     }];
     check(relative(check_tenant_doc(&doc), "/groups/0"))?;
-    if state
-        .store
-        .object(t.id, ObjectKind::Group, &req.name)
-        .await
-        .map_err(store)?
-        .is_some()
-    {
-        return Err(conflict(&format!("group {}", req.name)));
-    }
     let now = state.clock.now();
     let obj = StoredObject::new(
         state.rng.uuid(),
@@ -133,7 +124,7 @@ pub async fn create(
             vec!["name".into()],
         ),
     ];
-    state.store.apply(writes).await.map_err(store)?;
+    apply_create(&state, writes, &format!("group {}", req.name)).await?;
     Ok((
         StatusCode::CREATED,
         Json(GroupView {

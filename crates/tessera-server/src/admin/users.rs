@@ -2,8 +2,9 @@
 
 use super::auth::Admin;
 use super::common::{
-    ApiResult, ListQuery, Page, Problem, RoleView, audit, changed_fields, conflict, doc_with_apis,
-    internal, name_matches, not_found, page_of, problem, relative, replace, store, tenant,
+    ApiResult, ListQuery, Page, Problem, RoleView, apply_create, audit, changed_fields, conflict,
+    doc_with_apis, internal, name_matches, not_found, page_of, problem, relative, replace, store,
+    tenant,
 };
 use super::json::{AdminJson, check};
 use crate::extract::{Path, Query};
@@ -188,6 +189,8 @@ pub async fn create(
                 .internal(e),
         )
     })?;
+    // Checked before hashing the password, to spend no Argon2 time on a duplicate; the
+    // store's uniqueness rule still decides a race.
     if state
         .store
         .object(t.id, ObjectKind::User, &username.key())
@@ -243,12 +246,7 @@ pub async fn create(
         format!("user:{}", username.as_str()),
         fields,
     ));
-    state.store.apply(writes).await.map_err(|e| match e {
-        tessera_core::store::StoreError::Conflict(_) => {
-            conflict(&format!("user {}", username.as_str()))
-        }
-        other => store(other),
-    })?;
+    apply_create(&state, writes, &format!("user {}", username.as_str())).await?;
     Ok((StatusCode::CREATED, Json(view(&obj)?)))
 }
 
