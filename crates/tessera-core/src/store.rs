@@ -5,7 +5,6 @@
 use crate::directory::object::{ObjectKind, StoredObject, Write};
 use crate::tenant::{NewTenant, Tenant, TenantSlug};
 use async_trait::async_trait;
-use time::OffsetDateTime;
 
 /// Why a store operation failed. Each variant maps to one catalogue entry at the edge:
 /// `Conflict` → Conflict, `Unavailable` → TemporarilyUnavailable, `Internal` →
@@ -58,15 +57,6 @@ pub trait Store: Send + Sync + 'static {
     /// Tenants in slug order, at most `limit`, starting after the cursor `after` (an
     /// opaque string from a previous page's `next`).
     async fn list_tenants(&self, after: Option<&str>, limit: u32) -> StoreResult<Page<Tenant>>;
-
-    /// Enables or disables a tenant; returns the updated tenant, or `None` when no tenant
-    /// has this slug.
-    async fn set_tenant_disabled(
-        &self,
-        slug: &TenantSlug,
-        disabled: bool,
-        at: OffsetDateTime,
-    ) -> StoreResult<Option<Tenant>>;
 
     /// Every directory object of one kind in one tenant, ordered by key. Objects of other
     /// tenants are never returned.

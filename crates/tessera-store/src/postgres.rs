@@ -9,7 +9,6 @@ use std::time::Duration;
 use tessera_core::directory::object::{ObjectKind, StoredObject, Write};
 use tessera_core::store::{Page, Store, StoreError, StoreResult};
 use tessera_core::tenant::{NewTenant, Tenant, TenantSlug};
-use time::OffsetDateTime;
 
 /// Pool size: enough to keep two cores busy while some connections wait on fsync.
 const POOL_SIZE: u32 = 16;
@@ -166,23 +165,6 @@ impl Store for PgStore {
             .collect::<Result<Vec<_>, _>>()
             .map_err(map_err)?;
         sql::tenant_page(rows, limit)
-    }
-
-    async fn set_tenant_disabled(
-        &self,
-        slug: &TenantSlug,
-        disabled: bool,
-        at: OffsetDateTime,
-    ) -> StoreResult<Option<Tenant>> {
-        let row = sqlx::query(sql::SET_TENANT_DISABLED)
-            .bind(slug.as_str())
-            .bind(disabled)
-            .bind(at.unix_timestamp())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(map_err)?;
-        row.map(|r| tenant_row(&r).map_err(map_err)?.into_tenant())
-            .transpose()
     }
 
     async fn objects(

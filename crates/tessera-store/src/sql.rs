@@ -36,11 +36,6 @@ pub const LIST_TENANTS_AFTER: &str = concat!(
     " FROM tenants WHERE slug > $1 ORDER BY slug LIMIT $2"
 );
 
-pub const SET_TENANT_DISABLED: &str = concat!(
-    "UPDATE tenants SET disabled = $2, updated_at = $3 WHERE slug = $1 RETURNING ",
-    tenant_columns!()
-);
-
 const UPDATE_TENANT: &str = "UPDATE tenants SET display_name = $2, kind = $3, policy = $4, updated_at = $5, disabled = $6 WHERE id = $1";
 
 pub const SELECT_OBJECTS: &str = concat!(

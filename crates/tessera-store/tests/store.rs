@@ -582,41 +582,32 @@ mod cases {
     }
 
     pub async fn disable_and_enable(f: Fixture) {
-        f.store
+        let created = f
+            .store
             .create_tenant(new_tenant("woodgrove", T0))
             .await
             .unwrap();
         let later = datetime!(2026-11-27 08:00:00 UTC);
-        let t = f
-            .store
-            .set_tenant_disabled(&slug("woodgrove"), true, later)
-            .await
-            .unwrap()
-            .unwrap();
+        let set = |disabled: bool| Write::UpdateTenant {
+            id: created.id,
+            display_name: created.display_name.clone(),
+            kind: created.kind,
+            policy: tessera_core::directory::object::encode(&created.policy),
+            disabled,
+            at: later,
+        };
+        f.store.apply(vec![set(true)]).await.unwrap();
+        let t = f.store.tenant(&slug("woodgrove")).await.unwrap().unwrap();
         assert!(t.disabled);
-        assert_eq!(t.updated_at, later);
-        assert_eq!(t.created_at, T0);
+        assert_eq!((t.updated_at, t.created_at), (later, T0));
+        f.store.apply(vec![set(false)]).await.unwrap();
         assert!(
-            f.store
+            !f.store
                 .tenant(&slug("woodgrove"))
                 .await
                 .unwrap()
                 .unwrap()
                 .disabled
-        );
-        let t = f
-            .store
-            .set_tenant_disabled(&slug("woodgrove"), false, later)
-            .await
-            .unwrap()
-            .unwrap();
-        assert!(!t.disabled);
-        assert_eq!(
-            f.store
-                .set_tenant_disabled(&slug("nobody"), true, later)
-                .await
-                .unwrap(),
-            None
         );
     }
 

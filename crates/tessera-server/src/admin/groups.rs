@@ -3,8 +3,8 @@
 
 use super::auth::Admin;
 use super::common::{
-    ApiResult, ListQuery, Page, Problem, RoleView, apply_create, audit, doc_with_apis,
-    internal, name_matches, not_found, page_of, relative, replace, store, tenant,
+    ApiResult, ListQuery, Page, Problem, RoleView, apply_create, audit, doc_with_apis, internal,
+    name_matches, not_found, page_of, relative, replace, store, tenant,
 };
 use super::json::{AdminJson, check};
 use crate::extract::{Path, Query};

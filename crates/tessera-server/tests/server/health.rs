@@ -43,14 +43,6 @@ impl Store for Unreachable {
     async fn list_tenants(&self, _: Option<&str>, _: u32) -> StoreResult<Page<Tenant>> {
         Err(StoreError::Unavailable("connection refused".into()))
     }
-    async fn set_tenant_disabled(
-        &self,
-        _: &TenantSlug,
-        _: bool,
-        _: time::OffsetDateTime,
-    ) -> StoreResult<Option<Tenant>> {
-        Err(StoreError::Unavailable("connection refused".into()))
-    }
     async fn objects(&self, _: uuid::Uuid, _: ObjectKind) -> StoreResult<Vec<StoredObject>> {
         Err(StoreError::Unavailable("connection refused".into()))
     }

@@ -117,15 +117,6 @@ impl tessera_core::store::Store for SqliteStore {
         tenants::list(self, after, limit).await
     }
 
-    async fn set_tenant_disabled(
-        &self,
-        slug: &tessera_core::tenant::TenantSlug,
-        disabled: bool,
-        at: time::OffsetDateTime,
-    ) -> StoreResult<Option<tessera_core::tenant::Tenant>> {
-        tenants::set_disabled(self, slug, disabled, at).await
-    }
-
     async fn objects(
         &self,
         tenant_id: uuid::Uuid,

@@ -5,7 +5,6 @@ use crate::sql::{self, TenantRow};
 use rusqlite::{OptionalExtension, Row, params};
 use tessera_core::store::{Page, StoreError, StoreResult};
 use tessera_core::tenant::{NewTenant, Tenant, TenantSlug};
-use time::OffsetDateTime;
 
 fn row(r: &Row<'_>) -> rusqlite::Result<TenantRow> {
     Ok(TenantRow {
@@ -83,25 +82,4 @@ pub async fn list(
         })
         .await?;
     sql::tenant_page(rows, limit)
-}
-
-pub async fn set_disabled(
-    store: &SqliteStore,
-    slug: &TenantSlug,
-    disabled: bool,
-    at: OffsetDateTime,
-) -> StoreResult<Option<Tenant>> {
-    let slug = slug.as_str().to_owned();
-    store
-        .write(move |c| {
-            c.prepare_cached(&sql::for_sqlite(sql::SET_TENANT_DISABLED))
-                .and_then(|mut s| {
-                    s.query_row(params![slug, disabled, at.unix_timestamp()], row)
-                        .optional()
-                })
-                .map_err(map_err)
-        })
-        .await?
-        .map(TenantRow::into_tenant)
-        .transpose()
 }
