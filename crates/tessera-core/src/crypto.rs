@@ -141,7 +141,8 @@ impl Default for PasswordParams {
     }
 }
 
-/// Hashes a password with Argon2id into a PHC string. CPU- and memory-heavy (~20 ms):
+/// Hashes a password with Argon2id into a PHC string. CPU- and memory-heavy (about 20 ms
+/// at the defaults, as measured in ../shared/spec/architecture.md):
 /// servers call it off the async executor, on a bounded pool.
 pub fn hash_password(password: &Secret, params: PasswordParams, rng: &dyn Rng) -> String {
     use argon2::password_hash::{PasswordHasher, SaltString};
