@@ -22,6 +22,7 @@ const SEALED_PREFIX: &str = "v1.";
 pub struct MasterKey {
     hmac_key: [u8; 32],
     aead_key: [u8; 32],
+    token_key: [u8; 32],
 }
 
 impl std::fmt::Debug for MasterKey {
@@ -40,10 +41,16 @@ impl MasterKey {
         let hk = hkdf::Hkdf::<Sha256>::new(Some(b"tessera master key"), master);
         let mut hmac_key = [0u8; 32];
         let mut aead_key = [0u8; 32];
+        let mut token_key = [0u8; 32];
         // 32-byte outputs are far below HKDF-SHA-256's limit; expand cannot fail.
         let _ = hk.expand(b"client secret hmac v1", &mut hmac_key);
         let _ = hk.expand(b"at-rest aead v1", &mut aead_key);
-        Self { hmac_key, aead_key }
+        let _ = hk.expand(b"token hmac v1", &mut token_key);
+        Self {
+            hmac_key,
+            aead_key,
+            token_key,
+        }
     }
 
     /// Parses the content of a master key file (base64 of 32 bytes, whitespace ignored).
@@ -71,6 +78,19 @@ impl MasterKey {
     /// Whether `secret` hashes to `stored`, compared in constant time.
     pub fn secret_matches(&self, secret: &Secret, stored: &str) -> bool {
         constant_time_eq(self.secret_hash(secret).as_bytes(), stored.as_bytes())
+    }
+
+    /// The stored key of a bearer value Tessera issued (authorization code, refresh
+    /// token, session cookie) or a value derived from one (CSRF token): hex
+    /// HMAC-SHA-256 under its own subkey, separated by `purpose` so a value of one kind
+    /// never matches another kind's hash. The store never sees the value itself.
+    pub fn token_hash(&self, purpose: &str, value: &str) -> String {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.token_key)
+            .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
+        mac.update(purpose.as_bytes());
+        mac.update(&[0]);
+        mac.update(value.as_bytes());
+        hex(&mac.finalize().into_bytes())
     }
 
     /// Encrypts `plaintext` bound to `context` (e.g. the tenant and record id, so a
@@ -118,9 +138,15 @@ impl MasterKey {
 /// A new client secret: 32 bytes (256 bits) from the RNG, base64url without padding, so
 /// it needs no escaping in a form, a header or JSON.
 pub fn generate_client_secret(rng: &dyn Rng) -> Secret {
+    Secret::new(generate_token(rng))
+}
+
+/// A new bearer value (authorization code, refresh token, session id, CSRF cookie): 256
+/// bits from the injected CSPRNG, base64url without padding (no character needs escaping).
+pub fn generate_token(rng: &dyn Rng) -> String {
     let mut bytes = [0u8; 32];
     rng.fill(&mut bytes);
-    Secret::new(URL_SAFE_NO_PAD.encode(bytes))
+    URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// Argon2id parameters (RFC 9106 §4; OWASP's m=19 MiB, t=2, p=1 by default).

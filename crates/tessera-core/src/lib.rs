@@ -10,6 +10,7 @@ pub mod crypto;
 pub mod directory;
 pub mod errors;
 pub mod keys;
+pub mod oauth;
 pub mod rng;
 pub mod secret;
 pub mod store;

@@ -54,7 +54,10 @@ async fn all_objects(
     tenant_id: uuid::Uuid,
 ) -> Result<Vec<tessera_core::directory::object::StoredObject>, Fatal> {
     let mut objects = Vec::new();
-    for kind in ObjectKind::ALL {
+    for kind in ObjectKind::ALL
+        .into_iter()
+        .filter(|k| !k.is_protocol_state())
+    {
         objects.extend(
             store
                 .objects(tenant_id, kind)

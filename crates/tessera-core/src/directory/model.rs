@@ -21,6 +21,15 @@ pub struct TenantPolicy {
     pub code_lifetime_seconds: u32,
     /// CIDR ranges whose sign-ins are refused (SignInBlockedNetwork).
     pub blocked_ip_ranges: Vec<String>,
+    /// How long an SSO session lasts after the password was entered.
+    pub session_lifetime_seconds: u32,
+    /// Lifetime of access and ID tokens.
+    pub access_token_lifetime_seconds: u32,
+    /// Absolute lifetime of refresh tokens.
+    pub refresh_token_lifetime_seconds: u32,
+    /// Accept `code_challenge_method=plain` (RFC 7636 §4.2); off by default because
+    /// RFC 9700 §2.1.1 recommends S256.
+    pub pkce_plain_allowed: bool,
 }
 
 impl Default for TenantPolicy {
@@ -31,6 +40,12 @@ impl Default for TenantPolicy {
             mfa_max_age_seconds: 3600,
             code_lifetime_seconds: 60,
             blocked_ip_ranges: Vec::new(),
+            // Keycloak's SSO Session Max default.
+            session_lifetime_seconds: 10 * 3600,
+            access_token_lifetime_seconds: 3600,
+            // Entra ID's default for refresh tokens.
+            refresh_token_lifetime_seconds: 90 * 24 * 3600,
+            pkce_plain_allowed: false,
         }
     }
 }

@@ -15,16 +15,26 @@ pub enum ObjectKind {
     SigningKey,
     /// A user's consent to an app's scopes (`model::Consent`); key `client_id user_key`.
     Consent,
+    /// Protocol state (`crate::oauth::records`), keyed by the hash of the bearer value.
+    Session,
+    AuthCode,
+    RefreshToken,
+    /// Keyed by the access token's `jti`.
+    RevokedAccessToken,
 }
 
 impl ObjectKind {
-    pub const ALL: [ObjectKind; 6] = [
+    pub const ALL: [ObjectKind; 10] = [
         ObjectKind::User,
         ObjectKind::Group,
         ObjectKind::Api,
         ObjectKind::App,
         ObjectKind::SigningKey,
         ObjectKind::Consent,
+        ObjectKind::Session,
+        ObjectKind::AuthCode,
+        ObjectKind::RefreshToken,
+        ObjectKind::RevokedAccessToken,
     ];
 
     /// The kinds a tenant file declares (signing keys belong to the installation).
@@ -35,6 +45,18 @@ impl ObjectKind {
         ObjectKind::App,
     ];
 
+    /// Short-lived protocol state rather than directory content: never imported or
+    /// exported.
+    pub fn is_protocol_state(self) -> bool {
+        matches!(
+            self,
+            ObjectKind::Session
+                | ObjectKind::AuthCode
+                | ObjectKind::RefreshToken
+                | ObjectKind::RevokedAccessToken
+        )
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             ObjectKind::User => "user",
@@ -43,6 +65,10 @@ impl ObjectKind {
             ObjectKind::App => "app",
             ObjectKind::SigningKey => "signing_key",
             ObjectKind::Consent => "consent",
+            ObjectKind::Session => "session",
+            ObjectKind::AuthCode => "authorization_code",
+            ObjectKind::RefreshToken => "refresh_token",
+            ObjectKind::RevokedAccessToken => "revoked_access_token",
         }
     }
 

@@ -77,6 +77,30 @@ fn check_tenant(r: &mut Report, base: &str, t: &TenantDoc) {
     if !(1..=600).contains(&p.code_lifetime_seconds) {
         r.invalid(format!("{base}/policy/code_lifetime_seconds"), "must be between 1 and 600 seconds (RFC 6749 section 4.1.2 recommends at most 10 minutes)");
     }
+    for (field, value, max) in [
+        (
+            "session_lifetime_seconds",
+            p.session_lifetime_seconds,
+            30 * 24 * 3600,
+        ),
+        (
+            "access_token_lifetime_seconds",
+            p.access_token_lifetime_seconds,
+            24 * 3600,
+        ),
+        (
+            "refresh_token_lifetime_seconds",
+            p.refresh_token_lifetime_seconds,
+            365 * 24 * 3600,
+        ),
+    ] {
+        if !(60..=max).contains(&value) {
+            r.invalid(
+                format!("{base}/policy/{field}"),
+                format!("must be between 60 and {max} seconds"),
+            );
+        }
+    }
     if p.lockout_threshold == 0 {
         r.invalid(
             format!("{base}/policy/lockout_threshold"),

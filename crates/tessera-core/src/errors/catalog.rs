@@ -226,6 +226,18 @@ catalog! {
         user_action: "Sign in to the app again.",
         retryable: false, redirectable: false,
     }
+    CsrfTokenInvalid {
+        code: 10018, oauth_error: Some(InvalidRequest), status: 400,
+        message: "The form was not sent from the page Tessera showed in this browser, or that page has expired.",
+        causes: &[
+            "The page was open for a long time, or cookies were cleared or blocked between showing the form and sending it.",
+            "The form was submitted from another site (cross-site request forgery), which Tessera refuses.",
+            "The browser refuses cookies for this site, so the form's token cannot be checked.",
+        ],
+        developer_action: "Pages post back only to the origin that served them, with the csrf_token field of the form and the cookie set with it. Allow cookies for the Tessera host; do not replay or prefill Tessera's forms from another site.",
+        user_action: "Go back to the app and start signing in again. If it keeps happening, allow cookies for this site.",
+        retryable: true, redirectable: false,
+    }
     // ---- client: TS20000–29999 --------------------------------------------------------
     ClientNotFound {
         code: 20001, oauth_error: Some(InvalidClient), status: 401,
@@ -1002,6 +1014,17 @@ catalog! {
         ],
         developer_action: "Handle access_denied on the redirect URI: explain why the app needs the permissions and offer to try again. Ask for fewer scopes up front.",
         user_action: "You declined the permissions. To use the app, sign in again and accept them.",
+        retryable: false, redirectable: true,
+    }
+    ScopeMultipleResources {
+        code: 50005, oauth_error: Some(InvalidScope), status: 400,
+        message: "The scopes name more than one API ({resources}); one access token is issued for one API.",
+        causes: &[
+            "The scope parameter mixes delegated scopes of two APIs, for example api://orders/read and api://billing/read.",
+            "The app tries to get one token for every API it calls.",
+        ],
+        developer_action: "Request scopes of one API per authorization; get tokens for further APIs with the refresh token (scope of the other API), as each API needs its own audience.",
+        user_action: "The app asked for something Tessera cannot grant in one step. Contact the app's support and quote the trace id.",
         retryable: false, redirectable: true,
     }
     // ---- tenant: TS60000–69999 --------------------------------------------------------

@@ -29,6 +29,28 @@ pub struct PolicyView {
     pub mfa_max_age_seconds: u32,
     pub code_lifetime_seconds: u32,
     pub blocked_ip_ranges: Vec<String>,
+    // Added after the first release: optional in requests, defaulted.
+    #[serde(default = "defaults::session")]
+    pub session_lifetime_seconds: u32,
+    #[serde(default = "defaults::access_token")]
+    pub access_token_lifetime_seconds: u32,
+    #[serde(default = "defaults::refresh_token")]
+    pub refresh_token_lifetime_seconds: u32,
+    #[serde(default)]
+    pub pkce_plain_allowed: bool,
+}
+
+mod defaults {
+    use tessera_core::directory::model::TenantPolicy;
+    pub fn session() -> u32 {
+        TenantPolicy::default().session_lifetime_seconds
+    }
+    pub fn access_token() -> u32 {
+        TenantPolicy::default().access_token_lifetime_seconds
+    }
+    pub fn refresh_token() -> u32 {
+        TenantPolicy::default().refresh_token_lifetime_seconds
+    }
 }
 
 impl From<TenantPolicy> for PolicyView {
@@ -39,6 +61,10 @@ impl From<TenantPolicy> for PolicyView {
             mfa_max_age_seconds: p.mfa_max_age_seconds,
             code_lifetime_seconds: p.code_lifetime_seconds,
             blocked_ip_ranges: p.blocked_ip_ranges,
+            session_lifetime_seconds: p.session_lifetime_seconds,
+            access_token_lifetime_seconds: p.access_token_lifetime_seconds,
+            refresh_token_lifetime_seconds: p.refresh_token_lifetime_seconds,
+            pkce_plain_allowed: p.pkce_plain_allowed,
         }
     }
 }
@@ -51,6 +77,10 @@ impl From<PolicyView> for TenantPolicy {
             mfa_max_age_seconds: p.mfa_max_age_seconds,
             code_lifetime_seconds: p.code_lifetime_seconds,
             blocked_ip_ranges: p.blocked_ip_ranges,
+            session_lifetime_seconds: p.session_lifetime_seconds,
+            access_token_lifetime_seconds: p.access_token_lifetime_seconds,
+            refresh_token_lifetime_seconds: p.refresh_token_lifetime_seconds,
+            pkce_plain_allowed: p.pkce_plain_allowed,
         }
     }
 }

@@ -1,0 +1,365 @@
+//! The authorization request (RFC 6749 §4.1.1, OIDC Core §3.1.2.1) checked in the order
+//! RFC 6749 §4.1.2.1 demands: until the client and its redirect URI are verified, an
+//! error is shown on a page and never sent to the redirect URI (an open redirector
+//! otherwise). [`VerifiedRedirect`] can only be built by [`check_redirect_uri`], so a
+//! redirected error cannot happen before that check.
+
+use super::params::Params;
+use super::pkce::Challenge;
+use super::scope::{self, ResolvedScopes};
+use crate::directory::model::{Api, App, TenantPolicy};
+use crate::directory::redirect::{Platform, is_loopback};
+use crate::errors::render::ResponseMode;
+use crate::errors::{CatalogError, ErrorName};
+
+/// A redirect URI registered for the client: errors may now go to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedRedirect {
+    pub uri: String,
+    pub platform: Platform,
+    pub mode: ResponseMode,
+    pub state: Option<String>,
+}
+
+/// `prompt` (OIDC Core §3.1.2.1).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Prompt {
+    pub none: bool,
+    pub login: bool,
+    pub consent: bool,
+}
+
+/// A fully checked authorization request for the `code` response type.
+#[derive(Debug, Clone)]
+pub struct AuthorizeRequest {
+    pub client_id: String,
+    pub redirect: VerifiedRedirect,
+    pub scopes: ResolvedScopes,
+    pub challenge: Option<Challenge>,
+    pub nonce: Option<String>,
+    pub prompt: Prompt,
+    pub login_hint: Option<String>,
+    pub max_age: Option<u64>,
+}
+
+/// Where an error goes.
+#[derive(Debug, Clone)]
+pub enum AuthorizeError {
+    /// Before the redirect URI is trusted: an error page.
+    Page(CatalogError),
+    /// After: to the client, in its response mode, with `state` and `iss`.
+    Redirect(VerifiedRedirect, CatalogError),
+}
+
+/// Step 1: the `client_id`, before the app is looked up.
+pub fn check_client_id(params: &Params) -> Result<&str, CatalogError> {
+    params.require("client_id")
+}
+
+/// Step 2: `redirect_uri` must equal one the app registered (RFC 9700 §4.1.3: exact
+/// string matching), except that a native app's loopback URI may use any port
+/// (RFC 8252 §7.3). OIDC Core §3.1.2.1 makes the parameter required.
+pub fn check_redirect_uri(params: &Params, app: &App) -> Result<VerifiedRedirect, CatalogError> {
+    let sent = params.require("redirect_uri")?;
+    let mismatch = || {
+        CatalogError::new(ErrorName::RedirectUriMismatch)
+            .with("redirect_uri", sent.chars().take(300).collect::<String>())
+            .with("client_id", app.client_id.clone())
+    };
+    let platform = [Platform::Web, Platform::Spa, Platform::Native]
+        .into_iter()
+        .find(|p| {
+            app.redirect_uris.of(*p).iter().any(|registered| {
+                registered == sent
+                    || (*p == Platform::Native && same_loopback_ignoring_port(registered, sent))
+            })
+        })
+        .ok_or_else(mismatch)?;
+    let mut redirect = VerifiedRedirect {
+        uri: sent.to_owned(),
+        platform,
+        mode: ResponseMode::Query,
+        state: params.get("state").map(str::to_owned),
+    };
+    // The response mode decides how even the errors below reach the client.
+    redirect.mode = match params.get("response_mode") {
+        None | Some("query") => ResponseMode::Query,
+        Some("form_post") => ResponseMode::FormPost,
+        Some("fragment") => ResponseMode::Fragment,
+        Some(_) => ResponseMode::Query,
+    };
+    Ok(redirect)
+}
+
+fn same_loopback_ignoring_port(registered: &str, sent: &str) -> bool {
+    let (Ok(mut r), Ok(mut s)) = (url::Url::parse(registered), url::Url::parse(sent)) else {
+        return false;
+    };
+    if r.scheme() != "http" || !is_loopback(&r) || !is_loopback(&s) {
+        return false;
+    }
+    // Setting the port cannot fail on http URLs.
+    let _ = r.set_port(None);
+    let _ = s.set_port(None);
+    r == s && sent.starts_with("http://")
+}
+
+/// Steps 3 onwards, each an error redirected to the verified URI.
+pub fn check_request(
+    params: &Params,
+    app: &App,
+    apis: &[Api],
+    policy: &TenantPolicy,
+    redirect: VerifiedRedirect,
+) -> Result<AuthorizeRequest, AuthorizeError> {
+    let fail = |e: CatalogError| AuthorizeError::Redirect(redirect.clone(), e);
+    check_response_mode(params).map_err(fail)?;
+    check_response_type(params, app).map_err(fail)?;
+    let scopes =
+        scope::resolve(params.get("scope").unwrap_or_default(), app, apis).map_err(fail)?;
+    if !scopes.contains(scope::OPENID) && scopes.scopes.is_empty() {
+        return Err(fail(
+            CatalogError::new(ErrorName::InvalidRequestFormat)
+                .with("detail", "the parameter scope is missing"),
+        ));
+    }
+    let challenge = check_pkce(params, app, policy).map_err(fail)?;
+    let prompt = check_prompt(params).map_err(fail)?;
+    let max_age = match params.get("max_age") {
+        None => None,
+        Some(v) => Some(v.parse::<u64>().map_err(|_| {
+            fail(
+                CatalogError::new(ErrorName::InvalidRequestFormat)
+                    .with("detail", "max_age must be a number of seconds"),
+            )
+        })?),
+    };
+    Ok(AuthorizeRequest {
+        client_id: app.client_id.clone(),
+        redirect,
+        scopes,
+        challenge,
+        nonce: params.get("nonce").map(str::to_owned),
+        prompt,
+        login_hint: params.get("login_hint").map(str::to_owned),
+        max_age,
+    })
+}
+
+const RESPONSE_MODES: &str = "query, form_post";
+
+fn check_response_mode(params: &Params) -> Result<(), CatalogError> {
+    match params.get("response_mode") {
+        None | Some("query" | "form_post") => Ok(()),
+        Some(other) => Err(CatalogError::new(ErrorName::UnsupportedResponseMode)
+            .with("value", other.chars().take(64).collect::<String>())
+            .with("supported", RESPONSE_MODES)),
+    }
+}
+
+/// `code` only. Implicit and hybrid types first tell whether the app could use them at
+/// all (ImplicitIdTokenNotEnabled / ImplicitAccessTokenNotEnabled), as Entra ID does.
+fn check_response_type(params: &Params, app: &App) -> Result<(), CatalogError> {
+    let value = params.require("response_type")?;
+    let parts: Vec<&str> = value.split(' ').filter(|s| !s.is_empty()).collect();
+    if parts == ["code"] {
+        return Ok(());
+    }
+    let known = parts
+        .iter()
+        .all(|p| matches!(*p, "code" | "id_token" | "token"));
+    let with = |name| {
+        CatalogError::new(name)
+            .with("response_type", value.to_owned())
+            .with("client_id", app.client_id.clone())
+    };
+    if known && parts.contains(&"id_token") && !app.implicit.id_token {
+        return Err(with(ErrorName::ImplicitIdTokenNotEnabled));
+    }
+    if known && parts.contains(&"token") && !app.implicit.access_token {
+        return Err(with(ErrorName::ImplicitAccessTokenNotEnabled));
+    }
+    Err(CatalogError::new(ErrorName::UnsupportedResponseType)
+        .with("value", value.chars().take(64).collect::<String>())
+        .with("supported", "code"))
+}
+
+/// RFC 7636 and RFC 9700 §2.1.1: public clients must use PKCE; confidential ones may.
+fn check_pkce(
+    params: &Params,
+    app: &App,
+    policy: &TenantPolicy,
+) -> Result<Option<Challenge>, CatalogError> {
+    match params.get("code_challenge") {
+        Some(value) => Challenge::parse(
+            value,
+            params.get("code_challenge_method"),
+            policy.pkce_plain_allowed,
+        )
+        .map(Some),
+        None if params.get("code_challenge_method").is_some() => {
+            Err(CatalogError::new(ErrorName::InvalidRequestFormat).with(
+                "detail",
+                "code_challenge_method was sent without code_challenge",
+            ))
+        }
+        None if !app.is_confidential() => {
+            Err(CatalogError::new(ErrorName::PkceRequired).with("client_id", app.client_id.clone()))
+        }
+        None => Ok(None),
+    }
+}
+
+fn check_prompt(params: &Params) -> Result<Prompt, CatalogError> {
+    let mut prompt = Prompt::default();
+    for value in params
+        .get("prompt")
+        .unwrap_or_default()
+        .split(' ')
+        .filter(|s| !s.is_empty())
+    {
+        match value {
+            "none" => prompt.none = true,
+            "login" => prompt.login = true,
+            "consent" => prompt.consent = true,
+            // One account per browser session: there is nothing to select.
+            "select_account" => {}
+            other => {
+                return Err(CatalogError::new(ErrorName::InvalidRequestFormat).with(
+                    "detail",
+                    format!(
+                        "prompt value '{}' is not one of none, login, consent, select_account",
+                        other.chars().take(32).collect::<String>()
+                    ),
+                ));
+            }
+        }
+    }
+    // OIDC Core §3.1.2.1: none with any other value is an error.
+    if prompt.none && (prompt.login || prompt.consent) {
+        return Err(CatalogError::new(ErrorName::InvalidRequestFormat)
+            .with("detail", "prompt=none cannot be combined with other values"));
+    }
+    Ok(prompt)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn app(confidential: bool) -> App {
+        serde_json::from_value(serde_json::json!({
+            "client_id": "c", "name": "C", "multi_tenant": false, "assignment_required": false,
+            "redirect_uris": { "web": ["https://app.test/cb"], "spa": ["https://spa.test/cb"], "native": ["http://127.0.0.1/cb", "com.example.app:/cb"] },
+            "post_logout_redirect_uris": [],
+            "secrets": if confidential { serde_json::json!([{ "id": uuid::Uuid::nil(), "hash": "h", "hint": "x", "expires_at": null, "created_at": "2026-01-01T00:00:00Z" }]) } else { serde_json::json!([]) },
+            "jwks": null, "grant_types": ["authorization_code"], "implicit": { "id_token": false, "access_token": false },
+            "permissions": [], "admin_consented": false, "assigned_users": []
+        }))
+        .unwrap()
+    }
+
+    fn params(q: &str) -> Params {
+        Params::parse(q.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn redirect_uris_match_exactly_except_native_loopback_ports() {
+        let a = app(false);
+        for ok in [
+            "https://app.test/cb",
+            "https://spa.test/cb",
+            "http://127.0.0.1:53100/cb",
+            "http://127.0.0.1/cb",
+            "com.example.app:/cb",
+        ] {
+            let r =
+                check_redirect_uri(&params(&format!("redirect_uri={}", urlenc(ok))), &a).unwrap();
+            assert_eq!(r.uri, ok);
+        }
+        for bad in [
+            "https://app.test/cb/",
+            "https://APP.test/cb",
+            "https://app.test/cb?x=1",
+            "http://127.0.0.1:5/other",
+            "http://localhost:5/cb",
+            "https://127.0.0.1:5/cb",
+        ] {
+            let err = check_redirect_uri(&params(&format!("redirect_uri={}", urlenc(bad))), &a)
+                .unwrap_err();
+            assert_eq!(err.name, ErrorName::RedirectUriMismatch, "{bad}");
+        }
+        assert_eq!(
+            check_redirect_uri(&params("redirect_uri=https%3A%2F%2Fspa.test%2Fcb"), &a)
+                .unwrap()
+                .platform,
+            Platform::Spa
+        );
+    }
+
+    fn urlenc(s: &str) -> String {
+        serde_urlencoded::to_string([("x", s)]).unwrap()[2..].to_owned()
+    }
+
+    fn check(q: &str, confidential: bool) -> Result<AuthorizeRequest, CatalogError> {
+        let a = app(confidential);
+        let p = params(&format!("redirect_uri=https%3A%2F%2Fapp.test%2Fcb&{q}"));
+        let r = check_redirect_uri(&p, &a).unwrap();
+        check_request(&p, &a, &[], &TenantPolicy::default(), r).map_err(|e| match e {
+            AuthorizeError::Redirect(_, e) => e,
+            AuthorizeError::Page(e) => panic!("page error {e}"),
+        })
+    }
+
+    const PKCE: &str =
+        "code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256";
+
+    #[test]
+    fn errors_after_the_redirect_check_are_redirected_in_order() {
+        let name = |q: &str, conf| check(q, conf).map(|_| ()).unwrap_err().name;
+        assert_eq!(
+            name("response_type=code&scope=openid&response_mode=jwt", true),
+            ErrorName::UnsupportedResponseMode
+        );
+        assert_eq!(
+            name("response_type=token&scope=openid", true),
+            ErrorName::ImplicitAccessTokenNotEnabled
+        );
+        assert_eq!(
+            name("response_type=id_token&scope=openid", true),
+            ErrorName::ImplicitIdTokenNotEnabled
+        );
+        assert_eq!(
+            name("response_type=device&scope=openid", true),
+            ErrorName::UnsupportedResponseType
+        );
+        assert_eq!(
+            name("response_type=code&scope=openid+nope", true),
+            ErrorName::InvalidScope
+        );
+        assert_eq!(
+            name("response_type=code&scope=openid", false),
+            ErrorName::PkceRequired
+        );
+        assert_eq!(
+            name(
+                "response_type=code&scope=openid&code_challenge=abc&code_challenge_method=plain",
+                false
+            ),
+            ErrorName::PkceMethodNotSupported
+        );
+        assert_eq!(
+            name("response_type=code&scope=openid&prompt=none+login", true),
+            ErrorName::InvalidRequestFormat
+        );
+        assert_eq!(
+            name("response_type=code", true),
+            ErrorName::InvalidRequestFormat
+        );
+        let ok = check(&format!("response_type=code&scope=openid+profile&{PKCE}&prompt=consent&nonce=n&state=s&response_mode=form_post"), false).unwrap();
+        assert!(ok.prompt.consent);
+        assert_eq!(ok.redirect.mode, ResponseMode::FormPost);
+        assert_eq!(ok.redirect.state.as_deref(), Some("s"));
+        assert_eq!(ok.nonce.as_deref(), Some("n"));
+    }
+}

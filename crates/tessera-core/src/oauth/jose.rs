@@ -1,0 +1,315 @@
+//! Compact JWS (RFC 7515) for the tokens Tessera issues and the ones it reads back
+//! (UserInfo, later introspection): signing with a tenant key opened once, and
+//! verification against the tenant's public JWKs. The signatures themselves are
+//! aws-lc-rs; this module only frames them.
+
+use crate::crypto::MasterKey;
+use crate::keys::{SigningAlg, SigningKey, seal_context};
+use aws_lc_rs::signature::{self, KeyPair as _, UnparsedPublicKey};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Map, Value};
+use sha2::Digest;
+
+/// A tenant signing key with its private part opened and parsed, ready to sign
+/// (parsing once matters: see the measurements in ../shared/spec/architecture.md).
+pub struct Signer {
+    kid: String,
+    alg: SigningAlg,
+    pair: Pair,
+}
+
+enum Pair {
+    Ed25519(signature::Ed25519KeyPair),
+    P256(signature::EcdsaKeyPair),
+    Rsa(signature::RsaKeyPair),
+}
+
+impl std::fmt::Debug for Signer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Signer")
+            .field("kid", &self.kid)
+            .field("alg", &self.alg)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Signer {
+    /// Opens `key`'s sealed private part under the master key.
+    pub fn open(
+        key: &SigningKey,
+        tenant_id: uuid::Uuid,
+        master: &MasterKey,
+    ) -> Result<Self, String> {
+        let pkcs8 = master
+            .open(&key.private_sealed, &seal_context(tenant_id, &key.kid))
+            .ok_or_else(|| format!("signing key {} does not open under the master key", key.kid))?;
+        let bad = |e: aws_lc_rs::error::KeyRejected| format!("signing key {}: {e}", key.kid);
+        let pair = match key.alg {
+            SigningAlg::EdDSA => {
+                Pair::Ed25519(signature::Ed25519KeyPair::from_pkcs8(&pkcs8).map_err(bad)?)
+            }
+            SigningAlg::ES256 => Pair::P256(
+                signature::EcdsaKeyPair::from_pkcs8(
+                    &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+                    &pkcs8,
+                )
+                .map_err(bad)?,
+            ),
+            SigningAlg::RS256 => Pair::Rsa(signature::RsaKeyPair::from_pkcs8(&pkcs8).map_err(bad)?),
+        };
+        Ok(Self {
+            kid: key.kid.clone(),
+            alg: key.alg,
+            pair,
+        })
+    }
+
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    pub fn alg(&self) -> SigningAlg {
+        self.alg
+    }
+
+    /// `header.claims.signature`, with `typ` in the header (RFC 9068 §2.1 wants `at+jwt`
+    /// for access tokens; ID tokens use `JWT`).
+    pub fn sign(&self, typ: &str, claims: &Value) -> Result<String, String> {
+        let header = serde_json::json!({ "alg": self.alg.as_str(), "kid": self.kid, "typ": typ });
+        let mut input = URL_SAFE_NO_PAD.encode(header.to_string());
+        input.push('.');
+        input.push_str(&URL_SAFE_NO_PAD.encode(claims.to_string()));
+        let rng = aws_lc_rs::rand::SystemRandom::new();
+        let sig = match &self.pair {
+            Pair::Ed25519(p) => p.sign(input.as_bytes()).as_ref().to_vec(),
+            Pair::P256(p) => p
+                .sign(&rng, input.as_bytes())
+                .map_err(|_| "ES256 signing failed")?
+                .as_ref()
+                .to_vec(),
+            Pair::Rsa(p) => {
+                let mut sig = vec![0; p.public_modulus_len()];
+                p.sign(
+                    &signature::RSA_PKCS1_SHA256,
+                    &rng,
+                    input.as_bytes(),
+                    &mut sig,
+                )
+                .map_err(|_| "RS256 signing failed")?;
+                sig
+            }
+        };
+        input.push('.');
+        input.push_str(&URL_SAFE_NO_PAD.encode(sig));
+        Ok(input)
+    }
+
+    /// The public key bytes, for tests that cross-check a signer against its JWK.
+    pub fn public_key_bytes(&self) -> Vec<u8> {
+        match &self.pair {
+            Pair::Ed25519(p) => p.public_key().as_ref().to_vec(),
+            Pair::P256(p) => p.public_key().as_ref().to_vec(),
+            Pair::Rsa(p) => p.public_key().as_ref().to_vec(),
+        }
+    }
+}
+
+/// OIDC Core §3.1.3.6 (`at_hash`) and §3.3.2.11 (`c_hash`): the left half of the hash
+/// of the token's ASCII octets, with the hash of the signing algorithm — SHA-256 for
+/// ES256 and RS256, SHA-512 for EdDSA over Ed25519 (as certified providers and
+/// openidconnect-rs do).
+pub fn left_half_hash(alg: SigningAlg, value: &str) -> String {
+    let digest: Vec<u8> = match alg {
+        SigningAlg::EdDSA => sha2::Sha512::digest(value.as_bytes()).to_vec(),
+        SigningAlg::ES256 | SigningAlg::RS256 => sha2::Sha256::digest(value.as_bytes()).to_vec(),
+    };
+    URL_SAFE_NO_PAD.encode(&digest[..digest.len() / 2])
+}
+
+/// Why a JWT was not accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JwtError {
+    /// Not three base64url parts of JSON, or a header without `alg`/`kid`.
+    Malformed(&'static str),
+    /// No key with that `kid`, or the key's algorithm differs from the header's.
+    UnknownKey,
+    BadSignature,
+}
+
+/// A verified token: its header and claims.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    pub header: Map<String, Value>,
+    pub claims: Map<String, Value>,
+}
+
+/// Verifies `token`'s signature against `keys` (public JWKs with `kid` and `alg`). The
+/// key is chosen by `kid`, and its `alg` must equal the header's: the algorithm is
+/// never taken from the token alone (RFC 8725 §3.1). Claims are the caller's to check.
+pub fn verify(token: &str, keys: &[Value]) -> Result<Verified, JwtError> {
+    let mut parts = token.split('.');
+    let (Some(h), Some(c), Some(s), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(JwtError::Malformed("a JWT has three dot-separated parts"));
+    };
+    let decode = |part: &str| {
+        URL_SAFE_NO_PAD
+            .decode(part)
+            .map_err(|_| JwtError::Malformed("a part is not base64url"))
+    };
+    let object = |bytes: Vec<u8>| match serde_json::from_slice::<Value>(&bytes) {
+        Ok(Value::Object(m)) => Ok(m),
+        _ => Err(JwtError::Malformed("a part is not a JSON object")),
+    };
+    let header = object(decode(h)?)?;
+    let claims = object(decode(c)?)?;
+    let sig = decode(s)?;
+    let (Some(alg), Some(kid)) = (
+        header.get("alg").and_then(Value::as_str),
+        header.get("kid").and_then(Value::as_str),
+    ) else {
+        return Err(JwtError::Malformed("the header lacks alg or kid"));
+    };
+    let jwk = keys
+        .iter()
+        .find(|k| k["kid"].as_str() == Some(kid) && k["alg"].as_str() == Some(alg))
+        .ok_or(JwtError::UnknownKey)?;
+    let signed = &token.as_bytes()[..h.len() + 1 + c.len()];
+    let member = |name: &str| {
+        jwk[name]
+            .as_str()
+            .and_then(|v| URL_SAFE_NO_PAD.decode(v).ok())
+            .ok_or(JwtError::UnknownKey)
+    };
+    let ok = match alg {
+        "EdDSA" => UnparsedPublicKey::new(&signature::ED25519, member("x")?)
+            .verify(signed, &sig)
+            .is_ok(),
+        "ES256" => {
+            let mut point = vec![0x04];
+            point.extend(member("x")?);
+            point.extend(member("y")?);
+            UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, point)
+                .verify(signed, &sig)
+                .is_ok()
+        }
+        "RS256" => signature::RsaPublicKeyComponents {
+            n: member("n")?,
+            e: member("e")?,
+        }
+        .verify(&signature::RSA_PKCS1_2048_8192_SHA256, signed, &sig)
+        .is_ok(),
+        _ => return Err(JwtError::UnknownKey),
+    };
+    if ok {
+        Ok(Verified { header, claims })
+    } else {
+        Err(JwtError::BadSignature)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::{KeyState, generate};
+    use crate::rng::SequenceRng;
+
+    fn master() -> MasterKey {
+        MasterKey::from_bytes(&[7; 32])
+    }
+
+    #[test]
+    fn every_algorithm_signs_and_verifies_and_refuses_tampering() {
+        let tenant = uuid::Uuid::nil();
+        let now = time::macros::datetime!(2026-11-26 12:00 UTC);
+        for alg in SigningAlg::ALL {
+            let key = generate(
+                alg,
+                KeyState::Active,
+                tenant,
+                &master(),
+                &SequenceRng::new(1),
+                now,
+            )
+            .unwrap();
+            let signer = Signer::open(&key, tenant, &master()).unwrap();
+            let token = signer
+                .sign("at+jwt", &serde_json::json!({ "sub": "alice" }))
+                .unwrap();
+            let keys = vec![key.public_jwk.clone()];
+            let v = verify(&token, &keys).unwrap();
+            assert_eq!(v.claims["sub"], "alice");
+            assert_eq!(v.header["typ"], "at+jwt");
+            assert_eq!(v.header["alg"], alg.as_str());
+
+            // Another payload under the same signature.
+            let mut parts: Vec<&str> = token.split('.').collect();
+            let forged = URL_SAFE_NO_PAD.encode(r#"{"sub":"mallory"}"#);
+            parts[1] = &forged;
+            assert_eq!(
+                verify(&parts.join("."), &keys).unwrap_err(),
+                JwtError::BadSignature
+            );
+            // A key that is not the tenant's.
+            assert_eq!(verify(&token, &[]).unwrap_err(), JwtError::UnknownKey);
+        }
+    }
+
+    #[test]
+    fn the_header_cannot_choose_another_algorithm() {
+        let tenant = uuid::Uuid::nil();
+        let now = time::macros::datetime!(2026-11-26 12:00 UTC);
+        let key = generate(
+            SigningAlg::ES256,
+            KeyState::Active,
+            tenant,
+            &master(),
+            &SequenceRng::new(1),
+            now,
+        )
+        .unwrap();
+        let mut jwk = key.public_jwk.clone();
+        jwk["alg"] = "EdDSA".into();
+        let token = Signer::open(&key, tenant, &master())
+            .unwrap()
+            .sign("JWT", &serde_json::json!({}))
+            .unwrap();
+        assert_eq!(verify(&token, &[jwk]).unwrap_err(), JwtError::UnknownKey);
+    }
+
+    #[test]
+    fn garbage_is_malformed_not_a_panic() {
+        for t in [
+            "",
+            "a",
+            "a.b",
+            "a.b.c.d",
+            "!!.!!.!!",
+            "e30.e30.",
+            "W10.e30.AA",
+        ] {
+            assert!(matches!(verify(t, &[]), Err(JwtError::Malformed(_))), "{t}");
+        }
+    }
+
+    #[test]
+    fn at_hash_uses_the_algorithms_hash() {
+        // OIDC Core §3.2.2.9 example shape: 16 bytes for SHA-256, 32 for SHA-512.
+        assert_eq!(
+            URL_SAFE_NO_PAD
+                .decode(left_half_hash(SigningAlg::RS256, "x"))
+                .unwrap()
+                .len(),
+            16
+        );
+        assert_eq!(
+            URL_SAFE_NO_PAD
+                .decode(left_half_hash(SigningAlg::EdDSA, "x"))
+                .unwrap()
+                .len(),
+            32
+        );
+    }
+}
