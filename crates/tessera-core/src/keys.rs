@@ -29,6 +29,10 @@ pub enum SigningAlg {
 impl SigningAlg {
     pub const ALL: [SigningAlg; 3] = [SigningAlg::EdDSA, SigningAlg::ES256, SigningAlg::RS256];
 
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == value)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             SigningAlg::EdDSA => "EdDSA",

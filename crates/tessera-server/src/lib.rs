@@ -14,6 +14,7 @@ mod limits;
 pub mod logging;
 pub mod master_key;
 pub mod metrics;
+pub mod oauth;
 pub mod pages;
 pub mod passwords;
 pub mod routes;

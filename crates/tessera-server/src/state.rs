@@ -22,9 +22,21 @@ pub struct AppState {
     pub master: Arc<MasterKey>,
     /// The bounded Argon2id pool.
     pub passwords: crate::passwords::Passwords,
+    /// Opened signing keys, so tokens are signed without unsealing a key each time.
+    pub signers: crate::oauth::signing::Signers,
 }
 
 impl AppState {
+    /// Cookies carry `Secure` whenever the public URL is https.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+
+    /// The issuer of a tenant (`{public_url}/{slug}`).
+    pub fn issuer(&self, slug: &str) -> String {
+        format!("{}/{slug}", self.public_url)
+    }
+
     pub fn new(store: Arc<dyn Store>, public_url: &str, master: MasterKey) -> Self {
         Self {
             store,
@@ -35,6 +47,7 @@ impl AppState {
             metrics: crate::metrics::Metrics::global(),
             master: Arc::new(master),
             passwords: crate::passwords::Passwords::default(),
+            signers: crate::oauth::signing::Signers::default(),
         }
     }
 }

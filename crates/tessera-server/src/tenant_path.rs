@@ -28,25 +28,31 @@ impl FromRequestParts<AppState> for ResolvedTenant {
             .next()
             .unwrap_or_default()
             .to_owned();
-        let not_found = || {
-            ErrorResponse::json(
-                CatalogError::new(ErrorName::TenantNotFound).with("tenant", segment.clone()),
-            )
-        };
-        let Ok(slug) = TenantSlug::parse_path(&segment) else {
-            return Err(not_found());
-        };
-        let tenant = state
-            .store
-            .tenant(&slug)
-            .await
-            .map_err(|e| ErrorResponse::json(store_error(e)))?
-            .ok_or_else(not_found)?;
-        if tenant.disabled {
-            return Err(ErrorResponse::json(
-                CatalogError::new(ErrorName::TenantDisabled).with("tenant", slug.as_str()),
-            ));
-        }
-        Ok(Self(tenant))
+        resolve(state, &segment).await.map(Self)
     }
+}
+
+/// The enabled tenant named `segment`: TenantNotFound or TenantDisabled otherwise.
+pub async fn resolve(state: &AppState, segment: &str) -> Result<Tenant, ErrorResponse> {
+    let not_found = || {
+        ErrorResponse::json(
+            CatalogError::new(ErrorName::TenantNotFound)
+                .with("tenant", segment.chars().take(64).collect::<String>()),
+        )
+    };
+    let Ok(slug) = TenantSlug::parse_path(segment) else {
+        return Err(not_found());
+    };
+    let tenant = state
+        .store
+        .tenant(&slug)
+        .await
+        .map_err(|e| ErrorResponse::json(store_error(e)))?
+        .ok_or_else(not_found)?;
+    if tenant.disabled {
+        return Err(ErrorResponse::json(
+            CatalogError::new(ErrorName::TenantDisabled).with("tenant", slug.as_str()),
+        ));
+    }
+    Ok(tenant)
 }

@@ -106,6 +106,7 @@ pub fn export(tenant: &Tenant, objects: &[StoredObject]) -> Result<TenantDoc, St
                 implicit: a.implicit,
                 permissions: a.permissions,
                 admin_consented: a.admin_consented,
+                token_signing_alg: a.token_signing_alg.map(|alg| alg.as_str().to_owned()),
             })
             .collect(),
         assignments,

@@ -162,6 +162,9 @@ pub struct AppDoc {
     pub permissions: Vec<Permission>,
     #[serde(default)]
     pub admin_consented: bool,
+    /// `EdDSA` (the default), `ES256` or `RS256`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_signing_alg: Option<String>,
 }
 
 fn default_grant_types() -> Vec<String> {

@@ -213,6 +213,10 @@ pub struct App {
     pub admin_consented: bool,
     /// Usernames (case-insensitive keys) assigned to the app.
     pub assigned_users: BTreeSet<String>,
+    /// The algorithm of its tokens' signatures; `None`: EdDSA. For clients whose JOSE
+    /// library lacks EdDSA (OIDC `id_token_signed_response_alg`).
+    #[serde(default)]
+    pub token_signing_alg: Option<crate::keys::SigningAlg>,
 }
 
 impl App {

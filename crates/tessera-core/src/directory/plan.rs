@@ -419,5 +419,9 @@ fn plan_app(tp: &TenantPlan, tenant: &TenantDoc, a: &AppDoc) -> Result<App, Stri
         permissions: a.permissions.clone(),
         admin_consented: a.admin_consented,
         assigned_users,
+        token_signing_alg: a
+            .token_signing_alg
+            .as_deref()
+            .and_then(crate::keys::SigningAlg::parse),
     })
 }

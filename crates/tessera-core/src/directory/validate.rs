@@ -72,6 +72,17 @@ pub fn check_tenant_doc(doc: &TenantDoc) -> Vec<FieldError> {
     .collect()
 }
 
+fn check_signing_alg(r: &mut Report, base: &str, value: Option<&str>) {
+    if let Some(v) = value
+        && crate::keys::SigningAlg::parse(v).is_none()
+    {
+        r.invalid(
+            format!("{base}/token_signing_alg"),
+            format!("'{v}' is not one of EdDSA, ES256, RS256"),
+        );
+    }
+}
+
 fn check_tenant(r: &mut Report, base: &str, t: &TenantDoc) {
     let p = &t.policy;
     if !(1..=600).contains(&p.code_lifetime_seconds) {
@@ -225,6 +236,7 @@ fn check_tenant(r: &mut Report, base: &str, t: &TenantDoc) {
     let mut names: HashSet<&str> = HashSet::new();
     for (i, app) in t.apps.iter().enumerate() {
         let at = format!("{base}/apps/{i}");
+        check_signing_alg(r, &at, app.token_signing_alg.as_deref());
         if let Some(id) = &app.client_id {
             if let Err(why) = check_client_id(id) {
                 r.invalid(format!("{at}/client_id"), why);

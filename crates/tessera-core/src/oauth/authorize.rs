@@ -42,13 +42,23 @@ pub struct AuthorizeRequest {
     pub max_age: Option<u64>,
 }
 
-/// Where an error goes.
+/// Where an error goes (boxed: it travels through every `?` of the flow).
 #[derive(Debug, Clone)]
 pub enum AuthorizeError {
     /// Before the redirect URI is trusted: an error page.
-    Page(CatalogError),
+    Page(Box<CatalogError>),
     /// After: to the client, in its response mode, with `state` and `iss`.
-    Redirect(VerifiedRedirect, CatalogError),
+    Redirect(Box<(VerifiedRedirect, CatalogError)>),
+}
+
+impl AuthorizeError {
+    pub fn page(err: CatalogError) -> Self {
+        Self::Page(Box::new(err))
+    }
+
+    pub fn redirect(redirect: &VerifiedRedirect, err: CatalogError) -> Self {
+        Self::Redirect(Box::new((redirect.clone(), err)))
+    }
 }
 
 /// Step 1: the `client_id`, before the app is looked up.
@@ -112,7 +122,7 @@ pub fn check_request(
     policy: &TenantPolicy,
     redirect: VerifiedRedirect,
 ) -> Result<AuthorizeRequest, AuthorizeError> {
-    let fail = |e: CatalogError| AuthorizeError::Redirect(redirect.clone(), e);
+    let fail = |e: CatalogError| AuthorizeError::redirect(&redirect, e);
     check_response_mode(params).map_err(fail)?;
     check_response_type(params, app).map_err(fail)?;
     let scopes =
@@ -306,7 +316,7 @@ mod tests {
         let p = params(&format!("redirect_uri=https%3A%2F%2Fapp.test%2Fcb&{q}"));
         let r = check_redirect_uri(&p, &a).unwrap();
         check_request(&p, &a, &[], &TenantPolicy::default(), r).map_err(|e| match e {
-            AuthorizeError::Redirect(_, e) => e,
+            AuthorizeError::Redirect(b) => b.1,
             AuthorizeError::Page(e) => panic!("page error {e}"),
         })
     }

@@ -22,6 +22,7 @@ use tessera_core::directory::model::{
 use tessera_core::directory::object::{ObjectKind, StoredObject, Write, encode};
 use tessera_core::directory::validate::check_tenant_doc;
 use tessera_core::errors::{CatalogError, ErrorName, FieldError};
+use tessera_core::keys::SigningAlg;
 use tessera_core::tenant::Tenant;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -71,6 +72,8 @@ pub struct AppView {
     pub implicit_access_token: bool,
     pub permissions: Vec<PermissionView>,
     pub admin_consented: bool,
+    /// EdDSA (default), ES256 or RS256.
+    pub token_signing_alg: String,
     /// Confidential apps authenticate with a secret or a registered key.
     pub confidential: bool,
     pub secrets: Vec<SecretView>,
@@ -116,6 +119,11 @@ fn view(obj: &StoredObject) -> ApiResult<AppView> {
             })
             .collect(),
         admin_consented: a.admin_consented,
+        token_signing_alg: a
+            .token_signing_alg
+            .unwrap_or(SigningAlg::EdDSA)
+            .as_str()
+            .to_owned(),
         secrets: a
             .secrets
             .iter()
@@ -149,6 +157,8 @@ pub struct AppFields {
     pub implicit_access_token: Option<bool>,
     pub permissions: Option<Vec<PermissionView>>,
     pub admin_consented: Option<bool>,
+    /// The signature algorithm of the app's tokens: EdDSA, ES256 or RS256.
+    pub token_signing_alg: Option<String>,
     /// Certificate credentials (a JWK Set of public keys) for private_key_jwt.
     #[schema(value_type = Option<Object>)]
     pub jwks: Option<serde_json::Value>,
@@ -222,6 +232,10 @@ fn apply_fields(app: &mut App, f: AppFields) {
     if let Some(v) = f.admin_consented {
         app.admin_consented = v;
     }
+    if let Some(v) = &f.token_signing_alg {
+        // Validated with the rest of the document below; an unknown value stays None here.
+        app.token_signing_alg = SigningAlg::parse(v);
+    }
     if let Some(v) = f.jwks {
         app.jwks = Some(v);
     }
@@ -238,6 +252,7 @@ async fn problems(
     t: &Tenant,
     app: &App,
     grant_types: Option<&[String]>,
+    token_signing_alg: Option<&str>,
 ) -> ApiResult<Vec<FieldError>> {
     let mut doc = doc_with_apis(state, t).await?;
     doc.apps = vec![AppDoc {
@@ -265,6 +280,9 @@ async fn problems(
         implicit: app.implicit,
         permissions: app.permissions.clone(),
         admin_consented: app.admin_consented,
+        token_signing_alg: token_signing_alg
+            .map(str::to_owned)
+            .or_else(|| app.token_signing_alg.map(|a| a.as_str().to_owned())),
     }];
     let mut out: Vec<FieldError> = relative(check_tenant_doc(&doc), "/apps/0");
     for (i, user) in app.assigned_users.iter().enumerate() {
@@ -350,10 +368,12 @@ pub async fn create(
         implicit: Implicit::default(),
         permissions: Vec::new(),
         admin_consented: false,
+        token_signing_alg: None,
         assigned_users: BTreeSet::new(),
     };
+    let alg = req.fields.token_signing_alg.clone();
     apply_fields(&mut app, req.fields);
-    check(problems(&state, &t, &app, grant_types.as_deref()).await?)?;
+    check(problems(&state, &t, &app, grant_types.as_deref(), alg.as_deref()).await?)?;
     let now = state.clock.now();
     let obj = StoredObject::new(
         state.rng.uuid(),
@@ -407,9 +427,10 @@ pub async fn update(
     let t = tenant(&state, &slug).await?;
     let (obj, old) = find(&state, &t, &client_id).await?;
     let grant_types = req.grant_types.clone();
+    let alg = req.token_signing_alg.clone();
     let mut app = old.clone();
     apply_fields(&mut app, req);
-    check(problems(&state, &t, &app, grant_types.as_deref()).await?)?;
+    check(problems(&state, &t, &app, grant_types.as_deref(), alg.as_deref()).await?)?;
     let changes = changed_fields(&doc_value(&old), &doc_value(&app));
     if !changes.is_empty() {
         let writes = vec![
@@ -581,7 +602,7 @@ pub async fn add_key(
     app.jwks = Some(serde_json::json!({ "keys": keys }));
     // The same JWKS rules as registration: key types and sizes, unique kids, no private parts.
     let last = keys.len() - 1;
-    let problems: Vec<FieldError> = problems(&state, &t, &app, None)
+    let problems: Vec<FieldError> = problems(&state, &t, &app, None, None)
         .await?
         .into_iter()
         .filter_map(|mut e| {

@@ -143,6 +143,7 @@ pub async fn ensure_bootstrap_credential(
         implicit: Implicit::default(),
         permissions: Vec::new(),
         admin_consented: false,
+        token_signing_alg: None,
         assigned_users: BTreeSet::new(),
     };
     let write = Write::Put(StoredObject::new(

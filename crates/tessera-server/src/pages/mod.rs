@@ -24,7 +24,9 @@ const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' dat
 const FORM_POST_CSP: &str = "default-src 'none'; style-src 'self'; script-src 'self'; \
                              frame-ancestors 'none'; base-uri 'none'";
 
-const TEMPLATE_SOURCES: [(&str, &str); 5] = [
+const TEMPLATE_SOURCES: [(&str, &str); 7] = [
+    ("sign_in.html", include_str!("templates/sign_in.html")),
+    ("consent.html", include_str!("templates/consent.html")),
     ("base.html", include_str!("templates/base.html")),
     ("error.html", include_str!("templates/error.html")),
     ("form_post.html", include_str!("templates/form_post.html")),

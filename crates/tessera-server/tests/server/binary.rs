@@ -180,9 +180,8 @@ fn sigterm_lets_in_flight_requests_finish_then_exits_0() {
         let v: serde_json::Value = serde_json::from_str(body).unwrap();
         assert_eq!(
             v["error_codes"][0],
-            tessera_core::errors::ErrorName::EndpointNotFound
-                .entry()
-                .code
+            // The token endpoint exists; the tenants t0.. do not.
+            tessera_core::errors::ErrorName::TenantNotFound.entry().code
         );
     }
     let status = server

@@ -10,4 +10,6 @@ mod golden;
 mod health;
 mod import_export;
 mod jwks;
+mod oidc;
+mod sign_in_flow;
 mod support;

@@ -53,17 +53,52 @@ pub struct TestApp {
     /// The app's clock, to move time forward.
     pub clock: Arc<FixedClock>,
     _dir: TempDir,
+    _pg: Option<tessera_store::testing::TestDatabase>,
+}
+
+/// A [`TestApp`] listening on a loopback port, for clients that need a real socket
+/// (openidconnect-rs, a browser). Its public URL is the bound address.
+pub struct Served {
+    pub app: TestApp,
+    /// `http://127.0.0.1:{port}`
+    pub base: String,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Served {
+    pub async fn start(pg: Option<tessera_store::testing::TestDatabase>) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let app = TestApp::open(pg, &base).await;
+        let router = app.router();
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        Self { app, base, task }
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
 }
 
 impl TestApp {
     pub async fn new() -> Self {
+        Self::open(None, "https://id.example.test/").await
+    }
+
+    /// An app on SQLite, or on the PostgreSQL test database `pg`, serving `public_url`.
+    pub async fn open(pg: Option<tessera_store::testing::TestDatabase>, public_url: &str) -> Self {
         let dir = TempDir::new("app");
-        let store =
-            tessera_store::open(&tessera_store::DatabaseUrl::Sqlite(dir.path().join("t.db")))
-                .await
-                .unwrap();
+        let url = match &pg {
+            Some(db) => db.url.parse::<tessera_store::DatabaseUrl>().unwrap(),
+            None => tessera_store::DatabaseUrl::Sqlite(dir.path().join("t.db")),
+        };
+        let store = tessera_store::open(&url).await.unwrap();
         let master = tessera_core::crypto::MasterKey::from_bytes(&[42u8; 32]);
-        let mut state = AppState::new(store, "https://id.example.test/", master);
+        let mut state = AppState::new(store, public_url, master);
         // Cheap Argon2 parameters keep tests fast; production defaults are tested in core.
         state.passwords = tessera_server::passwords::Passwords::new(
             2,
@@ -98,7 +133,23 @@ impl TestApp {
             admin_token: token.expose().to_owned(),
             clock,
             _dir: dir,
+            _pg: pg,
         }
+    }
+
+    /// Imports a tenant file given as JSON.
+    pub async fn import(&self, file: serde_json::Value) {
+        let file: tessera_core::directory::file::TenantFile = serde_json::from_value(file).unwrap();
+        tessera_server::directory_files::import(
+            self.state.store.as_ref(),
+            &file,
+            &self.state.master,
+            self.state.passwords.params(),
+            self.state.clock.as_ref(),
+            self.state.rng.as_ref(),
+        )
+        .await
+        .unwrap();
     }
 
     pub fn router(&self) -> axum::Router {

@@ -1,0 +1,238 @@
+//! `/{t}/oauth2/authorize` (GET and POST) and the sign-in steps that continue it. Every
+//! step re-checks the whole authorization request (the pages carry it in a hidden
+//! field), so a tampered form is no more than a new request, checked like any other.
+//!
+//! Order (RFC 6749 §4.1.2.1): tenant → client → redirect URI, with errors on a page;
+//! then the request's own parameters, the session (sign-in page), assignment, consent
+//! (consent page) and the code, with errors sent to the client.
+
+use super::{consent, lookup, pages, respond, session};
+use crate::error_response::{ErrorResponse, store_error};
+use crate::state::AppState;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use session::CurrentSession;
+use tessera_core::crypto::generate_token;
+use tessera_core::directory::model::App;
+use tessera_core::directory::object::{ObjectKind, StoredObject, Write, encode};
+use tessera_core::errors::{CatalogError, ErrorName};
+use tessera_core::oauth::authorize::{self as checks, AuthorizeError, AuthorizeRequest};
+use tessera_core::oauth::params::Params;
+use tessera_core::oauth::records::{AuthCode, purpose};
+use tessera_core::tenant::Tenant;
+
+/// What the browser just did.
+pub enum Interaction {
+    /// The app sent the user here.
+    Start,
+    /// The sign-in form was submitted and the password verified.
+    SignedIn(Box<CurrentSession>, HeaderValue),
+    /// The consent form was submitted.
+    Consent { allow: bool },
+}
+
+/// Runs the authorization request `params` as far as it can go.
+pub async fn proceed(
+    state: &AppState,
+    tenant: &Tenant,
+    headers: &HeaderMap,
+    params: Params,
+    interaction: Interaction,
+) -> Response {
+    let after_post = !matches!(interaction, Interaction::Start);
+    let issuer = state.issuer(tenant.slug.as_str());
+    let mut set_cookies = Vec::new();
+    let response = match run(
+        state,
+        tenant,
+        headers,
+        &params,
+        interaction,
+        &mut set_cookies,
+    )
+    .await
+    {
+        Ok(Step::Code(request, code)) => {
+            respond::code(&request.redirect, code, &issuer, after_post)
+        }
+        Ok(Step::Page(page)) => page,
+        Err(AuthorizeError::Page(err)) => ErrorResponse::page(*err).into_response(),
+        Err(AuthorizeError::Redirect(b)) => respond::error(&b.0, &b.1, &issuer, after_post),
+    };
+    with_cookies(response, set_cookies)
+}
+
+fn with_cookies(mut response: Response, cookies: Vec<HeaderValue>) -> Response {
+    for c in cookies {
+        response.headers_mut().append(header::SET_COOKIE, c);
+    }
+    response
+}
+
+enum Step {
+    Code(AuthorizeRequest, String),
+    Page(Response),
+}
+
+async fn run(
+    state: &AppState,
+    tenant: &Tenant,
+    headers: &HeaderMap,
+    params: &Params,
+    interaction: Interaction,
+    set_cookies: &mut Vec<HeaderValue>,
+) -> Result<Step, AuthorizeError> {
+    let page = AuthorizeError::page;
+    let client_id = checks::check_client_id(params).map_err(page)?;
+    let app = lookup::app(state, tenant.id, client_id)
+        .await
+        .map_err(page)?
+        .ok_or_else(|| {
+            page(
+                CatalogError::new(ErrorName::ClientNotFound)
+                    .with("client_id", client_id.chars().take(128).collect::<String>())
+                    .with("tenant", tenant.slug.as_str()),
+            )
+        })?;
+    let redirect = checks::check_redirect_uri(params, &app).map_err(page)?;
+    let apis = lookup::apis(state, tenant.id).await.map_err(page)?;
+    let request = checks::check_request(params, &app, &apis, &tenant.policy, redirect.clone())?;
+    let fail = |e: CatalogError| AuthorizeError::redirect(&redirect, e);
+    if !app
+        .grant_types
+        .contains(&tessera_core::directory::model::GrantType::AuthorizationCode)
+    {
+        return Err(fail(
+            CatalogError::new(ErrorName::UnauthorizedGrantType)
+                .with("client_id", app.client_id.clone())
+                .with("grant_type", "authorization_code"),
+        ));
+    }
+
+    let answer = match interaction {
+        Interaction::Consent { allow } => Some(allow),
+        _ => None,
+    };
+    // The user: a fresh sign-in, or the SSO session unless the app asks to sign in again.
+    let current = match interaction {
+        Interaction::SignedIn(current, cookie) => {
+            set_cookies.push(cookie);
+            *current
+        }
+        Interaction::Start | Interaction::Consent { .. } => {
+            let found = session::current(state, tenant, headers)
+                .await
+                .map_err(fail)?;
+            let now = state.clock.now();
+            let too_old = |s: &CurrentSession| {
+                request.max_age.is_some_and(|max| {
+                    (now - s.session.auth_time).whole_seconds()
+                        > i64::try_from(max).unwrap_or(i64::MAX)
+                })
+            };
+            let needs_sign_in = matches!(interaction, Interaction::Start) && request.prompt.login;
+            match found {
+                Some(s) if !needs_sign_in && !too_old(&s) => s,
+                _ if request.prompt.none => {
+                    return Err(fail(CatalogError::new(ErrorName::LoginRequired)));
+                }
+                _ => {
+                    return Ok(Step::Page(pages::sign_in(
+                        state,
+                        tenant,
+                        headers,
+                        &app,
+                        params,
+                        request.login_hint.as_deref(),
+                        None,
+                    )));
+                }
+            }
+        }
+    };
+
+    // Apps that require assignment admit only the users assigned to them.
+    if app.assignment_required && !app.assigned_users.contains(&current.session.user) {
+        return Err(fail(
+            CatalogError::new(ErrorName::UserNotAssigned).with("client_id", app.client_id.clone()),
+        ));
+    }
+
+    match consent::decide(state, tenant, &app, &request, &current, answer)
+        .await
+        .map_err(fail)?
+    {
+        consent::Decision::Granted => {}
+        consent::Decision::Ask => {
+            if request.prompt.none {
+                let missing = request
+                    .scopes
+                    .values()
+                    .into_iter()
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                return Err(fail(
+                    CatalogError::new(ErrorName::ConsentRequired)
+                        .with("scope", missing)
+                        .with("client_id", app.client_id.clone()),
+                ));
+            }
+            return Ok(Step::Page(pages::consent(
+                state,
+                headers,
+                tenant.slug.as_str(),
+                &app,
+                params,
+                &request,
+                &current,
+            )));
+        }
+    }
+
+    let code = issue_code(state, tenant, &app, &request, &current)
+        .await
+        .map_err(fail)?;
+    Ok(Step::Code(request, code))
+}
+
+/// Stores a new authorization code bound to everything the token request must match
+/// (RFC 6749 §4.1.2; OIDC Core §3.1.2.1 nonce; RFC 7636 §4.4 challenge) and returns it.
+async fn issue_code(
+    state: &AppState,
+    tenant: &Tenant,
+    app: &App,
+    request: &AuthorizeRequest,
+    current: &CurrentSession,
+) -> Result<String, CatalogError> {
+    let now = state.clock.now();
+    let code = generate_token(state.rng.as_ref());
+    let record = AuthCode {
+        client_id: app.client_id.clone(),
+        redirect_uri: request.redirect.uri.clone(),
+        platform: request.redirect.platform,
+        challenge: request.challenge.clone(),
+        nonce: request.nonce.clone(),
+        scopes: request.scopes.values(),
+        audience: request.scopes.audience.clone(),
+        user: current.session.user.clone(),
+        sid: current.session.sid.clone(),
+        auth_time: current.session.auth_time,
+        amr: current.session.amr.clone(),
+        expires_at: now + time::Duration::seconds(i64::from(tenant.policy.code_lifetime_seconds)),
+        redeemed: None,
+    };
+    let object = StoredObject::new(
+        state.rng.uuid(),
+        tenant.id,
+        ObjectKind::AuthCode,
+        state.master.token_hash(purpose::CODE, &code),
+        encode(&record),
+        now,
+    );
+    state
+        .store
+        .apply(vec![Write::Put(object)])
+        .await
+        .map_err(store_error)?;
+    Ok(code)
+}

@@ -1,0 +1,105 @@
+//! Whether the user must be asked before the app gets the scopes it requested: a
+//! tenant-wide admin consent or an earlier consent of this user covering every
+//! requested scope means no; `prompt=consent` always asks. Scopes only an
+//! administrator may grant are refused without admin consent (AdminConsentRequired).
+
+use super::lookup;
+use super::session::CurrentSession;
+use crate::error_response::store_error;
+use crate::state::AppState;
+use tessera_core::directory::model::{App, Consent};
+use tessera_core::directory::object::{ObjectKind, StoredObject, Write, encode};
+use tessera_core::errors::{CatalogError, ErrorName};
+use tessera_core::oauth::authorize::AuthorizeRequest;
+use tessera_core::tenant::Tenant;
+
+pub enum Decision {
+    Granted,
+    Ask,
+}
+
+/// `answer`: what the user chose on the consent page, when they just did.
+pub async fn decide(
+    state: &AppState,
+    tenant: &Tenant,
+    app: &App,
+    request: &AuthorizeRequest,
+    current: &CurrentSession,
+    answer: Option<bool>,
+) -> Result<Decision, CatalogError> {
+    if !app.admin_consented
+        && let Some(scope) = request.scopes.scopes.iter().find(|s| s.admin_only)
+    {
+        return Err(CatalogError::new(ErrorName::AdminConsentRequired)
+            .with("scope", scope.value.clone())
+            .with("tenant", tenant.slug.as_str()));
+    }
+    match answer {
+        Some(false) => {
+            return Err(CatalogError::new(ErrorName::ConsentDeclined)
+                .with("client_id", app.client_id.clone()));
+        }
+        Some(true) => {
+            record(state, tenant, app, request, current).await?;
+            return Ok(Decision::Granted);
+        }
+        None => {}
+    }
+    if request.prompt.consent {
+        return Ok(Decision::Ask);
+    }
+    if app.admin_consented {
+        return Ok(Decision::Granted);
+    }
+    let key = Consent::key(&app.client_id, &current.session.user);
+    let granted = lookup::get::<Consent>(state, tenant.id, ObjectKind::Consent, &key).await?;
+    let covered = granted.is_some_and(|(_, c)| request.scopes.values().is_subset(&c.scopes));
+    Ok(if covered {
+        Decision::Granted
+    } else {
+        Decision::Ask
+    })
+}
+
+/// Adds the requested scopes to the user's consent for the app.
+async fn record(
+    state: &AppState,
+    tenant: &Tenant,
+    app: &App,
+    request: &AuthorizeRequest,
+    current: &CurrentSession,
+) -> Result<(), CatalogError> {
+    let now = state.clock.now();
+    let key = Consent::key(&app.client_id, &current.session.user);
+    let existing = lookup::get::<Consent>(state, tenant.id, ObjectKind::Consent, &key).await?;
+    let write = match existing {
+        Some((object, mut consent)) => {
+            consent.scopes.extend(request.scopes.values());
+            consent.granted_at = now;
+            object.with_doc(encode(&consent), now)
+        }
+        None => {
+            let consent = Consent {
+                user: current.session.user.clone(),
+                client_id: app.client_id.clone(),
+                scopes: request.scopes.values(),
+                granted_at: now,
+            };
+            StoredObject::new(
+                state.rng.uuid(),
+                tenant.id,
+                ObjectKind::Consent,
+                key,
+                encode(&consent),
+                now,
+            )
+        }
+    };
+    // A concurrent consent of the same user to the same app loses here with Conflict;
+    // the user sees an error and tries again, and nothing is half-written.
+    state
+        .store
+        .apply(vec![Write::Put(write)])
+        .await
+        .map_err(store_error)
+}

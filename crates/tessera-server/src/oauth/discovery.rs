@@ -1,0 +1,76 @@
+//! OpenID Connect Discovery 1.0 §4 at `/{t}/.well-known/openid-configuration`, and the
+//! same metadata at RFC 8414 §3's location `/.well-known/oauth-authorization-server/{t}`.
+//! Everything a strict relying party reads is here, and only what Tessera does.
+
+use crate::error_response::ErrorResponse;
+use crate::state::AppState;
+use crate::tenant_path::{ResolvedTenant, resolve};
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use tessera_core::keys::SigningAlg;
+use tessera_core::oauth::scope::OIDC_SCOPES;
+use tessera_core::tenant::Tenant;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/{tenant}/.well-known/openid-configuration",
+            get(openid_configuration),
+        )
+        .route(
+            "/.well-known/oauth-authorization-server/{tenant}",
+            get(oauth_metadata),
+        )
+}
+
+async fn openid_configuration(
+    State(state): State<AppState>,
+    ResolvedTenant(tenant): ResolvedTenant,
+) -> Response {
+    document(&state, &tenant)
+}
+
+async fn oauth_metadata(
+    State(state): State<AppState>,
+    crate::extract::Path(slug): crate::extract::Path<String>,
+) -> Result<Response, ErrorResponse> {
+    let tenant = resolve(&state, &slug).await?;
+    Ok(document(&state, &tenant))
+}
+
+fn document(state: &AppState, tenant: &Tenant) -> Response {
+    let issuer = state.issuer(tenant.slug.as_str());
+    let algs: Vec<&str> = SigningAlg::ALL.iter().map(|a| a.as_str()).collect();
+    let pkce: &[&str] = if tenant.policy.pkce_plain_allowed {
+        &["S256", "plain"]
+    } else {
+        &["S256"]
+    };
+    let body = serde_json::json!({
+        "issuer": issuer,
+        "authorization_endpoint": format!("{issuer}/oauth2/authorize"),
+        "token_endpoint": format!("{issuer}/oauth2/token"),
+        "userinfo_endpoint": format!("{issuer}/oauth2/userinfo"),
+        "jwks_uri": format!("{issuer}/discovery/keys"),
+        "scopes_supported": OIDC_SCOPES.iter().map(|(s, _)| *s).collect::<Vec<_>>(),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query", "form_post"],
+        "grant_types_supported": ["authorization_code"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": algs,
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "code_challenge_methods_supported": pkce,
+        "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid", "amr", "azp", "name", "preferred_username", "email", "email_verified"],
+        "prompt_values_supported": ["none", "login", "consent", "select_account"],
+        // RFC 9207 §3.
+        "authorization_response_iss_parameter_supported": true,
+        "claims_parameter_supported": false,
+        "request_parameter_supported": false,
+        "request_uri_parameter_supported": false,
+        "service_documentation": format!("{}/errors", state.public_url),
+    });
+    ([(header::CACHE_CONTROL, "public, max-age=300")], Json(body)).into_response()
+}

@@ -1,0 +1,102 @@
+//! The sign-in and consent pages of the authorization flow. Both carry the
+//! authorization request in a hidden field and a CSRF token, and post back to Tessera.
+
+use super::csrf;
+use super::session::CurrentSession;
+use crate::pages::page;
+use crate::state::AppState;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
+use minijinja::context;
+use tessera_core::directory::model::App;
+use tessera_core::errors::CatalogError;
+use tessera_core::errors::render::ErrorView;
+use tessera_core::oauth::authorize::AuthorizeRequest;
+use tessera_core::oauth::params::Params;
+use tessera_core::tenant::Tenant;
+
+pub fn sign_in_action(tenant: &Tenant) -> String {
+    format!("/{}/signin/password", tenant.slug.as_str())
+}
+
+pub fn consent_action(slug: &str) -> String {
+    format!("/{slug}/signin/consent")
+}
+
+fn with_csrf(mut response: Response, token: csrf::CsrfToken) -> Response {
+    if let Some(c) = token.set_cookie {
+        response.headers_mut().append(header::SET_COOKIE, c);
+    }
+    // Pages with per-browser tokens must not be cached by anything in between.
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    response
+}
+
+/// The sign-in form, with an error from the last attempt if there was one.
+pub fn sign_in(
+    state: &AppState,
+    tenant: &Tenant,
+    headers: &HeaderMap,
+    app: &App,
+    params: &Params,
+    username: Option<&str>,
+    error: Option<&CatalogError>,
+) -> Response {
+    let token = csrf::issue(state, headers);
+    let error = error.map(|e| ErrorView::new(e, &crate::context::current()));
+    let status = match &error {
+        Some(e) => StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST),
+        None => StatusCode::OK,
+    };
+    let response = page(
+        status,
+        "sign_in.html",
+        context! {
+            title => "Sign in",
+            app_name => app.name,
+            tenant_name => tenant.display_name,
+            action => sign_in_action(tenant),
+            request => params.encode(),
+            csrf_token => token.token,
+            username => username.unwrap_or_default(),
+            error => error,
+        },
+    );
+    with_csrf(response, token)
+}
+
+/// The consent page: the app's name and each requested scope in words.
+pub fn consent(
+    state: &AppState,
+    headers: &HeaderMap,
+    tenant_slug: &str,
+    app: &App,
+    params: &Params,
+    request: &AuthorizeRequest,
+    current: &CurrentSession,
+) -> Response {
+    let token = csrf::issue(state, headers);
+    let scopes: Vec<_> = request
+        .scopes
+        .scopes
+        .iter()
+        .map(|s| context! { value => s.value, description => s.description })
+        .collect();
+    let response = page(
+        StatusCode::OK,
+        "consent.html",
+        context! {
+            title => "Permissions requested",
+            app_name => app.name,
+            username => current.user.username.as_str(),
+            scopes => scopes,
+            action => consent_action(tenant_slug),
+            request => params.encode(),
+            csrf_token => token.token,
+        },
+    );
+    with_csrf(response, token)
+}

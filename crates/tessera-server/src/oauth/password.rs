@@ -1,0 +1,55 @@
+//! Verifying a username and password on the bounded Argon2 pool. The answer never
+//! tells whether the user exists: an unknown user costs the same hash as a wrong
+//! password and gets the same InvalidCredentials.
+
+use super::lookup;
+use crate::state::AppState;
+use std::sync::OnceLock;
+use tessera_core::directory::model::User;
+use tessera_core::directory::names::Username;
+use tessera_core::directory::object::ObjectKind;
+use tessera_core::errors::{CatalogError, ErrorName};
+use tessera_core::secret::Secret;
+use tessera_core::tenant::Tenant;
+
+/// A hash nobody's password matches, verified when the user does not exist so both
+/// answers take one Argon2 verification.
+static DECOY: OnceLock<String> = OnceLock::new();
+
+async fn decoy(state: &AppState) -> String {
+    if let Some(h) = DECOY.get() {
+        return h.clone();
+    }
+    let h = state
+        .passwords
+        .hash(Secret::new("tessera decoy password"), state.rng.clone())
+        .await;
+    DECOY.get_or_init(|| h).clone()
+}
+
+/// The user's key when `username` and `password` match an enabled user.
+pub async fn authenticate(
+    state: &AppState,
+    tenant: &Tenant,
+    username: &str,
+    password: Secret,
+) -> Result<String, CatalogError> {
+    let invalid = || CatalogError::new(ErrorName::InvalidCredentials);
+    let user = match Username::parse(username) {
+        Ok(name) => lookup::get::<User>(state, tenant.id, ObjectKind::User, &name.key()).await?,
+        Err(_) => None,
+    };
+    let Some((_, user)) = user.filter(|(_, u)| u.password_hash.is_some()) else {
+        let _ = state.passwords.verify(password, decoy(state).await).await;
+        return Err(invalid());
+    };
+    let hash = user.password_hash.clone().unwrap_or_default();
+    if !state.passwords.verify(password, hash).await {
+        return Err(invalid());
+    }
+    // Only after the password proved who is asking may the answer say more.
+    if !user.enabled {
+        return Err(CatalogError::new(ErrorName::AccountDisabled));
+    }
+    Ok(user.username.key())
+}

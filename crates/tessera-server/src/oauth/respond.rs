@@ -1,0 +1,70 @@
+//! Authorization responses sent to the client's verified redirect URI: the code on
+//! success (RFC 6749 §4.1.2), or an error (§4.1.2.1), each with `state` and `iss`
+//! (RFC 9207), in the `query` or `form_post` response mode.
+
+use crate::pages;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use tessera_core::errors::CatalogError;
+use tessera_core::errors::render::{ResponseMode, redirect_location, redirect_params};
+use tessera_core::oauth::authorize::VerifiedRedirect;
+
+/// Sends `params` to the redirect URI. 303 See Other after a form POST, so the browser
+/// follows with a GET (RFC 9700 §4.11); 302 after the app's own GET.
+pub fn to_client(
+    redirect: &VerifiedRedirect,
+    params: &[(&'static str, String)],
+    after_post: bool,
+) -> Response {
+    match redirect.mode {
+        ResponseMode::FormPost => pages::form_post(&redirect.uri, params),
+        mode => {
+            let location = redirect_location(&redirect.uri, mode, params);
+            let status = if after_post {
+                StatusCode::SEE_OTHER
+            } else {
+                StatusCode::FOUND
+            };
+            let mut response = status.into_response();
+            match HeaderValue::from_str(&location) {
+                Ok(v) => {
+                    response.headers_mut().insert(header::LOCATION, v);
+                }
+                Err(_) => return super::internal_page("redirect location is not a header value"),
+            }
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            response.headers_mut().insert(
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("no-referrer"),
+            );
+            response
+        }
+    }
+}
+
+/// A code for the client.
+pub fn code(redirect: &VerifiedRedirect, code: String, issuer: &str, after_post: bool) -> Response {
+    let mut params = vec![("code", code)];
+    if let Some(state) = &redirect.state {
+        params.push(("state", state.clone()));
+    }
+    params.push(("iss", issuer.to_owned()));
+    to_client(redirect, &params, after_post)
+}
+
+/// An error for the client, logged like every other error response.
+pub fn error(
+    redirect: &VerifiedRedirect,
+    err: &CatalogError,
+    issuer: &str,
+    after_post: bool,
+) -> Response {
+    let ctx = crate::context::current();
+    let entry = err.entry();
+    tracing::info!(trace_id = %ctx.trace_id, code = %entry.code_str(), name = entry.name,
+        internal = err.internal.as_deref().unwrap_or(""), "error redirected to the client");
+    let params = redirect_params(err, &ctx, redirect.state.as_deref(), issuer);
+    to_client(redirect, &params, after_post)
+}

@@ -1,0 +1,102 @@
+//! The SSO session: a random cookie value whose hash keys a `Session` record in the
+//! tenant's store, so a browser that signed in once signs in to the next app without a
+//! password until the session expires or is revoked.
+
+use super::cookies;
+use super::lookup;
+use crate::error_response::store_error;
+use crate::state::AppState;
+use axum::http::{HeaderMap, HeaderValue};
+use tessera_core::crypto::generate_token;
+use tessera_core::directory::model::User;
+use tessera_core::directory::object::{ObjectKind, StoredObject, Write, encode};
+use tessera_core::errors::CatalogError;
+use tessera_core::oauth::records::{Session, purpose};
+use tessera_core::tenant::Tenant;
+
+/// A live session and its user, as found from the request's cookie.
+#[derive(Debug, Clone)]
+pub struct CurrentSession {
+    pub session: Session,
+    pub user: User,
+}
+
+/// The session the request's cookie names, if it is live and its user still exists
+/// and is enabled.
+pub async fn current(
+    state: &AppState,
+    tenant: &Tenant,
+    headers: &HeaderMap,
+) -> Result<Option<CurrentSession>, CatalogError> {
+    let Some(value) = cookies::get(headers, cookies::SESSION) else {
+        return Ok(None);
+    };
+    let key = state.master.token_hash(purpose::SESSION, value);
+    let Some((_, session)) =
+        lookup::get::<Session>(state, tenant.id, ObjectKind::Session, &key).await?
+    else {
+        return Ok(None);
+    };
+    if session.expires_at <= state.clock.now() {
+        return Ok(None);
+    }
+    with_user(state, tenant, session).await
+}
+
+/// The session with its user, or `None` when the user is gone or disabled.
+pub async fn with_user(
+    state: &AppState,
+    tenant: &Tenant,
+    session: Session,
+) -> Result<Option<CurrentSession>, CatalogError> {
+    let Some((_, user)) =
+        lookup::get::<User>(state, tenant.id, ObjectKind::User, &session.user).await?
+    else {
+        return Ok(None);
+    };
+    if !user.enabled {
+        return Ok(None);
+    }
+    Ok(Some(CurrentSession { session, user }))
+}
+
+/// Starts a session for `user_key` after a successful sign-in; returns it with the
+/// `Set-Cookie` header that carries it.
+pub async fn start(
+    state: &AppState,
+    tenant: &Tenant,
+    user_key: &str,
+    amr: Vec<String>,
+) -> Result<(Session, HeaderValue), CatalogError> {
+    let now = state.clock.now();
+    let lifetime = i64::from(tenant.policy.session_lifetime_seconds);
+    let value = generate_token(state.rng.as_ref());
+    let session = Session {
+        sid: state.rng.uuid().to_string(),
+        user: user_key.to_owned(),
+        auth_time: now,
+        amr,
+        expires_at: now + time::Duration::seconds(lifetime),
+    };
+    let object = StoredObject::new(
+        state.rng.uuid(),
+        tenant.id,
+        ObjectKind::Session,
+        state.master.token_hash(purpose::SESSION, &value),
+        encode(&session),
+        now,
+    );
+    state
+        .store
+        .apply(vec![Write::Put(object)])
+        .await
+        .map_err(store_error)?;
+    let cookie = cookies::set(
+        cookies::SESSION,
+        &value,
+        &format!("/{}", tenant.slug.as_str()),
+        lifetime,
+        state.secure_cookies(),
+    );
+    Ok((session, cookie))
+}

@@ -1,0 +1,207 @@
+//! `grant_type=authorization_code` (RFC 6749 §4.1.3, RFC 7636 §4.5): redeem a code once,
+//! check everything it was bound to, and issue tokens. The code is consumed by a
+//! versioned write, so of two concurrent redemptions exactly one succeeds; a replay
+//! revokes what the first redemption issued (RFC 6749 §4.1.2, RFC 9700 §4.5).
+
+use super::super::lookup;
+use super::client_auth::Client;
+use super::issue::{self, Grant, Issued};
+use crate::error_response::store_error;
+use crate::state::AppState;
+use axum::http::{HeaderMap, header};
+use tessera_core::directory::model::User;
+use tessera_core::directory::object::{ObjectKind, StoredObject, Write, encode};
+use tessera_core::directory::redirect::Platform;
+use tessera_core::errors::{CatalogError, ErrorName};
+use tessera_core::oauth::params::Params;
+use tessera_core::oauth::records::{
+    AuthCode, Redemption, RefreshToken, RevokedAccessToken, purpose,
+};
+use tessera_core::store::StoreError;
+use tessera_core::tenant::Tenant;
+
+pub async fn exchange(
+    state: &AppState,
+    tenant: &Tenant,
+    client: &Client,
+    headers: &HeaderMap,
+    params: &Params,
+) -> Result<Issued, CatalogError> {
+    let code = params.require("code")?;
+    let key = state.master.token_hash(purpose::CODE, code);
+    let Some((object, record)) =
+        lookup::get::<AuthCode>(state, tenant.id, ObjectKind::AuthCode, &key).await?
+    else {
+        return Err(CatalogError::new(ErrorName::AuthorizationCodeInvalid));
+    };
+    if let Some(redemption) = &record.redeemed {
+        revoke(state, tenant, redemption, "authorization code replayed").await?;
+        return Err(CatalogError::new(ErrorName::AuthorizationCodeRedeemed));
+    }
+    check(state, tenant, client, headers, params, &record)?;
+
+    let Some((user_object, user)) =
+        lookup::get::<User>(state, tenant.id, ObjectKind::User, &record.user).await?
+    else {
+        return Err(CatalogError::new(ErrorName::AuthorizationCodeInvalid)
+            .internal("the code's user no longer exists"));
+    };
+    if !user.enabled {
+        return Err(CatalogError::new(ErrorName::AccountDisabled));
+    }
+    let issued = issue::tokens(
+        state,
+        Grant {
+            tenant,
+            app: &client.app,
+            user_id: user_object.id,
+            user: &user,
+            scopes: record.scopes.clone(),
+            audience: record.audience.clone(),
+            nonce: record.nonce.clone(),
+            sid: record.sid.clone(),
+            auth_time: record.auth_time,
+            amr: record.amr.clone(),
+            platform: record.platform,
+        },
+    )
+    .await?;
+
+    // Consume the code and store the refresh token in one atomic write.
+    let now = state.clock.now();
+    let redemption = Redemption {
+        at: now,
+        access_token_jti: issued.access_jti.clone(),
+        access_token_expires_at: issued.access_expires_at,
+        refresh_token_key: issued.refresh.as_ref().map(|(k, _)| k.clone()),
+    };
+    let consumed = AuthCode {
+        redeemed: Some(redemption),
+        ..record
+    };
+    let mut writes = vec![Write::Put(object.with_doc(encode(&consumed), now))];
+    if let Some((refresh_key, refresh)) = &issued.refresh {
+        writes.push(Write::Put(StoredObject::new(
+            state.rng.uuid(),
+            tenant.id,
+            ObjectKind::RefreshToken,
+            refresh_key.clone(),
+            encode(refresh),
+            now,
+        )));
+    }
+    match state.store.apply(writes).await {
+        Ok(()) => Ok(issued),
+        // Another redemption consumed it first: this one is the replay.
+        Err(StoreError::Conflict(_)) => {
+            if let Some((_, winner)) =
+                lookup::get::<AuthCode>(state, tenant.id, ObjectKind::AuthCode, &key).await?
+                && let Some(redemption) = &winner.redeemed
+            {
+                revoke(
+                    state,
+                    tenant,
+                    redemption,
+                    "authorization code redeemed concurrently",
+                )
+                .await?;
+            }
+            Err(CatalogError::new(ErrorName::AuthorizationCodeRedeemed))
+        }
+        Err(e) => Err(store_error(e)),
+    }
+}
+
+/// The code's bindings, in the order RFC 6749 §4.1.3 lists them.
+fn check(
+    state: &AppState,
+    tenant: &Tenant,
+    client: &Client,
+    headers: &HeaderMap,
+    params: &Params,
+    record: &AuthCode,
+) -> Result<(), CatalogError> {
+    if record.expires_at <= state.clock.now() {
+        return Err(CatalogError::new(ErrorName::AuthorizationCodeExpired)
+            .with("seconds", tenant.policy.code_lifetime_seconds.to_string()));
+    }
+    if record.client_id != client.app.client_id {
+        return Err(
+            CatalogError::new(ErrorName::AuthorizationCodeClientMismatch)
+                .with("client_id", client.app.client_id.clone()),
+        );
+    }
+    // §4.1.3: redirect_uri is required when the authorization request had one (always,
+    // here), and must be identical.
+    let sent = params.get("redirect_uri").unwrap_or_default();
+    if sent != record.redirect_uri {
+        return Err(
+            CatalogError::new(ErrorName::AuthorizationCodeRedirectMismatch)
+                .with("redirect_uri", sent.chars().take(300).collect::<String>()),
+        );
+    }
+    // RFC 7636 §4.6; RFC 9700 §2.1.1: a verifier for a code issued without a challenge
+    // is refused too (PKCE downgrade).
+    match (&record.challenge, params.get("code_verifier")) {
+        (Some(challenge), Some(verifier)) => challenge.verify(verifier)?,
+        (Some(_), None) => return Err(CatalogError::new(ErrorName::PkceVerifierMissing)),
+        (None, Some(_)) => {
+            return Err(CatalogError::new(ErrorName::PkceNotExpected)
+                .with("reason", "the authorization request had no code_challenge"));
+        }
+        (None, None) => {}
+    }
+    // A code issued to a single-page app's redirect URI is redeemed by the browser,
+    // which always sends Origin on a cross-origin POST.
+    if record.platform == Platform::Spa && !headers.contains_key(header::ORIGIN) {
+        return Err(CatalogError::new(ErrorName::SpaOriginRequired));
+    }
+    Ok(())
+}
+
+/// Revokes what a code's redemption issued: its refresh token, and its access token by
+/// `jti` until that token would have expired.
+async fn revoke(
+    state: &AppState,
+    tenant: &Tenant,
+    redemption: &Redemption,
+    reason: &str,
+) -> Result<(), CatalogError> {
+    let now = state.clock.now();
+    let mut writes = Vec::new();
+    if let Some(key) = &redemption.refresh_token_key
+        && let Some((object, mut token)) =
+            lookup::get::<RefreshToken>(state, tenant.id, ObjectKind::RefreshToken, key).await?
+        && token.revoked.is_none()
+    {
+        token.revoked = Some(reason.to_owned());
+        writes.push(Write::Put(object.with_doc(encode(&token), now)));
+    }
+    let jti = &redemption.access_token_jti;
+    if redemption.access_token_expires_at > now
+        && lookup::get::<RevokedAccessToken>(state, tenant.id, ObjectKind::RevokedAccessToken, jti)
+            .await?
+            .is_none()
+    {
+        let record = RevokedAccessToken {
+            reason: reason.to_owned(),
+            expires_at: redemption.access_token_expires_at,
+        };
+        writes.push(Write::Put(StoredObject::new(
+            state.rng.uuid(),
+            tenant.id,
+            ObjectKind::RevokedAccessToken,
+            jti.clone(),
+            encode(&record),
+            now,
+        )));
+    }
+    if writes.is_empty() {
+        return Ok(());
+    }
+    match state.store.apply(writes).await {
+        // A concurrent replay revoked them already: the outcome is the same.
+        Ok(()) | Err(StoreError::Conflict(_)) => Ok(()),
+        Err(e) => Err(store_error(e)),
+    }
+}

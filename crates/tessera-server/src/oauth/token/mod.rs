@@ -1,0 +1,129 @@
+//! `/{t}/oauth2/token` (RFC 6749 §3.2): strict form parsing, client authentication,
+//! dispatch by grant type, and one renderer for success and failure. Every response
+//! carries `Cache-Control: no-store` (§5.1).
+
+mod authorization_code;
+mod client_auth;
+pub mod issue;
+
+use super::form;
+use crate::error_response::ErrorResponse;
+use crate::state::AppState;
+use crate::tenant_path::ResolvedTenant;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use tessera_core::directory::model::{App, GrantType};
+use tessera_core::errors::{CatalogError, ErrorName};
+use tessera_core::tenant::Tenant;
+
+/// Grants this endpoint serves so far.
+const SUPPORTED: &str = "authorization_code";
+
+pub async fn token(
+    State(state): State<AppState>,
+    ResolvedTenant(tenant): ResolvedTenant,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (result, app) = handle(&state, &tenant, &headers, &body).await;
+    let mut response = match result {
+        Ok(body) => {
+            let mut r = Json(body).into_response();
+            r.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            r.headers_mut()
+                .insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+            r
+        }
+        Err(e) => e.into_response(),
+    };
+    if let Some(app) = app {
+        allow_spa_origin(&mut response, &headers, &app);
+    }
+    response
+}
+
+async fn handle(
+    state: &AppState,
+    tenant: &Tenant,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> (Result<serde_json::Value, ErrorResponse>, Option<App>) {
+    let params = match form(headers, body) {
+        Ok(p) => p,
+        Err(e) => return (Err(ErrorResponse::json(e)), None),
+    };
+    let client = match client_auth::authenticate(state, tenant, headers, &params).await {
+        Ok(c) => c,
+        Err(failure) => {
+            let mut e = ErrorResponse::json(failure.error);
+            // RFC 6749 §5.2: a 401 after Basic authentication carries the challenge.
+            if failure.basic && e.error.entry().status == 401 {
+                e.www_authenticate = Some(format!("Basic realm=\"{}\"", tenant.slug.as_str()));
+            }
+            return (Err(e), None);
+        }
+    };
+    let result = grant(state, tenant, headers, &params, &client)
+        .await
+        .map_err(ErrorResponse::json);
+    (result, Some(client.app))
+}
+
+async fn grant(
+    state: &AppState,
+    tenant: &Tenant,
+    headers: &HeaderMap,
+    params: &tessera_core::oauth::params::Params,
+    client: &client_auth::Client,
+) -> Result<serde_json::Value, CatalogError> {
+    let value = params.require("grant_type")?;
+    let unsupported = || {
+        CatalogError::new(ErrorName::UnsupportedGrantType)
+            .with("value", value.chars().take(100).collect::<String>())
+            .with("supported", SUPPORTED)
+    };
+    let grant_type = GrantType::parse(value).ok_or_else(unsupported)?;
+    if !client.app.grant_types.contains(&grant_type) {
+        return Err(CatalogError::new(ErrorName::UnauthorizedGrantType)
+            .with("client_id", client.app.client_id.clone())
+            .with("grant_type", grant_type.as_str()));
+    }
+    match grant_type {
+        GrantType::AuthorizationCode => {
+            authorization_code::exchange(state, tenant, client, headers, params)
+                .await
+                .map(|i| i.body)
+        }
+        GrantType::RefreshToken
+        | GrantType::ClientCredentials
+        | GrantType::DeviceCode
+        | GrantType::TokenExchange
+        | GrantType::JwtBearer => Err(unsupported()),
+    }
+}
+
+/// CORS for single-page apps: only origins of the app's registered `spa` redirect URIs
+/// may read the response (no wildcard, no credentials).
+fn allow_spa_origin(response: &mut Response, headers: &HeaderMap, app: &App) {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) else {
+        return;
+    };
+    let registered = app
+        .redirect_uris
+        .spa
+        .iter()
+        .filter_map(|u| url::Url::parse(u).ok())
+        .any(|u| u.origin().ascii_serialization() == origin);
+    if registered && let Ok(v) = HeaderValue::from_str(origin) {
+        response
+            .headers_mut()
+            .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
+        response
+            .headers_mut()
+            .append(header::VARY, HeaderValue::from_static("Origin"));
+    }
+}
