@@ -141,10 +141,13 @@ async fn run(
                         state,
                         tenant,
                         headers,
-                        &app,
-                        params,
-                        request.login_hint.as_deref(),
-                        None,
+                        pages::SignInForm {
+                            app: &app,
+                            params,
+                            redirect_uri: &request.redirect.uri,
+                            username: request.login_hint.as_deref(),
+                            error: None,
+                        },
                     )));
                 }
             }

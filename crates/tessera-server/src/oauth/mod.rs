@@ -27,6 +27,7 @@ use axum::http::{HeaderMap, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use tessera_core::errors::{CatalogError, ErrorName};
+use tessera_core::oauth::authorize as checks;
 use tessera_core::oauth::params::Params;
 use tessera_core::secret::Secret;
 
@@ -152,15 +153,23 @@ async fn sign_in(
                 Some(id) => lookup::app(&state, tenant.id, id).await.ok().flatten(),
                 None => None,
             };
-            match app {
-                Some(app) => pages::sign_in(
+            let verified = app.and_then(|app| {
+                checks::check_redirect_uri(&request, &app)
+                    .ok()
+                    .map(|r| (app, r))
+            });
+            match verified {
+                Some((app, redirect)) => pages::sign_in(
                     &state,
                     &tenant,
                     &headers,
-                    &app,
-                    &request,
-                    Some(username),
-                    Some(&err),
+                    pages::SignInForm {
+                        app: &app,
+                        params: &request,
+                        redirect_uri: &redirect.uri,
+                        username: Some(username),
+                        error: Some(&err),
+                    },
                 ),
                 None => {
                     authorize::proceed(&state, &tenant, &headers, request, Interaction::Start).await

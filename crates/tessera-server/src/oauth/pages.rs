@@ -3,7 +3,7 @@
 
 use super::csrf;
 use super::session::CurrentSession;
-use crate::pages::page;
+use crate::pages::page_redirecting_to;
 use crate::state::AppState;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
@@ -35,23 +35,40 @@ fn with_csrf(mut response: Response, token: csrf::CsrfToken) -> Response {
     response
 }
 
+/// What the sign-in page shows.
+pub struct SignInForm<'a> {
+    pub app: &'a App,
+    /// The authorization request, carried in the form.
+    pub params: &'a Params,
+    /// The verified redirect URI the flow ends at.
+    pub redirect_uri: &'a str,
+    /// Prefilled (login_hint, or the last attempt).
+    pub username: Option<&'a str>,
+    /// Why the last attempt failed.
+    pub error: Option<&'a CatalogError>,
+}
+
 /// The sign-in form, with an error from the last attempt if there was one.
 pub fn sign_in(
     state: &AppState,
     tenant: &Tenant,
     headers: &HeaderMap,
-    app: &App,
-    params: &Params,
-    username: Option<&str>,
-    error: Option<&CatalogError>,
+    form: SignInForm<'_>,
 ) -> Response {
+    let SignInForm {
+        app,
+        params,
+        redirect_uri,
+        username,
+        error,
+    } = form;
     let token = csrf::issue(state, headers);
     let error = error.map(|e| ErrorView::new(e, &crate::context::current()));
     let status = match &error {
         Some(e) => StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST),
         None => StatusCode::OK,
     };
-    let response = page(
+    let response = page_redirecting_to(
         status,
         "sign_in.html",
         context! {
@@ -64,6 +81,7 @@ pub fn sign_in(
             username => username.unwrap_or_default(),
             error => error,
         },
+        redirect_uri,
     );
     with_csrf(response, token)
 }
@@ -85,7 +103,7 @@ pub fn consent(
         .iter()
         .map(|s| context! { value => s.value, description => s.description })
         .collect();
-    let response = page(
+    let response = page_redirecting_to(
         StatusCode::OK,
         "consent.html",
         context! {
@@ -97,6 +115,7 @@ pub fn consent(
             request => params.encode(),
             csrf_token => token.token,
         },
+        &request.redirect.uri,
     );
     with_csrf(response, token)
 }

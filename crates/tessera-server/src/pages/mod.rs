@@ -58,7 +58,7 @@ pub fn render(name: &str, ctx: impl Serialize) -> Result<String, minijinja::Erro
 }
 
 /// An HTML response with the security headers every page carries.
-pub fn html(status: StatusCode, body: String, csp: &'static str) -> Response {
+pub fn html(status: StatusCode, body: String, csp: &str) -> Response {
     let mut response = (status, body).into_response();
     let h = response.headers_mut();
     h.insert(
@@ -67,7 +67,7 @@ pub fn html(status: StatusCode, body: String, csp: &'static str) -> Response {
     );
     h.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(csp),
+        HeaderValue::from_str(csp).unwrap_or(HeaderValue::from_static(PAGE_CSP)),
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(
@@ -85,6 +85,30 @@ pub fn html(status: StatusCode, body: String, csp: &'static str) -> Response {
 pub fn page(status: StatusCode, name: &str, ctx: impl Serialize) -> Response {
     match render(name, ctx) {
         Ok(body) => html(status, body, PAGE_CSP),
+        Err(e) => render_failure(name, &e),
+    }
+}
+
+/// A page whose forms end in a redirect to `redirect_uri` (sign-in, consent). Browsers
+/// apply `form-action` to the redirects that follow a submission too (CSP Level 3
+/// §6.4.2), so the client's origin (or private-use scheme) joins `'self'` there.
+pub fn page_redirecting_to(
+    status: StatusCode,
+    name: &str,
+    ctx: impl Serialize,
+    redirect_uri: &str,
+) -> Response {
+    let target = match url::Url::parse(redirect_uri) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") => u.origin().ascii_serialization(),
+        Ok(u) => format!("{}:", u.scheme()),
+        Err(_) => String::new(),
+    };
+    let csp = format!(
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; \
+         form-action 'self' {target}; frame-ancestors 'none'; base-uri 'none'"
+    );
+    match render(name, ctx) {
+        Ok(body) => html(status, body, &csp),
         Err(e) => render_failure(name, &e),
     }
 }

@@ -1,0 +1,252 @@
+//! A real browser (Debian's headless Chromium through chromedriver and fantoccini)
+//! signs in through the pages, consents, and reaches the app's callback — once with the
+//! `query` response mode, then (same browser, SSO) with `form_post`, whose auto-submit
+//! script must run under the page's CSP. Skipped visibly without Chromium; a failure
+//! under TESSERA_TEST_REQUIRE_ALL=1.
+
+use super::oidc::*;
+use axum::routing::get;
+use fantoccini::{ClientBuilder, Locator};
+use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// chromedriver in its own process group, killed with everything it started on drop.
+struct Driver {
+    child: Child,
+    url: String,
+    _profile: super::support::TempDir,
+}
+
+impl Driver {
+    fn start() -> Option<Self> {
+        if !std::path::Path::new(CHROMIUM).exists() || !std::path::Path::new(CHROMEDRIVER).exists()
+        {
+            tessera_store::testing::skip(
+                "browser",
+                "Chromium or chromedriver is not installed (apt-get install chromium chromium-driver)",
+            );
+            return None;
+        }
+        let mut child = Command::new(CHROMEDRIVER)
+            .arg("--port=0")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        let out = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                // "ChromeDriver was started successfully on port 41234." (an earlier line
+                // says "on port 0": the port asked for).
+                if let Some(rest) =
+                    line.strip_prefix("ChromeDriver was started successfully on port ")
+                {
+                    let _ = tx.send(rest.trim_end_matches('.').trim().to_owned());
+                }
+            }
+        });
+        let port = rx
+            .recv_timeout(Duration::from_secs(20))
+            .expect("chromedriver prints its port");
+        Some(Self {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            _profile: super::support::TempDir::new("chrome"),
+        })
+    }
+
+    async fn browser(&self) -> fantoccini::Client {
+        let args = [
+            "--headless=new".to_owned(),
+            "--no-sandbox".to_owned(),
+            "--disable-gpu".to_owned(),
+            "--disable-dev-shm-usage".to_owned(),
+            "--disable-background-networking".to_owned(),
+            "--disable-component-update".to_owned(),
+            "--disable-sync".to_owned(),
+            "--no-first-run".to_owned(),
+            format!("--user-data-dir={}", self._profile.path().display()),
+        ];
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            serde_json::json!({ "binary": CHROMIUM, "args": args }),
+        );
+        ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps)
+            .connect(&self.url)
+            .await
+            .unwrap()
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        // pkill -g: procps' `kill -KILL -<pgid>` misreads a negative pid as an option.
+        let _ = Command::new("pkill")
+            .args(["-KILL", "-g", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+/// The relying party's callback: echoes what it received (GET query or POST form).
+async fn start_rp() -> String {
+    async fn echo(uri: axum::http::Uri, body: String) -> axum::response::Html<String> {
+        let received = if body.is_empty() {
+            uri.query().unwrap_or_default().to_owned()
+        } else {
+            body
+        };
+        axum::response::Html(format!(
+            "<!DOCTYPE html><title>callback</title><pre id=\"received\">{received}</pre>"
+        ))
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let _ = axum::serve(
+            listener,
+            axum::Router::new().route("/callback", get(echo).post(echo)),
+        )
+        .await;
+    });
+    base
+}
+
+async fn wait_for_url(b: &fantoccini::Client, prefix: &str) -> url::Url {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let url = b.current_url().await.unwrap();
+        if url.as_str().starts_with(prefix) {
+            return url;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "still at {url}, waiting for {prefix}: {}",
+            b.source().await.unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn pkce() -> (String, String) {
+    use base64::Engine;
+    use sha2::Digest;
+    let verifier = "browser-test-verifier-0123456789-abcdefghijklmnop".to_owned();
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(sha2::Sha256::digest(verifier.as_bytes()));
+    (verifier, challenge)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_signs_in_consents_and_reaches_the_app() {
+    let Some(driver) = Driver::start() else {
+        return;
+    };
+    let served = server(None).await;
+    let rp = start_rp().await;
+    // A native app's loopback redirect URI matches on any port (RFC 8252 §7.3).
+    let callback = format!("{rp}/callback");
+    let (verifier, challenge) = pkce();
+    let authorize = |mode: &str| {
+        let q = serde_urlencoded::to_string([
+            ("client_id", "native-app"),
+            ("response_type", "code"),
+            ("redirect_uri", callback.as_str()),
+            ("scope", "openid profile"),
+            ("state", "st-1"),
+            ("nonce", "n-1"),
+            ("code_challenge", challenge.as_str()),
+            ("code_challenge_method", "S256"),
+            ("response_mode", mode),
+        ])
+        .unwrap();
+        format!("{}/{TENANT}/oauth2/authorize?{q}", served.base)
+    };
+
+    let b = driver.browser().await;
+    b.goto(&authorize("query")).await.unwrap();
+    b.find(Locator::Css("#username"))
+        .await
+        .unwrap()
+        .send_keys("alice")
+        .await
+        .unwrap();
+    b.find(Locator::Css("#password"))
+        .await
+        .unwrap()
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    b.find(Locator::Css("#sign-in"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let consent_url = format!("{}/{TENANT}/signin/password", served.base);
+    wait_for_url(&b, &consent_url).await;
+    let page = b.source().await.unwrap();
+    assert!(page.contains("Fabrikam Desktop wants to"), "{page}");
+    b.find(Locator::Css("#allow"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let landed = wait_for_url(&b, &callback).await;
+    let params: Vec<(String, String)> = landed
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    assert_eq!(param(&params, "state"), Some("st-1"));
+    let code = param(&params, "code").unwrap().to_owned();
+    let tokens = reqwest::Client::new()
+        .post(format!("{}/{TENANT}/oauth2/token", served.base))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", "native-app"),
+            ("code", code.as_str()),
+            ("redirect_uri", callback.as_str()),
+            ("code_verifier", verifier.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tokens.status(), 200);
+    let tokens: serde_json::Value = tokens.json().await.unwrap();
+    assert!(tokens["id_token"].is_string());
+
+    // Same browser: the session signs in again without the form, and form_post's
+    // script submits the response to the app by itself.
+    b.goto(&authorize("form_post")).await.unwrap();
+    wait_for_url(&b, &callback).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let received = loop {
+        let text = b
+            .find(Locator::Css("#received"))
+            .await
+            .map(|e| async move { e.text().await.unwrap_or_default() });
+        if let Ok(t) = text {
+            let t = t.await;
+            if t.contains("code=") {
+                break t;
+            }
+        }
+        assert!(Instant::now() < deadline, "form_post never reached the app");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(
+        received.contains("state=st-1") && received.contains("iss="),
+        "{received}"
+    );
+    b.close().await.unwrap();
+}
