@@ -83,6 +83,10 @@ pub struct ServeArgs {
     /// Largest request body accepted, in bytes [env: TESSERA_MAX_BODY_BYTES] [default: 65536]
     #[arg(long, value_name = "BYTES")]
     pub max_body_bytes: Option<String>,
+    /// Import a demo tenant, user and app, and serve a demo app at /demo-app that walks
+    /// the sign-in flow and shows the tokens (never in production: the password is printed)
+    #[arg(long)]
+    pub demo: bool,
 }
 
 #[derive(Debug, Args)]

@@ -6,6 +6,7 @@ pub mod admin_cli;
 pub mod bootstrap;
 pub mod cli;
 pub mod context;
+pub mod demo;
 pub mod directory_files;
 pub mod error_response;
 pub mod explain;
@@ -29,7 +30,12 @@ use axum::Router;
 
 /// The whole HTTP application. Tests call this directly, without a socket.
 pub fn app(state: AppState) -> Router {
-    with_middleware(routes::router(), state)
+    let routes = if state.demo {
+        routes::router().merge(demo::routes())
+    } else {
+        routes::router()
+    };
+    with_middleware(routes, state)
 }
 
 /// Wraps `routes` in the middleware every request passes through (trace ids, panic

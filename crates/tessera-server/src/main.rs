@@ -69,7 +69,7 @@ fn main() -> ExitCode {
 
 async fn run(command: Command, settings: Settings) -> Result<(), serve::Fatal> {
     match command {
-        Command::Serve(_) => serve::run(settings).await,
+        Command::Serve(args) => serve::run(settings, args.demo).await,
         Command::Migrate => {
             let (store, _) = serve::open_store(&settings).await?;
             tracing::info!(store = store.backend(), database = %settings.database_url_display, "migrations applied");

@@ -52,7 +52,7 @@ pub async fn open_store(settings: &Settings) -> Result<(Arc<dyn Store>, MasterKe
     Ok((store, master))
 }
 
-pub async fn run(settings: Settings) -> Result<(), Fatal> {
+pub async fn run(settings: Settings, demo: bool) -> Result<(), Fatal> {
     let (store, master) = open_store(&settings).await?;
     let created = crate::admin::auth::ensure_bootstrap_credential(
         store.as_ref(),
@@ -88,6 +88,13 @@ pub async fn run(settings: Settings) -> Result<(), Fatal> {
         settings.password_params,
     );
 
+    let demo_line = if demo {
+        state.demo = true;
+        Some(crate::demo::setup(&state).await?)
+    } else {
+        None
+    };
+
     let metrics = state.metrics.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(5));
@@ -104,6 +111,9 @@ pub async fn run(settings: Settings) -> Result<(), Fatal> {
         public_url = %public_url,
         "ready on http://{addr}"
     );
+    if let Some(line) = demo_line {
+        eprintln!("{line}");
+    }
     let (signalled, on_signal) = tokio::sync::oneshot::channel::<()>();
     let server = axum::serve(listener, app)
         .with_graceful_shutdown(async move {

@@ -24,6 +24,8 @@ pub struct AppState {
     pub passwords: crate::passwords::Passwords,
     /// Opened signing keys, so tokens are signed without unsealing a key each time.
     pub signers: crate::oauth::signing::Signers,
+    /// `serve --demo`: the demo relying party's routes are mounted.
+    pub demo: bool,
 }
 
 impl AppState {
@@ -48,6 +50,7 @@ impl AppState {
             master: Arc::new(master),
             passwords: crate::passwords::Passwords::default(),
             signers: crate::oauth::signing::Signers::default(),
+            demo: false,
         }
     }
 }

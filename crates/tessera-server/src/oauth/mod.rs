@@ -47,6 +47,29 @@ pub fn routes() -> Router<AppState> {
         .merge(discovery::routes())
 }
 
+/// The value of a request cookie (sent once).
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    cookies::get(headers, name)
+}
+
+/// A token request made in process (the demo app): `form` is the urlencoded body,
+/// without client authentication beyond what it carries.
+pub async fn token_form(
+    state: &AppState,
+    tenant: &str,
+    form: String,
+) -> Result<serde_json::Value, ErrorResponse> {
+    let tenant = crate::tenant_path::resolve(state, tenant).await?;
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("application/x-www-form-urlencoded"),
+    );
+    token::handle(state, &tenant, &headers, form.as_bytes())
+        .await
+        .0
+}
+
 /// An error page for a failure that is Tessera's, not the request's.
 pub(crate) fn internal_page(detail: &str) -> Response {
     ErrorResponse::page(CatalogError::new(ErrorName::InternalError).internal(detail.to_owned()))

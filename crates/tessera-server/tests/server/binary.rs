@@ -208,3 +208,77 @@ async fn serve_on_postgres_and_report_unready_when_its_database_goes() {
     let v: serde_json::Value = gone.json().await.unwrap();
     assert_eq!(v["error"], "temporarily_unavailable");
 }
+
+/// `serve --demo` imports its tenant and walks the whole flow to a page of decoded
+/// tokens, in a browser-like client that follows the pages.
+#[tokio::test]
+async fn serve_demo_walks_the_flow_to_decoded_tokens() {
+    use crate::oidc::{hidden, location_params};
+    let server = Process::serve(&["--demo"]);
+    let base = server.base.clone();
+    let b = crate::oidc::browser();
+    let start = b.get(format!("{base}/demo-app")).send().await.unwrap();
+    assert_eq!(start.status(), 302);
+    let authorize = start.headers()["location"].to_str().unwrap().to_owned();
+    assert!(authorize.starts_with(&format!("{base}/demo/oauth2/authorize?")));
+    let page = b
+        .get(&authorize)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let form = |page: &str, extra: &[(&str, &str)]| {
+        let mut f = vec![
+            ("csrf_token".to_owned(), hidden(page, "csrf_token")),
+            ("request".to_owned(), hidden(page, "request")),
+        ];
+        f.extend(
+            extra
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        f
+    };
+    let consent = b
+        .post(format!("{base}/demo/signin/password"))
+        .form(&form(
+            &page,
+            &[
+                ("username", "demo"),
+                ("password", tessera_server::demo::PASSWORD),
+            ],
+        ))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let redirect = b
+        .post(format!("{base}/demo/signin/consent"))
+        .form(&form(&consent, &[("decision", "allow")]))
+        .send()
+        .await
+        .unwrap();
+    let (target, _) = location_params(&redirect);
+    assert_eq!(target, format!("{base}/demo-app/callback"));
+    let shown = b
+        .get(redirect.headers()["location"].to_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(shown.status(), 200);
+    let html = shown.text().await.unwrap();
+    assert!(
+        html.contains("Signed in")
+            && html.contains("preferred_username")
+            && html.contains("at+jwt"),
+        "{html}"
+    );
+    assert!(
+        html.contains("Issued: opaque"),
+        "offline_access gave a refresh token"
+    );
+}

@@ -5,6 +5,7 @@ mod admin_api;
 mod admin_cli;
 mod bad_input;
 mod binary;
+mod browser;
 mod catalogue;
 mod golden;
 mod health;

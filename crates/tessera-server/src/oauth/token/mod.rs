@@ -46,7 +46,7 @@ pub async fn token(
     response
 }
 
-async fn handle(
+pub(crate) async fn handle(
     state: &AppState,
     tenant: &Tenant,
     headers: &HeaderMap,

@@ -1,0 +1,167 @@
+//! `tessera serve --demo`: a demo tenant, user and app, and a tiny relying party inside
+//! Tessera itself (`/demo-app`) that walks the authorization code flow with PKCE and
+//! shows the tokens it received, decoded. For trying Tessera out; never for production
+//! (the demo user's password is printed).
+
+use crate::error_response::ErrorResponse;
+use crate::oauth::token_form;
+use crate::pages::page;
+use crate::serve::Fatal;
+use crate::state::AppState;
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use minijinja::context;
+use sha2::Digest;
+use tessera_core::crypto::generate_token;
+use tessera_core::directory::file::TenantFile;
+use tessera_core::errors::{CatalogError, ErrorName};
+use tessera_core::oauth::params::Params;
+
+pub const TENANT: &str = "demo";
+pub const CLIENT_ID: &str = "demo-app";
+pub const USERNAME: &str = "demo";
+pub const PASSWORD: &str = "demo-password";
+const COOKIE: &str = "tessera_demo";
+
+pub fn callback_url(public_url: &str) -> String {
+    format!("{public_url}/demo-app/callback")
+}
+
+/// Imports the demo tenant (idempotent) and returns the line to print.
+pub async fn setup(state: &AppState) -> Result<String, Fatal> {
+    let file: TenantFile = serde_json::from_value(serde_json::json!({ "tenants": [{
+        "slug": TENANT, "display_name": "Tessera demo",
+        "users": [ { "username": USERNAME, "password": PASSWORD, "name": "Demo User", "email": "demo@example.test" } ],
+        "apps": [ { "client_id": CLIENT_ID, "name": "Tessera demo app",
+                    "redirect_uris": { "web": [callback_url(&state.public_url)] } } ]
+    }]}))
+    .map_err(|e| Fatal { message: format!("the demo tenant file is invalid: {e}"), status: 1 })?;
+    crate::directory_files::import(
+        state.store.as_ref(),
+        &file,
+        &state.master,
+        state.passwords.params(),
+        state.clock.as_ref(),
+        state.rng.as_ref(),
+    )
+    .await?;
+    Ok(format!(
+        "demo: open {}/demo-app in a browser and sign in as '{USERNAME}' with password '{PASSWORD}'",
+        state.public_url
+    ))
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/demo-app", get(start))
+        .route("/demo-app/callback", get(callback))
+}
+
+/// Starts a sign-in: a fresh state and PKCE verifier kept in a cookie, then the
+/// authorization request.
+async fn start(State(state): State<AppState>) -> Response {
+    let verifier = generate_token(state.rng.as_ref());
+    let csrf_state = generate_token(state.rng.as_ref());
+    let challenge = URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.as_bytes()));
+    let query = serde_urlencoded::to_string([
+        ("client_id", CLIENT_ID),
+        ("response_type", "code"),
+        ("redirect_uri", &callback_url(&state.public_url)),
+        ("scope", "openid profile email offline_access"),
+        ("state", &csrf_state),
+        ("nonce", &generate_token(state.rng.as_ref())),
+        ("code_challenge", &challenge),
+        ("code_challenge_method", "S256"),
+    ])
+    .unwrap_or_default();
+    let location = format!("{}/oauth2/authorize?{query}", state.issuer(TENANT));
+    let cookie = format!(
+        "{COOKIE}={csrf_state}.{verifier}; Path=/demo-app; Max-Age=600; HttpOnly; SameSite=Lax"
+    );
+    let mut response = StatusCode::FOUND.into_response();
+    for (name, value) in [(header::LOCATION, location), (header::SET_COOKIE, cookie)] {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            response.headers_mut().insert(name, v);
+        }
+    }
+    response
+}
+
+/// The redirect URI: checks state, redeems the code at the token endpoint (in process)
+/// and shows the tokens decoded.
+async fn callback(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+) -> Response {
+    let fail = |detail: &str| {
+        ErrorResponse::page(
+            CatalogError::new(ErrorName::InvalidRequestFormat).with("detail", detail.to_owned()),
+        )
+        .into_response()
+    };
+    let Ok(params) = Params::parse(uri.query().unwrap_or_default().as_bytes()) else {
+        return fail("the callback's query string is malformed");
+    };
+    if let Some(error) = params.get("error") {
+        return page(
+            StatusCode::OK,
+            "demo.html",
+            context! { title => "Demo", error => error, description => params.get("error_description") },
+        );
+    }
+    let cookie = crate::oauth::cookie(&headers, COOKIE).unwrap_or_default();
+    let Some((expected_state, verifier)) = cookie.split_once('.') else {
+        return fail("the demo cookie is missing; start again at /demo-app");
+    };
+    if params.get("state") != Some(expected_state) {
+        return fail("state does not match the one this browser sent");
+    }
+    if params.get("iss") != Some(state.issuer(TENANT).as_str()) {
+        return fail("iss does not name the demo tenant (RFC 9207)");
+    }
+    let form = serde_urlencoded::to_string([
+        ("grant_type", "authorization_code"),
+        ("client_id", CLIENT_ID),
+        ("code", params.get("code").unwrap_or_default()),
+        ("redirect_uri", &callback_url(&state.public_url)),
+        ("code_verifier", verifier),
+    ])
+    .unwrap_or_default();
+    let tokens = match token_form(&state, TENANT, form).await {
+        Ok(t) => t,
+        Err(e) => return e.into_response(),
+    };
+    let decode = |jwt: Option<&str>| {
+        jwt.map(|t| {
+            t.split('.')
+                .take(2)
+                .map(|part| {
+                    URL_SAFE_NO_PAD
+                        .decode(part)
+                        .ok()
+                        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+                        .and_then(|v| serde_json::to_string_pretty(&v).ok())
+                        .unwrap_or_default()
+                })
+                .collect::<Vec<_>>()
+        })
+    };
+    page(
+        StatusCode::OK,
+        "demo.html",
+        context! {
+            title => "Demo",
+            id_token => decode(tokens["id_token"].as_str()),
+            access_token => decode(tokens["access_token"].as_str()),
+            refresh_token => tokens["refresh_token"].is_string(),
+            expires_in => tokens["expires_in"].as_i64(),
+            scope => tokens["scope"].as_str(),
+        },
+    )
+}
