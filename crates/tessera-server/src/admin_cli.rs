@@ -56,6 +56,13 @@ pub enum Task {
         #[arg(long)]
         username: String,
     },
+    /// End every SSO session of a user and revoke their refresh tokens
+    RevokeSessions {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        username: String,
+    },
     /// Register an app
     AddApp {
         #[arg(long)]
@@ -134,6 +141,11 @@ fn request(task: &Task) -> Result<(&'static str, String, Option<Value>), Fatal> 
             format!("/admin/api/v1/tenants/{tenant}/users/{username}/password"),
             Some(json!({"password": read_password()?})),
         ),
+        Task::RevokeSessions { tenant, username } => (
+            "DELETE",
+            format!("/admin/api/v1/tenants/{tenant}/users/{username}/sessions"),
+            None,
+        ),
         Task::AddApp {
             tenant,
             client_id,
@@ -175,6 +187,11 @@ fn summary(task: &Task, v: &Value) -> String {
             v["username"].as_str().unwrap_or("")
         ),
         Task::ResetPassword { username, .. } => format!("set a new password for {username}"),
+        Task::RevokeSessions { username, .. } => format!(
+            "revoked {} session(s) and {} refresh token(s) of {username}",
+            v["sessions"].as_u64().unwrap_or(0),
+            v["refresh_tokens"].as_u64().unwrap_or(0)
+        ),
         Task::AddApp { .. } => format!("registered app {}", v["client_id"].as_str().unwrap_or("")),
         Task::AddSecret { client_id, .. } => format!(
             "new secret for {client_id} (id {}); shown once, store it now:\n{}",

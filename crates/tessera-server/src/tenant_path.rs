@@ -28,7 +28,11 @@ impl FromRequestParts<AppState> for ResolvedTenant {
             .next()
             .unwrap_or_default()
             .to_owned();
-        resolve(state, &segment).await.map(Self)
+        // Browsers (the authorization endpoint, the pages) get an error page; programs JSON.
+        resolve(state, &segment).await.map(Self).map_err(|mut e| {
+            e.format = crate::error_response::ErrorFormat::negotiate(&parts.headers);
+            e
+        })
     }
 }
 

@@ -45,6 +45,7 @@ pub fn router() -> Router<AppState> {
         .routes(routes!(users::set_password))
         .routes(routes!(users::consents))
         .routes(routes!(users::revoke_consent))
+        .routes(routes!(users::revoke_sessions))
         .routes(routes!(apps::list, apps::create))
         .routes(routes!(apps::get, apps::update, apps::delete))
         .routes(routes!(apps::add_secret))

@@ -30,6 +30,7 @@ const ROUTES: &[(&str, &str)] = &[
         "delete",
         "/tenants/{slug}/users/{username}/consents/{client_id}",
     ),
+    ("delete", "/tenants/{slug}/users/{username}/sessions"),
     ("get", "/tenants/{slug}/apps"),
     ("post", "/tenants/{slug}/apps"),
     ("get", "/tenants/{slug}/apps/{client_id}"),

@@ -104,6 +104,21 @@ async fn everyday_tasks_from_the_command_line() {
     .unwrap();
     assert!(secret["value"].as_str().is_some_and(|s| s.len() >= 43));
     assert!(ok(&admin(&dir, &["rotate-keys", "--tenant", "contoso"], None)).contains("rotated"));
+    assert_eq!(
+        ok(&admin(
+            &dir,
+            &[
+                "revoke-sessions",
+                "--tenant",
+                "contoso",
+                "--username",
+                "alice"
+            ],
+            None
+        ))
+        .trim(),
+        "revoked 0 session(s) and 0 refresh token(s) of alice"
+    );
 
     let bad = admin(
         &dir,
@@ -154,6 +169,7 @@ async fn everyday_tasks_from_the_command_line() {
     assert_eq!(
         actions,
         [
+            "user.revoke_sessions",
             "keys.rotate",
             "app.secret.add",
             "app.create",
