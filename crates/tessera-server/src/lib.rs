@@ -1,6 +1,7 @@
 //! Tessera's HTTP server: the axum application ([`app`]), its middleware, error
 //! rendering, pages, and the pieces of the `tessera` binary (settings, commands).
 
+pub mod account;
 pub mod admin;
 pub mod admin_cli;
 pub mod bootstrap;

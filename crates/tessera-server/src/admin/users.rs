@@ -516,44 +516,18 @@ pub async fn revoke_sessions(
     State(state): State<AppState>,
     Path((slug, username)): Path<(String, String)>,
 ) -> ApiResult<Json<RevokedSessions>> {
-    use tessera_core::oauth::records::{RefreshToken, Session};
     let t = tenant(&state, &slug).await?;
     let (_, user) = find(&state, &t, &username).await?;
-    let key = user.username.key();
-    let now = state.clock.now();
-    let mut writes = Vec::new();
-    // A scan of the tenant's sessions and tokens: fine at directory sizes; an index by
-    // user arrives if the token lifecycle moves these records to tables of their own.
-    let mut sessions = 0;
-    for o in state
-        .store
-        .objects(t.id, ObjectKind::Session)
-        .await
-        .map_err(store)?
-    {
-        if o.decode::<Session>().map_err(internal)?.user == key {
-            sessions += 1;
-            writes.push(Write::Delete {
-                tenant_id: t.id,
-                kind: ObjectKind::Session,
-                id: o.id,
-            });
-        }
-    }
-    let mut refresh_tokens = 0;
-    for o in state
-        .store
-        .objects(t.id, ObjectKind::RefreshToken)
-        .await
-        .map_err(store)?
-    {
-        let mut token = o.decode::<RefreshToken>().map_err(internal)?;
-        if token.user == key && token.revoked.is_none() {
-            refresh_tokens += 1;
-            token.revoked = Some("all sessions of the user were revoked".to_owned());
-            writes.push(Write::Put(o.with_doc(encode(&token), now)));
-        }
-    }
+    let revocation = crate::oauth::revoke_sessions(
+        &state,
+        t.id,
+        &user.username.key(),
+        "all sessions of the user were revoked",
+    )
+    .await
+    .map_err(problem)?;
+    let (sessions, refresh_tokens) = (revocation.sessions, revocation.refresh_tokens);
+    let mut writes = revocation.writes;
     writes.push(audit(
         &state,
         &t,

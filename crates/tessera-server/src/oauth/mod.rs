@@ -5,11 +5,11 @@
 mod authorize;
 mod consent;
 mod cookies;
-mod csrf;
+pub(crate) mod csrf;
 mod discovery;
 mod lookup;
 mod pages;
-mod password;
+pub(crate) mod password;
 mod respond;
 mod session;
 pub mod signing;
@@ -47,6 +47,8 @@ pub fn routes() -> Router<AppState> {
         .merge(discovery::routes())
 }
 
+pub use session::{Revocation, revoke_all as revoke_sessions};
+
 /// The value of a request cookie (sent once).
 pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     cookies::get(headers, name)
@@ -77,7 +79,7 @@ pub(crate) fn internal_page(detail: &str) -> Response {
 }
 
 /// A form body: `application/x-www-form-urlencoded`, each parameter once (RFC 6749 §3.2).
-pub(crate) fn form(headers: &HeaderMap, body: &[u8]) -> Result<Params, CatalogError> {
+pub fn form(headers: &HeaderMap, body: &[u8]) -> Result<Params, CatalogError> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

@@ -100,3 +100,59 @@ pub async fn start(
     );
     Ok((session, cookie))
 }
+
+/// What ending every session of a user takes: the writes (sessions deleted, live refresh
+/// tokens revoked with `reason`) and how many of each. The caller applies them with its
+/// own change, atomically. A scan of the tenant's records: fine at directory sizes; an
+/// index by user comes if these records move to tables of their own.
+pub struct Revocation {
+    pub writes: Vec<Write>,
+    pub sessions: usize,
+    pub refresh_tokens: usize,
+}
+
+pub async fn revoke_all(
+    state: &AppState,
+    tenant_id: uuid::Uuid,
+    user_key: &str,
+    reason: &str,
+) -> Result<Revocation, CatalogError> {
+    use tessera_core::oauth::records::RefreshToken;
+    let internal =
+        |e: String| CatalogError::new(tessera_core::errors::ErrorName::InternalError).internal(e);
+    let now = state.clock.now();
+    let mut out = Revocation {
+        writes: Vec::new(),
+        sessions: 0,
+        refresh_tokens: 0,
+    };
+    for o in state
+        .store
+        .objects(tenant_id, ObjectKind::Session)
+        .await
+        .map_err(store_error)?
+    {
+        if o.decode::<Session>().map_err(internal)?.user == user_key {
+            out.sessions += 1;
+            out.writes.push(Write::Delete {
+                tenant_id,
+                kind: ObjectKind::Session,
+                id: o.id,
+            });
+        }
+    }
+    for o in state
+        .store
+        .objects(tenant_id, ObjectKind::RefreshToken)
+        .await
+        .map_err(store_error)?
+    {
+        let mut token = o.decode::<RefreshToken>().map_err(internal)?;
+        if token.user == user_key && token.revoked.is_none() {
+            out.refresh_tokens += 1;
+            token.revoked = Some(reason.to_owned());
+            out.writes.push(Write::Put(o.with_doc(encode(&token), now)));
+        }
+    }
+    Ok(out)
+}

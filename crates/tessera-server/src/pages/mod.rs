@@ -24,7 +24,11 @@ const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' dat
 const FORM_POST_CSP: &str = "default-src 'none'; style-src 'self'; script-src 'self'; \
                              frame-ancestors 'none'; base-uri 'none'";
 
-const TEMPLATE_SOURCES: [(&str, &str); 8] = [
+const TEMPLATE_SOURCES: [(&str, &str); 9] = [
+    (
+        "change_password.html",
+        include_str!("templates/change_password.html"),
+    ),
     ("demo.html", include_str!("templates/demo.html")),
     ("sign_in.html", include_str!("templates/sign_in.html")),
     ("consent.html", include_str!("templates/consent.html")),

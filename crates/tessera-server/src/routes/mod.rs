@@ -16,6 +16,7 @@ pub fn router() -> Router<AppState> {
         .merge(assets::routes())
         .merge(jwks::routes())
         .merge(crate::oauth::routes())
+        .merge(crate::account::routes())
         .merge(crate::admin::router())
         .fallback(fallback::not_found)
         .method_not_allowed_fallback(fallback::method_not_allowed)

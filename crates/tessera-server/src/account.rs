@@ -1,0 +1,145 @@
+//! Self-service account pages under `/{t}/account`. For now: changing one's password,
+//! proven by the current one (no session needed, so it works before any app is set up).
+//! A changed password ends every session and refresh token of the user (OWASP
+//! Authentication Cheat Sheet: re-authenticate everywhere after a credential change).
+
+use crate::error_response::{ErrorResponse, store_error};
+use crate::oauth::{csrf, form, password, revoke_sessions};
+use crate::pages::page;
+use crate::state::AppState;
+use crate::tenant_path::ResolvedTenant;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use minijinja::context;
+use tessera_core::audit::AuditEntry;
+use tessera_core::directory::model::User;
+use tessera_core::directory::object::{ObjectKind, Write, encode};
+use tessera_core::directory::validate::MIN_PASSWORD_LEN;
+use tessera_core::errors::render::ErrorView;
+use tessera_core::errors::{CatalogError, ErrorName};
+use tessera_core::secret::Secret;
+use tessera_core::tenant::Tenant;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/{tenant}/account/password", get(show).post(change))
+}
+
+fn password_page(
+    state: &AppState,
+    tenant: &Tenant,
+    headers: &HeaderMap,
+    username: &str,
+    error: Option<&CatalogError>,
+    done: bool,
+) -> Response {
+    let token = csrf::issue(state, headers);
+    let error = error.map(|e| ErrorView::new(e, &crate::context::current()));
+    let status = error.as_ref().map_or(StatusCode::OK, |e| {
+        StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST)
+    });
+    let mut response = page(
+        status,
+        "change_password.html",
+        context! {
+            title => "Change your password",
+            tenant_name => tenant.display_name,
+            action => format!("/{}/account/password", tenant.slug.as_str()),
+            csrf_token => token.token,
+            username => username,
+            error => error,
+            done => done,
+            min_length => MIN_PASSWORD_LEN,
+        },
+    );
+    if let Some(c) = token.set_cookie {
+        response.headers_mut().append(header::SET_COOKIE, c);
+    }
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+async fn show(
+    State(state): State<AppState>,
+    ResolvedTenant(tenant): ResolvedTenant,
+    headers: HeaderMap,
+) -> Response {
+    password_page(&state, &tenant, &headers, "", None, false)
+}
+
+async fn change(
+    State(state): State<AppState>,
+    ResolvedTenant(tenant): ResolvedTenant,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let fields = match form(&headers, &body)
+        .and_then(|f| csrf::check(&state, &headers, f.get("csrf_token")).map(|()| f))
+    {
+        Ok(f) => f,
+        Err(e) => return ErrorResponse::page(e).into_response(),
+    };
+    let username = fields.get("username").unwrap_or_default();
+    let again =
+        |e: &CatalogError| password_page(&state, &tenant, &headers, username, Some(e), false);
+    let current = Secret::new(fields.get("current_password").unwrap_or_default());
+    let new = fields.get("new_password").unwrap_or_default();
+    let user_key = match password::authenticate(&state, &tenant, username, current).await {
+        Ok(k) => k,
+        Err(e) if e.entry().status < 500 => return again(&e),
+        Err(e) => return ErrorResponse::page(e).into_response(),
+    };
+    let policy = |reason: String| {
+        CatalogError::new(ErrorName::PasswordPolicyViolation).with("reason", reason)
+    };
+    if new.chars().count() < MIN_PASSWORD_LEN {
+        return again(&policy(format!(
+            "it must be at least {MIN_PASSWORD_LEN} characters"
+        )));
+    }
+    if fields.get("confirm_password") != Some(new) {
+        return again(&policy("the two new passwords differ".to_owned()));
+    }
+    match store_change(&state, &tenant, &user_key, Secret::new(new)).await {
+        Ok(()) => password_page(&state, &tenant, &headers, username, None, true),
+        Err(e) => ErrorResponse::page(e).into_response(),
+    }
+}
+
+/// The new hash, the revoked sessions and the audit entry, in one atomic change.
+async fn store_change(
+    state: &AppState,
+    tenant: &Tenant,
+    user_key: &str,
+    new: Secret,
+) -> Result<(), CatalogError> {
+    let internal = |e: String| CatalogError::new(ErrorName::InternalError).internal(e);
+    let object = state
+        .store
+        .object(tenant.id, ObjectKind::User, user_key)
+        .await
+        .map_err(store_error)?
+        .ok_or_else(|| CatalogError::new(ErrorName::InvalidCredentials))?;
+    let mut user = object.decode::<User>().map_err(internal)?;
+    user.password_hash = Some(state.passwords.hash(new, state.rng.clone()).await);
+    let now = state.clock.now();
+    let revocation =
+        revoke_sessions(state, tenant.id, user_key, "the password was changed").await?;
+    let mut writes = vec![Write::Put(object.with_doc(encode(&user), now))];
+    writes.extend(revocation.writes);
+    writes.push(Write::Audit(AuditEntry {
+        id: state.rng.uuid(),
+        tenant_id: tenant.id,
+        at: now,
+        actor: format!("user:{}", user.username.as_str()),
+        action: "user.password.change".to_owned(),
+        target: format!("user:{}", user.username.as_str()),
+        changes: vec!["password".to_owned()],
+    }));
+    state.store.apply(writes).await.map_err(store_error)
+}
