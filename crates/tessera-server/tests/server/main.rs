@@ -7,6 +7,7 @@ mod bad_input;
 mod binary;
 mod browser;
 mod catalogue;
+mod client_credentials;
 mod golden;
 mod health;
 mod import_export;

@@ -4,6 +4,7 @@
 
 mod authorization_code;
 mod client_auth;
+mod client_credentials;
 pub mod issue;
 
 use super::form;
@@ -20,7 +21,7 @@ use tessera_core::errors::{CatalogError, ErrorName};
 use tessera_core::tenant::Tenant;
 
 /// Grants this endpoint serves so far.
-const SUPPORTED: &str = "authorization_code";
+const SUPPORTED: &str = "authorization_code, client_credentials";
 
 pub async fn token(
     State(state): State<AppState>,
@@ -98,8 +99,10 @@ async fn grant(
                 .await
                 .map(|i| i.body)
         }
+        GrantType::ClientCredentials => {
+            client_credentials::exchange(state, tenant, client, params).await
+        }
         GrantType::RefreshToken
-        | GrantType::ClientCredentials
         | GrantType::DeviceCode
         | GrantType::TokenExchange
         | GrantType::JwtBearer => Err(unsupported()),

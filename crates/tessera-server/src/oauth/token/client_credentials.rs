@@ -1,0 +1,114 @@
+//! `grant_type=client_credentials` (RFC 6749 §4.4): a confidential app gets an access
+//! token for one API, named by `scope={api}/.default` (as Entra ID spells it) or by
+//! `resource={api}` (RFC 8707), carrying the app roles it was granted on that API. The
+//! hottest path of the server: no store writes, no slow hash (the client secret is a
+//! keyed HMAC), one signature.
+
+use super::super::{lookup, signing};
+use super::client_auth::Client;
+use crate::state::AppState;
+use tessera_core::errors::{CatalogError, ErrorName};
+use tessera_core::keys::SigningAlg;
+use tessera_core::oauth::params::Params;
+use tessera_core::tenant::Tenant;
+
+const DEFAULT_SUFFIX: &str = "/.default";
+
+pub async fn exchange(
+    state: &AppState,
+    tenant: &Tenant,
+    client: &Client,
+    params: &Params,
+) -> Result<serde_json::Value, CatalogError> {
+    let app = &client.app;
+    // §4.4: only confidential clients (the caller authenticated it).
+    if !app.is_confidential() {
+        return Err(CatalogError::new(ErrorName::UnauthorizedGrantType)
+            .with("client_id", app.client_id.clone())
+            .with("grant_type", "client_credentials"));
+    }
+    let registered: Vec<&str> = app.permissions.iter().map(|p| p.api.as_str()).collect();
+    let invalid_resource = |resource: &str| {
+        CatalogError::new(ErrorName::InvalidResource)
+            .with("resource", resource.chars().take(200).collect::<String>())
+            .with(
+                "resources",
+                if registered.is_empty() {
+                    "(none)".to_owned()
+                } else {
+                    registered.join(" ")
+                },
+            )
+    };
+    let from_scope = match params.get("scope") {
+        None => None,
+        Some(scope) => Some(
+            scope
+                .strip_suffix(DEFAULT_SUFFIX)
+                .filter(|api| !api.contains(' '))
+                .ok_or_else(|| {
+                    CatalogError::new(ErrorName::InvalidScope)
+                        .with("scope", scope.chars().take(200).collect::<String>())
+                        .with(
+                            "supported",
+                            registered
+                                .iter()
+                                .map(|api| format!("{api}{DEFAULT_SUFFIX}"))
+                                .collect::<Vec<_>>()
+                                .join(" "),
+                        )
+                })?,
+        ),
+    };
+    let api = match (from_scope, params.get("resource")) {
+        (Some(a), Some(r)) if a != r => {
+            return Err(CatalogError::new(ErrorName::InvalidRequestFormat)
+                .with("detail", "scope and resource name different APIs"));
+        }
+        (Some(a), _) | (None, Some(a)) => a,
+        (None, None) => {
+            return Err(CatalogError::new(ErrorName::InvalidRequestFormat).with(
+                "detail",
+                "the parameter scope ({api}/.default) or resource is missing",
+            ));
+        }
+    };
+    let permission = app
+        .permissions
+        .iter()
+        .find(|p| p.api == api)
+        .ok_or_else(|| invalid_resource(api))?;
+    if !lookup::apis(state, tenant.id)
+        .await?
+        .iter()
+        .any(|a| a.identifier == api)
+    {
+        return Err(invalid_resource(api));
+    }
+
+    let now = state.clock.now();
+    let lifetime = i64::from(tenant.policy.access_token_lifetime_seconds);
+    let signer = signing::active(
+        state,
+        tenant.id,
+        app.token_signing_alg.unwrap_or(SigningAlg::EdDSA),
+    )
+    .await?;
+    // RFC 9068 §2.2: with no resource owner, `sub` identifies the client.
+    let claims = serde_json::json!({
+        "iss": state.issuer(tenant.slug.as_str()),
+        "sub": app.client_id,
+        "aud": api,
+        "client_id": app.client_id,
+        "roles": permission.app_roles,
+        "iat": now.unix_timestamp(),
+        "nbf": now.unix_timestamp(),
+        "exp": (now + time::Duration::seconds(lifetime)).unix_timestamp(),
+        "jti": state.rng.uuid().to_string(),
+        "tid": tenant.id.to_string(),
+    });
+    let token = signer
+        .sign("at+jwt", &claims)
+        .map_err(|e| CatalogError::new(ErrorName::InternalError).internal(e))?;
+    Ok(serde_json::json!({ "access_token": token, "token_type": "Bearer", "expires_in": lifetime }))
+}
