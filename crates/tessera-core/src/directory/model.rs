@@ -8,6 +8,23 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use time::OffsetDateTime;
 
+/// The admin REST API as a resource: every tenant has it implicitly (it is not declared
+/// in tenant files). An app granted its roles gets access tokens for it by client
+/// credentials; a token from the `admin` tenant's issuer acts on every tenant, a token
+/// from another tenant's issuer only on that tenant.
+pub const MANAGEMENT_API: &str = "api://tessera-management";
+/// Create, update and disable tenants (with the `admin` issuer) and everything below.
+pub const ROLE_TENANTS_READ_WRITE: &str = "Tenants.ReadWrite";
+/// Read and change users, groups, apps, APIs, keys and consents.
+pub const ROLE_DIRECTORY_READ_WRITE: &str = "Directory.ReadWrite";
+/// Read them only.
+pub const ROLE_DIRECTORY_READ: &str = "Directory.Read";
+pub const MANAGEMENT_ROLES: [&str; 3] = [
+    ROLE_TENANTS_READ_WRITE,
+    ROLE_DIRECTORY_READ_WRITE,
+    ROLE_DIRECTORY_READ,
+];
+
 /// A tenant's sign-in policy (`policy` in the tenant file).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]

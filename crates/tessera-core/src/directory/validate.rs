@@ -190,10 +190,25 @@ fn check_tenant(r: &mut Report, base: &str, t: &TenantDoc) {
     }
 
     let mut apis: HashMap<&str, (HashSet<&str>, HashSet<&str>)> = HashMap::new();
+    // The built-in management API: app roles only.
+    apis.insert(
+        crate::directory::model::MANAGEMENT_API,
+        (
+            HashSet::new(),
+            crate::directory::model::MANAGEMENT_ROLES
+                .into_iter()
+                .collect(),
+        ),
+    );
     for (i, api) in t.apis.iter().enumerate() {
         let at = format!("{base}/apis/{i}");
         if let Err(why) = check_api_identifier(&api.identifier) {
             r.invalid(format!("{at}/identifier"), why);
+        } else if api.identifier == crate::directory::model::MANAGEMENT_API {
+            r.invalid(
+                format!("{at}/identifier"),
+                "is reserved for Tessera's management API",
+            );
         }
         if api.name.trim().is_empty() {
             r.invalid(format!("{at}/name"), "must not be empty");
@@ -219,6 +234,10 @@ fn check_tenant(r: &mut Report, base: &str, t: &TenantDoc) {
                     format!("the app role {role} appears twice"),
                 );
             }
+        }
+        if api.identifier == crate::directory::model::MANAGEMENT_API {
+            // Reported above; the built-in definition stays.
+            continue;
         }
         if apis
             .insert(api.identifier.as_str(), (scopes, roles))
@@ -492,6 +511,24 @@ mod tests {
             .into_iter()
             .map(|e| (e.field, e.code))
             .collect()
+    }
+
+    #[test]
+    fn the_management_api_is_built_in_and_reserved() {
+        let ok = r#"{"tenants":[{"slug":"contoso","apps":[{"client_id":"ops","name":"Ops","grant_types":["client_credentials"],
+            "secrets":[{"value":"0123456789abcdef0123456789abcdef"}],
+            "permissions":[{"api":"api://tessera-management","app_roles":["Directory.Read"]}]}]}]}"#;
+        assert_eq!(errors(ok), vec![]);
+        let bad = r#"{"tenants":[{"slug":"contoso","apis":[{"identifier":"api://tessera-management","name":"Mine"}],
+            "apps":[{"client_id":"ops","name":"Ops","permissions":[{"api":"api://tessera-management","app_roles":["Root"]}]}]}]}"#;
+        let fields: Vec<String> = errors(bad).into_iter().map(|(f, _)| f).collect();
+        assert_eq!(
+            fields,
+            [
+                "/tenants/0/apis/0/identifier",
+                "/tenants/0/apps/0/permissions/0/app_roles/0"
+            ]
+        );
     }
 
     #[test]

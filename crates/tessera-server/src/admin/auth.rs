@@ -1,9 +1,13 @@
-//! Who may call the admin API. Until the token endpoint exists, the only credential is
-//! the bootstrap admin credential: created at first start, shown once, and stored as a
-//! keyed hash (a client secret of the built-in `tessera-bootstrap` app in the `admin`
-//! tenant). It grants every admin right on every tenant. Access tokens for the admin
-//! tenant's management API, with app roles and a tenant scope, replace it once client
-//! credentials work.
+//! Who may call the admin API, and what they may do there.
+//!
+//! - **Access tokens** for the built-in management API (`api://tessera-management`),
+//!   obtained by client credentials: the app roles in the token decide what is allowed
+//!   (`Tenants.ReadWrite`, `Directory.ReadWrite`, `Directory.Read`), and the issuer decides
+//!   where: a token from the `admin` tenant acts on every tenant, a token from tenant `t`
+//!   only on `t`. Verified offline against the issuing tenant's keys (RFC 9068 §4).
+//! - **The bootstrap admin credential**: created at first start, shown once, stored as a
+//!   keyed hash (a client secret of the built-in `tessera-bootstrap` app in the `admin`
+//!   tenant). It grants every right on every tenant, for setting up the first admin app.
 
 use super::common::{ApiResult, problem, store};
 use crate::error_response::ErrorResponse;
@@ -26,7 +30,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 /// The client_id of the app that holds the bootstrap credential.
 pub const BOOTSTRAP_APP: &str = "tessera-bootstrap";
 
-/// An authenticated admin caller; `actor` is what the audit log records.
+/// An authenticated admin caller, already checked against the route it calls; `actor`
+/// is what the audit log records.
 #[derive(Debug, Clone)]
 pub struct Admin {
     pub actor: String,
@@ -64,7 +69,17 @@ impl FromRequestParts<AppState> for Admin {
         }) else {
             return Err(unauthenticated("no bearer credential"));
         };
-        let token = Secret::new(token.trim());
+        let token = token.trim();
+        if token.matches('.').count() == 2 {
+            let caller = super::token_auth::verify(state, token)
+                .await
+                .map_err(|e| unauthenticated(&e))?;
+            caller.authorize(&parts.method, parts.uri.path())?;
+            return Ok(Admin {
+                actor: caller.actor(),
+            });
+        }
+        let token = Secret::new(token);
         let admin = state
             .store
             .tenant(&TenantSlug::admin())

@@ -12,6 +12,7 @@ mod groups;
 mod json;
 mod keys;
 mod tenants;
+mod token_auth;
 mod users;
 
 use crate::state::AppState;

@@ -3,6 +3,7 @@
 
 mod admin_api;
 mod admin_cli;
+mod admin_tokens;
 mod bad_input;
 mod binary;
 mod browser;

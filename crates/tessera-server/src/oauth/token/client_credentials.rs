@@ -78,10 +78,13 @@ pub async fn exchange(
         .iter()
         .find(|p| p.api == api)
         .ok_or_else(|| invalid_resource(api))?;
-    if !lookup::apis(state, tenant.id)
-        .await?
-        .iter()
-        .any(|a| a.identifier == api)
+    // The management API is built into every tenant (tessera_core::directory::model).
+    let built_in = api == tessera_core::directory::model::MANAGEMENT_API;
+    if !built_in
+        && !lookup::apis(state, tenant.id)
+            .await?
+            .iter()
+            .any(|a| a.identifier == api)
     {
         return Err(invalid_resource(api));
     }

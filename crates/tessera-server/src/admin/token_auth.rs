@@ -1,0 +1,235 @@
+//! Admin API access tokens: verification (the issuing tenant's keys, `typ at+jwt`, the
+//! management API audience, expiry) and the permission check of each route, from the
+//! token's app roles and the tenant its issuer names.
+
+use crate::error_response::ErrorResponse;
+use crate::state::AppState;
+use axum::http::Method;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use std::collections::BTreeSet;
+use tessera_core::directory::model::{
+    MANAGEMENT_API, ROLE_DIRECTORY_READ, ROLE_DIRECTORY_READ_WRITE, ROLE_TENANTS_READ_WRITE,
+};
+use tessera_core::errors::{CatalogError, ErrorName};
+use tessera_core::oauth::jose;
+use tessera_core::tenant::TenantSlug;
+
+/// A verified token's caller.
+#[derive(Debug)]
+pub struct TokenCaller {
+    client_id: String,
+    /// The issuing tenant; `admin` means every tenant.
+    issuer_tenant: String,
+    roles: BTreeSet<String>,
+}
+
+/// Verifies `token`; the error is the reason, for the log.
+pub async fn verify(state: &AppState, token: &str) -> Result<TokenCaller, String> {
+    // The issuer picks the keys: read it before verifying, then verify against that
+    // tenant's keys only, and compare it again after.
+    let payload = token.split('.').nth(1).ok_or("not a JWT")?;
+    let claims: serde_json::Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(payload)
+            .map_err(|_| "payload not base64url")?,
+    )
+    .map_err(|_| "payload not JSON")?;
+    let iss = claims["iss"].as_str().ok_or("no iss")?;
+    let slug = iss
+        .strip_prefix(&format!("{}/", state.public_url))
+        .filter(|s| !s.contains('/'))
+        .ok_or("iss is not a tenant of this server")?;
+    let slug = TenantSlug::parse_path(slug).map_err(|_| "iss names no tenant")?;
+    let tenant = state
+        .store
+        .tenant(&slug)
+        .await
+        .map_err(|e| e.to_string())?
+        .filter(|t| !t.disabled)
+        .ok_or("issuing tenant unknown or disabled")?;
+    let keys = crate::oauth::signing::public_keys(state, tenant.id)
+        .await
+        .map_err(|e| e.message())?;
+    let verified = jose::verify(token, &keys).map_err(|e| format!("signature: {e:?}"))?;
+    let c = &verified.claims;
+    if verified
+        .header
+        .get("typ")
+        .and_then(|v| v.as_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+        != Some("at+jwt")
+    {
+        return Err("not an access token".into());
+    }
+    if c.get("iss").and_then(|v| v.as_str()) != Some(iss)
+        || c.get("aud").and_then(|v| v.as_str()) != Some(MANAGEMENT_API)
+    {
+        return Err("wrong issuer or audience".into());
+    }
+    let now = state.clock.now().unix_timestamp();
+    if c.get("exp")
+        .and_then(serde_json::Value::as_i64)
+        .is_none_or(|exp| exp <= now)
+    {
+        return Err("expired".into());
+    }
+    if c.get("nbf")
+        .and_then(serde_json::Value::as_i64)
+        .is_some_and(|nbf| nbf > now)
+    {
+        return Err("not yet valid".into());
+    }
+    let roles = c
+        .get("roles")
+        .and_then(|v| v.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|r| r.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(TokenCaller {
+        client_id: c
+            .get("client_id")
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_owned(),
+        issuer_tenant: slug.as_str().to_owned(),
+        roles,
+    })
+}
+
+impl TokenCaller {
+    pub fn actor(&self) -> String {
+        format!("app:{}@{}", self.client_id, self.issuer_tenant)
+    }
+
+    fn has(&self, role: &str) -> bool {
+        self.roles.contains(role)
+    }
+
+    fn everywhere(&self) -> bool {
+        self.issuer_tenant == TenantSlug::admin().as_str()
+    }
+
+    /// Whether this caller may `method` the admin API `path`; Forbidden names what is
+    /// missing.
+    pub fn authorize(&self, method: &Method, path: &str) -> Result<(), ErrorResponse> {
+        let rest = path.strip_prefix("/admin/api/v1").unwrap_or(path);
+        let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
+        let read = matches!(*method, Method::GET | Method::HEAD);
+        let forbidden = |permission: String| {
+            Err(ErrorResponse::problem(
+                CatalogError::new(ErrorName::Forbidden).with("permission", permission),
+            ))
+        };
+        let (tenant, roles_ok, needed) = match segments.as_slice() {
+            // The tenant list and creating tenants span tenants.
+            ["tenants"] => {
+                if !self.everywhere() {
+                    return forbidden(
+                        "access to every tenant (a token from the admin tenant)".into(),
+                    );
+                }
+                let ok = if read {
+                    self.has(ROLE_TENANTS_READ_WRITE)
+                        || self.has(ROLE_DIRECTORY_READ)
+                        || self.has(ROLE_DIRECTORY_READ_WRITE)
+                } else {
+                    self.has(ROLE_TENANTS_READ_WRITE)
+                };
+                (None, ok, ROLE_TENANTS_READ_WRITE)
+            }
+            ["tenants", slug] if !read => (
+                Some(*slug),
+                self.has(ROLE_TENANTS_READ_WRITE),
+                ROLE_TENANTS_READ_WRITE,
+            ),
+            ["tenants", slug, ..] if read => (
+                Some(*slug),
+                self.has(ROLE_DIRECTORY_READ)
+                    || self.has(ROLE_DIRECTORY_READ_WRITE)
+                    || self.has(ROLE_TENANTS_READ_WRITE),
+                ROLE_DIRECTORY_READ,
+            ),
+            ["tenants", slug, ..] => (
+                Some(*slug),
+                self.has(ROLE_DIRECTORY_READ_WRITE) || self.has(ROLE_TENANTS_READ_WRITE),
+                ROLE_DIRECTORY_READ_WRITE,
+            ),
+            _ => return forbidden("the bootstrap admin credential".into()),
+        };
+        if let Some(slug) = tenant
+            && !self.everywhere()
+            && slug != self.issuer_tenant
+        {
+            return forbidden(format!("access to the tenant {slug}"));
+        }
+        if !roles_ok {
+            return forbidden(needed.to_owned());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn caller(tenant: &str, roles: &[&str]) -> TokenCaller {
+        TokenCaller {
+            client_id: "c".into(),
+            issuer_tenant: tenant.into(),
+            roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn roles_and_issuer_decide() {
+        let p = "/admin/api/v1/tenants";
+        let admin_rw = caller("admin", &[ROLE_TENANTS_READ_WRITE]);
+        assert!(admin_rw.authorize(&Method::POST, p).is_ok());
+        assert!(
+            admin_rw
+                .authorize(&Method::DELETE, "/admin/api/v1/tenants/contoso/users/alice")
+                .is_ok()
+        );
+        let reader = caller("admin", &[ROLE_DIRECTORY_READ]);
+        assert!(
+            reader
+                .authorize(&Method::GET, "/admin/api/v1/tenants/contoso/users")
+                .is_ok()
+        );
+        assert!(
+            reader
+                .authorize(&Method::POST, "/admin/api/v1/tenants/contoso/users")
+                .is_err()
+        );
+        assert!(reader.authorize(&Method::POST, p).is_err());
+        let scoped = caller("contoso", &[ROLE_DIRECTORY_READ_WRITE]);
+        assert!(
+            scoped
+                .authorize(&Method::POST, "/admin/api/v1/tenants/contoso/users")
+                .is_ok()
+        );
+        assert!(
+            scoped
+                .authorize(&Method::GET, "/admin/api/v1/tenants/fabrikam/users")
+                .is_err()
+        );
+        assert!(scoped.authorize(&Method::GET, p).is_err());
+        assert!(
+            scoped
+                .authorize(&Method::PATCH, "/admin/api/v1/tenants/contoso")
+                .is_err(),
+            "Tenants.ReadWrite needed"
+        );
+        assert!(
+            caller("admin", &[])
+                .authorize(&Method::GET, "/admin/api/v1/tenants/contoso")
+                .is_err()
+        );
+    }
+}

@@ -1,0 +1,153 @@
+//! Admin API access by access token: an app granted the management API's app roles gets
+//! a token by client credentials; its roles decide what it may do and its issuer where
+//! (the admin tenant: everywhere; another tenant: only there).
+
+use super::support::{Reply, TestApp};
+use axum::body::Body;
+use axum::http::Request;
+use serde_json::json;
+use tessera_core::directory::model::MANAGEMENT_API;
+use tessera_core::errors::ErrorName;
+
+/// Registers a client-credentials app in `tenant` with management `roles`; returns its
+/// secret.
+async fn ops_app(app: &TestApp, tenant: &str, client_id: &str, roles: &[&str]) -> String {
+    let r = app
+        .admin(
+            "POST",
+            &format!("/admin/api/v1/tenants/{tenant}/apps"),
+            Some(json!({ "client_id": client_id, "name": client_id, "grant_types": ["client_credentials"],
+                         "permissions": [ { "api": MANAGEMENT_API, "app_roles": roles } ] })),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let s = app
+        .admin(
+            "POST",
+            &format!("/admin/api/v1/tenants/{tenant}/apps/{client_id}/secrets"),
+            Some(json!({})),
+        )
+        .await;
+    s.json()["value"].as_str().unwrap().to_owned()
+}
+
+async fn token(app: &TestApp, tenant: &str, client_id: &str, secret: &str) -> String {
+    let body = serde_urlencoded::to_string([
+        ("grant_type", "client_credentials"),
+        ("client_id", client_id),
+        ("client_secret", secret),
+        ("scope", &format!("{MANAGEMENT_API}/.default")),
+    ])
+    .unwrap();
+    let r = app
+        .send(
+            Request::post(format!("/{tenant}/oauth2/token"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.json()["access_token"].as_str().unwrap().to_owned()
+}
+
+async fn call(
+    app: &TestApp,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> Reply {
+    let mut req = Request::builder()
+        .method(method)
+        .uri(format!("/admin/api/v1{path}"))
+        .header("authorization", format!("Bearer {token}"));
+    if body.is_some() {
+        req = req.header("content-type", "application/json");
+    }
+    app.send(
+        req.body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))
+            .unwrap(),
+    )
+    .await
+}
+
+fn code(r: &Reply) -> serde_json::Value {
+    r.json()["code"].clone()
+}
+
+#[tokio::test]
+async fn roles_decide_what_and_the_issuer_decides_where() {
+    let app = TestApp::new().await;
+    let secret = ops_app(&app, "admin", "ops", &["Tenants.ReadWrite"]).await;
+    let ops = token(&app, "admin", "ops", &secret).await;
+    let r = call(
+        &app,
+        &ops,
+        "POST",
+        "/tenants",
+        Some(json!({ "slug": "contoso" })),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    call(
+        &app,
+        &ops,
+        "POST",
+        "/tenants",
+        Some(json!({ "slug": "fabrikam" })),
+    )
+    .await;
+    let audit = app
+        .admin("GET", "/admin/api/v1/tenants/contoso/audit", None)
+        .await;
+    assert!(audit.body.contains("app:ops@admin"), "{}", audit.body);
+
+    // A reader scoped to contoso by its issuer.
+    let secret = ops_app(&app, "contoso", "contoso-reader", &["Directory.Read"]).await;
+    let reader = token(&app, "contoso", "contoso-reader", &secret).await;
+    assert_eq!(
+        call(&app, &reader, "GET", "/tenants/contoso/users", None)
+            .await
+            .status,
+        200
+    );
+    let forbidden = json!(ErrorName::Forbidden.entry().code_str());
+    for (method, path, body) in [
+        (
+            "POST",
+            "/tenants/contoso/users",
+            Some(json!({ "username": "mallory" })),
+        ),
+        ("GET", "/tenants/fabrikam/users", None),
+        ("GET", "/tenants", None),
+        (
+            "PATCH",
+            "/tenants/contoso",
+            Some(json!({ "display_name": "x" })),
+        ),
+    ] {
+        let r = call(&app, &reader, method, path, body).await;
+        assert_eq!(
+            (r.status.as_u16(), code(&r)),
+            (403, forbidden.clone()),
+            "{method} {path}: {}",
+            r.body
+        );
+    }
+
+    // Expired, tampered, or for another audience: 401 with a Bearer challenge.
+    let unauthenticated = json!(ErrorName::Unauthenticated.entry().code_str());
+    let mut tampered = reader.clone();
+    tampered.pop();
+    tampered.push(if reader.ends_with('A') { 'B' } else { 'A' });
+    let r = call(&app, &tampered, "GET", "/tenants/contoso/users", None).await;
+    assert_eq!(
+        (r.status.as_u16(), code(&r)),
+        (401, unauthenticated.clone())
+    );
+    assert!(r.header("www-authenticate").starts_with("Bearer"));
+    app.clock.advance(time::Duration::seconds(3601));
+    let r = call(&app, &reader, "GET", "/tenants/contoso/users", None).await;
+    assert_eq!((r.status.as_u16(), code(&r)), (401, unauthenticated));
+}
