@@ -213,7 +213,7 @@ async fn serve_on_postgres_and_report_unready_when_its_database_goes() {
 /// tokens, in a browser-like client that follows the pages.
 #[tokio::test]
 async fn serve_demo_walks_the_flow_to_decoded_tokens() {
-    use crate::oidc::{hidden, location_params};
+    use crate::oidc::{location_params, submit};
     let server = Process::serve(&["--demo"]);
     let base = server.base.clone();
     let b = crate::oidc::browser();
@@ -229,39 +229,28 @@ async fn serve_demo_walks_the_flow_to_decoded_tokens() {
         .text()
         .await
         .unwrap();
-    let form = |page: &str, extra: &[(&str, &str)]| {
-        let mut f = vec![
-            ("csrf_token".to_owned(), hidden(page, "csrf_token")),
-            ("request".to_owned(), hidden(page, "request")),
-        ];
-        f.extend(
-            extra
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
-        );
-        f
-    };
-    let consent = b
-        .post(format!("{base}/demo/signin/password"))
-        .form(&form(
-            &page,
-            &[
-                ("username", "demo"),
-                ("password", tessera_server::demo::PASSWORD),
-            ],
-        ))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let redirect = b
-        .post(format!("{base}/demo/signin/consent"))
-        .form(&form(&consent, &[("decision", "allow")]))
-        .send()
-        .await
-        .unwrap();
+    let consent = submit(
+        &b,
+        &base,
+        &page,
+        "/demo/signin/password",
+        &[
+            ("username", "demo"),
+            ("password", tessera_server::demo::PASSWORD),
+        ],
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    let redirect = submit(
+        &b,
+        &base,
+        &consent,
+        "/demo/signin/consent",
+        &[("decision", "allow")],
+    )
+    .await;
     let (target, _) = location_params(&redirect);
     assert_eq!(target, format!("{base}/demo-app/callback"));
     let shown = b
