@@ -42,8 +42,14 @@ pub struct TenantPolicy {
     pub session_lifetime_seconds: u32,
     /// Lifetime of access and ID tokens.
     pub access_token_lifetime_seconds: u32,
-    /// Absolute lifetime of refresh tokens.
+    /// Absolute lifetime of a refresh token family (from the sign-in; rotation never
+    /// extends it).
     pub refresh_token_lifetime_seconds: u32,
+    /// A refresh token unused this long expires (each rotation starts a new period).
+    pub refresh_token_idle_seconds: u32,
+    /// The fixed lifetime of refresh tokens issued through a `spa` redirect URI: browsers
+    /// keep them where scripts can reach, so their life is short and never extended.
+    pub spa_refresh_token_lifetime_seconds: u32,
     /// Accept `code_challenge_method=plain` (RFC 7636 §4.2); off by default because
     /// RFC 9700 §2.1.1 recommends S256.
     pub pkce_plain_allowed: bool,
@@ -62,6 +68,9 @@ impl Default for TenantPolicy {
             access_token_lifetime_seconds: 3600,
             // Entra ID's default for refresh tokens.
             refresh_token_lifetime_seconds: 90 * 24 * 3600,
+            refresh_token_idle_seconds: 14 * 24 * 3600,
+            // Entra ID's fixed SPA refresh token lifetime.
+            spa_refresh_token_lifetime_seconds: 24 * 3600,
             pkce_plain_allowed: false,
         }
     }

@@ -104,6 +104,16 @@ fn check_tenant(r: &mut Report, base: &str, t: &TenantDoc) {
             p.refresh_token_lifetime_seconds,
             365 * 24 * 3600,
         ),
+        (
+            "refresh_token_idle_seconds",
+            p.refresh_token_idle_seconds,
+            365 * 24 * 3600,
+        ),
+        (
+            "spa_refresh_token_lifetime_seconds",
+            p.spa_refresh_token_lifetime_seconds,
+            7 * 24 * 3600,
+        ),
     ] {
         if !(60..=max).contains(&value) {
             r.invalid(

@@ -84,11 +84,19 @@ pub struct RefreshToken {
     pub auth_time: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
     pub issued_at: OffsetDateTime,
+    /// The end of this token: its idle period, capped by the family's end.
     #[serde(with = "time::serde::rfc3339")]
     pub expires_at: OffsetDateTime,
-    /// Why it no longer works, when revoked.
+    /// The end of the whole family (absolute lifetime; fixed for `spa` tokens).
+    #[serde(with = "time::serde::rfc3339")]
+    pub family_expires_at: OffsetDateTime,
+    /// Why it no longer works, when revoked ([`ROTATED`] when it was exchanged for a
+    /// new one: presenting it again is reuse).
     pub revoked: Option<String>,
 }
+
+/// `RefreshToken::revoked` of a token that was rotated out.
+pub const ROTATED: &str = "rotated";
 
 /// An access token revoked before its expiry (keyed by `jti`); UserInfo and
 /// introspection refuse it until `expires_at`, after which the entry can go.

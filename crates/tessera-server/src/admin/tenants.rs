@@ -36,6 +36,10 @@ pub struct PolicyView {
     pub access_token_lifetime_seconds: u32,
     #[serde(default = "defaults::refresh_token")]
     pub refresh_token_lifetime_seconds: u32,
+    #[serde(default = "defaults::refresh_idle")]
+    pub refresh_token_idle_seconds: u32,
+    #[serde(default = "defaults::spa_refresh")]
+    pub spa_refresh_token_lifetime_seconds: u32,
     #[serde(default)]
     pub pkce_plain_allowed: bool,
 }
@@ -51,6 +55,12 @@ mod defaults {
     pub fn refresh_token() -> u32 {
         TenantPolicy::default().refresh_token_lifetime_seconds
     }
+    pub fn refresh_idle() -> u32 {
+        TenantPolicy::default().refresh_token_idle_seconds
+    }
+    pub fn spa_refresh() -> u32 {
+        TenantPolicy::default().spa_refresh_token_lifetime_seconds
+    }
 }
 
 impl From<TenantPolicy> for PolicyView {
@@ -64,6 +74,8 @@ impl From<TenantPolicy> for PolicyView {
             session_lifetime_seconds: p.session_lifetime_seconds,
             access_token_lifetime_seconds: p.access_token_lifetime_seconds,
             refresh_token_lifetime_seconds: p.refresh_token_lifetime_seconds,
+            refresh_token_idle_seconds: p.refresh_token_idle_seconds,
+            spa_refresh_token_lifetime_seconds: p.spa_refresh_token_lifetime_seconds,
             pkce_plain_allowed: p.pkce_plain_allowed,
         }
     }
@@ -80,6 +92,8 @@ impl From<PolicyView> for TenantPolicy {
             session_lifetime_seconds: p.session_lifetime_seconds,
             access_token_lifetime_seconds: p.access_token_lifetime_seconds,
             refresh_token_lifetime_seconds: p.refresh_token_lifetime_seconds,
+            refresh_token_idle_seconds: p.refresh_token_idle_seconds,
+            spa_refresh_token_lifetime_seconds: p.spa_refresh_token_lifetime_seconds,
             pkce_plain_allowed: p.pkce_plain_allowed,
         }
     }

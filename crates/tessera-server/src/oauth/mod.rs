@@ -16,7 +16,7 @@ pub mod signing;
 mod token;
 mod userinfo;
 
-use crate::error_response::ErrorResponse;
+use crate::error_response::{ErrorFormat, ErrorResponse};
 use crate::state::AppState;
 use crate::tenant_path::ResolvedTenant;
 use authorize::Interaction;
@@ -30,6 +30,7 @@ use tessera_core::errors::{CatalogError, ErrorName};
 use tessera_core::oauth::authorize as checks;
 use tessera_core::oauth::params::Params;
 use tessera_core::secret::Secret;
+use tessera_core::tenant::Tenant;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -78,6 +79,16 @@ pub(crate) fn internal_page(detail: &str) -> Response {
         .into_response()
 }
 
+/// The tenant of a browser-facing route. An unknown or disabled tenant is an error page
+/// like every other error before the redirect URI is verified (RFC 6749 §4.1.2.1), not
+/// JSON shown raw to the user.
+fn page_tenant(resolved: Result<ResolvedTenant, ErrorResponse>) -> Result<Tenant, ErrorResponse> {
+    resolved.map(|ResolvedTenant(t)| t).map_err(|mut e| {
+        e.format = ErrorFormat::Page;
+        e
+    })
+}
+
 /// A form body: `application/x-www-form-urlencoded`, each parameter once (RFC 6749 §3.2).
 pub fn form(headers: &HeaderMap, body: &[u8]) -> Result<Params, CatalogError> {
     let content_type = headers
@@ -95,10 +106,14 @@ pub fn form(headers: &HeaderMap, body: &[u8]) -> Result<Params, CatalogError> {
 
 async fn authorize_get(
     State(state): State<AppState>,
-    ResolvedTenant(tenant): ResolvedTenant,
+    tenant: Result<ResolvedTenant, ErrorResponse>,
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
+    let tenant = match page_tenant(tenant) {
+        Ok(t) => t,
+        Err(page) => return page.into_response(),
+    };
     match Params::parse(uri.query().unwrap_or_default().as_bytes()) {
         Ok(params) => {
             authorize::proceed(&state, &tenant, &headers, params, Interaction::Start).await
@@ -110,10 +125,14 @@ async fn authorize_get(
 /// OIDC Core §3.1.2.1: the authorization endpoint accepts POST with a form body too.
 async fn authorize_post(
     State(state): State<AppState>,
-    ResolvedTenant(tenant): ResolvedTenant,
+    tenant: Result<ResolvedTenant, ErrorResponse>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let tenant = match page_tenant(tenant) {
+        Ok(t) => t,
+        Err(page) => return page.into_response(),
+    };
     match form(&headers, &body) {
         Ok(params) => {
             authorize::proceed(&state, &tenant, &headers, params, Interaction::Start).await
@@ -137,10 +156,14 @@ fn page_form(
 
 async fn sign_in(
     State(state): State<AppState>,
-    ResolvedTenant(tenant): ResolvedTenant,
+    tenant: Result<ResolvedTenant, ErrorResponse>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let tenant = match page_tenant(tenant) {
+        Ok(t) => t,
+        Err(page) => return page.into_response(),
+    };
     let (fields, request) = match page_form(&state, &headers, &body) {
         Ok(v) => v,
         Err(e) => return ErrorResponse::page(e).into_response(),
@@ -207,10 +230,14 @@ async fn sign_in(
 
 async fn consent(
     State(state): State<AppState>,
-    ResolvedTenant(tenant): ResolvedTenant,
+    tenant: Result<ResolvedTenant, ErrorResponse>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let tenant = match page_tenant(tenant) {
+        Ok(t) => t,
+        Err(page) => return page.into_response(),
+    };
     let (fields, request) = match page_form(&state, &headers, &body) {
         Ok(v) => v,
         Err(e) => return ErrorResponse::page(e).into_response(),

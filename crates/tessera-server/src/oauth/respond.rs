@@ -17,7 +17,15 @@ pub fn to_client(
     after_post: bool,
 ) -> Response {
     match redirect.mode {
-        ResponseMode::FormPost => pages::form_post(&redirect.uri, params),
+        ResponseMode::FormPost => {
+            // Like the redirect below: the page carries a code or an error for this one
+            // request and must not be cached on the way.
+            let mut response = pages::form_post(&redirect.uri, params);
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            response
+        }
         mode => {
             let location = redirect_location(&redirect.uri, mode, params);
             let status = if after_post {

@@ -1,9 +1,11 @@
 //! The server crate's one integration-test binary; a module per feature.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod account;
 mod admin_api;
 mod admin_cli;
 mod admin_tokens;
+mod authorize_errors;
 mod bad_input;
 mod binary;
 mod browser;
@@ -14,5 +16,8 @@ mod health;
 mod import_export;
 mod jwks;
 mod oidc;
+mod refresh;
 mod sign_in_flow;
 mod support;
+mod token_errors;
+mod userinfo_errors;

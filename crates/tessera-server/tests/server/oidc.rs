@@ -182,3 +182,286 @@ pub fn now_of(app: &super::support::TestApp) -> chrono::DateTime<chrono::Utc> {
     let now = tessera_core::clock::Clock::now(app.clock.as_ref());
     chrono::DateTime::from_timestamp(now.unix_timestamp(), 0).unwrap()
 }
+
+// ---- Helpers for the error-path tests (authorize_errors, token_errors, userinfo_errors) ----
+
+use tessera_core::errors::{CatalogError, ErrorName};
+
+/// The issuer of the fixture tenant.
+pub fn issuer(served: &Served) -> String {
+    format!("{}/{TENANT}", served.base)
+}
+
+/// A PKCE pair `(verifier, S256 challenge)` derived from `seed` (RFC 7636 §4.1, §4.2).
+pub fn pkce(seed: &str) -> (String, String) {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use sha2::Digest;
+    let verifier = URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(seed.as_bytes()));
+    let challenge = URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.as_bytes()));
+    (verifier, challenge)
+}
+
+/// The fixture tenant's authorization endpoint with the query `params`, in order.
+pub fn authorize_url(base: &str, params: &[(&str, &str)]) -> String {
+    format!(
+        "{base}/{TENANT}/oauth2/authorize?{}",
+        serde_urlencoded::to_string(params).unwrap()
+    )
+}
+
+/// `s` as minijinja's HTML escaping writes it in a page.
+pub fn html_escaped(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#x27;")
+        .replace('/', "&#x2f;")
+}
+
+/// The OAuth `error` value of a catalogue entry.
+pub fn oauth_error(name: ErrorName) -> &'static str {
+    tessera_core::errors::render::oauth_error(&CatalogError::new(name)).as_str()
+}
+
+/// Drives the pages for an authorization request until the client gets its answer:
+/// signs in as `user` if asked, allows on the consent page if asked. Returns the final
+/// redirect (302 or 303).
+pub async fn authorize_through_pages(
+    browser: &reqwest::Client,
+    base: &str,
+    params: &[(&str, &str)],
+    user: &str,
+) -> reqwest::Response {
+    let mut response = browser
+        .get(authorize_url(base, params))
+        .send()
+        .await
+        .unwrap();
+    let sign_in_action = format!(
+        "action=\"{}\"",
+        html_escaped(&format!("/{TENANT}/signin/password"))
+    );
+    let consent_action = format!(
+        "action=\"{}\"",
+        html_escaped(&format!("/{TENANT}/signin/consent"))
+    );
+    for _ in 0..3 {
+        if response.status() != 200 {
+            break;
+        }
+        let html = response.text().await.unwrap();
+        response = if html.contains(&sign_in_action) {
+            sign_in(browser, base, &html, user, PASSWORD).await
+        } else if html.contains(&consent_action) {
+            consent(browser, base, &html, "allow").await
+        } else {
+            panic!("neither sign-in nor consent page: {html}");
+        };
+    }
+    assert!(
+        [302, 303].contains(&response.status().as_u16()),
+        "expected a redirect to the client, got {}",
+        response.status()
+    );
+    response
+}
+
+/// A fresh authorization code for `client_id` at `redirect_uri`, for `user`, with an
+/// optional S256 `challenge` and the given `scope`, obtained in a new browser.
+pub async fn code_for(
+    served: &Served,
+    client_id: &str,
+    redirect_uri: &str,
+    scope: &str,
+    challenge: Option<&str>,
+    user: &str,
+) -> String {
+    let mut params = vec![
+        ("client_id", client_id),
+        ("redirect_uri", redirect_uri),
+        ("response_type", "code"),
+        ("scope", scope),
+        ("state", "st"),
+    ];
+    if let Some(c) = challenge {
+        params.extend([("code_challenge", c), ("code_challenge_method", "S256")]);
+    }
+    let redirect = authorize_through_pages(&browser(), &served.base, &params, user).await;
+    let (target, query) = location_params(&redirect);
+    assert_eq!(target, redirect_uri);
+    param(&query, "code")
+        .unwrap_or_else(|| panic!("no code: {query:?}"))
+        .to_owned()
+}
+
+/// A token request to the fixture tenant with the form `form`; add headers or
+/// `.basic_auth(..)` before sending.
+pub fn token_request(base: &str, form: &[(&str, &str)]) -> reqwest::RequestBuilder {
+    rp_http()
+        .post(format!("{base}/{TENANT}/oauth2/token"))
+        .form(form)
+}
+
+/// Redeems a web-app code (client_secret_post) and returns the token response body.
+pub async fn redeem_web_code(
+    served: &Served,
+    code: &str,
+    verifier: Option<&str>,
+) -> serde_json::Value {
+    let mut form = vec![
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", WEB_CB),
+        ("client_id", "web-app"),
+        ("client_secret", WEB_SECRET),
+    ];
+    if let Some(v) = verifier {
+        form.push(("code_verifier", v));
+    }
+    let r = token_request(&served.base, &form).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    r.json().await.unwrap()
+}
+
+/// Tokens for alice through web-app with `scope` (consenting on the way).
+pub async fn web_tokens(served: &Served, scope: &str) -> serde_json::Value {
+    let (verifier, challenge) = pkce("web-tokens");
+    let code = code_for(served, "web-app", WEB_CB, scope, Some(&challenge), "alice").await;
+    redeem_web_code(served, &code, Some(&verifier)).await
+}
+
+/// Checks an OAuth JSON error response: status and body from the catalogue entry,
+/// `Cache-Control: no-store`. Returns the headers and the body.
+pub async fn assert_json_error(
+    response: reqwest::Response,
+    name: ErrorName,
+) -> (reqwest::header::HeaderMap, serde_json::Value) {
+    let entry = name.entry();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let text = response.text().await.unwrap();
+    assert_eq!(status.as_u16(), entry.status, "{text}");
+    assert!(
+        headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json"),
+        "{headers:?}"
+    );
+    assert_eq!(headers["cache-control"], "no-store");
+    assert!(headers.get("location").is_none());
+    let body: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(body["error_codes"][0], entry.code, "{body}");
+    assert_eq!(body["error"], oauth_error(name), "{body}");
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{}: ", entry.code_str())),
+        "{body}"
+    );
+    assert!(body["trace_id"].as_str().is_some_and(|t| !t.is_empty()));
+    (headers, body)
+}
+
+/// Checks an HTML error page: the entry's status and code, never a `Location`.
+/// Returns the page.
+pub async fn assert_error_page(response: reqwest::Response, name: ErrorName) -> String {
+    let entry = name.entry();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let html = response.text().await.unwrap();
+    assert_eq!(status.as_u16(), entry.status, "{html}");
+    assert!(
+        headers.get("location").is_none(),
+        "an error page never redirects"
+    );
+    assert!(
+        headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html"),
+        "{headers:?}"
+    );
+    assert_eq!(headers["cache-control"], "no-store");
+    assert!(html.contains(&entry.code_str()), "{html}");
+    // The page shows the trace id the response carries.
+    let trace = headers["x-trace-id"].to_str().unwrap();
+    assert!(html.contains(trace), "no trace id {trace} in {html}");
+    html
+}
+
+/// Checks an error sent to the client's redirect URI in the query response mode:
+/// `error`, `error_description` (starting with the code), `error_uri`, `state` and `iss`.
+/// Returns the query parameters.
+pub fn assert_redirected_error(
+    response: &reqwest::Response,
+    served: &Served,
+    redirect_uri: &str,
+    state: Option<&str>,
+    name: ErrorName,
+) -> Vec<(String, String)> {
+    let entry = name.entry();
+    assert!(
+        [302, 303].contains(&response.status().as_u16()),
+        "{}",
+        response.status()
+    );
+    let (target, params) = location_params(response);
+    assert_eq!(target, redirect_uri);
+    assert_eq!(
+        param(&params, "error"),
+        Some(oauth_error(name)),
+        "{params:?}"
+    );
+    assert!(
+        param(&params, "error_description")
+            .unwrap()
+            .starts_with(&format!("{}: ", entry.code_str())),
+        "{params:?}"
+    );
+    assert_eq!(
+        param(&params, "error_uri"),
+        Some(format!("{}/errors/{}", served.base, entry.code_str()).as_str())
+    );
+    assert_eq!(param(&params, "state"), state);
+    assert_eq!(param(&params, "iss"), Some(issuer(served).as_str()));
+    assert!(param(&params, "code").is_none());
+    params
+}
+
+/// A secret of `expired-app`, expired long before T0.
+pub const EXPIRED_SECRET: &str = "expired-app-secret-0123456789abcdefghijk";
+
+/// Apps the error tests add to the fixture tenant (import is additive): one whose only
+/// secret has expired, one with a redirect URI but only client_credentials, and one
+/// with authorization_code but not refresh_token.
+pub fn extra_apps_file() -> serde_json::Value {
+    json!({ "tenants": [{
+        "slug": TENANT, "display_name": "Fabrikam",
+        "apps": [
+            { "client_id": "expired-app", "name": "Expired",
+              "redirect_uris": { "web": [WEB_CB] },
+              "secrets": [ { "value": EXPIRED_SECRET, "expires_at": "2020-01-01T00:00:00Z" } ],
+              "admin_consented": true },
+            { "client_id": "daemon-web", "name": "Daemon With Redirect",
+              "redirect_uris": { "web": [WEB_CB] },
+              "grant_types": ["client_credentials"],
+              "secrets": [ { "value": WEB_SECRET } ], "admin_consented": true },
+            { "client_id": "code-only-app", "name": "Code Only",
+              "redirect_uris": { "web": [WEB_CB] },
+              "grant_types": ["authorization_code"],
+              "secrets": [ { "value": WEB_SECRET } ], "admin_consented": true }
+        ]
+    }]})
+}
+
+/// The fixture server with [`extra_apps_file`] imported too.
+pub async fn server_with_extra_apps() -> Served {
+    let served = server(None).await;
+    served.app.import(extra_apps_file()).await;
+    served
+}

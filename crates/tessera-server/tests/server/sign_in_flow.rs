@@ -218,3 +218,262 @@ async fn code_flow_end_to_end_on_postgres() {
     };
     full_flow(server(Some(db)).await).await;
 }
+
+#[tokio::test]
+async fn discovery_names_every_endpoint_and_capability_at_both_locations() {
+    let served = server(None).await;
+    let issuer = format!("{}/{TENANT}", served.base);
+    let oidc: serde_json::Value = rp_http()
+        .get(format!("{issuer}/.well-known/openid-configuration"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let rfc8414: serde_json::Value = rp_http()
+        .get(format!(
+            "{}/.well-known/oauth-authorization-server/{TENANT}",
+            served.base
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(oidc, rfc8414);
+    assert_eq!(oidc["issuer"], issuer);
+    for (field, path) in [
+        ("authorization_endpoint", "/oauth2/authorize"),
+        ("token_endpoint", "/oauth2/token"),
+        ("userinfo_endpoint", "/oauth2/userinfo"),
+        ("jwks_uri", "/discovery/keys"),
+    ] {
+        assert_eq!(oidc[field], format!("{issuer}{path}"), "{field}");
+    }
+    assert_eq!(oidc["authorization_response_iss_parameter_supported"], true);
+    assert_eq!(
+        oidc["code_challenge_methods_supported"],
+        serde_json::json!(["S256"])
+    );
+    assert_eq!(
+        oidc["response_modes_supported"],
+        serde_json::json!(["query", "form_post"])
+    );
+    assert_eq!(
+        oidc["token_endpoint_auth_methods_supported"],
+        serde_json::json!(["client_secret_basic", "client_secret_post", "none"])
+    );
+    assert_eq!(
+        oidc["id_token_signing_alg_values_supported"],
+        serde_json::json!(["EdDSA", "ES256", "RS256"])
+    );
+
+    let missing = rp_http()
+        .get(format!(
+            "{}/.well-known/oauth-authorization-server/nope",
+            served.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    let body: serde_json::Value = missing.json().await.unwrap();
+    assert_eq!(
+        body["error_codes"][0],
+        tessera_core::errors::ErrorName::TenantNotFound.entry().code
+    );
+}
+
+/// With an https public URL every cookie is Secure; an unknown or disabled tenant at the
+/// authorization endpoint is an error page for a browser.
+#[tokio::test]
+async fn https_deployments_get_secure_cookies_and_browsers_get_pages() {
+    use axum::body::Body;
+    use axum::http::Request;
+    let app = super::support::TestApp::new().await;
+    app.import(tenant_file()).await;
+    let (_, challenge) = pkce("secure");
+    let q = serde_urlencoded::to_string([
+        ("client_id", "spa-app"),
+        ("response_type", "code"),
+        ("redirect_uri", SPA_CB),
+        ("scope", "openid"),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ])
+    .unwrap();
+    let page = app
+        .send(
+            Request::get(format!("/{TENANT}/oauth2/authorize?{q}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(page.status, 200);
+    let cookie = page.header("set-cookie");
+    assert!(
+        cookie.starts_with("tessera_csrf=") && cookie.ends_with("; Secure"),
+        "{cookie}"
+    );
+    // The page may post back to Tessera and be redirected to the app's origin, nowhere else.
+    assert!(
+        page.header("content-security-policy")
+            .contains("form-action 'self' http://localhost:3000;")
+    );
+
+    let html = "text/html,application/xhtml+xml";
+    let unknown = app
+        .send(
+            Request::get(format!("/nope/oauth2/authorize?{q}"))
+                .header("accept", html)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(unknown.status, 404);
+    assert!(unknown.header("content-type").starts_with("text/html"));
+    assert!(
+        unknown.body.contains(
+            &tessera_core::errors::ErrorName::TenantNotFound
+                .entry()
+                .code_str()
+        )
+    );
+    let r = app
+        .admin(
+            "PATCH",
+            &format!("/admin/api/v1/tenants/{TENANT}"),
+            Some(serde_json::json!({ "disabled": true })),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let disabled = app
+        .send(
+            Request::get(format!("/{TENANT}/oauth2/authorize?{q}"))
+                .header("accept", html)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(disabled.status, 403);
+    assert!(
+        disabled.body.contains(
+            &tessera_core::errors::ErrorName::TenantDisabled
+                .entry()
+                .code_str()
+        )
+    );
+}
+
+/// Revoking a user's sessions (admin API) ends the SSO session, so the next authorization
+/// shows the sign-in page, and revokes the user's refresh tokens, atomically.
+#[tokio::test]
+async fn revoking_a_users_sessions_ends_sso_and_revokes_refresh_tokens() {
+    use tessera_core::directory::object::ObjectKind;
+    use tessera_core::oauth::records::RefreshToken;
+    let served = server(None).await;
+    let base = served.base.clone();
+    let (verifier, challenge) = pkce("revoke");
+    let url = authorize_url(
+        &base,
+        &[
+            ("client_id", "web-app"),
+            ("response_type", "code"),
+            ("redirect_uri", WEB_CB),
+            ("scope", "openid offline_access"),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+        ],
+    );
+    let b = browser();
+    let page = b.get(&url).send().await.unwrap().text().await.unwrap();
+    let consent_page = sign_in(&b, &base, &page, "alice", PASSWORD)
+        .await
+        .text()
+        .await
+        .unwrap();
+    let redirect = consent(&b, &base, &consent_page, "allow").await;
+    let code = param(&location_params(&redirect).1, "code")
+        .unwrap()
+        .to_owned();
+    let tokens: serde_json::Value = rp_http()
+        .post(format!("{base}/{TENANT}/oauth2/token"))
+        .basic_auth("web-app", Some(WEB_SECRET))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", WEB_CB),
+            ("code_verifier", verifier.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(tokens["refresh_token"].is_string(), "{tokens}");
+    // With the session, the app gets a code straight away.
+    assert_eq!(b.get(&url).send().await.unwrap().status(), 302);
+
+    let r = served
+        .app
+        .admin(
+            "DELETE",
+            &format!("/admin/api/v1/tenants/{TENANT}/users/alice/sessions"),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        r.json(),
+        serde_json::json!({ "sessions": 1, "refresh_tokens": 1 })
+    );
+    let again = b.get(&url).send().await.unwrap();
+    assert_eq!(again.status(), 200, "the sign-in page again");
+    assert!(
+        again
+            .text()
+            .await
+            .unwrap()
+            .contains("autocomplete=\"current-password\"")
+    );
+    let tenant = served
+        .app
+        .state
+        .store
+        .tenant(&tessera_core::tenant::TenantSlug::parse(TENANT).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let stored = served
+        .app
+        .state
+        .store
+        .objects(tenant.id, ObjectKind::RefreshToken)
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 1);
+    assert!(
+        stored[0]
+            .decode::<RefreshToken>()
+            .unwrap()
+            .revoked
+            .is_some()
+    );
+    // The audit log records who did it.
+    let audit = served
+        .app
+        .admin(
+            "GET",
+            &format!("/admin/api/v1/tenants/{TENANT}/audit"),
+            None,
+        )
+        .await;
+    assert!(
+        audit.body.contains("user.revoke_sessions"),
+        "{}",
+        audit.body
+    );
+}

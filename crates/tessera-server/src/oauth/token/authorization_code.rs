@@ -63,6 +63,7 @@ pub async fn exchange(
             auth_time: record.auth_time,
             amr: record.amr.clone(),
             platform: record.platform,
+            lineage: None,
         },
     )
     .await?;

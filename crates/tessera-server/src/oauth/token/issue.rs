@@ -29,6 +29,15 @@ pub struct Grant<'a> {
     pub auth_time: OffsetDateTime,
     pub amr: Vec<String>,
     pub platform: Platform,
+    /// When rotating: the family the new refresh token continues, and its end.
+    pub lineage: Option<Lineage>,
+}
+
+/// A refresh token family: every token descended from one authorization.
+#[derive(Debug, Clone)]
+pub struct Lineage {
+    pub family: String,
+    pub family_expires_at: OffsetDateTime,
 }
 
 /// The tokens, with what must be stored or remembered about them.
@@ -135,22 +144,37 @@ pub async fn tokens(state: &AppState, grant: Grant<'_>) -> Result<Issued, Catalo
         body["id_token"] = signer.sign("JWT", &id).map_err(internal)?.into();
     }
 
-    let refresh = if grant.scopes.contains(scope::OFFLINE_ACCESS)
+    // A rotation always continues its family, even when this access token's scopes
+    // were narrowed to leave out offline_access.
+    let refresh = if (grant.lineage.is_some() || grant.scopes.contains(scope::OFFLINE_ACCESS))
         && grant.app.grant_types.contains(&GrantType::RefreshToken)
     {
         let value = generate_token(state.rng.as_ref());
+        let lineage = grant.lineage.clone().unwrap_or_else(|| {
+            // A new family: SPA tokens get their short fixed life, others the absolute one.
+            let life = if grant.platform == Platform::Spa {
+                policy.spa_refresh_token_lifetime_seconds
+            } else {
+                policy.refresh_token_lifetime_seconds
+            };
+            Lineage {
+                family: state.rng.uuid().to_string(),
+                family_expires_at: now + time::Duration::seconds(i64::from(life)),
+            }
+        });
+        let idle_end = now + time::Duration::seconds(i64::from(policy.refresh_token_idle_seconds));
         let record = RefreshToken {
             client_id: grant.app.client_id.clone(),
             user: grant.user.username.key(),
             scopes: grant.scopes.clone(),
             audience: grant.audience.clone(),
             sid: grant.sid.clone(),
-            family: state.rng.uuid().to_string(),
+            family: lineage.family,
             platform: grant.platform,
             auth_time: grant.auth_time,
             issued_at: now,
-            expires_at: now
-                + time::Duration::seconds(i64::from(policy.refresh_token_lifetime_seconds)),
+            expires_at: idle_end.min(lineage.family_expires_at),
+            family_expires_at: lineage.family_expires_at,
             revoked: None,
         };
         body["refresh_token"] = value.clone().into();

@@ -6,6 +6,7 @@ mod authorization_code;
 mod client_auth;
 mod client_credentials;
 pub mod issue;
+mod refresh_token;
 
 use super::form;
 use crate::error_response::ErrorResponse;
@@ -21,7 +22,7 @@ use tessera_core::errors::{CatalogError, ErrorName};
 use tessera_core::tenant::Tenant;
 
 /// Grants this endpoint serves so far.
-const SUPPORTED: &str = "authorization_code, client_credentials";
+const SUPPORTED: &str = "authorization_code, refresh_token, client_credentials";
 
 pub async fn token(
     State(state): State<AppState>,
@@ -102,10 +103,12 @@ async fn grant(
         GrantType::ClientCredentials => {
             client_credentials::exchange(state, tenant, client, params).await
         }
-        GrantType::RefreshToken
-        | GrantType::DeviceCode
-        | GrantType::TokenExchange
-        | GrantType::JwtBearer => Err(unsupported()),
+        GrantType::RefreshToken => refresh_token::exchange(state, tenant, client, params)
+            .await
+            .map(|i| i.body),
+        GrantType::DeviceCode | GrantType::TokenExchange | GrantType::JwtBearer => {
+            Err(unsupported())
+        }
     }
 }
 

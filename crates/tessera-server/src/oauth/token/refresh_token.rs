@@ -1,0 +1,295 @@
+//! `grant_type=refresh_token` (RFC 6749 §6) with rotation (RFC 9700 §4.14.2): every use
+//! returns a new refresh token and retires the old one; presenting a retired token again
+//! is reuse, which revokes the whole family. The old token is retired by a versioned
+//! write in the same batch as the new one, so of concurrent uses exactly one succeeds,
+//! and the losers count as reuse.
+
+use super::super::lookup;
+use super::client_auth::Client;
+use super::issue::{self, Grant, Issued, Lineage};
+use crate::error_response::store_error;
+use crate::state::AppState;
+use std::collections::BTreeSet;
+use tessera_core::directory::model::{Consent, User};
+use tessera_core::directory::object::{ObjectKind, StoredObject, Write, encode};
+use tessera_core::directory::redirect::Platform;
+use tessera_core::errors::render::timestamp;
+use tessera_core::errors::{CatalogError, ErrorName};
+use tessera_core::oauth::params::Params;
+use tessera_core::oauth::records::{ROTATED, RefreshToken, purpose};
+use tessera_core::oauth::scope;
+use tessera_core::store::StoreError;
+use tessera_core::tenant::Tenant;
+
+pub async fn exchange(
+    state: &AppState,
+    tenant: &Tenant,
+    client: &Client,
+    params: &Params,
+) -> Result<Issued, CatalogError> {
+    let value = params
+        .get("refresh_token")
+        .ok_or_else(|| CatalogError::new(ErrorName::RefreshTokenParameterMissing))?;
+    let key = state.master.token_hash(purpose::REFRESH, value);
+    let Some((object, record)) =
+        lookup::get::<RefreshToken>(state, tenant.id, ObjectKind::RefreshToken, &key).await?
+    else {
+        return Err(CatalogError::new(ErrorName::RefreshTokenInvalid));
+    };
+    if record.client_id != client.app.client_id {
+        return Err(CatalogError::new(ErrorName::RefreshTokenClientMismatch)
+            .with("client_id", client.app.client_id.clone()));
+    }
+    match record.revoked.as_deref() {
+        Some(ROTATED) => {
+            revoke_family(
+                state,
+                tenant,
+                &record.family,
+                "a rotated-out refresh token was used again",
+            )
+            .await?;
+            return Err(CatalogError::new(ErrorName::RefreshTokenReused));
+        }
+        Some(reason) => {
+            return Err(
+                CatalogError::new(ErrorName::RefreshTokenRevoked).with("reason", reason.to_owned())
+            );
+        }
+        None => {}
+    }
+    check_expiry(state, tenant, &record)?;
+    let (scopes, audience) = narrowed(state, tenant, client, params, &record).await?;
+
+    let Some((user_object, user)) =
+        lookup::get::<User>(state, tenant.id, ObjectKind::User, &record.user).await?
+    else {
+        return Err(CatalogError::new(ErrorName::RefreshTokenRevoked)
+            .with("reason", "the user no longer exists"));
+    };
+    if !user.enabled {
+        return Err(CatalogError::new(ErrorName::AccountDisabled));
+    }
+    // The new token keeps the family and the original grant's scopes (a narrower
+    // request narrows this access token, not what the family may ask for later).
+    let mut issued = issue::tokens(
+        state,
+        Grant {
+            tenant,
+            app: &client.app,
+            user_id: user_object.id,
+            user: &user,
+            scopes,
+            audience,
+            nonce: None,
+            sid: record.sid.clone(),
+            auth_time: record.auth_time,
+            amr: vec![],
+            platform: record.platform,
+            lineage: Some(Lineage {
+                family: record.family.clone(),
+                family_expires_at: record.family_expires_at,
+            }),
+        },
+    )
+    .await?;
+    let now = state.clock.now();
+    let mut writes = vec![Write::Put(object.with_doc(
+        encode(&RefreshToken {
+            revoked: Some(ROTATED.to_owned()),
+            ..record.clone()
+        }),
+        now,
+    ))];
+    match issued.refresh.as_mut() {
+        Some((new_key, new_record)) => {
+            new_record.scopes = record.scopes.clone();
+            new_record.audience = record.audience.clone();
+            writes.push(Write::Put(StoredObject::new(
+                state.rng.uuid(),
+                tenant.id,
+                ObjectKind::RefreshToken,
+                new_key.clone(),
+                encode(new_record),
+                now,
+            )));
+        }
+        None => {
+            return Err(CatalogError::new(ErrorName::InternalError)
+                .internal("a refresh grant issued no refresh token"));
+        }
+    }
+    match state.store.apply(writes).await {
+        Ok(()) => Ok(issued),
+        // Another use of the same token won: this one is reuse.
+        Err(StoreError::Conflict(_)) => {
+            revoke_family(
+                state,
+                tenant,
+                &record.family,
+                "a refresh token was used twice at once",
+            )
+            .await?;
+            Err(CatalogError::new(ErrorName::RefreshTokenReused))
+        }
+        Err(e) => Err(store_error(e)),
+    }
+}
+
+fn check_expiry(
+    state: &AppState,
+    tenant: &Tenant,
+    record: &RefreshToken,
+) -> Result<(), CatalogError> {
+    let now = state.clock.now();
+    let policy = &tenant.policy;
+    if record.family_expires_at <= now {
+        if record.platform == Platform::Spa {
+            return Err(CatalogError::new(ErrorName::SpaRefreshTokenExpired).with(
+                "time",
+                format!("{}-second", policy.spa_refresh_token_lifetime_seconds),
+            ));
+        }
+        return Err(CatalogError::new(ErrorName::RefreshTokenExpired)
+            .with("time", timestamp(record.family_expires_at))
+            .with(
+                "lifetime",
+                format!("absolute {}-second", policy.refresh_token_lifetime_seconds),
+            ));
+    }
+    if record.expires_at <= now {
+        return Err(CatalogError::new(ErrorName::RefreshTokenExpired)
+            .with("time", timestamp(record.expires_at))
+            .with(
+                "lifetime",
+                format!("idle {}-second", policy.refresh_token_idle_seconds),
+            ));
+    }
+    Ok(())
+}
+
+/// The scopes and audience of this access token (RFC 6749 §6: `scope` may only narrow
+/// the grant). Within the user's consent for this client, the refresh token also gets
+/// tokens for another API, named by its scopes or by RFC 8707 `resource`.
+async fn narrowed(
+    state: &AppState,
+    tenant: &Tenant,
+    client: &Client,
+    params: &Params,
+    record: &RefreshToken,
+) -> Result<(BTreeSet<String>, Option<String>), CatalogError> {
+    let resource = params.get("resource");
+    if params.get("scope").is_none() && resource.is_none() {
+        return Ok((record.scopes.clone(), record.audience.clone()));
+    }
+    let consent = lookup::get::<Consent>(
+        state,
+        tenant.id,
+        ObjectKind::Consent,
+        &Consent::key(&client.app.client_id, &record.user),
+    )
+    .await?;
+    let mut allowed: BTreeSet<String> = record.scopes.clone();
+    if let Some((_, c)) = consent {
+        allowed.extend(c.scopes);
+    }
+    let oidc = |s: &String| scope::OIDC_SCOPES.iter().any(|(o, _)| *o == s.as_str());
+    let requested: BTreeSet<String> = match (params.get("scope"), resource) {
+        (Some(raw), _) => {
+            let apis = lookup::apis(state, tenant.id).await?;
+            scope::resolve(raw, &client.app, &apis)?.values()
+        }
+        // Every consented scope of that API, plus the grant's OIDC scopes.
+        (None, Some(api)) => {
+            let of_api: BTreeSet<String> = allowed
+                .iter()
+                .filter(|s| s.strip_prefix(api).is_some_and(|r| r.starts_with('/')))
+                .cloned()
+                .collect();
+            if of_api.is_empty() {
+                let registered: Vec<&str> = client
+                    .app
+                    .permissions
+                    .iter()
+                    .map(|p| p.api.as_str())
+                    .collect();
+                return Err(CatalogError::new(ErrorName::InvalidResource)
+                    .with("resource", api.chars().take(200).collect::<String>())
+                    .with("resources", registered.join(" ")));
+            }
+            record
+                .scopes
+                .iter()
+                .filter(|s| oidc(s))
+                .cloned()
+                .chain(of_api)
+                .collect()
+        }
+        (None, None) => unreachable!("handled above"),
+    };
+    let extra: Vec<&str> = requested
+        .iter()
+        .filter(|s| !allowed.contains(*s))
+        .map(String::as_str)
+        .collect();
+    if !extra.is_empty() {
+        return Err(CatalogError::new(ErrorName::ScopeNotSubset).with("scope", extra.join(" ")));
+    }
+    let audience = requested.iter().filter(|s| !oidc(s)).find_map(|s| {
+        client
+            .app
+            .permissions
+            .iter()
+            .find(|p| {
+                s.strip_prefix(p.api.as_str())
+                    .is_some_and(|r| r.starts_with('/'))
+            })
+            .map(|p| p.api.clone())
+    });
+    if let (Some(r), Some(a)) = (resource, &audience)
+        && r != a
+    {
+        return Err(CatalogError::new(ErrorName::InvalidRequestFormat)
+            .with("detail", "scope and resource name different APIs"));
+    }
+    Ok((requested, audience))
+}
+
+/// Revokes every live token of a family (RFC 9700 §4.14.2). A token rotated in between
+/// (a concurrent request) makes the batch conflict; reading again catches it.
+pub async fn revoke_family(
+    state: &AppState,
+    tenant: &Tenant,
+    family: &str,
+    reason: &str,
+) -> Result<(), CatalogError> {
+    let internal = |e: String| CatalogError::new(ErrorName::InternalError).internal(e);
+    let mut last = None;
+    for _ in 0..5 {
+        let now = state.clock.now();
+        let mut writes = Vec::new();
+        for o in state
+            .store
+            .objects(tenant.id, ObjectKind::RefreshToken)
+            .await
+            .map_err(store_error)?
+        {
+            let mut t = o.decode::<RefreshToken>().map_err(internal)?;
+            if t.family == family && t.revoked.as_deref().is_none_or(|r| r == ROTATED) {
+                t.revoked = Some(reason.to_owned());
+                writes.push(Write::Put(o.with_doc(encode(&t), now)));
+            }
+        }
+        if writes.is_empty() {
+            return Ok(());
+        }
+        match state.store.apply(writes).await {
+            Ok(()) => return Ok(()),
+            Err(StoreError::Conflict(e)) => last = Some(e),
+            Err(e) => return Err(store_error(e)),
+        }
+    }
+    Err(CatalogError::new(ErrorName::TemporarilyUnavailable)
+        .retry_after(1)
+        .internal(format!("family revocation kept conflicting: {last:?}")))
+}

@@ -1,0 +1,307 @@
+//! `grant_type=refresh_token`: rotation, reuse detection revoking the family, narrowing
+//! and switching APIs within consent, idle and SPA lifetimes, revocation by "revoke all
+//! sessions", and exactly one winner among concurrent uses on both backends.
+
+use super::oidc::*;
+use super::support::Served;
+use serde_json::{Value, json};
+use tessera_core::errors::ErrorName;
+
+/// Signs alice in to `client_id` through the pages (consenting if asked) and redeems the
+/// code; the token response.
+async fn tokens_for(served: &Served, client_id: &str, redirect_uri: &str, scope: &str) -> Value {
+    let base = &served.base;
+    let (verifier, challenge) = pkce(&format!("refresh-{client_id}-{scope}"));
+    let url = authorize_url(
+        base,
+        &[
+            ("client_id", client_id),
+            ("response_type", "code"),
+            ("redirect_uri", redirect_uri),
+            ("scope", scope),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+        ],
+    );
+    let b = browser();
+    let page = b.get(&url).send().await.unwrap().text().await.unwrap();
+    let mut r = sign_in(&b, base, &page, "alice", PASSWORD).await;
+    if r.status() == 200 {
+        let consent_page = r.text().await.unwrap();
+        r = consent(&b, base, &consent_page, "allow").await;
+    }
+    let code = param(&location_params(&r).1, "code").unwrap().to_owned();
+    let mut form = vec![
+        ("grant_type", "authorization_code"),
+        ("client_id", client_id),
+        ("code", code.as_str()),
+        ("redirect_uri", redirect_uri),
+        ("code_verifier", verifier.as_str()),
+    ];
+    if client_id == "web-app" {
+        form.push(("client_secret", WEB_SECRET));
+    }
+    let mut req = token_request(base, &form);
+    if redirect_uri == SPA_CB {
+        req = req.header("origin", "http://localhost:3000");
+    }
+    let r = req.send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    r.json().await.unwrap()
+}
+
+async fn refresh(
+    served: &Served,
+    client_id: &str,
+    token: &str,
+    extra: &[(&str, &str)],
+) -> (u16, Value) {
+    let mut form = vec![
+        ("grant_type", "refresh_token"),
+        ("client_id", client_id),
+        ("refresh_token", token),
+    ];
+    if client_id != "spa-app" {
+        form.push(("client_secret", WEB_SECRET));
+    }
+    form.extend_from_slice(extra);
+    let r = token_request(&served.base, &form).send().await.unwrap();
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    (r.status().as_u16(), r.json().await.unwrap())
+}
+
+fn code(body: &Value) -> Value {
+    body["error_codes"][0].clone()
+}
+
+fn is(name: ErrorName) -> Value {
+    json!(name.entry().code)
+}
+
+fn claims(jwt: &Value) -> Value {
+    use base64::Engine;
+    let payload = jwt.as_str().unwrap().split('.').nth(1).unwrap();
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn rotation_and_reuse_revoke_the_family() {
+    let served = server(None).await;
+    let first = tokens_for(&served, "web-app", WEB_CB, "openid offline_access").await;
+    let r1 = first["refresh_token"].as_str().unwrap();
+    let (status, second) = refresh(&served, "web-app", r1, &[]).await;
+    assert_eq!(status, 200, "{second}");
+    let r2 = second["refresh_token"].as_str().unwrap();
+    assert_ne!(r1, r2, "a new refresh token on every use");
+    assert!(second["id_token"].is_string() && second["access_token"].is_string());
+    assert_eq!(
+        claims(&second["access_token"])["sub"],
+        claims(&first["access_token"])["sub"]
+    );
+
+    // The rotated-out token again: reuse, and the whole family is revoked.
+    let (status, body) = refresh(&served, "web-app", r1, &[]).await;
+    assert_eq!(
+        (status, code(&body)),
+        (400, is(ErrorName::RefreshTokenReused))
+    );
+    let (_, body) = refresh(&served, "web-app", r2, &[]).await;
+    assert_eq!(code(&body), is(ErrorName::RefreshTokenRevoked));
+}
+
+#[tokio::test]
+async fn each_refresh_error_is_catalogued() {
+    let served = server(None).await;
+    let t = tokens_for(&served, "web-app", WEB_CB, "openid offline_access").await;
+    let token = t["refresh_token"].as_str().unwrap();
+    let r = token_request(
+        &served.base,
+        &[
+            ("grant_type", "refresh_token"),
+            ("client_id", "web-app"),
+            ("client_secret", WEB_SECRET),
+            ("code", "abc"),
+        ],
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(
+        code(&r.json().await.unwrap()),
+        is(ErrorName::RefreshTokenParameterMissing)
+    );
+    assert_eq!(
+        code(&refresh(&served, "web-app", "not-a-token", &[]).await.1),
+        is(ErrorName::RefreshTokenInvalid)
+    );
+    assert_eq!(
+        code(&refresh(&served, "rs-app", token, &[]).await.1),
+        is(ErrorName::RefreshTokenClientMismatch)
+    );
+    let (_, body) = refresh(&served, "web-app", token, &[("scope", "openid email")]).await;
+    assert_eq!(code(&body), is(ErrorName::ScopeNotSubset));
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("email")
+    );
+    let (status, body) = refresh(&served, "web-app", token, &[("scope", "openid")]).await;
+    assert_eq!(status, 200, "narrowing is fine: {body}");
+    assert_eq!(body["scope"], "openid");
+
+    // Idle lifetime (14 days by default).
+    let token = body["refresh_token"].as_str().unwrap().to_owned();
+    served
+        .app
+        .clock
+        .advance(time::Duration::days(14) + time::Duration::seconds(1));
+    let (_, body) = refresh(&served, "web-app", &token, &[]).await;
+    assert_eq!(code(&body), is(ErrorName::RefreshTokenExpired));
+    assert!(
+        body["error_description"].as_str().unwrap().contains("idle"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn a_refresh_token_gets_tokens_for_any_consented_api() {
+    let served = server(None).await;
+    let t = tokens_for(
+        &served,
+        "web-app",
+        WEB_CB,
+        "openid offline_access api://orders/read",
+    )
+    .await;
+    assert_eq!(claims(&t["access_token"])["aud"], API);
+    let token = t["refresh_token"].as_str().unwrap();
+    let (status, body) = refresh(&served, "web-app", token, &[("scope", "openid")]).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        claims(&body["access_token"])["aud"],
+        format!("{}/{TENANT}/oauth2/userinfo", served.base)
+    );
+    let token = body["refresh_token"].as_str().unwrap();
+    let (status, body) = refresh(&served, "web-app", token, &[("resource", API)]).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(claims(&body["access_token"])["aud"], API);
+    let scp = claims(&body["access_token"])["scp"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut scp: Vec<&str> = scp.split(' ').collect();
+    scp.sort_unstable();
+    assert_eq!(
+        scp,
+        ["offline_access", "openid", "read"],
+        "the API's scope by its own name"
+    );
+    let token = body["refresh_token"].as_str().unwrap();
+    let (_, body) = refresh(&served, "web-app", token, &[("resource", "api://nowhere")]).await;
+    assert_eq!(code(&body), is(ErrorName::InvalidResource));
+    assert!(body["error_description"].as_str().unwrap().contains(API));
+}
+
+#[tokio::test]
+async fn spa_refresh_tokens_end_after_a_fixed_day() {
+    let served = server(None).await;
+    let t = tokens_for(&served, "spa-app", SPA_CB, "openid offline_access").await;
+    let (status, body) = refresh(
+        &served,
+        "spa-app",
+        t["refresh_token"].as_str().unwrap(),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    // Using it does not extend the day.
+    served.app.clock.advance(time::Duration::hours(24));
+    let (_, body) = refresh(
+        &served,
+        "spa-app",
+        body["refresh_token"].as_str().unwrap(),
+        &[],
+    )
+    .await;
+    assert_eq!(code(&body), is(ErrorName::SpaRefreshTokenExpired));
+}
+
+#[tokio::test]
+async fn revoking_all_sessions_revokes_refresh_tokens() {
+    let served = server(None).await;
+    let t = tokens_for(&served, "web-app", WEB_CB, "openid offline_access").await;
+    let r = served
+        .app
+        .admin(
+            "DELETE",
+            &format!("/admin/api/v1/tenants/{TENANT}/users/alice/sessions"),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let (_, body) = refresh(
+        &served,
+        "web-app",
+        t["refresh_token"].as_str().unwrap(),
+        &[],
+    )
+    .await;
+    assert_eq!(code(&body), is(ErrorName::RefreshTokenRevoked));
+}
+
+/// 50 concurrent uses of one refresh token: exactly one success.
+async fn one_winner(served: Served) {
+    let t = tokens_for(&served, "web-app", WEB_CB, "openid offline_access").await;
+    let token = t["refresh_token"].as_str().unwrap().to_owned();
+    let base = served.base.clone();
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let (base, token) = (base.clone(), token.clone());
+            tokio::spawn(async move {
+                token_request(
+                    &base,
+                    &[
+                        ("grant_type", "refresh_token"),
+                        ("client_id", "web-app"),
+                        ("client_secret", WEB_SECRET),
+                        ("refresh_token", token.as_str()),
+                    ],
+                )
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+            })
+        })
+        .collect();
+    let mut ok = 0;
+    for t in tasks {
+        if t.await.unwrap() == 200 {
+            ok += 1;
+        }
+    }
+    assert_eq!(ok, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_uses_have_one_winner_on_sqlite() {
+    one_winner(server(None).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_uses_have_one_winner_on_postgres() {
+    let Some(db) =
+        tessera_store::testing::postgres_or_skip("concurrent_uses_have_one_winner_on_postgres")
+            .await
+    else {
+        return;
+    };
+    one_winner(server(Some(db)).await).await;
+}
