@@ -368,6 +368,17 @@ catalog! {
         user_action: "Tessera could not take you back to the app after signing out. Close this page and open the app again; if you still appear signed in, sign out from there.",
         retryable: false, redirectable: false,
     }
+    ClientAuthenticationRequired {
+        code: 20012, oauth_error: Some(InvalidClient), status: 401,
+        message: "The endpoint {endpoint} needs client authentication, which the public client {client_id} cannot give.",
+        causes: &[
+            "A public app (a single-page or native app without a secret) called token introspection, which only confidential clients such as APIs may use.",
+            "The app lost its secret in a registration change and is now public.",
+        ],
+        developer_action: "Call introspection from a confidential client (your API's own registration with a client secret), or validate the JWT access token offline against the JWKS instead.",
+        user_action: "The app is misconfigured. Contact the app's support and quote the trace id.",
+        retryable: false, redirectable: false,
+    }
     // ---- grant: TS30000–39999 ---------------------------------------------------------
     AuthorizationCodeInvalid {
         code: 30001, oauth_error: Some(InvalidGrant), status: 400,

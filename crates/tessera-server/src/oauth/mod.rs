@@ -2,15 +2,18 @@
 //! and consent pages, token, UserInfo and discovery. The protocol rules themselves live
 //! in `tessera_core::oauth`; this module adds HTTP, cookies and the store.
 
+mod access_token;
 mod authorize;
 mod consent;
 mod cookies;
 pub(crate) mod csrf;
 mod discovery;
+mod introspect;
 mod lookup;
 mod pages;
 pub(crate) mod password;
 mod respond;
+mod revoke;
 mod session;
 pub mod signing;
 mod token;
@@ -41,6 +44,8 @@ pub fn routes() -> Router<AppState> {
         .route("/{tenant}/signin/password", post(sign_in))
         .route("/{tenant}/signin/consent", post(consent))
         .route("/{tenant}/oauth2/token", post(token::token))
+        .route("/{tenant}/oauth2/revoke", post(revoke::revoke))
+        .route("/{tenant}/oauth2/introspect", post(introspect::introspect))
         .route(
             "/{tenant}/oauth2/userinfo",
             get(userinfo::userinfo).post(userinfo::userinfo),

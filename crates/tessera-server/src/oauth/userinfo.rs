@@ -4,7 +4,6 @@
 //! challenge naming `invalid_token` and why (RFC 6750 §3).
 
 use super::token::issue::userinfo_url;
-use super::{lookup, signing};
 use crate::error_response::ErrorResponse;
 use crate::state::AppState;
 use crate::tenant_path::ResolvedTenant;
@@ -16,9 +15,7 @@ use axum::response::{IntoResponse, Response};
 use tessera_core::directory::model::User;
 use tessera_core::directory::object::ObjectKind;
 use tessera_core::errors::{CatalogError, ErrorName};
-use tessera_core::oauth::jose::{self, JwtError};
 use tessera_core::oauth::params::Params;
-use tessera_core::oauth::records::RevokedAccessToken;
 use tessera_core::oauth::scope;
 use tessera_core::tenant::Tenant;
 
@@ -105,9 +102,7 @@ fn bearer(headers: &HeaderMap, body: &[u8]) -> Result<String, CatalogError> {
     }
 }
 
-fn malformed(reason: &str) -> CatalogError {
-    CatalogError::new(ErrorName::BearerTokenMalformed).with("reason", reason.to_owned())
-}
+use super::access_token::malformed;
 
 async fn claims(
     state: &AppState,
@@ -116,54 +111,13 @@ async fn claims(
     body: &[u8],
 ) -> Result<serde_json::Value, CatalogError> {
     let token = bearer(headers, body)?;
-    let keys = signing::public_keys(state, tenant.id).await?;
-    let verified = jose::verify(&token, &keys).map_err(|e| match e {
-        JwtError::Malformed(why) => malformed(why),
-        JwtError::UnknownKey | JwtError::BadSignature => {
-            CatalogError::new(ErrorName::BearerTokenSignatureInvalid)
-        }
-    })?;
-    // RFC 9068 §4: typ, iss, aud, exp.
-    if verified
-        .header
-        .get("typ")
-        .and_then(|v| v.as_str())
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-        != Some("at+jwt")
-    {
-        return Err(malformed("the token is not an access token (typ at+jwt)"));
-    }
-    let c = &verified.claims;
-    if c.get("iss").and_then(|v| v.as_str()) != Some(state.issuer(tenant.slug.as_str()).as_str()) {
-        return Err(CatalogError::new(ErrorName::InvalidBearerToken).internal("issuer differs"));
-    }
+    let c = &super::access_token::verify(state, tenant, &token).await?;
     let expected = userinfo_url(state, tenant);
     let aud = c.get("aud").and_then(|v| v.as_str()).unwrap_or_default();
     if aud != expected {
         return Err(CatalogError::new(ErrorName::BearerTokenAudienceMismatch)
             .with("audience", aud.chars().take(200).collect::<String>())
             .with("expected", expected));
-    }
-    let exp = c
-        .get("exp")
-        .and_then(serde_json::Value::as_i64)
-        .ok_or_else(|| malformed("exp is missing"))?;
-    let now = state.clock.now();
-    if exp <= now.unix_timestamp() {
-        let at = time::OffsetDateTime::from_unix_timestamp(exp)
-            .map(tessera_core::errors::render::timestamp)
-            .unwrap_or_default();
-        return Err(CatalogError::new(ErrorName::BearerTokenExpired).with("time", at));
-    }
-    let jti = c.get("jti").and_then(|v| v.as_str()).unwrap_or_default();
-    if lookup::get::<RevokedAccessToken>(state, tenant.id, ObjectKind::RevokedAccessToken, jti)
-        .await?
-        .is_some()
-    {
-        return Err(
-            CatalogError::new(ErrorName::InvalidBearerToken).internal("access token revoked")
-        );
     }
     let sub = c.get("sub").and_then(|v| v.as_str()).unwrap_or_default();
     let user = find_user(state, tenant, sub)

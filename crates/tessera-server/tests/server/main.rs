@@ -17,6 +17,7 @@ mod import_export;
 mod jwks;
 mod oidc;
 mod refresh;
+mod revocation;
 mod sign_in_flow;
 mod support;
 mod token_errors;

@@ -9,7 +9,12 @@ use tessera_core::errors::ErrorName;
 
 /// Signs alice in to `client_id` through the pages (consenting if asked) and redeems the
 /// code; the token response.
-async fn tokens_for(served: &Served, client_id: &str, redirect_uri: &str, scope: &str) -> Value {
+pub async fn tokens_for(
+    served: &Served,
+    client_id: &str,
+    redirect_uri: &str,
+    scope: &str,
+) -> Value {
     let base = &served.base;
     let (verifier, challenge) = pkce(&format!("refresh-{client_id}-{scope}"));
     let url = authorize_url(

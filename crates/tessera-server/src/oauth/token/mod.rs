@@ -3,10 +3,10 @@
 //! carries `Cache-Control: no-store` (§5.1).
 
 mod authorization_code;
-mod client_auth;
+pub(crate) mod client_auth;
 mod client_credentials;
 pub mod issue;
-mod refresh_token;
+pub(crate) mod refresh_token;
 
 use super::form;
 use crate::error_response::ErrorResponse;
@@ -48,6 +48,25 @@ pub async fn token(
     response
 }
 
+/// Client authentication for the token, introspection and revocation endpoints; a 401
+/// after Basic authentication carries the Basic challenge (RFC 6749 §5.2).
+pub(crate) async fn authenticate_client(
+    state: &AppState,
+    tenant: &Tenant,
+    headers: &HeaderMap,
+    params: &tessera_core::oauth::params::Params,
+) -> Result<client_auth::Client, ErrorResponse> {
+    client_auth::authenticate(state, tenant, headers, params)
+        .await
+        .map_err(|failure| {
+            let mut e = ErrorResponse::json(failure.error);
+            if failure.basic && e.error.entry().status == 401 {
+                e.www_authenticate = Some(format!("Basic realm=\"{}\"", tenant.slug.as_str()));
+            }
+            e
+        })
+}
+
 pub(crate) async fn handle(
     state: &AppState,
     tenant: &Tenant,
@@ -58,16 +77,9 @@ pub(crate) async fn handle(
         Ok(p) => p,
         Err(e) => return (Err(ErrorResponse::json(e)), None),
     };
-    let client = match client_auth::authenticate(state, tenant, headers, &params).await {
+    let client = match authenticate_client(state, tenant, headers, &params).await {
         Ok(c) => c,
-        Err(failure) => {
-            let mut e = ErrorResponse::json(failure.error);
-            // RFC 6749 §5.2: a 401 after Basic authentication carries the challenge.
-            if failure.basic && e.error.entry().status == 401 {
-                e.www_authenticate = Some(format!("Basic realm=\"{}\"", tenant.slug.as_str()));
-            }
-            return (Err(e), None);
-        }
+        Err(e) => return (Err(e), None),
     };
     let result = grant(state, tenant, headers, &params, &client)
         .await

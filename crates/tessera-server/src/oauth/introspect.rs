@@ -1,0 +1,97 @@
+//! `/{t}/oauth2/introspect` (RFC 7662): for authenticated confidential clients (an API
+//! checking a token it received). Anything not currently valid is `{"active": false}`
+//! and nothing more (§2.2); active tokens get the standard members. A refresh token is
+//! active only for the client it was issued to.
+
+use super::token::authenticate_client;
+use super::{access_token, form, lookup};
+use crate::error_response::ErrorResponse;
+use crate::state::AppState;
+use crate::tenant_path::ResolvedTenant;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use tessera_core::directory::object::ObjectKind;
+use tessera_core::errors::{CatalogError, ErrorName};
+use tessera_core::oauth::records::{RefreshToken, purpose};
+use tessera_core::tenant::Tenant;
+
+pub async fn introspect(
+    State(state): State<AppState>,
+    ResolvedTenant(tenant): ResolvedTenant,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let mut response = match handle(&state, &tenant, &headers, &body).await {
+        Ok(v) => Json(v).into_response(),
+        Err(e) => e.into_response(),
+    };
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+async fn handle(
+    state: &AppState,
+    tenant: &Tenant,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Value, ErrorResponse> {
+    let params = form(headers, body).map_err(ErrorResponse::json)?;
+    let client = authenticate_client(state, tenant, headers, &params).await?;
+    if !client.app.is_confidential() {
+        return Err(ErrorResponse::json(
+            CatalogError::new(ErrorName::ClientAuthenticationRequired)
+                .with("endpoint", "introspection")
+                .with("client_id", client.app.client_id.clone()),
+        ));
+    }
+    let token = params.require("token").map_err(ErrorResponse::json)?;
+    let inactive = json!({ "active": false });
+    let now = state.clock.now();
+    let key = state.master.token_hash(purpose::REFRESH, token);
+    if let Some((_, r)) =
+        lookup::get::<RefreshToken>(state, tenant.id, ObjectKind::RefreshToken, &key)
+            .await
+            .map_err(ErrorResponse::json)?
+    {
+        if r.revoked.is_some() || r.expires_at <= now || r.client_id != client.app.client_id {
+            return Ok(inactive);
+        }
+        return Ok(json!({
+            "active": true,
+            "token_type": "refresh_token",
+            "client_id": r.client_id,
+            "username": r.user,
+            "scope": r.scopes.iter().cloned().collect::<Vec<_>>().join(" "),
+            "iat": r.issued_at.unix_timestamp(),
+            "exp": r.expires_at.unix_timestamp(),
+            "iss": state.issuer(tenant.slug.as_str()),
+        }));
+    }
+    let Ok(c) = access_token::verify(state, tenant, token).await else {
+        return Ok(inactive);
+    };
+    let mut out = json!({ "active": true, "token_type": "Bearer" });
+    for member in [
+        "scope",
+        "client_id",
+        "sub",
+        "aud",
+        "iss",
+        "exp",
+        "iat",
+        "nbf",
+        "jti",
+        "roles",
+    ] {
+        if let Some(v) = c.get(member) {
+            out[member] = v.clone();
+        }
+    }
+    Ok(out)
+}

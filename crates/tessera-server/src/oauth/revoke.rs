@@ -1,0 +1,110 @@
+//! `/{t}/oauth2/revoke` (RFC 7009). A refresh token revokes its whole family; an access
+//! token goes on the deny-list by `jti` until it expires (UserInfo and introspection
+//! consult it). Unknown, malformed or already invalid tokens answer 200 like success
+//! (§2.2), so the endpoint tells nothing about tokens it does not hold for the caller.
+
+use super::token::{authenticate_client, refresh_token::revoke_family};
+use super::{access_token, form, lookup};
+use crate::error_response::{ErrorResponse, store_error};
+use crate::state::AppState;
+use crate::tenant_path::ResolvedTenant;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use tessera_core::directory::object::{ObjectKind, StoredObject, Write, encode};
+use tessera_core::errors::{CatalogError, ErrorName};
+use tessera_core::oauth::records::{RefreshToken, RevokedAccessToken, purpose};
+use tessera_core::store::StoreError;
+use tessera_core::tenant::Tenant;
+
+pub async fn revoke(
+    State(state): State<AppState>,
+    ResolvedTenant(tenant): ResolvedTenant,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let mut response = match handle(&state, &tenant, &headers, &body).await {
+        Ok(()) => StatusCode::OK.into_response(),
+        Err(e) => e.into_response(),
+    };
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+async fn handle(
+    state: &AppState,
+    tenant: &Tenant,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(), ErrorResponse> {
+    let params = form(headers, body).map_err(ErrorResponse::json)?;
+    let client = authenticate_client(state, tenant, headers, &params).await?;
+    let token = params.require("token").map_err(ErrorResponse::json)?;
+    match params.get("token_type_hint") {
+        None | Some("refresh_token" | "access_token") => {}
+        // §2.2.1: a hint the server does not know of.
+        Some(other) => {
+            return Err(ErrorResponse::json(
+                CatalogError::new(ErrorName::UnsupportedTokenType)
+                    .with("token_type", other.chars().take(64).collect::<String>())
+                    .with("supported", "refresh_token, access_token"),
+            ));
+        }
+    }
+    // The hint only orders the lookups (§2.1); both kinds are tried.
+    let key = state.master.token_hash(purpose::REFRESH, token);
+    if let Some((_, record)) =
+        lookup::get::<RefreshToken>(state, tenant.id, ObjectKind::RefreshToken, &key)
+            .await
+            .map_err(ErrorResponse::json)?
+    {
+        // §2.1: a token issued to another client is refused.
+        if record.client_id != client.app.client_id {
+            return Err(ErrorResponse::json(
+                CatalogError::new(ErrorName::RefreshTokenClientMismatch)
+                    .with("client_id", client.app.client_id.clone()),
+            ));
+        }
+        return revoke_family(state, tenant, &record.family, "revoked by the client")
+            .await
+            .map_err(ErrorResponse::json);
+    }
+    let Ok(claims) = access_token::verify(state, tenant, token).await else {
+        return Ok(());
+    };
+    // Only the client the token was issued to may revoke it; for others it stays as is
+    // and the answer is the same 200 (nothing learned about another client's token).
+    if claims.get("client_id").and_then(|v| v.as_str()) != Some(client.app.client_id.as_str()) {
+        return Ok(());
+    }
+    let (Some(jti), Some(exp)) = (
+        claims.get("jti").and_then(|v| v.as_str()),
+        claims.get("exp").and_then(serde_json::Value::as_i64),
+    ) else {
+        return Ok(());
+    };
+    let expires_at = time::OffsetDateTime::from_unix_timestamp(exp).map_err(|e| {
+        ErrorResponse::json(CatalogError::new(ErrorName::InternalError).internal(e.to_string()))
+    })?;
+    let now = state.clock.now();
+    let record = RevokedAccessToken {
+        reason: "revoked by the client".to_owned(),
+        expires_at,
+    };
+    let write = Write::Put(StoredObject::new(
+        state.rng.uuid(),
+        tenant.id,
+        ObjectKind::RevokedAccessToken,
+        jti,
+        encode(&record),
+        now,
+    ));
+    match state.store.apply(vec![write]).await {
+        // Already on the list.
+        Ok(()) | Err(StoreError::Conflict(_)) => Ok(()),
+        Err(e) => Err(ErrorResponse::json(store_error(e))),
+    }
+}

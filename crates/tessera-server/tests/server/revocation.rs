@@ -1,0 +1,303 @@
+//! Revocation (RFC 7009) and introspection (RFC 7662) with each client authentication
+//! method: a revoked access token is refused by introspection and UserInfo, a revoked
+//! refresh token takes its family with it, and unknown tokens answer like success.
+
+use super::oidc::*;
+use super::refresh::tokens_for;
+use super::support::Served;
+use serde_json::{Value, json};
+use tessera_core::errors::ErrorName;
+
+#[derive(Clone, Copy)]
+enum Auth {
+    Basic,
+    Post,
+    None,
+}
+
+async fn call(
+    served: &Served,
+    endpoint: &str,
+    client_id: &str,
+    auth: Auth,
+    form: &[(&str, &str)],
+) -> (u16, Value, String) {
+    let mut form: Vec<(&str, &str)> = form.to_vec();
+    let mut req = rp_http().post(format!("{}/{TENANT}/oauth2/{endpoint}", served.base));
+    match auth {
+        Auth::Basic => req = req.basic_auth(client_id, Some(WEB_SECRET)),
+        Auth::Post => form.extend([("client_id", client_id), ("client_secret", WEB_SECRET)]),
+        Auth::None => form.push(("client_id", client_id)),
+    }
+    let r = req.form(&form).send().await.unwrap();
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let status = r.status().as_u16();
+    let text = r.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::Null),
+        text,
+    )
+}
+
+fn code(v: &Value) -> Value {
+    v["error_codes"][0].clone()
+}
+
+#[tokio::test]
+async fn introspection_describes_live_tokens_only_to_confidential_clients() {
+    let served = server(None).await;
+    let t = tokens_for(&served, "web-app", WEB_CB, "openid offline_access").await;
+    let access = t["access_token"].as_str().unwrap();
+    let refresh = t["refresh_token"].as_str().unwrap();
+    for auth in [Auth::Basic, Auth::Post] {
+        let (status, v, _) =
+            call(&served, "introspect", "rs-app", auth, &[("token", access)]).await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            (
+                v["active"].as_bool(),
+                v["client_id"].as_str(),
+                v["token_type"].as_str()
+            ),
+            (Some(true), Some("web-app"), Some("Bearer"))
+        );
+        assert!(
+            v["sub"].is_string()
+                && v["exp"].is_i64()
+                && v["scope"].as_str().unwrap().contains("openid")
+        );
+    }
+    let (_, v, _) = call(
+        &served,
+        "introspect",
+        "web-app",
+        Auth::Basic,
+        &[("token", refresh), ("token_type_hint", "refresh_token")],
+    )
+    .await;
+    assert_eq!(
+        (
+            v["active"].as_bool(),
+            v["token_type"].as_str(),
+            v["username"].as_str()
+        ),
+        (Some(true), Some("refresh_token"), Some("alice"))
+    );
+    // Another client's refresh token, garbage, a token of nobody: inactive and nothing else.
+    for (client, token) in [
+        ("rs-app", refresh),
+        ("web-app", "garbage"),
+        ("web-app", "a.b.c"),
+    ] {
+        let (_, v, _) = call(
+            &served,
+            "introspect",
+            client,
+            Auth::Basic,
+            &[("token", token)],
+        )
+        .await;
+        assert_eq!(v, json!({ "active": false }));
+    }
+    let (status, v, _) = call(
+        &served,
+        "introspect",
+        "spa-app",
+        Auth::None,
+        &[("token", access)],
+    )
+    .await;
+    assert_eq!(
+        (status, code(&v)),
+        (
+            401,
+            json!(ErrorName::ClientAuthenticationRequired.entry().code)
+        )
+    );
+    let (status, v, _) = call(
+        &served,
+        "introspect",
+        "nobody",
+        Auth::Basic,
+        &[("token", access)],
+    )
+    .await;
+    assert_eq!(
+        (status, code(&v)),
+        (401, json!(ErrorName::ClientNotFound.entry().code))
+    );
+    // After expiry: inactive.
+    served.app.clock.advance(time::Duration::seconds(3601));
+    let (_, v, _) = call(
+        &served,
+        "introspect",
+        "rs-app",
+        Auth::Basic,
+        &[("token", access)],
+    )
+    .await;
+    assert_eq!(v, json!({ "active": false }));
+}
+
+#[tokio::test]
+async fn a_revoked_access_token_is_refused_everywhere() {
+    let served = server(None).await;
+    let t = tokens_for(&served, "web-app", WEB_CB, "openid").await;
+    let access = t["access_token"].as_str().unwrap();
+    // Another client cannot revoke it (and learns nothing: 200).
+    let (status, _, body) = call(
+        &served,
+        "revoke",
+        "rs-app",
+        Auth::Basic,
+        &[("token", access)],
+    )
+    .await;
+    assert_eq!((status, body.as_str()), (200, ""));
+    let (_, v, _) = call(
+        &served,
+        "introspect",
+        "rs-app",
+        Auth::Basic,
+        &[("token", access)],
+    )
+    .await;
+    assert_eq!(v["active"], true);
+
+    let (status, _, _) = call(
+        &served,
+        "revoke",
+        "web-app",
+        Auth::Post,
+        &[("token", access), ("token_type_hint", "access_token")],
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, v, _) = call(
+        &served,
+        "introspect",
+        "rs-app",
+        Auth::Basic,
+        &[("token", access)],
+    )
+    .await;
+    assert_eq!(v, json!({ "active": false }));
+    let r = rp_http()
+        .get(format!("{}/{TENANT}/oauth2/userinfo", served.base))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(
+        r.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .contains("invalid_token")
+    );
+}
+
+#[tokio::test]
+async fn revoking_a_refresh_token_revokes_its_family() {
+    let served = server(None).await;
+    let t = tokens_for(&served, "web-app", WEB_CB, "openid offline_access").await;
+    let first = t["refresh_token"].as_str().unwrap();
+    let rotated: Value = token_request(
+        &served.base,
+        &[
+            ("grant_type", "refresh_token"),
+            ("client_id", "web-app"),
+            ("client_secret", WEB_SECRET),
+            ("refresh_token", first),
+        ],
+    )
+    .send()
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let second = rotated["refresh_token"].as_str().unwrap();
+    // Another client may not revoke it.
+    let (status, v, _) = call(
+        &served,
+        "revoke",
+        "rs-app",
+        Auth::Basic,
+        &[("token", second)],
+    )
+    .await;
+    assert_eq!(
+        (status, code(&v)),
+        (
+            400,
+            json!(ErrorName::RefreshTokenClientMismatch.entry().code)
+        )
+    );
+    // Revoking the old one revokes the family, so the current one is gone too.
+    let (status, _, _) = call(
+        &served,
+        "revoke",
+        "web-app",
+        Auth::Basic,
+        &[("token", first), ("token_type_hint", "refresh_token")],
+    )
+    .await;
+    assert_eq!(status, 200);
+    let v: Value = token_request(
+        &served.base,
+        &[
+            ("grant_type", "refresh_token"),
+            ("client_id", "web-app"),
+            ("client_secret", WEB_SECRET),
+            ("refresh_token", second),
+        ],
+    )
+    .send()
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(code(&v), json!(ErrorName::RefreshTokenRevoked.entry().code));
+}
+
+#[tokio::test]
+async fn public_clients_revoke_their_own_tokens_and_odd_requests_are_catalogued() {
+    let served = server(None).await;
+    let (status, _, _) = call(
+        &served,
+        "revoke",
+        "spa-app",
+        Auth::None,
+        &[("token", "never-issued")],
+    )
+    .await;
+    assert_eq!(
+        status, 200,
+        "unknown tokens answer like success (RFC 7009 §2.2)"
+    );
+    let (status, v, _) = call(
+        &served,
+        "revoke",
+        "spa-app",
+        Auth::None,
+        &[("token", "x"), ("token_type_hint", "id_token")],
+    )
+    .await;
+    assert_eq!(
+        (status, code(&v)),
+        (400, json!(ErrorName::UnsupportedTokenType.entry().code))
+    );
+    let (status, v, _) = call(&served, "revoke", "spa-app", Auth::None, &[]).await;
+    assert_eq!(
+        (status, code(&v)),
+        (400, json!(ErrorName::InvalidRequestFormat.entry().code))
+    );
+    let (status, v, _) = call(&served, "revoke", "web-app", Auth::None, &[("token", "x")]).await;
+    assert_eq!(
+        (status, code(&v)),
+        (401, json!(ErrorName::MissingClientCredentials.entry().code))
+    );
+}
