@@ -12,7 +12,6 @@ use tessera_core::directory::model::{
     MANAGEMENT_API, ROLE_DIRECTORY_READ, ROLE_DIRECTORY_READ_WRITE, ROLE_TENANTS_READ_WRITE,
 };
 use tessera_core::errors::{CatalogError, ErrorName};
-use tessera_core::oauth::jose;
 use tessera_core::tenant::TenantSlug;
 
 /// A verified token's caller.
@@ -48,39 +47,10 @@ pub async fn verify(state: &AppState, token: &str) -> Result<TokenCaller, String
         .map_err(|e| e.to_string())?
         .filter(|t| !t.disabled)
         .ok_or("issuing tenant unknown or disabled")?;
-    let keys = crate::oauth::signing::public_keys(state, tenant.id)
+    let c = crate::oauth::access_token::verify(state, &tenant, token)
         .await
         .map_err(|e| e.message())?;
-    let verified = jose::verify(token, &keys).map_err(|e| format!("signature: {e:?}"))?;
-    let c = &verified.claims;
-    if verified
-        .header
-        .get("typ")
-        .and_then(|v| v.as_str())
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-        != Some("at+jwt")
-    {
-        return Err("not an access token".into());
-    }
-    if c.get("iss").and_then(|v| v.as_str()) != Some(iss)
-        || c.get("aud").and_then(|v| v.as_str()) != Some(MANAGEMENT_API)
-    {
-        return Err("wrong issuer or audience".into());
-    }
-    let now = state.clock.now().unix_timestamp();
-    if c.get("exp")
-        .and_then(serde_json::Value::as_i64)
-        .is_none_or(|exp| exp <= now)
-    {
-        return Err("expired".into());
-    }
-    if c.get("nbf")
-        .and_then(serde_json::Value::as_i64)
-        .is_some_and(|nbf| nbf > now)
-    {
-        return Err("not yet valid".into());
-    }
+    crate::oauth::access_token::require_audience(&c, MANAGEMENT_API).map_err(|e| e.message())?;
     let roles = c
         .get("roles")
         .and_then(|v| v.as_array())

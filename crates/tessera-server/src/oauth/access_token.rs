@@ -1,7 +1,14 @@
-//! Checking an access token Tessera issued (RFC 9068 §4): signature with one of the
-//! tenant's keys (any state, so tokens signed before a rotation still verify until they
-//! expire), `typ: at+jwt`, issuer, expiry, and the revocation deny-list by `jti`. The
-//! audience is the caller's to check. Failures are the bearer errors of RFC 6750.
+//! Checking an access token Tessera issued (RFC 9068 §4), the one place that does it
+//! (UserInfo, introspection, revocation, the admin API): signature with one of the
+//! tenant's keys chosen by `kid` (any state, so tokens signed before a rotation verify
+//! until they expire), `typ: at+jwt`, issuer, `exp`/`nbf` with a small leeway for clock
+//! skew between nodes, and the revocation deny-list by `jti`. The audience is the
+//! caller's to check ([`require_audience`]), as are scopes ([`require_scope`]). Failures
+//! are the bearer errors of RFC 6750. docs/validating-tokens.md tells resource servers
+//! in any language how to do the same offline.
+
+/// Allowed clock skew, in seconds, for `exp` and `nbf`.
+pub const LEEWAY_SECONDS: i64 = 30;
 
 use super::{lookup, signing};
 use crate::state::AppState;
@@ -47,7 +54,16 @@ pub async fn verify(
         .get("exp")
         .and_then(Value::as_i64)
         .ok_or_else(|| malformed("exp is missing"))?;
-    if exp <= state.clock.now().unix_timestamp() {
+    let now = state.clock.now().unix_timestamp();
+    if c.get("nbf")
+        .and_then(Value::as_i64)
+        .is_some_and(|nbf| nbf > now + LEEWAY_SECONDS)
+    {
+        return Err(
+            CatalogError::new(ErrorName::InvalidBearerToken).internal("not yet valid (nbf)")
+        );
+    }
+    if exp + LEEWAY_SECONDS <= now {
         let at = time::OffsetDateTime::from_unix_timestamp(exp)
             .map(tessera_core::errors::render::timestamp)
             .unwrap_or_default();
@@ -63,4 +79,35 @@ pub async fn verify(
         );
     }
     Ok(c)
+}
+
+/// RFC 9068 §4 step 3: the token must be for this resource.
+pub fn require_audience(claims: &Map<String, Value>, expected: &str) -> Result<(), CatalogError> {
+    let aud = claims
+        .get("aud")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if aud == expected {
+        Ok(())
+    } else {
+        Err(CatalogError::new(ErrorName::BearerTokenAudienceMismatch)
+            .with("audience", aud.chars().take(200).collect::<String>())
+            .with("expected", expected.to_owned()))
+    }
+}
+
+/// RFC 6750 §3.1 insufficient_scope: the token must carry `scope` (in `scope`, or as an
+/// API's own scope name in `scp`).
+pub fn require_scope(claims: &Map<String, Value>, scope: &str) -> Result<(), CatalogError> {
+    let has = ["scope", "scp"].iter().any(|member| {
+        claims
+            .get(*member)
+            .and_then(Value::as_str)
+            .is_some_and(|s| s.split(' ').any(|v| v == scope))
+    });
+    if has {
+        Ok(())
+    } else {
+        Err(CatalogError::new(ErrorName::InsufficientScope).with("scope", scope.to_owned()))
+    }
 }

@@ -2,7 +2,7 @@
 //! and consent pages, token, UserInfo and discovery. The protocol rules themselves live
 //! in `tessera_core::oauth`; this module adds HTTP, cookies and the store.
 
-mod access_token;
+pub(crate) mod access_token;
 mod authorize;
 mod consent;
 mod cookies;

@@ -112,13 +112,8 @@ async fn claims(
 ) -> Result<serde_json::Value, CatalogError> {
     let token = bearer(headers, body)?;
     let c = &super::access_token::verify(state, tenant, &token).await?;
-    let expected = userinfo_url(state, tenant);
-    let aud = c.get("aud").and_then(|v| v.as_str()).unwrap_or_default();
-    if aud != expected {
-        return Err(CatalogError::new(ErrorName::BearerTokenAudienceMismatch)
-            .with("audience", aud.chars().take(200).collect::<String>())
-            .with("expected", expected));
-    }
+    super::access_token::require_audience(c, &userinfo_url(state, tenant))?;
+    super::access_token::require_scope(c, scope::OPENID)?;
     let sub = c.get("sub").and_then(|v| v.as_str()).unwrap_or_default();
     let user = find_user(state, tenant, sub)
         .await?
@@ -133,9 +128,6 @@ async fn claims(
         .unwrap_or_default()
         .split(' ')
         .collect();
-    if !scopes.contains(&scope::OPENID) {
-        return Err(CatalogError::new(ErrorName::InsufficientScope).with("scope", scope::OPENID));
-    }
     // OIDC Core §5.4: claims by scope.
     let mut out = serde_json::json!({ "sub": sub });
     if scopes.contains(&scope::PROFILE) {

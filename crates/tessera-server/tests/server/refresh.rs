@@ -43,7 +43,7 @@ pub async fn tokens_for(
         ("redirect_uri", redirect_uri),
         ("code_verifier", verifier.as_str()),
     ];
-    if client_id == "web-app" {
+    if !matches!(client_id, "spa-app" | "native-app") {
         form.push(("client_secret", WEB_SECRET));
     }
     let mut req = token_request(base, &form);

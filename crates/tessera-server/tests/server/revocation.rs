@@ -128,7 +128,7 @@ async fn introspection_describes_live_tokens_only_to_confidential_clients() {
         (401, json!(ErrorName::ClientNotFound.entry().code))
     );
     // After expiry: inactive.
-    served.app.clock.advance(time::Duration::seconds(3601));
+    served.app.clock.advance(time::Duration::seconds(3600 + 31)); // past exp and the 30 s leeway
     let (_, v, _) = call(
         &served,
         "introspect",
@@ -300,4 +300,57 @@ async fn public_clients_revoke_their_own_tokens_and_odd_requests_are_catalogued(
         (status, code(&v)),
         (401, json!(ErrorName::MissingClientCredentials.entry().code))
     );
+}
+
+/// Tokens signed before a key rotation keep verifying (the retired key stays in the
+/// JWKS until they expire), and new tokens are signed with the new active key.
+#[tokio::test]
+async fn tokens_verify_across_a_key_rotation() {
+    let served = server(None).await;
+    let before = tokens_for(&served, "web-app", WEB_CB, "openid").await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = served
+        .app
+        .admin(
+            "POST",
+            &format!("/admin/api/v1/tenants/{TENANT}/keys/rotate"),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let after = tokens_for(&served, "rs-app", WEB_CB, "openid").await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let kid = |jwt: &str| {
+        use base64::Engine;
+        let header: Value = serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(jwt.split('.').next().unwrap())
+                .unwrap(),
+        )
+        .unwrap();
+        header["kid"].as_str().unwrap().to_owned()
+    };
+    let before_eddsa =
+        tokens_for(&served, "web-app", WEB_CB, "openid profile").await["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    assert_ne!(
+        kid(&before),
+        kid(&before_eddsa),
+        "new tokens use the new active key"
+    );
+    for token in [&before, &after, &before_eddsa] {
+        let r = rp_http()
+            .get(format!("{}/{TENANT}/oauth2/userinfo", served.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    }
 }
