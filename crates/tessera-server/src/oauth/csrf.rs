@@ -61,3 +61,21 @@ pub fn check(
             .internal("csrf token does not match the cookie"))
     }
 }
+
+/// Adds the CSRF cookie (when new) to a page that embeds `token`, and keeps the page out
+/// of caches (it carries a per-browser token).
+pub fn attach(
+    mut response: axum::response::Response,
+    token: CsrfToken,
+) -> axum::response::Response {
+    if let Some(c) = token.set_cookie {
+        response
+            .headers_mut()
+            .append(axum::http::header::SET_COOKIE, c);
+    }
+    response.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store"),
+    );
+    response
+}

@@ -14,7 +14,7 @@ mod pages;
 pub(crate) mod password;
 mod respond;
 mod revoke;
-mod session;
+pub(crate) mod session;
 pub mod signing;
 mod token;
 mod userinfo;
@@ -54,6 +54,25 @@ pub fn routes() -> Router<AppState> {
 }
 
 pub use session::{Revocation, revoke_all as revoke_sessions};
+
+/// The `Set-Cookie` of the tenant's session cookie: `value`, or `None` to delete it.
+pub fn cookie_header(
+    state: &AppState,
+    tenant: &tessera_core::tenant::Tenant,
+    value: Option<&str>,
+) -> axum::http::HeaderValue {
+    let path = format!("/{}", tenant.slug.as_str());
+    match value {
+        Some(v) => cookies::set(
+            cookies::SESSION,
+            v,
+            &path,
+            i64::from(tenant.policy.session_lifetime_seconds),
+            state.secure_cookies(),
+        ),
+        None => cookies::set(cookies::SESSION, "", &path, 0, state.secure_cookies()),
+    }
+}
 
 /// The value of a request cookie (sent once).
 pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {

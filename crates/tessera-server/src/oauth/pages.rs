@@ -5,7 +5,7 @@ use super::csrf;
 use super::session::CurrentSession;
 use crate::pages::page_redirecting_to;
 use crate::state::AppState;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use minijinja::context;
 use tessera_core::directory::model::App;
@@ -21,18 +21,6 @@ pub fn sign_in_action(tenant: &Tenant) -> String {
 
 pub fn consent_action(slug: &str) -> String {
     format!("/{slug}/signin/consent")
-}
-
-fn with_csrf(mut response: Response, token: csrf::CsrfToken) -> Response {
-    if let Some(c) = token.set_cookie {
-        response.headers_mut().append(header::SET_COOKIE, c);
-    }
-    // Pages with per-browser tokens must not be cached by anything in between.
-    response.headers_mut().insert(
-        header::CACHE_CONTROL,
-        axum::http::HeaderValue::from_static("no-store"),
-    );
-    response
 }
 
 /// What the sign-in page shows.
@@ -83,7 +71,7 @@ pub fn sign_in(
         },
         redirect_uri,
     );
-    with_csrf(response, token)
+    csrf::attach(response, token)
 }
 
 /// The consent page: the app's name and each requested scope in words.
@@ -117,5 +105,5 @@ pub fn consent(
         },
         &request.redirect.uri,
     );
-    with_csrf(response, token)
+    csrf::attach(response, token)
 }

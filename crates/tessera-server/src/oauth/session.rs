@@ -91,13 +91,7 @@ pub async fn start(
         .apply(vec![Write::Put(object)])
         .await
         .map_err(store_error)?;
-    let cookie = cookies::set(
-        cookies::SESSION,
-        &value,
-        &format!("/{}", tenant.slug.as_str()),
-        lifetime,
-        state.secure_cookies(),
-    );
+    let cookie = super::cookie_header(state, tenant, Some(&value));
     Ok((session, cookie))
 }
 

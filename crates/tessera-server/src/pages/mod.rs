@@ -24,7 +24,8 @@ const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' dat
 const FORM_POST_CSP: &str = "default-src 'none'; style-src 'self'; script-src 'self'; \
                              frame-ancestors 'none'; base-uri 'none'";
 
-const TEMPLATE_SOURCES: [(&str, &str); 9] = [
+const TEMPLATE_SOURCES: [(&str, &str); 10] = [
+    ("account.html", include_str!("templates/account.html")),
     (
         "change_password.html",
         include_str!("templates/change_password.html"),

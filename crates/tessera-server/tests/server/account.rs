@@ -193,3 +193,207 @@ async fn a_user_changes_their_password_and_is_signed_out_everywhere() {
         audit.body
     );
 }
+
+/// Posts a form of a page that carries only a CSRF token.
+async fn csrf_submit(
+    b: &reqwest::Client,
+    base: &str,
+    page: &str,
+    action: &str,
+    extra: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut form = vec![("csrf_token".to_owned(), hidden(page, "csrf_token"))];
+    form.extend(
+        extra
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
+    b.post(format!("{base}{action}"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The account overview: sign in without an app, see and revoke consents (the app asks
+/// again), and sign out everywhere (sessions and refresh tokens end).
+#[tokio::test]
+async fn the_account_page_lists_and_revokes_consents_and_signs_out_everywhere() {
+    use tessera_core::errors::ErrorName;
+    let served = server(None).await;
+    let base = served.base.clone();
+    let account = format!("{base}/{TENANT}/account");
+    let b = browser();
+    let page = b.get(&account).send().await.unwrap().text().await.unwrap();
+    assert!(
+        page.contains("id=\"sign-in\""),
+        "a sign-in form without a session"
+    );
+    let wrong = csrf_submit(
+        &b,
+        &base,
+        &page,
+        &format!("/{TENANT}/account/signin"),
+        &[("username", "alice"), ("password", "nope")],
+    )
+    .await;
+    assert!(
+        wrong
+            .text()
+            .await
+            .unwrap()
+            .contains(&ErrorName::InvalidCredentials.entry().code_str())
+    );
+    let page = b.get(&account).send().await.unwrap().text().await.unwrap();
+    let r = csrf_submit(
+        &b,
+        &base,
+        &page,
+        &format!("/{TENANT}/account/signin"),
+        &[("username", "alice"), ("password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(
+        (
+            r.status().as_u16(),
+            r.headers()["location"].to_str().unwrap()
+        ),
+        (303, format!("/{TENANT}/account").as_str())
+    );
+    let page = b.get(&account).send().await.unwrap().text().await.unwrap();
+    assert!(
+        page.contains("id=\"account-user\">alice<") && page.contains("id=\"no-consents\""),
+        "{page}"
+    );
+
+    // Consent to web-app with the session, then see it listed.
+    let (verifier, challenge) = pkce("account-page");
+    let authorize = authorize_url(
+        &base,
+        &[
+            ("client_id", "web-app"),
+            ("response_type", "code"),
+            ("redirect_uri", WEB_CB),
+            ("scope", "openid offline_access"),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+        ],
+    );
+    let consent_page = b
+        .get(&authorize)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let redirect = consent(&b, &base, &consent_page, "allow").await;
+    let code = param(&location_params(&redirect).1, "code")
+        .unwrap()
+        .to_owned();
+    let page = b.get(&account).send().await.unwrap().text().await.unwrap();
+    assert!(
+        page.contains("Fabrikam Web") && page.contains("offline_access openid"),
+        "{page}"
+    );
+
+    // Revoking it makes the app ask again.
+    let r = csrf_submit(
+        &b,
+        &base,
+        &page,
+        &format!("/{TENANT}/account/consents/revoke"),
+        &[("client_id", "web-app")],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let page = b.get(&account).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("id=\"no-consents\""));
+    assert!(
+        b.get(&authorize)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+            .contains("Fabrikam Web wants to")
+    );
+
+    // Sign out everywhere: the refresh token from before dies with the session.
+    let tokens: serde_json::Value = token_request(
+        &base,
+        &[
+            ("grant_type", "authorization_code"),
+            ("client_id", "web-app"),
+            ("client_secret", WEB_SECRET),
+            ("code", code.as_str()),
+            ("redirect_uri", WEB_CB),
+            ("code_verifier", verifier.as_str()),
+        ],
+    )
+    .send()
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let refresh_token = tokens["refresh_token"].as_str().unwrap();
+    let forged = b
+        .post(format!("{account}/sessions/revoke"))
+        .form(&[("csrf_token", "forged")])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        forged
+            .text()
+            .await
+            .unwrap()
+            .contains(&ErrorName::CsrfTokenInvalid.entry().code_str())
+    );
+    let r = csrf_submit(
+        &b,
+        &base,
+        &page,
+        &format!("/{TENANT}/account/sessions/revoke"),
+        &[],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    assert!(
+        r.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0")
+    );
+    assert!(
+        b.get(&account)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+            .contains("id=\"sign-in\"")
+    );
+    let v: serde_json::Value = token_request(
+        &base,
+        &[
+            ("grant_type", "refresh_token"),
+            ("client_id", "web-app"),
+            ("client_secret", WEB_SECRET),
+            ("refresh_token", refresh_token),
+        ],
+    )
+    .send()
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(
+        v["error_codes"][0],
+        ErrorName::RefreshTokenRevoked.entry().code
+    );
+}

@@ -1,5 +1,5 @@
-//! Self-service account pages under `/{t}/account`. For now: changing one's password,
-//! proven by the current one (no session needed, so it works before any app is set up).
+//! `/{t}/account/password`: changing one's password, proven by the current one (no
+//! session needed, so it works before any app is set up).
 //! A changed password ends every session and refresh token of the user (OWASP
 //! Authentication Cheat Sheet: re-authenticate everywhere after a credential change).
 
@@ -11,7 +11,7 @@ use crate::tenant_path::ResolvedTenant;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use minijinja::context;
@@ -28,6 +28,26 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/{tenant}/account/password", get(show).post(change))
 }
 
+/// The audit entry of a change a user made to their own account.
+pub(super) fn self_audit(
+    state: &AppState,
+    tenant: &Tenant,
+    username: &str,
+    action: &str,
+    target: String,
+    changes: &[&str],
+) -> Write {
+    Write::Audit(AuditEntry {
+        id: state.rng.uuid(),
+        tenant_id: tenant.id,
+        at: state.clock.now(),
+        actor: format!("user:{username}"),
+        action: action.to_owned(),
+        target,
+        changes: changes.iter().map(|c| (*c).to_owned()).collect(),
+    })
+}
+
 fn password_page(
     state: &AppState,
     tenant: &Tenant,
@@ -41,7 +61,7 @@ fn password_page(
     let status = error.as_ref().map_or(StatusCode::OK, |e| {
         StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST)
     });
-    let mut response = page(
+    let response = page(
         status,
         "change_password.html",
         context! {
@@ -55,13 +75,7 @@ fn password_page(
             min_length => MIN_PASSWORD_LEN,
         },
     );
-    if let Some(c) = token.set_cookie {
-        response.headers_mut().append(header::SET_COOKIE, c);
-    }
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
+    csrf::attach(response, token)
 }
 
 async fn show(
@@ -132,14 +146,14 @@ async fn store_change(
         revoke_sessions(state, tenant.id, user_key, "the password was changed").await?;
     let mut writes = vec![Write::Put(object.with_doc(encode(&user), now))];
     writes.extend(revocation.writes);
-    writes.push(Write::Audit(AuditEntry {
-        id: state.rng.uuid(),
-        tenant_id: tenant.id,
-        at: now,
-        actor: format!("user:{}", user.username.as_str()),
-        action: "user.password.change".to_owned(),
-        target: format!("user:{}", user.username.as_str()),
-        changes: vec!["password".to_owned()],
-    }));
+    writes.push(self_audit(
+        state,
+        tenant,
+        user.username.as_str(),
+        "user.password.change",
+        format!("user:{}", user.username.as_str()),
+        &["password"],
+    ));
+
     state.store.apply(writes).await.map_err(store_error)
 }

@@ -1,0 +1,283 @@
+//! `/{t}/account`: with an SSO session, the consents the user gave to apps (each can be
+//! revoked: the app asks again next time) and "sign out everywhere" (every session and
+//! refresh token of the user ends); without one, a sign-in form that starts a session.
+
+use super::password::self_audit;
+use crate::error_response::{ErrorResponse, store_error};
+use crate::oauth::session::{self, CurrentSession};
+use crate::oauth::{cookie_header, csrf, form, password, revoke_sessions};
+use crate::pages::page;
+use crate::state::AppState;
+use crate::tenant_path::ResolvedTenant;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use minijinja::context;
+use tessera_core::directory::model::{App, Consent};
+use tessera_core::directory::object::{ObjectKind, Write};
+use tessera_core::errors::render::{ErrorView, timestamp};
+use tessera_core::errors::{CatalogError, ErrorName};
+use tessera_core::oauth::params::Params;
+use tessera_core::secret::Secret;
+use tessera_core::tenant::Tenant;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/{tenant}/account", get(overview))
+        .route("/{tenant}/account/signin", post(sign_in))
+        .route("/{tenant}/account/consents/revoke", post(revoke_consent))
+        .route(
+            "/{tenant}/account/sessions/revoke",
+            post(sign_out_everywhere),
+        )
+}
+
+fn base(tenant: &Tenant) -> String {
+    format!("/{}/account", tenant.slug.as_str())
+}
+
+fn see_other(location: &str, cookie: Option<HeaderValue>) -> Response {
+    let mut r = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(location) {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
+    if let Some(c) = cookie {
+        r.headers_mut().append(header::SET_COOKIE, c);
+    }
+    r
+}
+
+/// Renders `account.html`; `ctx` adds to the common fields.
+fn render(
+    state: &AppState,
+    tenant: &Tenant,
+    headers: &HeaderMap,
+    status: StatusCode,
+    ctx: minijinja::Value,
+) -> Response {
+    let token = csrf::issue(state, headers);
+    let common = context! {
+        title => "Your account",
+        tenant_name => tenant.display_name,
+        base => base(tenant),
+        csrf_token => token.token,
+    };
+    let response = page(status, "account.html", context! { ..common, ..ctx });
+    csrf::attach(response, token)
+}
+
+async fn overview(
+    State(state): State<AppState>,
+    ResolvedTenant(tenant): ResolvedTenant,
+    headers: HeaderMap,
+) -> Response {
+    match session::current(&state, &tenant, &headers).await {
+        Ok(Some(current)) => signed_in(&state, &tenant, &headers, &current).await,
+        Ok(None) => render(
+            &state,
+            &tenant,
+            &headers,
+            StatusCode::OK,
+            context! { signed_in => false },
+        ),
+        Err(e) => ErrorResponse::page(e).into_response(),
+    }
+}
+
+async fn signed_in(
+    state: &AppState,
+    tenant: &Tenant,
+    headers: &HeaderMap,
+    current: &CurrentSession,
+) -> Response {
+    let listed = async {
+        let mut items = Vec::new();
+        for o in state
+            .store
+            .objects(tenant.id, ObjectKind::Consent)
+            .await
+            .map_err(store_error)?
+        {
+            let c = o
+                .decode::<Consent>()
+                .map_err(|e| CatalogError::new(ErrorName::InternalError).internal(e))?;
+            if c.user != current.session.user {
+                continue;
+            }
+            let name = match state
+                .store
+                .object(tenant.id, ObjectKind::App, &c.client_id)
+                .await
+                .map_err(store_error)?
+            {
+                Some(a) => a
+                    .decode::<App>()
+                    .map(|a| a.name)
+                    .unwrap_or_else(|_| c.client_id.clone()),
+                None => c.client_id.clone(),
+            };
+            items.push(context! {
+                client_id => c.client_id,
+                name => name,
+                scopes => c.scopes.into_iter().collect::<Vec<_>>().join(" "),
+                granted_at => timestamp(c.granted_at),
+            });
+        }
+        Ok::<_, CatalogError>(items)
+    };
+    match listed.await {
+        Ok(consents) => render(
+            state,
+            tenant,
+            headers,
+            StatusCode::OK,
+            context! { signed_in => true, username => current.user.username.as_str(), consents => consents },
+        ),
+        Err(e) => ErrorResponse::page(e).into_response(),
+    }
+}
+
+/// A CSRF-checked form of these pages.
+fn checked_form(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Params, CatalogError> {
+    let fields = form(headers, body)?;
+    csrf::check(state, headers, fields.get("csrf_token"))?;
+    Ok(fields)
+}
+
+async fn sign_in(
+    State(state): State<AppState>,
+    ResolvedTenant(tenant): ResolvedTenant,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let fields = match checked_form(&state, &headers, &body) {
+        Ok(f) => f,
+        Err(e) => return ErrorResponse::page(e).into_response(),
+    };
+    let username = fields.get("username").unwrap_or_default();
+    let password = Secret::new(fields.get("password").unwrap_or_default());
+    match password::authenticate(&state, &tenant, username, password).await {
+        Ok(user_key) => {
+            match session::start(&state, &tenant, &user_key, vec!["pwd".to_owned()]).await {
+                Ok((_, cookie)) => see_other(&base(&tenant), Some(cookie)),
+                Err(e) => ErrorResponse::page(e).into_response(),
+            }
+        }
+        Err(e) if e.entry().status < 500 => {
+            let status = StatusCode::from_u16(e.entry().status).unwrap_or(StatusCode::BAD_REQUEST);
+            let error = ErrorView::new(&e, &crate::context::current());
+            render(
+                &state,
+                &tenant,
+                &headers,
+                status,
+                context! { signed_in => false, username => username, error => error },
+            )
+        }
+        Err(e) => ErrorResponse::page(e).into_response(),
+    }
+}
+
+/// The session behind a form of the signed-in page, or the overview (which asks to sign in).
+async fn session_of(
+    state: &AppState,
+    tenant: &Tenant,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(Params, CurrentSession), Response> {
+    let fields =
+        checked_form(state, headers, body).map_err(|e| ErrorResponse::page(e).into_response())?;
+    match session::current(state, tenant, headers).await {
+        Ok(Some(current)) => Ok((fields, current)),
+        Ok(None) => Err(see_other(&base(tenant), None)),
+        Err(e) => Err(ErrorResponse::page(e).into_response()),
+    }
+}
+
+async fn revoke_consent(
+    State(state): State<AppState>,
+    ResolvedTenant(tenant): ResolvedTenant,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (fields, current) = match session_of(&state, &tenant, &headers, &body).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let client_id = fields.get("client_id").unwrap_or_default();
+    let key = Consent::key(client_id, &current.session.user);
+    let found = match state
+        .store
+        .object(tenant.id, ObjectKind::Consent, &key)
+        .await
+    {
+        Ok(f) => f,
+        Err(e) => return ErrorResponse::page(store_error(e)).into_response(),
+    };
+    if let Some(object) = found {
+        let username = current.user.username.as_str();
+        let writes = vec![
+            Write::Delete {
+                tenant_id: tenant.id,
+                kind: ObjectKind::Consent,
+                id: object.id,
+            },
+            self_audit(
+                &state,
+                &tenant,
+                username,
+                "consent.revoke",
+                format!("user:{username}/app:{client_id}"),
+                &["scopes"],
+            ),
+        ];
+        if let Err(e) = state.store.apply(writes).await {
+            return ErrorResponse::page(store_error(e)).into_response();
+        }
+    }
+    see_other(&base(&tenant), None)
+}
+
+async fn sign_out_everywhere(
+    State(state): State<AppState>,
+    ResolvedTenant(tenant): ResolvedTenant,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (_, current) = match session_of(&state, &tenant, &headers, &body).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let username = current.user.username.as_str();
+    let result = async {
+        let revocation = revoke_sessions(
+            &state,
+            tenant.id,
+            &current.session.user,
+            "the user signed out everywhere",
+        )
+        .await?;
+        let mut writes = revocation.writes;
+        writes.push(self_audit(
+            &state,
+            &tenant,
+            username,
+            "user.revoke_sessions",
+            format!("user:{username}"),
+            &["sessions"],
+        ));
+        state.store.apply(writes).await.map_err(store_error)
+    };
+    match result.await {
+        // The cookie goes too; the overview then offers to sign in again.
+        Ok(()) => see_other(&base(&tenant), Some(cookie_header(&state, &tenant, None))),
+        Err(e) => ErrorResponse::page(e).into_response(),
+    }
+}
