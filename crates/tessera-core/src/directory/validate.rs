@@ -355,7 +355,7 @@ fn check_tenant(r: &mut Report, base: &str, t: &TenantDoc) {
                 }
             }
             for (s, role) in perm.app_roles.iter().enumerate() {
-                if !roles.contains(role.as_str()) {
+                if !roles.contains(role.as_str()) && !is_scoped_management_role(&perm.api, role) {
                     r.invalid(
                         format!("{at}/permissions/{p}/app_roles/{s}"),
                         format!("the API {} has no app role {role}", perm.api),
@@ -502,6 +502,15 @@ fn is_email(s: &str) -> bool {
         && domain.contains('.')
         && !s.chars().any(|c| c.is_whitespace() || c.is_control())
         && s.len() <= 254
+}
+
+/// A management API role limited to one tenant: `{role}:{tenant slug}`.
+fn is_scoped_management_role(api: &str, role: &str) -> bool {
+    api == crate::directory::model::MANAGEMENT_API
+        && role.split_once(':').is_some_and(|(base, slug)| {
+            crate::directory::model::MANAGEMENT_ROLES.contains(&base)
+                && crate::tenant::TenantSlug::parse_path(slug).is_ok()
+        })
 }
 
 fn is_base32(s: &str) -> bool {

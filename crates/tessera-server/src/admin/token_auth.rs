@@ -76,8 +76,10 @@ impl TokenCaller {
         format!("app:{}@{}", self.client_id, self.issuer_tenant)
     }
 
-    fn has(&self, role: &str) -> bool {
-        self.roles.contains(role)
+    /// Whether the token holds `role` for tenant `slug`: unscoped, or as
+    /// `{role}:{slug}` (an admin-tenant app limited to one tenant).
+    fn has(&self, role: &str, slug: &str) -> bool {
+        self.roles.contains(role) || self.roles.contains(&format!("{role}:{slug}"))
     }
 
     fn everywhere(&self) -> bool {
@@ -95,52 +97,40 @@ impl TokenCaller {
                 CatalogError::new(ErrorName::Forbidden).with("permission", permission),
             ))
         };
-        let (tenant, roles_ok, needed) = match segments.as_slice() {
+        let readers = [
+            ROLE_DIRECTORY_READ,
+            ROLE_DIRECTORY_READ_WRITE,
+            ROLE_TENANTS_READ_WRITE,
+        ];
+        let writers = [ROLE_DIRECTORY_READ_WRITE, ROLE_TENANTS_READ_WRITE];
+        let (tenant, allowed, needed): (Option<&str>, &[&str], &str) = match segments.as_slice() {
             // The tenant list and creating tenants span tenants.
-            ["tenants"] => {
-                if !self.everywhere() {
-                    return forbidden(
-                        "access to every tenant (a token from the admin tenant)".into(),
-                    );
-                }
-                let ok = if read {
-                    self.has(ROLE_TENANTS_READ_WRITE)
-                        || self.has(ROLE_DIRECTORY_READ)
-                        || self.has(ROLE_DIRECTORY_READ_WRITE)
-                } else {
-                    self.has(ROLE_TENANTS_READ_WRITE)
-                };
-                (None, ok, ROLE_TENANTS_READ_WRITE)
-            }
+            ["tenants"] if read => (None, &readers, ROLE_DIRECTORY_READ),
+            ["tenants"] => (None, &[ROLE_TENANTS_READ_WRITE], ROLE_TENANTS_READ_WRITE),
             ["tenants", slug] if !read => (
                 Some(*slug),
-                self.has(ROLE_TENANTS_READ_WRITE),
+                &[ROLE_TENANTS_READ_WRITE],
                 ROLE_TENANTS_READ_WRITE,
             ),
-            ["tenants", slug, ..] if read => (
-                Some(*slug),
-                self.has(ROLE_DIRECTORY_READ)
-                    || self.has(ROLE_DIRECTORY_READ_WRITE)
-                    || self.has(ROLE_TENANTS_READ_WRITE),
-                ROLE_DIRECTORY_READ,
-            ),
-            ["tenants", slug, ..] => (
-                Some(*slug),
-                self.has(ROLE_DIRECTORY_READ_WRITE) || self.has(ROLE_TENANTS_READ_WRITE),
-                ROLE_DIRECTORY_READ_WRITE,
-            ),
+            ["tenants", slug, ..] if read => (Some(*slug), &readers, ROLE_DIRECTORY_READ),
+            ["tenants", slug, ..] => (Some(*slug), &writers, ROLE_DIRECTORY_READ_WRITE),
             _ => return forbidden("the bootstrap admin credential".into()),
         };
-        if let Some(slug) = tenant
-            && !self.everywhere()
-            && slug != self.issuer_tenant
-        {
+        let Some(slug) = tenant else {
+            // Across tenants: a token of the admin tenant with an unscoped role.
+            if self.everywhere() && allowed.iter().any(|r| self.roles.contains(*r)) {
+                return Ok(());
+            }
+            return forbidden(format!("{needed} on every tenant"));
+        };
+        if !self.everywhere() && slug != self.issuer_tenant {
             return forbidden(format!("access to the tenant {slug}"));
         }
-        if !roles_ok {
-            return forbidden(needed.to_owned());
+        if allowed.iter().any(|r| self.has(r, slug)) {
+            Ok(())
+        } else {
+            forbidden(format!("{needed} on the tenant {slug}"))
         }
-        Ok(())
     }
 }
 
@@ -178,6 +168,19 @@ mod tests {
                 .is_err()
         );
         assert!(reader.authorize(&Method::POST, p).is_err());
+        let one = caller("admin", &["Directory.ReadWrite:contoso"]);
+        assert!(
+            one.authorize(&Method::POST, "/admin/api/v1/tenants/contoso/users")
+                .is_ok()
+        );
+        assert!(
+            one.authorize(&Method::POST, "/admin/api/v1/tenants/fabrikam/users")
+                .is_err()
+        );
+        assert!(
+            one.authorize(&Method::GET, p).is_err(),
+            "listing tenants needs an unscoped role"
+        );
         let scoped = caller("contoso", &[ROLE_DIRECTORY_READ_WRITE]);
         assert!(
             scoped

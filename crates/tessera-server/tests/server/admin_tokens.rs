@@ -136,6 +136,44 @@ async fn roles_decide_what_and_the_issuer_decides_where() {
         );
     }
 
+    // An admin-tenant app limited to one tenant by a scoped role.
+    let secret = ops_app(
+        &app,
+        "admin",
+        "contoso-ops",
+        &["Directory.ReadWrite:contoso"],
+    )
+    .await;
+    let one = token(&app, "admin", "contoso-ops", &secret).await;
+    let r = call(
+        &app,
+        &one,
+        "POST",
+        "/tenants/contoso/users",
+        Some(json!({ "username": "carol" })),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    for (method, path) in [("POST", "/tenants/fabrikam/users"), ("GET", "/tenants")] {
+        let r = call(
+            &app,
+            &one,
+            method,
+            path,
+            Some(json!({ "username": "carol" })),
+        )
+        .await;
+        assert_eq!(r.status, 403, "{method} {path}");
+    }
+    let bad = app
+        .admin(
+            "POST",
+            "/admin/api/v1/tenants/admin/apps",
+            Some(json!({ "client_id": "bad", "name": "bad", "permissions": [ { "api": MANAGEMENT_API, "app_roles": ["Directory.ReadWrite:Not A Slug"] } ] })),
+        )
+        .await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+
     // Expired, tampered, or for another audience: 401 with a Bearer challenge.
     let unauthenticated = json!(ErrorName::Unauthenticated.entry().code_str());
     let mut tampered = reader.clone();
