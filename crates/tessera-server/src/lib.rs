@@ -23,6 +23,7 @@ pub mod routes;
 pub mod serve;
 pub mod settings;
 pub mod state;
+pub mod sweep;
 pub mod tenant_path;
 
 pub use state::AppState;

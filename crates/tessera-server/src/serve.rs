@@ -95,6 +95,21 @@ pub async fn run(settings: Settings, demo: bool) -> Result<(), Fatal> {
         None
     };
 
+    let sweeper = state.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(crate::sweep::INTERVAL);
+        loop {
+            tick.tick().await;
+            match crate::sweep::sweep(&sweeper).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(removed = n, "swept expired sessions, codes and tokens"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "sweeping expired records failed; retrying later")
+                }
+            }
+        }
+    });
+
     let metrics = state.metrics.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(5));

@@ -354,3 +354,67 @@ async fn tokens_verify_across_a_key_rotation() {
         assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     }
 }
+
+/// The sweeper removes sessions, codes, refresh tokens and deny-list entries once they
+/// can no longer matter, and nothing before.
+#[tokio::test]
+async fn expired_protocol_records_are_swept() {
+    use tessera_core::directory::object::ObjectKind;
+    let served = server(None).await;
+    let t = tokens_for(&served, "web-app", WEB_CB, "openid offline_access").await;
+    let (status, _, _) = call(
+        &served,
+        "revoke",
+        "web-app",
+        Auth::Basic,
+        &[("token", t["access_token"].as_str().unwrap())],
+    )
+    .await;
+    assert_eq!(status, 200);
+    let store = served.app.state.store.clone();
+    let tenant = store
+        .tenant(&tessera_core::tenant::TenantSlug::parse(TENANT).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let count = |kind| {
+        let store = store.clone();
+        async move { store.objects(tenant.id, kind).await.unwrap().len() }
+    };
+    let kinds = [
+        ObjectKind::Session,
+        ObjectKind::AuthCode,
+        ObjectKind::RefreshToken,
+        ObjectKind::RevokedAccessToken,
+    ];
+    for kind in kinds {
+        assert_eq!(count(kind).await, 1, "{kind:?}");
+    }
+    assert_eq!(
+        tessera_server::sweep::sweep(&served.app.state)
+            .await
+            .unwrap(),
+        0,
+        "nothing has expired yet"
+    );
+    // After 11 hours: the session (10 h), the code (kept while its access token could
+    // live) and the deny-list entry (until the token's exp) go; the refresh token stays.
+    served.app.clock.advance(time::Duration::hours(11));
+    assert_eq!(
+        tessera_server::sweep::sweep(&served.app.state)
+            .await
+            .unwrap(),
+        3
+    );
+    assert_eq!(count(ObjectKind::RefreshToken).await, 1);
+    served.app.clock.advance(time::Duration::days(15));
+    assert_eq!(
+        tessera_server::sweep::sweep(&served.app.state)
+            .await
+            .unwrap(),
+        1
+    );
+    for kind in kinds {
+        assert_eq!(count(kind).await, 0, "{kind:?}");
+    }
+}
