@@ -15,6 +15,7 @@ mod golden;
 mod health;
 mod import_export;
 mod jwks;
+mod multi_node;
 mod oidc;
 mod refresh;
 mod revocation;

@@ -52,6 +52,8 @@ pub struct TestApp {
     pub admin_token: String,
     /// The app's clock, to move time forward.
     pub clock: Arc<FixedClock>,
+    /// The PostgreSQL URL, when on PostgreSQL (for a second node on the same database).
+    pub db_url: Option<String>,
     _dir: TempDir,
     _pg: Option<tessera_store::testing::TestDatabase>,
 }
@@ -132,6 +134,7 @@ impl TestApp {
             state,
             admin_token: token.expose().to_owned(),
             clock,
+            db_url: pg.as_ref().map(|db| db.url.clone()),
             _dir: dir,
             _pg: pg,
         }

@@ -1,0 +1,271 @@
+//! Two nodes on one PostgreSQL database, as behind a load balancer: nothing that matters
+//! lives in one process, so a code issued by node A is redeemed at node B, concurrent
+//! redemptions and refreshes spread over both nodes have one winner, a key rotated on A
+//! is served by B at once, and a user disabled on A can neither sign in nor refresh on B.
+
+use super::oidc::*;
+use super::refresh::tokens_for;
+use super::support::Served;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use tessera_core::errors::ErrorName;
+
+/// A second node on node A's database, with the same master key and public URL (the
+/// load balancer's), and its own randomness.
+async fn second_node(a: &Served) -> (String, tokio::task::JoinHandle<()>) {
+    let url = a.app.db_url.clone().expect("node A is on PostgreSQL");
+    let store = tessera_store::open(&url.parse::<tessera_store::DatabaseUrl>().unwrap())
+        .await
+        .unwrap();
+    let mut state = tessera_server::AppState::new(
+        store,
+        &a.base,
+        tessera_core::crypto::MasterKey::from_bytes(&[42u8; 32]),
+    );
+    state.passwords = tessera_server::passwords::Passwords::new(
+        2,
+        tessera_core::crypto::PasswordParams {
+            memory_kib: 1024,
+            iterations: 1,
+            parallelism: 1,
+        },
+    );
+    state.clock = a.app.clock.clone();
+    state.rng = Arc::new(tessera_core::rng::OsRng);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let router = tessera_server::app(state);
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    (base, task)
+}
+
+async fn two_nodes(test: &str) -> Option<(Served, String, tokio::task::JoinHandle<()>)> {
+    let db = tessera_store::testing::postgres_or_skip(test).await?;
+    let a = server(Some(db)).await;
+    let (b, task) = second_node(&a).await;
+    Some((a, b, task))
+}
+
+fn code_of(v: &Value) -> Value {
+    v["error_codes"][0].clone()
+}
+
+/// A code for web-app from node A's pages, with its PKCE verifier.
+async fn code_from_a(a: &Served, seed: &str) -> (String, String) {
+    let (verifier, challenge) = pkce(seed);
+    let url = authorize_url(
+        &a.base,
+        &[
+            ("client_id", "rs-app"),
+            ("response_type", "code"),
+            ("redirect_uri", WEB_CB),
+            ("scope", "openid offline_access"),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+        ],
+    );
+    let b = browser();
+    let page = b.get(&url).send().await.unwrap().text().await.unwrap();
+    let r = sign_in(&b, &a.base, &page, "alice", PASSWORD).await;
+    (
+        param(&location_params(&r).1, "code").unwrap().to_owned(),
+        verifier,
+    )
+}
+
+fn redeem(base: &str, code: &str, verifier: &str) -> reqwest::RequestBuilder {
+    token_request(
+        base,
+        &[
+            ("grant_type", "authorization_code"),
+            ("client_id", "rs-app"),
+            ("client_secret", WEB_SECRET),
+            ("code", code),
+            ("redirect_uri", WEB_CB),
+            ("code_verifier", verifier),
+        ],
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_code_from_node_a_is_redeemed_at_node_b_and_races_have_one_winner() {
+    let Some((a, b, _task)) =
+        two_nodes("a_code_from_node_a_is_redeemed_at_node_b_and_races_have_one_winner").await
+    else {
+        return;
+    };
+    let (code, verifier) = code_from_a(&a, "multi-1").await;
+    let r = redeem(&b, &code, &verifier).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let tokens: Value = r.json().await.unwrap();
+    let info = rp_http()
+        .get(format!("{b}/{TENANT}/oauth2/userinfo"))
+        .bearer_auth(tokens["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        info.status(),
+        200,
+        "node B accepts node A's issuer and keys"
+    );
+
+    // 50 redemptions of one code over both nodes: one success.
+    let (code, verifier) = code_from_a(&a, "multi-2").await;
+    let tasks: Vec<_> = (0..50)
+        .map(|i| {
+            let base = if i % 2 == 0 {
+                a.base.clone()
+            } else {
+                b.clone()
+            };
+            let (code, verifier) = (code.clone(), verifier.clone());
+            tokio::spawn(async move {
+                redeem(&base, &code, &verifier)
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            })
+        })
+        .collect();
+    let mut wins = 0;
+    for t in tasks {
+        wins += usize::from(t.await.unwrap() == 200);
+    }
+    assert_eq!(wins, 1, "code redemptions");
+
+    // 50 uses of one refresh token over both nodes: one success.
+    let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
+    let tasks: Vec<_> = (0..50)
+        .map(|i| {
+            let base = if i % 2 == 0 {
+                a.base.clone()
+            } else {
+                b.clone()
+            };
+            let refresh = refresh.clone();
+            tokio::spawn(async move {
+                token_request(
+                    &base,
+                    &[
+                        ("grant_type", "refresh_token"),
+                        ("client_id", "rs-app"),
+                        ("client_secret", WEB_SECRET),
+                        ("refresh_token", refresh.as_str()),
+                    ],
+                )
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+            })
+        })
+        .collect();
+    let mut wins = 0;
+    for t in tasks {
+        wins += usize::from(t.await.unwrap() == 200);
+    }
+    assert_eq!(wins, 1, "refresh token uses");
+}
+
+#[tokio::test]
+async fn changes_on_node_a_hold_on_node_b_at_once() {
+    let Some((a, b, _task)) = two_nodes("changes_on_node_a_hold_on_node_b_at_once").await else {
+        return;
+    };
+    let kids = |base: String| async move {
+        let v: Value = rp_http()
+            .get(format!("{base}/{TENANT}/discovery/keys"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let mut kids: Vec<String> = v["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["kid"].as_str().unwrap().to_owned())
+            .collect();
+        kids.sort();
+        kids
+    };
+    let before = kids(b.clone()).await;
+    let r = a
+        .app
+        .admin(
+            "POST",
+            &format!("/admin/api/v1/tenants/{TENANT}/keys/rotate"),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let after = kids(b.clone()).await;
+    assert_ne!(
+        before, after,
+        "node B serves the rotated keys immediately (no cache to go stale)"
+    );
+    assert_eq!(after, kids(a.base.clone()).await);
+
+    // Disable alice on A: B refuses her sign-in and her refresh token.
+    let t = tokens_for(&a, "web-app", WEB_CB, "openid offline_access").await;
+    let r = a
+        .app
+        .admin(
+            "PATCH",
+            &format!("/admin/api/v1/tenants/{TENANT}/users/alice"),
+            Some(json!({ "enabled": false })),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v: Value = token_request(
+        &b,
+        &[
+            ("grant_type", "refresh_token"),
+            ("client_id", "web-app"),
+            ("client_secret", WEB_SECRET),
+            ("refresh_token", t["refresh_token"].as_str().unwrap()),
+        ],
+    )
+    .send()
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(code_of(&v), json!(ErrorName::AccountDisabled.entry().code));
+    let (_, challenge) = pkce("multi-3");
+    let url = authorize_url(
+        &b,
+        &[
+            ("client_id", "rs-app"),
+            ("response_type", "code"),
+            ("redirect_uri", WEB_CB),
+            ("scope", "openid"),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+        ],
+    );
+    let browser = browser();
+    let page = browser
+        .get(&url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let r = sign_in(&browser, &b, &page, "alice", PASSWORD).await;
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains(&ErrorName::AccountDisabled.entry().code_str())
+    );
+}
