@@ -110,20 +110,29 @@ pub fn resolve(raw: &str, app: &App, apis: &[Api]) -> Result<ResolvedScopes, Cat
     Ok(ResolvedScopes { scopes, audience })
 }
 
+/// The API of an API scope value `{identifier}/{scope}` that the app's permissions
+/// list. Matched against the listed identifiers and scope names, not by splitting at a
+/// `/`: identifiers and scope names may both contain one.
+pub fn api_of<'a>(value: &str, app: &'a App) -> Option<&'a str> {
+    app.permissions
+        .iter()
+        .find(|p| {
+            value
+                .strip_prefix(p.api.as_str())
+                .and_then(|rest| rest.strip_prefix('/'))
+                .is_some_and(|name| p.scopes.iter().any(|s| s == name))
+        })
+        .map(|p| p.api.as_str())
+}
+
 /// `{identifier}/{scope}` where the app's permissions list the scope on that API.
 fn api_scope<'a>(
     value: &str,
     app: &App,
     apis: &'a [Api],
 ) -> Option<(&'a Api, &'a crate::directory::model::ApiScope)> {
-    let (identifier, name) = value.rsplit_once('/')?;
-    let permitted = app
-        .permissions
-        .iter()
-        .any(|p| p.api == identifier && p.scopes.iter().any(|s| s == name));
-    if !permitted {
-        return None;
-    }
+    let identifier = api_of(value, app)?;
+    let name = value.get(identifier.len() + 1..)?;
     let api = apis.iter().find(|a| a.identifier == identifier)?;
     let scope = api.scopes.iter().find(|s| s.name == name)?;
     Some((api, scope))
@@ -195,6 +204,26 @@ mod tests {
             assert!(err.message().contains(bad), "{}", err.message());
             assert!(err.message().contains("api://orders/read"));
         }
+    }
+
+    #[test]
+    fn identifiers_and_scope_names_may_both_hold_slashes() {
+        let apis = [
+            api("api://a", &[("b/read", false)]),
+            api("api://a/b", &[("read", false)]),
+        ];
+        let a = app(&[("api://a", &["b/read"]), ("api://a/b", &["read"])]);
+        assert_eq!(api_of("api://a/b/read", &a), Some("api://a"));
+        let r = resolve("api://a/b/read", &a, &apis).unwrap();
+        assert_eq!(r.audience.as_deref(), Some("api://a"));
+        let only_b = app(&[("api://a/b", &["read"])]);
+        assert_eq!(
+            resolve("api://a/b/read", &only_b, &apis)
+                .unwrap()
+                .audience
+                .as_deref(),
+            Some("api://a/b")
+        );
     }
 
     #[test]

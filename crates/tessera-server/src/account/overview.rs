@@ -5,7 +5,7 @@
 use super::password::self_audit;
 use crate::error_response::{ErrorResponse, store_error};
 use crate::oauth::session::{self, CurrentSession};
-use crate::oauth::{cookie_header, csrf, form, password, revoke_sessions};
+use crate::oauth::{cookie_header, csrf, form, password, revoke_for_client, revoke_sessions};
 use crate::pages::page;
 use crate::state::AppState;
 use crate::tenant_path::ResolvedTenant;
@@ -223,7 +223,7 @@ async fn revoke_consent(
     };
     if let Some(object) = found {
         let username = current.user.username.as_str();
-        let writes = vec![
+        let mut writes = vec![
             Write::Delete {
                 tenant_id: tenant.id,
                 kind: ObjectKind::Consent,
@@ -238,6 +238,18 @@ async fn revoke_consent(
                 &["scopes"],
             ),
         ];
+        match revoke_for_client(
+            &state,
+            tenant.id,
+            &current.session.user,
+            client_id,
+            "the user withdrew consent",
+        )
+        .await
+        {
+            Ok(w) => writes.extend(w),
+            Err(e) => return ErrorResponse::page(e).into_response(),
+        }
         if let Err(e) = state.store.apply(writes).await {
             return ErrorResponse::page(store_error(e)).into_response();
         }

@@ -373,6 +373,7 @@ pub async fn create(
     };
     let alg = req.fields.token_signing_alg.clone();
     apply_fields(&mut app, req.fields);
+    guard_management_roles(&admin, None, &app)?;
     check(problems(&state, &t, &app, grant_types.as_deref(), alg.as_deref()).await?)?;
     let now = state.clock.now();
     let obj = StoredObject::new(
@@ -430,6 +431,7 @@ pub async fn update(
     let alg = req.token_signing_alg.clone();
     let mut app = old.clone();
     apply_fields(&mut app, req);
+    guard_management_roles(&admin, Some(&old), &app)?;
     check(problems(&state, &t, &app, grant_types.as_deref(), alg.as_deref()).await?)?;
     let changes = changed_fields(&doc_value(&old), &doc_value(&app));
     if !changes.is_empty() {
@@ -640,4 +642,24 @@ pub async fn add_key(
     ];
     state.store.apply(writes).await.map_err(store)?;
     Ok((StatusCode::CREATED, Json(view(&updated)?)))
+}
+
+/// Roles of the management API are admin rights: only a caller who may grant them
+/// (`Admin::grants_management`) may add or change them on an app.
+fn guard_management_roles(admin: &Admin, old: Option<&App>, app: &App) -> ApiResult<()> {
+    let management = |a: &App| -> Vec<Permission> {
+        a.permissions
+            .iter()
+            .filter(|p| p.api == tessera_core::directory::model::MANAGEMENT_API)
+            .cloned()
+            .collect()
+    };
+    let before = old.map(management).unwrap_or_default();
+    if management(app) == before || admin.grants_management {
+        return Ok(());
+    }
+    Err(problem(CatalogError::new(ErrorName::Forbidden).with(
+        "permission",
+        "Tenants.ReadWrite of the admin tenant (to grant roles of the management API)",
+    )))
 }

@@ -35,6 +35,10 @@ pub const BOOTSTRAP_APP: &str = "tessera-bootstrap";
 #[derive(Debug, Clone)]
 pub struct Admin {
     pub actor: String,
+    /// May grant roles of the management API: the bootstrap credential, `tessera admin`,
+    /// or a token of the admin tenant with an unscoped Tenants.ReadWrite. Anyone else
+    /// could otherwise raise their own rights through an app of their own.
+    pub grants_management: bool,
 }
 
 fn unauthenticated(reason: &str) -> ErrorResponse {
@@ -57,6 +61,7 @@ impl FromRequestParts<AppState> for Admin {
         {
             return Ok(Admin {
                 actor: "cli".to_owned(),
+                grants_management: true,
             });
         }
         let header = parts
@@ -77,6 +82,7 @@ impl FromRequestParts<AppState> for Admin {
             caller.authorize(&parts.method, parts.uri.path())?;
             return Ok(Admin {
                 actor: caller.actor(),
+                grants_management: caller.grants_management(),
             });
         }
         let token = Secret::new(token);
@@ -111,6 +117,7 @@ impl FromRequestParts<AppState> for Admin {
         if valid {
             Ok(Admin {
                 actor: "bootstrap".to_owned(),
+                grants_management: true,
             })
         } else {
             Err(unauthenticated("credential does not match"))

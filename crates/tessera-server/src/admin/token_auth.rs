@@ -82,6 +82,11 @@ impl TokenCaller {
         self.roles.contains(role) || self.roles.contains(&format!("{role}:{slug}"))
     }
 
+    /// Whether this caller may give apps roles of the management API.
+    pub fn grants_management(&self) -> bool {
+        self.everywhere() && self.roles.contains(ROLE_TENANTS_READ_WRITE)
+    }
+
     fn everywhere(&self) -> bool {
         self.issuer_tenant == TenantSlug::admin().as_str()
     }

@@ -480,7 +480,7 @@ pub async fn revoke_consent(
         .await
         .map_err(store)?
         .ok_or_else(|| not_found(&format!("consent of {username} to {client_id}")))?;
-    let writes = vec![
+    let mut writes = vec![
         Write::Delete {
             tenant_id: t.id,
             kind: ObjectKind::Consent,
@@ -495,6 +495,17 @@ pub async fn revoke_consent(
             vec!["scopes".into()],
         ),
     ];
+    writes.extend(
+        crate::oauth::revoke_for_client(
+            &state,
+            t.id,
+            &user.username.key(),
+            &client_id,
+            "consent was revoked by an administrator",
+        )
+        .await
+        .map_err(problem)?,
+    );
     state.store.apply(writes).await.map_err(store)?;
     Ok(StatusCode::NO_CONTENT)
 }

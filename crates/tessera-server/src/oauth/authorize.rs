@@ -130,9 +130,12 @@ async fn run(
                         > i64::try_from(max).unwrap_or(i64::MAX)
                 })
             };
-            let needs_sign_in = matches!(interaction, Interaction::Start) && request.prompt.login;
+            // prompt=login and max_age ask for a sign-in before the flow, not again on
+            // the consent page that follows it (that would loop).
+            let starting = matches!(interaction, Interaction::Start);
+            let needs_sign_in = starting && request.prompt.login;
             match found {
-                Some(s) if !needs_sign_in && !too_old(&s) => s,
+                Some(s) if !needs_sign_in && !(starting && too_old(&s)) => s,
                 _ if request.prompt.none => {
                     return Err(fail(CatalogError::new(ErrorName::LoginRequired)));
                 }

@@ -6,8 +6,11 @@ use axum::http::{HeaderMap, HeaderValue, header};
 
 /// The SSO session cookie, scoped to one tenant's path.
 pub const SESSION: &str = "tessera_session";
-/// The random value CSRF tokens are derived from (whole site).
+/// The random value CSRF tokens are derived from (whole site). On https it carries the
+/// `__Host-` prefix (RFC 6265bis §4.1.3.2): browsers then refuse it from a sibling
+/// subdomain or without Secure, so no other site can plant a value it knows the token of.
 pub const CSRF: &str = "tessera_csrf";
+pub const CSRF_HOST: &str = "__Host-tessera_csrf";
 
 /// The value of cookie `name`, if the request carries it exactly once.
 pub fn get<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {

@@ -18,9 +18,17 @@ pub struct CsrfToken {
     pub set_cookie: Option<HeaderValue>,
 }
 
+fn cookie_name(state: &AppState) -> &'static str {
+    if state.secure_cookies() {
+        cookies::CSRF_HOST
+    } else {
+        cookies::CSRF
+    }
+}
+
 /// The token for this browser, creating its cookie if needed.
 pub fn issue(state: &AppState, headers: &HeaderMap) -> CsrfToken {
-    match cookies::get(headers, cookies::CSRF) {
+    match cookies::get(headers, cookie_name(state)) {
         Some(value) => CsrfToken {
             token: state.master.token_hash(purpose::CSRF, value),
             set_cookie: None,
@@ -31,7 +39,7 @@ pub fn issue(state: &AppState, headers: &HeaderMap) -> CsrfToken {
                 token: state.master.token_hash(purpose::CSRF, &value),
                 // A browser-session cookie: no Max-Age would do, but a day bounds it.
                 set_cookie: Some(cookies::set(
-                    cookies::CSRF,
+                    cookie_name(state),
                     &value,
                     "/",
                     86_400,
@@ -48,7 +56,8 @@ pub fn check(
     headers: &HeaderMap,
     submitted: Option<&str>,
 ) -> Result<(), CatalogError> {
-    let (Some(cookie), Some(submitted)) = (cookies::get(headers, cookies::CSRF), submitted) else {
+    let (Some(cookie), Some(submitted)) = (cookies::get(headers, cookie_name(state)), submitted)
+    else {
         return Err(
             CatalogError::new(ErrorName::CsrfTokenInvalid).internal("csrf cookie or field missing")
         );

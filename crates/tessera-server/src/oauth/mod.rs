@@ -53,7 +53,7 @@ pub fn routes() -> Router<AppState> {
         .merge(discovery::routes())
 }
 
-pub use session::{Revocation, revoke_all as revoke_sessions};
+pub use session::{Revocation, revoke_all as revoke_sessions, revoke_for_client};
 
 /// The `Set-Cookie` of the tenant's session cookie: `value`, or `None` to delete it.
 pub fn cookie_header(

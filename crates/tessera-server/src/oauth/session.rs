@@ -150,3 +150,32 @@ pub async fn revoke_all(
     }
     Ok(out)
 }
+
+/// The writes that revoke every live refresh token `user_key` holds for `client_id`
+/// (when their consent to that app is withdrawn, the app must lose the access too).
+pub async fn revoke_for_client(
+    state: &AppState,
+    tenant_id: uuid::Uuid,
+    user_key: &str,
+    client_id: &str,
+    reason: &str,
+) -> Result<Vec<Write>, CatalogError> {
+    use tessera_core::oauth::records::RefreshToken;
+    let internal =
+        |e: String| CatalogError::new(tessera_core::errors::ErrorName::InternalError).internal(e);
+    let now = state.clock.now();
+    let mut writes = Vec::new();
+    for o in state
+        .store
+        .objects(tenant_id, ObjectKind::RefreshToken)
+        .await
+        .map_err(store_error)?
+    {
+        let mut token = o.decode::<RefreshToken>().map_err(internal)?;
+        if token.user == user_key && token.client_id == client_id && token.revoked.is_none() {
+            token.revoked = Some(reason.to_owned());
+            writes.push(Write::Put(o.with_doc(encode(&token), now)));
+        }
+    }
+    Ok(writes)
+}

@@ -136,6 +136,42 @@ async fn roles_decide_what_and_the_issuer_decides_where() {
         );
     }
 
+    // Directory.ReadWrite does not let a caller give an app management roles (it could
+    // raise its own rights that way).
+    let secret = ops_app(&app, "contoso", "contoso-writer", &["Directory.ReadWrite"]).await;
+    let writer = token(&app, "contoso", "contoso-writer", &secret).await;
+    let r = call(
+        &app,
+        &writer,
+        "POST",
+        "/tenants/contoso/apps",
+        Some(json!({ "client_id": "escalate", "name": "x", "grant_types": ["client_credentials"],
+                     "permissions": [ { "api": MANAGEMENT_API, "app_roles": ["Tenants.ReadWrite"] } ] })),
+    )
+    .await;
+    assert_eq!(
+        (r.status.as_u16(), code(&r)),
+        (403, forbidden.clone()),
+        "{}",
+        r.body
+    );
+    let r = call(&app, &writer, "PATCH", "/tenants/contoso/apps/contoso-writer", Some(json!({ "permissions": [ { "api": MANAGEMENT_API, "app_roles": ["Tenants.ReadWrite"] } ] }))).await;
+    assert_eq!(r.status.as_u16(), 403, "{}", r.body);
+    let r = call(
+        &app,
+        &writer,
+        "PATCH",
+        "/tenants/contoso/apps/contoso-writer",
+        Some(json!({ "name": "renamed" })),
+    )
+    .await;
+    assert_eq!(
+        r.status.as_u16(),
+        200,
+        "other changes stay allowed: {}",
+        r.body
+    );
+
     // An admin-tenant app limited to one tenant by a scoped role.
     let secret = ops_app(
         &app,

@@ -310,3 +310,87 @@ async fn concurrent_uses_have_one_winner_on_postgres() {
     };
     one_winner(server(Some(db)).await).await;
 }
+
+/// A replayed code revokes the whole family its redemption started, even after the
+/// client rotated the first refresh token (RFC 6749 §4.1.2).
+#[tokio::test]
+async fn a_replayed_code_revokes_the_rotated_family() {
+    let served = server(None).await;
+    let base = served.base.clone();
+    let (verifier, challenge) = pkce("replay-family");
+    let url = authorize_url(
+        &base,
+        &[
+            ("client_id", "rs-app"),
+            ("response_type", "code"),
+            ("redirect_uri", WEB_CB),
+            ("scope", "openid offline_access"),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+        ],
+    );
+    let b = browser();
+    let page = b.get(&url).send().await.unwrap().text().await.unwrap();
+    let the_code = param(
+        &location_params(&sign_in(&b, &base, &page, "alice", PASSWORD).await).1,
+        "code",
+    )
+    .unwrap()
+    .to_owned();
+    let redeem = || {
+        token_request(
+            &base,
+            &[
+                ("grant_type", "authorization_code"),
+                ("client_id", "rs-app"),
+                ("client_secret", WEB_SECRET),
+                ("code", the_code.as_str()),
+                ("redirect_uri", WEB_CB),
+                ("code_verifier", verifier.as_str()),
+            ],
+        )
+    };
+    let first: Value = redeem().send().await.unwrap().json().await.unwrap();
+    let (status, rotated) = refresh(
+        &served,
+        "rs-app",
+        first["refresh_token"].as_str().unwrap(),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 200);
+    let replay: Value = redeem().send().await.unwrap().json().await.unwrap();
+    assert_eq!(code(&replay), is(ErrorName::AuthorizationCodeRedeemed));
+    let (_, body) = refresh(
+        &served,
+        "rs-app",
+        rotated["refresh_token"].as_str().unwrap(),
+        &[],
+    )
+    .await;
+    assert_eq!(code(&body), is(ErrorName::RefreshTokenRevoked));
+}
+
+/// Withdrawing consent (here by an administrator) ends the app's refresh tokens too.
+#[tokio::test]
+async fn revoking_consent_revokes_the_apps_refresh_tokens() {
+    let served = server(None).await;
+    let t = tokens_for(&served, "web-app", WEB_CB, "openid offline_access").await;
+    let r = served
+        .app
+        .admin(
+            "DELETE",
+            &format!("/admin/api/v1/tenants/{TENANT}/users/alice/consents/web-app"),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    let (_, body) = refresh(
+        &served,
+        "web-app",
+        t["refresh_token"].as_str().unwrap(),
+        &[],
+    )
+    .await;
+    assert_eq!(code(&body), is(ErrorName::RefreshTokenRevoked));
+}

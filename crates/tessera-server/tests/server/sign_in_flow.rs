@@ -314,7 +314,9 @@ async fn https_deployments_get_secure_cookies_and_browsers_get_pages() {
     assert_eq!(page.status, 200);
     let cookie = page.header("set-cookie");
     assert!(
-        cookie.starts_with("tessera_csrf=") && cookie.ends_with("; Secure"),
+        cookie.starts_with("__Host-tessera_csrf=")
+            && cookie.contains("; Path=/;")
+            && cookie.ends_with("; Secure"),
         "{cookie}"
     );
     // The page may post back to Tessera and be redirected to the app's origin, nowhere else.

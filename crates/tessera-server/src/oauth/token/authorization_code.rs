@@ -170,13 +170,12 @@ async fn revoke(
 ) -> Result<(), CatalogError> {
     let now = state.clock.now();
     let mut writes = Vec::new();
+    // The whole family: the client may have rotated the first refresh token already.
     if let Some(key) = &redemption.refresh_token_key
-        && let Some((object, mut token)) =
+        && let Some((_, token)) =
             lookup::get::<RefreshToken>(state, tenant.id, ObjectKind::RefreshToken, key).await?
-        && token.revoked.is_none()
     {
-        token.revoked = Some(reason.to_owned());
-        writes.push(Write::Put(object.with_doc(encode(&token), now)));
+        super::refresh_token::revoke_family(state, tenant, &token.family, reason).await?;
     }
     let jti = &redemption.access_token_jti;
     if redemption.access_token_expires_at > now

@@ -70,6 +70,10 @@ pub async fn exchange(
     if !user.enabled {
         return Err(CatalogError::new(ErrorName::AccountDisabled));
     }
+    if client.app.assignment_required && !client.app.assigned_users.contains(&record.user) {
+        return Err(CatalogError::new(ErrorName::RefreshTokenRevoked)
+            .with("reason", "the user is no longer assigned to the app"));
+    }
     // The new token keeps the family and the original grant's scopes (a narrower
     // request narrows this access token, not what the family may ask for later).
     let mut issued = issue::tokens(
@@ -203,7 +207,7 @@ async fn narrowed(
         (None, Some(api)) => {
             let of_api: BTreeSet<String> = allowed
                 .iter()
-                .filter(|s| s.strip_prefix(api).is_some_and(|r| r.starts_with('/')))
+                .filter(|s| scope::api_of(s, &client.app) == Some(api))
                 .cloned()
                 .collect();
             if of_api.is_empty() {
@@ -240,10 +244,7 @@ async fn narrowed(
             .app
             .permissions
             .iter()
-            .find(|p| {
-                s.strip_prefix(p.api.as_str())
-                    .is_some_and(|r| r.starts_with('/'))
-            })
+            .find(|p| scope::api_of(s, &client.app) == Some(p.api.as_str()))
             .map(|p| p.api.clone())
     });
     if let (Some(r), Some(a)) = (resource, &audience)
