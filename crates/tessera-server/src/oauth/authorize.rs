@@ -135,7 +135,7 @@ async fn run(
             let starting = matches!(interaction, Interaction::Start);
             let needs_sign_in = starting && request.prompt.login;
             match found {
-                Some(s) if !needs_sign_in && !(starting && too_old(&s)) => s,
+                Some(s) if !(needs_sign_in || (starting && too_old(&s))) => s,
                 _ if request.prompt.none => {
                     return Err(fail(CatalogError::new(ErrorName::LoginRequired)));
                 }
