@@ -166,6 +166,10 @@ pub fn verify(token: &str, keys: &[Value]) -> Result<Verified, JwtError> {
     let header = object(decode(h)?)?;
     let claims = object(decode(c)?)?;
     let sig = decode(s)?;
+    // RFC 7515 §4.1.11: extensions marked critical must be understood; none are.
+    if header.contains_key("crit") {
+        return Err(JwtError::Malformed("the header names critical extensions"));
+    }
     let (Some(alg), Some(kid)) = (
         header.get("alg").and_then(Value::as_str),
         header.get("kid").and_then(Value::as_str),
@@ -292,6 +296,16 @@ mod tests {
         ] {
             assert!(matches!(verify(t, &[]), Err(JwtError::Malformed(_))), "{t}");
         }
+    }
+
+    #[test]
+    fn critical_extensions_are_refused() {
+        let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"EdDSA","kid":"k","crit":["exp"]}"#);
+        let err = verify(&format!("{header}.e30.AA"), &[]).unwrap_err();
+        assert_eq!(
+            err,
+            JwtError::Malformed("the header names critical extensions")
+        );
     }
 
     #[test]

@@ -107,6 +107,12 @@ fn form_urlencoded_pairs(raw: &[u8]) -> Result<Vec<(String, String)>, CatalogErr
     Ok(pairs)
 }
 
+/// One `application/x-www-form-urlencoded` value decoded (`+` is a space, `%XX` a
+/// byte), as RFC 6749 §2.3.1 encodes client credentials in HTTP Basic.
+pub fn form_decode(value: &str) -> Result<String, CatalogError> {
+    decode(value.as_bytes())
+}
+
 fn decode(bytes: &[u8]) -> Result<String, CatalogError> {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -114,11 +120,12 @@ fn decode(bytes: &[u8]) -> Result<String, CatalogError> {
         match bytes[i] {
             b'+' => out.push(b' '),
             b'%' => {
-                let hex = bytes.get(i + 1..i + 3).and_then(|h| {
-                    std::str::from_utf8(h)
-                        .ok()
-                        .and_then(|h| u8::from_str_radix(h, 16).ok())
-                });
+                // Exactly two hex digits (from_str_radix alone would accept "+A").
+                let hex = bytes
+                    .get(i + 1..i + 3)
+                    .filter(|h| h.iter().all(u8::is_ascii_hexdigit))
+                    .and_then(|h| std::str::from_utf8(h).ok())
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
                 match hex {
                     Some(b) => {
                         out.push(b);
@@ -168,9 +175,23 @@ mod tests {
 
     #[test]
     fn invalid_encoding_is_refused() {
-        for raw in [&b"a=%FF"[..], b"a=%G1", b"a=%4", b"%FF=1"] {
+        for raw in [
+            &b"a=%FF"[..],
+            b"a=%G1",
+            b"a=%4",
+            b"%FF=1",
+            b"a=%+A",
+            b"a=%-1",
+        ] {
             assert!(Params::parse(raw).is_err(), "{raw:?}");
         }
+    }
+
+    #[test]
+    fn one_value_decodes_whole() {
+        // Basic credentials (RFC 6749 §2.3.1): an '&' is part of the value, not a separator.
+        assert_eq!(form_decode("a&b%26c+d").unwrap(), "a&b&c d");
+        assert!(form_decode("%+A").is_err());
     }
 
     #[test]

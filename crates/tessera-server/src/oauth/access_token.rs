@@ -36,14 +36,13 @@ pub async fn verify(
             CatalogError::new(ErrorName::BearerTokenSignatureInvalid)
         }
     })?;
-    if verified
+    // RFC 9068 §4: "at+jwt", or its full media type "application/at+jwt".
+    let typ = verified
         .header
         .get("typ")
         .and_then(Value::as_str)
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-        != Some("at+jwt")
-    {
+        .map(str::to_ascii_lowercase);
+    if !matches!(typ.as_deref(), Some("at+jwt" | "application/at+jwt")) {
         return Err(malformed("the token is not an access token (typ at+jwt)"));
     }
     let c = verified.claims;

@@ -55,10 +55,7 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, Secret)>, Ca
     let (id, secret) = decoded
         .split_once(':')
         .ok_or_else(|| malformed("the Basic credentials lack ':'"))?;
-    let unescape = |s: &str| {
-        Params::parse(format!("v={s}").as_bytes())
-            .map(|p| p.get("v").unwrap_or_default().to_owned())
-    };
+    let unescape = tessera_core::oauth::params::form_decode;
     Ok(Some((unescape(id)?, Secret::new(unescape(secret)?))))
 }
 
