@@ -80,6 +80,9 @@ pub struct RefreshToken {
     /// Every token descended from one authorization shares it.
     pub family: String,
     pub platform: Platform,
+    /// How the user signed in, carried into ID tokens issued on refresh.
+    #[serde(default)]
+    pub amr: Vec<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub auth_time: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]

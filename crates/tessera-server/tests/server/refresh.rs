@@ -105,6 +105,11 @@ async fn rotation_and_reuse_revoke_the_family() {
     assert_ne!(r1, r2, "a new refresh token on every use");
     assert!(second["id_token"].is_string() && second["access_token"].is_string());
     assert_eq!(
+        claims(&second["id_token"])["amr"],
+        json!(["pwd"]),
+        "the sign-in's amr, kept across refresh"
+    );
+    assert_eq!(
         claims(&second["access_token"])["sub"],
         claims(&first["access_token"])["sub"]
     );

@@ -171,6 +171,7 @@ pub async fn tokens(state: &AppState, grant: Grant<'_>) -> Result<Issued, Catalo
             sid: grant.sid.clone(),
             family: lineage.family,
             platform: grant.platform,
+            amr: grant.amr.clone(),
             auth_time: grant.auth_time,
             issued_at: now,
             expires_at: idle_end.min(lineage.family_expires_at),

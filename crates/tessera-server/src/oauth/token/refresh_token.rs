@@ -88,7 +88,7 @@ pub async fn exchange(
             nonce: None,
             sid: record.sid.clone(),
             auth_time: record.auth_time,
-            amr: vec![],
+            amr: record.amr.clone(),
             platform: record.platform,
             lineage: Some(Lineage {
                 family: record.family.clone(),
