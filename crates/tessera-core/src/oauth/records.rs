@@ -25,6 +25,10 @@ pub struct Session {
     pub sid: String,
     /// The user's case-insensitive key.
     pub user: String,
+    /// The user's object id: a user deleted and created again under the same name is
+    /// another person, whom this record must not serve.
+    #[serde(default)]
+    pub user_id: Option<uuid::Uuid>,
     #[serde(with = "time::serde::rfc3339")]
     pub auth_time: OffsetDateTime,
     /// RFC 8176 authentication method references (`pwd`, later `otp`, `mfa`).
@@ -47,6 +51,8 @@ pub struct AuthCode {
     /// The API the access token is for; `None`: the UserInfo endpoint.
     pub audience: Option<String>,
     pub user: String,
+    #[serde(default)]
+    pub user_id: Option<uuid::Uuid>,
     pub sid: String,
     #[serde(with = "time::serde::rfc3339")]
     pub auth_time: OffsetDateTime,
@@ -74,6 +80,8 @@ pub struct Redemption {
 pub struct RefreshToken {
     pub client_id: String,
     pub user: String,
+    #[serde(default)]
+    pub user_id: Option<uuid::Uuid>,
     pub scopes: BTreeSet<String>,
     pub audience: Option<String>,
     pub sid: String,

@@ -104,7 +104,7 @@ async fn change(
     let current = Secret::new(fields.get("current_password").unwrap_or_default());
     let new = fields.get("new_password").unwrap_or_default();
     let user_key = match password::authenticate(&state, &tenant, username, current).await {
-        Ok(k) => k,
+        Ok(who) => who.key,
         Err(e) if e.entry().status < 500 => return again(&e),
         Err(e) => return ErrorResponse::page(e).into_response(),
     };

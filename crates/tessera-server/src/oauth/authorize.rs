@@ -221,6 +221,7 @@ async fn issue_code(
         scopes: request.scopes.values(),
         audience: request.scopes.audience.clone(),
         user: current.session.user.clone(),
+        user_id: Some(current.user_id),
         sid: current.session.sid.clone(),
         auth_time: current.session.auth_time,
         amr: current.session.amr.clone(),

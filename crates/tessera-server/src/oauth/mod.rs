@@ -195,16 +195,14 @@ async fn sign_in(
     let username = fields.get("username").unwrap_or_default();
     let password = Secret::new(fields.get("password").unwrap_or_default());
     let outcome = match password::authenticate(&state, &tenant, username, password).await {
-        Ok(user_key) => {
-            match session::start(&state, &tenant, &user_key, vec!["pwd".to_owned()]).await {
-                Ok((s, cookie)) => match session::with_user(&state, &tenant, s).await {
-                    Ok(Some(current)) => Ok((current, cookie)),
-                    Ok(None) => Err(CatalogError::new(ErrorName::InvalidCredentials)),
-                    Err(e) => Err(e),
-                },
+        Ok(who) => match session::start(&state, &tenant, &who, vec!["pwd".to_owned()]).await {
+            Ok((s, cookie)) => match session::with_user(&state, &tenant, s).await {
+                Ok(Some(current)) => Ok((current, cookie)),
+                Ok(None) => Err(CatalogError::new(ErrorName::InvalidCredentials)),
                 Err(e) => Err(e),
-            }
-        }
+            },
+            Err(e) => Err(e),
+        },
         Err(e) => Err(e),
     };
     match outcome {

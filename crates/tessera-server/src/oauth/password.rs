@@ -27,19 +27,26 @@ async fn decoy(state: &AppState) -> String {
     DECOY.get_or_init(|| h).clone()
 }
 
-/// The user's key when `username` and `password` match an enabled user.
+/// Who signed in: the user's case-insensitive key and object id.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    pub key: String,
+    pub id: uuid::Uuid,
+}
+
+/// The user when `username` and `password` match an enabled user.
 pub async fn authenticate(
     state: &AppState,
     tenant: &Tenant,
     username: &str,
     password: Secret,
-) -> Result<String, CatalogError> {
+) -> Result<Authenticated, CatalogError> {
     let invalid = || CatalogError::new(ErrorName::InvalidCredentials);
     let user = match Username::parse(username) {
         Ok(name) => lookup::get::<User>(state, tenant.id, ObjectKind::User, &name.key()).await?,
         Err(_) => None,
     };
-    let Some((_, user)) = user.filter(|(_, u)| u.password_hash.is_some()) else {
+    let Some((object, user)) = user.filter(|(_, u)| u.password_hash.is_some()) else {
         let _ = state.passwords.verify(password, decoy(state).await).await;
         return Err(invalid());
     };
@@ -51,5 +58,8 @@ pub async fn authenticate(
     if !user.enabled {
         return Err(CatalogError::new(ErrorName::AccountDisabled));
     }
-    Ok(user.username.key())
+    Ok(Authenticated {
+        key: user.username.key(),
+        id: object.id,
+    })
 }

@@ -18,6 +18,8 @@ use tessera_core::tenant::Tenant;
 #[derive(Debug, Clone)]
 pub struct CurrentSession {
     pub session: Session,
+    /// The user's object id (the `sub` claim).
+    pub user_id: uuid::Uuid,
     pub user: User,
 }
 
@@ -49,15 +51,20 @@ pub async fn with_user(
     tenant: &Tenant,
     session: Session,
 ) -> Result<Option<CurrentSession>, CatalogError> {
-    let Some((_, user)) =
+    let Some((object, user)) =
         lookup::get::<User>(state, tenant.id, ObjectKind::User, &session.user).await?
     else {
         return Ok(None);
     };
-    if !user.enabled {
+    // A user deleted and created again under the same name is someone else.
+    if !user.enabled || session.user_id.is_some_and(|id| id != object.id) {
         return Ok(None);
     }
-    Ok(Some(CurrentSession { session, user }))
+    Ok(Some(CurrentSession {
+        session,
+        user_id: object.id,
+        user,
+    }))
 }
 
 /// Starts a session for `user_key` after a successful sign-in; returns it with the
@@ -65,7 +72,7 @@ pub async fn with_user(
 pub async fn start(
     state: &AppState,
     tenant: &Tenant,
-    user_key: &str,
+    who: &super::password::Authenticated,
     amr: Vec<String>,
 ) -> Result<(Session, HeaderValue), CatalogError> {
     let now = state.clock.now();
@@ -73,7 +80,8 @@ pub async fn start(
     let value = generate_token(state.rng.as_ref());
     let session = Session {
         sid: state.rng.uuid().to_string(),
-        user: user_key.to_owned(),
+        user: who.key.clone(),
+        user_id: Some(who.id),
         auth_time: now,
         amr,
         expires_at: now + time::Duration::seconds(lifetime),

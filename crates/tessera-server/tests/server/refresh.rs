@@ -399,3 +399,64 @@ async fn revoking_consent_revokes_the_apps_refresh_tokens() {
     .await;
     assert_eq!(code(&body), is(ErrorName::RefreshTokenRevoked));
 }
+
+/// A user deleted and created again under the same name is someone else: the old
+/// refresh tokens and SSO session do not serve the new account.
+#[tokio::test]
+async fn a_recreated_user_does_not_inherit_tokens_or_sessions() {
+    let served = server(None).await;
+    let base = served.base.clone();
+    let t = tokens_for(&served, "web-app", WEB_CB, "openid offline_access").await;
+    let (_, challenge) = pkce("recreated");
+    let url = authorize_url(
+        &base,
+        &[
+            ("client_id", "rs-app"),
+            ("response_type", "code"),
+            ("redirect_uri", WEB_CB),
+            ("scope", "openid"),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+        ],
+    );
+    let b = browser();
+    let page = b.get(&url).send().await.unwrap().text().await.unwrap();
+    assert_eq!(
+        sign_in(&b, &base, &page, "alice", PASSWORD).await.status(),
+        303
+    );
+    assert_eq!(b.get(&url).send().await.unwrap().status(), 302, "signed in");
+
+    let users = format!("/admin/api/v1/tenants/{TENANT}/users");
+    assert_eq!(
+        served
+            .app
+            .admin("DELETE", &format!("{users}/alice"), None)
+            .await
+            .status,
+        204
+    );
+    let r = served
+        .app
+        .admin(
+            "POST",
+            &users,
+            Some(json!({ "username": "alice", "password": PASSWORD })),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+
+    let (_, body) = refresh(
+        &served,
+        "web-app",
+        t["refresh_token"].as_str().unwrap(),
+        &[],
+    )
+    .await;
+    assert_eq!(code(&body), is(ErrorName::RefreshTokenRevoked));
+    assert_eq!(
+        b.get(&url).send().await.unwrap().status(),
+        200,
+        "the sign-in page, not the old session"
+    );
+}

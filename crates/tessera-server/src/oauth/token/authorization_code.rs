@@ -46,6 +46,10 @@ pub async fn exchange(
         return Err(CatalogError::new(ErrorName::AuthorizationCodeInvalid)
             .internal("the code's user no longer exists"));
     };
+    if record.user_id.is_some_and(|id| id != user_object.id) {
+        return Err(CatalogError::new(ErrorName::AuthorizationCodeInvalid)
+            .internal("the code's user was deleted and the name reused"));
+    }
     if !user.enabled {
         return Err(CatalogError::new(ErrorName::AccountDisabled));
     }

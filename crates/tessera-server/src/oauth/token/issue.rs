@@ -166,6 +166,7 @@ pub async fn tokens(state: &AppState, grant: Grant<'_>) -> Result<Issued, Catalo
         let record = RefreshToken {
             client_id: grant.app.client_id.clone(),
             user: grant.user.username.key(),
+            user_id: Some(grant.user_id),
             scopes: grant.scopes.clone(),
             audience: grant.audience.clone(),
             sid: grant.sid.clone(),

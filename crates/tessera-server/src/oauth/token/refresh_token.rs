@@ -67,6 +67,10 @@ pub async fn exchange(
         return Err(CatalogError::new(ErrorName::RefreshTokenRevoked)
             .with("reason", "the user no longer exists"));
     };
+    if record.user_id.is_some_and(|id| id != user_object.id) {
+        return Err(CatalogError::new(ErrorName::RefreshTokenRevoked)
+            .with("reason", "the user it was issued to was deleted"));
+    }
     if !user.enabled {
         return Err(CatalogError::new(ErrorName::AccountDisabled));
     }
