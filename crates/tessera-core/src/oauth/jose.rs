@@ -5,7 +5,7 @@
 
 use crate::crypto::MasterKey;
 use crate::keys::{SigningAlg, SigningKey, seal_context};
-use aws_lc_rs::signature::{self, KeyPair as _, UnparsedPublicKey};
+use aws_lc_rs::signature::{self, UnparsedPublicKey};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value};
@@ -103,15 +103,6 @@ impl Signer {
         input.push('.');
         input.push_str(&URL_SAFE_NO_PAD.encode(sig));
         Ok(input)
-    }
-
-    /// The public key bytes, for tests that cross-check a signer against its JWK.
-    pub fn public_key_bytes(&self) -> Vec<u8> {
-        match &self.pair {
-            Pair::Ed25519(p) => p.public_key().as_ref().to_vec(),
-            Pair::P256(p) => p.public_key().as_ref().to_vec(),
-            Pair::Rsa(p) => p.public_key().as_ref().to_vec(),
-        }
     }
 }
 

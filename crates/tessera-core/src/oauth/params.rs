@@ -32,16 +32,6 @@ impl Params {
         Ok(Self(map))
     }
 
-    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
-        Self(
-            pairs
-                .into_iter()
-                .filter(|(_, v)| !v.is_empty())
-                .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                .collect(),
-        )
-    }
-
     pub fn get(&self, name: &str) -> Option<&str> {
         self.0.get(name).map(String::as_str)
     }
@@ -52,10 +42,6 @@ impl Params {
             CatalogError::new(ErrorName::InvalidRequestFormat)
                 .with("detail", format!("the parameter {name} is missing"))
         })
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
     /// Re-encodes the parameters (used to carry an authorization request through the
