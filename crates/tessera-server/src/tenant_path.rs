@@ -36,6 +36,28 @@ impl FromRequestParts<AppState> for ResolvedTenant {
     }
 }
 
+/// The tenant of a browser-facing route (authorization, sign-in and account pages): an
+/// unknown or disabled tenant is an error page whatever `Accept` says, like every error
+/// before a redirect URI is verified (RFC 6749 §4.1.2.1).
+pub struct PageTenant(pub Tenant);
+
+impl FromRequestParts<AppState> for PageTenant {
+    type Rejection = ErrorResponse;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        match ResolvedTenant::from_request_parts(parts, state).await {
+            Ok(ResolvedTenant(t)) => Ok(Self(t)),
+            Err(mut e) => {
+                e.format = crate::error_response::ErrorFormat::Page;
+                Err(e)
+            }
+        }
+    }
+}
+
 /// The enabled tenant named `segment`: TenantNotFound or TenantDisabled otherwise.
 pub async fn resolve(state: &AppState, segment: &str) -> Result<Tenant, ErrorResponse> {
     let not_found = || {

@@ -8,7 +8,7 @@ use crate::oauth::session::{self, CurrentSession};
 use crate::oauth::{cookie_header, csrf, form, password, revoke_for_client, revoke_sessions};
 use crate::pages::page;
 use crate::state::AppState;
-use crate::tenant_path::ResolvedTenant;
+use crate::tenant_path::PageTenant;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -71,7 +71,7 @@ fn render(
 
 async fn overview(
     State(state): State<AppState>,
-    ResolvedTenant(tenant): ResolvedTenant,
+    PageTenant(tenant): PageTenant,
     headers: HeaderMap,
 ) -> Response {
     match session::current(&state, &tenant, &headers).await {
@@ -153,7 +153,7 @@ fn checked_form(
 
 async fn sign_in(
     State(state): State<AppState>,
-    ResolvedTenant(tenant): ResolvedTenant,
+    PageTenant(tenant): PageTenant,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -203,7 +203,7 @@ async fn session_of(
 
 async fn revoke_consent(
     State(state): State<AppState>,
-    ResolvedTenant(tenant): ResolvedTenant,
+    PageTenant(tenant): PageTenant,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -259,7 +259,7 @@ async fn revoke_consent(
 
 async fn sign_out_everywhere(
     State(state): State<AppState>,
-    ResolvedTenant(tenant): ResolvedTenant,
+    PageTenant(tenant): PageTenant,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {

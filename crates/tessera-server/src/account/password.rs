@@ -7,7 +7,7 @@ use crate::error_response::{ErrorResponse, store_error};
 use crate::oauth::{csrf, form, password, revoke_sessions};
 use crate::pages::page;
 use crate::state::AppState;
-use crate::tenant_path::ResolvedTenant;
+use crate::tenant_path::PageTenant;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -80,7 +80,7 @@ fn password_page(
 
 async fn show(
     State(state): State<AppState>,
-    ResolvedTenant(tenant): ResolvedTenant,
+    PageTenant(tenant): PageTenant,
     headers: HeaderMap,
 ) -> Response {
     password_page(&state, &tenant, &headers, "", None, false)
@@ -88,7 +88,7 @@ async fn show(
 
 async fn change(
     State(state): State<AppState>,
-    ResolvedTenant(tenant): ResolvedTenant,
+    PageTenant(tenant): PageTenant,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {

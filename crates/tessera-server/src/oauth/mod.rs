@@ -19,9 +19,9 @@ pub mod signing;
 mod token;
 mod userinfo;
 
-use crate::error_response::{ErrorFormat, ErrorResponse};
+use crate::error_response::ErrorResponse;
 use crate::state::AppState;
-use crate::tenant_path::ResolvedTenant;
+use crate::tenant_path::PageTenant;
 use authorize::Interaction;
 use axum::Router;
 use axum::body::Bytes;
@@ -58,7 +58,7 @@ pub use session::{Revocation, revoke_all as revoke_sessions, revoke_for_client};
 /// The `Set-Cookie` of the tenant's session cookie: `value`, or `None` to delete it.
 pub fn cookie_header(
     state: &AppState,
-    tenant: &tessera_core::tenant::Tenant,
+    tenant: &Tenant,
     value: Option<&str>,
 ) -> axum::http::HeaderValue {
     let path = format!("/{}", tenant.slug.as_str());
@@ -103,16 +103,6 @@ pub(crate) fn internal_page(detail: &str) -> Response {
         .into_response()
 }
 
-/// The tenant of a browser-facing route. An unknown or disabled tenant is an error page
-/// like every other error before the redirect URI is verified (RFC 6749 §4.1.2.1), not
-/// JSON shown raw to the user.
-fn page_tenant(resolved: Result<ResolvedTenant, ErrorResponse>) -> Result<Tenant, ErrorResponse> {
-    resolved.map(|ResolvedTenant(t)| t).map_err(|mut e| {
-        e.format = ErrorFormat::Page;
-        e
-    })
-}
-
 /// A form body: `application/x-www-form-urlencoded`, each parameter once (RFC 6749 §3.2).
 pub fn form(headers: &HeaderMap, body: &[u8]) -> Result<Params, CatalogError> {
     let content_type = headers
@@ -130,14 +120,10 @@ pub fn form(headers: &HeaderMap, body: &[u8]) -> Result<Params, CatalogError> {
 
 async fn authorize_get(
     State(state): State<AppState>,
-    tenant: Result<ResolvedTenant, ErrorResponse>,
+    PageTenant(tenant): PageTenant,
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
-    let tenant = match page_tenant(tenant) {
-        Ok(t) => t,
-        Err(page) => return page.into_response(),
-    };
     match Params::parse(uri.query().unwrap_or_default().as_bytes()) {
         Ok(params) => {
             authorize::proceed(&state, &tenant, &headers, params, Interaction::Start).await
@@ -149,14 +135,10 @@ async fn authorize_get(
 /// OIDC Core §3.1.2.1: the authorization endpoint accepts POST with a form body too.
 async fn authorize_post(
     State(state): State<AppState>,
-    tenant: Result<ResolvedTenant, ErrorResponse>,
+    PageTenant(tenant): PageTenant,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let tenant = match page_tenant(tenant) {
-        Ok(t) => t,
-        Err(page) => return page.into_response(),
-    };
     match form(&headers, &body) {
         Ok(params) => {
             authorize::proceed(&state, &tenant, &headers, params, Interaction::Start).await
@@ -180,14 +162,10 @@ fn page_form(
 
 async fn sign_in(
     State(state): State<AppState>,
-    tenant: Result<ResolvedTenant, ErrorResponse>,
+    PageTenant(tenant): PageTenant,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let tenant = match page_tenant(tenant) {
-        Ok(t) => t,
-        Err(page) => return page.into_response(),
-    };
     let (fields, request) = match page_form(&state, &headers, &body) {
         Ok(v) => v,
         Err(e) => return ErrorResponse::page(e).into_response(),
@@ -252,14 +230,10 @@ async fn sign_in(
 
 async fn consent(
     State(state): State<AppState>,
-    tenant: Result<ResolvedTenant, ErrorResponse>,
+    PageTenant(tenant): PageTenant,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let tenant = match page_tenant(tenant) {
-        Ok(t) => t,
-        Err(page) => return page.into_response(),
-    };
     let (fields, request) = match page_form(&state, &headers, &body) {
         Ok(v) => v,
         Err(e) => return ErrorResponse::page(e).into_response(),
