@@ -4,6 +4,7 @@
 
 use super::cookies;
 use super::lookup;
+use super::token::refresh_token::revocations;
 use crate::error_response::store_error;
 use crate::state::AppState;
 use axum::http::{HeaderMap, HeaderValue};
@@ -119,10 +120,8 @@ pub async fn revoke_all(
     user_key: &str,
     reason: &str,
 ) -> Result<Revocation, CatalogError> {
-    use tessera_core::oauth::records::RefreshToken;
     let internal =
         |e: String| CatalogError::new(tessera_core::errors::ErrorName::InternalError).internal(e);
-    let now = state.clock.now();
     let mut out = Revocation {
         writes: Vec::new(),
         sessions: 0,
@@ -143,19 +142,12 @@ pub async fn revoke_all(
             });
         }
     }
-    for o in state
-        .store
-        .objects(tenant_id, ObjectKind::RefreshToken)
-        .await
-        .map_err(store_error)?
-    {
-        let mut token = o.decode::<RefreshToken>().map_err(internal)?;
-        if token.user == user_key && token.revoked.is_none() {
-            out.refresh_tokens += 1;
-            token.revoked = Some(reason.to_owned());
-            out.writes.push(Write::Put(o.with_doc(encode(&token), now)));
-        }
-    }
+    let tokens = revocations(state, tenant_id, reason, |t| {
+        t.user == user_key && t.revoked.is_none()
+    })
+    .await?;
+    out.refresh_tokens = tokens.len();
+    out.writes.extend(tokens);
     Ok(out)
 }
 
@@ -168,22 +160,8 @@ pub async fn revoke_for_client(
     client_id: &str,
     reason: &str,
 ) -> Result<Vec<Write>, CatalogError> {
-    use tessera_core::oauth::records::RefreshToken;
-    let internal =
-        |e: String| CatalogError::new(tessera_core::errors::ErrorName::InternalError).internal(e);
-    let now = state.clock.now();
-    let mut writes = Vec::new();
-    for o in state
-        .store
-        .objects(tenant_id, ObjectKind::RefreshToken)
-        .await
-        .map_err(store_error)?
-    {
-        let mut token = o.decode::<RefreshToken>().map_err(internal)?;
-        if token.user == user_key && token.client_id == client_id && token.revoked.is_none() {
-            token.revoked = Some(reason.to_owned());
-            writes.push(Write::Put(o.with_doc(encode(&token), now)));
-        }
-    }
-    Ok(writes)
+    revocations(state, tenant_id, reason, |t| {
+        t.user == user_key && t.client_id == client_id && t.revoked.is_none()
+    })
+    .await
 }

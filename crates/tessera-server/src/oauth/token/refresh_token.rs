@@ -268,23 +268,13 @@ pub async fn revoke_family(
     family: &str,
     reason: &str,
 ) -> Result<(), CatalogError> {
-    let internal = |e: String| CatalogError::new(ErrorName::InternalError).internal(e);
     let mut last = None;
     for _ in 0..5 {
-        let now = state.clock.now();
-        let mut writes = Vec::new();
-        for o in state
-            .store
-            .objects(tenant.id, ObjectKind::RefreshToken)
-            .await
-            .map_err(store_error)?
-        {
-            let mut t = o.decode::<RefreshToken>().map_err(internal)?;
-            if t.family == family && t.revoked.as_deref().is_none_or(|r| r == ROTATED) {
-                t.revoked = Some(reason.to_owned());
-                writes.push(Write::Put(o.with_doc(encode(&t), now)));
-            }
-        }
+        // Rotated-out tokens too: their later use must read as revoked, not as reuse.
+        let writes = revocations(state, tenant.id, reason, |t| {
+            t.family == family && t.revoked.as_deref().is_none_or(|r| r == ROTATED)
+        })
+        .await?;
         if writes.is_empty() {
             return Ok(());
         }
@@ -297,4 +287,32 @@ pub async fn revoke_family(
     Err(CatalogError::new(ErrorName::TemporarilyUnavailable)
         .retry_after(1)
         .internal(format!("family revocation kept conflicting: {last:?}")))
+}
+
+/// The writes that mark every refresh token of the tenant that `which` selects as
+/// revoked for `reason` (versioned, so a token changed meanwhile makes the batch
+/// conflict instead of being overwritten). The caller applies them, alone or with its
+/// own change.
+pub async fn revocations(
+    state: &AppState,
+    tenant_id: uuid::Uuid,
+    reason: &str,
+    which: impl Fn(&RefreshToken) -> bool,
+) -> Result<Vec<Write>, CatalogError> {
+    let internal = |e: String| CatalogError::new(ErrorName::InternalError).internal(e);
+    let now = state.clock.now();
+    let mut writes = Vec::new();
+    for o in state
+        .store
+        .objects(tenant_id, ObjectKind::RefreshToken)
+        .await
+        .map_err(store_error)?
+    {
+        let mut token = o.decode::<RefreshToken>().map_err(internal)?;
+        if which(&token) {
+            token.revoked = Some(reason.to_owned());
+            writes.push(Write::Put(o.with_doc(encode(&token), now)));
+        }
+    }
+    Ok(writes)
 }
