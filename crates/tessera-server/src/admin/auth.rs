@@ -78,7 +78,10 @@ impl FromRequestParts<AppState> for Admin {
         if token.matches('.').count() == 2 {
             let caller = super::token_auth::verify(state, token)
                 .await
-                .map_err(|e| unauthenticated(&e))?;
+                .map_err(|rejected| match rejected {
+                    super::token_auth::Rejected::Token(reason) => unauthenticated(&reason),
+                    super::token_auth::Rejected::Server(e) => problem(e),
+                })?;
             caller.authorize(&parts.method, parts.uri.path())?;
             return Ok(Admin {
                 actor: caller.actor(),

@@ -24,7 +24,30 @@ pub struct TokenCaller {
 }
 
 /// Verifies `token`; the error is the reason, for the log.
-pub async fn verify(state: &AppState, token: &str) -> Result<TokenCaller, String> {
+/// Why a token was not accepted: the token's fault (401 Unauthenticated, the reason
+/// logged), or the server's (a store failure keeps its own catalogued error, e.g. 503).
+pub enum Rejected {
+    Token(String),
+    Server(CatalogError),
+}
+
+impl From<&str> for Rejected {
+    fn from(reason: &str) -> Self {
+        Rejected::Token(reason.to_owned())
+    }
+}
+
+impl From<CatalogError> for Rejected {
+    fn from(e: CatalogError) -> Self {
+        if e.entry().status >= 500 {
+            Rejected::Server(e)
+        } else {
+            Rejected::Token(e.message())
+        }
+    }
+}
+
+pub async fn verify(state: &AppState, token: &str) -> Result<TokenCaller, Rejected> {
     // The issuer picks the keys: read it before verifying, then verify against that
     // tenant's keys only, and compare it again after.
     let payload = token.split('.').nth(1).ok_or("not a JWT")?;
@@ -44,13 +67,11 @@ pub async fn verify(state: &AppState, token: &str) -> Result<TokenCaller, String
         .store
         .tenant(&slug)
         .await
-        .map_err(|e| e.to_string())?
+        .map_err(crate::error_response::store_error)?
         .filter(|t| !t.disabled)
         .ok_or("issuing tenant unknown or disabled")?;
-    let c = crate::oauth::access_token::verify(state, &tenant, token)
-        .await
-        .map_err(|e| e.message())?;
-    crate::oauth::access_token::require_audience(&c, MANAGEMENT_API).map_err(|e| e.message())?;
+    let c = crate::oauth::access_token::verify(state, &tenant, token).await?;
+    crate::oauth::access_token::require_audience(&c, MANAGEMENT_API)?;
     let roles = c
         .get("roles")
         .and_then(|v| v.as_array())
@@ -149,6 +170,16 @@ mod tests {
             issuer_tenant: tenant.into(),
             roles: roles.iter().map(|r| (*r).to_owned()).collect(),
         }
+    }
+
+    #[test]
+    fn store_failures_are_not_blamed_on_the_token() {
+        let down = CatalogError::new(ErrorName::TemporarilyUnavailable).retry_after(5);
+        assert!(
+            matches!(Rejected::from(down), Rejected::Server(e) if e.name == ErrorName::TemporarilyUnavailable)
+        );
+        let expired = CatalogError::new(ErrorName::BearerTokenExpired).with("time", "t");
+        assert!(matches!(Rejected::from(expired), Rejected::Token(_)));
     }
 
     #[test]
