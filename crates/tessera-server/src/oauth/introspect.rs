@@ -73,8 +73,11 @@ async fn handle(
             "iss": state.issuer(tenant.slug.as_str()),
         }));
     }
-    let Ok(c) = access_token::verify(state, tenant, token).await else {
-        return Ok(inactive);
+    let c = match access_token::verify(state, tenant, token).await {
+        Ok(c) => c,
+        // Tessera could not check it (the store is down): say so, not "inactive".
+        Err(e) if e.entry().status >= 500 => return Err(ErrorResponse::json(e)),
+        Err(_) => return Ok(inactive),
     };
     let mut out = json!({ "active": true, "token_type": "Bearer" });
     for member in [

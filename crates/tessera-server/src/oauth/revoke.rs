@@ -72,8 +72,12 @@ async fn handle(
             .await
             .map_err(ErrorResponse::json);
     }
-    let Ok(claims) = access_token::verify(state, tenant, token).await else {
-        return Ok(());
+    let claims = match access_token::verify(state, tenant, token).await {
+        Ok(c) => c,
+        // A store failure must not answer 200 as if the token were revoked.
+        Err(e) if e.entry().status >= 500 => return Err(ErrorResponse::json(e)),
+        // Not a valid access token of this tenant: nothing to revoke (RFC 7009 §2.2).
+        Err(_) => return Ok(()),
     };
     // Only the client the token was issued to may revoke it; for others it stays as is
     // and the answer is the same 200 (nothing learned about another client's token).
