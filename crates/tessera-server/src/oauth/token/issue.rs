@@ -33,11 +33,14 @@ pub struct Grant<'a> {
     pub lineage: Option<Lineage>,
 }
 
-/// A refresh token family: every token descended from one authorization.
+/// A refresh token family: every token descended from one authorization. What the
+/// family may ask for is the original grant's, even when this access token is narrower.
 #[derive(Debug, Clone)]
 pub struct Lineage {
     pub family: String,
     pub family_expires_at: OffsetDateTime,
+    pub scopes: BTreeSet<String>,
+    pub audience: Option<String>,
 }
 
 /// The tokens, with what must be stored or remembered about them.
@@ -160,6 +163,8 @@ pub async fn tokens(state: &AppState, grant: Grant<'_>) -> Result<Issued, Catalo
             Lineage {
                 family: state.rng.uuid().to_string(),
                 family_expires_at: now + time::Duration::seconds(i64::from(life)),
+                scopes: grant.scopes.clone(),
+                audience: grant.audience.clone(),
             }
         });
         let idle_end = now + time::Duration::seconds(i64::from(policy.refresh_token_idle_seconds));
@@ -167,8 +172,8 @@ pub async fn tokens(state: &AppState, grant: Grant<'_>) -> Result<Issued, Catalo
             client_id: grant.app.client_id.clone(),
             user: grant.user.username.key(),
             user_id: Some(grant.user_id),
-            scopes: grant.scopes.clone(),
-            audience: grant.audience.clone(),
+            scopes: lineage.scopes,
+            audience: lineage.audience,
             sid: grant.sid.clone(),
             family: lineage.family,
             platform: grant.platform,

@@ -80,7 +80,7 @@ pub async fn exchange(
     }
     // The new token keeps the family and the original grant's scopes (a narrower
     // request narrows this access token, not what the family may ask for later).
-    let mut issued = issue::tokens(
+    let issued = issue::tokens(
         state,
         Grant {
             tenant,
@@ -97,6 +97,8 @@ pub async fn exchange(
             lineage: Some(Lineage {
                 family: record.family.clone(),
                 family_expires_at: record.family_expires_at,
+                scopes: record.scopes.clone(),
+                audience: record.audience.clone(),
             }),
         },
     )
@@ -109,10 +111,8 @@ pub async fn exchange(
         }),
         now,
     ))];
-    match issued.refresh.as_mut() {
+    match &issued.refresh {
         Some((new_key, new_record)) => {
-            new_record.scopes = record.scopes.clone();
-            new_record.audience = record.audience.clone();
             writes.push(Write::Put(StoredObject::new(
                 state.rng.uuid(),
                 tenant.id,
