@@ -55,22 +55,9 @@ fn code_of(v: &Value) -> Value {
 /// A code for web-app from node A's pages, with its PKCE verifier.
 async fn code_from_a(a: &Served, seed: &str) -> (String, String) {
     let (verifier, challenge) = pkce(seed);
-    let url = authorize_url(
-        &a.base,
-        &[
-            ("client_id", "rs-app"),
-            ("response_type", "code"),
-            ("redirect_uri", WEB_CB),
-            ("scope", "openid offline_access"),
-            ("code_challenge", &challenge),
-            ("code_challenge_method", "S256"),
-        ],
-    );
-    let b = browser();
-    let page = b.get(&url).send().await.unwrap().text().await.unwrap();
-    let r = sign_in(&b, &a.base, &page, "alice", PASSWORD).await;
+    let scope = "openid offline_access";
     (
-        param(&location_params(&r).1, "code").unwrap().to_owned(),
+        code_for(a, "rs-app", WEB_CB, scope, Some(&challenge), "alice").await,
         verifier,
     )
 }

@@ -17,25 +17,15 @@ pub async fn tokens_for(
 ) -> Value {
     let base = &served.base;
     let (verifier, challenge) = pkce(&format!("refresh-{client_id}-{scope}"));
-    let url = authorize_url(
-        base,
-        &[
-            ("client_id", client_id),
-            ("response_type", "code"),
-            ("redirect_uri", redirect_uri),
-            ("scope", scope),
-            ("code_challenge", &challenge),
-            ("code_challenge_method", "S256"),
-        ],
-    );
-    let b = browser();
-    let page = b.get(&url).send().await.unwrap().text().await.unwrap();
-    let mut r = sign_in(&b, base, &page, "alice", PASSWORD).await;
-    if r.status() == 200 {
-        let consent_page = r.text().await.unwrap();
-        r = consent(&b, base, &consent_page, "allow").await;
-    }
-    let code = param(&location_params(&r).1, "code").unwrap().to_owned();
+    let code = code_for(
+        served,
+        client_id,
+        redirect_uri,
+        scope,
+        Some(&challenge),
+        "alice",
+    )
+    .await;
     let mut form = vec![
         ("grant_type", "authorization_code"),
         ("client_id", client_id),
