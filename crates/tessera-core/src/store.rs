@@ -31,6 +31,16 @@ pub struct Page<T> {
     pub next: Option<String>,
 }
 
+/// Told when cached data may have changed, so an in-process cache can drop its copy.
+/// Stores call it after a commit that changed a tenant or an object of a cached kind
+/// (`ObjectKind::is_cached`), on this node and, for stores shared by several nodes, on
+/// every other node too.
+pub trait ChangeListener: Send + Sync + 'static {
+    /// `Some(tenant)`: that tenant, or its cached objects, changed. `None`: anything may
+    /// have changed (the channel that announces other nodes' changes was lost).
+    fn changed(&self, tenant: Option<uuid::Uuid>);
+}
+
 /// Tessera's store.
 ///
 /// Contract, for every backend:
@@ -82,6 +92,10 @@ pub trait Store: Send + Sync + 'static {
     /// objects of one tenant and kind with the same key are a `Conflict`. `UpdateTenant`
     /// of an unknown id is an `Internal` error.
     async fn apply(&self, writes: Vec<Write>) -> StoreResult<()>;
+
+    /// Registers `listener` for changes to cached data (see `ChangeListener`). Changes
+    /// made through this store are announced before the writing method returns.
+    fn listen(&self, listener: std::sync::Arc<dyn ChangeListener>);
 
     /// Audit entries of one tenant, newest first, filtered by actor and time (inclusive).
     async fn audit(

@@ -5,6 +5,7 @@ pub mod account;
 pub mod admin;
 pub mod admin_cli;
 pub mod bootstrap;
+pub mod cache;
 pub mod cli;
 pub mod context;
 pub mod demo;

@@ -24,6 +24,8 @@ pub struct AppState {
     pub passwords: crate::passwords::Passwords,
     /// Opened signing keys, so tokens are signed without unsealing a key each time.
     pub signers: crate::oauth::signing::Signers,
+    /// Tenants, apps, APIs, keys and deny-lists kept in memory (`crate::cache`).
+    pub cache: crate::cache::Cache,
     /// `serve --demo`: the demo relying party's routes are mounted.
     pub demo: bool,
 }
@@ -40,7 +42,10 @@ impl AppState {
     }
 
     pub fn new(store: Arc<dyn Store>, public_url: &str, master: MasterKey) -> Self {
+        let cache = crate::cache::Cache::default();
+        cache.listen_to(store.as_ref());
         Self {
+            cache,
             store,
             clock: Arc::new(tessera_core::clock::SystemClock),
             rng: Arc::new(tessera_core::rng::OsRng),

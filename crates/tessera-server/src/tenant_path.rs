@@ -3,6 +3,7 @@
 //! The meta-tenants (`common`, `organizations`, `consumers`) need multi-tenant app
 //! routing, which arrives with the sign-in flow; until then they resolve to nothing.
 
+use crate::cache::Key;
 use crate::error_response::{ErrorResponse, store_error};
 use crate::state::AppState;
 use axum::extract::FromRequestParts;
@@ -69,12 +70,14 @@ pub async fn resolve(state: &AppState, segment: &str) -> Result<Tenant, ErrorRes
     let Ok(slug) = TenantSlug::parse_path(segment) else {
         return Err(not_found());
     };
-    let tenant = state
-        .store
-        .tenant(&slug)
+    let cached = state
+        .cache
+        .get(Key::Tenant(slug.as_str().to_owned()), || async {
+            state.store.tenant(&slug).await.map_err(store_error)
+        })
         .await
-        .map_err(|e| ErrorResponse::json(store_error(e)))?
-        .ok_or_else(not_found)?;
+        .map_err(ErrorResponse::json)?;
+    let tenant = Tenant::clone(cached.as_ref().as_ref().ok_or_else(not_found)?);
     if tenant.disabled {
         return Err(ErrorResponse::json(
             CatalogError::new(ErrorName::TenantDisabled).with("tenant", slug.as_str()),

@@ -3,6 +3,7 @@
 //! [`tessera_core::store::Store`] with the same migrations and, where the dialects agree,
 //! the same SQL ([`sql`]).
 
+mod changes;
 mod database_url;
 mod migrations;
 pub mod postgres;

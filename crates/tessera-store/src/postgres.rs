@@ -15,20 +15,41 @@ const POOL_SIZE: u32 = 16;
 /// Any key unique to Tessera; serialises migration runs across nodes starting together.
 const MIGRATION_LOCK: i64 = 0x7E55_E7A0;
 
+/// The channel on which every node announces changes to cached data (payload: the
+/// tenant id), delivered by PostgreSQL to each listening node when the writing
+/// transaction commits.
+const CHANGES_CHANNEL: &str = "tessera_changes";
+
 pub struct PgStore {
     pool: PgPool,
+    listeners: crate::changes::Listeners,
+    /// The task relaying other nodes' notifications, started by the first `listen`.
+    relay: std::sync::OnceLock<tokio::task::AbortHandle>,
+}
+
+impl Drop for PgStore {
+    fn drop(&mut self) {
+        if let Some(relay) = self.relay.get() {
+            relay.abort();
+        }
+    }
 }
 
 impl PgStore {
     /// Connects and applies pending migrations.
     pub async fn connect(options: PgConnectOptions) -> StoreResult<Self> {
         let pool = PgPoolOptions::new()
-            .max_connections(POOL_SIZE)
+            // One more for the connection that listens for other nodes' changes.
+            .max_connections(POOL_SIZE + 1)
             .acquire_timeout(Duration::from_secs(3))
             .connect_with(options)
             .await
             .map_err(map_err)?;
-        let store = Self { pool };
+        let store = Self {
+            pool,
+            listeners: Default::default(),
+            relay: std::sync::OnceLock::new(),
+        };
         store.migrate().await?;
         Ok(store)
     }
@@ -137,6 +158,8 @@ impl Store for PgStore {
                 }
                 other => other,
             })?;
+        notify(&self.pool, t.id).await;
+        self.listeners.changed(Some(t.id));
         self.tenant(&t.slug)
             .await?
             .ok_or_else(|| StoreError::Internal("a tenant vanished right after its insert".into()))
@@ -220,6 +243,7 @@ impl Store for PgStore {
     }
 
     async fn apply(&self, writes: Vec<Write>) -> StoreResult<()> {
+        let changed = crate::changes::changed_tenants(&writes);
         let mut tx = self.pool.begin().await.map_err(map_err)?;
         for stmt in writes.iter().map(sql::statements) {
             let mut q = sqlx::query(stmt.sql);
@@ -243,8 +267,74 @@ impl Store for PgStore {
                 return Err(err(format!("{}: no row matched", stmt.what)));
             }
         }
-        tx.commit().await.map_err(map_err)
+        // Inside the transaction: PostgreSQL delivers the notification to the other
+        // nodes when, and only if, the transaction commits.
+        for tenant in &changed {
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(CHANGES_CHANNEL)
+                .bind(tenant.to_string())
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        }
+        tx.commit().await.map_err(map_err)?;
+        for tenant in changed {
+            self.listeners.changed(Some(tenant));
+        }
+        Ok(())
     }
+
+    fn listen(&self, listener: std::sync::Arc<dyn tessera_core::store::ChangeListener>) {
+        self.listeners.add(listener);
+        self.relay.get_or_init(|| {
+            tokio::spawn(relay(self.pool.clone(), self.listeners.clone())).abort_handle()
+        });
+    }
+}
+
+/// Announces a change made outside `apply` (a tenant created). A failure only delays
+/// other nodes until their caches' TTL, so it is logged, not returned.
+async fn notify(pool: &PgPool, tenant: uuid::Uuid) {
+    if let Err(e) = sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(CHANGES_CHANNEL)
+        .bind(tenant.to_string())
+        .execute(pool)
+        .await
+    {
+        tracing::warn!(error = %e, "could not announce a tenant change to other nodes");
+    }
+}
+
+/// Relays other nodes' change notifications to this node's listeners, for as long as
+/// the store lives. Whenever the listening connection is (re)established, everything
+/// is announced as changed: notifications sent while no connection listened are lost,
+/// so anything cached before then may be stale.
+async fn relay(pool: PgPool, listeners: crate::changes::Listeners) {
+    loop {
+        match listen_once(&pool, &listeners).await {
+            Ok(()) => tracing::warn!("the change notification connection was lost"),
+            Err(e) => tracing::warn!(error = %e, "cannot listen for changes of other nodes"),
+        }
+        listeners.changed(None);
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+/// Listens until the connection is lost (`Ok`) or fails.
+async fn listen_once(
+    pool: &PgPool,
+    listeners: &crate::changes::Listeners,
+) -> Result<(), sqlx::Error> {
+    let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
+    listener.listen(CHANGES_CHANNEL).await?;
+    listeners.changed(None);
+    // `try_recv` answers `None` when the connection dropped (and would reconnect on the
+    // next call): we start over instead, so the "everything changed" above follows the
+    // new LISTEN.
+    while let Some(n) = listener.try_recv().await? {
+        listeners.changed(uuid::Uuid::parse_str(n.payload()).ok());
+    }
+    Ok(())
 }
 
 /// Maps a sqlx error to the store contract's kinds.

@@ -611,6 +611,40 @@ mod cases {
         );
     }
 
+    /// Local changes are announced before the write returns; on PostgreSQL they also
+    /// reach a second store on the same database (another node) through NOTIFY.
+    pub async fn changes_to_cached_data_are_announced(f: Fixture) {
+        let postgres = f.store.backend() == "postgres";
+        let here = Recorder::listening_to(f.store.as_ref());
+        let other_node = f.reopen().await;
+        let there = Recorder::listening_to(other_node.as_ref());
+        if postgres {
+            // Its relay announces "everything" once it listens; from then on nothing is
+            // missed.
+            wait_until(|| there.count(None) > 0).await;
+        }
+        let tenant = f
+            .store
+            .create_tenant(new_tenant("announced", T0))
+            .await
+            .unwrap()
+            .id;
+        assert!(here.count(Some(tenant)) >= 1, "a created tenant");
+        let app = object(tenant, ObjectKind::App, "web", "{}", 1);
+        f.store.apply(vec![Write::Put(app)]).await.unwrap();
+        // On PostgreSQL this node may also hear its own notifications echoed; harmless.
+        assert!(here.count(Some(tenant)) >= 2, "an app put");
+        if postgres {
+            wait_until(|| there.count(Some(tenant)) >= 2).await;
+        } else {
+            // A refused batch changed nothing, so it announces nothing.
+            let dup = object(tenant, ObjectKind::App, "web", "{}", 2);
+            assert!(f.store.apply(vec![Write::Put(dup)]).await.is_err());
+            assert_eq!(here.count(Some(tenant)), 2, "a refused write");
+            assert_eq!(there.count(Some(tenant)), 0, "SQLite: one process only");
+        }
+    }
+
     pub async fn migrations_apply_once(f: Fixture) {
         f.store
             .create_tenant(new_tenant("keepme", T0))
@@ -621,6 +655,41 @@ mod cases {
         assert!(again.tenant(&slug("keepme")).await.unwrap().is_some());
         let third = f.reopen().await;
         assert_eq!(third.list_tenants(None, 10).await.unwrap().items.len(), 1);
+    }
+}
+
+/// A change listener that remembers what it was told.
+#[derive(Default)]
+struct Recorder(std::sync::Mutex<Vec<Option<uuid::Uuid>>>);
+
+impl tessera_core::store::ChangeListener for Recorder {
+    fn changed(&self, tenant: Option<uuid::Uuid>) {
+        self.0.lock().unwrap().push(tenant);
+    }
+}
+
+impl Recorder {
+    fn listening_to(store: &dyn Store) -> Arc<Self> {
+        let recorder = Arc::new(Self::default());
+        store.listen(recorder.clone());
+        recorder
+    }
+
+    fn count(&self, tenant: Option<uuid::Uuid>) -> usize {
+        let heard = self.0.lock().unwrap();
+        heard.iter().filter(|t| **t == tenant).count()
+    }
+}
+
+/// Polls `done` for at most 2 s (notifications arrive in milliseconds).
+async fn wait_until(done: impl Fn() -> bool) {
+    let start = std::time::Instant::now();
+    while !done() {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(2),
+            "not announced within 2 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
 }
 
@@ -678,6 +747,7 @@ contract!(
     tenants_are_isolated,
     tenant_updates_and_policy_round_trip,
     audit_entries_filter_and_stay_in_their_tenant,
+    changes_to_cached_data_are_announced,
 );
 
 /// A database whose schema is newer than this binary must be refused, not used.

@@ -57,6 +57,19 @@ impl ObjectKind {
         )
     }
 
+    /// Read on nearly every request and rarely written: servers keep these in memory,
+    /// and the store announces their changes (`crate::store::ChangeListener`) so every
+    /// node drops its copy.
+    pub fn is_cached(self) -> bool {
+        matches!(
+            self,
+            ObjectKind::Api
+                | ObjectKind::App
+                | ObjectKind::SigningKey
+                | ObjectKind::RevokedAccessToken
+        )
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             ObjectKind::User => "user",
@@ -167,4 +180,55 @@ pub enum Write {
     },
     /// Appends to the audit log, atomically with the change it records.
     Audit(crate::audit::AuditEntry),
+}
+
+impl Write {
+    /// The tenant whose cached data (the tenant itself, or an object of a cached kind)
+    /// this write changes; `None` for writes no cache holds.
+    pub fn changed_tenant(&self) -> Option<uuid::Uuid> {
+        match self {
+            Write::CreateTenant(t) => Some(t.id),
+            Write::UpdateTenant { id, .. } => Some(*id),
+            Write::Put(o) if o.kind.is_cached() => Some(o.tenant_id),
+            Write::Delete {
+                tenant_id, kind, ..
+            } if kind.is_cached() => Some(*tenant_id),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn put(kind: ObjectKind, tenant: uuid::Uuid) -> Write {
+        Write::Put(StoredObject::new(
+            uuid::Uuid::nil(),
+            tenant,
+            kind,
+            "k",
+            "{}".into(),
+            OffsetDateTime::UNIX_EPOCH,
+        ))
+    }
+
+    #[test]
+    fn only_writes_to_cached_data_name_a_changed_tenant() {
+        let t = uuid::Uuid::from_u128(7);
+        for kind in ObjectKind::ALL {
+            let expected = kind.is_cached().then_some(t);
+            assert_eq!(put(kind, t).changed_tenant(), expected, "{kind:?}");
+            let delete = Write::Delete {
+                tenant_id: t,
+                kind,
+                id: uuid::Uuid::nil(),
+            };
+            assert_eq!(delete.changed_tenant(), expected, "{kind:?}");
+        }
+        // Sessions, codes and refresh tokens are written on every sign-in and grant:
+        // announcing them would flood every node's cache.
+        assert!(!ObjectKind::RefreshToken.is_cached());
+        assert!(!ObjectKind::Session.is_cached());
+    }
 }

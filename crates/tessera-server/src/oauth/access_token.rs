@@ -13,10 +13,8 @@ pub const LEEWAY_SECONDS: i64 = 30;
 use super::{lookup, signing};
 use crate::state::AppState;
 use serde_json::{Map, Value};
-use tessera_core::directory::object::ObjectKind;
 use tessera_core::errors::{CatalogError, ErrorName};
 use tessera_core::oauth::jose::{self, JwtError};
-use tessera_core::oauth::records::RevokedAccessToken;
 use tessera_core::tenant::Tenant;
 
 pub fn malformed(reason: &str) -> CatalogError {
@@ -69,10 +67,7 @@ pub async fn verify(
         return Err(CatalogError::new(ErrorName::BearerTokenExpired).with("time", at));
     }
     let jti = c.get("jti").and_then(Value::as_str).unwrap_or_default();
-    if lookup::get::<RevokedAccessToken>(state, tenant.id, ObjectKind::RevokedAccessToken, jti)
-        .await?
-        .is_some()
-    {
+    if lookup::access_token_revoked(state, tenant.id, jti).await? {
         return Err(
             CatalogError::new(ErrorName::InvalidBearerToken).internal("access token revoked")
         );

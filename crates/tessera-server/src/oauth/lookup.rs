@@ -1,9 +1,11 @@
 //! Reading the directory objects a flow needs, tenant-scoped, decoded, with store
 //! failures already mapped to their catalogue entries.
 
+use crate::cache::Key;
 use crate::error_response::store_error;
 use crate::state::AppState;
 use serde::de::DeserializeOwned;
+use std::collections::HashSet;
 use tessera_core::directory::model::{Api, App};
 use tessera_core::directory::object::{ObjectKind, StoredObject};
 use tessera_core::errors::{CatalogError, ErrorName};
@@ -31,24 +33,71 @@ pub async fn get<T: DeserializeOwned>(
     Ok(Some((object, value)))
 }
 
+/// The app with this client_id (cached: `crate::cache`).
 pub async fn app(
     state: &AppState,
     tenant_id: uuid::Uuid,
     client_id: &str,
 ) -> Result<Option<App>, CatalogError> {
-    Ok(get::<App>(state, tenant_id, ObjectKind::App, client_id)
-        .await?
-        .map(|(_, a)| a))
+    let app = state
+        .cache
+        .get(Key::App(tenant_id, client_id.to_owned()), || async {
+            Ok(get::<App>(state, tenant_id, ObjectKind::App, client_id)
+                .await?
+                .map(|(_, a)| a))
+        })
+        .await?;
+    Ok(Option::clone(&app))
 }
 
+/// Every API of the tenant (cached).
 pub async fn apis(state: &AppState, tenant_id: uuid::Uuid) -> Result<Vec<Api>, CatalogError> {
+    let apis = state
+        .cache
+        .get(Key::Apis(tenant_id), || {
+            decoded::<Api>(state, tenant_id, ObjectKind::Api)
+        })
+        .await?;
+    Ok(Vec::clone(&apis))
+}
+
+/// Every object of `kind` in the tenant, decoded.
+pub async fn decoded<T: DeserializeOwned>(
+    state: &AppState,
+    tenant_id: uuid::Uuid,
+    kind: ObjectKind,
+) -> Result<Vec<T>, CatalogError> {
     let objects = state
         .store
-        .objects(tenant_id, ObjectKind::Api)
+        .objects(tenant_id, kind)
         .await
         .map_err(store_error)?;
     objects
         .iter()
-        .map(|o| o.decode::<Api>().map_err(internal))
+        .map(|o| o.decode::<T>().map_err(internal))
         .collect()
+}
+
+/// Whether the access token with this `jti` is on the tenant's deny-list (cached: a
+/// revocation reaches every node as a change of the tenant, see `crate::cache`).
+pub async fn access_token_revoked(
+    state: &AppState,
+    tenant_id: uuid::Uuid,
+    jti: &str,
+) -> Result<bool, CatalogError> {
+    let revoked = state
+        .cache
+        .get(Key::RevokedAccessTokens(tenant_id), || async {
+            let objects = state
+                .store
+                .objects(tenant_id, ObjectKind::RevokedAccessToken)
+                .await
+                .map_err(store_error)?;
+            Ok(objects
+                .into_iter()
+                .map(|o| o.key)
+                .collect::<HashSet<String>>())
+        })
+        .await?;
+    Ok(revoked.contains(jti))
 }

@@ -2,7 +2,8 @@
 //! wanted algorithm, opened once and kept (unsealing and parsing a key per token would
 //! dominate the token endpoint), and the public keys tokens are verified against.
 
-use crate::error_response::store_error;
+use crate::cache::Key;
+use crate::oauth::lookup;
 use crate::state::AppState;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -24,20 +25,18 @@ fn internal(detail: impl Into<String>) -> CatalogError {
     CatalogError::new(ErrorName::InternalError).internal(detail)
 }
 
-/// Every key of the tenant, decoded.
+/// Every key of the tenant, decoded (cached: a rotation reaches every node as a change
+/// of the tenant, see `crate::cache`).
 pub async fn keys(
     state: &AppState,
     tenant_id: uuid::Uuid,
-) -> Result<Vec<SigningKey>, CatalogError> {
-    let objects = state
-        .store
-        .objects(tenant_id, ObjectKind::SigningKey)
+) -> Result<Arc<Vec<SigningKey>>, CatalogError> {
+    state
+        .cache
+        .get(Key::SigningKeys(tenant_id), || {
+            lookup::decoded::<SigningKey>(state, tenant_id, ObjectKind::SigningKey)
+        })
         .await
-        .map_err(store_error)?;
-    objects
-        .iter()
-        .map(|o| o.decode::<SigningKey>().map_err(internal))
-        .collect()
 }
 
 /// The public JWKs tokens of the tenant verify against (every state: a token signed by
@@ -48,8 +47,8 @@ pub async fn public_keys(
 ) -> Result<Vec<serde_json::Value>, CatalogError> {
     Ok(keys(state, tenant_id)
         .await?
-        .into_iter()
-        .map(|k| k.public_jwk)
+        .iter()
+        .map(|k| k.public_jwk.clone())
         .collect())
 }
 
@@ -59,9 +58,9 @@ pub async fn active(
     tenant_id: uuid::Uuid,
     alg: SigningAlg,
 ) -> Result<Arc<Signer>, CatalogError> {
-    let key = keys(state, tenant_id)
-        .await?
-        .into_iter()
+    let keys = keys(state, tenant_id).await?;
+    let key = keys
+        .iter()
         .find(|k| k.alg == alg && k.state == KeyState::Active)
         .ok_or_else(|| internal(format!("the tenant has no active {} key", alg.as_str())))?;
     let cache_key = (tenant_id, key.kid.clone());
@@ -74,7 +73,7 @@ pub async fn active(
     {
         return Ok(s.clone());
     }
-    let signer = Arc::new(Signer::open(&key, tenant_id, &state.master).map_err(internal)?);
+    let signer = Arc::new(Signer::open(key, tenant_id, &state.master).map_err(internal)?);
     state
         .signers
         .0

@@ -54,6 +54,7 @@ impl Store for Unreachable {
     ) -> StoreResult<Option<StoredObject>> {
         Err(StoreError::Unavailable("connection refused".into()))
     }
+    fn listen(&self, _: std::sync::Arc<dyn tessera_core::store::ChangeListener>) {}
     async fn apply(&self, _: Vec<Write>) -> StoreResult<()> {
         Err(StoreError::Unavailable("connection refused".into()))
     }

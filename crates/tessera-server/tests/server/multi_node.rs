@@ -1,7 +1,9 @@
 //! Two nodes on one PostgreSQL database, as behind a load balancer: nothing that matters
 //! lives in one process, so a code issued by node A is redeemed at node B, concurrent
-//! redemptions and refreshes spread over both nodes have one winner, a key rotated on A
-//! is served by B at once, and a user disabled on A can neither sign in nor refresh on B.
+//! redemptions and refreshes spread over both nodes have one winner, a key rotated, a
+//! token revoked or a tenant disabled on A holds on B well within the cache bound (B
+//! learns of it through LISTEN/NOTIFY, long before its cached copies expire), and a user
+//! disabled on A can neither sign in nor refresh on B.
 
 use super::oidc::*;
 use super::refresh::tokens_for;
@@ -46,6 +48,24 @@ async fn two_nodes(test: &str) -> Option<(Served, String, tokio::task::JoinHandl
     let a = server(Some(db)).await;
     let (b, task) = second_node(&a).await;
     Some((a, b, task))
+}
+
+/// Polls `check` until it holds, for at most 2 s: less than half the cache TTL, so a pass
+/// shows node B was told of the change rather than that its copy expired.
+async fn within_notification_bound<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    assert!(tessera_server::cache::TTL >= std::time::Duration::from_secs(4));
+    let start = std::time::Instant::now();
+    while start.elapsed() < std::time::Duration::from_secs(2) {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("node B did not see {what} within 2 s");
 }
 
 fn code_of(v: &Value) -> Value {
@@ -161,8 +181,9 @@ async fn a_code_from_node_a_is_redeemed_at_node_b_and_races_have_one_winner() {
 }
 
 #[tokio::test]
-async fn changes_on_node_a_hold_on_node_b_at_once() {
-    let Some((a, b, _task)) = two_nodes("changes_on_node_a_hold_on_node_b_at_once").await else {
+async fn changes_on_node_a_hold_on_node_b_within_the_bound() {
+    let Some((a, b, _task)) = two_nodes("changes_on_node_a_hold_on_node_b_within_the_bound").await
+    else {
         return;
     };
     let kids = |base: String| async move {
@@ -193,12 +214,49 @@ async fn changes_on_node_a_hold_on_node_b_at_once() {
         )
         .await;
     assert_eq!(r.status, 200);
-    let after = kids(b.clone()).await;
-    assert_ne!(
-        before, after,
-        "node B serves the rotated keys immediately (no cache to go stale)"
+    let after_a = kids(a.base.clone()).await;
+    assert_ne!(before, after_a);
+    within_notification_bound("the rotated keys", || {
+        let (b, after_a) = (b.clone(), after_a.clone());
+        async move { kids(b).await == after_a }
+    })
+    .await;
+
+    // An access token revoked on A is refused by B.
+    let t = tokens_for(&a, "web-app", WEB_CB, "openid").await;
+    let access = t["access_token"].as_str().unwrap().to_owned();
+    let userinfo = |access: String| {
+        let b = b.clone();
+        async move {
+            rp_http()
+                .get(format!("{b}/{TENANT}/oauth2/userinfo"))
+                .bearer_auth(access)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(
+        userinfo(access.clone()).await,
+        200,
+        "B has cached the deny-list"
     );
-    assert_eq!(after, kids(a.base.clone()).await);
+    let r = rp_http()
+        .post(format!("{}/{TENANT}/oauth2/revoke", a.base))
+        .basic_auth("web-app", Some(WEB_SECRET))
+        .form(&[("token", access.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    within_notification_bound("the revoked access token", || {
+        let access = access.clone();
+        let userinfo = &userinfo;
+        async move { userinfo(access).await == 401 }
+    })
+    .await;
 
     // Disable alice on A: B refuses her sign-in and her refresh token.
     let t = tokens_for(&a, "web-app", WEB_CB, "openid offline_access").await;
@@ -255,4 +313,28 @@ async fn changes_on_node_a_hold_on_node_b_at_once() {
             .unwrap()
             .contains(&ErrorName::AccountDisabled.entry().code_str())
     );
+
+    // A tenant disabled on A is disabled on B (B has it cached from the requests above).
+    let r = a
+        .app
+        .admin(
+            "PATCH",
+            &format!("/admin/api/v1/tenants/{TENANT}"),
+            Some(json!({ "disabled": true })),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    within_notification_bound("the disabled tenant", || {
+        let b = b.clone();
+        async move {
+            let r = rp_http()
+                .get(format!("{b}/{TENANT}/.well-known/openid-configuration"))
+                .send()
+                .await
+                .unwrap();
+            let v: Value = r.json().await.unwrap_or_default();
+            code_of(&v) == json!(ErrorName::TenantDisabled.entry().code)
+        }
+    })
+    .await;
 }

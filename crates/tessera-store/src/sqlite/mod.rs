@@ -23,6 +23,10 @@ pub struct SqliteStore {
     path: PathBuf,
     writer: Writer,
     readers: Arc<Mutex<Vec<Connection>>>,
+    /// One process owns a SQLite file, so announcing changes locally is enough (another
+    /// process writing the same file, such as `tessera import`, is seen within the
+    /// caches' TTL).
+    listeners: crate::changes::Listeners,
 }
 
 impl SqliteStore {
@@ -45,6 +49,7 @@ impl SqliteStore {
         Ok(Self {
             writer: Writer::start(conn)?,
             readers: Arc::new(Mutex::new(Vec::new())),
+            listeners: Default::default(),
             path,
         })
     }
@@ -99,7 +104,10 @@ impl tessera_core::store::Store for SqliteStore {
         &self,
         tenant: tessera_core::tenant::NewTenant,
     ) -> StoreResult<tessera_core::tenant::Tenant> {
-        tenants::create(self, tenant).await
+        let id = tenant.id;
+        let created = tenants::create(self, tenant).await?;
+        self.listeners.changed(Some(id));
+        Ok(created)
     }
 
     async fn tenant(
@@ -135,7 +143,16 @@ impl tessera_core::store::Store for SqliteStore {
     }
 
     async fn apply(&self, writes: Vec<tessera_core::directory::object::Write>) -> StoreResult<()> {
-        objects::apply(self, writes).await
+        let changed = crate::changes::changed_tenants(&writes);
+        objects::apply(self, writes).await?;
+        for tenant in changed {
+            self.listeners.changed(Some(tenant));
+        }
+        Ok(())
+    }
+
+    fn listen(&self, listener: Arc<dyn tessera_core::store::ChangeListener>) {
+        self.listeners.add(listener);
     }
 
     async fn audit(

@@ -1,0 +1,245 @@
+//! In-process copies of what nearly every request reads and hardly any request writes:
+//! tenants (with their policy), apps, a tenant's APIs, its signing keys and its
+//! access-token deny-list. Reading them from the store on every request cost more than
+//! the whole grant (see BENCHMARKS.md).
+//!
+//! Staleness is bounded two ways (docs/deployment.md):
+//! - The store announces every change to them (`ChangeListener`): at once on the node
+//!   that wrote, and through PostgreSQL's LISTEN/NOTIFY on the others, which is
+//!   milliseconds after the commit.
+//! - Every entry expires after [`TTL`], the safety net for a notification lost while a
+//!   node's listening connection was down, and for another process writing the same
+//!   SQLite file.
+//!
+//! A load that raced an invalidation is not kept: each invalidation bumps a generation,
+//! and a value read before the bump is returned to its caller but never cached.
+//! The TTL uses the monotonic clock rather than the injected one: it bounds freshness,
+//! not any protocol time.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::{Duration, Instant};
+use tessera_core::errors::CatalogError;
+use tessera_core::store::ChangeListener;
+use uuid::Uuid;
+
+/// How long an entry is trusted without a notification.
+pub const TTL: Duration = Duration::from_secs(5);
+
+/// Past this many entries the cache starts over (unknown tenant slugs are cached as
+/// absent too, so a scan of random paths must not grow it without bound).
+const MAX_ENTRIES: usize = 50_000;
+
+/// What is cached. Everything but `Tenant` belongs to one tenant by id.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Key {
+    /// `Option<Tenant>` by slug.
+    Tenant(String),
+    /// `Option<App>` by client_id.
+    App(Uuid, String),
+    /// `Vec<Api>`.
+    Apis(Uuid),
+    /// `Vec<SigningKey>`.
+    SigningKeys(Uuid),
+    /// `HashSet<String>` of revoked access tokens' `jti`.
+    RevokedAccessTokens(Uuid),
+}
+
+impl Key {
+    fn tenant_id(&self) -> Option<Uuid> {
+        match self {
+            Key::Tenant(_) => None,
+            Key::App(t, _) | Key::Apis(t) | Key::SigningKeys(t) | Key::RevokedAccessTokens(t) => {
+                Some(*t)
+            }
+        }
+    }
+}
+
+type Value = Arc<dyn Any + Send + Sync>;
+
+#[derive(Default)]
+struct Entries {
+    map: HashMap<Key, (Instant, Value)>,
+    generation: u64,
+}
+
+struct Inner {
+    entries: RwLock<Entries>,
+    ttl: Duration,
+}
+
+/// The cache; cheap to clone. Register it with the store (`Cache::listen_to`) so
+/// changes reach it.
+#[derive(Clone)]
+pub struct Cache(Arc<Inner>);
+
+impl Default for Cache {
+    fn default() -> Self {
+        Self::new(TTL)
+    }
+}
+
+impl Cache {
+    pub fn new(ttl: Duration) -> Self {
+        Self(Arc::new(Inner {
+            entries: RwLock::default(),
+            ttl,
+        }))
+    }
+
+    /// Has `store` tell this cache about changes.
+    pub fn listen_to(&self, store: &dyn tessera_core::store::Store) {
+        store.listen(self.0.clone());
+    }
+
+    /// The cached value of `key`, or `load`'s, which is kept unless an invalidation
+    /// happened while it loaded. A failed load is not cached.
+    pub async fn get<T, F, Fut>(&self, key: Key, load: F) -> Result<Arc<T>, CatalogError>
+    where
+        T: Send + Sync + 'static,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, CatalogError>>,
+    {
+        let generation = {
+            let entries = self.0.read();
+            if let Some((at, value)) = entries.map.get(&key)
+                && at.elapsed() < self.0.ttl
+                && let Ok(value) = value.clone().downcast::<T>()
+            {
+                return Ok(value);
+            }
+            entries.generation
+        };
+        let value = Arc::new(load().await?);
+        let mut entries = self.0.write();
+        if entries.generation == generation {
+            if entries.map.len() >= MAX_ENTRIES {
+                entries.map.clear();
+            }
+            entries.map.insert(key, (Instant::now(), value.clone()));
+        }
+        Ok(value)
+    }
+
+    /// Drops what belongs to `tenant` (and every tenant-by-slug entry); `None` drops
+    /// everything.
+    pub fn invalidate(&self, tenant: Option<Uuid>) {
+        self.0.changed(tenant);
+    }
+}
+
+impl Inner {
+    // A poisoned lock means a panic between two plain map operations; the map is
+    // still consistent, so keep using it.
+    fn read(&self) -> RwLockReadGuard<'_, Entries> {
+        self.entries.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Entries> {
+        self.entries.write().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl ChangeListener for Inner {
+    fn changed(&self, tenant: Option<Uuid>) {
+        let mut entries = self.write();
+        entries.generation += 1;
+        match tenant {
+            None => entries.map.clear(),
+            Some(t) => entries
+                .map
+                .retain(|k, _| k.tenant_id().is_some_and(|id| id != t)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tessera_core::errors::ErrorName;
+
+    async fn load_counted(cache: &Cache, key: Key, loads: &AtomicUsize) -> Arc<usize> {
+        cache
+            .get(key, || async { Ok(loads.fetch_add(1, Ordering::SeqCst)) })
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_value_is_loaded_once_until_its_tenant_changes() {
+        let cache = Cache::default();
+        let (a, b) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let loads = AtomicUsize::new(0);
+        assert_eq!(*load_counted(&cache, Key::Apis(a), &loads).await, 0);
+        assert_eq!(*load_counted(&cache, Key::Apis(a), &loads).await, 0);
+        assert_eq!(*load_counted(&cache, Key::Apis(b), &loads).await, 1);
+        cache.invalidate(Some(b));
+        assert_eq!(
+            *load_counted(&cache, Key::Apis(a), &loads).await,
+            0,
+            "a kept"
+        );
+        assert_eq!(
+            *load_counted(&cache, Key::Apis(b), &loads).await,
+            2,
+            "b reloaded"
+        );
+        cache.invalidate(None);
+        assert_eq!(*load_counted(&cache, Key::Apis(a), &loads).await, 3);
+    }
+
+    #[tokio::test]
+    async fn tenants_by_slug_are_dropped_by_any_tenant_change() {
+        let cache = Cache::default();
+        let loads = AtomicUsize::new(0);
+        let key = Key::Tenant("contoso".into());
+        load_counted(&cache, key.clone(), &loads).await;
+        cache.invalidate(Some(Uuid::from_u128(9)));
+        assert_eq!(*load_counted(&cache, key, &loads).await, 1);
+    }
+
+    #[tokio::test]
+    async fn an_expired_entry_is_loaded_again() {
+        let cache = Cache::new(Duration::ZERO);
+        let loads = AtomicUsize::new(0);
+        load_counted(&cache, Key::Apis(Uuid::nil()), &loads).await;
+        assert_eq!(
+            *load_counted(&cache, Key::Apis(Uuid::nil()), &loads).await,
+            1
+        );
+    }
+
+    #[tokio::test]
+    async fn a_load_that_raced_an_invalidation_is_returned_but_not_kept() {
+        let cache = Cache::default();
+        let key = Key::Apis(Uuid::nil());
+        let stale = cache
+            .get(key.clone(), || async {
+                // The store changes while this (old) value is being read.
+                cache.invalidate(Some(Uuid::nil()));
+                Ok("old")
+            })
+            .await
+            .unwrap();
+        assert_eq!(*stale, "old");
+        let fresh = cache.get(key, || async { Ok("new") }).await.unwrap();
+        assert_eq!(*fresh, "new");
+    }
+
+    #[tokio::test]
+    async fn a_failed_load_is_not_kept() {
+        let cache = Cache::default();
+        let key = Key::Apis(Uuid::nil());
+        let failed: Result<Arc<u8>, _> = cache
+            .get(key.clone(), || async {
+                Err(CatalogError::new(ErrorName::TemporarilyUnavailable))
+            })
+            .await;
+        assert!(failed.is_err());
+        assert_eq!(*cache.get(key, || async { Ok(7u8) }).await.unwrap(), 7);
+    }
+}
