@@ -93,6 +93,17 @@ pub trait Store: Send + Sync + 'static {
     /// of an unknown id is an `Internal` error.
     async fn apply(&self, writes: Vec<Write>) -> StoreResult<()>;
 
+    /// Deletes at most `limit` objects of `kind` in this tenant whose `expires_at` is at or
+    /// before `now`, by index (nothing else is read), and says how many went. Deleting
+    /// objects of a cached kind is announced like any change.
+    async fn delete_expired(
+        &self,
+        tenant_id: uuid::Uuid,
+        kind: ObjectKind,
+        now: time::OffsetDateTime,
+        limit: u32,
+    ) -> StoreResult<u64>;
+
     /// Registers `listener` for changes to cached data (see `ChangeListener`). Changes
     /// made through this store are announced before the writing method returns.
     fn listen(&self, listener: std::sync::Arc<dyn ChangeListener>);

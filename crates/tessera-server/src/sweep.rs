@@ -1,16 +1,11 @@
 //! Removing protocol records that can no longer matter: expired sessions, codes,
-//! refresh tokens and deny-list entries. `serve` runs it every few minutes; each tenant
-//! is one atomic batch, and a record changed meanwhile is left for the next round.
+//! refresh tokens and deny-list entries. `serve` runs it every few minutes.
 
 use crate::error_response::store_error;
 use crate::state::AppState;
-use serde::de::DeserializeOwned;
-use tessera_core::directory::object::{ObjectKind, StoredObject, Write};
+use tessera_core::directory::object::ObjectKind;
 use tessera_core::errors::CatalogError;
-use tessera_core::oauth::records::{AuthCode, RefreshToken, RevokedAccessToken, Session};
-use tessera_core::store::StoreError;
 use tessera_core::tenant::Tenant;
-use time::OffsetDateTime;
 
 /// How often `serve` sweeps.
 pub const INTERVAL: std::time::Duration = std::time::Duration::from_secs(300);
@@ -35,61 +30,33 @@ pub async fn sweep(state: &AppState) -> Result<usize, CatalogError> {
     }
 }
 
-async fn expired<T: DeserializeOwned>(
-    state: &AppState,
-    tenant: &Tenant,
-    kind: ObjectKind,
-    end: impl Fn(&T) -> OffsetDateTime,
-) -> Result<Vec<StoredObject>, CatalogError> {
-    let now = state.clock.now();
-    let objects = state
-        .store
-        .objects(tenant.id, kind)
-        .await
-        .map_err(store_error)?;
-    // A record that does not decode is left alone (and reported where it is read).
-    Ok(objects
-        .into_iter()
-        .filter(|o| o.decode::<T>().is_ok_and(|r| end(&r) <= now))
-        .collect())
-}
+/// Expired records are deleted in batches this size, so one round never holds a long
+/// write transaction (each batch is its own).
+const BATCH: u32 = 5_000;
 
+/// Deletes the tenant's protocol records past their `expires_at` (set when each was
+/// written: a session's end, a code's end plus the access-token lifetime so a replay
+/// can still revoke, a refresh token's idle or family end, a deny-list entry's token
+/// expiry). By index: nothing is read, so a million stored refresh tokens cost this
+/// round no memory.
 async fn sweep_tenant(state: &AppState, tenant: &Tenant) -> Result<usize, CatalogError> {
-    let access_life =
-        time::Duration::seconds(i64::from(tenant.policy.access_token_lifetime_seconds));
-    let mut gone = expired::<Session>(state, tenant, ObjectKind::Session, |s| s.expires_at).await?;
-    // A redeemed code is kept while the access token it gave can live, so a replay can
-    // still revoke it.
-    gone.extend(
-        expired::<AuthCode>(state, tenant, ObjectKind::AuthCode, |c| {
-            c.expires_at + access_life
-        })
-        .await?,
-    );
-    gone.extend(
-        expired::<RefreshToken>(state, tenant, ObjectKind::RefreshToken, |r| r.expires_at).await?,
-    );
-    gone.extend(
-        expired::<RevokedAccessToken>(state, tenant, ObjectKind::RevokedAccessToken, |r| {
-            r.expires_at
-        })
-        .await?,
-    );
-    if gone.is_empty() {
-        return Ok(0);
-    }
-    let count = gone.len();
-    let writes = gone
+    let now = state.clock.now();
+    let mut removed = 0;
+    for kind in ObjectKind::ALL
         .into_iter()
-        .map(|o| Write::Delete {
-            tenant_id: tenant.id,
-            kind: o.kind,
-            id: o.id,
-        })
-        .collect();
-    match state.store.apply(writes).await {
-        Ok(()) => Ok(count),
-        Err(StoreError::Conflict(_)) => Ok(0),
-        Err(e) => Err(store_error(e)),
+        .filter(|k| k.is_protocol_state())
+    {
+        loop {
+            let n = state
+                .store
+                .delete_expired(tenant.id, kind, now, BATCH)
+                .await
+                .map_err(store_error)?;
+            removed += usize::try_from(n).unwrap_or(usize::MAX);
+            if n < u64::from(BATCH) {
+                break;
+            }
+        }
     }
+    Ok(removed)
 }

@@ -39,6 +39,7 @@ pub static MIGRATIONS: &[Migration] = &[
     shared!(1, "tenants", "0001_tenants.sql"),
     shared!(2, "directory", "0002_directory.sql"),
     split!(3, "audit", "0003_audit"),
+    shared!(4, "expiry", "0004_expiry.sql"),
 ];
 
 /// The bookkeeping table; the same SQL works in both dialects.

@@ -113,6 +113,7 @@ fn object_row(r: &PgRow) -> Result<ObjectRow, sqlx::Error> {
         created_at: r.try_get(5)?,
         updated_at: r.try_get(6)?,
         version: r.try_get(7)?,
+        expires_at: r.try_get(8)?,
     })
 }
 
@@ -233,6 +234,7 @@ impl Store for PgStore {
             q = match v {
                 Value::Text(s) => q.bind(s),
                 Value::Int(i) => q.bind(i),
+                Value::OptInt(i) => q.bind(i),
                 Value::Bool(b) => q.bind(b),
             };
         }
@@ -251,6 +253,7 @@ impl Store for PgStore {
                 q = match v {
                     Value::Text(s) => q.bind(s.clone()),
                     Value::Int(i) => q.bind(*i),
+                    Value::OptInt(i) => q.bind(*i),
                     Value::Bool(b) => q.bind(*b),
                 };
             }
@@ -282,6 +285,29 @@ impl Store for PgStore {
             self.listeners.changed(Some(tenant));
         }
         Ok(())
+    }
+
+    async fn delete_expired(
+        &self,
+        tenant_id: uuid::Uuid,
+        kind: ObjectKind,
+        now: time::OffsetDateTime,
+        limit: u32,
+    ) -> StoreResult<u64> {
+        let deleted = sqlx::query(sql::DELETE_EXPIRED)
+            .bind(tenant_id.to_string())
+            .bind(kind.as_str())
+            .bind(now.unix_timestamp())
+            .bind(i64::from(limit))
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?
+            .rows_affected();
+        if deleted > 0 && kind.is_cached() {
+            notify(&self.pool, tenant_id).await;
+            self.listeners.changed(Some(tenant_id));
+        }
+        Ok(deleted)
     }
 
     fn listen(&self, listener: std::sync::Arc<dyn tessera_core::store::ChangeListener>) {

@@ -17,7 +17,7 @@ macro_rules! tenant_columns {
 
 macro_rules! object_select {
     () => {
-        "SELECT id, tenant_id, kind, key, doc, created_at, updated_at, version FROM directory_objects"
+        "SELECT id, tenant_id, kind, key, doc, created_at, updated_at, version, expires_at FROM directory_objects"
     };
 }
 
@@ -52,9 +52,10 @@ pub const SELECT_OBJECT: &str = concat!(
 /// and only if it is still at the version the writer read: the `WHERE` makes a
 /// cross-tenant id collision or a concurrent change update nothing (0 rows), which
 /// `apply` reports as a conflict. A new object (version 0) never matches a stored one.
-const UPSERT_OBJECT: &str = "INSERT INTO directory_objects (id, tenant_id, kind, key, doc, created_at, updated_at, version) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, 1) \
+const UPSERT_OBJECT: &str = "INSERT INTO directory_objects (id, tenant_id, kind, key, doc, created_at, updated_at, version, expires_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $9) \
      ON CONFLICT (id) DO UPDATE SET key = excluded.key, doc = excluded.doc, updated_at = excluded.updated_at, \
+     expires_at = excluded.expires_at, \
      version = directory_objects.version + 1 \
      WHERE directory_objects.tenant_id = excluded.tenant_id AND directory_objects.kind = excluded.kind \
      AND directory_objects.version = $8";
@@ -66,6 +67,12 @@ const INSERT_AUDIT: &str = "INSERT INTO audit_log (id, tenant_id, at, actor, act
 pub const SELECT_AUDIT: &str = "SELECT id, tenant_id, at, actor, action, target, changes FROM audit_log \
      WHERE tenant_id = $1 AND ($2 = '' OR actor = $2) AND at >= $3 AND at <= $4 \
      ORDER BY at DESC, seq DESC LIMIT $5";
+
+/// At most $4 expired objects of one tenant and kind (a subquery: SQLite's DELETE has no
+/// LIMIT by default).
+pub const DELETE_EXPIRED: &str = "DELETE FROM directory_objects WHERE id IN \
+     (SELECT id FROM directory_objects WHERE tenant_id = $1 AND kind = $2 \
+     AND expires_at IS NOT NULL AND expires_at <= $3 LIMIT $4)";
 
 const DELETE_OBJECT: &str =
     "DELETE FROM directory_objects WHERE tenant_id = $1 AND kind = $2 AND id = $3";
@@ -80,6 +87,8 @@ pub fn for_sqlite(sql: &str) -> String {
 pub enum Value {
     Text(String),
     Int(i64),
+    /// A nullable integer column.
+    OptInt(Option<i64>),
     Bool(bool),
 }
 
@@ -102,7 +111,7 @@ pub struct Stmt {
 
 /// The statements that carry out one directory write.
 pub fn statements(write: &Write) -> Stmt {
-    use Value::{Bool, Int, Text};
+    use Value::{Bool, Int, OptInt, Text};
     match write {
         Write::CreateTenant(t) => Stmt {
             sql: INSERT_TENANT,
@@ -148,6 +157,7 @@ pub fn statements(write: &Write) -> Stmt {
                 Int(o.created_at.unix_timestamp()),
                 Int(o.updated_at.unix_timestamp()),
                 Int(o.version),
+                OptInt(o.expires_at.map(OffsetDateTime::unix_timestamp)),
             ],
             expect: Expect::SomeRow(StoreError::Conflict),
             what: format!("write {} {}", o.kind.as_str(), o.key),
@@ -224,6 +234,7 @@ pub struct ObjectRow {
     pub created_at: i64,
     pub updated_at: i64,
     pub version: i64,
+    pub expires_at: Option<i64>,
 }
 
 impl ObjectRow {
@@ -237,6 +248,10 @@ impl ObjectRow {
             created_at: from_unix(self.created_at).ok_or_else(|| corrupt("created_at"))?,
             updated_at: from_unix(self.updated_at).ok_or_else(|| corrupt("updated_at"))?,
             version: self.version,
+            expires_at: match self.expires_at {
+                Some(at) => Some(from_unix(at).ok_or_else(|| corrupt("expires_at"))?),
+                None => None,
+            },
             key: self.key,
             doc: self.doc,
         })

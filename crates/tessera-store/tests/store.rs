@@ -645,6 +645,83 @@ mod cases {
         }
     }
 
+    /// Expired objects go by index, in batches, and only those of that tenant and kind
+    /// whose time has come; an expiry round-trips with the object.
+    pub async fn expired_objects_are_deleted_in_batches(f: Fixture) {
+        let (alpha, beta) = two_tenants(f.store.as_ref()).await;
+        let at = |minutes: i64| T0 + time::Duration::minutes(minutes);
+        let mut writes = Vec::new();
+        for i in 0..5u128 {
+            writes.push(Write::Put(
+                object(
+                    alpha,
+                    ObjectKind::RefreshToken,
+                    &format!("old{i}"),
+                    "{}",
+                    100 + i,
+                )
+                .expiring(at(-1)),
+            ));
+        }
+        writes.push(Write::Put(
+            object(alpha, ObjectKind::RefreshToken, "live", "{}", 200).expiring(at(10)),
+        ));
+        writes.push(Write::Put(object(
+            alpha,
+            ObjectKind::RefreshToken,
+            "forever",
+            "{}",
+            201,
+        )));
+        writes.push(Write::Put(
+            object(alpha, ObjectKind::Session, "other-kind", "{}", 202).expiring(at(-1)),
+        ));
+        writes.push(Write::Put(
+            object(beta, ObjectKind::RefreshToken, "other-tenant", "{}", 203).expiring(at(-1)),
+        ));
+        f.store.apply(writes).await.unwrap();
+        let live = f
+            .store
+            .object(alpha, ObjectKind::RefreshToken, "live")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(live.expires_at, Some(at(10)));
+
+        let kind = ObjectKind::RefreshToken;
+        assert_eq!(
+            f.store.delete_expired(alpha, kind, at(0), 3).await.unwrap(),
+            3
+        );
+        assert_eq!(
+            f.store.delete_expired(alpha, kind, at(0), 3).await.unwrap(),
+            2
+        );
+        assert_eq!(
+            f.store.delete_expired(alpha, kind, at(0), 3).await.unwrap(),
+            0
+        );
+        let keys =
+            |objects: Vec<StoredObject>| objects.into_iter().map(|o| o.key).collect::<Vec<_>>();
+        assert_eq!(
+            keys(f.store.objects(alpha, kind).await.unwrap()),
+            ["forever", "live"]
+        );
+        assert_eq!(
+            keys(f.store.objects(alpha, ObjectKind::Session).await.unwrap()).len(),
+            1
+        );
+        assert_eq!(keys(f.store.objects(beta, kind).await.unwrap()).len(), 1);
+        // At its expiry time exactly, an object is expired.
+        assert_eq!(
+            f.store
+                .delete_expired(alpha, kind, at(10), 10)
+                .await
+                .unwrap(),
+            1
+        );
+    }
+
     pub async fn migrations_apply_once(f: Fixture) {
         f.store
             .create_tenant(new_tenant("keepme", T0))
@@ -748,6 +825,7 @@ contract!(
     tenant_updates_and_policy_round_trip,
     audit_entries_filter_and_stay_in_their_tenant,
     changes_to_cached_data_are_announced,
+    expired_objects_are_deleted_in_batches,
 );
 
 /// A database whose schema is newer than this binary must be refused, not used.

@@ -108,6 +108,9 @@ pub struct StoredObject {
     /// 0: the object must not exist yet). Two writers that read the same object can
     /// therefore not silently overwrite each other; the second gets `Conflict`.
     pub version: i64,
+    /// When the store may delete it (`Store::delete_expired`): protocol records carry
+    /// the end of their usefulness; directory content is `None`, kept until deleted.
+    pub expires_at: Option<OffsetDateTime>,
 }
 
 impl StoredObject {
@@ -129,11 +132,20 @@ impl StoredObject {
             created_at: now,
             updated_at: now,
             version: 0,
+            expires_at: None,
         }
     }
 
-    /// This object with a new document, as of `now` (same id, key, creation time and
-    /// the version it was read at).
+    /// This object, deletable by the sweeper from `at` on.
+    pub fn expiring(self, at: OffsetDateTime) -> Self {
+        Self {
+            expires_at: Some(at),
+            ..self
+        }
+    }
+
+    /// This object with a new document, as of `now` (same id, key, creation time, expiry
+    /// and the version it was read at).
     pub fn with_doc(self, doc: String, now: OffsetDateTime) -> Self {
         Self {
             doc,

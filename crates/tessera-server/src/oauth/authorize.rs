@@ -228,6 +228,10 @@ async fn issue_code(
         expires_at: now + time::Duration::seconds(i64::from(tenant.policy.code_lifetime_seconds)),
         redeemed: None,
     };
+    // A redeemed code is kept while the access token it gave can live, so a replay
+    // can still revoke that token.
+    let access_life =
+        time::Duration::seconds(i64::from(tenant.policy.access_token_lifetime_seconds));
     let object = StoredObject::new(
         state.rng.uuid(),
         tenant.id,
@@ -235,7 +239,8 @@ async fn issue_code(
         state.master.token_hash(purpose::CODE, &code),
         encode(&record),
         now,
-    );
+    )
+    .expiring(record.expires_at + access_life);
     state
         .store
         .apply(vec![Write::Put(object)])

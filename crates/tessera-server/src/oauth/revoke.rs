@@ -98,14 +98,17 @@ async fn handle(
         reason: "revoked by the client".to_owned(),
         expires_at,
     };
-    let write = Write::Put(StoredObject::new(
-        state.rng.uuid(),
-        tenant.id,
-        ObjectKind::RevokedAccessToken,
-        jti,
-        encode(&record),
-        now,
-    ));
+    let write = Write::Put(
+        StoredObject::new(
+            state.rng.uuid(),
+            tenant.id,
+            ObjectKind::RevokedAccessToken,
+            jti,
+            encode(&record),
+            now,
+        )
+        .expiring(expires_at),
+    );
     match state.store.apply(vec![write]).await {
         // Already on the list.
         Ok(()) | Err(StoreError::Conflict(_)) => Ok(()),

@@ -94,7 +94,8 @@ pub async fn start(
         state.master.token_hash(purpose::SESSION, &value),
         encode(&session),
         now,
-    );
+    )
+    .expiring(session.expires_at);
     state
         .store
         .apply(vec![Write::Put(object)])

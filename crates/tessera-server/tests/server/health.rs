@@ -55,6 +55,15 @@ impl Store for Unreachable {
         Err(StoreError::Unavailable("connection refused".into()))
     }
     fn listen(&self, _: std::sync::Arc<dyn tessera_core::store::ChangeListener>) {}
+    async fn delete_expired(
+        &self,
+        _: uuid::Uuid,
+        _: ObjectKind,
+        _: time::OffsetDateTime,
+        _: u32,
+    ) -> StoreResult<u64> {
+        Err(StoreError::Unavailable("connection refused".into()))
+    }
     async fn apply(&self, _: Vec<Write>) -> StoreResult<()> {
         Err(StoreError::Unavailable("connection refused".into()))
     }

@@ -79,6 +79,27 @@ impl SqliteStore {
         .map_err(|e| StoreError::Internal(format!("read task failed: {e}")))?
     }
 
+    /// Runs a point lookup `f` (one row by a unique key) on a read connection right
+    /// here, on the calling task's thread. Such a read takes microseconds from SQLite's
+    /// page cache, while handing it to the blocking pool and back cost more than the
+    /// rest of a token request (the profile in BENCHMARKS.md). Scans use [`Self::read`].
+    pub(crate) fn lookup<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        F: FnOnce(&Connection) -> StoreResult<T>,
+    {
+        let pooled = self.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let conn = match pooled {
+            Some(c) => c,
+            None => open_connection(&self.path, true)?,
+        };
+        let result = f(&conn);
+        let mut pool = self.readers.lock().unwrap_or_else(|p| p.into_inner());
+        if pool.len() < READ_POOL {
+            pool.push(conn);
+        }
+        result
+    }
+
     /// Runs `f` inside the writer's next group transaction; resolves after the commit.
     pub(crate) async fn write<T, F>(&self, f: F) -> StoreResult<T>
     where
@@ -149,6 +170,20 @@ impl tessera_core::store::Store for SqliteStore {
             self.listeners.changed(Some(tenant));
         }
         Ok(())
+    }
+
+    async fn delete_expired(
+        &self,
+        tenant_id: uuid::Uuid,
+        kind: tessera_core::directory::object::ObjectKind,
+        now: time::OffsetDateTime,
+        limit: u32,
+    ) -> StoreResult<u64> {
+        let deleted = objects::delete_expired(self, tenant_id, kind, now, limit).await?;
+        if deleted > 0 && kind.is_cached() {
+            self.listeners.changed(Some(tenant_id));
+        }
+        Ok(deleted)
     }
 
     fn listen(&self, listener: Arc<dyn tessera_core::store::ChangeListener>) {

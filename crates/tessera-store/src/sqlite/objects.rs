@@ -13,6 +13,7 @@ impl ToSql for Value {
         match self {
             Value::Text(s) => s.to_sql(),
             Value::Int(i) => i.to_sql(),
+            Value::OptInt(i) => i.to_sql(),
             Value::Bool(b) => b.to_sql(),
         }
     }
@@ -28,6 +29,7 @@ fn row(r: &Row<'_>) -> rusqlite::Result<ObjectRow> {
         created_at: r.get(5)?,
         updated_at: r.get(6)?,
         version: r.get(7)?,
+        expires_at: r.get(8)?,
     })
 }
 
@@ -55,17 +57,15 @@ pub async fn get(
     kind: ObjectKind,
     key: &str,
 ) -> StoreResult<Option<StoredObject>> {
-    let key = key.to_owned();
     store
-        .read(move |c| {
+        .lookup(|c| {
             c.prepare_cached(&sql::for_sqlite(sql::SELECT_OBJECT))
                 .and_then(|mut s| {
                     s.query_row(params![tenant_id.to_string(), kind.as_str(), key], row)
                         .optional()
                 })
                 .map_err(map_err)
-        })
-        .await?
+        })?
         .map(ObjectRow::into_object)
         .transpose()
 }
@@ -91,6 +91,30 @@ fn run(c: &Connection, stmts: &[Stmt]) -> StoreResult<()> {
         }
     }
     Ok(())
+}
+
+pub async fn delete_expired(
+    store: &SqliteStore,
+    tenant_id: uuid::Uuid,
+    kind: ObjectKind,
+    now: time::OffsetDateTime,
+    limit: u32,
+) -> StoreResult<u64> {
+    store
+        .write(move |c| {
+            c.prepare_cached(&sql::for_sqlite(sql::DELETE_EXPIRED))
+                .and_then(|mut s| {
+                    s.execute(params![
+                        tenant_id.to_string(),
+                        kind.as_str(),
+                        now.unix_timestamp(),
+                        limit
+                    ])
+                })
+                .map(|n| n as u64)
+                .map_err(map_err)
+        })
+        .await
 }
 
 pub async fn audit(

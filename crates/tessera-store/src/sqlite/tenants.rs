@@ -49,14 +49,12 @@ pub async fn create(store: &SqliteStore, t: NewTenant) -> StoreResult<Tenant> {
 }
 
 pub async fn by_slug(store: &SqliteStore, slug: &TenantSlug) -> StoreResult<Option<Tenant>> {
-    let slug = slug.as_str().to_owned();
     store
-        .read(move |c| {
+        .lookup(|c| {
             c.prepare_cached(&sql::for_sqlite(sql::SELECT_TENANT_BY_SLUG))
-                .and_then(|mut s| s.query_row(params![slug], row).optional())
+                .and_then(|mut s| s.query_row(params![slug.as_str()], row).optional())
                 .map_err(map_err)
-        })
-        .await?
+        })?
         .map(TenantRow::into_tenant)
         .transpose()
 }

@@ -85,16 +85,7 @@ pub async fn exchange(
         ..record
     };
     let mut writes = vec![Write::Put(object.with_doc(encode(&consumed), now))];
-    if let Some((refresh_key, refresh)) = &issued.refresh {
-        writes.push(Write::Put(StoredObject::new(
-            state.rng.uuid(),
-            tenant.id,
-            ObjectKind::RefreshToken,
-            refresh_key.clone(),
-            encode(refresh),
-            now,
-        )));
-    }
+    writes.extend(issued.refresh_write(state, tenant));
     match state.store.apply(writes).await {
         Ok(()) => Ok(issued),
         // Another redemption consumed it first: this one is the replay.
@@ -191,14 +182,17 @@ async fn revoke(
             reason: reason.to_owned(),
             expires_at: redemption.access_token_expires_at,
         };
-        writes.push(Write::Put(StoredObject::new(
-            state.rng.uuid(),
-            tenant.id,
-            ObjectKind::RevokedAccessToken,
-            jti.clone(),
-            encode(&record),
-            now,
-        )));
+        writes.push(Write::Put(
+            StoredObject::new(
+                state.rng.uuid(),
+                tenant.id,
+                ObjectKind::RevokedAccessToken,
+                jti.clone(),
+                encode(&record),
+                now,
+            )
+            .expiring(record.expires_at),
+        ));
     }
     if writes.is_empty() {
         return Ok(());

@@ -7,6 +7,7 @@ use crate::state::AppState;
 use std::collections::BTreeSet;
 use tessera_core::crypto::generate_token;
 use tessera_core::directory::model::{App, GrantType, User};
+use tessera_core::directory::object::{ObjectKind, StoredObject, Write, encode};
 use tessera_core::directory::redirect::Platform;
 use tessera_core::errors::{CatalogError, ErrorName};
 use tessera_core::keys::SigningAlg;
@@ -53,6 +54,26 @@ pub struct Issued {
 }
 
 /// The UserInfo endpoint URL: the audience of tokens that carry only OIDC scopes.
+impl Issued {
+    /// The write storing the new refresh token, if one was issued (stored by the hash
+    /// of its value; the sweeper may delete it once it can no longer be used).
+    pub fn refresh_write(&self, state: &AppState, tenant: &Tenant) -> Option<Write> {
+        self.refresh.as_ref().map(|(key, record)| {
+            Write::Put(
+                StoredObject::new(
+                    state.rng.uuid(),
+                    tenant.id,
+                    ObjectKind::RefreshToken,
+                    key.clone(),
+                    encode(record),
+                    state.clock.now(),
+                )
+                .expiring(record.expires_at),
+            )
+        })
+    }
+}
+
 pub fn userinfo_url(state: &AppState, tenant: &Tenant) -> String {
     format!("{}/oauth2/userinfo", state.issuer(tenant.slug.as_str()))
 }

@@ -11,7 +11,7 @@ use crate::error_response::store_error;
 use crate::state::AppState;
 use std::collections::BTreeSet;
 use tessera_core::directory::model::{Consent, User};
-use tessera_core::directory::object::{ObjectKind, StoredObject, Write, encode};
+use tessera_core::directory::object::{ObjectKind, Write, encode};
 use tessera_core::directory::redirect::Platform;
 use tessera_core::errors::render::timestamp;
 use tessera_core::errors::{CatalogError, ErrorName};
@@ -111,17 +111,8 @@ pub async fn exchange(
         }),
         now,
     ))];
-    match &issued.refresh {
-        Some((new_key, new_record)) => {
-            writes.push(Write::Put(StoredObject::new(
-                state.rng.uuid(),
-                tenant.id,
-                ObjectKind::RefreshToken,
-                new_key.clone(),
-                encode(new_record),
-                now,
-            )));
-        }
+    match issued.refresh_write(state, tenant) {
+        Some(write) => writes.push(write),
         None => {
             return Err(CatalogError::new(ErrorName::InternalError)
                 .internal("a refresh grant issued no refresh token"));
