@@ -1,25 +1,47 @@
 #!/usr/bin/env bash
-# Profiles the release server under the client_credentials (EdDSA) load of benches/run.sh:
-# perf record (cpu-clock; hardware counters are not available on every machine) for 8 s
-# of a 12 s wrk run, then: perf report -i /tmp/perf.data --no-children --sort symbol --stdio
-# Needs a release build (cargo build --release), wrk and linux-perf.
+# Profiles the release server under one load of benches/run.sh: perf record (cpu-clock;
+# hardware counters are not available on every machine) for 8 s of a 12 s wrk run, then
+# prints the hottest symbols (perf report --no-children --sort symbol).
+#   bash benches/profile.sh [cc|jwks|discovery|introspection|code|refresh]   (default cc)
+# Needs wrk, python3 and linux-perf; builds the release binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+LOAD="${1:-cc}"
+PORT="${PORT:-18081}"
+export THREADS=2
+cargo build --release -q
+repo="$PWD"
 work="$(mktemp -d)"
-(cd "$work" && exec "$OLDPWD/target/release/tessera" serve --listen 127.0.0.1:0 >"$work/out.log" 2>"$work/err.log") &
+pid=""
+trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
+(cd "$work" && "$repo/target/release/tessera" import "$repo/benches/tenant.json" >/dev/null 2>&1)
+(cd "$work" && exec "$repo/target/release/tessera" serve --listen "127.0.0.1:$PORT" >"$work/out.log" 2>"$work/err.log") &
 pid=$!
-trap 'kill $pid 2>/dev/null || true' EXIT
-until grep -q "ready on http://" "$work/out.log" 2>/dev/null; do sleep 0.01; done
-base="$(grep -o 'ready on http://[0-9.:]*' "$work/out.log" | head -1 | sed 's/ready on //')"
-credential="$(grep -o 'admin/api/v1): .*' "$work/err.log" | sed 's/.*: //')"
-admin() { curl -sf -H "Authorization: Bearer $credential" -H 'Content-Type: application/json' "$@"; }
-admin -d '{"slug":"bench"}' "$base/admin/api/v1/tenants" >/dev/null
-admin -d '{"identifier":"api://bench","name":"Bench API","app_roles":["Reader"]}' "$base/admin/api/v1/tenants/bench/apis" >/dev/null
-admin -d '{"client_id":"daemon","name":"Daemon","grant_types":["client_credentials"],"permissions":[{"api":"api://bench","app_roles":["Reader"]}]}' "$base/admin/api/v1/tenants/bench/apps" >/dev/null
-secret="$(admin -d '{}' "$base/admin/api/v1/tenants/bench/apps/daemon/secrets" | python3 -c 'import json,sys; print(json.load(sys.stdin)["value"])')"
-export CLIENT_BASIC="$(printf 'daemon:%s' "$secret" | base64 -w0)"
+until grep -q "ready on http://" "$work/out.log" 2>/dev/null; do
+  kill -0 "$pid" 2>/dev/null || { echo "tessera did not start:" >&2; cat "$work/err.log" >&2; exit 1; }
+  sleep 0.002
+done
+base="http://127.0.0.1:$PORT"
+export CLIENT_BASIC="$(printf 'daemon:bench-daemon-secret-0123456789abcdef' | base64 -w0)"
 export SCOPE="api://bench/.default"
-wrk -t2 -c64 -d12s -s benches/client_credentials.lua "$base/bench/oauth2/token" > /tmp/prof-wrk.txt &
+eval "$(python3 benches/setup.py "$base" 256 "$work/refresh-seeds")"
+export TOKEN="$(curl -sf -H "Authorization: Basic $CLIENT_BASIC" -d "grant_type=client_credentials&scope=$SCOPE" "$base/bench/oauth2/token" \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')"
+case "$LOAD" in
+  cc) args=(-s benches/client_credentials.lua "$base/bench/oauth2/token") ;;
+  jwks) args=("$base/bench/discovery/keys") ;;
+  discovery) args=("$base/bench/.well-known/openid-configuration") ;;
+  introspection) args=(-s benches/introspect.lua "$base/bench/oauth2/introspect") ;;
+  code) args=(-s benches/code_flow.lua "$base") ;;
+  refresh) args=(-s benches/refresh.lua "$base") ;;
+  *) echo "unknown load $LOAD" >&2; exit 2 ;;
+esac
+wrk -t2 -c64 -d12s "${args[@]}" > "$work/wrk.txt" &
+loader=$!
 sleep 2
-perf record -e cpu-clock -F 499 -g -p "$pid" -o /tmp/perf.data -- sleep 8 2>/dev/null
-wait
+perf record -e cpu-clock -F 499 -g -p "$pid" -o "$work/perf.data" -- sleep 8 2>"$work/perf.log" ||
+  { cat "$work/perf.log" >&2; exit 1; }
+wait "$loader"
+grep -E 'Requests/sec|non-2xx|flows/s|rotations/s' "$work/wrk.txt" || cat "$work/wrk.txt"
+perf report -i "$work/perf.data" --no-children --sort symbol --stdio 2>/dev/null \
+  | grep -E '^ +[0-9]' | head -"${TOP:-40}"

@@ -45,15 +45,20 @@ pub enum Key {
     SigningKeys(Uuid),
     /// `HashSet<String>` of revoked access tokens' `jti`.
     RevokedAccessTokens(Uuid),
+    /// A public JSON document rendered from the tenant's cached data (discovery, JWKS),
+    /// as the response body bytes.
+    Document(Uuid, &'static str),
 }
 
 impl Key {
     fn tenant_id(&self) -> Option<Uuid> {
         match self {
             Key::Tenant(_) => None,
-            Key::App(t, _) | Key::Apis(t) | Key::SigningKeys(t) | Key::RevokedAccessTokens(t) => {
-                Some(*t)
-            }
+            Key::App(t, _)
+            | Key::Apis(t)
+            | Key::SigningKeys(t)
+            | Key::RevokedAccessTokens(t)
+            | Key::Document(t, _) => Some(*t),
         }
     }
 }

@@ -2,14 +2,16 @@
 //! same metadata at RFC 8414 §3's location `/.well-known/oauth-authorization-server/{t}`.
 //! Everything a strict relying party reads is here, and only what Tessera does.
 
+use crate::cache::Key;
 use crate::error_response::ErrorResponse;
 use crate::state::AppState;
 use crate::tenant_path::{ResolvedTenant, resolve};
+use axum::Router;
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
 use tessera_core::keys::SigningAlg;
 use tessera_core::oauth::scope::OIDC_SCOPES;
 use tessera_core::tenant::Tenant;
@@ -29,8 +31,8 @@ pub fn routes() -> Router<AppState> {
 async fn openid_configuration(
     State(state): State<AppState>,
     ResolvedTenant(tenant): ResolvedTenant,
-) -> Response {
-    document(&state, &tenant)
+) -> Result<Response, ErrorResponse> {
+    cached_document(&state, &tenant).await
 }
 
 async fn oauth_metadata(
@@ -38,10 +40,30 @@ async fn oauth_metadata(
     crate::extract::Path(slug): crate::extract::Path<String>,
 ) -> Result<Response, ErrorResponse> {
     let tenant = resolve(&state, &slug).await?;
-    Ok(document(&state, &tenant))
+    cached_document(&state, &tenant).await
 }
 
-fn document(state: &AppState, tenant: &Tenant) -> Response {
+/// The document is the same for every request until the tenant changes, so it is
+/// rendered once and kept with the tenant's cached data.
+async fn cached_document(state: &AppState, tenant: &Tenant) -> Result<Response, ErrorResponse> {
+    let body = state
+        .cache
+        .get(Key::Document(tenant.id, "openid-configuration"), || async {
+            Ok(Bytes::from(document(state, tenant).to_string()))
+        })
+        .await
+        .map_err(ErrorResponse::json)?;
+    Ok((
+        [
+            (header::CACHE_CONTROL, "public, max-age=300"),
+            (header::CONTENT_TYPE, "application/json"),
+        ],
+        Bytes::clone(&body),
+    )
+        .into_response())
+}
+
+fn document(state: &AppState, tenant: &Tenant) -> serde_json::Value {
     let issuer = state.issuer(tenant.slug.as_str());
     let algs: Vec<&str> = SigningAlg::ALL.iter().map(|a| a.as_str()).collect();
     let pkce: &[&str] = if tenant.policy.pkce_plain_allowed {
@@ -49,7 +71,7 @@ fn document(state: &AppState, tenant: &Tenant) -> Response {
     } else {
         &["S256"]
     };
-    let body = serde_json::json!({
+    serde_json::json!({
         "issuer": issuer,
         "authorization_endpoint": format!("{issuer}/oauth2/authorize"),
         "token_endpoint": format!("{issuer}/oauth2/token"),
@@ -75,6 +97,5 @@ fn document(state: &AppState, tenant: &Tenant) -> Response {
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
         "service_documentation": format!("{}/errors", state.public_url),
-    });
-    ([(header::CACHE_CONTROL, "public, max-age=300")], Json(body)).into_response()
+    })
 }
