@@ -53,12 +53,19 @@ async fn handle(
     let token = params.require("token").map_err(ErrorResponse::json)?;
     let inactive = json!({ "active": false });
     let now = state.clock.now();
-    let key = state.master.token_hash(purpose::REFRESH, token);
-    if let Some((_, r)) =
+    // Refresh tokens are opaque base64url values, never containing '.', while access
+    // tokens are JWTs: the shape says which to look for, so introspecting an access
+    // token costs no store read (RFC 7662 §2.1 lets the server find the token its own
+    // way; token_type_hint is only a hint).
+    let refresh = if token.contains('.') {
+        None
+    } else {
+        let key = state.master.token_hash(purpose::REFRESH, token);
         lookup::get::<RefreshToken>(state, tenant.id, ObjectKind::RefreshToken, &key)
             .await
             .map_err(ErrorResponse::json)?
-    {
+    };
+    if let Some((_, r)) = refresh {
         if r.revoked.is_some() || r.expires_at <= now || r.client_id != client.app.client_id {
             return Ok(inactive);
         }
