@@ -136,6 +136,39 @@ impl Cache {
     }
 }
 
+/// A public JSON document of the tenant (discovery, JWKS): rendered by `render` once,
+/// then served from the cache until the tenant changes. `Cache-Control: max-age=300` is
+/// short enough that a rotation's `next` key is fetched well before it signs.
+pub async fn public_document<F, Fut>(
+    state: &crate::state::AppState,
+    tenant_id: Uuid,
+    name: &'static str,
+    render: F,
+) -> Result<axum::response::Response, crate::error_response::ErrorResponse>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<serde_json::Value, CatalogError>>,
+{
+    use axum::body::Bytes;
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let body = state
+        .cache
+        .get(Key::Document(tenant_id, name), || async {
+            Ok(Bytes::from(render().await?.to_string()))
+        })
+        .await
+        .map_err(crate::error_response::ErrorResponse::json)?;
+    Ok((
+        [
+            (header::CACHE_CONTROL, "public, max-age=300"),
+            (header::CONTENT_TYPE, "application/json"),
+        ],
+        Bytes::clone(&body),
+    )
+        .into_response())
+}
+
 impl Inner {
     // A poisoned lock means a panic between two plain map operations; the map is
     // still consistent, so keep using it.

@@ -2,15 +2,13 @@
 //! same metadata at RFC 8414 §3's location `/.well-known/oauth-authorization-server/{t}`.
 //! Everything a strict relying party reads is here, and only what Tessera does.
 
-use crate::cache::Key;
+use crate::cache::public_document;
 use crate::error_response::ErrorResponse;
 use crate::state::AppState;
 use crate::tenant_path::{ResolvedTenant, resolve};
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use tessera_core::keys::SigningAlg;
 use tessera_core::oauth::scope::OIDC_SCOPES;
@@ -46,21 +44,10 @@ async fn oauth_metadata(
 /// The document is the same for every request until the tenant changes, so it is
 /// rendered once and kept with the tenant's cached data.
 async fn cached_document(state: &AppState, tenant: &Tenant) -> Result<Response, ErrorResponse> {
-    let body = state
-        .cache
-        .get(Key::Document(tenant.id, "openid-configuration"), || async {
-            Ok(Bytes::from(document(state, tenant).to_string()))
-        })
-        .await
-        .map_err(ErrorResponse::json)?;
-    Ok((
-        [
-            (header::CACHE_CONTROL, "public, max-age=300"),
-            (header::CONTENT_TYPE, "application/json"),
-        ],
-        Bytes::clone(&body),
-    )
-        .into_response())
+    public_document(state, tenant.id, "openid-configuration", || async {
+        Ok(document(state, tenant))
+    })
+    .await
 }
 
 fn document(state: &AppState, tenant: &Tenant) -> serde_json::Value {
