@@ -130,8 +130,9 @@ impl Cache {
     }
 
     /// Drops what belongs to `tenant` (and every tenant-by-slug entry); `None` drops
-    /// everything.
-    pub fn invalidate(&self, tenant: Option<Uuid>) {
+    /// everything. The store does this through `ChangeListener`; tests call it.
+    #[cfg(test)]
+    fn invalidate(&self, tenant: Option<Uuid>) {
         self.0.changed(tenant);
     }
 }

@@ -81,14 +81,17 @@ impl Passwords {
         let job: Job = Box::new(move |scratch| {
             let _ = done.send(catch_unwind(AssertUnwindSafe(|| work(scratch))));
         });
-        if self.jobs.send(job).is_err() {
-            panic!("no password hashing thread is running");
+        if let Err(mpsc::SendError(job)) = self.jobs.send(job) {
+            // No worker could be started (logged in `new`): hash on tokio's blocking
+            // pool instead, with fresh memory, rather than fail every sign-in.
+            let _ = tokio::task::spawn_blocking(move || job(&mut PasswordScratch::default()));
         }
         match result.await {
             Ok(Ok(v)) => v,
             // A panic inside argon2 is a bug; surface it as one rather than hide it.
             Ok(Err(panic)) => resume_unwind(panic),
-            Err(_) => panic!("the password hashing thread stopped"),
+            // Only if the job was dropped unrun, which neither path does.
+            Err(_) => panic!("the password hashing job was dropped"),
         }
     }
 }

@@ -260,12 +260,7 @@ impl Store for PgStore {
         // Inside the transaction: PostgreSQL delivers the notification to the other
         // nodes when, and only if, the transaction commits.
         for tenant in &changed {
-            sqlx::query("SELECT pg_notify($1, $2)")
-                .bind(CHANGES_CHANNEL)
-                .bind(tenant.to_string())
-                .execute(&mut *tx)
-                .await
-                .map_err(map_err)?;
+            announce(&mut *tx, *tenant).await.map_err(map_err)?;
         }
         tx.commit().await.map_err(map_err)?;
         for tenant in changed {
@@ -331,15 +326,25 @@ async fn execute<'e>(executor: impl sqlx::PgExecutor<'e>, stmt: &sql::Stmt) -> S
     }
 }
 
-/// Announces a change made outside `apply` (a tenant created). A failure only delays
-/// other nodes until their caches' TTL, so it is logged, not returned.
-async fn notify(pool: &PgPool, tenant: uuid::Uuid) {
-    if let Err(e) = sqlx::query("SELECT pg_notify($1, $2)")
+/// Tells every listening node that `tenant`'s cached data changed (inside a
+/// transaction: when it commits).
+async fn announce<'e>(
+    executor: impl sqlx::PgExecutor<'e>,
+    tenant: uuid::Uuid,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT pg_notify($1, $2)")
         .bind(CHANGES_CHANNEL)
         .bind(tenant.to_string())
-        .execute(pool)
+        .execute(executor)
         .await
-    {
+        .map(|_| ())
+}
+
+/// Announces a change already committed (a tenant created, expired deny-list entries
+/// deleted). A failure only delays other nodes until their caches' TTL, so it is
+/// logged, not returned.
+async fn notify(pool: &PgPool, tenant: uuid::Uuid) {
+    if let Err(e) = announce(pool, tenant).await {
         tracing::warn!(error = %e, "could not announce a tenant change to other nodes");
     }
 }
