@@ -62,21 +62,9 @@ impl SqliteStore {
     {
         let readers = self.readers.clone();
         let path = self.path.clone();
-        tokio::task::spawn_blocking(move || {
-            let pooled = readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
-            let conn = match pooled {
-                Some(c) => c,
-                None => open_connection(&path, true)?,
-            };
-            let result = f(&conn);
-            let mut pool = readers.lock().unwrap_or_else(|p| p.into_inner());
-            if pool.len() < READ_POOL {
-                pool.push(conn);
-            }
-            result
-        })
-        .await
-        .map_err(|e| StoreError::Internal(format!("read task failed: {e}")))?
+        tokio::task::spawn_blocking(move || with_reader(&readers, &path, f))
+            .await
+            .map_err(|e| StoreError::Internal(format!("read task failed: {e}")))?
     }
 
     /// Runs a point lookup `f` (one row by a unique key) on a read connection right
@@ -87,17 +75,7 @@ impl SqliteStore {
     where
         F: FnOnce(&Connection) -> StoreResult<T>,
     {
-        let pooled = self.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
-        let conn = match pooled {
-            Some(c) => c,
-            None => open_connection(&self.path, true)?,
-        };
-        let result = f(&conn);
-        let mut pool = self.readers.lock().unwrap_or_else(|p| p.into_inner());
-        if pool.len() < READ_POOL {
-            pool.push(conn);
-        }
-        result
+        with_reader(&self.readers, &self.path, f)
     }
 
     /// Runs `f` inside the writer's next group transaction; resolves after the commit.
@@ -197,6 +175,26 @@ impl tessera_core::store::Store for SqliteStore {
     ) -> StoreResult<Vec<tessera_core::audit::AuditEntry>> {
         objects::audit(self, tenant_id, query).await
     }
+}
+
+/// Runs `f` on a pooled read-only connection (opening one when none is idle) and keeps
+/// the connection for the next reader while fewer than `READ_POOL` are idle.
+fn with_reader<T>(
+    readers: &Mutex<Vec<Connection>>,
+    path: &Path,
+    f: impl FnOnce(&Connection) -> StoreResult<T>,
+) -> StoreResult<T> {
+    let pooled = readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
+    let conn = match pooled {
+        Some(c) => c,
+        None => open_connection(path, true)?,
+    };
+    let result = f(&conn);
+    let mut pool = readers.lock().unwrap_or_else(|p| p.into_inner());
+    if pool.len() < READ_POOL {
+        pool.push(conn);
+    }
+    result
 }
 
 fn open_connection(path: &Path, read_only: bool) -> StoreResult<Connection> {
