@@ -84,7 +84,10 @@ impl Passwords {
         if let Err(mpsc::SendError(job)) = self.jobs.send(job) {
             // No worker could be started (logged in `new`): hash on tokio's blocking
             // pool instead, with fresh memory, rather than fail every sign-in.
-            let _ = tokio::task::spawn_blocking(move || job(&mut PasswordScratch::default()));
+            // The job answers through its channel; the task handle is not needed.
+            drop(tokio::task::spawn_blocking(move || {
+                job(&mut PasswordScratch::default())
+            }));
         }
         match result.await {
             Ok(Ok(v)) => v,
