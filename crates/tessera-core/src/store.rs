@@ -36,9 +36,40 @@ pub struct Page<T> {
 /// (`ObjectKind::is_cached`), on this node and, for stores shared by several nodes, on
 /// every other node too.
 pub trait ChangeListener: Send + Sync + 'static {
-    /// `Some(tenant)`: that tenant, or its cached objects, changed. `None`: anything may
-    /// have changed (the channel that announces other nodes' changes was lost).
-    fn changed(&self, tenant: Option<uuid::Uuid>);
+    /// `Some(change)`: what changed. `None`: anything may have changed (the channel
+    /// that announces other nodes' changes was lost).
+    fn changed(&self, change: Option<Change>);
+}
+
+/// One announced change: a tenant record (`kind: None`), or objects of one cached kind
+/// in a tenant. Precise, so that revoking an access token does not drop the tenant's
+/// apps and keys from every node's cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Change {
+    pub tenant: uuid::Uuid,
+    pub kind: Option<ObjectKind>,
+}
+
+impl Change {
+    /// The form sent between nodes: `tenant` or `tenant:kind`.
+    pub fn encode(&self) -> String {
+        match self.kind {
+            None => self.tenant.to_string(),
+            Some(kind) => format!("{}:{}", self.tenant, kind.as_str()),
+        }
+    }
+
+    /// Reads [`Change::encode`]'s form; `None` for anything else.
+    pub fn decode(s: &str) -> Option<Self> {
+        let (tenant, kind) = match s.split_once(':') {
+            Some((t, k)) => (t, Some(ObjectKind::parse(k)?)),
+            None => (s, None),
+        };
+        Some(Self {
+            tenant: uuid::Uuid::parse_str(tenant).ok()?,
+            kind,
+        })
+    }
 }
 
 /// Tessera's store.

@@ -21,8 +21,9 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
+use tessera_core::directory::object::ObjectKind;
 use tessera_core::errors::CatalogError;
-use tessera_core::store::ChangeListener;
+use tessera_core::store::{Change, ChangeListener};
 use uuid::Uuid;
 
 /// How long an entry is trusted without a notification.
@@ -51,14 +52,29 @@ pub enum Key {
 }
 
 impl Key {
-    fn tenant_id(&self) -> Option<Uuid> {
-        match self {
-            Key::Tenant(_) => None,
-            Key::App(t, _)
-            | Key::Apis(t)
-            | Key::SigningKeys(t)
-            | Key::RevokedAccessTokens(t)
-            | Key::Document(t, _) => Some(*t),
+    /// Whether `change` may make this entry stale. A tenant record's change drops all
+    /// of that tenant's entries and every tenant-by-slug entry (they carry no id); an
+    /// object change drops only what is built from that kind, so a revoked access
+    /// token does not cost every node its copies of the tenant's apps and keys.
+    fn stale_after(&self, change: &Change) -> bool {
+        let of = |t: &Uuid| *t == change.tenant;
+        match (self, change.kind) {
+            (Key::Tenant(_), None) => true,
+            (Key::Tenant(_), Some(_)) => false,
+            (
+                Key::App(t, _)
+                | Key::Apis(t)
+                | Key::SigningKeys(t)
+                | Key::RevokedAccessTokens(t)
+                | Key::Document(t, _),
+                None,
+            ) => of(t),
+            (Key::App(t, _), Some(ObjectKind::App))
+            | (Key::Apis(t), Some(ObjectKind::Api))
+            | (Key::SigningKeys(t), Some(ObjectKind::SigningKey))
+            | (Key::Document(t, "jwks"), Some(ObjectKind::SigningKey))
+            | (Key::RevokedAccessTokens(t), Some(ObjectKind::RevokedAccessToken)) => of(t),
+            _ => false,
         }
     }
 }
@@ -129,11 +145,11 @@ impl Cache {
         Ok(value)
     }
 
-    /// Drops what belongs to `tenant` (and every tenant-by-slug entry); `None` drops
-    /// everything. The store does this through `ChangeListener`; tests call it.
+    /// Drops what `change` may have made stale; `None` drops everything. The store
+    /// does this through `ChangeListener`; tests call it.
     #[cfg(test)]
-    fn invalidate(&self, tenant: Option<Uuid>) {
-        self.0.changed(tenant);
+    fn invalidate(&self, change: Option<Change>) {
+        self.0.changed(change);
     }
 }
 
@@ -183,14 +199,12 @@ impl Inner {
 }
 
 impl ChangeListener for Inner {
-    fn changed(&self, tenant: Option<Uuid>) {
+    fn changed(&self, change: Option<Change>) {
         let mut entries = self.write();
         entries.generation += 1;
-        match tenant {
+        match change {
             None => entries.map.clear(),
-            Some(t) => entries
-                .map
-                .retain(|k, _| k.tenant_id().is_some_and(|id| id != t)),
+            Some(c) => entries.map.retain(|k, _| !k.stale_after(&c)),
         }
     }
 }
@@ -200,6 +214,17 @@ mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use tessera_core::errors::ErrorName;
+
+    fn tenant_record(tenant: Uuid) -> Option<Change> {
+        Some(Change { tenant, kind: None })
+    }
+
+    fn objects(tenant: Uuid, kind: ObjectKind) -> Option<Change> {
+        Some(Change {
+            tenant,
+            kind: Some(kind),
+        })
+    }
 
     async fn load_counted(cache: &Cache, key: Key, loads: &AtomicUsize) -> Arc<usize> {
         cache
@@ -216,7 +241,7 @@ mod tests {
         assert_eq!(*load_counted(&cache, Key::Apis(a), &loads).await, 0);
         assert_eq!(*load_counted(&cache, Key::Apis(a), &loads).await, 0);
         assert_eq!(*load_counted(&cache, Key::Apis(b), &loads).await, 1);
-        cache.invalidate(Some(b));
+        cache.invalidate(tenant_record(b));
         assert_eq!(
             *load_counted(&cache, Key::Apis(a), &loads).await,
             0,
@@ -237,8 +262,64 @@ mod tests {
         let loads = AtomicUsize::new(0);
         let key = Key::Tenant("contoso".into());
         load_counted(&cache, key.clone(), &loads).await;
-        cache.invalidate(Some(Uuid::from_u128(9)));
+        cache.invalidate(objects(Uuid::from_u128(9), ObjectKind::App));
+        assert_eq!(
+            *load_counted(&cache, key.clone(), &loads).await,
+            0,
+            "an object change leaves tenants alone"
+        );
+        cache.invalidate(tenant_record(Uuid::from_u128(9)));
         assert_eq!(*load_counted(&cache, key, &loads).await, 1);
+    }
+
+    /// An object change drops what is built from that kind in that tenant, nothing
+    /// else: revoking an access token keeps the tenant's apps and keys cached.
+    #[tokio::test]
+    async fn an_object_change_drops_only_what_is_built_from_its_kind() {
+        let cache = Cache::default();
+        let (t, other) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let keys = [
+            Key::App(t, "web".into()),
+            Key::Apis(t),
+            Key::SigningKeys(t),
+            Key::Document(t, "jwks"),
+            Key::Document(t, "openid-configuration"),
+            Key::RevokedAccessTokens(t),
+            Key::RevokedAccessTokens(other),
+        ];
+        let loads = AtomicUsize::new(0);
+        let reloaded = |change: Option<Change>| {
+            let (cache, keys, loads) = (&cache, &keys, &loads);
+            async move {
+                for k in keys {
+                    load_counted(cache, k.clone(), loads).await;
+                }
+                cache.invalidate(change);
+                let mut out = Vec::new();
+                for k in keys {
+                    let before = loads.load(Ordering::SeqCst);
+                    load_counted(cache, k.clone(), loads).await;
+                    if loads.load(Ordering::SeqCst) > before {
+                        out.push(k.clone());
+                    }
+                }
+                out
+            }
+        };
+        assert_eq!(
+            reloaded(objects(t, ObjectKind::RevokedAccessToken)).await,
+            [Key::RevokedAccessTokens(t)]
+        );
+        assert_eq!(
+            reloaded(objects(t, ObjectKind::SigningKey)).await,
+            [Key::SigningKeys(t), Key::Document(t, "jwks")]
+        );
+        assert_eq!(
+            reloaded(objects(t, ObjectKind::App)).await,
+            [Key::App(t, "web".into())]
+        );
+        assert_eq!(reloaded(objects(t, ObjectKind::Api)).await, [Key::Apis(t)]);
+        assert_eq!(reloaded(tenant_record(t)).await, keys[..6].to_vec());
     }
 
     #[tokio::test]
@@ -259,7 +340,7 @@ mod tests {
         let stale = cache
             .get(key.clone(), || async {
                 // The store changes while this (old) value is being read.
-                cache.invalidate(Some(Uuid::nil()));
+                cache.invalidate(tenant_record(Uuid::nil()));
                 Ok("old")
             })
             .await

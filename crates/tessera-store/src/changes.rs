@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::sync::{Arc, RwLock};
 use tessera_core::directory::object::Write;
-use tessera_core::store::ChangeListener;
+use tessera_core::store::{Change, ChangeListener};
 
 #[derive(Default, Clone)]
 pub(crate) struct Listeners(Arc<RwLock<Vec<Arc<dyn ChangeListener>>>>);
@@ -19,15 +19,32 @@ impl Listeners {
             .push(listener);
     }
 
-    /// Tells every listener about `tenant` (`None`: everything).
-    pub fn changed(&self, tenant: Option<uuid::Uuid>) {
+    /// Tells every listener about `change` (`None`: everything).
+    pub fn changed(&self, change: Option<Change>) {
         for l in self.0.read().unwrap_or_else(|e| e.into_inner()).iter() {
-            l.changed(tenant);
+            l.changed(change);
         }
     }
 }
 
-/// The distinct tenants whose cached data `writes` change, in a stable order.
-pub(crate) fn changed_tenants(writes: &[Write]) -> BTreeSet<uuid::Uuid> {
-    writes.iter().filter_map(Write::changed_tenant).collect()
+/// The distinct changes to cached data that `writes` make, in a stable order.
+pub(crate) fn changes(writes: &[Write]) -> BTreeSet<Change> {
+    writes.iter().filter_map(Write::change).collect()
+}
+
+/// The change of deleting objects of `kind` in `tenant`, if any cache holds them.
+pub(crate) fn deleted(
+    tenant: uuid::Uuid,
+    kind: tessera_core::directory::object::ObjectKind,
+    count: u64,
+) -> Option<Change> {
+    (count > 0 && kind.is_cached()).then_some(Change {
+        tenant,
+        kind: Some(kind),
+    })
+}
+
+/// A tenant record created or changed.
+pub(crate) fn tenant(tenant: uuid::Uuid) -> Change {
+    Change { tenant, kind: None }
 }

@@ -7,7 +7,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::{Row, raw_sql};
 use std::time::Duration;
 use tessera_core::directory::object::{ObjectKind, StoredObject, Write};
-use tessera_core::store::{Page, Store, StoreError, StoreResult};
+use tessera_core::store::{Change, Page, Store, StoreError, StoreResult};
 use tessera_core::tenant::{NewTenant, Tenant, TenantSlug};
 
 /// Pool size: enough to keep two cores busy while some connections wait on fsync.
@@ -15,8 +15,8 @@ const POOL_SIZE: u32 = 16;
 /// Any key unique to Tessera; serialises migration runs across nodes starting together.
 const MIGRATION_LOCK: i64 = 0x7E55_E7A0;
 
-/// The channel on which every node announces changes to cached data (payload: the
-/// tenant id), delivered by PostgreSQL to each listening node when the writing
+/// The channel on which every node announces changes to cached data (payload:
+/// `Change::encode`), delivered by PostgreSQL to each listening node when the writing
 /// transaction commits.
 const CHANGES_CHANNEL: &str = "tessera_changes";
 
@@ -159,8 +159,9 @@ impl Store for PgStore {
                 }
                 other => other,
             })?;
-        notify(&self.pool, t.id).await;
-        self.listeners.changed(Some(t.id));
+        let change = crate::changes::tenant(t.id);
+        notify(&self.pool, change).await;
+        self.listeners.changed(Some(change));
         self.tenant(&t.slug)
             .await?
             .ok_or_else(|| StoreError::Internal("a tenant vanished right after its insert".into()))
@@ -245,11 +246,11 @@ impl Store for PgStore {
     }
 
     async fn apply(&self, writes: Vec<Write>) -> StoreResult<()> {
-        let changed = crate::changes::changed_tenants(&writes);
+        let changes = crate::changes::changes(&writes);
         let statements: Vec<sql::Stmt> = writes.iter().map(sql::statements).collect();
         // One statement with nothing to announce is atomic on its own: sent without
         // BEGIN and COMMIT it costs one round trip instead of three (a session, a code).
-        if let ([stmt], true) = (statements.as_slice(), changed.is_empty()) {
+        if let ([stmt], true) = (statements.as_slice(), changes.is_empty()) {
             return execute(&self.pool, stmt).await;
         }
         let mut tx = self.pool.begin().await.map_err(map_err)?;
@@ -259,12 +260,12 @@ impl Store for PgStore {
         }
         // Inside the transaction: PostgreSQL delivers the notification to the other
         // nodes when, and only if, the transaction commits.
-        for tenant in &changed {
-            announce(&mut *tx, *tenant).await.map_err(map_err)?;
+        for change in &changes {
+            announce(&mut *tx, *change).await.map_err(map_err)?;
         }
         tx.commit().await.map_err(map_err)?;
-        for tenant in changed {
-            self.listeners.changed(Some(tenant));
+        for change in changes {
+            self.listeners.changed(Some(change));
         }
         Ok(())
     }
@@ -285,9 +286,9 @@ impl Store for PgStore {
             .await
             .map_err(map_err)?
             .rows_affected();
-        if deleted > 0 && kind.is_cached() {
-            notify(&self.pool, tenant_id).await;
-            self.listeners.changed(Some(tenant_id));
+        if let Some(change) = crate::changes::deleted(tenant_id, kind, deleted) {
+            notify(&self.pool, change).await;
+            self.listeners.changed(Some(change));
         }
         Ok(deleted)
     }
@@ -326,15 +327,14 @@ async fn execute<'e>(executor: impl sqlx::PgExecutor<'e>, stmt: &sql::Stmt) -> S
     }
 }
 
-/// Tells every listening node that `tenant`'s cached data changed (inside a
-/// transaction: when it commits).
+/// Tells every listening node about `change` (inside a transaction: when it commits).
 async fn announce<'e>(
     executor: impl sqlx::PgExecutor<'e>,
-    tenant: uuid::Uuid,
+    change: Change,
 ) -> Result<(), sqlx::Error> {
     sqlx::query("SELECT pg_notify($1, $2)")
         .bind(CHANGES_CHANNEL)
-        .bind(tenant.to_string())
+        .bind(change.encode())
         .execute(executor)
         .await
         .map(|_| ())
@@ -343,8 +343,8 @@ async fn announce<'e>(
 /// Announces a change already committed (a tenant created, expired deny-list entries
 /// deleted). A failure only delays other nodes until their caches' TTL, so it is
 /// logged, not returned.
-async fn notify(pool: &PgPool, tenant: uuid::Uuid) {
-    if let Err(e) = announce(pool, tenant).await {
+async fn notify(pool: &PgPool, change: Change) {
+    if let Err(e) = announce(pool, change).await {
         tracing::warn!(error = %e, "could not announce a tenant change to other nodes");
     }
 }
@@ -376,7 +376,8 @@ async fn listen_once(
     // next call): we start over instead, so the "everything changed" above follows the
     // new LISTEN.
     while let Some(n) = listener.try_recv().await? {
-        listeners.changed(uuid::Uuid::parse_str(n.payload()).ok());
+        // An unreadable payload (a newer node's format?) counts as "everything".
+        listeners.changed(Change::decode(n.payload()));
     }
     Ok(())
 }

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 use tessera_core::directory::object::{ObjectKind, StoredObject, Write};
-use tessera_core::store::{Store, StoreError};
+use tessera_core::store::{Change, Store, StoreError};
 use tessera_core::tenant::{NewTenant, TenantKind, TenantSlug};
 use tessera_store::DatabaseUrl;
 use tessera_store::testing::{TestDatabase, postgres_or_skip};
@@ -629,24 +629,38 @@ mod cases {
             .await
             .unwrap()
             .id;
-        assert!(here.count(Some(tenant)) >= 1, "a created tenant");
+        let created = Some(Change { tenant, kind: None });
+        assert!(here.count(created) >= 1, "a created tenant");
         let app = object(tenant, ObjectKind::App, "web", "{}", 1);
         f.store.apply(vec![Write::Put(app)]).await.unwrap();
+        let app_put = Some(Change {
+            tenant,
+            kind: Some(ObjectKind::App),
+        });
         // On PostgreSQL this node may also hear its own notifications echoed; harmless.
-        assert!(here.count(Some(tenant)) >= 2, "an app put");
+        assert!(here.count(app_put) >= 1, "an app put");
+        // Protocol state is not announced.
+        let session = object(tenant, ObjectKind::Session, "s", "{}", 3);
+        f.store.apply(vec![Write::Put(session)]).await.unwrap();
         if postgres {
-            wait_until(|| there.count(Some(tenant)) >= 2).await;
+            wait_until(|| there.count(created) >= 1 && there.count(app_put) >= 1).await;
         } else {
             // A refused batch changed nothing, so it announces nothing.
             let dup = object(tenant, ObjectKind::App, "web", "{}", 2);
             assert!(f.store.apply(vec![Write::Put(dup)]).await.is_err());
-            assert_eq!(here.count(Some(tenant)), 2, "a refused write");
-            assert_eq!(there.count(Some(tenant)), 0, "SQLite: one process only");
+            assert_eq!(here.count(app_put), 1, "a refused write");
+            assert_eq!(there.count(app_put), 0, "SQLite: one process only");
         }
+        let heard = here.0.lock().unwrap().clone();
+        assert!(
+            heard
+                .iter()
+                .flatten()
+                .all(|c| c.kind != Some(ObjectKind::Session)),
+            "{heard:?}"
+        );
     }
 
-    /// Expired objects go by index, in batches, and only those of that tenant and kind
-    /// whose time has come; an expiry round-trips with the object.
     pub async fn expired_objects_are_deleted_in_batches(f: Fixture) {
         let (alpha, beta) = two_tenants(f.store.as_ref()).await;
         let at = |minutes: i64| T0 + time::Duration::minutes(minutes);
@@ -737,11 +751,11 @@ mod cases {
 
 /// A change listener that remembers what it was told.
 #[derive(Default)]
-struct Recorder(std::sync::Mutex<Vec<Option<uuid::Uuid>>>);
+struct Recorder(std::sync::Mutex<Vec<Option<Change>>>);
 
 impl tessera_core::store::ChangeListener for Recorder {
-    fn changed(&self, tenant: Option<uuid::Uuid>) {
-        self.0.lock().unwrap().push(tenant);
+    fn changed(&self, change: Option<Change>) {
+        self.0.lock().unwrap().push(change);
     }
 }
 
@@ -752,9 +766,9 @@ impl Recorder {
         recorder
     }
 
-    fn count(&self, tenant: Option<uuid::Uuid>) -> usize {
+    fn count(&self, change: Option<Change>) -> usize {
         let heard = self.0.lock().unwrap();
-        heard.iter().filter(|t| **t == tenant).count()
+        heard.iter().filter(|c| **c == change).count()
     }
 }
 

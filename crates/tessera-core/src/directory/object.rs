@@ -195,16 +195,29 @@ pub enum Write {
 }
 
 impl Write {
-    /// The tenant whose cached data (the tenant itself, or an object of a cached kind)
-    /// this write changes; `None` for writes no cache holds.
-    pub fn changed_tenant(&self) -> Option<uuid::Uuid> {
+    /// What cached data (a tenant record, or objects of a cached kind) this write
+    /// changes; `None` for writes no cache holds.
+    pub fn change(&self) -> Option<crate::store::Change> {
+        use crate::store::Change;
         match self {
-            Write::CreateTenant(t) => Some(t.id),
-            Write::UpdateTenant { id, .. } => Some(*id),
-            Write::Put(o) if o.kind.is_cached() => Some(o.tenant_id),
+            Write::CreateTenant(t) => Some(Change {
+                tenant: t.id,
+                kind: None,
+            }),
+            Write::UpdateTenant { id, .. } => Some(Change {
+                tenant: *id,
+                kind: None,
+            }),
+            Write::Put(o) if o.kind.is_cached() => Some(Change {
+                tenant: o.tenant_id,
+                kind: Some(o.kind),
+            }),
             Write::Delete {
                 tenant_id, kind, ..
-            } if kind.is_cached() => Some(*tenant_id),
+            } if kind.is_cached() => Some(Change {
+                tenant: *tenant_id,
+                kind: Some(*kind),
+            }),
             _ => None,
         }
     }
@@ -225,22 +238,69 @@ mod tests {
         ))
     }
 
+    /// Exactly the kinds servers cache are announced; sessions, codes and refresh
+    /// tokens are written on every sign-in and grant, and announcing them would flood
+    /// every node's cache.
     #[test]
-    fn only_writes_to_cached_data_name_a_changed_tenant() {
+    fn only_writes_to_cached_data_are_changes() {
+        use crate::store::Change;
         let t = uuid::Uuid::from_u128(7);
-        for kind in ObjectKind::ALL {
-            let expected = kind.is_cached().then_some(t);
-            assert_eq!(put(kind, t).changed_tenant(), expected, "{kind:?}");
+        let announced: Vec<ObjectKind> = ObjectKind::ALL
+            .into_iter()
+            .filter(|k| put(*k, t).change().is_some())
+            .collect();
+        assert_eq!(
+            announced,
+            [
+                ObjectKind::Api,
+                ObjectKind::App,
+                ObjectKind::SigningKey,
+                ObjectKind::RevokedAccessToken
+            ]
+        );
+        for kind in announced {
             let delete = Write::Delete {
                 tenant_id: t,
                 kind,
                 id: uuid::Uuid::nil(),
             };
-            assert_eq!(delete.changed_tenant(), expected, "{kind:?}");
+            let expected = Some(Change {
+                tenant: t,
+                kind: Some(kind),
+            });
+            assert_eq!(delete.change(), expected, "{kind:?}");
+            assert_eq!(put(kind, t).change(), expected, "{kind:?}");
         }
-        // Sessions, codes and refresh tokens are written on every sign-in and grant:
-        // announcing them would flood every node's cache.
-        assert!(!ObjectKind::RefreshToken.is_cached());
-        assert!(!ObjectKind::Session.is_cached());
+        let update = Write::UpdateTenant {
+            id: t,
+            display_name: String::new(),
+            kind: crate::tenant::TenantKind::Work,
+            policy: String::new(),
+            disabled: true,
+            at: OffsetDateTime::UNIX_EPOCH,
+        };
+        assert_eq!(
+            update.change(),
+            Some(Change {
+                tenant: t,
+                kind: None
+            })
+        );
+    }
+
+    #[test]
+    fn changes_round_trip_between_nodes() {
+        use crate::store::Change;
+        let tenant = uuid::Uuid::from_u128(9);
+        for kind in [
+            None,
+            Some(ObjectKind::App),
+            Some(ObjectKind::RevokedAccessToken),
+        ] {
+            let c = Change { tenant, kind };
+            assert_eq!(Change::decode(&c.encode()), Some(c));
+        }
+        assert_eq!(Change::decode("not-a-uuid"), None);
+        assert_eq!(Change::decode(&format!("{tenant}:nonsense")), None);
     }
 }

@@ -105,7 +105,7 @@ impl tessera_core::store::Store for SqliteStore {
     ) -> StoreResult<tessera_core::tenant::Tenant> {
         let id = tenant.id;
         let created = tenants::create(self, tenant).await?;
-        self.listeners.changed(Some(id));
+        self.listeners.changed(Some(crate::changes::tenant(id)));
         Ok(created)
     }
 
@@ -142,10 +142,10 @@ impl tessera_core::store::Store for SqliteStore {
     }
 
     async fn apply(&self, writes: Vec<tessera_core::directory::object::Write>) -> StoreResult<()> {
-        let changed = crate::changes::changed_tenants(&writes);
+        let changes = crate::changes::changes(&writes);
         objects::apply(self, writes).await?;
-        for tenant in changed {
-            self.listeners.changed(Some(tenant));
+        for change in changes {
+            self.listeners.changed(Some(change));
         }
         Ok(())
     }
@@ -158,8 +158,8 @@ impl tessera_core::store::Store for SqliteStore {
         limit: u32,
     ) -> StoreResult<u64> {
         let deleted = objects::delete_expired(self, tenant_id, kind, now, limit).await?;
-        if deleted > 0 && kind.is_cached() {
-            self.listeners.changed(Some(tenant_id));
+        if let Some(change) = crate::changes::deleted(tenant_id, kind, deleted) {
+            self.listeners.changed(Some(change));
         }
         Ok(deleted)
     }
