@@ -21,7 +21,13 @@ pub async fn sweep(state: &AppState) -> Result<usize, CatalogError> {
             .await
             .map_err(store_error)?;
         for tenant in &page.items {
-            removed += sweep_tenant(state, tenant).await?;
+            // One tenant's failure must not leave the others unswept.
+            match sweep_tenant(state, tenant).await {
+                Ok(n) => removed += n,
+                Err(e) => {
+                    tracing::warn!(tenant = %tenant.slug, error = %e, "sweeping a tenant failed; retrying next round")
+                }
+            }
         }
         match page.next {
             Some(next) => after = Some(next),
@@ -37,7 +43,7 @@ const BATCH: u32 = 5_000;
 /// Deletes the tenant's protocol records past their `expires_at` (set when each was
 /// written: a session's end, a code's end plus the access-token lifetime so a replay
 /// can still revoke, a refresh token's idle or family end, a deny-list entry's token
-/// expiry). By index: nothing is read, so a million stored refresh tokens cost this
+/// expiry plus the verifier's leeway). By index: nothing is read, so a million stored refresh tokens cost this
 /// round no memory.
 async fn sweep_tenant(state: &AppState, tenant: &Tenant) -> Result<usize, CatalogError> {
     let now = state.clock.now();

@@ -5,17 +5,16 @@
 
 use super::token::{authenticate_client, refresh_token::revoke_family};
 use super::{access_token, form, lookup};
-use crate::error_response::{ErrorResponse, store_error};
+use crate::error_response::ErrorResponse;
 use crate::state::AppState;
 use crate::tenant_path::ResolvedTenant;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use tessera_core::directory::object::{ObjectKind, StoredObject, Write, encode};
+use tessera_core::directory::object::ObjectKind;
 use tessera_core::errors::{CatalogError, ErrorName};
-use tessera_core::oauth::records::{RefreshToken, RevokedAccessToken, purpose};
-use tessera_core::store::StoreError;
+use tessera_core::oauth::records::{RefreshToken, purpose};
 use tessera_core::tenant::Tenant;
 
 pub async fn revoke(
@@ -93,25 +92,7 @@ async fn handle(
     let expires_at = time::OffsetDateTime::from_unix_timestamp(exp).map_err(|e| {
         ErrorResponse::json(CatalogError::new(ErrorName::InternalError).internal(e.to_string()))
     })?;
-    let now = state.clock.now();
-    let record = RevokedAccessToken {
-        reason: "revoked by the client".to_owned(),
-        expires_at,
-    };
-    let write = Write::Put(
-        StoredObject::new(
-            state.rng.uuid(),
-            tenant.id,
-            ObjectKind::RevokedAccessToken,
-            jti,
-            encode(&record),
-            now,
-        )
-        .expiring(expires_at),
-    );
-    match state.store.apply(vec![write]).await {
-        // Already on the list.
-        Ok(()) | Err(StoreError::Conflict(_)) => Ok(()),
-        Err(e) => Err(ErrorResponse::json(store_error(e))),
-    }
+    access_token::deny(state, tenant, jti, expires_at, "revoked by the client")
+        .await
+        .map_err(ErrorResponse::json)
 }

@@ -196,6 +196,27 @@ async fn a_revoked_access_token_is_refused_everywhere() {
             .unwrap()
             .contains("invalid_token")
     );
+
+    // Past its exp but within the verifier's 30 s leeway, a sweep must not have freed
+    // the token from the deny-list.
+    served.app.clock.advance(time::Duration::seconds(3600 + 10));
+    tessera_server::sweep::sweep(&served.app.state)
+        .await
+        .unwrap();
+    let r = rp_http()
+        .get(format!("{}/{TENANT}/oauth2/userinfo", served.base))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(
+        !r.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .contains("expired"),
+        "refused as revoked, not as expired"
+    );
 }
 
 #[tokio::test]

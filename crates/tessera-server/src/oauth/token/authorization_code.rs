@@ -10,13 +10,11 @@ use crate::error_response::store_error;
 use crate::state::AppState;
 use axum::http::{HeaderMap, header};
 use tessera_core::directory::model::User;
-use tessera_core::directory::object::{ObjectKind, StoredObject, Write, encode};
+use tessera_core::directory::object::{ObjectKind, Write, encode};
 use tessera_core::directory::redirect::Platform;
 use tessera_core::errors::{CatalogError, ErrorName};
 use tessera_core::oauth::params::Params;
-use tessera_core::oauth::records::{
-    AuthCode, Redemption, RefreshToken, RevokedAccessToken, purpose,
-};
+use tessera_core::oauth::records::{AuthCode, Redemption, RefreshToken, purpose};
 use tessera_core::store::StoreError;
 use tessera_core::tenant::Tenant;
 
@@ -163,8 +161,6 @@ async fn revoke(
     redemption: &Redemption,
     reason: &str,
 ) -> Result<(), CatalogError> {
-    let now = state.clock.now();
-    let mut writes = Vec::new();
     // The whole family: the client may have rotated the first refresh token already.
     if let Some(key) = &redemption.refresh_token_key
         && let Some((_, token)) =
@@ -172,34 +168,12 @@ async fn revoke(
     {
         super::refresh_token::revoke_family(state, tenant, &token.family, reason).await?;
     }
-    let jti = &redemption.access_token_jti;
-    if redemption.access_token_expires_at > now
-        && lookup::get::<RevokedAccessToken>(state, tenant.id, ObjectKind::RevokedAccessToken, jti)
-            .await?
-            .is_none()
-    {
-        let record = RevokedAccessToken {
-            reason: reason.to_owned(),
-            expires_at: redemption.access_token_expires_at,
-        };
-        writes.push(Write::Put(
-            StoredObject::new(
-                state.rng.uuid(),
-                tenant.id,
-                ObjectKind::RevokedAccessToken,
-                jti.clone(),
-                encode(&record),
-                now,
-            )
-            .expiring(record.expires_at),
-        ));
-    }
-    if writes.is_empty() {
-        return Ok(());
-    }
-    match state.store.apply(writes).await {
-        // A concurrent replay revoked them already: the outcome is the same.
-        Ok(()) | Err(StoreError::Conflict(_)) => Ok(()),
-        Err(e) => Err(store_error(e)),
-    }
+    super::super::access_token::deny(
+        state,
+        tenant,
+        &redemption.access_token_jti,
+        redemption.access_token_expires_at,
+        reason,
+    )
+    .await
 }
