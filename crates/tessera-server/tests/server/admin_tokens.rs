@@ -212,9 +212,12 @@ async fn roles_decide_what_and_the_issuer_decides_where() {
 
     // Expired, tampered, or for another audience: 401 with a Bearer challenge.
     let unauthenticated = json!(ErrorName::Unauthenticated.entry().code_str());
-    let mut tampered = reader.clone();
-    tampered.pop();
-    tampered.push(if reader.ends_with('A') { 'B' } else { 'A' });
+    // A character in the middle of the signature, so real bits change (the last one
+    // of unpadded base64url may carry only padding bits).
+    let mut tampered: Vec<u8> = reader.clone().into_bytes();
+    let i = reader.rfind('.').unwrap() + (reader.len() - reader.rfind('.').unwrap()) / 2;
+    tampered[i] = if tampered[i] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).unwrap();
     let r = call(&app, &tampered, "GET", "/tenants/contoso/users", None).await;
     assert_eq!(
         (r.status.as_u16(), code(&r)),

@@ -99,12 +99,18 @@ impl Drop for Driver {
 
 /// The relying party's callback: echoes what it received (GET query or POST form).
 async fn start_rp() -> String {
-    async fn echo(uri: axum::http::Uri, body: String) -> axum::response::Html<String> {
+    async fn echo(
+        method: axum::http::Method,
+        uri: axum::http::Uri,
+        body: String,
+    ) -> axum::response::Html<String> {
         let received = if body.is_empty() {
             uri.query().unwrap_or_default().to_owned()
         } else {
             body
         };
+        // The method is shown so a test can tell form_post from a query redirect.
+        let received = format!("{method} {received}");
         axum::response::Html(format!(
             "<!DOCTYPE html><title>callback</title><pre id=\"received\">{received}</pre>"
         ))
@@ -245,8 +251,10 @@ async fn a_browser_signs_in_consents_and_reaches_the_app() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert!(
-        received.contains("state=st-1") && received.contains("iss="),
-        "{received}"
+        received.starts_with("POST ")
+            && received.contains("state=st-1")
+            && received.contains("iss="),
+        "form_post delivers the response in a POSTed form: {received}"
     );
     b.close().await.unwrap();
 }
