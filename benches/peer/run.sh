@@ -82,7 +82,7 @@ for alg in EdDSA ES256 RS256; do
   if [ "$alg" = EdDSA ]; then
     load "JWKS GET" -s peer_get.lua "$base/jwks"
     load "discovery GET" -s peer_get.lua "$base/.well-known/openid-configuration"
-    # oidc-provider refuses to introspect JWT access tokens, so this one is opaque
+    # oidc-provider answers active:false for JWT access tokens, so this one is opaque
     # (same client, same scope, resource api://bench-opaque).
     export TOKEN="$(curl -sf -H "Authorization: Basic $CLIENT_BASIC" \
       -d "grant_type=client_credentials&resource=api://bench-opaque&scope=$SCOPE" "$base/token" \

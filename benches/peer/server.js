@@ -26,8 +26,8 @@ const ISSUER = `http://127.0.0.1:${PORT}`;
 const ALG = process.env.ALG ?? 'EdDSA';
 const KEYS = process.env.KEYS ?? 'all';
 const RESOURCE = 'api://bench';
-// Same resource server, opaque tokens: oidc-provider refuses to introspect JWT access
-// tokens (unsupported_token_type), so the introspection load uses one of these.
+// Same resource server, opaque tokens: oidc-provider does not look into JWT access
+// tokens (it answers active: false), so the introspection load uses one of these.
 const OPAQUE_RESOURCE = 'api://bench-opaque';
 const SEED_REFRESH = Number.parseInt(process.env.SEED_REFRESH ?? '0', 10);
 const SEED_REFRESH_FILE = process.env.SEED_REFRESH_FILE;
