@@ -65,14 +65,6 @@ impl Signer {
         })
     }
 
-    pub fn kid(&self) -> &str {
-        &self.kid
-    }
-
-    pub fn alg(&self) -> SigningAlg {
-        self.alg
-    }
-
     /// `header.claims.signature`, with `typ` in the header (RFC 9068 §2.1 wants `at+jwt`
     /// for access tokens; ID tokens use `JWT`).
     pub fn sign(&self, typ: &str, claims: &Value) -> Result<String, String> {

@@ -16,15 +16,6 @@ pub enum Method {
     Plain,
 }
 
-impl Method {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Method::S256 => "S256",
-            Method::Plain => "plain",
-        }
-    }
-}
-
 /// A code challenge as bound to an authorization code.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Challenge {
