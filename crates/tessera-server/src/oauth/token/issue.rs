@@ -53,7 +53,6 @@ pub struct Issued {
     pub refresh: Option<(String, RefreshToken)>,
 }
 
-/// The UserInfo endpoint URL: the audience of tokens that carry only OIDC scopes.
 impl Issued {
     /// The write storing the new refresh token, if one was issued (stored by the hash
     /// of its value; the sweeper may delete it once it can no longer be used).
@@ -74,6 +73,7 @@ impl Issued {
     }
 }
 
+/// The UserInfo endpoint URL: the audience of tokens that carry only OIDC scopes.
 pub fn userinfo_url(state: &AppState, tenant: &Tenant) -> String {
     format!("{}/oauth2/userinfo", state.issuer(tenant.slug.as_str()))
 }
