@@ -3,6 +3,10 @@
 # hardware counters are not available on every machine) for 8 s of a 12 s wrk run, then
 # prints the hottest symbols (perf report --no-children --sort symbol).
 #   bash benches/profile.sh [cc|jwks|discovery|introspection|code|refresh]   (default cc)
+#   DATABASE_URL=postgres://postgres@127.0.0.1:5432/tessera_bench bash benches/profile.sh code
+#     (PostgreSQL, as benches/run.sh: that database is dropped and created again first;
+#     the database server's own CPU is printed beside the profile, which is Tessera's
+#     unless PROFILE=postgres asks for the database server's processes instead)
 # Needs wrk, python3 and linux-perf; builds the release binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,8 +18,13 @@ repo="$PWD"
 work="$(mktemp -d)"
 pid=""
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
-(cd "$work" && "$repo/target/release/tessera" import "$repo/benches/tenant.json" >/dev/null 2>&1)
-(cd "$work" && exec "$repo/target/release/tessera" serve --listen "127.0.0.1:$PORT" >"$work/out.log" 2>"$work/err.log") &
+db=(--database-url "${DATABASE_URL:-sqlite://$work/data/tessera.db}")
+if [ -n "${DATABASE_URL:-}" ]; then
+  psql -q "${DATABASE_URL%/*}/postgres" -c "DROP DATABASE IF EXISTS ${DATABASE_URL##*/}" \
+    -c "CREATE DATABASE ${DATABASE_URL##*/}"
+fi
+(cd "$work" && "$repo/target/release/tessera" import "${db[@]}" "$repo/benches/tenant.json" >/dev/null 2>&1)
+(cd "$work" && exec "$repo/target/release/tessera" serve "${db[@]}" --listen "127.0.0.1:$PORT" >"$work/out.log" 2>"$work/err.log") &
 pid=$!
 until grep -q "ready on http://" "$work/out.log" 2>/dev/null; do
   kill -0 "$pid" 2>/dev/null || { echo "tessera did not start:" >&2; cat "$work/err.log" >&2; exit 1; }
@@ -39,9 +48,20 @@ esac
 wrk -t2 -c64 -d12s "${args[@]}" > "$work/wrk.txt" &
 loader=$!
 sleep 2
-perf record -e cpu-clock -F 499 -g -p "$pid" -o "$work/perf.data" -- sleep 8 2>"$work/perf.log" ||
+cpu_ticks() { # user+system clock ticks of the processes given by pid
+  awk '{ t += $14 + $15 } END { print t + 0 }' $(printf '/proc/%s/stat ' "$@") 2>/dev/null || echo 0
+}
+pg_before="$(cpu_ticks $(pgrep -x postgres))"
+ts_before="$(cpu_ticks "$pid")"
+target="$pid"
+[ "${PROFILE:-tessera}" = postgres ] && target="$(pgrep -d, -x postgres)"
+perf record -e cpu-clock -F 499 -g -p "$target" -o "$work/perf.data" -- sleep 8 2>"$work/perf.log" ||
   { cat "$work/perf.log" >&2; exit 1; }
+pg_after="$(cpu_ticks $(pgrep -x postgres))"
+ts_after="$(cpu_ticks "$pid")"
 wait "$loader"
+hz="$(getconf CLK_TCK)"
+echo "CPU over the 8 s profile: tessera $(( (ts_after - ts_before) / hz )) s, postgres processes $(( (pg_after - pg_before) / hz )) s"
 grep -E 'Requests/sec|non-2xx|flows/s|rotations/s' "$work/wrk.txt" || cat "$work/wrk.txt"
 perf report -i "$work/perf.data" --no-children --sort symbol --stdio 2>/dev/null \
   | grep -E '^ +[0-9]' | head -"${TOP:-40}"

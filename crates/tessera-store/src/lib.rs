@@ -7,6 +7,7 @@ mod changes;
 mod database_url;
 mod migrations;
 pub mod postgres;
+mod postgres_batch;
 mod sql;
 pub mod sqlite;
 #[cfg(feature = "test-support")]

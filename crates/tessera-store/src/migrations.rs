@@ -40,6 +40,7 @@ pub static MIGRATIONS: &[Migration] = &[
     shared!(2, "directory", "0002_directory.sql"),
     split!(3, "audit", "0003_audit"),
     shared!(4, "expiry", "0004_expiry.sql"),
+    split!(5, "expect_row", "0005_expect_row"),
 ];
 
 /// The bookkeeping table; the same SQL works in both dialects.

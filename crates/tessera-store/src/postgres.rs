@@ -12,13 +12,15 @@ use tessera_core::tenant::{NewTenant, Tenant, TenantSlug};
 
 /// Pool size: enough to keep two cores busy while some connections wait on fsync.
 const POOL_SIZE: u32 = 16;
+/// A pooled connection idle this long is pinged before use.
+const CHECK_IDLE_AFTER: Duration = Duration::from_secs(10);
 /// Any key unique to Tessera; serialises migration runs across nodes starting together.
 const MIGRATION_LOCK: i64 = 0x7E55_E7A0;
 
 /// The channel on which every node announces changes to cached data (payload:
 /// `Change::encode`), delivered by PostgreSQL to each listening node when the writing
 /// transaction commits.
-const CHANGES_CHANNEL: &str = "tessera_changes";
+pub(crate) const CHANGES_CHANNEL: &str = "tessera_changes";
 
 pub struct PgStore {
     pool: PgPool,
@@ -42,6 +44,19 @@ impl PgStore {
             // One more for the connection that listens for other nodes' changes.
             .max_connections(POOL_SIZE + 1)
             .acquire_timeout(Duration::from_secs(3))
+            // sqlx pings every connection it hands out by default: a second round trip
+            // per query, which on two cores cost as much as the query itself. Only a
+            // connection idle for a while (a server restart or a proxy may have closed
+            // it) is checked first.
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= CHECK_IDLE_AFTER {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect_with(options)
             .await
             .map_err(map_err)?;
@@ -52,6 +67,25 @@ impl PgStore {
         };
         store.migrate().await?;
         Ok(store)
+    }
+
+    /// Writes that must not go as one statement: `BEGIN`, each in order, `COMMIT`.
+    async fn apply_in_transaction(
+        &self,
+        statements: &[sql::Stmt],
+        changes: &std::collections::BTreeSet<Change>,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        for stmt in statements {
+            // An error drops the transaction, which rolls it back.
+            execute(&mut *tx, stmt).await?;
+        }
+        // Inside the transaction: PostgreSQL delivers the notification to the other
+        // nodes when, and only if, the transaction commits.
+        for change in changes {
+            announce(&mut *tx, *change).await.map_err(map_err)?;
+        }
+        tx.commit().await.map_err(map_err)
     }
 
     async fn migrate(&self) -> StoreResult<()> {
@@ -231,13 +265,8 @@ impl Store for PgStore {
         query: &tessera_core::audit::AuditQuery,
     ) -> StoreResult<Vec<tessera_core::audit::AuditEntry>> {
         let mut q = sqlx::query(sql::SELECT_AUDIT);
-        for v in sql::audit_params(tenant_id, query) {
-            q = match v {
-                Value::Text(s) => q.bind(s),
-                Value::Int(i) => q.bind(i),
-                Value::OptInt(i) => q.bind(i),
-                Value::Bool(b) => q.bind(b),
-            };
+        for v in &sql::audit_params(tenant_id, query) {
+            q = bind(q, v);
         }
         let rows = q.fetch_all(&self.pool).await.map_err(map_err)?;
         rows.iter()
@@ -253,17 +282,11 @@ impl Store for PgStore {
         if let ([stmt], true) = (statements.as_slice(), changes.is_empty()) {
             return execute(&self.pool, stmt).await;
         }
-        let mut tx = self.pool.begin().await.map_err(map_err)?;
-        for stmt in &statements {
-            // An error drops the transaction, which rolls it back.
-            execute(&mut *tx, stmt).await?;
+        if let Some(batch) = crate::postgres_batch::Batch::of(&writes, &statements, &changes) {
+            execute_batch(&self.pool, &batch).await?;
+        } else {
+            self.apply_in_transaction(&statements, &changes).await?;
         }
-        // Inside the transaction: PostgreSQL delivers the notification to the other
-        // nodes when, and only if, the transaction commits.
-        for change in &changes {
-            announce(&mut *tx, *change).await.map_err(map_err)?;
-        }
-        tx.commit().await.map_err(map_err)?;
         for change in changes {
             self.listeners.changed(Some(change));
         }
@@ -301,17 +324,24 @@ impl Store for PgStore {
     }
 }
 
+type PgQuery<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
+
+/// Binds the next parameter.
+fn bind<'q>(q: PgQuery<'q>, v: &Value) -> PgQuery<'q> {
+    match v {
+        Value::Text(s) => q.bind(s.clone()),
+        Value::Int(i) => q.bind(*i),
+        Value::OptInt(i) => q.bind(*i),
+        Value::Bool(b) => q.bind(*b),
+    }
+}
+
 /// Runs one write statement; a statement that must change a row and changed none is
 /// that statement's error.
 async fn execute<'e>(executor: impl sqlx::PgExecutor<'e>, stmt: &sql::Stmt) -> StoreResult<()> {
     let mut q = sqlx::query(stmt.sql);
     for v in &stmt.params {
-        q = match v {
-            Value::Text(s) => q.bind(s.clone()),
-            Value::Int(i) => q.bind(*i),
-            Value::OptInt(i) => q.bind(*i),
-            Value::Bool(b) => q.bind(*b),
-        };
+        q = bind(q, v);
     }
     let changed = q
         .execute(executor)
@@ -324,6 +354,23 @@ async fn execute<'e>(executor: impl sqlx::PgExecutor<'e>, stmt: &sql::Stmt) -> S
     match (stmt.expect, changed) {
         (Expect::SomeRow(err), 0) => Err(err(format!("{}: no row matched", stmt.what))),
         _ => Ok(()),
+    }
+}
+
+/// Runs a batch of writes as one statement; see `postgres_batch`.
+async fn execute_batch(pool: &PgPool, batch: &crate::postgres_batch::Batch<'_>) -> StoreResult<()> {
+    let mut q = sqlx::query(&batch.sql);
+    for v in &batch.params {
+        q = bind(q, v);
+    }
+    match q.execute(pool).await {
+        Ok(_) => Ok(()),
+        Err(sqlx::Error::Database(db))
+            if db.code().as_deref() == Some(crate::postgres_batch::NO_ROW) =>
+        {
+            Err(batch.no_row(db.message()))
+        }
+        Err(e) => Err(map_err(e)),
     }
 }
 

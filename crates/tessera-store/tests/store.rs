@@ -330,6 +330,83 @@ mod cases {
         );
     }
 
+    /// The batches grants write (protocol records only; PostgreSQL sends these as one
+    /// statement): a stale or duplicate record anywhere in the batch fails all of it and
+    /// announces nothing; a batch that commits announces its cached kinds.
+    pub async fn a_failing_batch_of_protocol_records_writes_nothing(f: Fixture) {
+        let (a, _) = two_tenants(f.store.as_ref()).await;
+        let here = Recorder::listening_to(f.store.as_ref());
+        let old = object(a, ObjectKind::RefreshToken, "old", r#"{"n":0}"#, 1);
+        f.store.apply(vec![Write::Put(old)]).await.unwrap();
+        let read = f
+            .store
+            .object(a, ObjectKind::RefreshToken, "old")
+            .await
+            .unwrap()
+            .unwrap();
+        // Another use rotated it first.
+        f.store
+            .apply(vec![Write::Put(
+                read.clone().with_doc(r#"{"n":1}"#.into(), T0),
+            )])
+            .await
+            .unwrap();
+        let denied = Some(Change {
+            tenant: a,
+            kind: Some(ObjectKind::RevokedAccessToken),
+        });
+        for stale_first in [true, false] {
+            let stale = Write::Put(read.clone().with_doc(r#"{"n":2}"#.into(), T0));
+            let new = Write::Put(object(a, ObjectKind::RefreshToken, "new", "{}", 2));
+            let deny = Write::Put(object(a, ObjectKind::RevokedAccessToken, "jti", "{}", 3));
+            let batch = if stale_first {
+                vec![stale, new, deny]
+            } else {
+                vec![new, deny, stale]
+            };
+            let err = f.store.apply(batch).await.unwrap_err();
+            assert!(
+                matches!(&err, StoreError::Conflict(m) if m.contains("old")),
+                "{err:?}"
+            );
+            for (kind, key) in [
+                (ObjectKind::RefreshToken, "new"),
+                (ObjectKind::RevokedAccessToken, "jti"),
+            ] {
+                assert_eq!(f.store.object(a, kind, key).await.unwrap(), None, "{key}");
+            }
+        }
+        let kept = f.store.object(a, ObjectKind::RefreshToken, "old").await;
+        assert_eq!(kept.unwrap().unwrap().doc, r#"{"n":1}"#);
+        // A second record under a key already taken fails the batch as well.
+        let duplicate = vec![
+            Write::Put(object(a, ObjectKind::Session, "s", "{}", 4)),
+            Write::Put(object(a, ObjectKind::RefreshToken, "old", "{}", 5)),
+        ];
+        let err = f.store.apply(duplicate).await.unwrap_err();
+        assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+        assert_eq!(
+            f.store.object(a, ObjectKind::Session, "s").await.unwrap(),
+            None
+        );
+        assert_eq!(here.count(denied), 0, "refused batches announce nothing");
+        f.store
+            .apply(vec![
+                Write::Put(object(a, ObjectKind::RefreshToken, "new", "{}", 2)),
+                Write::Put(object(a, ObjectKind::RevokedAccessToken, "jti", "{}", 3)),
+            ])
+            .await
+            .unwrap();
+        assert!(here.count(denied) >= 1, "a committed deny-list entry");
+        assert!(
+            f.store
+                .object(a, ObjectKind::RefreshToken, "new")
+                .await
+                .unwrap()
+                .is_some()
+        );
+    }
+
     /// No store call for one tenant returns, or changes, another tenant's rows.
     pub async fn tenants_are_isolated(f: Fixture) {
         let (a, b) = two_tenants(f.store.as_ref()).await;
@@ -835,6 +912,7 @@ contract!(
     keys_are_unique_per_tenant_and_kind,
     a_stale_write_is_a_conflict_not_a_lost_update,
     a_failing_batch_writes_nothing,
+    a_failing_batch_of_protocol_records_writes_nothing,
     tenants_are_isolated,
     tenant_updates_and_policy_round_trip,
     audit_entries_filter_and_stay_in_their_tenant,
