@@ -115,6 +115,33 @@ pub trait Store: Send + Sync + 'static {
         key: &str,
     ) -> StoreResult<Option<StoredObject>>;
 
+    /// The object of `kind` with `key`, and the user (`ObjectKind::User`) whose key its
+    /// document names in its `user` field, as protocol records do (sessions, codes,
+    /// refresh tokens). `None` for the user when there is no such user, or no such
+    /// field. A remote store reads both in one round trip; by default, two reads.
+    async fn object_with_user(
+        &self,
+        tenant_id: uuid::Uuid,
+        kind: ObjectKind,
+        key: &str,
+    ) -> StoreResult<Option<(StoredObject, Option<StoredObject>)>> {
+        let Some(object) = self.object(tenant_id, kind, key).await? else {
+            return Ok(None);
+        };
+        #[derive(serde::Deserialize)]
+        struct NamesAUser {
+            user: String,
+        }
+        let user = match serde_json::from_str::<NamesAUser>(&object.doc) {
+            Ok(named) => {
+                self.object(tenant_id, ObjectKind::User, &named.user)
+                    .await?
+            }
+            Err(_) => None,
+        };
+        Ok(Some((object, user)))
+    }
+
     /// Applies `writes` in order, all or nothing: if any write fails, none has happened.
     /// `Put` inserts (version 0), or replaces the key and document of the object with that
     /// id within the same tenant, only while it is still at the `version` the writer read

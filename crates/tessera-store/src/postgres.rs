@@ -138,16 +138,21 @@ fn tenant_row(r: &PgRow) -> Result<TenantRow, sqlx::Error> {
 }
 
 fn object_row(r: &PgRow) -> Result<ObjectRow, sqlx::Error> {
+    object_row_at(r, 0)
+}
+
+/// The object whose columns start at `at` (a join returns two).
+fn object_row_at(r: &PgRow, at: usize) -> Result<ObjectRow, sqlx::Error> {
     Ok(ObjectRow {
-        id: r.try_get(0)?,
-        tenant_id: r.try_get(1)?,
-        kind: r.try_get(2)?,
-        key: r.try_get(3)?,
-        doc: r.try_get(4)?,
-        created_at: r.try_get(5)?,
-        updated_at: r.try_get(6)?,
-        version: r.try_get(7)?,
-        expires_at: r.try_get(8)?,
+        id: r.try_get(at)?,
+        tenant_id: r.try_get(at + 1)?,
+        kind: r.try_get(at + 2)?,
+        key: r.try_get(at + 3)?,
+        doc: r.try_get(at + 4)?,
+        created_at: r.try_get(at + 5)?,
+        updated_at: r.try_get(at + 6)?,
+        version: r.try_get(at + 7)?,
+        expires_at: r.try_get(at + 8)?,
     })
 }
 
@@ -257,6 +262,32 @@ impl Store for PgStore {
             .map_err(map_err)?;
         row.map(|r| object_row(&r).map_err(map_err)?.into_object())
             .transpose()
+    }
+
+    async fn object_with_user(
+        &self,
+        tenant_id: uuid::Uuid,
+        kind: ObjectKind,
+        key: &str,
+    ) -> StoreResult<Option<(StoredObject, Option<StoredObject>)>> {
+        let Some(row) = sqlx::query(sql::SELECT_OBJECT_WITH_USER)
+            .bind(tenant_id.to_string())
+            .bind(kind.as_str())
+            .bind(key)
+            .bind(ObjectKind::User.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?
+        else {
+            return Ok(None);
+        };
+        let object = object_row(&row).map_err(map_err)?.into_object()?;
+        // The user's id column is NULL when the join found no user.
+        let user = match row.try_get::<Option<String>, _>(9).map_err(map_err)? {
+            Some(_) => Some(object_row_at(&row, 9).map_err(map_err)?.into_object()?),
+            None => None,
+        };
+        Ok(Some((object, user)))
     }
 
     async fn audit(

@@ -48,6 +48,14 @@ pub const SELECT_OBJECT: &str = concat!(
     " WHERE tenant_id = $1 AND kind = $2 AND key = $3"
 );
 
+/// An object and the user its document's `user` field names (`Store::object_with_user`),
+/// in one read ($4: the user kind): the user's columns are NULL when there is none.
+pub const SELECT_OBJECT_WITH_USER: &str = "SELECT o.id, o.tenant_id, o.kind, o.key, o.doc, o.created_at, o.updated_at, o.version, o.expires_at, \
+     u.id, u.tenant_id, u.kind, u.key, u.doc, u.created_at, u.updated_at, u.version, u.expires_at \
+     FROM directory_objects o LEFT JOIN directory_objects u \
+     ON u.tenant_id = o.tenant_id AND u.kind = $4 AND u.key = (o.doc::json ->> 'user') \
+     WHERE o.tenant_id = $1 AND o.kind = $2 AND o.key = $3";
+
 /// Insert, or replace the object with this id, but only within its own tenant and kind
 /// and only if it is still at the version the writer read: the `WHERE` makes a
 /// cross-tenant id collision or a concurrent change update nothing (0 rows), which

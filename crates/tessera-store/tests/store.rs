@@ -407,6 +407,65 @@ mod cases {
         );
     }
 
+    /// A record and the user it names, read together: only that tenant's user of that
+    /// key, and none when there is no such user.
+    pub async fn a_record_is_read_with_the_user_it_names(f: Fixture) {
+        let (a, b) = two_tenants(f.store.as_ref()).await;
+        let alice = object(a, ObjectKind::User, "alice", r#"{"n":"a"}"#, 1);
+        f.store
+            .apply(vec![
+                Write::Put(alice.clone()),
+                // Same key, other kind or other tenant: never the one named.
+                Write::Put(object(a, ObjectKind::Group, "bob", "{}", 2)),
+                Write::Put(object(b, ObjectKind::User, "bob", "{}", 3)),
+                Write::Put(object(
+                    a,
+                    ObjectKind::Session,
+                    "s1",
+                    r#"{"user":"alice"}"#,
+                    4,
+                )),
+                Write::Put(object(a, ObjectKind::Session, "s2", r#"{"user":"bob"}"#, 5)),
+                Write::Put(object(a, ObjectKind::Session, "s3", r#"{"other":1}"#, 6)),
+            ])
+            .await
+            .unwrap();
+        let store = f.store.as_ref();
+        let (session, user) = store
+            .object_with_user(a, ObjectKind::Session, "s1")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((session.key.as_str(), session.version), ("s1", 1));
+        let user = user.expect("alice");
+        assert_eq!(
+            (user.id, user.kind, user.doc.as_str(), user.version),
+            (alice.id, ObjectKind::User, alice.doc.as_str(), 1)
+        );
+        for key in ["s2", "s3"] {
+            let (session, user) = store
+                .object_with_user(a, ObjectKind::Session, key)
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!((session.key.as_str(), user), (key, None));
+        }
+        assert_eq!(
+            store
+                .object_with_user(b, ObjectKind::Session, "s1")
+                .await
+                .unwrap(),
+            None
+        );
+        assert_eq!(
+            store
+                .object_with_user(a, ObjectKind::Session, "none")
+                .await
+                .unwrap(),
+            None
+        );
+    }
+
     /// No store call for one tenant returns, or changes, another tenant's rows.
     pub async fn tenants_are_isolated(f: Fixture) {
         let (a, b) = two_tenants(f.store.as_ref()).await;
@@ -913,6 +972,7 @@ contract!(
     a_stale_write_is_a_conflict_not_a_lost_update,
     a_failing_batch_writes_nothing,
     a_failing_batch_of_protocol_records_writes_nothing,
+    a_record_is_read_with_the_user_it_names,
     tenants_are_isolated,
     tenant_updates_and_policy_round_trip,
     audit_entries_filter_and_stay_in_their_tenant,

@@ -6,7 +6,7 @@ use crate::error_response::store_error;
 use crate::state::AppState;
 use serde::de::DeserializeOwned;
 use std::collections::HashSet;
-use tessera_core::directory::model::{Api, App};
+use tessera_core::directory::model::{Api, App, User};
 use tessera_core::directory::object::{ObjectKind, StoredObject};
 use tessera_core::errors::{CatalogError, ErrorName};
 
@@ -31,6 +31,44 @@ pub async fn get<T: DeserializeOwned>(
     };
     let value = object.decode::<T>().map_err(internal)?;
     Ok(Some((object, value)))
+}
+
+/// A protocol record (session, code, refresh token) and the user it names, read
+/// together (`Store::object_with_user`); `None` for the user when it no longer exists.
+pub async fn record_with_user<T: DeserializeOwned>(
+    state: &AppState,
+    tenant_id: uuid::Uuid,
+    kind: ObjectKind,
+    key: &str,
+) -> Result<Option<RecordWithUser<T>>, CatalogError> {
+    let Some((object, user)) = state
+        .store
+        .object_with_user(tenant_id, kind, key)
+        .await
+        .map_err(store_error)?
+    else {
+        return Ok(None);
+    };
+    let record = object.decode::<T>().map_err(internal)?;
+    let user = match user {
+        Some(u) => {
+            let decoded = u.decode::<User>().map_err(internal)?;
+            Some((u, decoded))
+        }
+        None => None,
+    };
+    Ok(Some(RecordWithUser {
+        object,
+        record,
+        user,
+    }))
+}
+
+/// What [`record_with_user`] found.
+pub struct RecordWithUser<T> {
+    pub object: StoredObject,
+    pub record: T,
+    pub user: Option<(StoredObject, User)>,
 }
 
 /// The app with this client_id (cached: `crate::cache`).

@@ -35,15 +35,15 @@ pub async fn current(
         return Ok(None);
     };
     let key = state.master.token_hash(purpose::SESSION, value);
-    let Some((_, session)) =
-        lookup::get::<Session>(state, tenant.id, ObjectKind::Session, &key).await?
+    let Some(found) =
+        lookup::record_with_user::<Session>(state, tenant.id, ObjectKind::Session, &key).await?
     else {
         return Ok(None);
     };
-    if session.expires_at <= state.clock.now() {
+    if found.record.expires_at <= state.clock.now() {
         return Ok(None);
     }
-    with_user(state, tenant, session).await
+    Ok(found.user.and_then(|user| checked(found.record, user)))
 }
 
 /// The session with its user, or `None` when the user is gone or disabled.
@@ -52,20 +52,21 @@ pub async fn with_user(
     tenant: &Tenant,
     session: Session,
 ) -> Result<Option<CurrentSession>, CatalogError> {
-    let Some((object, user)) =
-        lookup::get::<User>(state, tenant.id, ObjectKind::User, &session.user).await?
-    else {
-        return Ok(None);
-    };
-    // A user deleted and created again under the same name is someone else.
+    let user = lookup::get::<User>(state, tenant.id, ObjectKind::User, &session.user).await?;
+    Ok(user.and_then(|user| checked(session, user)))
+}
+
+/// The session with its user, unless the user is disabled or is not the one who signed
+/// in: a user deleted and created again under the same name is someone else.
+fn checked(session: Session, (object, user): (StoredObject, User)) -> Option<CurrentSession> {
     if !user.enabled || session.user_id.is_some_and(|id| id != object.id) {
-        return Ok(None);
+        return None;
     }
-    Ok(Some(CurrentSession {
+    Some(CurrentSession {
         session,
         user_id: object.id,
         user,
-    }))
+    })
 }
 
 /// Starts a session for `user_key` after a successful sign-in; returns it with the

@@ -9,7 +9,6 @@ use super::issue::{self, Grant, Issued};
 use crate::error_response::store_error;
 use crate::state::AppState;
 use axum::http::{HeaderMap, header};
-use tessera_core::directory::model::User;
 use tessera_core::directory::object::{ObjectKind, Write, encode};
 use tessera_core::directory::redirect::Platform;
 use tessera_core::errors::{CatalogError, ErrorName};
@@ -27,8 +26,12 @@ pub async fn exchange(
 ) -> Result<Issued, CatalogError> {
     let code = params.require("code")?;
     let key = state.master.token_hash(purpose::CODE, code);
-    let Some((object, record)) =
-        lookup::get::<AuthCode>(state, tenant.id, ObjectKind::AuthCode, &key).await?
+    // The code and its user in one read (one round trip on PostgreSQL).
+    let Some(lookup::RecordWithUser {
+        object,
+        record,
+        user,
+    }) = lookup::record_with_user::<AuthCode>(state, tenant.id, ObjectKind::AuthCode, &key).await?
     else {
         return Err(CatalogError::new(ErrorName::AuthorizationCodeInvalid));
     };
@@ -38,9 +41,7 @@ pub async fn exchange(
     }
     check(state, tenant, client, headers, params, &record)?;
 
-    let Some((user_object, user)) =
-        lookup::get::<User>(state, tenant.id, ObjectKind::User, &record.user).await?
-    else {
+    let Some((user_object, user)) = user else {
         return Err(CatalogError::new(ErrorName::AuthorizationCodeInvalid)
             .internal("the code's user no longer exists"));
     };

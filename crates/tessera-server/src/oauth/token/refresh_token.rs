@@ -10,7 +10,7 @@ use super::issue::{self, Grant, Issued, Lineage};
 use crate::error_response::store_error;
 use crate::state::AppState;
 use std::collections::BTreeSet;
-use tessera_core::directory::model::{Consent, User};
+use tessera_core::directory::model::Consent;
 use tessera_core::directory::object::{ObjectKind, Write, encode};
 use tessera_core::directory::redirect::Platform;
 use tessera_core::errors::render::timestamp;
@@ -31,8 +31,13 @@ pub async fn exchange(
         .get("refresh_token")
         .ok_or_else(|| CatalogError::new(ErrorName::RefreshTokenParameterMissing))?;
     let key = state.master.token_hash(purpose::REFRESH, value);
-    let Some((object, record)) =
-        lookup::get::<RefreshToken>(state, tenant.id, ObjectKind::RefreshToken, &key).await?
+    // The token and its user in one read (one round trip on PostgreSQL).
+    let Some(lookup::RecordWithUser {
+        object,
+        record,
+        user,
+    }) = lookup::record_with_user::<RefreshToken>(state, tenant.id, ObjectKind::RefreshToken, &key)
+        .await?
     else {
         return Err(CatalogError::new(ErrorName::RefreshTokenInvalid));
     };
@@ -61,9 +66,7 @@ pub async fn exchange(
     check_expiry(state, tenant, &record)?;
     let (scopes, audience) = narrowed(state, tenant, client, params, &record).await?;
 
-    let Some((user_object, user)) =
-        lookup::get::<User>(state, tenant.id, ObjectKind::User, &record.user).await?
-    else {
+    let Some((user_object, user)) = user else {
         return Err(CatalogError::new(ErrorName::RefreshTokenRevoked)
             .with("reason", "the user no longer exists"));
     };
