@@ -7,6 +7,7 @@
 #     (PostgreSQL, as benches/run.sh: that database is dropped and created again first;
 #     the database server's own CPU is printed beside the profile, which is Tessera's
 #     unless PROFILE=postgres asks for the database server's processes instead)
+#   PROFILE=none: the same run without perf (perf's sampling costs a few percent)
 # Needs wrk, python3 and linux-perf; builds the release binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,13 +56,18 @@ pg_before="$(cpu_ticks $(pgrep -x postgres))"
 ts_before="$(cpu_ticks "$pid")"
 target="$pid"
 [ "${PROFILE:-tessera}" = postgres ] && target="$(pgrep -d, -x postgres)"
-perf record -e cpu-clock -F 499 -g -p "$target" -o "$work/perf.data" -- sleep 8 2>"$work/perf.log" ||
-  { cat "$work/perf.log" >&2; exit 1; }
+if [ "${PROFILE:-tessera}" = none ]; then
+  sleep 8
+else
+  perf record -e cpu-clock -F 499 -g -p "$target" -o "$work/perf.data" -- sleep 8 2>"$work/perf.log" ||
+    { cat "$work/perf.log" >&2; exit 1; }
+fi
 pg_after="$(cpu_ticks $(pgrep -x postgres))"
 ts_after="$(cpu_ticks "$pid")"
 wait "$loader"
 hz="$(getconf CLK_TCK)"
 echo "CPU over the 8 s profile: tessera $(( (ts_after - ts_before) / hz )) s, postgres processes $(( (pg_after - pg_before) / hz )) s"
 grep -E 'Requests/sec|non-2xx|flows/s|rotations/s' "$work/wrk.txt" || cat "$work/wrk.txt"
+[ "${PROFILE:-tessera}" = none ] && exit 0
 perf report -i "$work/perf.data" --no-children --sort symbol --stdio 2>/dev/null \
   | grep -E '^ +[0-9]' | head -"${TOP:-40}"

@@ -42,7 +42,7 @@ pub async fn deny(
     };
     let write = Write::Put(
         StoredObject::new(
-            state.rng.uuid(),
+            state.rng.record_id(now),
             tenant.id,
             ObjectKind::RevokedAccessToken,
             jti,

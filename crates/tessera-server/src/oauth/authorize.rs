@@ -233,7 +233,7 @@ async fn issue_code(
     let access_life =
         time::Duration::seconds(i64::from(tenant.policy.access_token_lifetime_seconds));
     let object = StoredObject::new(
-        state.rng.uuid(),
+        state.rng.record_id(now),
         tenant.id,
         ObjectKind::AuthCode,
         state.master.token_hash(purpose::CODE, &code),

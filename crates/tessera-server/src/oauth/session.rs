@@ -89,7 +89,7 @@ pub async fn start(
         expires_at: now + time::Duration::seconds(lifetime),
     };
     let object = StoredObject::new(
-        state.rng.uuid(),
+        state.rng.record_id(now),
         tenant.id,
         ObjectKind::Session,
         state.master.token_hash(purpose::SESSION, &value),

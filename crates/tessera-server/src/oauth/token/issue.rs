@@ -58,14 +58,15 @@ impl Issued {
     /// of its value; the sweeper may delete it once it can no longer be used).
     pub fn refresh_write(&self, state: &AppState, tenant: &Tenant) -> Option<Write> {
         self.refresh.as_ref().map(|(key, record)| {
+            let now = state.clock.now();
             Write::Put(
                 StoredObject::new(
-                    state.rng.uuid(),
+                    state.rng.record_id(now),
                     tenant.id,
                     ObjectKind::RefreshToken,
                     key.clone(),
                     encode(record),
-                    state.clock.now(),
+                    now,
                 )
                 .expiring(record.expires_at),
             )
