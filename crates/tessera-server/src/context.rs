@@ -93,6 +93,7 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
         .metrics
         .record(method.as_str(), &route, status, elapsed);
     tracing::info!(
+        target: crate::logging::REQUEST_TARGET,
         trace_id = %ctx.trace_id,
         correlation_id = %ctx.correlation_id,
         method = %method,

@@ -65,6 +65,7 @@ fn main() -> ExitCode {
         }
     };
     let outcome = runtime.block_on(run(cli.command, settings));
+    logging::flush();
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(fatal) => {

@@ -116,7 +116,7 @@ async fn serve_with_zero_configuration_on_sqlite() {
     .await;
     let v: serde_json::Value = entry.json().await.unwrap();
     assert_eq!(v["code"], "TS50001");
-    let log = server.log();
+    let log = server.log_when(|l| l.contains("trace_id=")).await;
     assert_eq!(log.matches("ready on http://").count(), 1, "{log}");
     assert!(
         log.contains("trace_id="),
@@ -128,8 +128,7 @@ async fn serve_with_zero_configuration_on_sqlite() {
 async fn json_logs_with_a_flag() {
     let server = Process::serve(&["--log-format", "json"]);
     http_get(&format!("{}/healthz", server.base), "application/json").await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let log = server.log();
+    let log = server.log_when(|l| l.contains("/healthz")).await;
     let request_line = log
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())

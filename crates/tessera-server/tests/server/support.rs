@@ -304,6 +304,19 @@ impl Process {
     pub fn log(&self) -> String {
         self.lines.lock().unwrap().join("\n")
     }
+
+    /// The log once `done` holds for it, waiting up to 5 s: request lines reach the
+    /// output in batches (every 50 ms), not one by one.
+    pub async fn log_when(&self, done: impl Fn(&str) -> bool) -> String {
+        for _ in 0..250 {
+            let log = self.log();
+            if done(&log) {
+                return log;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        self.log()
+    }
 }
 
 impl Drop for Process {
