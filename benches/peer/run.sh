@@ -33,13 +33,13 @@ export SEED_REFRESH_FILE="$work/refresh_tokens.txt"
 
 rss() { awk '/VmRSS/ { print $2 " kB" }' "/proc/$pid/status"; }
 
-start() { # alg, seed count
+start() { # alg, seed count[, 1 for the built-in interaction pages]
   if curl -s -o /dev/null "$base/jwks"; then echo "something already listens on $base" >&2; exit 1; fi
   : >"$work/out.log"
   local start_ns ready_ns
   start_ns="$(date +%s%N)"
   NODE_ENV=production PORT="$PORT" ALG="$1" DAEMON_SECRET="$daemon_secret" WEB_SECRET="$web_secret" \
-    SEED_REFRESH="$2" SEED_REFRESH_FILE="$SEED_REFRESH_FILE" \
+    SEED_REFRESH="$2" SEED_REFRESH_FILE="$SEED_REFRESH_FILE" DEV_INTERACTIONS="${3:-0}" \
     node server.js >"$work/out.log" 2>"$work/err.log" &
   pid=$!
   until grep -q "ready on http://" "$work/out.log" 2>/dev/null; do
@@ -77,7 +77,7 @@ echo "peer: oidc-provider $(node -p 'require("./node_modules/oidc-provider/packa
 echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 
 for alg in EdDSA ES256 RS256; do
-  if [ "$alg" = EdDSA ]; then start "$alg" "$SEED_REFRESH"; else start "$alg" 0; fi
+  if [ "$alg" = EdDSA ]; then start "$alg" "$SEED_REFRESH" 1; else start "$alg" 0; fi
   load "client_credentials grant, $alg" -s ../client_credentials.lua "$base/token"
   if [ "$alg" = EdDSA ]; then
     load "JWKS GET" -s peer_get.lua "$base/jwks"
@@ -91,6 +91,9 @@ for alg in EdDSA ES256 RS256; do
     if [ "$SEED_REFRESH" -gt 0 ]; then
       CLIENT_BASIC="$web_basic" load "refresh token rotation" -s peer_refresh.lua "$base/token"
     fi
+    # One sign-in and consent through the built-in pages, then flows on that session.
+    eval "$(python3 session.py "$base" "$web_basic")"
+    load "authorization code flows with a session (authorize + token)" -s ../code_flow.lua "$base"
   fi
   stop
 done

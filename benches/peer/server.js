@@ -12,6 +12,8 @@
 //   WEB_SECRET         client_secret of client "web" (default: random, printed to stderr)
 //   SEED_REFRESH       number of refresh tokens to seed for client "web" (default 0)
 //   SEED_REFRESH_FILE  where to write them, one a line (required when SEED_REFRESH > 0)
+//   DEV_INTERACTIONS   1: oidc-provider's built-in login and consent pages, which
+//                      session.py goes through once for the code-flow load's session
 //
 // Prints "ready on http://127.0.0.1:PORT" once listening, then (when seeding)
 // "seeded N refresh tokens to FILE" once the file is complete. Nothing is logged per
@@ -95,6 +97,9 @@ const configuration = {
     claims: async () => ({ sub: id }),
   }),
   rotateRefreshToken: true,
+  // As Tessera: PKCE is required of public clients; the confidential "web" client's
+  // code flow may go without (Tessera's bench code flow does).
+  pkce: { required: (ctx, client) => client.clientAuthMethod === 'none' },
   ttl: {
     AccessToken: 3600,
     ClientCredentials: 3600,
@@ -104,7 +109,7 @@ const configuration = {
     Grant: 90 * 24 * 3600,
   },
   features: {
-    devInteractions: { enabled: false },
+    devInteractions: { enabled: process.env.DEV_INTERACTIONS === '1' },
     clientCredentials: { enabled: true },
     introspection: { enabled: true },
     revocation: { enabled: true },
