@@ -198,34 +198,31 @@ mod tests {
     #[test]
     fn request_lines_wait_and_other_lines_go_out_after_them() {
         let (output, seen) = captured();
-        let lines = Lines(output.clone());
-        let request = tracing::Metadata::new(
-            "request",
-            REQUEST_TARGET,
-            tracing::Level::INFO,
-            None,
-            None,
-            None,
-            tracing::field::FieldSet::new(&[], tracing::callsite::Identifier(&CALLSITE)),
-            tracing::metadata::Kind::EVENT,
-        );
-        lines
-            .make_writer_for(&request)
-            .write_all(b"GET 1\n")
-            .unwrap();
-        lines
-            .make_writer_for(&request)
-            .write_all(b"GET 2\n")
-            .unwrap();
-        assert_eq!(text(&seen), "", "request lines are buffered");
-        lines.make_writer().write_all(b"ready\n").unwrap();
-        assert_eq!(text(&seen), "GET 1\nGET 2\nready\n");
-        lines
-            .make_writer_for(&request)
-            .write_all(b"GET 3\n")
-            .unwrap();
+        // The real formatter and the real per-event writer choice, on real events.
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(Lines(output.clone()))
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::info!(target: REQUEST_TARGET, "GET one");
+            tracing::info!(target: REQUEST_TARGET, "GET two");
+            assert_eq!(text(&seen), "", "request lines are buffered");
+            tracing::info!("ready");
+            tracing::info!(target: REQUEST_TARGET, "GET three");
+        });
+        let order = |log: &str| -> Vec<usize> {
+            ["GET one", "GET two", "ready", "GET three"]
+                .iter()
+                .filter_map(|m| log.find(m))
+                .collect()
+        };
+        let before_flush = text(&seen);
+        assert_eq!(order(&before_flush).len(), 3, "{before_flush}");
+        assert!(order(&before_flush).is_sorted(), "{before_flush}");
         output.flush();
-        assert_eq!(text(&seen), "GET 1\nGET 2\nready\nGET 3\n");
+        let after = text(&seen);
+        assert_eq!(order(&after).len(), 4, "{after}");
+        assert!(order(&after).is_sorted(), "{after}");
     }
 
     #[test]
@@ -237,13 +234,4 @@ mod tests {
         }
         assert_eq!(seen.lock().unwrap().len(), FLUSH_AT);
     }
-
-    struct Callsite;
-    impl tracing::callsite::Callsite for Callsite {
-        fn set_interest(&self, _: tracing::subscriber::Interest) {}
-        fn metadata(&self) -> &tracing::Metadata<'_> {
-            unimplemented!("not registered")
-        }
-    }
-    static CALLSITE: Callsite = Callsite;
 }
