@@ -2,13 +2,16 @@
 //! high-entropy, so a fast keyed hash is enough and keeps the token endpoint fast) and
 //! AES-256-GCM for values kept encrypted at rest (TOTP secrets, signing keys). Subkeys
 //! are derived with HKDF-SHA-256 (RFC 5869) so one master key never serves two purposes.
-//! Also Argon2id password hashing (RFC 9106) in PHC string format.
+//! Bearer values that carry their own record (authorization codes) are sealed with
+//! AES-256-GCM-SIV under a subkey of their own. Also Argon2id password hashing
+//! (RFC 9106) in PHC string format.
 
 use crate::rng::Rng;
 use crate::secret::{Secret, constant_time_eq};
 use crate::trace::hex;
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
+use aws_lc_rs::aead::{AES_256_GCM_SIV, Aad, LessSafeKey, NONCE_LEN, UnboundKey};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use hmac::{Hmac, Mac};
@@ -17,12 +20,16 @@ use sha2::Sha256;
 /// Version tag of sealed values, so the format can change later.
 const SEALED_PREFIX: &str = "v1.";
 
+/// First byte of a sealed bearer value (inside the base64), so its format can change.
+const BEARER_VERSION: u8 = 1;
+
 /// The 32-byte master key. `Debug` never prints it.
 #[derive(Clone)]
 pub struct MasterKey {
     hmac_key: [u8; 32],
     aead_key: [u8; 32],
     token_key: [u8; 32],
+    bearer_key: [u8; 32],
 }
 
 impl std::fmt::Debug for MasterKey {
@@ -42,14 +49,17 @@ impl MasterKey {
         let mut hmac_key = [0u8; 32];
         let mut aead_key = [0u8; 32];
         let mut token_key = [0u8; 32];
+        let mut bearer_key = [0u8; 32];
         // 32-byte outputs are far below HKDF-SHA-256's limit; expand cannot fail.
         let _ = hk.expand(b"client secret hmac v1", &mut hmac_key);
         let _ = hk.expand(b"at-rest aead v1", &mut aead_key);
         let _ = hk.expand(b"token hmac v1", &mut token_key);
+        let _ = hk.expand(b"sealed bearer aead v1", &mut bearer_key);
         Self {
             hmac_key,
             aead_key,
             token_key,
+            bearer_key,
         }
     }
 
@@ -132,6 +142,61 @@ impl MasterKey {
                 },
             )
             .ok()
+    }
+}
+
+impl MasterKey {
+    /// A bearer value that carries `plaintext` (an authorization code's record), bound to
+    /// `context` (its kind and tenant): base64url of a version byte, a random nonce and
+    /// the AES-256-GCM-SIV ciphertext and tag. GCM-SIV (RFC 8452), not GCM, because these
+    /// are minted thousands of times a second under one long-lived key with random
+    /// nonces: GCM's random-nonce budget is 2^32 messages per key (NIST SP 800-38D
+    /// §8.3), and a repeated GCM nonce gives away the authentication key, while
+    /// GCM-SIV is built not to fail that way: a repeated nonce shows at worst that two
+    /// values sealed the same plaintext (RFC 8452 §1).
+    pub fn seal_bearer(&self, rng: &dyn Rng, plaintext: &[u8], context: &str) -> String {
+        let mut nonce = [0u8; NONCE_LEN];
+        rng.fill(&mut nonce);
+        let mut out = Vec::with_capacity(1 + NONCE_LEN + plaintext.len() + 16);
+        out.push(BEARER_VERSION);
+        out.extend_from_slice(&nonce);
+        let mut body = plaintext.to_vec();
+        self.bearer_aead()
+            .seal_in_place_append_tag(
+                aws_lc_rs::aead::Nonce::assume_unique_for_key(nonce),
+                Aad::from(context.as_bytes()),
+                &mut body,
+            )
+            .unwrap_or_else(|_| unreachable!("sealing in-memory data under a valid key"));
+        out.extend_from_slice(&body);
+        URL_SAFE_NO_PAD.encode(out)
+    }
+
+    /// The plaintext of a value from [`seal_bearer`](Self::seal_bearer); `None` for
+    /// anything else: another key or context, an altered or truncated value, garbage.
+    pub fn open_bearer(&self, value: &str, context: &str) -> Option<Vec<u8>> {
+        let bytes = URL_SAFE_NO_PAD.decode(value).ok()?;
+        let (&version, rest) = bytes.split_first()?;
+        if version != BEARER_VERSION || rest.len() < NONCE_LEN + 16 {
+            return None;
+        }
+        let (nonce, body) = rest.split_at(NONCE_LEN);
+        let nonce = aws_lc_rs::aead::Nonce::try_assume_unique_for_key(nonce).ok()?;
+        let mut body = body.to_vec();
+        let plain = self
+            .bearer_aead()
+            .open_in_place(nonce, Aad::from(context.as_bytes()), &mut body)
+            .ok()?
+            .len();
+        body.truncate(plain);
+        Some(body)
+    }
+
+    fn bearer_aead(&self) -> LessSafeKey {
+        LessSafeKey::new(
+            UnboundKey::new(&AES_256_GCM_SIV, &self.bearer_key)
+                .unwrap_or_else(|_| unreachable!("a 32-byte key fits AES-256-GCM-SIV")),
+        )
     }
 }
 
@@ -298,6 +363,66 @@ mod tests {
         );
         assert_eq!(k.open("v1.AAAA", "x"), None);
         assert_eq!(k.open("garbage", "x"), None);
+    }
+
+    #[test]
+    fn sealed_bearer_values_open_only_unaltered_under_their_key_and_context() {
+        let k = key();
+        let rng = SequenceRng::new(7);
+        let plain = br#"{"client_id":"web"}"#;
+        let value = k.seal_bearer(&rng, plain, "authorization_code/tenant-a");
+        assert!(
+            value
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+            "{value}"
+        );
+        // Version byte, nonce, ciphertext, tag.
+        assert_eq!(
+            URL_SAFE_NO_PAD.decode(&value).unwrap().len(),
+            1 + 12 + plain.len() + 16
+        );
+        assert_eq!(
+            k.open_bearer(&value, "authorization_code/tenant-a")
+                .as_deref(),
+            Some(&plain[..])
+        );
+        assert_ne!(
+            value,
+            k.seal_bearer(&rng, plain, "authorization_code/tenant-a"),
+            "a fresh nonce each time"
+        );
+        assert_eq!(k.open_bearer(&value, "authorization_code/tenant-b"), None);
+        assert_eq!(
+            MasterKey::from_bytes(&[1u8; 32]).open_bearer(&value, "authorization_code/tenant-a"),
+            None
+        );
+        // Every single-byte change, a truncation, and values that were never sealed.
+        let bytes = URL_SAFE_NO_PAD.decode(&value).unwrap();
+        for i in 0..bytes.len() {
+            let mut altered = bytes.clone();
+            altered[i] ^= 0x01;
+            let altered = URL_SAFE_NO_PAD.encode(altered);
+            assert_eq!(k.open_bearer(&altered, "authorization_code/tenant-a"), None);
+        }
+        let truncated = URL_SAFE_NO_PAD.encode(&bytes[..bytes.len() - 1]);
+        assert_eq!(
+            k.open_bearer(&truncated, "authorization_code/tenant-a"),
+            None
+        );
+        for junk in [
+            "",
+            "AQ",
+            "not base64!",
+            "AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        ] {
+            assert_eq!(k.open_bearer(junk, "authorization_code/tenant-a"), None);
+        }
+        // The at-rest seal and the bearer seal use different keys.
+        assert_eq!(
+            k.open(&format!("v1.{value}"), "authorization_code/tenant-a"),
+            None
+        );
     }
 
     #[test]

@@ -387,6 +387,7 @@ catalog! {
             "The code was cut short, decoded or re-encoded on its way from the redirect to the token request.",
             "The code was sent to another tenant's token endpoint than the one that issued it.",
             "A code from a test or another environment was used.",
+            "Tessera's nodes do not share one master key, or the master key changed after the code was issued (a code is sealed under it).",
         ],
         developer_action: "Send the code parameter from the redirect unchanged to the token endpoint of the same tenant (the token_endpoint of the issuer that issued it).",
         user_action: "Sign in to the app again.",

@@ -7,18 +7,16 @@
 //! (consent page) and the code, with errors sent to the client.
 
 use super::{consent, lookup, pages, respond, session};
-use crate::error_response::{ErrorResponse, store_error};
+use crate::error_response::ErrorResponse;
 use crate::state::AppState;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use session::CurrentSession;
-use tessera_core::crypto::generate_token;
 use tessera_core::directory::model::App;
-use tessera_core::directory::object::{ObjectKind, StoredObject, Write, encode};
 use tessera_core::errors::{CatalogError, ErrorName};
 use tessera_core::oauth::authorize::{self as checks, AuthorizeError, AuthorizeRequest};
 use tessera_core::oauth::params::Params;
-use tessera_core::oauth::records::{AuthCode, purpose};
+use tessera_core::oauth::records::AuthCode;
 use tessera_core::tenant::Tenant;
 
 /// What the browser just did.
@@ -195,23 +193,22 @@ async fn run(
         }
     }
 
-    let code = issue_code(state, tenant, &app, &request, &current)
-        .await
-        .map_err(fail)?;
+    let code = issue_code(state, tenant, &app, &request, &current);
     Ok(Step::Code(request, code))
 }
 
-/// Stores a new authorization code bound to everything the token request must match
-/// (RFC 6749 §4.1.2; OIDC Core §3.1.2.1 nonce; RFC 7636 §4.4 challenge) and returns it.
-async fn issue_code(
+/// A new authorization code bound to everything the token request must match
+/// (RFC 6749 §4.1.2; OIDC Core §3.1.2.1 nonce; RFC 7636 §4.4 challenge): the record
+/// sealed into the code itself (`AuthCode::seal`), so issuing it writes nothing; the
+/// store learns of a code only when it is redeemed.
+fn issue_code(
     state: &AppState,
     tenant: &Tenant,
     app: &App,
     request: &AuthorizeRequest,
     current: &CurrentSession,
-) -> Result<String, CatalogError> {
+) -> String {
     let now = state.clock.now();
-    let code = generate_token(state.rng.as_ref());
     let record = AuthCode {
         client_id: app.client_id.clone(),
         redirect_uri: request.redirect.uri.clone(),
@@ -228,23 +225,5 @@ async fn issue_code(
         expires_at: now + time::Duration::seconds(i64::from(tenant.policy.code_lifetime_seconds)),
         redeemed: None,
     };
-    // A redeemed code is kept while the access token it gave can live, so a replay
-    // can still revoke that token.
-    let access_life =
-        time::Duration::seconds(i64::from(tenant.policy.access_token_lifetime_seconds));
-    let object = StoredObject::new(
-        state.rng.record_id(now),
-        tenant.id,
-        ObjectKind::AuthCode,
-        state.master.token_hash(purpose::CODE, &code),
-        encode(&record),
-        now,
-    )
-    .expiring(record.expires_at + access_life);
-    state
-        .store
-        .apply(vec![Write::Put(object)])
-        .await
-        .map_err(store_error)?;
-    Ok(code)
+    record.seal(&state.master, state.rng.as_ref(), tenant.id)
 }

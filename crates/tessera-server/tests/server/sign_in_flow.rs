@@ -20,6 +20,24 @@ async fn discover(served: &Served) -> CoreProviderMetadata {
         .unwrap()
 }
 
+/// How many authorization code records the tenant's store holds.
+async fn stored_codes(served: &Served) -> usize {
+    let store = &served.app.state.store;
+    let tenant = store
+        .tenant(&tessera_core::tenant::TenantSlug::parse(TENANT).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .objects(
+            tenant.id,
+            tessera_core::directory::object::ObjectKind::AuthCode,
+        )
+        .await
+        .unwrap()
+        .len()
+}
+
 /// One sign-in through the pages, then a token request, checked by openidconnect-rs.
 async fn full_flow(served: Served) {
     let base = served.base.clone();
@@ -108,7 +126,19 @@ async fn full_flow(served: Served) {
         Some(format!("{base}/{TENANT}").as_str())
     );
     let code = param(&params, "code").unwrap().to_owned();
-    assert_eq!(code.len(), 43, "256 bits, base64url");
+    // The code is its own record, sealed: URL-safe, opaque (nothing of the record shows
+    // through), and nothing about it is stored until it is redeemed.
+    assert!(
+        code.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+        "{code}"
+    );
+    let raw =
+        base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, &code).unwrap();
+    for plain in [&b"alice"[..], b"web-app", b"openid", WEB_CB.as_bytes()] {
+        assert!(!raw.windows(plain.len()).any(|w| w == plain));
+    }
+    assert_eq!(stored_codes(&served).await, 0);
 
     let tokens = client
         .exchange_code(AuthorizationCode::new(code))
@@ -117,6 +147,7 @@ async fn full_flow(served: Served) {
         .request_async(&rp_http())
         .await
         .unwrap();
+    assert_eq!(stored_codes(&served).await, 1, "the redemption");
     let now = now_of(&served.app);
     let id_verifier = client
         .id_token_verifier()

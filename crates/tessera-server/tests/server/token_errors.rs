@@ -298,6 +298,47 @@ async fn garbage_code_is_authorization_code_invalid() {
 }
 
 #[tokio::test]
+async fn altered_or_truncated_code_is_invalid_and_does_not_touch_the_real_one() {
+    let served = server(None).await;
+    let code = web_code(&served).await;
+    let middle = code.len() / 2;
+    let flipped = if &code[middle..=middle] == "A" {
+        "B"
+    } else {
+        "A"
+    };
+    let altered = format!("{}{flipped}{}", &code[..middle], &code[middle + 1..]);
+    for bad in [altered.as_str(), &code[..code.len() - 1], &code[..43]] {
+        let r = post(&served, &redeem(bad, &[])).await;
+        assert_json_error(r, ErrorName::AuthorizationCodeInvalid).await;
+    }
+    redeem_web_code(&served, &code, None).await;
+}
+
+/// A replay is found before any other refusal: the second use of a code revokes what
+/// the first gave even when the second request is wrong in another way too.
+#[tokio::test]
+async fn replay_with_another_redirect_uri_is_still_a_replay() {
+    let served = server(None).await;
+    let code = web_code(&served).await;
+    let tokens = redeem_web_code(&served, &code, None).await;
+    let other = format!("{WEB_CB}/other");
+    let mut form = redeem(&code, &[]);
+    form.retain(|(k, _)| *k != "redirect_uri");
+    form.push(("redirect_uri", &other));
+    let r = post(&served, &form).await;
+    assert_json_error(r, ErrorName::AuthorizationCodeRedeemed).await;
+    let userinfo = format!("{}/{TENANT}/oauth2/userinfo", served.base);
+    let revoked = rp_http()
+        .get(&userinfo)
+        .bearer_auth(tokens["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_json_error(revoked, ErrorName::InvalidBearerToken).await;
+}
+
+#[tokio::test]
 async fn code_older_than_its_lifetime_is_expired() {
     let served = server(None).await;
     let code = web_code(&served).await;

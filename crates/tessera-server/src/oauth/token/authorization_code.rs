@@ -1,7 +1,9 @@
-//! `grant_type=authorization_code` (RFC 6749 §4.1.3, RFC 7636 §4.5): redeem a code once,
-//! check everything it was bound to, and issue tokens. The code is consumed by a
-//! versioned write, so of two concurrent redemptions exactly one succeeds; a replay
-//! revokes what the first redemption issued (RFC 6749 §4.1.2, RFC 9700 §4.5).
+//! `grant_type=authorization_code` (RFC 6749 §4.1.3, RFC 7636 §4.5): open the code (it
+//! carries its own record, `AuthCode::seal`), check everything it was bound to, and
+//! issue tokens. The redemption stores the record under the code's hash as a new
+//! object, in the same atomic write as the refresh token, so of two concurrent
+//! redemptions exactly one succeeds; a replay revokes what the first redemption issued
+//! (RFC 6749 §4.1.2, RFC 9700 §4.5).
 
 use super::super::lookup;
 use super::client_auth::Client;
@@ -9,7 +11,8 @@ use super::issue::{self, Grant, Issued};
 use crate::error_response::store_error;
 use crate::state::AppState;
 use axum::http::{HeaderMap, header};
-use tessera_core::directory::object::{ObjectKind, Write, encode};
+use tessera_core::directory::model::User;
+use tessera_core::directory::object::{ObjectKind, StoredObject, Write, encode};
 use tessera_core::directory::redirect::Platform;
 use tessera_core::errors::{CatalogError, ErrorName};
 use tessera_core::oauth::params::Params;
@@ -25,23 +28,32 @@ pub async fn exchange(
     params: &Params,
 ) -> Result<Issued, CatalogError> {
     let code = params.require("code")?;
-    let key = state.master.token_hash(purpose::CODE, code);
-    // The code and its user in one read (one round trip on PostgreSQL).
-    let Some(lookup::RecordWithUser {
-        object,
-        record,
-        user,
-    }) = lookup::record_with_user::<AuthCode>(state, tenant.id, ObjectKind::AuthCode, &key).await?
-    else {
+    let Some(record) = AuthCode::open(&state.master, tenant.id, code) else {
         return Err(CatalogError::new(ErrorName::AuthorizationCodeInvalid));
     };
-    if let Some(redemption) = &record.redeemed {
-        revoke(state, tenant, redemption, "authorization code replayed").await?;
-        return Err(CatalogError::new(ErrorName::AuthorizationCodeRedeemed));
+    let key = state.master.token_hash(purpose::CODE, code);
+    match redeem(state, tenant, client, headers, params, &key, record).await {
+        Ok(issued) => Ok(issued),
+        // A code that was redeemed before is a replay, whatever else is wrong with this
+        // request: RFC 6749 §4.1.2 asks to deny it and revoke what the code gave.
+        Err(refused) => Err(replayed(state, tenant, &key).await?.unwrap_or(refused)),
     }
-    check(state, tenant, client, headers, params, &record)?;
+}
 
-    let Some((user_object, user)) = user else {
+/// Checks the code's bindings and user, issues the tokens and stores the redemption.
+async fn redeem(
+    state: &AppState,
+    tenant: &Tenant,
+    client: &Client,
+    headers: &HeaderMap,
+    params: &Params,
+    key: &str,
+    record: AuthCode,
+) -> Result<Issued, CatalogError> {
+    check(state, tenant, client, headers, params, &record)?;
+    let Some((user_object, user)) =
+        lookup::get::<User>(state, tenant.id, ObjectKind::User, &record.user).await?
+    else {
         return Err(CatalogError::new(ErrorName::AuthorizationCodeInvalid)
             .internal("the code's user no longer exists"));
     };
@@ -71,7 +83,9 @@ pub async fn exchange(
     )
     .await?;
 
-    // Consume the code and store the refresh token in one atomic write.
+    // The redemption, as a new object under the code's hash (a second one conflicts),
+    // and the refresh token, in one atomic write. It is kept while the access token it
+    // gave can live, so a replay can still revoke that token.
     let now = state.clock.now();
     let redemption = Redemption {
         at: now,
@@ -79,32 +93,51 @@ pub async fn exchange(
         access_token_expires_at: issued.access_expires_at,
         refresh_token_key: issued.refresh.as_ref().map(|(k, _)| k.clone()),
     };
+    let expires_at = record.expires_at.max(issued.access_expires_at);
     let consumed = AuthCode {
         redeemed: Some(redemption),
         ..record
     };
-    let mut writes = vec![Write::Put(object.with_doc(encode(&consumed), now))];
+    let redeemed = StoredObject::new(
+        state.rng.record_id(now),
+        tenant.id,
+        ObjectKind::AuthCode,
+        key.to_owned(),
+        encode(&consumed),
+        now,
+    )
+    .expiring(expires_at);
+    let mut writes = vec![Write::Put(redeemed)];
     writes.extend(issued.refresh_write(state, tenant));
     match state.store.apply(writes).await {
         Ok(()) => Ok(issued),
-        // Another redemption consumed it first: this one is the replay.
+        // Another redemption stored it first: this one is the replay (`exchange` revokes).
         Err(StoreError::Conflict(_)) => {
-            if let Some((_, winner)) =
-                lookup::get::<AuthCode>(state, tenant.id, ObjectKind::AuthCode, &key).await?
-                && let Some(redemption) = &winner.redeemed
-            {
-                revoke(
-                    state,
-                    tenant,
-                    redemption,
-                    "authorization code redeemed concurrently",
-                )
-                .await?;
-            }
             Err(CatalogError::new(ErrorName::AuthorizationCodeRedeemed))
         }
         Err(e) => Err(store_error(e)),
     }
+}
+
+/// When the code was redeemed before: revokes what that redemption issued and returns
+/// the replay's error.
+async fn replayed(
+    state: &AppState,
+    tenant: &Tenant,
+    key: &str,
+) -> Result<Option<CatalogError>, CatalogError> {
+    let Some((_, earlier)) =
+        lookup::get::<AuthCode>(state, tenant.id, ObjectKind::AuthCode, key).await?
+    else {
+        return Ok(None);
+    };
+    let Some(redemption) = &earlier.redeemed else {
+        return Ok(None);
+    };
+    revoke(state, tenant, redemption, "authorization code replayed").await?;
+    Ok(Some(CatalogError::new(
+        ErrorName::AuthorizationCodeRedeemed,
+    )))
 }
 
 /// The code's bindings, in the order RFC 6749 §4.1.3 lists them.
