@@ -8,14 +8,20 @@
 #     the database server's own CPU is printed beside the profile, which is Tessera's
 #     unless PROFILE=postgres asks for the database server's processes instead)
 #   PROFILE=none: the same run without perf (perf's sampling costs a few percent)
+#   TESSERA_BIN=/path/to/tessera: that binary instead of building this tree's (an A/B of
+#     two commits: build each, copy the binaries aside, alternate runs)
 # Needs wrk, python3 and linux-perf; builds the release binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 LOAD="${1:-cc}"
 PORT="${PORT:-18081}"
 export THREADS=2
-cargo build --release -q
 repo="$PWD"
+bin="${TESSERA_BIN:-}"
+if [ -z "$bin" ]; then
+  cargo build --release -q
+  bin="$repo/target/release/tessera"
+fi
 work="$(mktemp -d)"
 pid=""
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
@@ -24,8 +30,8 @@ if [ -n "${DATABASE_URL:-}" ]; then
   psql -q "${DATABASE_URL%/*}/postgres" -c "DROP DATABASE IF EXISTS ${DATABASE_URL##*/}" \
     -c "CREATE DATABASE ${DATABASE_URL##*/}"
 fi
-(cd "$work" && "$repo/target/release/tessera" import "${db[@]}" "$repo/benches/tenant.json" >/dev/null 2>&1)
-(cd "$work" && exec "$repo/target/release/tessera" serve "${db[@]}" --listen "127.0.0.1:$PORT" >"$work/out.log" 2>"$work/err.log") &
+(cd "$work" && "$bin" import "${db[@]}" "$repo/benches/tenant.json" >/dev/null 2>&1)
+(cd "$work" && exec "$bin" serve "${db[@]}" --listen "127.0.0.1:$PORT" >"$work/out.log" 2>"$work/err.log") &
 pid=$!
 until grep -q "ready on http://" "$work/out.log" 2>/dev/null; do
   kill -0 "$pid" 2>/dev/null || { echo "tessera did not start:" >&2; cat "$work/err.log" >&2; exit 1; }
@@ -66,7 +72,8 @@ pg_after="$(cpu_ticks $(pgrep -x postgres))"
 ts_after="$(cpu_ticks "$pid")"
 wait "$loader"
 hz="$(getconf CLK_TCK)"
-echo "CPU over the 8 s profile: tessera $(( (ts_after - ts_before) / hz )) s, postgres processes $(( (pg_after - pg_before) / hz )) s"
+awk -v t=$((ts_after - ts_before)) -v p=$((pg_after - pg_before)) -v hz="$hz" \
+  'BEGIN { printf "CPU over the 8 s profile: tessera %.2f s, postgres processes %.2f s\n", t / hz, p / hz }'
 grep -E 'Requests/sec|non-2xx|flows/s|rotations/s' "$work/wrk.txt" || cat "$work/wrk.txt"
 [ "${PROFILE:-tessera}" = none ] && exit 0
 perf report -i "$work/perf.data" --no-children --sort symbol --stdio 2>/dev/null \

@@ -8,6 +8,7 @@ mod database_url;
 mod migrations;
 pub mod postgres;
 mod postgres_batch;
+mod postgres_lane;
 mod sql;
 pub mod sqlite;
 #[cfg(feature = "test-support")]

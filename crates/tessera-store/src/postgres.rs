@@ -1,6 +1,7 @@
 //! The PostgreSQL store (sqlx), for several Tessera nodes sharing one database.
 
 use crate::migrations::{CREATE_MIGRATIONS_TABLE, MIGRATIONS, check_not_newer};
+use crate::postgres_lane::Lane;
 use crate::sql::{self, Expect, ObjectRow, TenantRow, Value};
 use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
@@ -10,9 +11,14 @@ use tessera_core::directory::object::{ObjectKind, StoredObject, Write};
 use tessera_core::store::{Change, Page, Store, StoreError, StoreResult};
 use tessera_core::tenant::{NewTenant, Tenant, TenantSlug};
 
-/// Pool size: enough to keep two cores busy while some connections wait on fsync.
-const POOL_SIZE: u32 = 16;
-/// A pooled connection idle this long is pinged before use.
+/// Connections for single statements (`postgres_lane`): enough to keep two cores busy
+/// while some wait on fsync.
+const LANE_SIZE: usize = 12;
+/// sqlx's pool, for transactions and migrations (and the listening connection beside).
+const POOL_SIZE: u32 = 4;
+/// How long a statement waits for a free connection before the store is Unavailable.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+/// A connection idle this long is pinged before use.
 const CHECK_IDLE_AFTER: Duration = Duration::from_secs(10);
 /// Any key unique to Tessera; serialises migration runs across nodes starting together.
 const MIGRATION_LOCK: i64 = 0x7E55_E7A0;
@@ -24,6 +30,7 @@ pub(crate) const CHANGES_CHANNEL: &str = "tessera_changes";
 
 pub struct PgStore {
     pool: PgPool,
+    lane: Lane,
     listeners: crate::changes::Listeners,
     /// The task relaying other nodes' notifications, started by the first `listen`.
     relay: std::sync::OnceLock<tokio::task::AbortHandle>,
@@ -40,10 +47,16 @@ impl Drop for PgStore {
 impl PgStore {
     /// Connects and applies pending migrations.
     pub async fn connect(options: PgConnectOptions) -> StoreResult<Self> {
+        let lane = Lane::new(
+            options.clone(),
+            LANE_SIZE,
+            ACQUIRE_TIMEOUT,
+            CHECK_IDLE_AFTER,
+        );
         let pool = PgPoolOptions::new()
             // One more for the connection that listens for other nodes' changes.
             .max_connections(POOL_SIZE + 1)
-            .acquire_timeout(Duration::from_secs(3))
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             // sqlx pings every connection it hands out by default: a second round trip
             // per query, which on two cores cost as much as the query itself. Only a
             // connection idle for a while (a server restart or a proxy may have closed
@@ -62,6 +75,7 @@ impl PgStore {
             .map_err(map_err)?;
         let store = Self {
             pool,
+            lane,
             listeners: Default::default(),
             relay: std::sync::OnceLock::new(),
         };
@@ -78,7 +92,7 @@ impl PgStore {
         let mut tx = self.pool.begin().await.map_err(map_err)?;
         for stmt in statements {
             // An error drops the transaction, which rolls it back.
-            execute(&mut *tx, stmt).await?;
+            checked(stmt, execute(&mut *tx, stmt).await)?;
         }
         // Inside the transaction: PostgreSQL delivers the notification to the other
         // nodes when, and only if, the transaction commits.
@@ -207,11 +221,12 @@ impl Store for PgStore {
     }
 
     async fn tenant(&self, slug: &TenantSlug) -> StoreResult<Option<Tenant>> {
+        let mut lease = self.lane.acquire().await.map_err(map_err)?;
         let row = sqlx::query(sql::SELECT_TENANT_BY_SLUG)
             .bind(slug.as_str())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(map_err)?;
+            .fetch_optional(lease.conn())
+            .await;
+        let row = lease.finish(row).map_err(map_err)?;
         row.map(|r| tenant_row(&r).map_err(map_err)?.into_tenant())
             .transpose()
     }
@@ -236,11 +251,14 @@ impl Store for PgStore {
         tenant_id: uuid::Uuid,
         kind: ObjectKind,
     ) -> StoreResult<Vec<StoredObject>> {
-        sqlx::query(sql::SELECT_OBJECTS)
+        let mut lease = self.lane.acquire().await.map_err(map_err)?;
+        let rows = sqlx::query(sql::SELECT_OBJECTS)
             .bind(tenant_id.to_string())
             .bind(kind.as_str())
-            .fetch_all(&self.pool)
-            .await
+            .fetch_all(lease.conn())
+            .await;
+        lease
+            .finish(rows)
             .map_err(map_err)?
             .iter()
             .map(|r| object_row(r).map_err(map_err)?.into_object())
@@ -253,13 +271,14 @@ impl Store for PgStore {
         kind: ObjectKind,
         key: &str,
     ) -> StoreResult<Option<StoredObject>> {
+        let mut lease = self.lane.acquire().await.map_err(map_err)?;
         let row = sqlx::query(sql::SELECT_OBJECT)
             .bind(tenant_id.to_string())
             .bind(kind.as_str())
             .bind(key)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(map_err)?;
+            .fetch_optional(lease.conn())
+            .await;
+        let row = lease.finish(row).map_err(map_err)?;
         row.map(|r| object_row(&r).map_err(map_err)?.into_object())
             .transpose()
     }
@@ -270,15 +289,15 @@ impl Store for PgStore {
         kind: ObjectKind,
         key: &str,
     ) -> StoreResult<Option<(StoredObject, Option<StoredObject>)>> {
-        let Some(row) = sqlx::query(sql::SELECT_OBJECT_WITH_USER)
+        let mut lease = self.lane.acquire().await.map_err(map_err)?;
+        let row = sqlx::query(sql::SELECT_OBJECT_WITH_USER)
             .bind(tenant_id.to_string())
             .bind(kind.as_str())
             .bind(key)
             .bind(ObjectKind::User.as_str())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(map_err)?
-        else {
+            .fetch_optional(lease.conn())
+            .await;
+        let Some(row) = lease.finish(row).map_err(map_err)? else {
             return Ok(None);
         };
         let object = object_row(&row).map_err(map_err)?.into_object()?;
@@ -311,10 +330,14 @@ impl Store for PgStore {
         // One statement with nothing to announce is atomic on its own: sent without
         // BEGIN and COMMIT it costs one round trip instead of three (a session, a code).
         if let ([stmt], true) = (statements.as_slice(), changes.is_empty()) {
-            return execute(&self.pool, stmt).await;
+            let mut lease = self.lane.acquire().await.map_err(map_err)?;
+            let changed = execute(lease.conn(), stmt).await;
+            return checked(stmt, lease.finish(changed));
         }
         if let Some(batch) = crate::postgres_batch::Batch::of(&writes, &statements, &changes) {
-            execute_batch(&self.pool, &batch).await?;
+            let mut lease = self.lane.acquire().await.map_err(map_err)?;
+            let done = execute_batch(lease.conn(), &batch).await;
+            lease.finish(done).map_err(|e| batch_error(&batch, e))?;
         } else {
             self.apply_in_transaction(&statements, &changes).await?;
         }
@@ -367,21 +390,25 @@ fn bind<'q>(q: PgQuery<'q>, v: &Value) -> PgQuery<'q> {
     }
 }
 
-/// Runs one write statement; a statement that must change a row and changed none is
-/// that statement's error.
-async fn execute<'e>(executor: impl sqlx::PgExecutor<'e>, stmt: &sql::Stmt) -> StoreResult<()> {
+/// Runs one write statement: how many rows it changed.
+async fn execute<'e>(
+    executor: impl sqlx::PgExecutor<'e>,
+    stmt: &sql::Stmt,
+) -> Result<u64, sqlx::Error> {
     let mut q = sqlx::query(stmt.sql);
     for v in &stmt.params {
         q = bind(q, v);
     }
-    let changed = q
-        .execute(executor)
-        .await
-        .map_err(|e| match map_err(e) {
-            StoreError::Conflict(d) => StoreError::Conflict(format!("{}: {d}", stmt.what)),
-            other => other,
-        })?
-        .rows_affected();
+    Ok(q.execute(executor).await?.rows_affected())
+}
+
+/// A write statement's outcome in the store's terms: a statement that must change a
+/// row and changed none is that statement's error.
+fn checked(stmt: &sql::Stmt, changed: Result<u64, sqlx::Error>) -> StoreResult<()> {
+    let changed = changed.map_err(|e| match map_err(e) {
+        StoreError::Conflict(d) => StoreError::Conflict(format!("{}: {d}", stmt.what)),
+        other => other,
+    })?;
     match (stmt.expect, changed) {
         (Expect::SomeRow(err), 0) => Err(err(format!("{}: no row matched", stmt.what))),
         _ => Ok(()),
@@ -389,19 +416,26 @@ async fn execute<'e>(executor: impl sqlx::PgExecutor<'e>, stmt: &sql::Stmt) -> S
 }
 
 /// Runs a batch of writes as one statement; see `postgres_batch`.
-async fn execute_batch(pool: &PgPool, batch: &crate::postgres_batch::Batch<'_>) -> StoreResult<()> {
+async fn execute_batch(
+    conn: &mut sqlx::PgConnection,
+    batch: &crate::postgres_batch::Batch<'_>,
+) -> Result<(), sqlx::Error> {
     let mut q = sqlx::query(&batch.sql);
     for v in &batch.params {
         q = bind(q, v);
     }
-    match q.execute(pool).await {
-        Ok(_) => Ok(()),
-        Err(sqlx::Error::Database(db))
+    q.execute(conn).await.map(|_| ())
+}
+
+/// A failed batch's error: the write `tessera_expect_row` named, or the database's.
+fn batch_error(batch: &crate::postgres_batch::Batch<'_>, e: sqlx::Error) -> StoreError {
+    match e {
+        sqlx::Error::Database(db)
             if db.code().as_deref() == Some(crate::postgres_batch::NO_ROW) =>
         {
-            Err(batch.no_row(db.message()))
+            batch.no_row(db.message())
         }
-        Err(e) => Err(map_err(e)),
+        e => map_err(e),
     }
 }
 

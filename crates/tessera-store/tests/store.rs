@@ -407,6 +407,54 @@ mod cases {
         );
     }
 
+    /// How a code's redemption wins (its record is first stored at redemption): of
+    /// concurrent batches that each create a record under one key, with a record of
+    /// their own beside it, exactly one commits, and the others leave nothing behind.
+    pub async fn concurrent_new_records_under_one_key_have_exactly_one_winner(f: Fixture) {
+        let (a, _) = two_tenants(f.store.as_ref()).await;
+        let attempts = (0..16u128).map(|i| {
+            let store = f.store.clone();
+            let batch = vec![
+                Write::Put(object(
+                    a,
+                    ObjectKind::AuthCode,
+                    "code",
+                    &format!(r#"{{"n":{i}}}"#),
+                    100 + i,
+                )),
+                Write::Put(object(
+                    a,
+                    ObjectKind::RefreshToken,
+                    &format!("rt{i}"),
+                    "{}",
+                    200 + i,
+                )),
+            ];
+            tokio::spawn(async move { store.apply(batch).await })
+        });
+        let results = futures_join(attempts).await;
+        let winners: Vec<usize> = results
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| r.is_ok().then_some(i))
+            .collect();
+        let conflicts = results
+            .iter()
+            .filter(|r| matches!(r, Err(StoreError::Conflict(_))))
+            .count();
+        assert_eq!((winners.len(), conflicts), (1, 15), "{results:?}");
+        let stored = f
+            .store
+            .object(a, ObjectKind::AuthCode, "code")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored.doc, format!(r#"{{"n":{}}}"#, winners[0]));
+        let tokens = f.store.objects(a, ObjectKind::RefreshToken).await.unwrap();
+        assert_eq!(tokens.len(), 1, "only the winner's refresh token");
+        assert_eq!(tokens[0].key, format!("rt{}", winners[0]));
+    }
+
     /// A record and the user it names, read together: only that tenant's user of that
     /// key, and none when there is no such user.
     pub async fn a_record_is_read_with_the_user_it_names(f: Fixture) {
@@ -972,6 +1020,7 @@ contract!(
     a_stale_write_is_a_conflict_not_a_lost_update,
     a_failing_batch_writes_nothing,
     a_failing_batch_of_protocol_records_writes_nothing,
+    concurrent_new_records_under_one_key_have_exactly_one_winner,
     a_record_is_read_with_the_user_it_names,
     tenants_are_isolated,
     tenant_updates_and_policy_round_trip,

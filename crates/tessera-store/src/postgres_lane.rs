@@ -1,0 +1,208 @@
+//! The PostgreSQL connections that serve single statements (reads, one write, a batch as
+//! one statement): nearly every request's store traffic. Tessera hands them out itself
+//! rather than through sqlx's pool, because sqlx 0.8's pool pings every connection as it
+//! takes it back (`PoolConnection::return_to_pool`: a `Sync` and its `ReadyForQuery`),
+//! a second round trip after every query, which on two cores shared with the database
+//! cost as much as the query. Transactions, migrations and the listening connection
+//! still use the pool.
+//!
+//! What the ping guarded against is handled here instead: a connection goes back only
+//! when its statement ran to the end, with or without a database error (sqlx then
+//! drains the rest of the exchange before the next statement). One whose statement
+//! was cut short (a cancelled request, an I/O error) is closed, since it may be out of
+//! step with the server, and a connection idle for a while is pinged before reuse.
+
+use sqlx::postgres::{PgConnectOptions, PgConnection};
+use sqlx::{ConnectOptions, Connection};
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
+use tokio::sync::{Semaphore, SemaphorePermit};
+
+/// Connections that served a statement recently, most recent last.
+pub struct Lane {
+    options: PgConnectOptions,
+    idle: Mutex<Vec<Idle>>,
+    permits: Semaphore,
+    acquire_timeout: Duration,
+    check_idle_after: Duration,
+}
+
+struct Idle {
+    conn: PgConnection,
+    since: Instant,
+}
+
+/// One connection, lent for one statement.
+pub struct Lease<'a> {
+    lane: &'a Lane,
+    /// `None` only after `finish` gave it back.
+    conn: Option<PgConnection>,
+    _permit: SemaphorePermit<'a>,
+}
+
+impl Lane {
+    /// At most `size` connections, opened as needed.
+    pub fn new(
+        options: PgConnectOptions,
+        size: usize,
+        acquire_timeout: Duration,
+        check_idle_after: Duration,
+    ) -> Self {
+        Self {
+            options,
+            idle: Mutex::new(Vec::with_capacity(size)),
+            permits: Semaphore::new(size),
+            acquire_timeout,
+            check_idle_after,
+        }
+    }
+
+    /// A connection: the most recently used one, or a new one. Waits at most the
+    /// acquire timeout for one to come free (`PoolTimedOut`, as sqlx's pool says).
+    pub async fn acquire(&self) -> Result<Lease<'_>, sqlx::Error> {
+        let permit = tokio::time::timeout(self.acquire_timeout, self.permits.acquire())
+            .await
+            .map_err(|_| sqlx::Error::PoolTimedOut)?
+            .map_err(|_| sqlx::Error::PoolClosed)?;
+        let idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
+        let conn = match idle {
+            Some(i) if i.since.elapsed() < self.check_idle_after => i.conn,
+            // A server restart or a proxy may have closed a connection idle this long.
+            Some(mut i) => match i.conn.ping().await {
+                Ok(()) => i.conn,
+                Err(_) => self.options.connect().await?,
+            },
+            None => self.options.connect().await?,
+        };
+        Ok(Lease {
+            lane: self,
+            conn: Some(conn),
+            _permit: permit,
+        })
+    }
+
+    /// How many connections wait idle (for tests).
+    #[cfg(test)]
+    fn idle_count(&self) -> usize {
+        self.idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+}
+
+impl Lease<'_> {
+    pub fn conn(&mut self) -> &mut PgConnection {
+        self.conn
+            .as_mut()
+            .unwrap_or_else(|| unreachable!("a lease holds its connection until finish"))
+    }
+
+    /// Ends the lease with its statement's outcome: the connection goes back when the
+    /// exchange with the server completed (success, or an error the server reported);
+    /// otherwise it is closed by dropping it.
+    pub fn finish<T>(mut self, outcome: Result<T, sqlx::Error>) -> Result<T, sqlx::Error> {
+        if matches!(&outcome, Ok(_) | Err(sqlx::Error::Database(_)))
+            && let Some(conn) = self.conn.take()
+        {
+            self.lane
+                .idle
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(Idle {
+                    conn,
+                    since: Instant::now(),
+                });
+        }
+        outcome
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{TestDatabase, postgres_or_skip};
+
+    async fn lane(test: &str) -> Option<(TestDatabase, Lane)> {
+        let db = postgres_or_skip(test).await?;
+        let lane = Lane::new(
+            db.options.clone(),
+            2,
+            Duration::from_secs(3),
+            Duration::from_secs(10),
+        );
+        Some((db, lane))
+    }
+
+    async fn backend_pid(lane: &Lane) -> i32 {
+        let mut lease = lane.acquire().await.unwrap();
+        let pid = sqlx::query_scalar("SELECT pg_backend_pid()")
+            .fetch_one(lease.conn())
+            .await;
+        lease.finish(pid).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_connection_is_reused_after_success_and_after_a_database_error() {
+        let Some((_db, lane)) = lane("lane_reuse").await else {
+            return;
+        };
+        let first = backend_pid(&lane).await;
+        assert_eq!(backend_pid(&lane).await, first, "the same connection again");
+        let mut lease = lane.acquire().await.unwrap();
+        let failed = sqlx::query("SELECT 1/0").execute(lease.conn()).await;
+        assert!(matches!(
+            lease.finish(failed),
+            Err(sqlx::Error::Database(_))
+        ));
+        assert_eq!(lane.idle_count(), 1);
+        assert_eq!(
+            backend_pid(&lane).await,
+            first,
+            "still in step after the error"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_connection_whose_statement_was_cut_short_is_closed() {
+        let Some((_db, lane)) = lane("lane_cancel").await else {
+            return;
+        };
+        let first = backend_pid(&lane).await;
+        let mut lease = lane.acquire().await.unwrap();
+        let slow = sqlx::query("SELECT pg_sleep(5)").execute(lease.conn());
+        assert!(
+            tokio::time::timeout(Duration::from_millis(100), slow)
+                .await
+                .is_err()
+        );
+        drop(lease);
+        assert_eq!(lane.idle_count(), 0, "not handed back");
+        let next = backend_pid(&lane).await;
+        assert_ne!(next, first, "a new connection, in step with its server");
+    }
+
+    #[tokio::test]
+    async fn waiting_for_a_connection_times_out() {
+        let Some((db, _)) = lane("lane_timeout").await else {
+            return;
+        };
+        let lane = Lane::new(
+            db.options.clone(),
+            1,
+            Duration::from_millis(100),
+            Duration::from_secs(10),
+        );
+        let held = lane.acquire().await.unwrap();
+        assert!(matches!(
+            lane.acquire().await.err(),
+            Some(sqlx::Error::PoolTimedOut)
+        ));
+        drop(held);
+        assert_ne!(backend_pid(&lane).await, 0);
+    }
+}
