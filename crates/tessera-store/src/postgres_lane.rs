@@ -58,7 +58,8 @@ impl Lane {
     }
 
     /// A connection: the most recently used one, or a new one. Waits at most the
-    /// acquire timeout for one to come free (`PoolTimedOut`, as sqlx's pool says).
+    /// acquire timeout for one to come free, and as long again for it to be ready
+    /// (`PoolTimedOut`, as sqlx's pool says).
     pub async fn acquire(&self) -> Result<Lease<'_>, sqlx::Error> {
         let permit = tokio::time::timeout(self.acquire_timeout, self.permits.acquire())
             .await
@@ -69,20 +70,28 @@ impl Lane {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .pop();
-        let conn = match idle {
-            Some(i) if i.since.elapsed() < self.check_idle_after => i.conn,
-            // A server restart or a proxy may have closed a connection idle this long.
-            Some(mut i) => match i.conn.ping().await {
-                Ok(()) => i.conn,
-                Err(_) => self.options.connect().await?,
-            },
-            None => self.options.connect().await?,
-        };
+        // Connecting to an unreachable server can hang far longer than a request may.
+        let conn = tokio::time::timeout(self.acquire_timeout, self.ready(idle))
+            .await
+            .map_err(|_| sqlx::Error::PoolTimedOut)??;
         Ok(Lease {
             lane: self,
             conn: Some(conn),
             _permit: permit,
         })
+    }
+
+    /// `idle` if it is still usable, else a new connection.
+    async fn ready(&self, idle: Option<Idle>) -> Result<PgConnection, sqlx::Error> {
+        match idle {
+            Some(i) if i.since.elapsed() < self.check_idle_after => Ok(i.conn),
+            // A server restart or a proxy may have closed a connection idle this long.
+            Some(mut i) => match i.conn.ping().await {
+                Ok(()) => Ok(i.conn),
+                Err(_) => self.options.connect().await,
+            },
+            None => self.options.connect().await,
+        }
     }
 
     /// How many connections wait idle (for tests).
@@ -204,5 +213,25 @@ mod tests {
         ));
         drop(held);
         assert_ne!(backend_pid(&lane).await, 0);
+    }
+
+    /// An unreachable server (a black-holed address) costs a request the acquire
+    /// timeout, not the operating system's TCP connect timeout.
+    #[tokio::test]
+    async fn connecting_gives_up_after_the_acquire_timeout() {
+        let unreachable = PgConnectOptions::new().host("10.255.255.1").port(5432);
+        let lane = Lane::new(
+            unreachable,
+            1,
+            Duration::from_millis(200),
+            Duration::from_secs(10),
+        );
+        let started = Instant::now();
+        let err = lane.acquire().await.err();
+        assert!(
+            matches!(err, Some(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_))),
+            "{err:?}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(2));
     }
 }

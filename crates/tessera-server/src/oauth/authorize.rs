@@ -21,8 +21,9 @@ use tessera_core::tenant::Tenant;
 
 /// What the browser just did.
 pub enum Interaction {
-    /// The app sent the user here.
-    Start,
+    /// The app sent the user here: by a link (GET) or a form (`posted`, OIDC Core
+    /// §3.1.2.1 allows both).
+    Start { posted: bool },
     /// The sign-in form was submitted and the password verified.
     SignedIn(Box<CurrentSession>, HeaderValue),
     /// The consent form was submitted.
@@ -37,7 +38,12 @@ pub async fn proceed(
     params: Params,
     interaction: Interaction,
 ) -> Response {
-    let after_post = !matches!(interaction, Interaction::Start);
+    // RFC 9700 §4.12: after a POST, redirect with 303 so the browser does not repeat
+    // the POST (and its body) at the client.
+    let after_post = match interaction {
+        Interaction::Start { posted } => posted,
+        Interaction::SignedIn(..) | Interaction::Consent { .. } => true,
+    };
     let issuer = state.issuer(tenant.slug.as_str());
     let mut set_cookies = Vec::new();
     let response = match run(
@@ -117,7 +123,7 @@ async fn run(
             set_cookies.push(cookie);
             *current
         }
-        Interaction::Start | Interaction::Consent { .. } => {
+        Interaction::Start { .. } | Interaction::Consent { .. } => {
             let found = session::current(state, tenant, headers)
                 .await
                 .map_err(fail)?;
@@ -130,7 +136,7 @@ async fn run(
             };
             // prompt=login and max_age ask for a sign-in before the flow, not again on
             // the consent page that follows it (that would loop).
-            let starting = matches!(interaction, Interaction::Start);
+            let starting = matches!(interaction, Interaction::Start { .. });
             let needs_sign_in = starting && request.prompt.login;
             match found {
                 Some(s) if !(needs_sign_in || (starting && too_old(&s))) => s,

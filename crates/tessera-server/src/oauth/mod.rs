@@ -126,7 +126,8 @@ async fn authorize_get(
 ) -> Response {
     match Params::parse(uri.query().unwrap_or_default().as_bytes()) {
         Ok(params) => {
-            authorize::proceed(&state, &tenant, &headers, params, Interaction::Start).await
+            let start = Interaction::Start { posted: false };
+            authorize::proceed(&state, &tenant, &headers, params, start).await
         }
         Err(e) => ErrorResponse::page(e).into_response(),
     }
@@ -141,7 +142,8 @@ async fn authorize_post(
 ) -> Response {
     match form(&headers, &body) {
         Ok(params) => {
-            authorize::proceed(&state, &tenant, &headers, params, Interaction::Start).await
+            let start = Interaction::Start { posted: true };
+            authorize::proceed(&state, &tenant, &headers, params, start).await
         }
         Err(e) => ErrorResponse::page(e).into_response(),
     }
@@ -220,7 +222,8 @@ async fn sign_in(
                     },
                 ),
                 None => {
-                    authorize::proceed(&state, &tenant, &headers, request, Interaction::Start).await
+                    let start = Interaction::Start { posted: true };
+                    authorize::proceed(&state, &tenant, &headers, request, start).await
                 }
             }
         }

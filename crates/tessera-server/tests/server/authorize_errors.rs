@@ -594,3 +594,29 @@ async fn prompt_login_with_a_live_session_shows_the_sign_in_page() {
     assert_eq!(done.status(), 303);
     assert!(param(&location_params(&done).1, "code").is_some());
 }
+
+/// OIDC Core §3.1.2.1 lets the request come as a form POST; the answer to a POST is a
+/// 303, so the browser does not repeat the POST at the client (RFC 9700 §4.12): a code,
+/// and an error sent to the client alike.
+#[tokio::test]
+async fn a_posted_authorization_request_is_answered_with_303() {
+    let served = server(None).await;
+    let b = signed_in(&served, "alice").await;
+    let endpoint = format!("{}/{TENANT}/oauth2/authorize", served.base);
+    let mut rs = vec![
+        ("client_id", "rs-app"),
+        ("redirect_uri", WEB_CB),
+        ("response_type", "code"),
+        ("scope", "openid"),
+    ];
+    let done = b.post(&endpoint).form(&rs).send().await.unwrap();
+    assert_eq!(done.status(), 303);
+    assert!(param(&location_params(&done).1, "code").is_some());
+    rs[2] = ("response_type", "token");
+    let refused = b.post(&endpoint).form(&rs).send().await.unwrap();
+    assert_eq!(refused.status(), 303);
+    assert_eq!(
+        param(&location_params(&refused).1, "error"),
+        Some("unauthorized_client")
+    );
+}
