@@ -61,12 +61,22 @@ async fn handle(
         None
     } else {
         let key = state.master.token_hash(purpose::REFRESH, token);
-        lookup::get::<RefreshToken>(state, tenant.id, ObjectKind::RefreshToken, &key)
+        lookup::record_with_user::<RefreshToken>(state, tenant.id, ObjectKind::RefreshToken, &key)
             .await
             .map_err(ErrorResponse::json)?
     };
-    if let Some((_, r)) = refresh {
-        if r.revoked.is_some() || r.expires_at <= now || r.client_id != client.app.client_id {
+    if let Some(found) = refresh {
+        let r = found.record;
+        // RFC 7662 §2.2: active only while the token could be used, so not once its user
+        // is disabled or gone (the refresh grant refuses it then too).
+        let user_can_use = found.user.is_some_and(|(object, user)| {
+            user.enabled && r.user_id.is_none_or(|id| id == object.id)
+        });
+        if !user_can_use
+            || r.revoked.is_some()
+            || r.expires_at <= now
+            || r.client_id != client.app.client_id
+        {
             return Ok(inactive);
         }
         return Ok(json!({

@@ -439,3 +439,34 @@ async fn expired_protocol_records_are_swept() {
         assert_eq!(count(kind).await, 0, "{kind:?}");
     }
 }
+
+/// RFC 7662 §2.2: a refresh token is active only while it can be used, so not once its
+/// user is disabled, and again once the user is enabled (the token itself was not
+/// revoked).
+#[tokio::test]
+async fn a_refresh_token_of_a_disabled_user_is_inactive() {
+    let served = server(None).await;
+    let t = tokens_for(&served, "web-app", WEB_CB, "openid offline_access").await;
+    let refresh = t["refresh_token"].as_str().unwrap();
+    let active = || async {
+        let (_, v, _) = call(
+            &served,
+            "introspect",
+            "web-app",
+            Auth::Basic,
+            &[("token", refresh)],
+        )
+        .await;
+        v["active"].as_bool()
+    };
+    assert_eq!(active().await, Some(true));
+    let users = format!("/admin/api/v1/tenants/{TENANT}/users/alice");
+    for (enabled, expected) in [(false, false), (true, true)] {
+        let r = served
+            .app
+            .admin("PATCH", &users, Some(json!({ "enabled": enabled })))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(active().await, Some(expected), "enabled: {enabled}");
+    }
+}
