@@ -115,6 +115,15 @@ pub trait Store: Send + Sync + 'static {
         key: &str,
     ) -> StoreResult<Option<StoredObject>>;
 
+    /// The object of `kind` with this id in this tenant (and only this tenant): for
+    /// callers that hold an id, not a key (UserInfo's `sub` is the user's id).
+    async fn object_by_id(
+        &self,
+        tenant_id: uuid::Uuid,
+        kind: ObjectKind,
+        id: uuid::Uuid,
+    ) -> StoreResult<Option<StoredObject>>;
+
     /// The object of `kind` with `key`, and the user (`ObjectKind::User`) whose key its
     /// document names in its `user` field, as protocol records do (sessions, codes,
     /// refresh tokens). `None` for the user when there is no such user, or no such

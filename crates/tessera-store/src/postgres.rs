@@ -283,6 +283,24 @@ impl Store for PgStore {
             .transpose()
     }
 
+    async fn object_by_id(
+        &self,
+        tenant_id: uuid::Uuid,
+        kind: ObjectKind,
+        id: uuid::Uuid,
+    ) -> StoreResult<Option<StoredObject>> {
+        let mut lease = self.lane.acquire().await.map_err(map_err)?;
+        let row = sqlx::query(sql::SELECT_OBJECT_BY_ID)
+            .bind(tenant_id.to_string())
+            .bind(kind.as_str())
+            .bind(id.to_string())
+            .fetch_optional(lease.conn())
+            .await;
+        let row = lease.finish(row).map_err(map_err)?;
+        row.map(|r| object_row(&r).map_err(map_err)?.into_object())
+            .transpose()
+    }
+
     async fn object_with_user(
         &self,
         tenant_id: uuid::Uuid,

@@ -48,6 +48,12 @@ pub const SELECT_OBJECT: &str = concat!(
     " WHERE tenant_id = $1 AND kind = $2 AND key = $3"
 );
 
+/// By id, the primary key; the tenant and kind must match too.
+pub const SELECT_OBJECT_BY_ID: &str = concat!(
+    object_select!(),
+    " WHERE id = $3 AND tenant_id = $1 AND kind = $2"
+);
+
 /// An object and the user its document's `user` field names (`Store::object_with_user`),
 /// in one read ($4: the user kind): the user's columns are NULL when there is none.
 /// A LATERAL subquery with LIMIT, so the user is found through the unique index on all

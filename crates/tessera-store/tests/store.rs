@@ -455,6 +455,26 @@ mod cases {
         assert_eq!(tokens[0].key, format!("rt{}", winners[0]));
     }
 
+    /// By id: only in its own tenant and kind.
+    pub async fn an_object_is_read_by_id_only_in_its_tenant_and_kind(f: Fixture) {
+        let (a, b) = two_tenants(f.store.as_ref()).await;
+        let alice = object(a, ObjectKind::User, "alice", r#"{"n":1}"#, 77);
+        f.store.apply(vec![Write::Put(alice)]).await.unwrap();
+        let id = uuid::Uuid::from_u128(77);
+        let found = f.store.object_by_id(a, ObjectKind::User, id).await.unwrap();
+        assert_eq!(
+            found.map(|o| (o.key, o.doc)),
+            Some(("alice".to_owned(), r#"{"n":1}"#.to_owned()))
+        );
+        for (tenant, kind, id) in [
+            (b, ObjectKind::User, id),
+            (a, ObjectKind::Group, id),
+            (a, ObjectKind::User, uuid::Uuid::from_u128(78)),
+        ] {
+            assert_eq!(f.store.object_by_id(tenant, kind, id).await.unwrap(), None);
+        }
+    }
+
     /// A record and the user it names, read together: only that tenant's user of that
     /// key, and none when there is no such user.
     pub async fn a_record_is_read_with_the_user_it_names(f: Fixture) {
@@ -1021,6 +1041,7 @@ contract!(
     a_failing_batch_writes_nothing,
     a_failing_batch_of_protocol_records_writes_nothing,
     concurrent_new_records_under_one_key_have_exactly_one_winner,
+    an_object_is_read_by_id_only_in_its_tenant_and_kind,
     a_record_is_read_with_the_user_it_names,
     tenants_are_isolated,
     tenant_updates_and_policy_round_trip,

@@ -145,7 +145,7 @@ async fn claims(
     Ok(out)
 }
 
-/// The user whose object id is `sub`.
+/// The user whose object id is `sub` (one read by primary key).
 async fn find_user(
     state: &AppState,
     tenant: &Tenant,
@@ -154,14 +154,11 @@ async fn find_user(
     let Ok(id) = uuid::Uuid::parse_str(sub) else {
         return Ok(None);
     };
-    let users = state
+    state
         .store
-        .objects(tenant.id, ObjectKind::User)
+        .object_by_id(tenant.id, ObjectKind::User, id)
         .await
-        .map_err(crate::error_response::store_error)?;
-    users
-        .iter()
-        .find(|o| o.id == id)
+        .map_err(crate::error_response::store_error)?
         .map(|o| {
             o.decode::<User>()
                 .map_err(|e| CatalogError::new(ErrorName::InternalError).internal(e))

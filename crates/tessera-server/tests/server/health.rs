@@ -54,6 +54,14 @@ impl Store for Unreachable {
     ) -> StoreResult<Option<StoredObject>> {
         Err(StoreError::Unavailable("connection refused".into()))
     }
+    async fn object_by_id(
+        &self,
+        _: uuid::Uuid,
+        _: ObjectKind,
+        _: uuid::Uuid,
+    ) -> StoreResult<Option<StoredObject>> {
+        Err(StoreError::Unavailable("connection refused".into()))
+    }
     fn listen(&self, _: std::sync::Arc<dyn tessera_core::store::ChangeListener>) {}
     async fn delete_expired(
         &self,

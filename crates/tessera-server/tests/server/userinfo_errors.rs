@@ -137,3 +137,25 @@ async fn token_in_header_and_body_is_invalid_request() {
         "{body}"
     );
 }
+
+/// The user is found by the token's `sub` (their id) on every call: once deleted, their
+/// still-unexpired token gets nothing more.
+#[tokio::test]
+async fn a_deleted_users_token_is_refused() {
+    let served = server(None).await;
+    let tokens = web_tokens(&served, "openid profile").await;
+    let access = tokens["access_token"].as_str().unwrap();
+    assert_eq!(with_bearer(&served, access).await.status(), 200);
+    let r = served
+        .app
+        .admin(
+            "DELETE",
+            &format!("/admin/api/v1/tenants/{TENANT}/users/alice"),
+            None,
+        )
+        .await;
+    assert!(r.status.is_success(), "{} {}", r.status, r.body);
+    let refused = with_bearer(&served, access).await;
+    assert_eq!(refused.status(), 401);
+    invalid_token_challenge(refused.headers());
+}

@@ -141,6 +141,15 @@ impl tessera_core::store::Store for SqliteStore {
         objects::get(self, tenant_id, kind, key).await
     }
 
+    async fn object_by_id(
+        &self,
+        tenant_id: uuid::Uuid,
+        kind: tessera_core::directory::object::ObjectKind,
+        id: uuid::Uuid,
+    ) -> StoreResult<Option<tessera_core::directory::object::StoredObject>> {
+        objects::get_by_id(self, tenant_id, kind, id).await
+    }
+
     async fn apply(&self, writes: Vec<tessera_core::directory::object::Write>) -> StoreResult<()> {
         let changes = crate::changes::changes(&writes);
         objects::apply(self, writes).await?;

@@ -70,6 +70,28 @@ pub async fn get(
         .transpose()
 }
 
+pub async fn get_by_id(
+    store: &SqliteStore,
+    tenant_id: uuid::Uuid,
+    kind: ObjectKind,
+    id: uuid::Uuid,
+) -> StoreResult<Option<StoredObject>> {
+    store
+        .lookup(|c| {
+            c.prepare_cached(&sql::for_sqlite(sql::SELECT_OBJECT_BY_ID))
+                .and_then(|mut s| {
+                    s.query_row(
+                        params![tenant_id.to_string(), kind.as_str(), id.to_string()],
+                        row,
+                    )
+                    .optional()
+                })
+                .map_err(map_err)
+        })?
+        .map(ObjectRow::into_object)
+        .transpose()
+}
+
 pub async fn apply(store: &SqliteStore, writes: Vec<Write>) -> StoreResult<()> {
     let stmts: Vec<Stmt> = writes.iter().map(sql::statements).collect();
     store.write(move |c| run(c, &stmts)).await
