@@ -115,6 +115,16 @@ pub trait Store: Send + Sync + 'static {
         key: &str,
     ) -> StoreResult<Option<StoredObject>>;
 
+    /// The protocol records of `kind` (sessions, codes, refresh tokens) whose document's
+    /// `user` field names `user_key`, in key order: a user's records, found by index, not
+    /// by reading the tenant's (signing out everywhere, a reused token's family).
+    async fn objects_of_user(
+        &self,
+        tenant_id: uuid::Uuid,
+        kind: ObjectKind,
+        user_key: &str,
+    ) -> StoreResult<Vec<StoredObject>>;
+
     /// The object of `kind` with this id in this tenant (and only this tenant): for
     /// callers that hold an id, not a key (UserInfo's `sub` is the user's id).
     async fn object_by_id(

@@ -41,6 +41,7 @@ pub static MIGRATIONS: &[Migration] = &[
     split!(3, "audit", "0003_audit"),
     shared!(4, "expiry", "0004_expiry.sql"),
     split!(5, "expect_row", "0005_expect_row"),
+    split!(6, "owner", "0006_owner"),
 ];
 
 /// The bookkeeping table; the same SQL works in both dialects.

@@ -301,6 +301,27 @@ impl Store for PgStore {
             .transpose()
     }
 
+    async fn objects_of_user(
+        &self,
+        tenant_id: uuid::Uuid,
+        kind: ObjectKind,
+        user_key: &str,
+    ) -> StoreResult<Vec<StoredObject>> {
+        let mut lease = self.lane.acquire().await.map_err(map_err)?;
+        let rows = sqlx::query(sql::SELECT_OBJECTS_OF_USER)
+            .bind(tenant_id.to_string())
+            .bind(kind.as_str())
+            .bind(user_key)
+            .fetch_all(lease.conn())
+            .await;
+        lease
+            .finish(rows)
+            .map_err(map_err)?
+            .iter()
+            .map(|r| object_row(r).map_err(map_err)?.into_object())
+            .collect()
+    }
+
     async fn object_with_user(
         &self,
         tenant_id: uuid::Uuid,
@@ -404,6 +425,7 @@ fn bind<'q>(q: PgQuery<'q>, v: &Value) -> PgQuery<'q> {
         Value::Text(s) => q.bind(s.clone()),
         Value::Int(i) => q.bind(*i),
         Value::OptInt(i) => q.bind(*i),
+        Value::OptText(t) => q.bind(t.clone()),
         Value::Bool(b) => q.bind(*b),
     }
 }

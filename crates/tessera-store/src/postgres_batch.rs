@@ -159,9 +159,9 @@ mod tests {
         ];
         let stmts: Vec<Stmt> = writes.iter().map(crate::sql::statements).collect();
         let batch = Batch::of(&writes, &stmts, &Default::default()).expect("one statement");
-        assert_eq!(batch.params.len(), 18);
+        assert_eq!(batch.params.len(), 20);
         assert!(batch.sql.starts_with("WITH w0 AS (INSERT"));
-        assert!(batch.sql.contains("$18"), "{}", batch.sql);
+        assert!(batch.sql.contains("$20"), "{}", batch.sql);
         assert!(
             batch
                 .sql

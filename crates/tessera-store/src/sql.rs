@@ -48,6 +48,12 @@ pub const SELECT_OBJECT: &str = concat!(
     " WHERE tenant_id = $1 AND kind = $2 AND key = $3"
 );
 
+/// The protocol records of one kind that belong to one user ($3: the owner column).
+pub const SELECT_OBJECTS_OF_USER: &str = concat!(
+    object_select!(),
+    " WHERE tenant_id = $1 AND kind = $2 AND owner = $3 ORDER BY key"
+);
+
 /// By id, the primary key; the tenant and kind must match too.
 pub const SELECT_OBJECT_BY_ID: &str = concat!(
     object_select!(),
@@ -68,11 +74,12 @@ pub const SELECT_OBJECT_WITH_USER: &str = "SELECT o.id, o.tenant_id, o.kind, o.k
      WHERE o.tenant_id = $1 AND o.kind = $2 AND o.key = $3";
 
 /// Insert, or replace the object with this id, but only within its own tenant and kind
+/// (the owner, $10, only on insert: see migration 0006)
 /// and only if it is still at the version the writer read: the `WHERE` makes a
 /// cross-tenant id collision or a concurrent change update nothing (0 rows), which
 /// `apply` reports as a conflict. A new object (version 0) never matches a stored one.
-const UPSERT_OBJECT: &str = "INSERT INTO directory_objects (id, tenant_id, kind, key, doc, created_at, updated_at, version, expires_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $9) \
+const UPSERT_OBJECT: &str = "INSERT INTO directory_objects (id, tenant_id, kind, key, doc, created_at, updated_at, version, expires_at, owner) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $9, $10) \
      ON CONFLICT (id) DO UPDATE SET key = excluded.key, doc = excluded.doc, updated_at = excluded.updated_at, \
      expires_at = excluded.expires_at, \
      version = directory_objects.version + 1 \
@@ -96,6 +103,22 @@ pub const DELETE_EXPIRED: &str = "DELETE FROM directory_objects WHERE id IN \
 const DELETE_OBJECT: &str =
     "DELETE FROM directory_objects WHERE tenant_id = $1 AND kind = $2 AND id = $3";
 
+/// The user a protocol record (session, code, refresh token) names in its document's
+/// `user` field, as `Store::object_with_user` reads it too: its owner column.
+fn owner(o: &StoredObject) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Named {
+        user: Option<String>,
+    }
+    if !matches!(
+        o.kind,
+        ObjectKind::Session | ObjectKind::AuthCode | ObjectKind::RefreshToken
+    ) {
+        return None;
+    }
+    serde_json::from_str::<Named>(&o.doc).ok()?.user
+}
+
 /// `$N` → `?N` for SQLite.
 pub fn for_sqlite(sql: &str) -> String {
     sql.replace('$', "?")
@@ -108,6 +131,8 @@ pub enum Value {
     Int(i64),
     /// A nullable integer column.
     OptInt(Option<i64>),
+    /// A nullable text column.
+    OptText(Option<String>),
     Bool(bool),
 }
 
@@ -130,7 +155,7 @@ pub struct Stmt {
 
 /// The statements that carry out one directory write.
 pub fn statements(write: &Write) -> Stmt {
-    use Value::{Bool, Int, OptInt, Text};
+    use Value::{Bool, Int, OptInt, OptText, Text};
     match write {
         Write::CreateTenant(t) => Stmt {
             sql: INSERT_TENANT,
@@ -177,6 +202,7 @@ pub fn statements(write: &Write) -> Stmt {
                 Int(o.updated_at.unix_timestamp()),
                 Int(o.version),
                 OptInt(o.expires_at.map(OffsetDateTime::unix_timestamp)),
+                OptText(owner(o)),
             ],
             expect: Expect::SomeRow(StoreError::Conflict),
             what: format!("write {} {}", o.kind.as_str(), o.key),

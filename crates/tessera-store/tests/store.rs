@@ -455,6 +455,100 @@ mod cases {
         assert_eq!(tokens[0].key, format!("rt{}", winners[0]));
     }
 
+    /// A user's protocol records, by the `user` their documents name: only that user's,
+    /// only that kind, only that tenant, and still theirs after an update.
+    pub async fn a_users_records_are_found_by_their_owner(f: Fixture) {
+        let (a, b) = two_tenants(f.store.as_ref()).await;
+        let token = |tenant, key: &str, user: &str, id| {
+            object(
+                tenant,
+                ObjectKind::RefreshToken,
+                key,
+                &format!(r#"{{"user":"{user}","n":0}}"#),
+                id,
+            )
+        };
+        f.store
+            .apply(vec![
+                Write::Put(token(a, "t1", "alice", 1)),
+                Write::Put(token(a, "t2", "alice", 2)),
+                Write::Put(token(a, "t3", "bob", 3)),
+                Write::Put(token(b, "t4", "alice", 4)),
+                Write::Put(object(
+                    a,
+                    ObjectKind::Session,
+                    "s1",
+                    r#"{"user":"alice"}"#,
+                    5,
+                )),
+                // Not a protocol record: a `user` field in it means nothing.
+                Write::Put(object(
+                    a,
+                    ObjectKind::Consent,
+                    "c1",
+                    r#"{"user":"alice"}"#,
+                    6,
+                )),
+            ])
+            .await
+            .unwrap();
+        let keys =
+            |objects: Vec<StoredObject>| objects.into_iter().map(|o| o.key).collect::<Vec<_>>();
+        let alice = f
+            .store
+            .objects_of_user(a, ObjectKind::RefreshToken, "alice")
+            .await
+            .unwrap();
+        assert_eq!(keys(alice.clone()), ["t1", "t2"]);
+        assert_eq!(
+            keys(
+                f.store
+                    .objects_of_user(a, ObjectKind::Session, "alice")
+                    .await
+                    .unwrap()
+            ),
+            ["s1"]
+        );
+        assert_eq!(
+            keys(
+                f.store
+                    .objects_of_user(b, ObjectKind::RefreshToken, "alice")
+                    .await
+                    .unwrap()
+            ),
+            ["t4"]
+        );
+        assert!(
+            f.store
+                .objects_of_user(a, ObjectKind::Consent, "alice")
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            f.store
+                .objects_of_user(a, ObjectKind::RefreshToken, "carol")
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        // An update (a rotation marks the old token) keeps it the user's.
+        let t1 = alice.into_iter().next().unwrap();
+        f.store
+            .apply(vec![Write::Put(
+                t1.with_doc(r#"{"user":"alice","n":1}"#.into(), T0),
+            )])
+            .await
+            .unwrap();
+        let again = f
+            .store
+            .objects_of_user(a, ObjectKind::RefreshToken, "alice")
+            .await
+            .unwrap();
+        assert_eq!(again.len(), 2);
+        assert_eq!(again[0].doc, r#"{"user":"alice","n":1}"#);
+    }
+
     /// By id: only in its own tenant and kind.
     pub async fn an_object_is_read_by_id_only_in_its_tenant_and_kind(f: Fixture) {
         let (a, b) = two_tenants(f.store.as_ref()).await;
@@ -1042,6 +1136,7 @@ contract!(
     a_failing_batch_of_protocol_records_writes_nothing,
     concurrent_new_records_under_one_key_have_exactly_one_winner,
     an_object_is_read_by_id_only_in_its_tenant_and_kind,
+    a_users_records_are_found_by_their_owner,
     a_record_is_read_with_the_user_it_names,
     tenants_are_isolated,
     tenant_updates_and_policy_round_trip,

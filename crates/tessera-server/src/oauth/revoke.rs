@@ -67,7 +67,7 @@ async fn handle(
                     .with("client_id", client.app.client_id.clone()),
             ));
         }
-        return revoke_family(state, tenant, &record.family, "revoked by the client")
+        return revoke_family(state, tenant, &record, "revoked by the client")
             .await
             .map_err(ErrorResponse::json);
     }

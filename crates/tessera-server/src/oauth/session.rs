@@ -131,7 +131,7 @@ pub async fn revoke_all(
     };
     for o in state
         .store
-        .objects(tenant_id, ObjectKind::Session)
+        .objects_of_user(tenant_id, ObjectKind::Session, user_key)
         .await
         .map_err(store_error)?
     {
@@ -144,7 +144,7 @@ pub async fn revoke_all(
             });
         }
     }
-    let tokens = revocations(state, tenant_id, reason, |t| {
+    let tokens = revocations(state, tenant_id, user_key, reason, |t| {
         t.user == user_key && t.revoked.is_none()
     })
     .await?;
@@ -162,7 +162,7 @@ pub async fn revoke_for_client(
     client_id: &str,
     reason: &str,
 ) -> Result<Vec<Write>, CatalogError> {
-    revocations(state, tenant_id, reason, |t| {
+    revocations(state, tenant_id, user_key, reason, |t| {
         t.user == user_key && t.client_id == client_id && t.revoked.is_none()
     })
     .await

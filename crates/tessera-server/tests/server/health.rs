@@ -54,6 +54,14 @@ impl Store for Unreachable {
     ) -> StoreResult<Option<StoredObject>> {
         Err(StoreError::Unavailable("connection refused".into()))
     }
+    async fn objects_of_user(
+        &self,
+        _: uuid::Uuid,
+        _: ObjectKind,
+        _: &str,
+    ) -> StoreResult<Vec<StoredObject>> {
+        Err(StoreError::Unavailable("connection refused".into()))
+    }
     async fn object_by_id(
         &self,
         _: uuid::Uuid,

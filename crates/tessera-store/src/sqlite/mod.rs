@@ -141,6 +141,15 @@ impl tessera_core::store::Store for SqliteStore {
         objects::get(self, tenant_id, kind, key).await
     }
 
+    async fn objects_of_user(
+        &self,
+        tenant_id: uuid::Uuid,
+        kind: tessera_core::directory::object::ObjectKind,
+        user_key: &str,
+    ) -> StoreResult<Vec<tessera_core::directory::object::StoredObject>> {
+        objects::of_user(self, tenant_id, kind, user_key).await
+    }
+
     async fn object_by_id(
         &self,
         tenant_id: uuid::Uuid,

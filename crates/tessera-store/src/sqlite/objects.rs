@@ -14,6 +14,7 @@ impl ToSql for Value {
             Value::Text(s) => s.to_sql(),
             Value::Int(i) => i.to_sql(),
             Value::OptInt(i) => i.to_sql(),
+            Value::OptText(t) => t.to_sql(),
             Value::Bool(b) => b.to_sql(),
         }
     }
@@ -68,6 +69,23 @@ pub async fn get(
         })?
         .map(ObjectRow::into_object)
         .transpose()
+}
+
+pub async fn of_user(
+    store: &SqliteStore,
+    tenant_id: uuid::Uuid,
+    kind: ObjectKind,
+    user_key: &str,
+) -> StoreResult<Vec<StoredObject>> {
+    let rows = store.lookup(|c| {
+        c.prepare_cached(&sql::for_sqlite(sql::SELECT_OBJECTS_OF_USER))
+            .and_then(|mut s| {
+                s.query_map(params![tenant_id.to_string(), kind.as_str(), user_key], row)?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .map_err(map_err)
+    })?;
+    rows.into_iter().map(ObjectRow::into_object).collect()
 }
 
 pub async fn get_by_id(

@@ -200,7 +200,7 @@ async fn revoke(
         && let Some((_, token)) =
             lookup::get::<RefreshToken>(state, tenant.id, ObjectKind::RefreshToken, key).await?
     {
-        super::refresh_token::revoke_family(state, tenant, &token.family, reason).await?;
+        super::refresh_token::revoke_family(state, tenant, &token, reason).await?;
     }
     super::super::access_token::deny(
         state,

@@ -50,7 +50,7 @@ pub async fn exchange(
             revoke_family(
                 state,
                 tenant,
-                &record.family,
+                &record,
                 "a rotated-out refresh token was used again",
             )
             .await?;
@@ -128,7 +128,7 @@ pub async fn exchange(
             revoke_family(
                 state,
                 tenant,
-                &record.family,
+                &record,
                 "a refresh token was used twice at once",
             )
             .await?;
@@ -254,18 +254,20 @@ async fn narrowed(
     Ok((requested, audience))
 }
 
-/// Revokes every live token of a family (RFC 9700 §4.14.2). A token rotated in between
-/// (a concurrent request) makes the batch conflict; reading again catches it.
+/// Revokes every live token of `member`'s family (RFC 9700 §4.14.2); a family belongs
+/// to one user, so only that user's tokens are read. A token rotated in between (a
+/// concurrent request) makes the batch conflict; reading again catches it.
 pub async fn revoke_family(
     state: &AppState,
     tenant: &Tenant,
-    family: &str,
+    member: &RefreshToken,
     reason: &str,
 ) -> Result<(), CatalogError> {
+    let family = member.family.as_str();
     let mut last = None;
     for _ in 0..5 {
         // Rotated-out tokens too: their later use must read as revoked, not as reuse.
-        let writes = revocations(state, tenant.id, reason, |t| {
+        let writes = revocations(state, tenant.id, &member.user, reason, |t| {
             t.family == family && t.revoked.as_deref().is_none_or(|r| r == ROTATED)
         })
         .await?;
@@ -283,13 +285,14 @@ pub async fn revoke_family(
         .internal(format!("family revocation kept conflicting: {last:?}")))
 }
 
-/// The writes that mark every refresh token of the tenant that `which` selects as
+/// The writes that mark every refresh token of `user_key` that `which` selects as
 /// revoked for `reason` (versioned, so a token changed meanwhile makes the batch
 /// conflict instead of being overwritten). The caller applies them, alone or with its
-/// own change.
+/// own change. Only that user's tokens are read (`Store::objects_of_user`).
 pub async fn revocations(
     state: &AppState,
     tenant_id: uuid::Uuid,
+    user_key: &str,
     reason: &str,
     which: impl Fn(&RefreshToken) -> bool,
 ) -> Result<Vec<Write>, CatalogError> {
@@ -298,7 +301,7 @@ pub async fn revocations(
     let mut writes = Vec::new();
     for o in state
         .store
-        .objects(tenant_id, ObjectKind::RefreshToken)
+        .objects_of_user(tenant_id, ObjectKind::RefreshToken, user_key)
         .await
         .map_err(store_error)?
     {
