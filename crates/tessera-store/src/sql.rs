@@ -74,10 +74,10 @@ pub const SELECT_OBJECT_WITH_USER: &str = "SELECT o.id, o.tenant_id, o.kind, o.k
      WHERE o.tenant_id = $1 AND o.kind = $2 AND o.key = $3";
 
 /// Insert, or replace the object with this id, but only within its own tenant and kind
-/// (the owner, $10, only on insert: see migration 0006)
 /// and only if it is still at the version the writer read: the `WHERE` makes a
 /// cross-tenant id collision or a concurrent change update nothing (0 rows), which
 /// `apply` reports as a conflict. A new object (version 0) never matches a stored one.
+/// The owner ($10) is written on insert only (migration 0006).
 const UPSERT_OBJECT: &str = "INSERT INTO directory_objects (id, tenant_id, kind, key, doc, created_at, updated_at, version, expires_at, owner) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $9, $10) \
      ON CONFLICT (id) DO UPDATE SET key = excluded.key, doc = excluded.doc, updated_at = excluded.updated_at, \
