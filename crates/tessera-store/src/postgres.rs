@@ -83,6 +83,50 @@ impl PgStore {
         Ok(store)
     }
 
+    /// The object a read by tenant, kind and `third` ($3: a key or an id) finds.
+    async fn one_object(
+        &self,
+        sql: &'static str,
+        tenant_id: uuid::Uuid,
+        kind: ObjectKind,
+        third: String,
+    ) -> StoreResult<Option<StoredObject>> {
+        let mut lease = self.lane.acquire().await.map_err(map_err)?;
+        let row = sqlx::query(sql)
+            .bind(tenant_id.to_string())
+            .bind(kind.as_str())
+            .bind(third)
+            .fetch_optional(lease.conn())
+            .await;
+        let row = lease.finish(row).map_err(map_err)?;
+        row.map(|r| object_row(&r).map_err(map_err)?.into_object())
+            .transpose()
+    }
+
+    /// The objects a read by tenant, kind and, when the SQL has one, `third` finds.
+    async fn all_objects(
+        &self,
+        sql: &'static str,
+        tenant_id: uuid::Uuid,
+        kind: ObjectKind,
+        third: Option<String>,
+    ) -> StoreResult<Vec<StoredObject>> {
+        let mut lease = self.lane.acquire().await.map_err(map_err)?;
+        let mut query = sqlx::query(sql)
+            .bind(tenant_id.to_string())
+            .bind(kind.as_str());
+        if let Some(third) = third {
+            query = query.bind(third);
+        }
+        let rows = query.fetch_all(lease.conn()).await;
+        lease
+            .finish(rows)
+            .map_err(map_err)?
+            .iter()
+            .map(|r| object_row(r).map_err(map_err)?.into_object())
+            .collect()
+    }
+
     /// Writes that must not go as one statement: `BEGIN`, each in order, `COMMIT`.
     async fn apply_in_transaction(
         &self,
@@ -251,18 +295,8 @@ impl Store for PgStore {
         tenant_id: uuid::Uuid,
         kind: ObjectKind,
     ) -> StoreResult<Vec<StoredObject>> {
-        let mut lease = self.lane.acquire().await.map_err(map_err)?;
-        let rows = sqlx::query(sql::SELECT_OBJECTS)
-            .bind(tenant_id.to_string())
-            .bind(kind.as_str())
-            .fetch_all(lease.conn())
-            .await;
-        lease
-            .finish(rows)
-            .map_err(map_err)?
-            .iter()
-            .map(|r| object_row(r).map_err(map_err)?.into_object())
-            .collect()
+        self.all_objects(sql::SELECT_OBJECTS, tenant_id, kind, None)
+            .await
     }
 
     async fn object(
@@ -271,16 +305,8 @@ impl Store for PgStore {
         kind: ObjectKind,
         key: &str,
     ) -> StoreResult<Option<StoredObject>> {
-        let mut lease = self.lane.acquire().await.map_err(map_err)?;
-        let row = sqlx::query(sql::SELECT_OBJECT)
-            .bind(tenant_id.to_string())
-            .bind(kind.as_str())
-            .bind(key)
-            .fetch_optional(lease.conn())
-            .await;
-        let row = lease.finish(row).map_err(map_err)?;
-        row.map(|r| object_row(&r).map_err(map_err)?.into_object())
-            .transpose()
+        self.one_object(sql::SELECT_OBJECT, tenant_id, kind, key.to_owned())
+            .await
     }
 
     async fn object_by_id(
@@ -289,16 +315,8 @@ impl Store for PgStore {
         kind: ObjectKind,
         id: uuid::Uuid,
     ) -> StoreResult<Option<StoredObject>> {
-        let mut lease = self.lane.acquire().await.map_err(map_err)?;
-        let row = sqlx::query(sql::SELECT_OBJECT_BY_ID)
-            .bind(tenant_id.to_string())
-            .bind(kind.as_str())
-            .bind(id.to_string())
-            .fetch_optional(lease.conn())
-            .await;
-        let row = lease.finish(row).map_err(map_err)?;
-        row.map(|r| object_row(&r).map_err(map_err)?.into_object())
-            .transpose()
+        self.one_object(sql::SELECT_OBJECT_BY_ID, tenant_id, kind, id.to_string())
+            .await
     }
 
     async fn objects_of_user(
@@ -307,19 +325,13 @@ impl Store for PgStore {
         kind: ObjectKind,
         user_key: &str,
     ) -> StoreResult<Vec<StoredObject>> {
-        let mut lease = self.lane.acquire().await.map_err(map_err)?;
-        let rows = sqlx::query(sql::SELECT_OBJECTS_OF_USER)
-            .bind(tenant_id.to_string())
-            .bind(kind.as_str())
-            .bind(user_key)
-            .fetch_all(lease.conn())
-            .await;
-        lease
-            .finish(rows)
-            .map_err(map_err)?
-            .iter()
-            .map(|r| object_row(r).map_err(map_err)?.into_object())
-            .collect()
+        self.all_objects(
+            sql::SELECT_OBJECTS_OF_USER,
+            tenant_id,
+            kind,
+            Some(user_key.to_owned()),
+        )
+        .await
     }
 
     async fn object_with_user(
