@@ -15,7 +15,6 @@ use axum::response::{IntoResponse, Response};
 use tessera_core::directory::model::User;
 use tessera_core::directory::object::ObjectKind;
 use tessera_core::errors::{CatalogError, ErrorName};
-use tessera_core::oauth::params::Params;
 use tessera_core::oauth::scope;
 use tessera_core::tenant::Tenant;
 
@@ -84,13 +83,20 @@ fn bearer(headers: &HeaderMap, body: &[u8]) -> Result<String, CatalogError> {
         }
         None => None,
     };
-    // RFC 6750 §2.2: a form body may carry access_token; §2: one method only.
+    // RFC 6750 §2.2: a form body may carry access_token, and only a body sent as
+    // application/x-www-form-urlencoded is that method; §2: one method only. Beside a
+    // header, any other body is not a token carrier and is ignored; without one, it is
+    // the wrong media type.
     let from_body = if body.is_empty() {
         None
     } else {
-        Params::parse(body)
-            .ok()
-            .and_then(|p| p.get("access_token").map(str::to_owned))
+        match super::form(headers, body) {
+            Ok(p) => p.get("access_token").map(str::to_owned),
+            Err(e) if from_header.is_none() && e.name == ErrorName::UnsupportedMediaType => {
+                return Err(e);
+            }
+            Err(_) => None,
+        }
     };
     match (from_header, from_body) {
         (Some(_), Some(_)) => Err(CatalogError::new(ErrorName::InvalidRequestFormat).with(

@@ -159,3 +159,31 @@ async fn a_deleted_users_token_is_refused() {
     assert_eq!(refused.status(), 401);
     invalid_token_challenge(refused.headers());
 }
+
+/// RFC 6750 §2.2: only a form-encoded body carries a token. Without a header, a token
+/// in a body of another type is the wrong media type; beside a header, such a body is
+/// not a second token and is ignored.
+#[tokio::test]
+async fn only_a_form_encoded_body_carries_the_token() {
+    let served = server(None).await;
+    let tokens = web_tokens(&served, "openid").await;
+    let token = tokens["access_token"].as_str().unwrap();
+    let r = rp_http()
+        .post(url(&served))
+        .header("content-type", "text/plain")
+        .body(format!("access_token={token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 415);
+    assert_json_error(r, ErrorName::UnsupportedMediaType).await;
+    let r = rp_http()
+        .post(url(&served))
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .body(format!(r#"{{"access_token":"{token}"}}"#))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
