@@ -85,16 +85,14 @@ fn bearer(headers: &HeaderMap, body: &[u8]) -> Result<String, CatalogError> {
     };
     // RFC 6750 §2.2: a form body may carry access_token, and only a body sent as
     // application/x-www-form-urlencoded is that method; §2: one method only. Beside a
-    // header, any other body is not a token carrier and is ignored; without one, it is
-    // the wrong media type.
+    // header, a body that is not such a form carries no token and is ignored; without
+    // a header, the body must be one.
     let from_body = if body.is_empty() {
         None
     } else {
         match super::form(headers, body) {
             Ok(p) => p.get("access_token").map(str::to_owned),
-            Err(e) if from_header.is_none() && e.name == ErrorName::UnsupportedMediaType => {
-                return Err(e);
-            }
+            Err(e) if from_header.is_none() => return Err(e),
             Err(_) => None,
         }
     };
