@@ -1,23 +1,68 @@
 #!/usr/bin/env bash
-# How fast is this machine? The figures in BENCHMARKS.md depend on it, and the machine a
-# session gets varies. Prints two numbers to set beside them:
-# - the HTTP stack alone (crates/tessera-server/examples/static_json.rs: axum, a static
-#   JSON body) under the same wrk settings as benches/run.sh; ../shared/spec/architecture.md
-#   measured ~127k requests/s on the machine the targets were set on;
+# How fast is this machine? The targets of issue 6 were set on one machine as shares of
+# the ceilings that ../shared/spec/architecture.md measured there with minimal servers
+# (client_credentials ≈ 70 % of its 44k/s, sign-ins ≈ 80 % of the Argon2 ceiling, …),
+# and the machine a session gets varies. This measures the same ceilings here, with the
+# same minimal code, so the targets can be scaled to the machine at hand:
+# - the HTTP stack alone (examples/static_json.rs: axum, a static JSON body); ~127k/s
+#   there;
+# - a client_credentials-like endpoint (examples/ceiling_token.rs: form + Basic + HMAC
+#   check + a JWT signed with aws-lc-rs), EdDSA and ES256; 44k/s and 40k/s there; and an
+#   introspection-like one (the same with an Ed25519 verification), not measured there;
+# - a refresh-rotation-like transaction (examples/ceiling_store.rs) on SQLite (one
+#   writer thread, group commit, synchronous=FULL; 16.2k/s there) and, with DATABASE_URL,
+#   on PostgreSQL (sqlx, pool 16; 4.8k/s there);
+# - Argon2id m=19 MiB t=2 on every core (examples/ceiling_argon2.rs); ~85/s there;
 # - `openssl speed ed25519` signatures/s on one core.
+# HTTP loads use the wrk settings of benches/run.sh (2 threads, 64 connections, 10 s).
 #   bash benches/calibrate.sh
-# Needs wrk and openssl; builds the example in release mode.
+#   DATABASE_URL=postgres://postgres@127.0.0.1:5432/tessera_bench bash benches/calibrate.sh
+# Needs wrk and openssl; builds the examples in release mode.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PORT="${PORT:-18090}"
-cargo build --release -q --example static_json
-./target/release/examples/static_json "127.0.0.1:$PORT" >/dev/null &
-pid=$!
-trap 'kill "$pid" 2>/dev/null' EXIT
-until curl -sf "http://127.0.0.1:$PORT/" >/dev/null; do sleep 0.05; done
+cargo build --release -q --example static_json --example ceiling_token \
+  --example ceiling_store --example ceiling_argon2
+examples=./target/release/examples
+pid=""
+work="$(mktemp -d)"
+trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
+serve() { # serve <example> [args…]: start it on $PORT, wait until it answers
+  "$examples/$1" "127.0.0.1:$PORT" "${@:2}" >/dev/null &
+  pid=$!
+  until curl -s -o /dev/null "http://127.0.0.1:$PORT/"; do sleep 0.05; done
+}
+stop() { kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""; }
+load() { # load <path> [wrk args…]
+  wrk -t2 -c64 -d10s "${@:2}" "http://127.0.0.1:$PORT$1" | grep -E 'Requests/sec|Latency  |non-2xx'
+}
 echo "machine: $(nproc) cores, Linux $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 echo "== HTTP stack alone (axum, static JSON), wrk -t2 -c64 -d10s"
-wrk -t2 -c64 -d10s "http://127.0.0.1:$PORT/" | grep -E 'Requests/sec|Latency  '
+serve static_json
+load /
+stop
+export CLIENT_BASIC SCOPE=api://bench/.default
+CLIENT_BASIC="$(printf 'daemon:bench-daemon-secret-0123456789abcdef' | base64 -w0)"
+for alg in eddsa es256; do
+  echo "== client_credentials-like endpoint, $alg (form + Basic + HMAC + signed JWT)"
+  serve ceiling_token "$alg"
+  load /token -s benches/client_credentials.lua
+  if [ "$alg" = eddsa ]; then
+    echo "== introspection-like endpoint (form + Basic + HMAC + Ed25519 verification)"
+    TOKEN="$(curl -sf "http://127.0.0.1:$PORT/sample")"
+    export TOKEN
+    load /introspect -s benches/introspect.lua
+  fi
+  stop
+done
+echo "== refresh-rotation-like transaction (UPDATE + INSERT), 64 callers"
+"$examples/ceiling_store" sqlite "$work"
+if [ -n "${DATABASE_URL:-}" ]; then
+  psql "${DATABASE_URL%/*}/postgres" -qc "CREATE DATABASE ${DATABASE_URL##*/}" 2>/dev/null || true
+  "$examples/ceiling_store" postgres "$DATABASE_URL"
+fi
+echo "== Argon2id (every core)"
+"$examples/ceiling_argon2"
 echo "== openssl speed ed25519 (one core)"
 openssl speed -seconds 3 ed25519 2>/dev/null | tail -1
