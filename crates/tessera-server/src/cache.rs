@@ -155,7 +155,8 @@ impl Cache {
 
 /// A public JSON document of the tenant (discovery, JWKS): rendered by `render` once,
 /// then served from the cache until the tenant changes. `Cache-Control: max-age=300` is
-/// short enough that a rotation's `next` key is fetched well before it signs.
+/// short enough that a rotation's `next` key is fetched well before it signs. Any origin
+/// may read them (CORS `*`).
 pub async fn public_document<F, Fut>(
     state: &crate::state::AppState,
     tenant_id: Uuid,
@@ -180,6 +181,9 @@ where
         [
             (header::CACHE_CONTROL, "public, max-age=300"),
             (header::CONTENT_TYPE, "application/json"),
+            // Public documents that browser apps (MSAL.js, oidc-client-ts) fetch
+            // cross-origin; no credentials are involved.
+            (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
         ],
         Bytes::clone(&body),
     )

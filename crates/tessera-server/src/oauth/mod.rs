@@ -6,6 +6,7 @@ pub(crate) mod access_token;
 mod authorize;
 mod consent;
 mod cookies;
+mod cors;
 pub(crate) mod csrf;
 mod discovery;
 mod introspect;
@@ -43,12 +44,20 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/{tenant}/signin/password", post(sign_in))
         .route("/{tenant}/signin/consent", post(consent))
-        .route("/{tenant}/oauth2/token", post(token::token))
-        .route("/{tenant}/oauth2/revoke", post(revoke::revoke))
+        .route(
+            "/{tenant}/oauth2/token",
+            post(token::token).options(cors::preflight),
+        )
+        .route(
+            "/{tenant}/oauth2/revoke",
+            post(revoke::revoke).options(cors::preflight),
+        )
         .route("/{tenant}/oauth2/introspect", post(introspect::introspect))
         .route(
             "/{tenant}/oauth2/userinfo",
-            get(userinfo::userinfo).post(userinfo::userinfo),
+            get(userinfo::userinfo)
+                .post(userinfo::userinfo)
+                .options(cors::preflight),
         )
         .merge(discovery::routes())
 }

@@ -3,6 +3,7 @@
 //! consult it). Unknown, malformed or already invalid tokens answer 200 like success
 //! (§2.2), so the endpoint tells nothing about tokens it does not hold for the caller.
 
+use super::token::client_auth::Client;
 use super::token::{authenticate_client, refresh_token::revoke_family};
 use super::{access_token, form, lookup};
 use crate::error_response::ErrorResponse;
@@ -12,8 +13,10 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use tessera_core::directory::model::App;
 use tessera_core::directory::object::ObjectKind;
 use tessera_core::errors::{CatalogError, ErrorName};
+use tessera_core::oauth::params::Params;
 use tessera_core::oauth::records::{RefreshToken, purpose};
 use tessera_core::tenant::Tenant;
 
@@ -23,24 +26,46 @@ pub async fn revoke(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let mut response = match handle(&state, &tenant, &headers, &body).await {
+    let (result, app) = handle(&state, &tenant, &headers, &body).await;
+    let mut response = match result {
         Ok(()) => StatusCode::OK.into_response(),
         Err(e) => e.into_response(),
     };
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // A browser app signing out revokes its own tokens cross-origin.
+    if let Some(app) = app {
+        super::cors::allow_spa_origin(&mut response, &headers, &app);
+    }
     response
 }
 
+/// The outcome, and the app once the client is identified (for CORS).
 async fn handle(
     state: &AppState,
     tenant: &Tenant,
     headers: &HeaderMap,
     body: &[u8],
+) -> (Result<(), ErrorResponse>, Option<App>) {
+    let params = match form(headers, body) {
+        Ok(p) => p,
+        Err(e) => return (Err(ErrorResponse::json(e)), None),
+    };
+    let client = match authenticate_client(state, tenant, headers, &params).await {
+        Ok(c) => c,
+        Err(e) => return (Err(e), None),
+    };
+    let result = revoke_token(state, tenant, &params, &client).await;
+    (result, Some(client.app))
+}
+
+async fn revoke_token(
+    state: &AppState,
+    tenant: &Tenant,
+    params: &Params,
+    client: &Client,
 ) -> Result<(), ErrorResponse> {
-    let params = form(headers, body).map_err(ErrorResponse::json)?;
-    let client = authenticate_client(state, tenant, headers, &params).await?;
     let token = params.require("token").map_err(ErrorResponse::json)?;
     match params.get("token_type_hint") {
         None | Some("refresh_token" | "access_token") => {}

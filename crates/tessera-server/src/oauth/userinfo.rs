@@ -24,7 +24,8 @@ pub async fn userinfo(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    match claims(&state, &tenant, &headers, &body).await {
+    let (result, client_id) = answer(&state, &tenant, &headers, &body).await;
+    let mut response = match result {
         Ok(v) => {
             let mut r = Json(v).into_response();
             r.headers_mut()
@@ -32,7 +33,35 @@ pub async fn userinfo(
             r
         }
         Err(err) => challenge(&tenant, err),
+    };
+    // A browser app may read the answer about a token issued to it.
+    if let Some(client_id) = client_id {
+        super::cors::allow_client_origin(&state, &tenant, &mut response, &headers, &client_id)
+            .await;
     }
+    response
+}
+
+/// The claims, and the client the token was issued to once the token is verified.
+async fn answer(
+    state: &AppState,
+    tenant: &Tenant,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> (Result<serde_json::Value, CatalogError>, Option<String>) {
+    let token = match bearer(headers, body) {
+        Ok(t) => t,
+        Err(e) => return (Err(e), None),
+    };
+    let verified = match super::access_token::verify(state, tenant, &token).await {
+        Ok(c) => c,
+        Err(e) => return (Err(e), None),
+    };
+    let client_id = verified
+        .get("client_id")
+        .and_then(|v| v.as_str())
+        .map(str::to_owned);
+    (claims(state, tenant, &verified).await, client_id)
 }
 
 /// The error with its RFC 6750 §3 challenge. A request without any token gets the
@@ -111,11 +140,8 @@ use super::access_token::malformed;
 async fn claims(
     state: &AppState,
     tenant: &Tenant,
-    headers: &HeaderMap,
-    body: &[u8],
+    c: &serde_json::Map<String, serde_json::Value>,
 ) -> Result<serde_json::Value, CatalogError> {
-    let token = bearer(headers, body)?;
-    let c = &super::access_token::verify(state, tenant, &token).await?;
     super::access_token::require_audience(c, &userinfo_url(state, tenant))?;
     super::access_token::require_scope(c, scope::OPENID)?;
     let sub = c.get("sub").and_then(|v| v.as_str()).unwrap_or_default();

@@ -11,6 +11,7 @@ mod binary;
 mod browser;
 mod catalogue;
 mod client_credentials;
+mod cors;
 mod golden;
 mod health;
 mod import_export;

@@ -43,7 +43,7 @@ pub async fn token(
         Err(e) => e.into_response(),
     };
     if let Some(app) = app {
-        allow_spa_origin(&mut response, &headers, &app);
+        super::cors::allow_spa_origin(&mut response, &headers, &app);
     }
     response
 }
@@ -121,27 +121,5 @@ async fn grant(
         GrantType::DeviceCode | GrantType::TokenExchange | GrantType::JwtBearer => {
             Err(unsupported())
         }
-    }
-}
-
-/// CORS for single-page apps: only origins of the app's registered `spa` redirect URIs
-/// may read the response (no wildcard, no credentials).
-fn allow_spa_origin(response: &mut Response, headers: &HeaderMap, app: &App) {
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) else {
-        return;
-    };
-    let registered = app
-        .redirect_uris
-        .spa
-        .iter()
-        .filter_map(|u| url::Url::parse(u).ok())
-        .any(|u| u.origin().ascii_serialization() == origin);
-    if registered && let Ok(v) = HeaderValue::from_str(origin) {
-        response
-            .headers_mut()
-            .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
-        response
-            .headers_mut()
-            .append(header::VARY, HeaderValue::from_static("Origin"));
     }
 }

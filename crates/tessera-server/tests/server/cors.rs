@@ -1,0 +1,234 @@
+//! CORS for browser apps: discovery and JWKS are public (any origin); token, revocation
+//! and UserInfo answers are readable only by the calling app's own `spa` redirect URI
+//! origins; preflights are answered for GET and POST with the headers a bearer call needs.
+
+use super::oidc::*;
+use super::support::Served;
+use tessera_core::errors::ErrorName;
+
+const SPA_ORIGIN: &str = "http://localhost:3000";
+const EVIL_ORIGIN: &str = "https://evil.test";
+
+/// Tokens for alice through spa-app (PKCE, redeemed cross-origin as a browser would).
+async fn spa_tokens(served: &Served) -> serde_json::Value {
+    let (verifier, challenge) = pkce("cors-spa");
+    let code = code_for(
+        served,
+        "spa-app",
+        SPA_CB,
+        "openid",
+        Some(&challenge),
+        "alice",
+    )
+    .await;
+    let r = token_request(
+        &served.base,
+        &[
+            ("client_id", "spa-app"),
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", SPA_CB),
+            ("code_verifier", &verifier),
+        ],
+    )
+    .header("origin", SPA_ORIGIN)
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["access-control-allow-origin"], SPA_ORIGIN);
+    r.json().await.unwrap()
+}
+
+async fn userinfo(served: &Served, token: &str, origin: &str) -> reqwest::Response {
+    rp_http()
+        .get(format!("{}/{TENANT}/oauth2/userinfo", served.base))
+        .bearer_auth(token)
+        .header("origin", origin)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn revoke(served: &Served, token: &str, origin: &str) -> reqwest::Response {
+    rp_http()
+        .post(format!("{}/{TENANT}/oauth2/revoke", served.base))
+        .form(&[("client_id", "spa-app"), ("token", token)])
+        .header("origin", origin)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn allowed_origin(r: &reqwest::Response) -> Option<&str> {
+    r.headers()
+        .get("access-control-allow-origin")
+        .map(|v| v.to_str().unwrap())
+}
+
+fn varies_on_origin(r: &reqwest::Response) -> bool {
+    r.headers()
+        .get_all("vary")
+        .iter()
+        .any(|v| v.to_str().unwrap().contains("Origin"))
+}
+
+#[tokio::test]
+async fn discovery_and_jwks_are_readable_from_any_origin() {
+    let served = server(None).await;
+    for path in ["/.well-known/openid-configuration", "/discovery/keys"] {
+        let r = rp_http()
+            .get(format!("{}/{TENANT}{path}", served.base))
+            .header("origin", EVIL_ORIGIN)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        assert_eq!(allowed_origin(&r), Some("*"), "{path}");
+        assert!(
+            r.headers()
+                .get("access-control-allow-credentials")
+                .is_none()
+        );
+    }
+}
+
+#[tokio::test]
+async fn userinfo_is_readable_by_the_tokens_own_spa_origin_only() {
+    let served = server(None).await;
+    let tokens = spa_tokens(&served).await;
+    let access = tokens["access_token"].as_str().unwrap();
+
+    let r = userinfo(&served, access, SPA_ORIGIN).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(allowed_origin(&r), Some(SPA_ORIGIN));
+    assert!(varies_on_origin(&r));
+    assert!(
+        r.headers()
+            .get("access-control-allow-credentials")
+            .is_none()
+    );
+
+    // Another origin, with the same valid token: answered, but not readable there.
+    let r = userinfo(&served, access, EVIL_ORIGIN).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(allowed_origin(&r), None);
+    assert!(varies_on_origin(&r));
+
+    // A token of web-app (no spa redirect URIs) is not readable from the SPA's origin.
+    let web = web_tokens(&served, "openid").await;
+    let r = userinfo(&served, web["access_token"].as_str().unwrap(), SPA_ORIGIN).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(allowed_origin(&r), None);
+
+    // A bad token names no app: its 401 carries no CORS grant.
+    let r = userinfo(&served, "not-a-jwt", SPA_ORIGIN).await;
+    assert_eq!(allowed_origin(&r), None);
+    assert_json_error(r, ErrorName::BearerTokenMalformed).await;
+
+    // When the token is sound but its user is gone, the SPA can read why UserInfo
+    // refuses it (the challenge is exposed to its script).
+    let r = served
+        .app
+        .admin(
+            "DELETE",
+            &format!("/admin/api/v1/tenants/{TENANT}/users/alice"),
+            None,
+        )
+        .await;
+    assert!(r.status.is_success(), "{} {}", r.status, r.body);
+    let r = userinfo(&served, access, SPA_ORIGIN).await;
+    assert_eq!(r.status(), 401);
+    assert_eq!(allowed_origin(&r), Some(SPA_ORIGIN));
+    let exposed = r.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(exposed.contains("www-authenticate"), "{exposed}");
+}
+
+#[tokio::test]
+async fn revocation_is_readable_by_the_apps_spa_origin_only() {
+    let served = server(None).await;
+    let tokens = spa_tokens(&served).await;
+    let access = tokens["access_token"].as_str().unwrap();
+
+    let r = revoke(&served, "unknown-token", EVIL_ORIGIN).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(allowed_origin(&r), None);
+    assert!(varies_on_origin(&r));
+
+    let r = revoke(&served, access, SPA_ORIGIN).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(allowed_origin(&r), Some(SPA_ORIGIN));
+    // Revoked: UserInfo refuses it, and a token it no longer trusts names no app whose
+    // origin could read the refusal.
+    let r = userinfo(&served, access, SPA_ORIGIN).await;
+    assert_eq!(r.status(), 401);
+    assert_eq!(allowed_origin(&r), None);
+
+    // An unknown client is not identified, so nothing is readable cross-origin.
+    let r = rp_http()
+        .post(format!("{}/{TENANT}/oauth2/revoke", served.base))
+        .form(&[("client_id", "no-such-app"), ("token", access)])
+        .header("origin", SPA_ORIGIN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(allowed_origin(&r), None);
+    assert_json_error(r, ErrorName::ClientNotFound).await;
+}
+
+async fn preflight(served: &Served, path: &str, method: &str) -> reqwest::Response {
+    rp_http()
+        .request(
+            reqwest::Method::OPTIONS,
+            format!("{}/{TENANT}/oauth2/{path}", served.base),
+        )
+        .header("origin", SPA_ORIGIN)
+        .header("access-control-request-method", method)
+        .header("access-control-request-headers", "authorization")
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn preflights_allow_get_and_post_with_a_bearer_header() {
+    let served = server(None).await;
+    for path in ["userinfo", "revoke", "token"] {
+        let r = preflight(&served, path, "GET").await;
+        assert_eq!(r.status(), 204, "{path}");
+        assert_eq!(allowed_origin(&r), Some(SPA_ORIGIN), "{path}");
+        let h = r.headers();
+        assert!(
+            h["access-control-allow-methods"]
+                .to_str()
+                .unwrap()
+                .contains("POST")
+        );
+        assert!(
+            h["access-control-allow-headers"]
+                .to_str()
+                .unwrap()
+                .contains("authorization")
+        );
+        assert!(h.get("access-control-allow-credentials").is_none());
+    }
+    // Another method is not allowed: no grant at all.
+    let r = preflight(&served, "userinfo", "DELETE").await;
+    assert_eq!(r.status(), 204);
+    assert_eq!(allowed_origin(&r), None);
+    // A preflight for a tenant that does not exist is its catalogued 404.
+    let r = rp_http()
+        .request(
+            reqwest::Method::OPTIONS,
+            format!("{}/no-such-tenant/oauth2/userinfo", served.base),
+        )
+        .header("origin", SPA_ORIGIN)
+        .header("access-control-request-method", "GET")
+        .send()
+        .await
+        .unwrap();
+    assert_json_error(r, ErrorName::TenantNotFound).await;
+}
