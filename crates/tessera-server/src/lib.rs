@@ -20,6 +20,7 @@ pub mod metrics;
 pub mod oauth;
 pub mod pages;
 pub mod passwords;
+pub(crate) mod retry;
 pub mod routes;
 pub mod serve;
 pub mod settings;

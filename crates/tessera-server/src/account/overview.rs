@@ -223,35 +223,38 @@ async fn revoke_consent(
     };
     if let Some(object) = found {
         let username = current.user.username.as_str();
-        let mut writes = vec![
-            Write::Delete {
-                tenant_id: tenant.id,
-                kind: ObjectKind::Consent,
-                id: object.id,
-            },
-            self_audit(
-                &state,
-                &tenant,
-                username,
-                "consent.revoke",
-                format!("user:{username}/app:{client_id}"),
-                &["scopes"],
-            ),
-        ];
-        match revoke_for_client(
-            &state,
-            tenant.id,
-            &current.session.user,
-            client_id,
-            "the user withdrew consent",
-        )
-        .await
-        {
-            Ok(w) => writes.extend(w),
-            Err(e) => return ErrorResponse::page(e).into_response(),
-        }
-        if let Err(e) = state.store.apply(writes).await {
-            return ErrorResponse::page(store_error(e)).into_response();
+        // Read and applied again if a refresh rotation changed a token meanwhile.
+        let result = crate::retry::on_conflict(|| async {
+            let mut writes = vec![
+                Write::Delete {
+                    tenant_id: tenant.id,
+                    kind: ObjectKind::Consent,
+                    id: object.id,
+                },
+                self_audit(
+                    &state,
+                    &tenant,
+                    username,
+                    "consent.revoke",
+                    format!("user:{username}/app:{client_id}"),
+                    &["scopes"],
+                ),
+            ];
+            writes.extend(
+                revoke_for_client(
+                    &state,
+                    tenant.id,
+                    &current.session.user,
+                    client_id,
+                    "the user withdrew consent",
+                )
+                .await?,
+            );
+            state.store.apply(writes).await.map_err(store_error)
+        })
+        .await;
+        if let Err(e) = result {
+            return ErrorResponse::page(e).into_response();
         }
     }
     see_other(&base(&tenant), None)
@@ -268,7 +271,8 @@ async fn sign_out_everywhere(
         Err(r) => return r,
     };
     let username = current.user.username.as_str();
-    let result = async {
+    // Read and applied again if a refresh rotation changed a token meanwhile.
+    let result = crate::retry::on_conflict(|| async {
         let revocation = revoke_sessions(
             &state,
             tenant.id,
@@ -286,7 +290,7 @@ async fn sign_out_everywhere(
             &["sessions"],
         ));
         state.store.apply(writes).await.map_err(store_error)
-    };
+    });
     match result.await {
         // The cookie goes too; the overview then offers to sign in again.
         Ok(()) => see_other(&base(&tenant), Some(cookie_header(&state, &tenant, None))),

@@ -125,12 +125,24 @@ async fn change(
     }
 }
 
-/// The new hash, the revoked sessions and the audit entry, in one atomic change.
+/// The new hash, the revoked sessions and the audit entry, in one atomic change (read
+/// and applied again if a refresh rotation of the user's changed a token meanwhile:
+/// `crate::retry`). The password is hashed once.
 async fn store_change(
     state: &AppState,
     tenant: &Tenant,
     user_key: &str,
     new: Secret,
+) -> Result<(), CatalogError> {
+    let hash = state.passwords.hash(new, state.rng.clone()).await;
+    crate::retry::on_conflict(|| apply_change(state, tenant, user_key, &hash)).await
+}
+
+async fn apply_change(
+    state: &AppState,
+    tenant: &Tenant,
+    user_key: &str,
+    hash: &str,
 ) -> Result<(), CatalogError> {
     let internal = |e: String| CatalogError::new(ErrorName::InternalError).internal(e);
     let object = state
@@ -140,7 +152,7 @@ async fn store_change(
         .map_err(store_error)?
         .ok_or_else(|| CatalogError::new(ErrorName::InvalidCredentials))?;
     let mut user = object.decode::<User>().map_err(internal)?;
-    user.password_hash = Some(state.passwords.hash(new, state.rng.clone()).await);
+    user.password_hash = Some(hash.to_owned());
     let now = state.clock.now();
     let revocation =
         revoke_sessions(state, tenant.id, user_key, "the password was changed").await?;
@@ -154,6 +166,5 @@ async fn store_change(
         format!("user:{}", user.username.as_str()),
         &["password"],
     ));
-
     state.store.apply(writes).await.map_err(store_error)
 }

@@ -7,6 +7,7 @@ use super::common::{
     tenant,
 };
 use super::json::{AdminJson, check};
+use crate::error_response::store_error;
 use crate::extract::{Path, Query};
 use crate::state::AppState;
 use axum::Json;
@@ -480,33 +481,37 @@ pub async fn revoke_consent(
         .await
         .map_err(store)?
         .ok_or_else(|| not_found(&format!("consent of {username} to {client_id}")))?;
-    let mut writes = vec![
-        Write::Delete {
-            tenant_id: t.id,
-            kind: ObjectKind::Consent,
-            id: obj.id,
-        },
-        audit(
-            &state,
-            &t,
-            &admin.actor,
-            "consent.revoke",
-            format!("user:{}/app:{client_id}", user.username.as_str()),
-            vec!["scopes".into()],
-        ),
-    ];
-    writes.extend(
-        crate::oauth::revoke_for_client(
-            &state,
-            t.id,
-            &user.username.key(),
-            &client_id,
-            "consent was revoked by an administrator",
-        )
-        .await
-        .map_err(problem)?,
-    );
-    state.store.apply(writes).await.map_err(store)?;
+    // Read and applied again if a refresh rotation changed a token meanwhile.
+    crate::retry::on_conflict(|| async {
+        let mut writes = vec![
+            Write::Delete {
+                tenant_id: t.id,
+                kind: ObjectKind::Consent,
+                id: obj.id,
+            },
+            audit(
+                &state,
+                &t,
+                &admin.actor,
+                "consent.revoke",
+                format!("user:{}/app:{client_id}", user.username.as_str()),
+                vec!["scopes".into()],
+            ),
+        ];
+        writes.extend(
+            crate::oauth::revoke_for_client(
+                &state,
+                t.id,
+                &user.username.key(),
+                &client_id,
+                "consent was revoked by an administrator",
+            )
+            .await?,
+        );
+        state.store.apply(writes).await.map_err(store_error)
+    })
+    .await
+    .map_err(problem)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -529,25 +534,30 @@ pub async fn revoke_sessions(
 ) -> ApiResult<Json<RevokedSessions>> {
     let t = tenant(&state, &slug).await?;
     let (_, user) = find(&state, &t, &username).await?;
-    let revocation = crate::oauth::revoke_sessions(
-        &state,
-        t.id,
-        &user.username.key(),
-        "all sessions of the user were revoked",
-    )
+    // Read and applied again if a refresh rotation changed a token meanwhile.
+    let (sessions, refresh_tokens) = crate::retry::on_conflict(|| async {
+        let revocation = crate::oauth::revoke_sessions(
+            &state,
+            t.id,
+            &user.username.key(),
+            "all sessions of the user were revoked",
+        )
+        .await?;
+        let counts = (revocation.sessions, revocation.refresh_tokens);
+        let mut writes = revocation.writes;
+        writes.push(audit(
+            &state,
+            &t,
+            &admin.actor,
+            "user.revoke_sessions",
+            format!("user:{}", user.username.as_str()),
+            vec!["sessions".into()],
+        ));
+        state.store.apply(writes).await.map_err(store_error)?;
+        Ok(counts)
+    })
     .await
     .map_err(problem)?;
-    let (sessions, refresh_tokens) = (revocation.sessions, revocation.refresh_tokens);
-    let mut writes = revocation.writes;
-    writes.push(audit(
-        &state,
-        &t,
-        &admin.actor,
-        "user.revoke_sessions",
-        format!("user:{}", user.username.as_str()),
-        vec!["sessions".into()],
-    ));
-    state.store.apply(writes).await.map_err(store)?;
     Ok(Json(RevokedSessions {
         sessions,
         refresh_tokens,

@@ -455,3 +455,67 @@ async fn a_recreated_user_does_not_inherit_tokens_or_sessions() {
         "the sign-in page, not the old session"
     );
 }
+
+/// Revoking all of a user's sessions while their refresh tokens rotate: the revocation
+/// reads the live tokens and writes each back revoked, guarded by the version it read,
+/// so a rotation in between makes its batch conflict; it is read and applied again
+/// (`crate::retry`), answers 200, and no family outlives it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoking_all_sessions_succeeds_while_tokens_rotate() {
+    let served = server(None).await;
+    let mut families = Vec::new();
+    for _ in 0..4 {
+        let t = tokens_for(&served, "web-app", WEB_CB, "openid offline_access").await;
+        families.push(t["refresh_token"].as_str().unwrap().to_owned());
+    }
+    let rotators: Vec<_> = families
+        .into_iter()
+        .map(|mut token| {
+            let base = served.base.clone();
+            tokio::spawn(async move {
+                let mut rotations = 0;
+                loop {
+                    let r = token_request(
+                        &base,
+                        &[
+                            ("grant_type", "refresh_token"),
+                            ("client_id", "web-app"),
+                            ("client_secret", WEB_SECRET),
+                            ("refresh_token", token.as_str()),
+                        ],
+                    )
+                    .send()
+                    .await
+                    .unwrap();
+                    let status = r.status().as_u16();
+                    let body: Value = r.json().await.unwrap();
+                    if status != 200 {
+                        return (rotations, body);
+                    }
+                    token = body["refresh_token"].as_str().unwrap().to_owned();
+                    rotations += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                }
+            })
+        })
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let r = served
+        .app
+        .admin(
+            "DELETE",
+            &format!("/admin/api/v1/tenants/{TENANT}/users/alice/sessions"),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    for rotator in rotators {
+        // A family that outlived the revocation would rotate for ever.
+        let (rotations, body) = tokio::time::timeout(std::time::Duration::from_secs(30), rotator)
+            .await
+            .expect("a refresh token family outlived the revocation")
+            .unwrap();
+        assert!(rotations > 0, "the family never rotated");
+        assert_eq!(code(&body), is(ErrorName::RefreshTokenRevoked), "{body}");
+    }
+}

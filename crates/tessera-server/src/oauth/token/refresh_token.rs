@@ -123,8 +123,15 @@ pub async fn exchange(
     }
     match state.store.apply(writes).await {
         Ok(()) => Ok(issued),
-        // Another use of the same token won: this one is reuse.
+        // The token changed since it was read. Revoked meanwhile (sign-out everywhere,
+        // consent withdrawn): that is the answer. Otherwise another use of the same
+        // token won, and this one is reuse.
         Err(StoreError::Conflict(_)) => {
+            if let Some(reason) = revoked_meanwhile(state, tenant, &key).await? {
+                return Err(
+                    CatalogError::new(ErrorName::RefreshTokenRevoked).with("reason", reason)
+                );
+            }
             revoke_family(
                 state,
                 tenant,
@@ -254,6 +261,18 @@ async fn narrowed(
     Ok((requested, audience))
 }
 
+/// The reason the token under `key` is revoked now, unless it was only rotated out.
+async fn revoked_meanwhile(
+    state: &AppState,
+    tenant: &Tenant,
+    key: &str,
+) -> Result<Option<String>, CatalogError> {
+    let now = lookup::get::<RefreshToken>(state, tenant.id, ObjectKind::RefreshToken, key).await?;
+    Ok(now
+        .and_then(|(_, record)| record.revoked)
+        .filter(|reason| reason != ROTATED))
+}
+
 /// Revokes every live token of `member`'s family (RFC 9700 §4.14.2); a family belongs
 /// to one user, so only that user's tokens are read. A token rotated in between (a
 /// concurrent request) makes the batch conflict; reading again catches it.
@@ -264,8 +283,7 @@ pub async fn revoke_family(
     reason: &str,
 ) -> Result<(), CatalogError> {
     let family = member.family.as_str();
-    let mut last = None;
-    for _ in 0..5 {
+    crate::retry::on_conflict(|| async {
         // Rotated-out tokens too: their later use must read as revoked, not as reuse.
         let writes = revocations(state, tenant.id, &member.user, reason, |t| {
             t.family == family && t.revoked.as_deref().is_none_or(|r| r == ROTATED)
@@ -274,15 +292,20 @@ pub async fn revoke_family(
         if writes.is_empty() {
             return Ok(());
         }
-        match state.store.apply(writes).await {
-            Ok(()) => return Ok(()),
-            Err(StoreError::Conflict(e)) => last = Some(e),
-            Err(e) => return Err(store_error(e)),
+        state.store.apply(writes).await.map_err(store_error)
+    })
+    .await
+    .map_err(|e| {
+        if e.name == ErrorName::Conflict {
+            // Only if the family kept changing through every attempt: the client may
+            // try again shortly.
+            CatalogError::new(ErrorName::TemporarilyUnavailable)
+                .retry_after(1)
+                .internal("family revocation kept conflicting")
+        } else {
+            e
         }
-    }
-    Err(CatalogError::new(ErrorName::TemporarilyUnavailable)
-        .retry_after(1)
-        .internal(format!("family revocation kept conflicting: {last:?}")))
+    })
 }
 
 /// The writes that mark every refresh token of `user_key` that `which` selects as
