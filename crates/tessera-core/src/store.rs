@@ -107,6 +107,17 @@ pub trait Store: Send + Sync + 'static {
         kind: ObjectKind,
     ) -> StoreResult<Vec<StoredObject>>;
 
+    /// One page of [`Store::objects`]: at most `limit` (1 to 1,000) objects whose key
+    /// sorts after `after` (from the first when `None`), in key order, so a listing
+    /// reads what it shows instead of the whole kind.
+    async fn objects_after(
+        &self,
+        tenant_id: uuid::Uuid,
+        kind: ObjectKind,
+        after: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<StoredObject>>;
+
     /// The object of `kind` with `key` in this tenant (and only this tenant).
     async fn object(
         &self,

@@ -119,12 +119,7 @@ impl PgStore {
             query = query.bind(third);
         }
         let rows = query.fetch_all(lease.conn()).await;
-        lease
-            .finish(rows)
-            .map_err(map_err)?
-            .iter()
-            .map(|r| object_row(r).map_err(map_err)?.into_object())
-            .collect()
+        decode_objects(lease.finish(rows).map_err(map_err)?)
     }
 
     /// Writes that must not go as one statement: `BEGIN`, each in order, `COMMIT`.
@@ -297,6 +292,24 @@ impl Store for PgStore {
     ) -> StoreResult<Vec<StoredObject>> {
         self.all_objects(sql::SELECT_OBJECTS, tenant_id, kind, None)
             .await
+    }
+
+    async fn objects_after(
+        &self,
+        tenant_id: uuid::Uuid,
+        kind: ObjectKind,
+        after: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<StoredObject>> {
+        let mut lease = self.lane.acquire().await.map_err(map_err)?;
+        let rows = sqlx::query(sql::SELECT_OBJECTS_AFTER)
+            .bind(tenant_id.to_string())
+            .bind(kind.as_str())
+            .bind(after.unwrap_or_default())
+            .bind(sql::clamp_limit(limit))
+            .fetch_all(lease.conn())
+            .await;
+        decode_objects(lease.finish(rows).map_err(map_err)?)
     }
 
     async fn object(
@@ -566,4 +579,10 @@ pub(crate) fn map_err(e: sqlx::Error) -> StoreError {
         | sqlx::Error::WorkerCrashed => StoreError::Unavailable(e.to_string()),
         _ => StoreError::Internal(e.to_string()),
     }
+}
+
+fn decode_objects(rows: Vec<sqlx::postgres::PgRow>) -> StoreResult<Vec<StoredObject>> {
+    rows.iter()
+        .map(|r| object_row(r).map_err(map_err)?.into_object())
+        .collect()
 }

@@ -43,6 +43,13 @@ pub const SELECT_OBJECTS: &str = concat!(
     " WHERE tenant_id = $1 AND kind = $2 ORDER BY key"
 );
 
+/// One page of a kind in key order: keys after `$3` ('' for the first page), at most
+/// `$4`. The (tenant_id, kind, key) unique index serves it as a range scan.
+pub const SELECT_OBJECTS_AFTER: &str = concat!(
+    object_select!(),
+    " WHERE tenant_id = $1 AND kind = $2 AND key > $3 ORDER BY key LIMIT $4"
+);
+
 pub const SELECT_OBJECT: &str = concat!(
     object_select!(),
     " WHERE tenant_id = $1 AND kind = $2 AND key = $3"

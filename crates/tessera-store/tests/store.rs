@@ -549,6 +549,39 @@ mod cases {
         assert_eq!(again[0].doc, r#"{"user":"alice","n":1}"#);
     }
 
+    /// A listing's pages: key order, from a cursor, at most the limit, only that
+    /// tenant and kind.
+    pub async fn objects_are_read_a_page_at_a_time(f: Fixture) {
+        let (a, b) = two_tenants(f.store.as_ref()).await;
+        let mut writes: Vec<Write> = ["u05", "u01", "u07", "u03", "u02", "u06", "u04"]
+            .iter()
+            .enumerate()
+            .map(|(i, key)| Write::Put(object(a, ObjectKind::User, key, "{}", 100 + i as u128)))
+            .collect();
+        writes.push(Write::Put(object(b, ObjectKind::User, "u00", "{}", 200)));
+        writes.push(Write::Put(object(a, ObjectKind::Group, "u00", "{}", 201)));
+        f.store.apply(writes).await.unwrap();
+        let page = |after: Option<&'static str>, limit| {
+            let store = f.store.clone();
+            async move {
+                store
+                    .objects_after(a, ObjectKind::User, after, limit)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|o| o.key)
+                    .collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(page(None, 3).await, ["u01", "u02", "u03"]);
+        assert_eq!(page(Some("u03"), 3).await, ["u04", "u05", "u06"]);
+        assert_eq!(page(Some("u06"), 3).await, ["u07"]);
+        assert!(page(Some("u07"), 3).await.is_empty());
+        // A cursor between keys, and a limit below one read as one.
+        assert_eq!(page(Some("u035"), 0).await, ["u04"]);
+        assert_eq!(page(None, 1000).await.len(), 7);
+    }
+
     /// By id: only in its own tenant and kind.
     pub async fn an_object_is_read_by_id_only_in_its_tenant_and_kind(f: Fixture) {
         let (a, b) = two_tenants(f.store.as_ref()).await;
@@ -1136,6 +1169,7 @@ contract!(
     a_failing_batch_of_protocol_records_writes_nothing,
     concurrent_new_records_under_one_key_have_exactly_one_winner,
     an_object_is_read_by_id_only_in_its_tenant_and_kind,
+    objects_are_read_a_page_at_a_time,
     a_users_records_are_found_by_their_owner,
     a_record_is_read_with_the_user_it_names,
     tenants_are_isolated,

@@ -5,7 +5,7 @@
 use super::auth::Admin;
 use super::common::{
     ApiResult, ListQuery, Page, Problem, apply_create, audit, changed_fields, conflict, internal,
-    name_matches, not_found, page_of, relative, replace, store, tenant,
+    list_page, name_matches, not_found, relative, replace, store, tenant,
 };
 use super::json::{AdminJson, check};
 use crate::extract::{Path, Query};
@@ -136,15 +136,13 @@ pub async fn list(
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Json<Page<ApiView>>> {
     let t = tenant(&state, &slug).await?;
-    let objects = state
-        .store
-        .objects(t.id, ObjectKind::Api)
-        .await
-        .map_err(store)?;
-    Ok(Json(page_of(&objects, &q, |o| {
-        let v = view(o)?;
-        Ok((name_matches(&q, &v.name) || name_matches(&q, &v.identifier)).then_some(v))
-    })?))
+    Ok(Json(
+        list_page(&state, t.id, ObjectKind::Api, &q, |o| {
+            let v = view(o)?;
+            Ok((name_matches(&q, &v.name) || name_matches(&q, &v.identifier)).then_some(v))
+        })
+        .await?,
+    ))
 }
 
 /// Register an API.

@@ -3,7 +3,7 @@
 use super::auth::Admin;
 use super::common::{
     ApiResult, ListQuery, Page, Problem, apply_create, audit, changed_fields, conflict,
-    doc_with_apis, internal, name_matches, not_found, page_of, problem, relative, replace, store,
+    doc_with_apis, internal, list_page, name_matches, not_found, problem, relative, replace, store,
     tenant,
 };
 use super::json::{AdminJson, check};
@@ -328,15 +328,11 @@ pub async fn list(
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Json<Page<AppView>>> {
     let t = tenant(&state, &slug).await?;
-    let objects = state
-        .store
-        .objects(t.id, ObjectKind::App)
-        .await
-        .map_err(store)?;
-    let page = page_of(&objects, &q, |o| {
+    let page = list_page(&state, t.id, ObjectKind::App, &q, |o| {
         let v = view(o)?;
         Ok((name_matches(&q, &v.name) || name_matches(&q, &v.client_id)).then_some(v))
-    })?;
+    })
+    .await?;
     Ok(Json(page))
 }
 

@@ -5,7 +5,7 @@ use crate::error_response::{ErrorResponse, store_error};
 use crate::state::AppState;
 use serde::{Deserialize, Serialize};
 use tessera_core::audit::AuditEntry;
-use tessera_core::directory::object::{StoredObject, Write};
+use tessera_core::directory::object::{ObjectKind, StoredObject, Write};
 use tessera_core::errors::{CatalogError, ErrorName};
 use tessera_core::tenant::{Tenant, TenantSlug};
 use utoipa::{IntoParams, ToSchema};
@@ -86,24 +86,41 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
-/// Pages objects already ordered by key: the cursor is the last key of a page. `view`
-/// maps an object to its item, or `None` to leave it out (the name filter).
-pub fn page_of<T>(
-    objects: &[StoredObject],
+/// Objects read from the store per round trip while a page fills.
+const BATCH: u32 = 256;
+
+/// One page of the tenant's objects of `kind`, in key order; the cursor is the last key
+/// of a page. `view` maps an object to its item, or `None` to leave it out (the name
+/// filter). The store is read in batches from the cursor until the page is full (one
+/// extra item tells whether there is a next page) or the kind ends, so a listing reads
+/// about what it shows, not the whole kind.
+pub async fn list_page<T>(
+    state: &AppState,
+    tenant_id: uuid::Uuid,
+    kind: ObjectKind,
     q: &ListQuery,
     view: impl Fn(&StoredObject) -> ApiResult<Option<T>>,
 ) -> ApiResult<Page<T>> {
     let limit = q.limit.unwrap_or(100).clamp(1, 1000) as usize;
+    let mut after = q.cursor.clone();
     let mut items = Vec::new();
-    for obj in objects
-        .iter()
-        .filter(|o| q.cursor.as_deref().is_none_or(|c| o.key.as_str() > c))
-    {
-        if let Some(item) = view(obj)? {
-            items.push((obj.key.clone(), item));
-            if items.len() > limit {
-                break;
+    'pages: loop {
+        let batch = state
+            .store
+            .objects_after(tenant_id, kind, after.as_deref(), BATCH)
+            .await
+            .map_err(store)?;
+        for obj in &batch {
+            if let Some(item) = view(obj)? {
+                items.push((obj.key.clone(), item));
+                if items.len() > limit {
+                    break 'pages;
+                }
             }
+        }
+        match batch.last() {
+            Some(last) if batch.len() == BATCH as usize => after = Some(last.key.clone()),
+            _ => break,
         }
     }
     let more = items.len() > limit;

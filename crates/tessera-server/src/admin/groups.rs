@@ -4,7 +4,7 @@
 use super::auth::Admin;
 use super::common::{
     ApiResult, ListQuery, Page, Problem, RoleView, apply_create, audit, doc_with_apis, internal,
-    name_matches, not_found, page_of, relative, replace, store, tenant,
+    list_page, name_matches, not_found, relative, replace, store, tenant,
 };
 use super::json::{AdminJson, check};
 use crate::extract::{Path, Query};
@@ -59,29 +59,27 @@ pub async fn list(
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Json<Page<GroupView>>> {
     let t = tenant(&state, &slug).await?;
-    let objects = state
-        .store
-        .objects(t.id, ObjectKind::Group)
-        .await
-        .map_err(store)?;
     let members = users(&state, t.id).await?;
-    Ok(Json(page_of(&objects, &q, |o| {
-        let g: Group = o.decode().map_err(internal)?;
-        if !name_matches(&q, &g.name) {
-            return Ok(None);
-        }
-        let m = members
-            .iter()
-            .filter(|(_, u)| u.groups.contains(&g.name))
-            .map(|(_, u)| u.username.as_str().to_owned())
-            .collect();
-        Ok(Some(GroupView {
-            name: g.name,
-            members: m,
-            app_roles: g.app_roles.into_iter().map(Into::into).collect(),
-            created_at: tessera_core::errors::render::timestamp(o.created_at),
-        }))
-    })?))
+    Ok(Json(
+        list_page(&state, t.id, ObjectKind::Group, &q, |o| {
+            let g: Group = o.decode().map_err(internal)?;
+            if !name_matches(&q, &g.name) {
+                return Ok(None);
+            }
+            let m = members
+                .iter()
+                .filter(|(_, u)| u.groups.contains(&g.name))
+                .map(|(_, u)| u.username.as_str().to_owned())
+                .collect();
+            Ok(Some(GroupView {
+                name: g.name,
+                members: m,
+                app_roles: g.app_roles.into_iter().map(Into::into).collect(),
+                created_at: tessera_core::errors::render::timestamp(o.created_at),
+            }))
+        })
+        .await?,
+    ))
 }
 
 /// Create a group.

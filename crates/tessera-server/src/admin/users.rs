@@ -3,7 +3,7 @@
 use super::auth::Admin;
 use super::common::{
     ApiResult, ListQuery, Page, Problem, RoleView, apply_create, audit, changed_fields, conflict,
-    doc_with_apis, internal, name_matches, not_found, page_of, problem, relative, replace, store,
+    doc_with_apis, internal, list_page, name_matches, not_found, problem, relative, replace, store,
     tenant,
 };
 use super::json::{AdminJson, check};
@@ -148,17 +148,13 @@ pub async fn list(
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Json<Page<UserView>>> {
     let t = tenant(&state, &slug).await?;
-    let objects = state
-        .store
-        .objects(t.id, ObjectKind::User)
-        .await
-        .map_err(store)?;
-    let page = page_of(&objects, &q, |o| {
+    let page = list_page(&state, t.id, ObjectKind::User, &q, |o| {
         let v = view(o)?;
         let matched =
             name_matches(&q, &v.username) || v.name.as_deref().is_some_and(|n| name_matches(&q, n));
         Ok(matched.then_some(v))
-    })?;
+    })
+    .await?;
     Ok(Json(page))
 }
 

@@ -46,6 +46,15 @@ impl Store for Unreachable {
     async fn objects(&self, _: uuid::Uuid, _: ObjectKind) -> StoreResult<Vec<StoredObject>> {
         Err(StoreError::Unavailable("connection refused".into()))
     }
+    async fn objects_after(
+        &self,
+        _: uuid::Uuid,
+        _: ObjectKind,
+        _: Option<&str>,
+        _: u32,
+    ) -> StoreResult<Vec<StoredObject>> {
+        Err(StoreError::Unavailable("connection refused".into()))
+    }
     async fn object(
         &self,
         _: uuid::Uuid,

@@ -132,6 +132,16 @@ impl tessera_core::store::Store for SqliteStore {
         objects::list(self, tenant_id, kind).await
     }
 
+    async fn objects_after(
+        &self,
+        tenant_id: uuid::Uuid,
+        kind: tessera_core::directory::object::ObjectKind,
+        after: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<tessera_core::directory::object::StoredObject>> {
+        objects::page(self, tenant_id, kind, after, limit).await
+    }
+
     async fn object(
         &self,
         tenant_id: uuid::Uuid,

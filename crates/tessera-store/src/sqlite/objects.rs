@@ -4,7 +4,7 @@
 use super::{SqliteStore, map_err};
 use crate::sql::{self, Expect, ObjectRow, Stmt, Value};
 use rusqlite::types::{ToSql, ToSqlOutput};
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::{Connection, Row, params};
 use tessera_core::directory::object::{ObjectKind, StoredObject, Write};
 use tessera_core::store::{StoreError, StoreResult};
 
@@ -34,22 +34,76 @@ fn row(r: &Row<'_>) -> rusqlite::Result<ObjectRow> {
     })
 }
 
+/// The object rows `query` selects with `params`, read on the read pool (whole kinds
+/// and pages: possibly many rows).
+async fn read_many(
+    store: &SqliteStore,
+    query: &'static str,
+    params: Vec<Value>,
+) -> StoreResult<Vec<StoredObject>> {
+    let rows = store.read(move |c| select(c, query, &params)).await?;
+    rows.into_iter().map(ObjectRow::into_object).collect()
+}
+
+/// The same on the calling thread (`SqliteStore::lookup`): point lookups and one user's
+/// records, a few rows by index.
+fn lookup_many(
+    store: &SqliteStore,
+    query: &'static str,
+    params: &[Value],
+) -> StoreResult<Vec<StoredObject>> {
+    let rows = store.lookup(|c| select(c, query, params))?;
+    rows.into_iter().map(ObjectRow::into_object).collect()
+}
+
+/// At most one object: `query` selects by a unique key.
+fn lookup_one(
+    store: &SqliteStore,
+    query: &'static str,
+    params: &[Value],
+) -> StoreResult<Option<StoredObject>> {
+    Ok(lookup_many(store, query, params)?.into_iter().next())
+}
+
+fn select(c: &Connection, query: &str, params: &[Value]) -> StoreResult<Vec<ObjectRow>> {
+    c.prepare_cached(&sql::for_sqlite(query))
+        .and_then(|mut s| {
+            s.query_map(rusqlite::params_from_iter(params.iter()), row)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .map_err(map_err)
+}
+
+fn scope(tenant_id: uuid::Uuid, kind: ObjectKind) -> [Value; 2] {
+    [
+        Value::Text(tenant_id.to_string()),
+        Value::Text(kind.as_str().to_owned()),
+    ]
+}
+
 pub async fn list(
     store: &SqliteStore,
     tenant_id: uuid::Uuid,
     kind: ObjectKind,
 ) -> StoreResult<Vec<StoredObject>> {
-    let rows = store
-        .read(move |c| {
-            let mut s = c
-                .prepare_cached(&sql::for_sqlite(sql::SELECT_OBJECTS))
-                .map_err(map_err)?;
-            s.query_map(params![tenant_id.to_string(), kind.as_str()], row)
-                .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
-                .map_err(map_err)
-        })
-        .await?;
-    rows.into_iter().map(ObjectRow::into_object).collect()
+    read_many(store, sql::SELECT_OBJECTS, scope(tenant_id, kind).into()).await
+}
+
+pub async fn page(
+    store: &SqliteStore,
+    tenant_id: uuid::Uuid,
+    kind: ObjectKind,
+    after: Option<&str>,
+    limit: u32,
+) -> StoreResult<Vec<StoredObject>> {
+    let [t, k] = scope(tenant_id, kind);
+    let params = vec![
+        t,
+        k,
+        Value::Text(after.unwrap_or_default().to_owned()),
+        Value::Int(sql::clamp_limit(limit)),
+    ];
+    read_many(store, sql::SELECT_OBJECTS_AFTER, params).await
 }
 
 pub async fn get(
@@ -58,17 +112,12 @@ pub async fn get(
     kind: ObjectKind,
     key: &str,
 ) -> StoreResult<Option<StoredObject>> {
-    store
-        .lookup(|c| {
-            c.prepare_cached(&sql::for_sqlite(sql::SELECT_OBJECT))
-                .and_then(|mut s| {
-                    s.query_row(params![tenant_id.to_string(), kind.as_str(), key], row)
-                        .optional()
-                })
-                .map_err(map_err)
-        })?
-        .map(ObjectRow::into_object)
-        .transpose()
+    let [t, k] = scope(tenant_id, kind);
+    lookup_one(
+        store,
+        sql::SELECT_OBJECT,
+        &[t, k, Value::Text(key.to_owned())],
+    )
 }
 
 pub async fn of_user(
@@ -77,15 +126,12 @@ pub async fn of_user(
     kind: ObjectKind,
     user_key: &str,
 ) -> StoreResult<Vec<StoredObject>> {
-    let rows = store.lookup(|c| {
-        c.prepare_cached(&sql::for_sqlite(sql::SELECT_OBJECTS_OF_USER))
-            .and_then(|mut s| {
-                s.query_map(params![tenant_id.to_string(), kind.as_str(), user_key], row)?
-                    .collect::<rusqlite::Result<Vec<_>>>()
-            })
-            .map_err(map_err)
-    })?;
-    rows.into_iter().map(ObjectRow::into_object).collect()
+    let [t, k] = scope(tenant_id, kind);
+    lookup_many(
+        store,
+        sql::SELECT_OBJECTS_OF_USER,
+        &[t, k, Value::Text(user_key.to_owned())],
+    )
 }
 
 pub async fn get_by_id(
@@ -94,20 +140,12 @@ pub async fn get_by_id(
     kind: ObjectKind,
     id: uuid::Uuid,
 ) -> StoreResult<Option<StoredObject>> {
-    store
-        .lookup(|c| {
-            c.prepare_cached(&sql::for_sqlite(sql::SELECT_OBJECT_BY_ID))
-                .and_then(|mut s| {
-                    s.query_row(
-                        params![tenant_id.to_string(), kind.as_str(), id.to_string()],
-                        row,
-                    )
-                    .optional()
-                })
-                .map_err(map_err)
-        })?
-        .map(ObjectRow::into_object)
-        .transpose()
+    let [t, k] = scope(tenant_id, kind);
+    lookup_one(
+        store,
+        sql::SELECT_OBJECT_BY_ID,
+        &[t, k, Value::Text(id.to_string())],
+    )
 }
 
 pub async fn apply(store: &SqliteStore, writes: Vec<Write>) -> StoreResult<()> {
