@@ -3,8 +3,8 @@
 //! and nothing more (§2.2); active tokens get the standard members. A refresh token is
 //! active only for the client it was issued to.
 
-use super::token::authenticate_client;
-use super::{access_token, form, lookup};
+use super::token::form_and_client;
+use super::{access_token, lookup};
 use crate::error_response::ErrorResponse;
 use crate::state::AppState;
 use crate::tenant_path::ResolvedTenant;
@@ -41,8 +41,7 @@ async fn handle(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Value, ErrorResponse> {
-    let params = form(headers, body).map_err(ErrorResponse::json)?;
-    let client = authenticate_client(state, tenant, headers, &params).await?;
+    let (params, client) = form_and_client(state, tenant, headers, body).await?;
     if !client.app.is_confidential() {
         return Err(ErrorResponse::json(
             CatalogError::new(ErrorName::ClientAuthenticationRequired)

@@ -4,8 +4,8 @@
 //! (§2.2), so the endpoint tells nothing about tokens it does not hold for the caller.
 
 use super::token::client_auth::Client;
-use super::token::{authenticate_client, refresh_token::revoke_family};
-use super::{access_token, form, lookup};
+use super::token::{form_and_client, refresh_token::revoke_family};
+use super::{access_token, lookup};
 use crate::error_response::ErrorResponse;
 use crate::state::AppState;
 use crate::tenant_path::ResolvedTenant;
@@ -48,12 +48,8 @@ async fn handle(
     headers: &HeaderMap,
     body: &[u8],
 ) -> (Result<(), ErrorResponse>, Option<App>) {
-    let params = match form(headers, body) {
-        Ok(p) => p,
-        Err(e) => return (Err(ErrorResponse::json(e)), None),
-    };
-    let client = match authenticate_client(state, tenant, headers, &params).await {
-        Ok(c) => c,
+    let (params, client) = match form_and_client(state, tenant, headers, body).await {
+        Ok(v) => v,
         Err(e) => return (Err(e), None),
     };
     let result = revoke_token(state, tenant, &params, &client).await;

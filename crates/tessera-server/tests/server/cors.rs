@@ -11,33 +11,7 @@ const EVIL_ORIGIN: &str = "https://evil.test";
 
 /// Tokens for alice through spa-app (PKCE, redeemed cross-origin as a browser would).
 async fn spa_tokens(served: &Served) -> serde_json::Value {
-    let (verifier, challenge) = pkce("cors-spa");
-    let code = code_for(
-        served,
-        "spa-app",
-        SPA_CB,
-        "openid",
-        Some(&challenge),
-        "alice",
-    )
-    .await;
-    let r = token_request(
-        &served.base,
-        &[
-            ("client_id", "spa-app"),
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", SPA_CB),
-            ("code_verifier", &verifier),
-        ],
-    )
-    .header("origin", SPA_ORIGIN)
-    .send()
-    .await
-    .unwrap();
-    assert_eq!(r.status(), 200);
-    assert_eq!(r.headers()["access-control-allow-origin"], SPA_ORIGIN);
-    r.json().await.unwrap()
+    super::refresh::tokens_for(served, "spa-app", SPA_CB, "openid").await
 }
 
 async fn userinfo(served: &Served, token: &str, origin: &str) -> reqwest::Response {

@@ -257,6 +257,19 @@ async fn revoking_all_sessions_revokes_refresh_tokens() {
     assert_eq!(code(&body), is(ErrorName::RefreshTokenRevoked));
 }
 
+/// A refresh request of web-app (client_secret_post) for `token`.
+fn web_refresh(base: &str, token: &str) -> reqwest::RequestBuilder {
+    token_request(
+        base,
+        &[
+            ("grant_type", "refresh_token"),
+            ("client_id", "web-app"),
+            ("client_secret", WEB_SECRET),
+            ("refresh_token", token),
+        ],
+    )
+}
+
 /// 50 concurrent uses of one refresh token: exactly one success.
 async fn one_winner(served: Served) {
     let t = tokens_for(&served, "web-app", WEB_CB, "openid offline_access").await;
@@ -266,20 +279,12 @@ async fn one_winner(served: Served) {
         .map(|_| {
             let (base, token) = (base.clone(), token.clone());
             tokio::spawn(async move {
-                token_request(
-                    &base,
-                    &[
-                        ("grant_type", "refresh_token"),
-                        ("client_id", "web-app"),
-                        ("client_secret", WEB_SECRET),
-                        ("refresh_token", token.as_str()),
-                    ],
-                )
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
+                web_refresh(&base, &token)
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
             })
         })
         .collect();
@@ -475,18 +480,7 @@ async fn revoking_all_sessions_succeeds_while_tokens_rotate() {
             tokio::spawn(async move {
                 let mut rotations = 0;
                 loop {
-                    let r = token_request(
-                        &base,
-                        &[
-                            ("grant_type", "refresh_token"),
-                            ("client_id", "web-app"),
-                            ("client_secret", WEB_SECRET),
-                            ("refresh_token", token.as_str()),
-                        ],
-                    )
-                    .send()
-                    .await
-                    .unwrap();
+                    let r = web_refresh(&base, &token).send().await.unwrap();
                     let status = r.status().as_u16();
                     let body: Value = r.json().await.unwrap();
                     if status != 200 {

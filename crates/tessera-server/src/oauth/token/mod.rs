@@ -19,6 +19,7 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use tessera_core::directory::model::{App, GrantType};
 use tessera_core::errors::{CatalogError, ErrorName};
+use tessera_core::oauth::params::Params;
 use tessera_core::tenant::Tenant;
 
 /// Grants this endpoint serves so far.
@@ -50,11 +51,11 @@ pub async fn token(
 
 /// Client authentication for the token, introspection and revocation endpoints; a 401
 /// after Basic authentication carries the Basic challenge (RFC 6749 §5.2).
-pub(crate) async fn authenticate_client(
+async fn authenticate_client(
     state: &AppState,
     tenant: &Tenant,
     headers: &HeaderMap,
-    params: &tessera_core::oauth::params::Params,
+    params: &Params,
 ) -> Result<client_auth::Client, ErrorResponse> {
     client_auth::authenticate(state, tenant, headers, params)
         .await
@@ -67,18 +68,27 @@ pub(crate) async fn authenticate_client(
         })
 }
 
+/// The strict form and the client it authenticates: the first two steps of the token,
+/// revocation and introspection endpoints.
+pub(crate) async fn form_and_client(
+    state: &AppState,
+    tenant: &Tenant,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(Params, client_auth::Client), ErrorResponse> {
+    let params = form(headers, body).map_err(ErrorResponse::json)?;
+    let client = authenticate_client(state, tenant, headers, &params).await?;
+    Ok((params, client))
+}
+
 pub(crate) async fn handle(
     state: &AppState,
     tenant: &Tenant,
     headers: &HeaderMap,
     body: &[u8],
 ) -> (Result<serde_json::Value, ErrorResponse>, Option<App>) {
-    let params = match form(headers, body) {
-        Ok(p) => p,
-        Err(e) => return (Err(ErrorResponse::json(e)), None),
-    };
-    let client = match authenticate_client(state, tenant, headers, &params).await {
-        Ok(c) => c,
+    let (params, client) = match form_and_client(state, tenant, headers, body).await {
+        Ok(v) => v,
         Err(e) => return (Err(e), None),
     };
     let result = grant(state, tenant, headers, &params, &client)
@@ -91,7 +101,7 @@ async fn grant(
     state: &AppState,
     tenant: &Tenant,
     headers: &HeaderMap,
-    params: &tessera_core::oauth::params::Params,
+    params: &Params,
     client: &client_auth::Client,
 ) -> Result<serde_json::Value, CatalogError> {
     let value = params.require("grant_type")?;
