@@ -126,9 +126,10 @@ pub trait Store: Send + Sync + 'static {
         key: &str,
     ) -> StoreResult<Option<StoredObject>>;
 
-    /// The protocol records of `kind` (sessions, codes, refresh tokens) whose document's
-    /// `user` field names `user_key`, in key order: a user's records, found by index, not
-    /// by reading the tenant's (signing out everywhere, a reused token's family).
+    /// The objects of `kind` (sessions, codes, refresh tokens, consents:
+    /// `ObjectKind::names_its_user`) whose document's `user` field names `user_key`, in
+    /// key order: a user's records, found by index, not by reading the tenant's (signing
+    /// out everywhere, a reused token's family, the account page's consents).
     async fn objects_of_user(
         &self,
         tenant_id: uuid::Uuid,

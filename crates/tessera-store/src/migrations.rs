@@ -42,6 +42,7 @@ pub static MIGRATIONS: &[Migration] = &[
     shared!(4, "expiry", "0004_expiry.sql"),
     split!(5, "expect_row", "0005_expect_row"),
     split!(6, "owner", "0006_owner"),
+    split!(7, "consent_owner", "0007_consent_owner"),
 ];
 
 /// The bookkeeping table; the same SQL works in both dialects.

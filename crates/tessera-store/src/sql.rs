@@ -110,15 +110,14 @@ pub const DELETE_EXPIRED: &str = "DELETE FROM directory_objects WHERE id IN \
 const DELETE_OBJECT: &str =
     "DELETE FROM directory_objects WHERE tenant_id = $1 AND kind = $2 AND id = $3";
 
-/// The user a protocol record (session, code, refresh token; a deny-list entry names
-/// none) names in its document's `user` field, as `Store::object_with_user` reads it
-/// too: its owner column.
+/// The user a protocol record or a consent (`ObjectKind::names_its_user`) names in its
+/// document's `user` field, as `Store::object_with_user` reads it too: its owner column.
 fn owner(o: &StoredObject) -> Option<String> {
     #[derive(serde::Deserialize)]
     struct Named {
         user: Option<String>,
     }
-    if !o.kind.is_protocol_state() {
+    if !o.kind.names_its_user() {
         return None;
     }
     serde_json::from_str::<Named>(&o.doc).ok()?.user

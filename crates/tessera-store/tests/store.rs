@@ -66,6 +66,26 @@ impl Fixture {
         })
     }
 
+    /// Runs `statements` on the database directly, beside the store: to put it in the
+    /// state an older binary left.
+    async fn raw_sql(&self, statements: &[&str]) {
+        match &self.url {
+            DatabaseUrl::Sqlite(path) => {
+                let c = rusqlite::Connection::open(path).unwrap();
+                for s in statements {
+                    c.execute(s, []).unwrap();
+                }
+            }
+            DatabaseUrl::Postgres(options) => {
+                use sqlx::ConnectOptions;
+                let mut c = options.connect().await.unwrap();
+                for s in statements {
+                    sqlx::query(s).execute(&mut c).await.unwrap();
+                }
+            }
+        }
+    }
+
     async fn reopen(&self) -> Arc<dyn Store> {
         tessera_store::open(&self.url)
             .await
@@ -455,8 +475,8 @@ mod cases {
         assert_eq!(tokens[0].key, format!("rt{}", winners[0]));
     }
 
-    /// A user's protocol records, by the `user` their documents name: only that user's,
-    /// only that kind, only that tenant, and still theirs after an update.
+    /// A user's protocol records and consents, by the `user` their documents name: only
+    /// that user's, only that kind, only that tenant, and still theirs after an update.
     pub async fn a_users_records_are_found_by_their_owner(f: Fixture) {
         let (a, b) = two_tenants(f.store.as_ref()).await;
         let token = |tenant, key: &str, user: &str, id| {
@@ -481,7 +501,7 @@ mod cases {
                     r#"{"user":"alice"}"#,
                     5,
                 )),
-                // Not a protocol record: a `user` field in it means nothing.
+                // A consent names its user too.
                 Write::Put(object(
                     a,
                     ObjectKind::Consent,
@@ -489,6 +509,8 @@ mod cases {
                     r#"{"user":"alice"}"#,
                     6,
                 )),
+                // A kind that names no user: a `user` field in it means nothing.
+                Write::Put(object(a, ObjectKind::Group, "g1", r#"{"user":"alice"}"#, 7)),
             ])
             .await
             .unwrap();
@@ -518,9 +540,18 @@ mod cases {
             ),
             ["t4"]
         );
+        assert_eq!(
+            keys(
+                f.store
+                    .objects_of_user(a, ObjectKind::Consent, "alice")
+                    .await
+                    .unwrap()
+            ),
+            ["c1"]
+        );
         assert!(
             f.store
-                .objects_of_user(a, ObjectKind::Consent, "alice")
+                .objects_of_user(a, ObjectKind::Group, "alice")
                 .await
                 .unwrap()
                 .is_empty()
@@ -580,6 +611,36 @@ mod cases {
         // A cursor between keys, and a limit below one read as one.
         assert_eq!(page(Some("u035"), 0).await, ["u04"]);
         assert_eq!(page(None, 1000).await.len(), 7);
+    }
+
+    /// Migration 7 gives the consents written before it their owner.
+    pub async fn consents_from_before_migration_7_get_their_owner(f: Fixture) {
+        let (a, _) = two_tenants(f.store.as_ref()).await;
+        let consent = object(
+            a,
+            ObjectKind::Consent,
+            "web alice",
+            r#"{"user":"alice"}"#,
+            9,
+        );
+        f.store.apply(vec![Write::Put(consent)]).await.unwrap();
+        // As a binary before migration 7 left it: no owner, and 7 not applied.
+        f.raw_sql(&[
+            "UPDATE directory_objects SET owner = NULL WHERE kind = 'consent'",
+            "DELETE FROM tessera_migrations WHERE version = 7",
+        ])
+        .await;
+        let of_alice = |store: Arc<dyn Store>| async move {
+            store
+                .objects_of_user(a, ObjectKind::Consent, "alice")
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|o| o.key)
+                .collect::<Vec<_>>()
+        };
+        assert!(of_alice(f.store.clone()).await.is_empty());
+        assert_eq!(of_alice(f.reopen().await).await, ["web alice"]);
     }
 
     /// By id: only in its own tenant and kind.
@@ -1170,6 +1231,7 @@ contract!(
     concurrent_new_records_under_one_key_have_exactly_one_winner,
     an_object_is_read_by_id_only_in_its_tenant_and_kind,
     objects_are_read_a_page_at_a_time,
+    consents_from_before_migration_7_get_their_owner,
     a_users_records_are_found_by_their_owner,
     a_record_is_read_with_the_user_it_names,
     tenants_are_isolated,

@@ -57,6 +57,13 @@ impl ObjectKind {
         )
     }
 
+    /// Objects whose document names, in its `user` field, the one user they belong to
+    /// for good: protocol records (a deny-list entry names none) and consents. The store
+    /// indexes that user (`Store::objects_of_user`).
+    pub fn names_its_user(self) -> bool {
+        self.is_protocol_state() || self == ObjectKind::Consent
+    }
+
     /// Read on nearly every request and rarely written: servers keep these in memory,
     /// and the store announces their changes (`crate::store::ChangeListener`) so every
     /// node drops its copy.

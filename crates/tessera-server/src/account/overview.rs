@@ -97,16 +97,13 @@ async fn signed_in(
         let mut items = Vec::new();
         for o in state
             .store
-            .objects(tenant.id, ObjectKind::Consent)
+            .objects_of_user(tenant.id, ObjectKind::Consent, &current.session.user)
             .await
             .map_err(store_error)?
         {
             let c = o
                 .decode::<Consent>()
                 .map_err(|e| CatalogError::new(ErrorName::InternalError).internal(e))?;
-            if c.user != current.session.user {
-                continue;
-            }
             let name = match state
                 .store
                 .object(tenant.id, ObjectKind::App, &c.client_id)

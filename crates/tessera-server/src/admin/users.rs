@@ -339,18 +339,15 @@ pub async fn delete(
     // A later user with the same name must not inherit this one's consents.
     for consent_obj in state
         .store
-        .objects(t.id, ObjectKind::Consent)
+        .objects_of_user(t.id, ObjectKind::Consent, &key)
         .await
         .map_err(store)?
     {
-        let consent: Consent = consent_obj.decode().map_err(internal)?;
-        if consent.user == key {
-            writes.push(Write::Delete {
-                tenant_id: t.id,
-                kind: ObjectKind::Consent,
-                id: consent_obj.id,
-            });
-        }
+        writes.push(Write::Delete {
+            tenant_id: t.id,
+            kind: ObjectKind::Consent,
+            id: consent_obj.id,
+        });
     }
     // A later user with the same name must not inherit this one's assignments.
     for app_obj in state
@@ -443,12 +440,11 @@ pub async fn consents(
     let key = user.username.key();
     let items = state
         .store
-        .objects(t.id, ObjectKind::Consent)
+        .objects_of_user(t.id, ObjectKind::Consent, &key)
         .await
         .map_err(store)?
         .iter()
         .map(|o| o.decode::<Consent>().map_err(internal))
-        .filter(|c| c.as_ref().map_or(true, |c| c.user == key))
         .map(|c| {
             c.map(|c| ConsentView {
                 client_id: c.client_id,
