@@ -2,7 +2,7 @@
 //!
 //! Revoking a user's sessions and refresh tokens (sign out everywhere, a password
 //! change, consent withdrawn, the admin API) reads them and writes each one back in one
-//! atomic batch, every write guarded by the version it read (optimistic concurrency). A
+//! atomic batch, each token's write guarded by the version it read (optimistic concurrency). A
 //! refresh rotation of the same user between the read and the write makes the batch
 //! fail with a version Conflict although nothing is wrong with the request: the change
 //! is computed again from a fresh read. Nothing of a failed batch was written, so

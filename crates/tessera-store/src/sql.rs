@@ -55,7 +55,8 @@ pub const SELECT_OBJECT: &str = concat!(
     " WHERE tenant_id = $1 AND kind = $2 AND key = $3"
 );
 
-/// The protocol records of one kind that belong to one user ($3: the owner column).
+/// The objects of one kind (protocol records, consents) that belong to one user ($3:
+/// the owner column).
 pub const SELECT_OBJECTS_OF_USER: &str = concat!(
     object_select!(),
     " WHERE tenant_id = $1 AND kind = $2 AND owner = $3 ORDER BY key"

@@ -125,24 +125,16 @@ async fn change(
     }
 }
 
-/// The new hash, the revoked sessions and the audit entry, in one atomic change (read
-/// and applied again if a refresh rotation of the user's changed a token meanwhile:
-/// `crate::retry`). The password is hashed once.
+/// The new hash, the revoked sessions and the audit entry, in one atomic change. The
+/// sessions and tokens are read and applied again if a refresh rotation of the user's
+/// changed one meanwhile (`crate::retry`); the user's own write stays guarded by the
+/// version read before hashing, so a change to the user in between (an administrator
+/// resetting the password) fails this one instead of being overwritten.
 async fn store_change(
     state: &AppState,
     tenant: &Tenant,
     user_key: &str,
     new: Secret,
-) -> Result<(), CatalogError> {
-    let hash = state.passwords.hash(new, state.rng.clone()).await;
-    crate::retry::on_conflict(|| apply_change(state, tenant, user_key, &hash)).await
-}
-
-async fn apply_change(
-    state: &AppState,
-    tenant: &Tenant,
-    user_key: &str,
-    hash: &str,
 ) -> Result<(), CatalogError> {
     let internal = |e: String| CatalogError::new(ErrorName::InternalError).internal(e);
     let object = state
@@ -152,19 +144,22 @@ async fn apply_change(
         .map_err(store_error)?
         .ok_or_else(|| CatalogError::new(ErrorName::InvalidCredentials))?;
     let mut user = object.decode::<User>().map_err(internal)?;
-    user.password_hash = Some(hash.to_owned());
-    let now = state.clock.now();
-    let revocation =
-        revoke_sessions(state, tenant.id, user_key, "the password was changed").await?;
-    let mut writes = vec![Write::Put(object.with_doc(encode(&user), now))];
-    writes.extend(revocation.writes);
-    writes.push(self_audit(
-        state,
-        tenant,
-        user.username.as_str(),
-        "user.password.change",
-        format!("user:{}", user.username.as_str()),
-        &["password"],
-    ));
-    state.store.apply(writes).await.map_err(store_error)
+    user.password_hash = Some(state.passwords.hash(new, state.rng.clone()).await);
+    let updated = Write::Put(object.with_doc(encode(&user), state.clock.now()));
+    crate::retry::on_conflict(|| async {
+        let revocation =
+            revoke_sessions(state, tenant.id, user_key, "the password was changed").await?;
+        let mut writes = vec![updated.clone()];
+        writes.extend(revocation.writes);
+        writes.push(self_audit(
+            state,
+            tenant,
+            user.username.as_str(),
+            "user.password.change",
+            format!("user:{}", user.username.as_str()),
+            &["password"],
+        ));
+        state.store.apply(writes).await.map_err(store_error)
+    })
+    .await
 }

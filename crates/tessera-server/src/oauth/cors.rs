@@ -14,8 +14,15 @@ use tessera_core::directory::model::App;
 use tessera_core::tenant::Tenant;
 
 /// Request headers a browser may send cross-origin beside the CORS-safelisted ones: a
-/// bearer token (UserInfo) and a form or JSON content type.
-const ALLOWED_HEADERS: &str = "authorization, content-type";
+/// bearer token (UserInfo), a form or JSON content type, the correlation id
+/// (`client-request-id`, echoed back: ../shared/spec/interfaces.md) and what MSAL.js
+/// sends beside it (`return-client-request-id`, `x-anchormailbox`,
+/// ../shared/spec/msal.md).
+const ALLOWED_HEADERS: &str =
+    "authorization, content-type, client-request-id, return-client-request-id, x-anchormailbox";
+/// Response headers a page's script may read: the challenge of a refused bearer token
+/// (RFC 6750 §3), the trace and correlation ids, and when to try again.
+const EXPOSED_HEADERS: &str = "www-authenticate, x-trace-id, client-request-id, retry-after";
 /// How long a browser may cache a preflight's answer, in seconds.
 const PREFLIGHT_MAX_AGE: &str = "600";
 
@@ -37,10 +44,9 @@ pub fn allow_spa_origin(response: &mut Response, headers: &HeaderMap, app: &App)
     if registered && let Ok(v) = HeaderValue::from_str(origin) {
         let h = response.headers_mut();
         h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
-        // UserInfo's errors explain themselves in the challenge (RFC 6750 §3).
         h.insert(
             header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            HeaderValue::from_static("www-authenticate, x-trace-id"),
+            HeaderValue::from_static(EXPOSED_HEADERS),
         );
     }
 }

@@ -42,7 +42,7 @@ pub async fn userinfo(
     response
 }
 
-/// The claims, and the client the token was issued to once the token is verified.
+/// The claims, and the client the token names (for CORS).
 async fn answer(
     state: &AppState,
     tenant: &Tenant,
@@ -55,13 +55,27 @@ async fn answer(
     };
     let verified = match super::access_token::verify(state, tenant, &token).await {
         Ok(c) => c,
-        Err(e) => return (Err(e), None),
+        // A refused token (expired, say) still names the app it was issued to, and that
+        // app's page should read why: the claim only picks which origins may read this
+        // error, which says nothing about any user.
+        Err(e) => return (Err(e), unverified_client_id(&token)),
     };
     let client_id = verified
         .get("client_id")
         .and_then(|v| v.as_str())
         .map(str::to_owned);
     (claims(state, tenant, &verified).await, client_id)
+}
+
+/// The `client_id` claim of a JWT, read without verifying it.
+fn unverified_client_id(token: &str) -> Option<String> {
+    use base64::Engine;
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    claims.get("client_id")?.as_str().map(str::to_owned)
 }
 
 /// The error with its RFC 6750 §3 challenge. A request without any token gets the

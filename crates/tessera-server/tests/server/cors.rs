@@ -135,9 +135,11 @@ async fn revocation_is_readable_by_the_apps_spa_origin_only() {
     let r = revoke(&served, access, SPA_ORIGIN).await;
     assert_eq!(r.status(), 200);
     assert_eq!(allowed_origin(&r), Some(SPA_ORIGIN));
-    // Revoked: UserInfo refuses it, and a token it no longer trusts names no app whose
-    // origin could read the refusal.
+    // Revoked: UserInfo refuses it, readably for the app the token names only.
     let r = userinfo(&served, access, SPA_ORIGIN).await;
+    assert_eq!(r.status(), 401);
+    assert_eq!(allowed_origin(&r), Some(SPA_ORIGIN));
+    let r = userinfo(&served, access, EVIL_ORIGIN).await;
     assert_eq!(r.status(), 401);
     assert_eq!(allowed_origin(&r), None);
 
@@ -161,7 +163,10 @@ async fn preflight(served: &Served, path: &str, method: &str) -> reqwest::Respon
         )
         .header("origin", SPA_ORIGIN)
         .header("access-control-request-method", method)
-        .header("access-control-request-headers", "authorization")
+        .header(
+            "access-control-request-headers",
+            "authorization,client-request-id",
+        )
         .send()
         .await
         .unwrap()
@@ -181,11 +186,10 @@ async fn preflights_allow_get_and_post_with_a_bearer_header() {
                 .unwrap()
                 .contains("POST")
         );
+        let allowed = h["access-control-allow-headers"].to_str().unwrap();
         assert!(
-            h["access-control-allow-headers"]
-                .to_str()
-                .unwrap()
-                .contains("authorization")
+            allowed.contains("authorization") && allowed.contains("client-request-id"),
+            "{allowed}"
         );
         assert!(h.get("access-control-allow-credentials").is_none());
     }
@@ -205,4 +209,29 @@ async fn preflights_allow_get_and_post_with_a_bearer_header() {
         .await
         .unwrap();
     assert_json_error(r, ErrorName::TenantNotFound).await;
+}
+
+#[tokio::test]
+async fn an_expired_token_is_refused_readably_by_its_own_spa() {
+    let served = server(None).await;
+    let tokens = spa_tokens(&served).await;
+    let access = tokens["access_token"].as_str().unwrap();
+    let lifetime = tokens["expires_in"].as_i64().unwrap();
+    served
+        .app
+        .clock
+        .advance(time::Duration::seconds(lifetime + 31)); // past exp and the 30 s leeway
+    let r = userinfo(&served, access, EVIL_ORIGIN).await;
+    assert_eq!(allowed_origin(&r), None);
+    let r = userinfo(&served, access, SPA_ORIGIN).await;
+    assert_eq!(allowed_origin(&r), Some(SPA_ORIGIN));
+    let exposed = r.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        exposed.contains("www-authenticate") && exposed.contains("client-request-id"),
+        "{exposed}"
+    );
+    assert_json_error(r, ErrorName::BearerTokenExpired).await;
 }
