@@ -127,6 +127,23 @@ pub struct Verified {
     pub claims: Map<String, Value>,
 }
 
+/// The claims of a compact JWS, read without verifying anything: only for choosing
+/// before verification (which tenant's keys: the admin API's issuer) or beside a refusal
+/// (which app's page may read the error: UserInfo's CORS), never for trusting them.
+pub fn unverified_claims(token: &str) -> Result<Map<String, Value>, JwtError> {
+    let payload = token
+        .split('.')
+        .nth(1)
+        .ok_or(JwtError::Malformed("a JWT has three dot-separated parts"))?;
+    let bytes = URL_SAFE_NO_PAD
+        .decode(payload)
+        .map_err(|_| JwtError::Malformed("a part is not base64url"))?;
+    match serde_json::from_slice::<Value>(&bytes) {
+        Ok(Value::Object(m)) => Ok(m),
+        _ => Err(JwtError::Malformed("a part is not a JSON object")),
+    }
+}
+
 /// Verifies `token`'s signature against `keys` (public JWKs with `kid` and `alg`). The
 /// key is chosen by `kid`, and its `alg` must equal the header's: the algorithm is
 /// never taken from the token alone (RFC 8725 §3.1). Claims are the caller's to check.
@@ -279,6 +296,12 @@ mod tests {
         ] {
             assert!(matches!(verify(t, &[]), Err(JwtError::Malformed(_))), "{t}");
         }
+        // Unverified reading refuses what is not a JSON object payload, never panics.
+        for t in ["", "a", "a.!!.c", "a.W10.c", "a.bm90IGpzb24.c"] {
+            assert!(unverified_claims(t).is_err(), "{t}");
+        }
+        let claims = unverified_claims("x.eyJjbGllbnRfaWQiOiJzcGEifQ.forged").unwrap();
+        assert_eq!(claims["client_id"], "spa");
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use super::password::self_audit;
 use crate::error_response::{ErrorResponse, store_error};
 use crate::oauth::session::{self, CurrentSession};
-use crate::oauth::{cookie_header, csrf, form, password, revoke_for_client, revoke_sessions};
+use crate::oauth::{cookie_header, csrf, form, password, revoke_sessions, withdraw_consent};
 use crate::pages::page;
 use crate::state::AppState;
 use crate::tenant_path::PageTenant;
@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use minijinja::context;
 use tessera_core::directory::model::{App, Consent};
-use tessera_core::directory::object::{ObjectKind, Write};
+use tessera_core::directory::object::ObjectKind;
 use tessera_core::errors::render::{ErrorView, timestamp};
 use tessera_core::errors::{CatalogError, ErrorName};
 use tessera_core::oauth::params::Params;
@@ -220,35 +220,21 @@ async fn revoke_consent(
     };
     if let Some(object) = found {
         let username = current.user.username.as_str();
-        // Read and applied again if a refresh rotation changed a token meanwhile.
-        let result = crate::retry::on_conflict(|| async {
-            let mut writes = vec![
-                Write::Delete {
-                    tenant_id: tenant.id,
-                    kind: ObjectKind::Consent,
-                    id: object.id,
-                },
-                self_audit(
-                    &state,
-                    &tenant,
-                    username,
-                    "consent.revoke",
-                    format!("user:{username}/app:{client_id}"),
-                    &["scopes"],
-                ),
-            ];
-            writes.extend(
-                revoke_for_client(
-                    &state,
-                    tenant.id,
-                    &current.session.user,
-                    client_id,
-                    "the user withdrew consent",
-                )
-                .await?,
-            );
-            state.store.apply(writes).await.map_err(store_error)
-        })
+        let result = withdraw_consent(
+            &state,
+            &object,
+            &current.session.user,
+            client_id,
+            "the user withdrew consent",
+            self_audit(
+                &state,
+                &tenant,
+                username,
+                "consent.revoke",
+                format!("user:{username}/app:{client_id}"),
+                &["scopes"],
+            ),
+        )
         .await;
         if let Err(e) = result {
             return ErrorResponse::page(e).into_response();

@@ -5,8 +5,6 @@
 use crate::error_response::ErrorResponse;
 use crate::state::AppState;
 use axum::http::Method;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use std::collections::BTreeSet;
 use tessera_core::directory::model::{
     MANAGEMENT_API, ROLE_DIRECTORY_READ, ROLE_DIRECTORY_READ_WRITE, ROLE_TENANTS_READ_WRITE,
@@ -50,14 +48,9 @@ impl From<CatalogError> for Rejected {
 pub async fn verify(state: &AppState, token: &str) -> Result<TokenCaller, Rejected> {
     // The issuer picks the keys: read it before verifying, then verify against that
     // tenant's keys only, and compare it again after.
-    let payload = token.split('.').nth(1).ok_or("not a JWT")?;
-    let claims: serde_json::Value = serde_json::from_slice(
-        &URL_SAFE_NO_PAD
-            .decode(payload)
-            .map_err(|_| "payload not base64url")?,
-    )
-    .map_err(|_| "payload not JSON")?;
-    let iss = claims["iss"].as_str().ok_or("no iss")?;
+    let claims = tessera_core::oauth::jose::unverified_claims(token)
+        .map_err(|e| Rejected::Token(format!("{e:?}")))?;
+    let iss = claims.get("iss").and_then(|v| v.as_str()).ok_or("no iss")?;
     let slug = iss
         .strip_prefix(&format!("{}/", state.public_url))
         .filter(|s| !s.contains('/'))

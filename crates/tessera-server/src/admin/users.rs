@@ -473,35 +473,21 @@ pub async fn revoke_consent(
         .await
         .map_err(store)?
         .ok_or_else(|| not_found(&format!("consent of {username} to {client_id}")))?;
-    // Read and applied again if a refresh rotation changed a token meanwhile.
-    crate::retry::on_conflict(|| async {
-        let mut writes = vec![
-            Write::Delete {
-                tenant_id: t.id,
-                kind: ObjectKind::Consent,
-                id: obj.id,
-            },
-            audit(
-                &state,
-                &t,
-                &admin.actor,
-                "consent.revoke",
-                format!("user:{}/app:{client_id}", user.username.as_str()),
-                vec!["scopes".into()],
-            ),
-        ];
-        writes.extend(
-            crate::oauth::revoke_for_client(
-                &state,
-                t.id,
-                &user.username.key(),
-                &client_id,
-                "consent was revoked by an administrator",
-            )
-            .await?,
-        );
-        state.store.apply(writes).await.map_err(store_error)
-    })
+    crate::oauth::withdraw_consent(
+        &state,
+        &obj,
+        &user.username.key(),
+        &client_id,
+        "consent was revoked by an administrator",
+        audit(
+            &state,
+            &t,
+            &admin.actor,
+            "consent.revoke",
+            format!("user:{}/app:{client_id}", user.username.as_str()),
+            vec!["scopes".into()],
+        ),
+    )
     .await
     .map_err(problem)?;
     Ok(StatusCode::NO_CONTENT)

@@ -3,8 +3,8 @@
 //! only when it is the origin of one of the calling app's registered `spa` redirect
 //! URIs: never a wildcard and never with credentials, since these endpoints
 //! authenticate by what the request carries (client_id, PKCE, a bearer token), not by
-//! cookies. Discovery and JWKS, public documents, allow every origin
-//! (`crate::cache::public_document`), as Entra ID and Okta do.
+//! cookies. Discovery and JWKS, public documents that browser apps fetch before they
+//! know anything else, allow every origin (`crate::cache::public_document`).
 
 use crate::state::AppState;
 use crate::tenant_path::ResolvedTenant;

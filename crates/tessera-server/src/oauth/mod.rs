@@ -62,7 +62,7 @@ pub fn routes() -> Router<AppState> {
         .merge(discovery::routes())
 }
 
-pub use session::{Revocation, revoke_all as revoke_sessions, revoke_for_client};
+pub use session::{Revocation, revoke_all as revoke_sessions, withdraw_consent};
 
 /// The `Set-Cookie` of the tenant's session cookie: `value`, or `None` to delete it.
 pub fn cookie_header(

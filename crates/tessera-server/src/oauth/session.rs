@@ -153,17 +153,34 @@ pub async fn revoke_all(
     Ok(out)
 }
 
-/// The writes that revoke every live refresh token `user_key` holds for `client_id`
-/// (when their consent to that app is withdrawn, the app must lose the access too).
-pub async fn revoke_for_client(
+/// Withdraws `user_key`'s consent to `client_id` (the stored `consent`): deletes it
+/// and revokes every live refresh token the user holds for that app (the app must lose
+/// the access too), with `audit`, in one atomic change, read and applied again if a
+/// rotation changed one of those tokens meanwhile (`crate::retry`).
+pub async fn withdraw_consent(
     state: &AppState,
-    tenant_id: uuid::Uuid,
+    consent: &StoredObject,
     user_key: &str,
     client_id: &str,
     reason: &str,
-) -> Result<Vec<Write>, CatalogError> {
-    revocations(state, tenant_id, user_key, reason, |t| {
-        t.user == user_key && t.client_id == client_id && t.revoked.is_none()
+    audit: Write,
+) -> Result<(), CatalogError> {
+    crate::retry::on_conflict(|| async {
+        let mut writes = vec![
+            Write::Delete {
+                tenant_id: consent.tenant_id,
+                kind: ObjectKind::Consent,
+                id: consent.id,
+            },
+            audit.clone(),
+        ];
+        writes.extend(
+            revocations(state, consent.tenant_id, user_key, reason, |t| {
+                t.user == user_key && t.client_id == client_id && t.revoked.is_none()
+            })
+            .await?,
+        );
+        state.store.apply(writes).await.map_err(store_error)
     })
     .await
 }

@@ -67,14 +67,9 @@ async fn answer(
     (claims(state, tenant, &verified).await, client_id)
 }
 
-/// The `client_id` claim of a JWT, read without verifying it.
+/// The `client_id` claim of a JWT, read without verifying it (`jose::unverified_claims`).
 fn unverified_client_id(token: &str) -> Option<String> {
-    use base64::Engine;
-    let payload = token.split('.').nth(1)?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .ok()?;
-    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    let claims = tessera_core::oauth::jose::unverified_claims(token).ok()?;
     claims.get("client_id")?.as_str().map(str::to_owned)
 }
 

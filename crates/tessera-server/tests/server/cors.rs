@@ -102,15 +102,7 @@ async fn userinfo_is_readable_by_the_tokens_own_spa_origin_only() {
 
     // When the token is sound but its user is gone, the SPA can read why UserInfo
     // refuses it (the challenge is exposed to its script).
-    let r = served
-        .app
-        .admin(
-            "DELETE",
-            &format!("/admin/api/v1/tenants/{TENANT}/users/alice"),
-            None,
-        )
-        .await;
-    assert!(r.status.is_success(), "{} {}", r.status, r.body);
+    delete_user(&served, "alice").await;
     let r = userinfo(&served, access, SPA_ORIGIN).await;
     assert_eq!(r.status(), 401);
     assert_eq!(allowed_origin(&r), Some(SPA_ORIGIN));

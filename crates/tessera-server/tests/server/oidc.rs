@@ -465,3 +465,28 @@ pub async fn server_with_extra_apps() -> Served {
     served.app.import(extra_apps_file()).await;
     served
 }
+
+/// Deletes `user` of the fixture tenant through the admin API.
+pub async fn delete_user(served: &Served, user: &str) {
+    let r = served
+        .app
+        .admin(
+            "DELETE",
+            &format!("/admin/api/v1/tenants/{TENANT}/users/{user}"),
+            None,
+        )
+        .await;
+    assert!(r.status.is_success(), "{} {}", r.status, r.body);
+}
+
+/// Revokes every session and refresh token of `user` through the admin API.
+pub async fn revoke_all_sessions(served: &Served, user: &str) -> super::support::Reply {
+    served
+        .app
+        .admin(
+            "DELETE",
+            &format!("/admin/api/v1/tenants/{TENANT}/users/{user}/sessions"),
+            None,
+        )
+        .await
+}

@@ -238,14 +238,7 @@ async fn spa_refresh_tokens_end_after_a_fixed_day() {
 async fn revoking_all_sessions_revokes_refresh_tokens() {
     let served = server(None).await;
     let t = tokens_for(&served, "web-app", WEB_CB, "openid offline_access").await;
-    let r = served
-        .app
-        .admin(
-            "DELETE",
-            &format!("/admin/api/v1/tenants/{TENANT}/users/alice/sessions"),
-            None,
-        )
-        .await;
+    let r = revoke_all_sessions(&served, "alice").await;
     assert_eq!(r.status, 200);
     let (_, body) = refresh(
         &served,
@@ -494,14 +487,7 @@ async fn revoking_all_sessions_succeeds_while_tokens_rotate() {
         })
         .collect();
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    let r = served
-        .app
-        .admin(
-            "DELETE",
-            &format!("/admin/api/v1/tenants/{TENANT}/users/alice/sessions"),
-            None,
-        )
-        .await;
+    let r = revoke_all_sessions(&served, "alice").await;
     assert_eq!(r.status, 200, "{}", r.body);
     for rotator in rotators {
         // A family that outlived the revocation would rotate for ever.

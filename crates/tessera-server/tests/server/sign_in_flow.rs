@@ -450,14 +450,7 @@ async fn revoking_a_users_sessions_ends_sso_and_revokes_refresh_tokens() {
     // With the session, the app gets a code straight away.
     assert_eq!(b.get(&url).send().await.unwrap().status(), 302);
 
-    let r = served
-        .app
-        .admin(
-            "DELETE",
-            &format!("/admin/api/v1/tenants/{TENANT}/users/alice/sessions"),
-            None,
-        )
-        .await;
+    let r = revoke_all_sessions(&served, "alice").await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(
         r.json(),

@@ -146,15 +146,7 @@ async fn a_deleted_users_token_is_refused() {
     let tokens = web_tokens(&served, "openid profile").await;
     let access = tokens["access_token"].as_str().unwrap();
     assert_eq!(with_bearer(&served, access).await.status(), 200);
-    let r = served
-        .app
-        .admin(
-            "DELETE",
-            &format!("/admin/api/v1/tenants/{TENANT}/users/alice"),
-            None,
-        )
-        .await;
-    assert!(r.status.is_success(), "{} {}", r.status, r.body);
+    delete_user(&served, "alice").await;
     let refused = with_bearer(&served, access).await;
     assert_eq!(refused.status(), 401);
     invalid_token_challenge(refused.headers());
