@@ -8,6 +8,9 @@
 #     the database server's own CPU is printed beside the profile, which is Tessera's
 #     unless PROFILE=postgres asks for the database server's processes instead)
 #   PROFILE=none: the same run without perf (perf's sampling costs a few percent)
+#   CALLGRAPH=dwarf: unwind with DWARF (the release build keeps no frame pointers, so
+#     the default fp call graph stops at the first frame); FREQ: samples/s (499)
+#   KEEP=/path/perf.data: keep the recording (for perf report --children, say)
 #   TESSERA_BIN=/path/to/tessera: that binary instead of building this tree's (an A/B of
 #     two commits: build each, copy the binaries aside, alternate runs)
 # Needs wrk, python3 and linux-perf; builds the release binary.
@@ -65,7 +68,7 @@ target="$pid"
 if [ "${PROFILE:-tessera}" = none ]; then
   sleep 8
 else
-  perf record -e cpu-clock -F 499 -g -p "$target" -o "$work/perf.data" -- sleep 8 2>"$work/perf.log" ||
+  perf record -e cpu-clock -F "${FREQ:-499}" --call-graph "${CALLGRAPH:-fp}" -p "$target" -o "$work/perf.data" -- sleep 8 2>"$work/perf.log" ||
     { cat "$work/perf.log" >&2; exit 1; }
 fi
 pg_after="$(cpu_ticks $(pgrep -x postgres))"
@@ -76,5 +79,6 @@ awk -v t=$((ts_after - ts_before)) -v p=$((pg_after - pg_before)) -v hz="$hz" \
   'BEGIN { printf "CPU over the 8 s profile: tessera %.2f s, postgres processes %.2f s\n", t / hz, p / hz }'
 grep -E 'Requests/sec|non-2xx|flows/s|rotations/s' "$work/wrk.txt" || cat "$work/wrk.txt"
 [ "${PROFILE:-tessera}" = none ] && exit 0
+[ -n "${KEEP:-}" ] && cp "$work/perf.data" "$KEEP"
 perf report -i "$work/perf.data" --no-children --sort symbol --stdio 2>/dev/null \
   | grep -E '^ +[0-9]' | head -"${TOP:-40}"
