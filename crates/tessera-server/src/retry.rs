@@ -8,6 +8,7 @@
 //! is computed again from a fresh read. Nothing of a failed batch was written, so
 //! running it again is safe.
 
+use std::time::Duration;
 use tessera_core::errors::{CatalogError, ErrorName};
 
 /// How many times a change is read and applied before its Conflict is the answer. A
@@ -15,17 +16,28 @@ use tessera_core::errors::{CatalogError, ErrorName};
 /// user whose many apps all refresh at once.
 pub const ATTEMPTS: usize = 8;
 
+/// The pause before the second attempt; it doubles before each one after (1, 2, 4 …
+/// 64 ms: 127 ms in all before the last). The first retry comes almost at once, as a
+/// single concurrent rotation is the usual cause; a user whose apps keep rotating gets
+/// the time for them to settle instead of eight reads in a row losing the same race.
+pub const FIRST_PAUSE: Duration = Duration::from_millis(1);
+
 /// Runs `attempt` until it succeeds, fails other than with a Conflict, or has run
-/// [`ATTEMPTS`] times.
+/// [`ATTEMPTS`] times, pausing between attempts ([`FIRST_PAUSE`], doubling).
 pub async fn on_conflict<T, F, Fut>(mut attempt: F) -> Result<T, CatalogError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, CatalogError>>,
 {
     let mut runs = 1;
+    let mut pause = FIRST_PAUSE;
     loop {
         match attempt().await {
-            Err(e) if e.name == ErrorName::Conflict && runs < ATTEMPTS => runs += 1,
+            Err(e) if e.name == ErrorName::Conflict && runs < ATTEMPTS => {
+                tokio::time::sleep(pause).await;
+                pause *= 2;
+                runs += 1;
+            }
             outcome => return outcome,
         }
     }
@@ -54,6 +66,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_lasting_conflict_is_returned_after_the_last_attempt() {
+        let started = std::time::Instant::now();
         let runs = Cell::new(0);
         let outcome: Result<(), _> = on_conflict(|| {
             runs.set(runs.get() + 1);
@@ -62,6 +75,8 @@ mod tests {
         .await;
         assert_eq!(outcome.map_err(|e| e.name), Err(ErrorName::Conflict));
         assert_eq!(runs.get(), ATTEMPTS);
+        // Paused 1 + 2 + … + 64 ms between the eight attempts.
+        assert!(started.elapsed() >= FIRST_PAUSE * 127);
     }
 
     #[tokio::test]

@@ -75,7 +75,11 @@ pub async fn allow_client_origin(
 pub async fn preflight(ResolvedTenant(_): ResolvedTenant, headers: HeaderMap) -> Response {
     let mut response = StatusCode::NO_CONTENT.into_response();
     let h = response.headers_mut();
-    h.insert(header::VARY, HeaderValue::from_static("Origin"));
+    // Whether anything is granted depends on both the origin and the method asked for.
+    h.insert(
+        header::VARY,
+        HeaderValue::from_static("Origin, Access-Control-Request-Method"),
+    );
     let method_allowed = headers
         .get(header::ACCESS_CONTROL_REQUEST_METHOD)
         .and_then(|m| Method::from_bytes(m.as_bytes()).ok())

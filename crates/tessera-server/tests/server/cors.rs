@@ -184,6 +184,7 @@ async fn preflights_allow_get_and_post_with_a_bearer_header() {
             "{allowed}"
         );
         assert!(h.get("access-control-allow-credentials").is_none());
+        assert_eq!(h["vary"], "Origin, Access-Control-Request-Method", "{path}");
     }
     // Another method is not allowed: no grant at all.
     let r = preflight(&served, "userinfo", "DELETE").await;
