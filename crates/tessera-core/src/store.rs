@@ -197,6 +197,11 @@ pub trait Store: Send + Sync + 'static {
     /// made through this store are announced before the writing method returns.
     fn listen(&self, listener: std::sync::Arc<dyn ChangeListener>);
 
+    /// Ends the store's connections cleanly once the last request is answered (the
+    /// server's shutdown). Nothing may use the store afterwards; a call that does gets
+    /// `Unavailable`. Nothing to do by default.
+    async fn close(&self) {}
+
     /// Audit entries of one tenant, newest first, filtered by actor and time (inclusive).
     async fn audit(
         &self,

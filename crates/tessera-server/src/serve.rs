@@ -95,11 +95,17 @@ pub async fn run(settings: Settings, demo: bool) -> Result<(), Fatal> {
         None
     };
 
+    // The sweeper stops between passes at shutdown (a pass cut short would leave its
+    // database connection mid-statement).
+    let (stop_sweeping, mut stopping) = tokio::sync::watch::channel(false);
     let sweeper = state.clone();
-    tokio::spawn(async move {
+    let sweeping = tokio::spawn(async move {
         let mut tick = tokio::time::interval(crate::sweep::INTERVAL);
         loop {
-            tick.tick().await;
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = stopping.changed() => return,
+            }
             match crate::sweep::sweep(&sweeper).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(removed = n, "swept expired sessions, codes and tokens"),
@@ -144,17 +150,24 @@ pub async fn run(settings: Settings, demo: bool) -> Result<(), Fatal> {
             Err(_) => std::future::pending().await,
         }
     };
-    tokio::select! {
+    let outcome = tokio::select! {
         outcome = server => {
-            outcome.map_err(|e| Fatal::runtime(format!("server error: {e}")))?;
-            tracing::info!("stopped: every in-flight request was answered");
-            Ok(())
+            outcome.map_err(|e| Fatal::runtime(format!("server error: {e}")))
         }
         () = deadline => Err(Fatal::runtime(format!(
             "requests were still in flight {} s after the shutdown signal; stopped anyway",
             SHUTDOWN_GRACE.as_secs()
         ))),
+    };
+    // The database sees this node leave (PostgreSQL: a Terminate per connection), not
+    // its connections reset: the sweeper's pass ends first, then the connections.
+    let _ = stop_sweeping.send(true);
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, sweeping).await;
+    store.close().await;
+    if outcome.is_ok() {
+        tracing::info!("stopped: every in-flight request was answered");
     }
+    outcome
 }
 
 /// Resolves on SIGTERM (service managers, Kubernetes) or SIGINT (Ctrl-C).

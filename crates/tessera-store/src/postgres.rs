@@ -32,13 +32,16 @@ pub struct PgStore {
     pool: PgPool,
     lane: Lane,
     listeners: crate::changes::Listeners,
-    /// The task relaying other nodes' notifications, started by the first `listen`.
-    relay: std::sync::OnceLock<tokio::task::AbortHandle>,
+    /// The task relaying other nodes' notifications, started by the first `listen`;
+    /// taken by `close`.
+    relay: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// Tells the relay to stop (`close`).
+    stop_relay: tokio::sync::watch::Sender<bool>,
 }
 
 impl Drop for PgStore {
     fn drop(&mut self) {
-        if let Some(relay) = self.relay.get() {
+        if let Some(relay) = self.relay.get_mut().ok().and_then(|r| r.as_ref()) {
             relay.abort();
         }
     }
@@ -77,7 +80,8 @@ impl PgStore {
             pool,
             lane,
             listeners: Default::default(),
-            relay: std::sync::OnceLock::new(),
+            relay: std::sync::Mutex::new(None),
+            stop_relay: tokio::sync::watch::Sender::new(false),
         };
         store.migrate().await?;
         Ok(store)
@@ -434,11 +438,45 @@ impl Store for PgStore {
         Ok(deleted)
     }
 
+    async fn close(&self) {
+        // The relay stops between two steps of its exchange (aborted, it could drop a
+        // connection mid-handshake) and gives its connection back once the pool closes.
+        let _ = self.stop_relay.send(true);
+        self.lane.close().await;
+        // sqlx's close ends each connection with a Terminate, after waiting for the ones
+        // lent out to come back.
+        let closing = async {
+            self.pool.close().await;
+            // sqlx's close can return while the listener's connection is still on its
+            // way back (its UNLISTEN in flight); it is closed as it arrives.
+            while self.pool.size() > 0 {
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        };
+        let _ = tokio::time::timeout(ACQUIRE_TIMEOUT, closing).await;
+        let relay = self
+            .relay
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some(relay) = relay {
+            let _ = tokio::time::timeout(ACQUIRE_TIMEOUT, relay).await;
+        }
+    }
+
     fn listen(&self, listener: std::sync::Arc<dyn tessera_core::store::ChangeListener>) {
         self.listeners.add(listener);
-        self.relay.get_or_init(|| {
-            tokio::spawn(relay(self.pool.clone(), self.listeners.clone())).abort_handle()
-        });
+        let mut relay_task = self
+            .relay
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if relay_task.is_none() && !*self.stop_relay.borrow() {
+            *relay_task = Some(tokio::spawn(relay(
+                self.pool.clone(),
+                self.listeners.clone(),
+                self.stop_relay.subscribe(),
+            )));
+        }
     }
 }
 
@@ -526,37 +564,64 @@ async fn notify(pool: &PgPool, change: Change) {
     }
 }
 
-/// Relays other nodes' change notifications to this node's listeners, for as long as
-/// the store lives. Whenever the listening connection is (re)established, everything
-/// is announced as changed: notifications sent while no connection listened are lost,
-/// so anything cached before then may be stale.
-async fn relay(pool: PgPool, listeners: crate::changes::Listeners) {
+/// Relays other nodes' change notifications to this node's listeners until `stop`
+/// says the store is closing. Whenever the listening connection is (re)established,
+/// everything is announced as changed: notifications sent while no connection listened
+/// are lost, so anything cached before then may be stale.
+async fn relay(
+    pool: PgPool,
+    listeners: crate::changes::Listeners,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
     loop {
-        match listen_once(&pool, &listeners).await {
+        let outcome = listen_once(&pool, &listeners, &mut stop).await;
+        if *stop.borrow() {
+            return;
+        }
+        match outcome {
             Ok(()) => tracing::warn!("the change notification connection was lost"),
             Err(e) => tracing::warn!(error = %e, "cannot listen for changes of other nodes"),
         }
         listeners.changed(None);
-        tokio::time::sleep(Duration::from_secs(1)).await;
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_secs(1)) => {}
+            _ = stop.changed() => return,
+        }
     }
 }
 
-/// Listens until the connection is lost (`Ok`) or fails.
+/// Listens until the connection is lost or `stop` changes (`Ok`), or fails. Connecting
+/// and subscribing are not cut short by `stop`: a connection dropped mid-handshake would
+/// be reset, and this one goes back to the pool, to be closed with the rest.
 async fn listen_once(
     pool: &PgPool,
     listeners: &crate::changes::Listeners,
+    stop: &mut tokio::sync::watch::Receiver<bool>,
 ) -> Result<(), sqlx::Error> {
     let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
     listener.listen(CHANGES_CHANNEL).await?;
     listeners.changed(None);
-    // `try_recv` answers `None` when the connection dropped (and would reconnect on the
-    // next call): we start over instead, so the "everything changed" above follows the
-    // new LISTEN.
-    while let Some(n) = listener.try_recv().await? {
-        // An unreadable payload (a newer node's format?) counts as "everything".
-        listeners.changed(Change::decode(n.payload()));
+    loop {
+        // `try_recv` answers `None` when the connection dropped (and would reconnect on
+        // the next call): we start over instead, so the "everything changed" above
+        // follows the new LISTEN. Between two messages it can stop at any point.
+        tokio::select! {
+            received = listener.try_recv() => match received? {
+                // An unreadable payload (a newer node's format?) counts as "everything".
+                Some(n) => listeners.changed(Change::decode(n.payload())),
+                None => return Ok(()),
+            },
+            _ = stop.changed() => {
+                // The listener's connection goes back only once the pool is closed: a
+                // closed pool ends what comes back with a Terminate, where an open one
+                // first checks it with a round trip that could stall after the
+                // receive cut short here.
+                let _ = tokio::time::timeout(ACQUIRE_TIMEOUT, listener.unlisten_all()).await;
+                let _ = tokio::time::timeout(ACQUIRE_TIMEOUT, pool.close_event()).await;
+                return Ok(());
+            }
+        }
     }
-    Ok(())
 }
 
 /// Maps a sqlx error to the store contract's kinds.
