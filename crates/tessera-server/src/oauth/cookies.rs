@@ -4,13 +4,23 @@
 
 use axum::http::{HeaderMap, HeaderValue, header};
 
-/// The SSO session cookie, scoped to one tenant's path.
+/// The SSO session cookie, scoped to one tenant's path. On https it carries the
+/// `__Secure-` prefix (RFC 6265bis §4.1.3.1): browsers accept it only with Secure from a
+/// secure origin, so a network attacker answering a plain-http request cannot plant a
+/// session of their own choosing (the `__Host-` prefix would also pin the path to `/`,
+/// and sessions are per tenant path).
 pub const SESSION: &str = "tessera_session";
+pub const SESSION_SECURE: &str = "__Secure-tessera_session";
 /// The random value CSRF tokens are derived from (whole site). On https it carries the
 /// `__Host-` prefix (RFC 6265bis §4.1.3.2): browsers then refuse it from a sibling
 /// subdomain or without Secure, so no other site can plant a value it knows the token of.
 pub const CSRF: &str = "tessera_csrf";
 pub const CSRF_HOST: &str = "__Host-tessera_csrf";
+
+/// The session cookie's name: prefixed when cookies are Secure (an https public URL).
+pub fn session_name(secure: bool) -> &'static str {
+    if secure { SESSION_SECURE } else { SESSION }
+}
 
 /// The value of cookie `name`, if the request carries it exactly once.
 pub fn get<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -60,6 +70,20 @@ mod tests {
             HeaderValue::from_static("tessera_session=evil"),
         );
         assert_eq!(get(&h, SESSION), None);
+    }
+
+    #[test]
+    fn the_session_cookie_is_prefixed_on_https_only() {
+        assert_eq!(session_name(true), "__Secure-tessera_session");
+        assert_eq!(session_name(false), "tessera_session");
+        // The prefixed name with Secure is what a browser accepts (RFC 6265bis §4.1.3.1).
+        let c = set(session_name(true), "v", "/contoso", 60, true);
+        assert!(
+            c.to_str()
+                .unwrap()
+                .starts_with("__Secure-tessera_session=v;")
+        );
+        assert!(c.to_str().unwrap().ends_with("; Secure"));
     }
 
     #[test]

@@ -71,15 +71,17 @@ pub fn cookie_header(
     value: Option<&str>,
 ) -> axum::http::HeaderValue {
     let path = format!("/{}", tenant.slug.as_str());
+    let secure = state.secure_cookies();
+    let name = cookies::session_name(secure);
     match value {
         Some(v) => cookies::set(
-            cookies::SESSION,
+            name,
             v,
             &path,
             i64::from(tenant.policy.session_lifetime_seconds),
-            state.secure_cookies(),
+            secure,
         ),
-        None => cookies::set(cookies::SESSION, "", &path, 0, state.secure_cookies()),
+        None => cookies::set(name, "", &path, 0, secure),
     }
 }
 

@@ -31,7 +31,8 @@ pub async fn current(
     tenant: &Tenant,
     headers: &HeaderMap,
 ) -> Result<Option<CurrentSession>, CatalogError> {
-    let Some(value) = cookies::get(headers, cookies::SESSION) else {
+    let name = cookies::session_name(state.secure_cookies());
+    let Some(value) = cookies::get(headers, name) else {
         return Ok(None);
     };
     let key = state.master.token_hash(purpose::SESSION, value);

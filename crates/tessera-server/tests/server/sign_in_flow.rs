@@ -355,6 +355,67 @@ async fn https_deployments_get_secure_cookies_and_browsers_get_pages() {
         page.header("content-security-policy")
             .contains("form-action 'self' http://localhost:3000;")
     );
+    // Signing in sets the session cookie with the __Secure- prefix (RFC 6265bis
+    // §4.1.3.1), and only that name carries the session.
+    let csrf_pair = cookie.split(';').next().unwrap().to_owned();
+    let form = serde_urlencoded::to_string([
+        ("csrf_token", hidden(&page.body, "csrf_token")),
+        ("request", hidden(&page.body, "request")),
+        ("username", "alice".to_owned()),
+        ("password", PASSWORD.to_owned()),
+    ])
+    .unwrap();
+    let signed_in = app
+        .send(
+            Request::post(format!("/{TENANT}/signin/password"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("cookie", &csrf_pair)
+                .body(Body::from(form))
+                .unwrap(),
+        )
+        .await;
+    let session = signed_in
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.contains("tessera_session="))
+        .unwrap_or_else(|| panic!("no session cookie: {} {}", signed_in.status, signed_in.body));
+    assert!(
+        session.starts_with("__Secure-tessera_session=")
+            && session.contains(&format!("; Path=/{TENANT};"))
+            && session.ends_with("; Secure"),
+        "{session}"
+    );
+    let value = session
+        .split(';')
+        .next()
+        .unwrap()
+        .split_once('=')
+        .unwrap()
+        .1
+        .to_owned();
+    let authorize_with = |name: &str| {
+        Request::get(format!("/{TENANT}/oauth2/authorize?{q}"))
+            .header("cookie", format!("{csrf_pair}; {name}={value}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    // With the session the sign-in page is skipped; under the unprefixed name the
+    // same value is no session at all.
+    let with_session = app.send(authorize_with("__Secure-tessera_session")).await;
+    assert!(
+        !with_session
+            .body
+            .contains("autocomplete=\"current-password\"")
+    );
+    let unprefixed = app.send(authorize_with("tessera_session")).await;
+    assert_eq!(unprefixed.status, 200);
+    assert!(
+        unprefixed
+            .body
+            .contains("autocomplete=\"current-password\"")
+    );
 
     let html = "text/html,application/xhtml+xml";
     let unknown = app
