@@ -446,10 +446,14 @@ impl Store for PgStore {
         // sqlx's close ends each connection with a Terminate, after waiting for the ones
         // lent out to come back.
         let closing = async {
-            self.pool.close().await;
-            // sqlx's close can return while the listener's connection is still on its
-            // way back (its UNLISTEN in flight); it is closed as it arrives.
-            while self.pool.size() > 0 {
+            // sqlx 0.8.6's close can return with a connection still open: one whose
+            // return (with its ping) was under way goes into the idle queue after
+            // close emptied it for the last time. Closing again empties it again.
+            loop {
+                self.pool.close().await;
+                if self.pool.size() == 0 {
+                    break;
+                }
                 tokio::time::sleep(Duration::from_millis(2)).await;
             }
         };

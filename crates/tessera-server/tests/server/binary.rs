@@ -296,10 +296,8 @@ async fn sigterm_on_postgres_ends_every_database_session_cleanly() {
             r.status()
         );
     }
-    // A node that has run for a moment (its start-up sweep done, its change listener
-    // subscribed), as at a rolling deploy. A SIGTERM within the first tens of
-    // milliseconds can still leave one session abandoned (noted on issue 6).
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // At once: the start-up sweep may still be running and the change listener
+    // subscribing, which must end cleanly too.
     server.terminate();
     let (status, server) =
         tokio::task::spawn_blocking(move || (server.wait_exit(Duration::from_secs(10)), server))
