@@ -198,8 +198,9 @@ pub trait Store: Send + Sync + 'static {
     fn listen(&self, listener: std::sync::Arc<dyn ChangeListener>);
 
     /// Ends the store's connections cleanly once the last request is answered (the
-    /// server's shutdown). Nothing may use the store afterwards; a call that does gets
-    /// `Unavailable`. Nothing to do by default.
+    /// server's shutdown). Nothing may use the store afterwards (PostgreSQL refuses
+    /// such a call with `Unavailable`). Nothing to do by default, nor on SQLite, whose
+    /// every write is durable when it returns.
     async fn close(&self) {}
 
     /// Audit entries of one tenant, newest first, filtered by actor and time (inclusive).
