@@ -616,11 +616,9 @@ async fn listen_once(
                 None => return Ok(()),
             },
             _ = stop.changed() => {
-                // The listener's connection goes back only once the pool is closed: a
-                // closed pool ends what comes back with a Terminate, where an open one
-                // first checks it with a round trip that could stall after the
-                // receive cut short here.
-                let _ = tokio::time::timeout(ACQUIRE_TIMEOUT, listener.unlisten_all()).await;
+                // The listener's connection goes back (its drop runs `UNLISTEN *`) only
+                // once the pool is closing, which ends it with a Terminate; back in an
+                // open pool it would be pinged and queued as idle, to be closed later.
                 let _ = tokio::time::timeout(ACQUIRE_TIMEOUT, pool.close_event()).await;
                 return Ok(());
             }

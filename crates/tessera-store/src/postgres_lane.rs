@@ -256,6 +256,15 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         assert!(!left, "backend {pid} still there after close");
+        // Ended with a Terminate: PostgreSQL counts a session whose client went away
+        // without one as abandoned.
+        let abandoned: i64 = sqlx::query_scalar(
+            "SELECT sessions_abandoned FROM pg_stat_database WHERE datname = current_database()",
+        )
+        .fetch_one(&mut other)
+        .await
+        .unwrap();
+        assert_eq!(abandoned, 0);
     }
 
     /// A server that accepts the connection and never answers costs a request the
