@@ -28,17 +28,51 @@ pub trait Rng: Send + Sync + 'static {
     }
 }
 
-/// The operating system's CSPRNG (`getrandom`).
+/// The operating system's CSPRNG (`getrandom`), read 256 bytes at a time per thread.
+///
+/// Every request draws two ids (trace and correlation) and most draw more; one system
+/// call each was half of a JWKS request's system calls. Bytes from the buffer are exactly
+/// the kernel's bytes, each handed out once and wiped as it is taken, so a later memory
+/// dump shows only bytes not yet used.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct OsRng;
 
+const BUFFER: usize = 256;
+
+struct Buffered {
+    bytes: [u8; BUFFER],
+    /// Bytes before this index are used (and zeroed).
+    next: usize,
+}
+
+thread_local! {
+    static BUFFERED: std::cell::RefCell<Buffered> =
+        const { std::cell::RefCell::new(Buffered { bytes: [0; BUFFER], next: BUFFER }) };
+}
+
+#[allow(clippy::disallowed_methods)] // the one place allowed to reach the OS RNG
+fn os_fill(dest: &mut [u8]) {
+    // getrandom only fails when the OS has no entropy source at all; carrying on
+    // with predictable bytes would be far worse than stopping.
+    #[allow(clippy::expect_used)]
+    getrandom::fill(dest).expect("the operating system's random number generator failed");
+}
+
 impl Rng for OsRng {
-    #[allow(clippy::disallowed_methods)] // the one place allowed to reach the OS RNG
     fn fill(&self, dest: &mut [u8]) {
-        // getrandom only fails when the OS has no entropy source at all; carrying on
-        // with predictable bytes would be far worse than stopping.
-        #[allow(clippy::expect_used)]
-        getrandom::fill(dest).expect("the operating system's random number generator failed");
+        if dest.len() > BUFFER / 4 {
+            return os_fill(dest);
+        }
+        BUFFERED.with_borrow_mut(|buf| {
+            if BUFFER - buf.next < dest.len() {
+                os_fill(&mut buf.bytes);
+                buf.next = 0;
+            }
+            let taken = &mut buf.bytes[buf.next..buf.next + dest.len()];
+            dest.copy_from_slice(taken);
+            taken.fill(0);
+            buf.next += dest.len();
+        });
     }
 }
 

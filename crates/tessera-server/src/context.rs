@@ -4,7 +4,8 @@
 //! `client-request-id`, echoed back, or a generated one), makes them available to error
 //! rendering through a task-local, turns a panicking handler into InternalError, and
 //! records one log line and the metrics for the request. It never logs query strings or
-//! bodies: they can carry codes, tokens and secrets.
+//! bodies: they can carry codes, tokens and secrets. It also applies the body limit
+//! ([`crate::limits::buffer_body`]), so every request passes one middleware, not two.
 
 use crate::error_response::ErrorResponse;
 use crate::state::AppState;
@@ -14,6 +15,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use futures_util::FutureExt;
 use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 use std::time::Instant;
 use tessera_core::errors::render::ErrorContext;
 use tessera_core::errors::{CatalogError, ErrorName};
@@ -23,21 +25,24 @@ pub const CLIENT_REQUEST_ID: HeaderName = HeaderName::from_static("client-reques
 pub const TRACE_ID_HEADER: HeaderName = HeaderName::from_static("x-trace-id");
 
 tokio::task_local! {
-    static CONTEXT: ErrorContext;
+    // Shared, not cloned per request: only an error rendering reads it.
+    static CONTEXT: Arc<ErrorContext>;
 }
 
 /// The current request's context. Outside a request (a CLI command, a test calling a
 /// renderer directly) it is a fresh one.
 pub fn current() -> ErrorContext {
-    CONTEXT.try_with(Clone::clone).unwrap_or_else(|_| {
-        let rng = tessera_core::rng::OsRng;
-        ErrorContext {
-            trace_id: TraceId::generate(&rng),
-            correlation_id: CorrelationId::generate(&rng),
-            timestamp: tessera_core::clock::Clock::now(&tessera_core::clock::SystemClock),
-            public_url: String::new(),
-        }
-    })
+    CONTEXT
+        .try_with(|c| ErrorContext::clone(c))
+        .unwrap_or_else(|_| {
+            let rng = tessera_core::rng::OsRng;
+            ErrorContext {
+                trace_id: TraceId::generate(&rng),
+                correlation_id: CorrelationId::generate(&rng),
+                timestamp: tessera_core::clock::Clock::now(&tessera_core::clock::SystemClock),
+                public_url: String::new(),
+            }
+        })
 }
 
 pub async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
@@ -48,22 +53,27 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
         .and_then(|v| v.to_str().ok())
         .and_then(CorrelationId::from_client);
     let echoed = client_id_header.is_some();
-    let ctx = ErrorContext {
+    let ctx = Arc::new(ErrorContext {
         trace_id: TraceId::generate(state.rng.as_ref()),
         correlation_id: client_id_header
             .unwrap_or_else(|| CorrelationId::generate(state.rng.as_ref())),
         timestamp: state.clock.now(),
         public_url: state.public_url.to_string(),
-    };
+    });
     let method = req.method().clone();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    let path = req.uri().path().to_owned();
+    let route = req.extensions().get::<MatchedPath>().cloned();
+    // A clone of the URI shares its bytes; only the path is ever logged.
+    let uri = req.uri().clone();
 
+    let limit = state.max_body_bytes;
+    let handle = async move {
+        match crate::limits::buffer_body(limit, req).await {
+            Ok(req) => next.run(req).await,
+            Err(refused) => refused,
+        }
+    };
     let outcome = CONTEXT
-        .scope(ctx.clone(), AssertUnwindSafe(next.run(req)).catch_unwind())
+        .scope(ctx.clone(), AssertUnwindSafe(handle).catch_unwind())
         .await;
     let mut response = match outcome {
         Ok(response) => response,
@@ -89,15 +99,14 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
 
     let status = response.status().as_u16();
     let elapsed = started.elapsed();
-    state
-        .metrics
-        .record(method.as_str(), &route, status, elapsed);
+    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
+    state.metrics.record(&method, route, status, elapsed);
     tracing::info!(
         target: crate::logging::REQUEST_TARGET,
         trace_id = %ctx.trace_id,
         correlation_id = %ctx.correlation_id,
         method = %method,
-        path = %path,
+        path = %uri.path(),
         status,
         micros = elapsed.as_micros() as u64,
         "request"

@@ -43,14 +43,10 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// Wraps `routes` in the middleware every request passes through (trace ids, panic
-/// capture, logging, metrics, body limit). Tests use it to mount extra routes.
+/// capture, logging, metrics, body limit: one layer, [`context::observe`]). Tests use it
+/// to mount extra routes.
 pub fn with_middleware(routes: Router<AppState>, state: AppState) -> Router {
     routes
-        // Layers wrap the routes (and the fallbacks); the last added runs first.
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            limits::limit_body,
-        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             context::observe,

@@ -3,17 +3,21 @@
 //! sees it, whether the client declared the size (`Content-Length`) or streamed it.
 
 use crate::error_response::ErrorResponse;
-use crate::state::AppState;
-use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::body::{Body, HttpBody};
+use axum::extract::Request;
 use axum::http::header;
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt;
 use tessera_core::errors::{CatalogError, ErrorName};
 
-pub async fn limit_body(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let limit = state.max_body_bytes;
+/// The request with its body read into memory, or the error response that refuses it.
+/// Called by [`crate::context::observe`] (one middleware rather than two: each
+/// `from_fn` layer boxes and clones the service behind it on every request).
+pub async fn buffer_body(limit: usize, req: Request) -> Result<Request, Response> {
+    // Most requests (every GET) carry no body: nothing to read or limit.
+    if req.body().is_end_stream() {
+        return Ok(req);
+    }
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -28,7 +32,7 @@ pub async fn limit_body(State(state): State<AppState>, req: Request, next: Next)
         .into_response()
     };
     if declared.is_some_and(|n| n > limit as u64) {
-        return refuse();
+        return Err(refuse());
     }
     // Read the body up to the limit; a streamed body that grows past it is refused the
     // same way. Handlers then get the buffered bytes.
@@ -39,15 +43,14 @@ pub async fn limit_body(State(state): State<AppState>, req: Request, next: Next)
             if e.downcast_ref::<http_body_util::LengthLimitError>()
                 .is_some() =>
         {
-            return refuse();
+            return Err(refuse());
         }
         Err(e) => {
             let err = CatalogError::new(ErrorName::InvalidRequestFormat)
                 .with("detail", "the request body could not be read")
                 .internal(e.to_string());
-            return ErrorResponse::new(err, format).into_response();
+            return Err(ErrorResponse::new(err, format).into_response());
         }
     };
-    next.run(Request::from_parts(parts, Body::from(bytes)))
-        .await
+    Ok(Request::from_parts(parts, Body::from(bytes)))
 }

@@ -1,8 +1,12 @@
 //! Prometheus metrics: request counts and latency histograms by method, route (the
 //! route's pattern, never the raw path, so cardinality stays bounded) and status.
 
+use axum::http::Method;
+use metrics::{Counter, Histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
+use std::sync::{OnceLock, PoisonError, RwLock};
 use std::time::Duration;
 
 pub const REQUESTS_TOTAL: &str = "tessera_http_requests_total";
@@ -19,6 +23,41 @@ const BUCKETS: &[f64] = &[
 #[derive(Clone)]
 pub struct Metrics {
     handle: PrometheusHandle,
+    series: &'static Series,
+}
+
+/// The registered counter and histogram of each (method, route, status) seen so far.
+/// Registering through the `metrics` macros builds and hashes a labelled key with three
+/// owned strings on every call; a request only needs to find its pair here. Keyed by a
+/// hash of the three; a bucket holds every series with that hash, compared in full.
+struct Series {
+    hasher: RandomState,
+    by_hash: RwLock<HashMap<u64, Vec<OneSeries>>>,
+}
+
+struct OneSeries {
+    method: &'static str,
+    route: Box<str>,
+    status: u16,
+    requests: Counter,
+    duration: Histogram,
+}
+
+/// The method label. Methods outside RFC 9110's and PATCH are `other`: a client can
+/// send any token as a method, and each would otherwise become a series of its own.
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        Method::PATCH => "PATCH",
+        Method::CONNECT => "CONNECT",
+        Method::TRACE => "TRACE",
+        _ => "other",
+    }
 }
 
 impl Metrics {
@@ -41,19 +80,60 @@ impl Metrics {
             );
             handle
         });
+        static SERIES: OnceLock<Series> = OnceLock::new();
         Self {
             handle: handle.clone(),
+            series: SERIES.get_or_init(|| Series {
+                hasher: RandomState::new(),
+                by_hash: RwLock::new(HashMap::new()),
+            }),
         }
     }
 
-    pub fn record(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
-        let labels = [
-            ("method", method.to_owned()),
-            ("route", route.to_owned()),
-            ("status", status.to_string()),
-        ];
-        metrics::counter!(REQUESTS_TOTAL, &labels).increment(1);
-        metrics::histogram!(REQUEST_DURATION, &labels).record(elapsed.as_secs_f64());
+    pub fn record(&self, method: &Method, route: &str, status: u16, elapsed: Duration) {
+        let method = method_label(method);
+        let hash = self.series.hasher.hash_one((method, route, status));
+        let same = |s: &&OneSeries| s.method == method && &*s.route == route && s.status == status;
+        {
+            let known = self
+                .series
+                .by_hash
+                .read()
+                .unwrap_or_else(PoisonError::into_inner);
+            if let Some(s) = known.get(&hash).and_then(|b| b.iter().find(same)) {
+                s.requests.increment(1);
+                s.duration.record(elapsed.as_secs_f64());
+                return;
+            }
+        }
+        // First request of its kind: register the series (another request may have
+        // done so since the read lock was let go).
+        let mut known = self
+            .series
+            .by_hash
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        let bucket = known.entry(hash).or_default();
+        let index = match bucket.iter().position(|s| same(&s)) {
+            Some(index) => index,
+            None => {
+                let labels = [
+                    ("method", method.to_owned()),
+                    ("route", route.to_owned()),
+                    ("status", status.to_string()),
+                ];
+                bucket.push(OneSeries {
+                    method,
+                    route: route.into(),
+                    status,
+                    requests: metrics::counter!(REQUESTS_TOTAL, &labels),
+                    duration: metrics::histogram!(REQUEST_DURATION, &labels),
+                });
+                bucket.len() - 1
+            }
+        };
+        bucket[index].requests.increment(1);
+        bucket[index].duration.record(elapsed.as_secs_f64());
     }
 
     /// The Prometheus text exposition.

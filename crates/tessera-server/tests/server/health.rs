@@ -156,3 +156,26 @@ async fn metrics_count_requests_by_route_and_status() {
     );
     assert!(m.body.contains(r#"tessera_http_request_duration_seconds_bucket{method="GET",route="/healthz",status="200",le="0.001"}"#));
 }
+
+#[tokio::test]
+async fn metrics_give_unknown_methods_one_label_and_count_each_request() {
+    let app = TestApp::new().await;
+    // Any token is a valid method; each must not become a series of its own. No other
+    // test sends one, so the counts below are this test's alone.
+    for method in ["FROB", "FROB", "QUUX"] {
+        let req = Request::builder()
+            .method(method)
+            .uri("/healthz")
+            .body(Body::empty())
+            .unwrap();
+        app.send(req).await;
+    }
+    let m = app.get("/metrics", None).await;
+    assert!(!m.body.contains("FROB") && !m.body.contains("QUUX"));
+    let line = m
+        .body
+        .lines()
+        .find(|l| l.starts_with(r#"tessera_http_requests_total{method="other",route="/healthz","#))
+        .unwrap_or_else(|| panic!("no series for method=other: {}", m.body));
+    assert!(line.ends_with(" 3"), "{line}");
+}
