@@ -46,6 +46,8 @@ pub struct Shared {
     pub signers: crate::oauth::signing::Signers,
     /// Tenants, apps, APIs, keys and deny-lists kept in memory (`crate::cache`).
     pub cache: crate::cache::Cache,
+    /// Access tokens whose signature verified before (`oauth::verified_tokens`).
+    pub verified_tokens: crate::oauth::verified_tokens::VerifiedTokens,
     /// `serve --demo`: the demo relying party's routes are mounted.
     pub demo: bool,
 }
@@ -77,6 +79,7 @@ impl AppState {
             master: Arc::new(master),
             passwords: crate::passwords::Passwords::default(),
             signers: crate::oauth::signing::Signers::default(),
+            verified_tokens: Default::default(),
             demo: false,
         }))
     }

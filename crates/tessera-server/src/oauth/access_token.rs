@@ -1,7 +1,8 @@
 //! Checking an access token Tessera issued (RFC 9068 §4), the one place that does it
 //! (UserInfo, introspection, revocation, the admin API): signature with one of the
 //! tenant's keys chosen by `kid` (any state, so tokens signed before a rotation verify
-//! until they expire), `typ: at+jwt`, issuer, `exp`/`nbf` with a small leeway for clock
+//! until they expire; a token whose signature verified before skips the check while its
+//! key is in the set, `oauth::verified_tokens`), `typ: at+jwt`, issuer, `exp`/`nbf` with a small leeway for clock
 //! skew between nodes, and the revocation deny-list by `jti`. The audience is the
 //! caller's to check ([`require_audience`]), as are scopes ([`require_scope`]). Failures
 //! are the bearer errors of RFC 6750. docs/validating-tokens.md tells resource servers
@@ -69,7 +70,8 @@ pub async fn verify(
     token: &str,
 ) -> Result<Map<String, Value>, CatalogError> {
     let keys = signing::public_keys(state, tenant.id).await?;
-    let verified = jose::verify(token, &keys).map_err(|e| match e {
+    let memo: &dyn jose::SignatureMemo = &state.verified_tokens;
+    let verified = jose::verify_remembering(token, &keys, Some(memo)).map_err(|e| match e {
         JwtError::Malformed(why) => malformed(why),
         JwtError::UnknownKey | JwtError::BadSignature => {
             CatalogError::new(ErrorName::BearerTokenSignatureInvalid)

@@ -19,6 +19,7 @@ pub(crate) mod session;
 pub mod signing;
 mod token;
 mod userinfo;
+pub mod verified_tokens;
 
 use crate::error_response::ErrorResponse;
 use crate::state::AppState;
