@@ -14,6 +14,7 @@ pub mod error_response;
 pub mod explain;
 pub mod extract;
 mod limits;
+mod log_format;
 pub mod logging;
 pub mod master_key;
 pub mod metrics;

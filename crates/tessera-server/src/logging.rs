@@ -175,7 +175,9 @@ pub fn init(format: LogFormat, sink: Sink) {
         .with_ansi(ansi);
     // try_init: a second initialisation (tests) keeps the first subscriber.
     let _ = match format {
-        LogFormat::Human => builder.with_target(false).try_init(),
+        LogFormat::Human => builder
+            .event_format(crate::log_format::Human::new())
+            .try_init(),
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
     };
 }
