@@ -1,10 +1,9 @@
 //! The human log format: tracing-subscriber's `Full` format (without targets), except
 //! that the one-line-per-request event (`context::observe`) takes a shorter path to the
-//! same bytes. That line is written for every request, and formatting it the general way
-//! (the timestamp through `write!` piece by piece, each field through padding and style
-//! checks) was most of the 9 % of discovery throughput that request lines cost
-//! (`benches/profile.sh discovery`: 77.7-81.4k/s with them, 87.5-88.9k/s with them
-//! filtered out). Every other event, any event inside a span, and any output with ANSI
+//! same bytes. That line is written for every request: request lines cost 9 % of discovery
+//! throughput (`benches/profile.sh discovery`: 77.7-81.4k/s with them, 87.5-88.9k/s with
+//! them filtered out), and formatting them the general way (the timestamp through
+//! `write!` piece by piece, each field through padding and style checks) is part of it. Every other event, any event inside a span, and any output with ANSI
 //! colours goes through `Full` itself. The JSON format is tracing-subscriber's own.
 
 use crate::logging::REQUEST_TARGET;

@@ -5,7 +5,6 @@ use axum::http::Method;
 use metrics::{Counter, Histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use std::collections::HashMap;
-use std::hash::{BuildHasher, RandomState};
 use std::sync::{OnceLock, PoisonError, RwLock};
 use std::time::Duration;
 
@@ -26,19 +25,17 @@ pub struct Metrics {
     series: &'static Series,
 }
 
-/// The registered counter and histogram of each (method, route, status) seen so far.
+/// The registered counter and histogram of each (method, status, route) seen so far.
 /// Registering through the `metrics` macros builds and hashes a labelled key with three
-/// owned strings on every call; a request only needs to find its pair here. Keyed by a
-/// hash of the three; a bucket holds every series with that hash, compared in full.
-struct Series {
-    hasher: RandomState,
-    by_hash: RwLock<HashMap<u64, Vec<OneSeries>>>,
-}
+/// owned strings on every call; a request only needs to find its pair here. The routes
+/// are keyed by `Box<str>`, so a request looks its route up as a `&str`.
+#[derive(Default)]
+struct Series(RwLock<HashMap<(&'static str, u16), Routes>>);
 
-struct OneSeries {
-    method: &'static str,
-    route: Box<str>,
-    status: u16,
+/// One method and status's series, by route.
+type Routes = HashMap<Box<str>, Handles>;
+
+struct Handles {
     requests: Counter,
     duration: Histogram,
 }
@@ -83,57 +80,44 @@ impl Metrics {
         static SERIES: OnceLock<Series> = OnceLock::new();
         Self {
             handle: handle.clone(),
-            series: SERIES.get_or_init(|| Series {
-                hasher: RandomState::new(),
-                by_hash: RwLock::new(HashMap::new()),
-            }),
+            series: SERIES.get_or_init(Series::default),
         }
     }
 
     pub fn record(&self, method: &Method, route: &str, status: u16, elapsed: Duration) {
         let method = method_label(method);
-        let hash = self.series.hasher.hash_one((method, route, status));
-        let same = |s: &&OneSeries| s.method == method && &*s.route == route && s.status == status;
-        {
-            let known = self
-                .series
-                .by_hash
-                .read()
-                .unwrap_or_else(PoisonError::into_inner);
-            if let Some(s) = known.get(&hash).and_then(|b| b.iter().find(same)) {
-                s.requests.increment(1);
-                s.duration.record(elapsed.as_secs_f64());
-                return;
-            }
+        let seconds = elapsed.as_secs_f64();
+        let known = self.series.0.read().unwrap_or_else(PoisonError::into_inner);
+        if let Some(h) = known.get(&(method, status)).and_then(|r| r.get(route)) {
+            h.requests.increment(1);
+            h.duration.record(seconds);
+            return;
         }
+        drop(known);
         // First request of its kind: register the series (another request may have
-        // done so since the read lock was let go).
+        // done so since the read lock was let go; `or_insert_with` keeps theirs).
         let mut known = self
             .series
-            .by_hash
+            .0
             .write()
             .unwrap_or_else(PoisonError::into_inner);
-        let bucket = known.entry(hash).or_default();
-        let index = match bucket.iter().position(|s| same(&s)) {
-            Some(index) => index,
-            None => {
+        let h = known
+            .entry((method, status))
+            .or_default()
+            .entry(route.into())
+            .or_insert_with(|| {
                 let labels = [
                     ("method", method.to_owned()),
                     ("route", route.to_owned()),
                     ("status", status.to_string()),
                 ];
-                bucket.push(OneSeries {
-                    method,
-                    route: route.into(),
-                    status,
+                Handles {
                     requests: metrics::counter!(REQUESTS_TOTAL, &labels),
                     duration: metrics::histogram!(REQUEST_DURATION, &labels),
-                });
-                bucket.len() - 1
-            }
-        };
-        bucket[index].requests.increment(1);
-        bucket[index].duration.record(elapsed.as_secs_f64());
+                }
+            });
+        h.requests.increment(1);
+        h.duration.record(seconds);
     }
 
     /// The Prometheus text exposition.

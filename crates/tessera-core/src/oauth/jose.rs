@@ -257,36 +257,49 @@ mod tests {
         MasterKey::from_bytes(&[7; 32])
     }
 
+    /// An active key of `alg` for the nil tenant.
+    fn key(alg: SigningAlg) -> crate::keys::SigningKey {
+        let now = time::macros::datetime!(2026-11-26 12:00 UTC);
+        generate(
+            alg,
+            KeyState::Active,
+            uuid::Uuid::nil(),
+            &master(),
+            &SequenceRng::new(1),
+            now,
+        )
+        .unwrap()
+    }
+
+    /// `key`'s signature over `claims`.
+    fn signed(key: &crate::keys::SigningKey, typ: &str, claims: serde_json::Value) -> String {
+        Signer::open(key, uuid::Uuid::nil(), &master())
+            .unwrap()
+            .sign(typ, &claims)
+            .unwrap()
+    }
+
+    /// `token` with another payload under the same signature.
+    fn forged(token: &str) -> String {
+        let mut parts: Vec<&str> = token.split('.').collect();
+        let payload = URL_SAFE_NO_PAD.encode(r#"{"sub":"mallory"}"#);
+        parts[1] = &payload;
+        parts.join(".")
+    }
+
     #[test]
     fn every_algorithm_signs_and_verifies_and_refuses_tampering() {
-        let tenant = uuid::Uuid::nil();
-        let now = time::macros::datetime!(2026-11-26 12:00 UTC);
         for alg in SigningAlg::ALL {
-            let key = generate(
-                alg,
-                KeyState::Active,
-                tenant,
-                &master(),
-                &SequenceRng::new(1),
-                now,
-            )
-            .unwrap();
-            let signer = Signer::open(&key, tenant, &master()).unwrap();
-            let token = signer
-                .sign("at+jwt", &serde_json::json!({ "sub": "alice" }))
-                .unwrap();
+            let key = key(alg);
+            let token = signed(&key, "at+jwt", serde_json::json!({ "sub": "alice" }));
             let keys = vec![key.public_jwk.clone()];
             let v = verify(&token, &keys).unwrap();
             assert_eq!(v.claims["sub"], "alice");
             assert_eq!(v.header["typ"], "at+jwt");
             assert_eq!(v.header["alg"], alg.as_str());
 
-            // Another payload under the same signature.
-            let mut parts: Vec<&str> = token.split('.').collect();
-            let forged = URL_SAFE_NO_PAD.encode(r#"{"sub":"mallory"}"#);
-            parts[1] = &forged;
             assert_eq!(
-                verify(&parts.join("."), &keys).unwrap_err(),
+                verify(&forged(&token), &keys).unwrap_err(),
                 JwtError::BadSignature
             );
             // A key that is not the tenant's.
@@ -315,21 +328,8 @@ mod tests {
 
     #[test]
     fn the_memo_remembers_successes_only_and_never_stands_in_for_the_key() {
-        let tenant = uuid::Uuid::nil();
-        let now = time::macros::datetime!(2026-11-26 12:00 UTC);
-        let key = generate(
-            SigningAlg::EdDSA,
-            KeyState::Active,
-            tenant,
-            &master(),
-            &SequenceRng::new(1),
-            now,
-        )
-        .unwrap();
-        let token = Signer::open(&key, tenant, &master())
-            .unwrap()
-            .sign("at+jwt", &serde_json::json!({ "sub": "alice" }))
-            .unwrap();
+        let key = key(SigningAlg::EdDSA);
+        let token = signed(&key, "at+jwt", serde_json::json!({ "sub": "alice" }));
         let keys = vec![key.public_jwk.clone()];
         let memo = CountingMemo::default();
         let v = verify_remembering(&token, &keys, Some(&memo)).unwrap();
@@ -342,12 +342,8 @@ mod tests {
         assert_eq!(memo.seen.lock().unwrap().len(), 1);
 
         // A forgery fails and is not remembered.
-        let mut parts: Vec<&str> = token.split('.').collect();
-        let forged = URL_SAFE_NO_PAD.encode(r#"{"sub":"mallory"}"#);
-        parts[1] = &forged;
-        let forged = parts.join(".");
         assert_eq!(
-            verify_remembering(&forged, &keys, Some(&memo)).unwrap_err(),
+            verify_remembering(&forged(&token), &keys, Some(&memo)).unwrap_err(),
             JwtError::BadSignature
         );
         assert_eq!(memo.seen.lock().unwrap().len(), 1);
@@ -378,23 +374,10 @@ mod tests {
 
     #[test]
     fn the_header_cannot_choose_another_algorithm() {
-        let tenant = uuid::Uuid::nil();
-        let now = time::macros::datetime!(2026-11-26 12:00 UTC);
-        let key = generate(
-            SigningAlg::ES256,
-            KeyState::Active,
-            tenant,
-            &master(),
-            &SequenceRng::new(1),
-            now,
-        )
-        .unwrap();
+        let key = key(SigningAlg::ES256);
         let mut jwk = key.public_jwk.clone();
         jwk["alg"] = "EdDSA".into();
-        let token = Signer::open(&key, tenant, &master())
-            .unwrap()
-            .sign("JWT", &serde_json::json!({}))
-            .unwrap();
+        let token = signed(&key, "JWT", serde_json::json!({}));
         assert_eq!(verify(&token, &[jwk]).unwrap_err(), JwtError::UnknownKey);
     }
 
