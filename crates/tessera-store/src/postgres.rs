@@ -349,6 +349,7 @@ impl Store for PgStore {
             Some(user_key.to_owned()),
         )
         .await
+        .map(sql::by_key)
     }
 
     async fn object_with_user(

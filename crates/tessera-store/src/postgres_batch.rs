@@ -153,15 +153,21 @@ mod tests {
 
     #[test]
     fn two_record_puts_become_one_statement_that_checks_both() {
+        // A rotation: the stored token updated (8 parameters), the new one inserted (9).
+        let mut rotated = put(ObjectKind::RefreshToken, uuid::Uuid::from_u128(1));
+        if let Write::Put(o) = &mut rotated {
+            o.version = 3;
+        }
         let writes = vec![
-            put(ObjectKind::RefreshToken, uuid::Uuid::from_u128(1)),
+            rotated,
             put(ObjectKind::RefreshToken, uuid::Uuid::from_u128(2)),
         ];
         let stmts: Vec<Stmt> = writes.iter().map(crate::sql::statements).collect();
         let batch = Batch::of(&writes, &stmts, &Default::default()).expect("one statement");
-        assert_eq!(batch.params.len(), 20);
-        assert!(batch.sql.starts_with("WITH w0 AS (INSERT"));
-        assert!(batch.sql.contains("$20"), "{}", batch.sql);
+        assert_eq!(batch.params.len(), 17);
+        assert!(batch.sql.starts_with("WITH w0 AS (UPDATE"));
+        assert!(batch.sql.contains("w1 AS (INSERT"), "{}", batch.sql);
+        assert!(batch.sql.contains("$17"), "{}", batch.sql);
         assert!(
             batch
                 .sql

@@ -10,6 +10,25 @@ use sqlx::{ConnectOptions, Connection};
 use std::io::Write;
 use std::str::FromStr;
 
+/// The directory statements that must find their rows through one particular index,
+/// whatever the table's statistics, with the name of that index: a test checks
+/// PostgreSQL's generic plan for each on a new, almost empty table, the plan a prepared
+/// statement keeps (`sql::UPDATE_OBJECT` tells why).
+pub fn statements_and_their_index() -> Vec<(&'static str, &'static str)> {
+    use crate::sql;
+    vec![
+        (sql::UPDATE_OBJECT, "directory_objects_pkey"),
+        (sql::SELECT_OBJECT_BY_ID, "directory_objects_pkey"),
+        (sql::DELETE_OBJECT, "directory_objects_pkey"),
+        (sql::SELECT_OBJECTS_OF_USER, "directory_objects_owner"),
+        (
+            sql::SELECT_OBJECT_WITH_USER,
+            "directory_objects_tenant_id_kind_key_key",
+        ),
+        (sql::DELETE_EXPIRED, "directory_objects_expiry"),
+    ]
+}
+
 pub const POSTGRES_URL_VAR: &str = "TESSERA_TEST_POSTGRES_URL";
 pub const REQUIRE_ALL_VAR: &str = "TESSERA_TEST_REQUIRE_ALL";
 

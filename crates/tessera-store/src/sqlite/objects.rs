@@ -132,6 +132,7 @@ pub async fn of_user(
         sql::SELECT_OBJECTS_OF_USER,
         &[t, k, Value::Text(user_key.to_owned())],
     )
+    .map(sql::by_key)
 }
 
 pub async fn get_by_id(
