@@ -43,6 +43,7 @@ pub static MIGRATIONS: &[Migration] = &[
     split!(5, "expect_row", "0005_expect_row"),
     split!(6, "owner", "0006_owner"),
     split!(7, "consent_owner", "0007_consent_owner"),
+    split!(8, "no_tenant_lock", "0008_no_tenant_lock"),
 ];
 
 /// The bookkeeping table; the same SQL works in both dialects.

@@ -1,0 +1,1 @@
+-- Nothing on SQLite: see 0008_no_tenant_lock.postgres.sql.
