@@ -646,7 +646,7 @@ mod cases {
             9,
         );
         f.store.apply(vec![Write::Put(consent)]).await.unwrap();
-        // As a binary before migration 7 left it: no owner, and 7 (nor later) not applied.
+        // As a binary before migration 7 left it: no owner, and neither 7 nor a later one applied.
         f.raw_sql(&[
             "UPDATE directory_objects SET owner = NULL WHERE kind = 'consent'",
             "DELETE FROM tessera_migrations WHERE version >= 7",
@@ -1343,10 +1343,8 @@ async fn postgres_generic_plans_use_each_statements_own_index() {
             .map(|r| r.get::<String, _>(0))
             .collect();
         let plan = plan.join("\n");
-        assert!(
-            plan.contains("Generic Plan") || plan.contains('$'),
-            "{plan}"
-        );
+        // A generic plan shows its parameters unresolved.
+        assert!(plan.contains('$'), "{plan}");
         assert!(plan.contains(&format!("using {index} ")), "{sql}\n{plan}");
         let others = [
             "directory_objects_pkey",
