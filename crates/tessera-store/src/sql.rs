@@ -219,37 +219,32 @@ pub fn statements(write: &Write) -> Stmt {
             expect: Expect::SomeRow(StoreError::Internal),
             what: format!("update tenant {id}"),
         },
-        Write::Put(o) if o.version == 0 => Stmt {
-            sql: INSERT_OBJECT,
-            params: vec![
+        Write::Put(o) => {
+            // $1–$5 are the same in both statements.
+            let mut params = vec![
                 Text(o.id.to_string()),
                 Text(o.tenant_id.to_string()),
                 Text(o.kind.as_str().to_owned()),
                 Text(o.key.clone()),
                 Text(o.doc.clone()),
-                Int(o.created_at.unix_timestamp()),
-                Int(o.updated_at.unix_timestamp()),
-                OptInt(o.expires_at.map(OffsetDateTime::unix_timestamp)),
-                OptText(owner(o)),
-            ],
-            expect: Expect::SomeRow(StoreError::Conflict),
-            what: format!("write {} {}", o.kind.as_str(), o.key),
-        },
-        Write::Put(o) => Stmt {
-            sql: UPDATE_OBJECT,
-            params: vec![
-                Text(o.id.to_string()),
-                Text(o.tenant_id.to_string()),
-                Text(o.kind.as_str().to_owned()),
-                Text(o.key.clone()),
-                Text(o.doc.clone()),
-                Int(o.updated_at.unix_timestamp()),
-                Int(o.version),
-                OptInt(o.expires_at.map(OffsetDateTime::unix_timestamp)),
-            ],
-            expect: Expect::SomeRow(StoreError::Conflict),
-            what: format!("write {} {}", o.kind.as_str(), o.key),
-        },
+            ];
+            let expires_at = OptInt(o.expires_at.map(OffsetDateTime::unix_timestamp));
+            let updated_at = Int(o.updated_at.unix_timestamp());
+            let sql = if o.version == 0 {
+                let created_at = Int(o.created_at.unix_timestamp());
+                params.extend([created_at, updated_at, expires_at, OptText(owner(o))]);
+                INSERT_OBJECT
+            } else {
+                params.extend([updated_at, Int(o.version), expires_at]);
+                UPDATE_OBJECT
+            };
+            Stmt {
+                sql,
+                params,
+                expect: Expect::SomeRow(StoreError::Conflict),
+                what: format!("write {} {}", o.kind.as_str(), o.key),
+            }
+        }
         Write::Audit(e) => Stmt {
             sql: INSERT_AUDIT,
             params: vec![

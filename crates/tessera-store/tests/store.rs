@@ -1353,7 +1353,7 @@ async fn postgres_generic_plans_use_each_statements_own_index() {
             "directory_objects_expiry",
         ];
         for other in others.iter().filter(|o| **o != index) {
-            // The owner and expiry reads then take each row by its primary key.
+            // The expiry delete then deletes each row it found by its primary key.
             let by_id = *other == "directory_objects_pkey" && index == "directory_objects_expiry";
             assert!(
                 by_id || !plan.contains(&format!("using {other} ")),

@@ -147,7 +147,8 @@ pub fn unverified_claims(token: &str) -> Result<Map<String, Value>, JwtError> {
 /// Tokens whose signature has verified, remembered by the SHA-256 digest of the whole
 /// compact token. A resource server introspects (or calls UserInfo with) the same token
 /// on every request for its lifetime, and the signature check is most of that work: for
-/// an Ed25519 token, 40 % of an introspection's CPU.
+/// an Ed25519 token, 46 % of an introspection's CPU before this memo (BENCHMARKS.md,
+/// item 17).
 ///
 /// Sound because a signature check is a pure function of the token's bytes and the key:
 /// a digest that verified once verifies again under the same key. The key is still
