@@ -301,3 +301,29 @@ pub(crate) fn map_err(e: rusqlite::Error) -> StoreError {
         _ => StoreError::Internal(e.to_string()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// The bundled SQLite is built with `.cargo/config.toml`'s LIBSQLITE3_FLAGS: a
+    /// build without them (another workspace, a changed variable name) would put
+    /// the process-wide page-cache and memory-statistics mutexes back on every page
+    /// fetch, silently.
+    #[test]
+    fn sqlite_is_built_with_a_cache_per_connection_and_no_memory_statistics() {
+        let conn = rusqlite::Connection::open_in_memory().expect("in-memory database");
+        let mut stmt = conn.prepare("PRAGMA compile_options").expect("pragma");
+        let options: Vec<String> = stmt
+            .query_map([], |r| r.get(0))
+            .expect("compile options")
+            .collect::<Result<_, _>>()
+            .expect("compile options");
+        assert!(
+            !options.iter().any(|o| o == "ENABLE_MEMORY_MANAGEMENT"),
+            "{options:?}"
+        );
+        assert!(
+            options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"),
+            "{options:?}"
+        );
+    }
+}
