@@ -61,8 +61,12 @@ sleep 2
 cpu_ticks() { # user+system clock ticks of the processes given by pid
   awk '{ t += $14 + $15 } END { print t + 0 }' $(printf '/proc/%s/stat ' "$@") 2>/dev/null || echo 0
 }
+disk_bytes() { # bytes the process has caused to be written to storage (/proc/<pid>/io)
+  awk '$1 == "write_bytes:" { print $2 }' "/proc/$1/io" 2>/dev/null || echo 0
+}
 pg_before="$(cpu_ticks $(pgrep -x postgres))"
 ts_before="$(cpu_ticks "$pid")"
+disk_before="$(disk_bytes "$pid")"
 target="$pid"
 [ "${PROFILE:-tessera}" = postgres ] && target="$(pgrep -d, -x postgres)"
 if [ "${PROFILE:-tessera}" = none ]; then
@@ -73,10 +77,13 @@ else
 fi
 pg_after="$(cpu_ticks $(pgrep -x postgres))"
 ts_after="$(cpu_ticks "$pid")"
+disk_after="$(disk_bytes "$pid")"
 wait "$loader"
 hz="$(getconf CLK_TCK)"
 awk -v t=$((ts_after - ts_before)) -v p=$((pg_after - pg_before)) -v hz="$hz" \
   'BEGIN { printf "CPU over the 8 s profile: tessera %.2f s, postgres processes %.2f s\n", t / hz, p / hz }'
+# SQLite's WAL and checkpoints; on PostgreSQL the server writes, not Tessera.
+awk -v b=$((disk_after - disk_before)) 'BEGIN { printf "written to storage by tessera over the 8 s: %.1f MB\n", b / 1e6 }'
 grep -E 'Requests/sec|non-2xx|flows/s|rotations/s' "$work/wrk.txt" || cat "$work/wrk.txt"
 [ "${PROFILE:-tessera}" = none ] && exit 0
 [ -n "${KEEP:-}" ] && cp "$work/perf.data" "$KEEP"

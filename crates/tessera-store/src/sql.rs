@@ -117,6 +117,21 @@ pub const UPDATE_OBJECT: &str = "UPDATE directory_objects SET key = $4, doc = $5
      expires_at = $8, version = version + 1 \
      WHERE id = $1 AND (tenant_id = $2 AND kind = $3 AND version = $7) IS TRUE";
 
+/// [`UPDATE_OBJECT`] for a write that keeps the object's key and expiry, which is nearly
+/// every write (a rotation retires its token this way): SQLite only. SQLite decides
+/// which indexes an `UPDATE` maintains from the columns it sets, not from whether
+/// their values change, so `UPDATE_OBJECT` deletes and re-inserts the object's entries
+/// in the (tenant, kind, key) and expiry indexes on every put, dirtying their pages
+/// for the WAL. This statement sets neither column and matches only if both are
+/// already what the write carries; when it matches nothing (a new key or expiry, or a
+/// conflict) the SQLite backend runs `UPDATE_OBJECT`, in the same savepoint. PostgreSQL
+/// compares the values itself (an unchanged indexed column keeps an update heap-only),
+/// and keeps `UPDATE_OBJECT` alone.
+pub const UPDATE_OBJECT_KEEPING_KEY: &str = "UPDATE directory_objects SET doc = $5, updated_at = $6, \
+     version = version + 1 \
+     WHERE id = $1 AND (tenant_id = $2 AND kind = $3 AND version = $7 AND key = $4 \
+     AND expires_at IS NOT DISTINCT FROM $8) IS TRUE";
+
 const INSERT_AUDIT: &str = "INSERT INTO audit_log (id, tenant_id, at, actor, action, target, changes) \
      VALUES ($1, $2, $3, $4, $5, $6, $7)";
 

@@ -326,4 +326,29 @@ mod tests {
             "{options:?}"
         );
     }
+
+    /// What `sql::UPDATE_OBJECT_KEEPING_KEY` is for: SQLite maintains an index on every
+    /// update that sets one of its columns, whatever the value.
+    #[test]
+    fn an_update_keeping_the_key_leaves_the_indexes_alone() {
+        let mut conn = rusqlite::Connection::open_in_memory().expect("in-memory database");
+        super::migrate(&mut conn).expect("migrations");
+        let index_writes = |sql: &str| -> usize {
+            let mut stmt = conn
+                .prepare(&format!("EXPLAIN {}", crate::sql::for_sqlite(sql)))
+                .expect("explain");
+            let nulls = vec![rusqlite::types::Null; stmt.parameter_count()];
+            let ops: Vec<String> = stmt
+                .query_map(rusqlite::params_from_iter(nulls), |r| r.get(1))
+                .expect("opcodes")
+                .collect::<Result<_, _>>()
+                .expect("opcodes");
+            ops.iter()
+                .filter(|op| *op == "IdxInsert" || *op == "IdxDelete")
+                .count()
+        };
+        // The (tenant, kind, key) and expiry indexes, each entry deleted and re-inserted.
+        assert_eq!(index_writes(crate::sql::UPDATE_OBJECT), 4);
+        assert_eq!(index_writes(crate::sql::UPDATE_OBJECT_KEEPING_KEY), 0);
+    }
 }

@@ -158,18 +158,30 @@ pub async fn apply(store: &SqliteStore, writes: Vec<Write>) -> StoreResult<()> {
 /// job, whose savepoint then rolls all of them back.
 fn run(c: &Connection, stmts: &[Stmt]) -> StoreResult<()> {
     for stmt in stmts {
-        let changed = c
-            .prepare_cached(&sql::for_sqlite(stmt.sql))
-            .and_then(|mut s| s.execute(rusqlite::params_from_iter(stmt.params.iter())))
-            .map_err(|e| match map_err(e) {
-                StoreError::Conflict(d) => StoreError::Conflict(format!("{}: {d}", stmt.what)),
-                other => other,
-            })?;
+        // An update that keeps the key and expiry first tries the statement that
+        // leaves their indexes alone (see `sql::UPDATE_OBJECT_KEEPING_KEY`).
+        let mut changed = 0;
+        if stmt.sql == sql::UPDATE_OBJECT {
+            changed = execute(c, sql::UPDATE_OBJECT_KEEPING_KEY, stmt)?;
+        }
+        if changed == 0 {
+            changed = execute(c, stmt.sql, stmt)?;
+        }
         if let (Expect::SomeRow(err), 0) = (stmt.expect, changed) {
             return Err(err(format!("{}: no row matched", stmt.what)));
         }
     }
     Ok(())
+}
+
+/// `sql` with `stmt`'s parameters; how many rows it changed.
+fn execute(c: &Connection, sql: &str, stmt: &Stmt) -> StoreResult<usize> {
+    c.prepare_cached(&sql::for_sqlite(sql))
+        .and_then(|mut s| s.execute(rusqlite::params_from_iter(stmt.params.iter())))
+        .map_err(|e| match map_err(e) {
+            StoreError::Conflict(d) => StoreError::Conflict(format!("{}: {d}", stmt.what)),
+            other => other,
+        })
 }
 
 pub async fn delete_expired(
