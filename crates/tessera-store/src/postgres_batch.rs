@@ -57,9 +57,8 @@ impl<'a> Batch<'a> {
         let mut outputs = Vec::new();
         for (i, stmt) in statements.iter().enumerate() {
             // The PL/pgSQL function is called only when the write changed nothing: a
-            // call on every batch cost PostgreSQL about 15 µs per statement
-            // (BENCHMARKS.md, item 23). It is VOLATILE, so it is never folded at plan
-            // time.
+            // call on every batch cost PostgreSQL about 13 µs each (BENCHMARKS.md,
+            // item 23). It is VOLATILE, so it is never folded at plan time.
             if let Expect::SomeRow(_) = stmt.expect {
                 outputs.push(format!(
                     "CASE WHEN (SELECT count(*) FROM w{i}) = 0 THEN tessera_expect_row(0, {i}) END"
@@ -173,9 +172,9 @@ mod tests {
         assert!(batch.sql.contains("w1 AS (INSERT"), "{}", batch.sql);
         assert!(batch.sql.contains("$17"), "{}", batch.sql);
         assert!(
-            batch
-                .sql
-                .contains("CASE WHEN (SELECT count(*) FROM w1) = 0 THEN tessera_expect_row(0, 1) END")
+            batch.sql.contains(
+                "CASE WHEN (SELECT count(*) FROM w1) = 0 THEN tessera_expect_row(0, 1) END"
+            )
         );
         let err = batch.no_row("write 1 changed no row");
         assert!(
