@@ -350,5 +350,17 @@ mod tests {
         // The (tenant, kind, key) and expiry indexes, each entry deleted and re-inserted.
         assert_eq!(index_writes(crate::sql::UPDATE_OBJECT), 4);
         assert_eq!(index_writes(crate::sql::UPDATE_OBJECT_KEEPING_KEY), 0);
+        // And it still finds its row by primary key, not by a scan.
+        let plan: String = conn
+            .query_row(
+                &format!(
+                    "EXPLAIN QUERY PLAN {}",
+                    crate::sql::for_sqlite(crate::sql::UPDATE_OBJECT_KEEPING_KEY)
+                ),
+                rusqlite::params_from_iter(vec![rusqlite::types::Null; 8]),
+                |r| r.get(3),
+            )
+            .expect("query plan");
+        assert!(plan.contains("(id=?)"), "{plan}");
     }
 }
