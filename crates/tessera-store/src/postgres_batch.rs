@@ -85,11 +85,9 @@ const KEPT_UP_TO: usize = 4;
 /// number of changes), and the shapes that recur are few (a rotation, a redemption), so
 /// each is built once and kept: building it on every batch was 1.2 % of Tessera's
 /// CPU samples under PostgreSQL rotations in the seventh session of 2026-11-27 (2.9 %
-/// in the sixth's), and nothing measurable after. A statement's text is
-/// a `&'static str`, keyed by address and length; the same text at two addresses is
-/// two entries, never a wrong one.
+/// in the sixth's), and nothing measurable after.
 fn sql_of(statements: &[Stmt], changes: usize) -> Arc<str> {
-    type Shape = (Vec<(usize, usize, usize, bool)>, usize);
+    type Shape = (Vec<(&'static str, usize, bool)>, usize);
     static KEPT: LazyLock<Mutex<HashMap<Shape, Arc<str>>>> = LazyLock::new(Default::default);
     if statements.len() > KEPT_UP_TO {
         return build(statements, changes).into();
@@ -98,12 +96,10 @@ fn sql_of(statements: &[Stmt], changes: usize) -> Arc<str> {
         statements
             .iter()
             .map(|s| {
-                let checked = matches!(s.expect, Expect::SomeRow(_));
                 (
-                    s.sql.as_ptr() as usize,
-                    s.sql.len(),
+                    s.sql,
                     s.params.len(),
-                    checked,
+                    matches!(s.expect, Expect::SomeRow(_)),
                 )
             })
             .collect(),

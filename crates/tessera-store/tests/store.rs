@@ -225,72 +225,56 @@ mod cases {
     pub async fn an_update_may_change_the_key_and_the_expiry(f: Fixture) {
         let (a, _) = two_tenants(f.store.as_ref()).await;
         let store = f.store.as_ref();
+        let put = |o: StoredObject| async move { store.apply(vec![Write::Put(o)]).await };
         let read = |key: &'static str| async move {
             store.object(a, ObjectKind::User, key).await.unwrap()
         };
-        store
-            .apply(vec![Write::Put(object(
-                a,
-                ObjectKind::User,
-                "alice",
-                "{}",
-                5,
-            ))])
+        put(object(a, ObjectKind::User, "alice", "{}", 5))
             .await
             .unwrap();
         let v1 = read("alice").await.unwrap();
         let expiry = datetime!(2027-01-01 00:00:00 UTC);
-        let renamed = StoredObject {
+        put(StoredObject {
             key: "alicia".into(),
             expires_at: Some(expiry),
             ..v1.with_doc(r#"{"v":2}"#.into(), T0)
-        };
-        store.apply(vec![Write::Put(renamed)]).await.unwrap();
+        })
+        .await
+        .unwrap();
         assert_eq!(read("alice").await, None, "the old key is gone");
         let v2 = read("alicia").await.unwrap();
         assert_eq!((v2.version, v2.expires_at), (2, Some(expiry)));
         // The key kept, the expiry changed, then cleared.
         let later = datetime!(2028-01-01 00:00:00 UTC);
-        store
-            .apply(vec![Write::Put(StoredObject {
-                expires_at: Some(later),
-                ..v2.with_doc(r#"{"v":3}"#.into(), T0)
-            })])
-            .await
-            .unwrap();
+        put(StoredObject {
+            expires_at: Some(later),
+            ..v2.with_doc(r#"{"v":3}"#.into(), T0)
+        })
+        .await
+        .unwrap();
         let v3 = read("alicia").await.unwrap();
         assert_eq!((v3.version, v3.expires_at), (3, Some(later)));
-        store
-            .apply(vec![Write::Put(StoredObject {
-                expires_at: None,
-                ..v3.with_doc(r#"{"v":4}"#.into(), T0)
-            })])
-            .await
-            .unwrap();
+        put(StoredObject {
+            expires_at: None,
+            ..v3.with_doc(r#"{"v":4}"#.into(), T0)
+        })
+        .await
+        .unwrap();
         let v4 = read("alicia").await.unwrap();
         assert_eq!((v4.version, v4.expires_at), (4, None));
         // Key and expiry kept, twice: the second writer holds a stale version.
-        store
-            .apply(vec![Write::Put(
-                v4.clone().with_doc(r#"{"v":5}"#.into(), T0),
-            )])
-            .await
-            .unwrap();
-        let stale = store
-            .apply(vec![Write::Put(
-                v4.clone().with_doc(r#"{"v":6}"#.into(), T0),
-            )])
-            .await;
+        let doc = |v: &StoredObject, n: u8| v.clone().with_doc(format!(r#"{{"v":{n}}}"#), T0);
+        put(doc(&v4, 5)).await.unwrap();
+        let stale = put(doc(&v4, 6)).await;
         assert!(matches!(stale, Err(StoreError::Conflict(_))), "{stale:?}");
         let v5 = read("alicia").await.unwrap();
         assert_eq!((v5.doc.as_str(), v5.version), (r#"{"v":5}"#, 5));
         // A stale writer that also renames: still a conflict, and nothing moves.
-        let stale_rename = store
-            .apply(vec![Write::Put(StoredObject {
-                key: "ali".into(),
-                ..v4.with_doc(r#"{"v":7}"#.into(), T0)
-            })])
-            .await;
+        let stale_rename = put(StoredObject {
+            key: "ali".into(),
+            ..doc(&v4, 7)
+        })
+        .await;
         assert!(
             matches!(stale_rename, Err(StoreError::Conflict(_))),
             "{stale_rename:?}"
