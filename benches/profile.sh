@@ -83,7 +83,7 @@ hz="$(getconf CLK_TCK)"
 awk -v t=$((ts_after - ts_before)) -v p=$((pg_after - pg_before)) -v hz="$hz" \
   'BEGIN { printf "CPU over the 8 s profile: tessera %.2f s, postgres processes %.2f s\n", t / hz, p / hz }'
 # SQLite's WAL and checkpoints, and the log file when stdout is one (a request line is
-# about 225 bytes); on PostgreSQL the database server writes, not Tessera.
+# about 225 bytes: benches/results/2026-11-27-b16b760/log-line-bytes.txt); on PostgreSQL the database server writes, not Tessera.
 awk -v b=$((disk_after - disk_before)) 'BEGIN { printf "written to storage by tessera over the 8 s: %.1f MB\n", b / 1e6 }'
 grep -E 'Requests/sec|non-2xx|flows/s|rotations/s' "$work/wrk.txt" || cat "$work/wrk.txt"
 [ "${PROFILE:-tessera}" = none ] && exit 0
