@@ -66,6 +66,7 @@ disk_bytes() { # bytes the process has caused to be written to storage (/proc/<p
 }
 pg_before="$(cpu_ticks $(pgrep -x postgres))"
 ts_before="$(cpu_ticks "$pid")"
+wrk_before="$(cpu_ticks "$loader")"
 disk_before="$(disk_bytes "$pid")"
 target="$pid"
 [ "${PROFILE:-tessera}" = postgres ] && target="$(pgrep -d, -x postgres)"
@@ -77,11 +78,12 @@ else
 fi
 pg_after="$(cpu_ticks $(pgrep -x postgres))"
 ts_after="$(cpu_ticks "$pid")"
+wrk_after="$(cpu_ticks "$loader")"
 disk_after="$(disk_bytes "$pid")"
 wait "$loader"
 hz="$(getconf CLK_TCK)"
-awk -v t=$((ts_after - ts_before)) -v p=$((pg_after - pg_before)) -v hz="$hz" \
-  'BEGIN { printf "CPU over the 8 s profile: tessera %.2f s, postgres processes %.2f s\n", t / hz, p / hz }'
+awk -v t=$((ts_after - ts_before)) -v p=$((pg_after - pg_before)) -v w=$((wrk_after - wrk_before)) -v hz="$hz" \
+  'BEGIN { printf "CPU over the 8 s profile: tessera %.2f s, postgres processes %.2f s, wrk %.2f s\n", t / hz, p / hz, w / hz }'
 # SQLite's WAL and checkpoints, and the log file when stdout is one (a request line is
 # about 225 bytes: benches/results/2026-11-27-b16b760/log-line-bytes.txt); on PostgreSQL the database server writes, not Tessera.
 awk -v b=$((disk_after - disk_before)) 'BEGIN { printf "written to storage by tessera over the 8 s: %.1f MB\n", b / 1e6 }'
