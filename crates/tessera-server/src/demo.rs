@@ -157,11 +157,11 @@ async fn callback(
         "demo.html",
         context! {
             title => "Demo",
-            id_token => decode(tokens["id_token"].as_str()),
-            access_token => decode(tokens["access_token"].as_str()),
-            refresh_token => tokens["refresh_token"].is_string(),
-            expires_in => tokens["expires_in"].as_i64(),
-            scope => tokens["scope"].as_str(),
+            id_token => decode(tokens.id_token.as_deref()),
+            access_token => decode(Some(&tokens.access_token)),
+            refresh_token => tokens.refresh_token.is_some(),
+            expires_in => tokens.expires_in,
+            scope => tokens.scope,
         },
     )
 }

@@ -97,7 +97,7 @@ pub async fn token_form(
     state: &AppState,
     tenant: &str,
     form: String,
-) -> Result<serde_json::Value, ErrorResponse> {
+) -> Result<token::issue::TokenResponse, ErrorResponse> {
     let tenant = crate::tenant_path::resolve(state, tenant).await?;
     let mut headers = HeaderMap::new();
     headers.insert(

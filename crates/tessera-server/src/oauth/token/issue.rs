@@ -44,9 +44,25 @@ pub struct Lineage {
     pub audience: Option<String>,
 }
 
+/// A successful token response (RFC 6749 §5.1, OIDC Core §3.1.3.3), serialized straight
+/// from this struct. Fields in alphabetical order, as the `Value` map it replaced had
+/// them; absent ones are left out, not null.
+#[derive(Debug, serde::Serialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub expires_in: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    pub token_type: &'static str,
+}
+
 /// The tokens, with what must be stored or remembered about them.
 pub struct Issued {
-    pub body: serde_json::Value,
+    pub body: TokenResponse,
     pub access_jti: String,
     pub access_expires_at: OffsetDateTime,
     /// The refresh token's store key and record, to be written with the grant's change.
@@ -72,6 +88,53 @@ impl Issued {
             )
         })
     }
+}
+
+/// An access token for a user (RFC 9068 §2.2), serialized straight from this struct
+/// rather than built as a `serde_json::Value` map first (see `jose::Signer::sign`).
+/// Fields in alphabetical order, as the map had them.
+#[derive(serde::Serialize)]
+struct AccessClaims<'a> {
+    aud: &'a str,
+    auth_time: i64,
+    client_id: &'a str,
+    exp: i64,
+    iat: i64,
+    iss: &'a str,
+    jti: &'a str,
+    nbf: i64,
+    scope: &'a str,
+    scp: String,
+    sid: &'a str,
+    sub: uuid::Uuid,
+    tid: uuid::Uuid,
+}
+
+/// An ID token (OIDC Core §2; `at_hash` §3.1.3.6); claims that are absent are left out,
+/// not null. Fields in alphabetical order, as the map had them.
+#[derive(serde::Serialize)]
+struct IdClaims<'a> {
+    amr: &'a [String],
+    at_hash: String,
+    aud: &'a str,
+    auth_time: i64,
+    azp: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email_verified: Option<bool>,
+    exp: i64,
+    iat: i64,
+    iss: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nonce: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    preferred_username: Option<&'a str>,
+    sid: &'a str,
+    sub: uuid::Uuid,
+    tid: uuid::Uuid,
 }
 
 /// The UserInfo endpoint URL: the audience of tokens that carry only OIDC scopes.
@@ -111,63 +174,56 @@ pub async fn tokens(state: &AppState, grant: Grant<'_>) -> Result<Issued, Catalo
         })
         .collect();
     // RFC 9068 §2.2.
-    let access_claims = serde_json::json!({
-        "iss": issuer,
-        "sub": grant.user_id.to_string(),
-        "aud": audience,
-        "client_id": grant.app.client_id,
-        "scope": scope_string,
-        "scp": scp.join(" "),
-        "iat": now.unix_timestamp(),
-        "nbf": now.unix_timestamp(),
-        "exp": exp.unix_timestamp(),
-        "jti": jti,
-        "auth_time": grant.auth_time.unix_timestamp(),
-        "sid": grant.sid,
-        "tid": grant.tenant.id.to_string(),
-    });
+    let iat = now.unix_timestamp();
+    let access_claims = AccessClaims {
+        aud: &audience,
+        auth_time: grant.auth_time.unix_timestamp(),
+        client_id: &grant.app.client_id,
+        exp: exp.unix_timestamp(),
+        iat,
+        iss: &issuer,
+        jti: &jti,
+        nbf: iat,
+        scope: &scope_string,
+        scp: scp.join(" "),
+        sid: &grant.sid,
+        sub: grant.user_id,
+        tid: grant.tenant.id,
+    };
     // RFC 9068 §2.1: typ "at+jwt", so an access token is never mistaken for an ID token.
     let access_token = signer.sign("at+jwt", &access_claims).map_err(internal)?;
-    let mut body = serde_json::json!({
-        "access_token": access_token,
-        "token_type": "Bearer",
-        "expires_in": lifetime,
-        "scope": scope_string,
-    });
 
-    if grant.scopes.contains(scope::OPENID) {
+    let id_token = if grant.scopes.contains(scope::OPENID) {
         // OIDC Core §2 and §3.1.3.6.
-        let mut id = serde_json::json!({
-            "iss": issuer,
-            "sub": grant.user_id.to_string(),
-            "aud": grant.app.client_id,
-            "azp": grant.app.client_id,
-            "exp": exp.unix_timestamp(),
-            "iat": now.unix_timestamp(),
-            "auth_time": grant.auth_time.unix_timestamp(),
-            "at_hash": left_half_hash(alg, &access_token),
-            "sid": grant.sid,
-            "amr": grant.amr,
-            "tid": grant.tenant.id.to_string(),
-        });
-        if let Some(nonce) = &grant.nonce {
-            id["nonce"] = nonce.clone().into();
-        }
-        if grant.scopes.contains(scope::PROFILE) {
-            id["preferred_username"] = grant.user.username.as_str().into();
-            if let Some(name) = &grant.user.name {
-                id["name"] = name.clone().into();
-            }
-        }
-        if grant.scopes.contains(scope::EMAIL)
-            && let Some(email) = &grant.user.email
-        {
-            id["email"] = email.clone().into();
-            // Addresses are entered by administrators, not verified by Tessera.
-            id["email_verified"] = false.into();
-        }
-        body["id_token"] = signer.sign("JWT", &id).map_err(internal)?.into();
-    }
+        let profile = grant.scopes.contains(scope::PROFILE);
+        // Addresses are entered by administrators, not verified by Tessera.
+        let email = grant
+            .user
+            .email
+            .as_deref()
+            .filter(|_| grant.scopes.contains(scope::EMAIL));
+        let id = IdClaims {
+            amr: &grant.amr,
+            at_hash: left_half_hash(alg, &access_token),
+            aud: &grant.app.client_id,
+            auth_time: grant.auth_time.unix_timestamp(),
+            azp: &grant.app.client_id,
+            email,
+            email_verified: email.map(|_| false),
+            exp: exp.unix_timestamp(),
+            iat,
+            iss: &issuer,
+            name: grant.user.name.as_deref().filter(|_| profile),
+            nonce: grant.nonce.as_deref(),
+            preferred_username: profile.then(|| grant.user.username.as_str()),
+            sid: &grant.sid,
+            sub: grant.user_id,
+            tid: grant.tenant.id,
+        };
+        Some(signer.sign("JWT", &id).map_err(internal)?)
+    } else {
+        None
+    };
 
     // A rotation always continues its family, even when this access token's scopes
     // were narrowed to leave out offline_access.
@@ -206,15 +262,90 @@ pub async fn tokens(state: &AppState, grant: Grant<'_>) -> Result<Issued, Catalo
             family_expires_at: lineage.family_expires_at,
             revoked: None,
         };
-        body["refresh_token"] = value.clone().into();
-        Some((state.master.token_hash(purpose::REFRESH, &value), record))
+        let key = state.master.token_hash(purpose::REFRESH, &value);
+        Some((value, (key, record)))
     } else {
         None
     };
+    let (refresh_token, refresh) = refresh.unzip();
     Ok(Issued {
-        body,
+        body: TokenResponse {
+            access_token,
+            expires_in: lifetime,
+            id_token,
+            refresh_token,
+            scope: Some(scope_string),
+            token_type: "Bearer",
+        },
         access_jti: jti,
         access_expires_at: exp,
         refresh,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id_claims<'a>(amr: &'a [String], optional: Option<&'a str>) -> IdClaims<'a> {
+        IdClaims {
+            amr,
+            at_hash: "h".into(),
+            aud: "web",
+            auth_time: 1,
+            azp: "web",
+            email: optional,
+            email_verified: optional.map(|_| false),
+            exp: 3,
+            iat: 2,
+            iss: "https://id.example/t",
+            name: optional,
+            nonce: optional,
+            preferred_username: optional,
+            sid: "s",
+            sub: uuid::Uuid::nil(),
+            tid: uuid::Uuid::nil(),
+        }
+    }
+
+    /// Claims the grant does not carry are left out, never `null`: OIDC Core §5.1 types
+    /// them as strings and booleans, and strict clients refuse a null.
+    #[test]
+    fn id_token_claims_leave_out_what_the_grant_does_not_carry() {
+        let amr = vec!["pwd".to_owned()];
+        let bare = serde_json::to_value(id_claims(&amr, None)).unwrap();
+        for claim in [
+            "email",
+            "email_verified",
+            "name",
+            "nonce",
+            "preferred_username",
+        ] {
+            assert!(bare.get(claim).is_none(), "{claim} in {bare}");
+        }
+        assert_eq!(bare["amr"], serde_json::json!(["pwd"]));
+        assert_eq!(bare["sub"], uuid::Uuid::nil().to_string());
+
+        let full = serde_json::to_value(id_claims(&amr, Some("x"))).unwrap();
+        assert_eq!(full["email_verified"], false);
+        for claim in ["email", "name", "nonce", "preferred_username"] {
+            assert_eq!(full[claim], "x", "{claim}");
+        }
+    }
+
+    #[test]
+    fn a_token_response_leaves_out_absent_members() {
+        let body = TokenResponse {
+            access_token: "a".into(),
+            expires_in: 60,
+            id_token: None,
+            refresh_token: None,
+            scope: None,
+            token_type: "Bearer",
+        };
+        assert_eq!(
+            serde_json::to_value(&body).unwrap(),
+            serde_json::json!({ "access_token": "a", "expires_in": 60, "token_type": "Bearer" })
+        );
+    }
 }

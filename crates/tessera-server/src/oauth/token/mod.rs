@@ -86,7 +86,7 @@ pub(crate) async fn handle(
     tenant: &Tenant,
     headers: &HeaderMap,
     body: &[u8],
-) -> (Result<serde_json::Value, ErrorResponse>, Option<App>) {
+) -> (Result<issue::TokenResponse, ErrorResponse>, Option<App>) {
     let (params, client) = match form_and_client(state, tenant, headers, body).await {
         Ok(v) => v,
         Err(e) => return (Err(e), None),
@@ -103,7 +103,7 @@ async fn grant(
     headers: &HeaderMap,
     params: &Params,
     client: &client_auth::Client,
-) -> Result<serde_json::Value, CatalogError> {
+) -> Result<issue::TokenResponse, CatalogError> {
     let value = params.require("grant_type")?;
     let unsupported = || {
         CatalogError::new(ErrorName::UnsupportedGrantType)

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Counts the instructions Tessera executes per request under valgrind's callgrind: user
+# space only, but the same count for the same binary and input whatever else the machine
+# is doing, so a change to the request path can be compared on a machine whose rates
+# drift (BENCHMARKS.md, item 25). N requests (default 1,000) of one load on one
+# keep-alive connection, after 20 that are not counted; prints the total and the
+# inclusive counts of the functions named in SHOW (an extended regular expression).
+#   bash benches/instructions.sh [cc|jwks] [N]
+#   TESSERA_BIN=/path/to/tessera bash benches/instructions.sh cc   (another build)
+# Needs valgrind and python3; builds the release binary unless TESSERA_BIN is given.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+LOAD="${1:-cc}"
+N="${2:-1000}"
+PORT="${PORT:-18097}"
+SHOW="${SHOW:-PROGRAM TOTALS|Signer::sign|token::grant::|form_and_client|serialize \[|Display|into_response \[|format_event}"
+repo="$PWD"
+bin="${TESSERA_BIN:-}"
+if [ -z "$bin" ]; then
+  cargo build --release -q
+  bin="$repo/target/release/tessera"
+fi
+work="$(mktemp -d)"
+pid=""
+trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
+db="sqlite://$work/tessera.db"
+(cd "$work" && "$bin" import --database-url "$db" "$repo/benches/tenant.json" >/dev/null 2>&1)
+# Instrumentation starts off (start-up is not counted) and is switched on around the
+# measured requests with callgrind_control.
+(cd "$work" && exec valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$work/cg.out" \
+  "$bin" serve --database-url "$db" --listen "127.0.0.1:$PORT" >"$work/out.log" 2>"$work/err.log") &
+pid=$!
+until grep -q "ready on http://" "$work/out.log" 2>/dev/null; do
+  kill -0 "$pid" 2>/dev/null || { echo "tessera did not start:" >&2; cat "$work/err.log" >&2; exit 1; }
+  sleep 0.2
+done
+python3 - "$PORT" "$N" "$LOAD" "$pid" <<'PY'
+import base64, http.client, subprocess, sys
+port, n, load, pid = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+conn = http.client.HTTPConnection("127.0.0.1", port)
+basic = base64.b64encode(b"daemon:bench-daemon-secret-0123456789abcdef").decode()
+def one():
+    if load == "cc":
+        conn.request("POST", "/bench/oauth2/token",
+                     "grant_type=client_credentials&scope=api://bench/.default",
+                     {"Authorization": "Basic " + basic,
+                      "Content-Type": "application/x-www-form-urlencoded"})
+    elif load == "jwks":
+        conn.request("GET", "/bench/discovery/keys")
+    else:
+        sys.exit(f"unknown load {load}")
+    r = conn.getresponse()
+    r.read()
+    if r.status != 200:
+        sys.exit(f"{load} answered {r.status}")
+for _ in range(20):
+    one()
+subprocess.run(["callgrind_control", "-i", "on", pid], check=True, capture_output=True)
+for _ in range(n):
+    one()
+subprocess.run(["callgrind_control", "-i", "off", pid], check=True, capture_output=True)
+PY
+kill -INT "$pid"
+wait "$pid" 2>/dev/null || true
+pid=""
+echo "$LOAD, $N requests, binary $bin"
+callgrind_annotate --inclusive=yes "$work/cg.out" 2>/dev/null | grep -E "$SHOW" | head -20
