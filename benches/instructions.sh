@@ -5,7 +5,9 @@
 # drift (BENCHMARKS.md, item 25). N requests (default 1,000) of one load on one
 # keep-alive connection, after 20 that are not counted; prints the total and the
 # inclusive counts of the functions named in SHOW (an extended regular expression).
-#   bash benches/instructions.sh [cc|jwks] [N]
+# Every thread counts, so `refresh` (one token rotated N times, each request presenting
+# the token the last one returned) includes the SQLite writer thread's commits.
+#   bash benches/instructions.sh [cc|jwks|refresh] [N]
 #   TESSERA_BIN=/path/to/tessera bash benches/instructions.sh cc   (another build)
 # Needs valgrind and python3; builds the release binary unless TESSERA_BIN is given.
 set -euo pipefail
@@ -34,9 +36,15 @@ until grep -q "ready on http://" "$work/out.log" 2>/dev/null; do
   kill -0 "$pid" 2>/dev/null || { echo "tessera did not start:" >&2; cat "$work/err.log" >&2; exit 1; }
   sleep 0.2
 done
+if [ "$LOAD" = refresh ]; then
+  # One refresh token, from a sign-in and a code flow through the real pages.
+  eval "$(python3 benches/setup.py "http://127.0.0.1:$PORT" 1 "$work/seeds")"
+  export REFRESH_SEEDS WEB_BASIC
+fi
 python3 - "$PORT" "$N" "$LOAD" "$pid" <<'PY'
-import base64, http.client, subprocess, sys
+import base64, http.client, json, os, subprocess, sys
 port, n, load, pid = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+token = [open(os.environ["REFRESH_SEEDS"]).readline().strip()] if load == "refresh" else [None]
 conn = http.client.HTTPConnection("127.0.0.1", port)
 basic = base64.b64encode(b"daemon:bench-daemon-secret-0123456789abcdef").decode()
 def one():
@@ -47,12 +55,19 @@ def one():
                       "Content-Type": "application/x-www-form-urlencoded"})
     elif load == "jwks":
         conn.request("GET", "/bench/discovery/keys")
+    elif load == "refresh":
+        conn.request("POST", "/bench/oauth2/token",
+                     "grant_type=refresh_token&refresh_token=" + token[0],
+                     {"Authorization": "Basic " + os.environ["WEB_BASIC"],
+                      "Content-Type": "application/x-www-form-urlencoded"})
     else:
         sys.exit(f"unknown load {load}")
     r = conn.getresponse()
-    r.read()
+    body = r.read()
     if r.status != 200:
-        sys.exit(f"{load} answered {r.status}")
+        sys.exit(f"{load} answered {r.status}: {body[:200]!r}")
+    if load == "refresh":
+        token[0] = json.loads(body)["refresh_token"]
 for _ in range(20):
     one()
 subprocess.run(["callgrind_control", "-i", "on", pid], check=True, capture_output=True)
