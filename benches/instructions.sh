@@ -17,25 +17,14 @@ N="${2:-1000}"
 PORT="${PORT:-18097}"
 SHOW="${SHOW:-PROGRAM TOTALS|Signer::sign|token::grant::|form_and_client|serialize \[|Display|into_response \[|format_event}"
 repo="$PWD"
-bin="${TESSERA_BIN:-}"
-if [ -z "$bin" ]; then
-  cargo build --release -q
-  bin="$repo/target/release/tessera"
-fi
-work="$(mktemp -d)"
-pid=""
-trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
+. benches/server.sh
+bin="$(tessera_binary)"
 db="sqlite://$work/tessera.db"
 (cd "$work" && "$bin" import --database-url "$db" "$repo/benches/tenant.json" >/dev/null 2>&1)
 # Instrumentation starts off (start-up is not counted) and is switched on around the
 # measured requests with callgrind_control.
-(cd "$work" && exec valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$work/cg.out" \
-  "$bin" serve --database-url "$db" --listen "127.0.0.1:$PORT" >"$work/out.log" 2>"$work/err.log") &
-pid=$!
-until grep -q "ready on http://" "$work/out.log" 2>/dev/null; do
-  kill -0 "$pid" 2>/dev/null || { echo "tessera did not start:" >&2; cat "$work/err.log" >&2; exit 1; }
-  sleep 0.2
-done
+start_server valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$work/cg.out" \
+  "$bin" serve --database-url "$db" --listen "127.0.0.1:$PORT"
 if [ "$LOAD" = refresh ]; then
   # One refresh token, from a sign-in and a code flow through the real pages.
   eval "$(python3 benches/setup.py "http://127.0.0.1:$PORT" 1 "$work/seeds")"

@@ -20,26 +20,15 @@ LOAD="${1:-cc}"
 PORT="${PORT:-18081}"
 export THREADS=2
 repo="$PWD"
-bin="${TESSERA_BIN:-}"
-if [ -z "$bin" ]; then
-  cargo build --release -q
-  bin="$repo/target/release/tessera"
-fi
-work="$(mktemp -d)"
-pid=""
-trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
+. benches/server.sh
+bin="$(tessera_binary)"
 db=(--database-url "${DATABASE_URL:-sqlite://$work/data/tessera.db}")
 if [ -n "${DATABASE_URL:-}" ]; then
   psql -q "${DATABASE_URL%/*}/postgres" -c "DROP DATABASE IF EXISTS ${DATABASE_URL##*/}" \
     -c "CREATE DATABASE ${DATABASE_URL##*/}"
 fi
 (cd "$work" && "$bin" import "${db[@]}" "$repo/benches/tenant.json" >/dev/null 2>&1)
-(cd "$work" && exec "$bin" serve "${db[@]}" --listen "127.0.0.1:$PORT" >"$work/out.log" 2>"$work/err.log") &
-pid=$!
-until grep -q "ready on http://" "$work/out.log" 2>/dev/null; do
-  kill -0 "$pid" 2>/dev/null || { echo "tessera did not start:" >&2; cat "$work/err.log" >&2; exit 1; }
-  sleep 0.002
-done
+start_server "$bin" serve "${db[@]}" --listen "127.0.0.1:$PORT"
 base="http://127.0.0.1:$PORT"
 export CLIENT_BASIC="$(printf 'daemon:bench-daemon-secret-0123456789abcdef' | base64 -w0)"
 export SCOPE="api://bench/.default"
