@@ -72,6 +72,30 @@ impl Change {
     }
 }
 
+/// The object a conditional write ([`Store::apply_if`]) depends on: the one of `kind`
+/// with `key` in the tenant, which must have this `id` (not another object created
+/// under the same key since) and `true` as its document's boolean member `flag`
+/// (a user's `enabled`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Requirement {
+    pub tenant_id: uuid::Uuid,
+    pub kind: ObjectKind,
+    pub key: String,
+    pub id: uuid::Uuid,
+    pub flag: &'static str,
+}
+
+impl Requirement {
+    /// Whether `object`, read under this requirement's tenant, kind and key, meets it.
+    pub fn met_by(&self, object: &StoredObject) -> bool {
+        #[derive(serde::Deserialize)]
+        struct Flags(std::collections::HashMap<String, serde_json::Value>);
+        object.id == self.id
+            && serde_json::from_str::<Flags>(&object.doc)
+                .is_ok_and(|Flags(m)| m.get(self.flag) == Some(&serde_json::Value::Bool(true)))
+    }
+}
+
 /// Tessera's store.
 ///
 /// Contract, for every backend:
@@ -181,6 +205,18 @@ pub trait Store: Send + Sync + 'static {
     /// objects of one tenant and kind with the same key are a `Conflict`. `UpdateTenant`
     /// of an unknown id is an `Internal` error.
     async fn apply(&self, writes: Vec<Write>) -> StoreResult<()>;
+
+    /// [`Store::apply`], on condition: the writes happen only while the object that
+    /// `required` names exists and meets it, and that object, as read in the same atomic
+    /// step, is returned. `Ok(None)`: it does not, and nothing was written. A write that
+    /// fails while the requirement is met fails the whole as `apply` would (`Conflict`).
+    /// What it saves is a read before the write: a refresh rotation checks its user this
+    /// way, one round trip on PostgreSQL instead of two.
+    async fn apply_if(
+        &self,
+        required: &Requirement,
+        writes: Vec<Write>,
+    ) -> StoreResult<Option<StoredObject>>;
 
     /// Deletes at most `limit` objects of `kind` in this tenant whose `expires_at` is at or
     /// before `now`, by index (nothing else is read), and says how many went. Deleting

@@ -416,6 +416,54 @@ impl Store for PgStore {
         Ok(())
     }
 
+    async fn apply_if(
+        &self,
+        required: &tessera_core::store::Requirement,
+        writes: Vec<Write>,
+    ) -> StoreResult<Option<StoredObject>> {
+        let changes = crate::changes::changes(&writes);
+        let statements: Vec<sql::Stmt> = writes.iter().map(sql::statements).collect();
+        if let Some(batch) =
+            crate::postgres_batch::Batch::required(&writes, &statements, &changes, required)
+        {
+            let mut lease = self.lane.acquire().await.map_err(map_err)?;
+            let row = fetch_batch(lease.conn(), &batch).await;
+            let row = lease.finish(row).map_err(|e| batch_error(&batch, e))?;
+            return match row {
+                Some(row) => Ok(Some(object_row(&row).map_err(map_err)?.into_object()?)),
+                None => Ok(None),
+            };
+        }
+        // Otherwise one transaction: the required object read first, then the writes.
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let found = sqlx::query(sql::SELECT_OBJECT)
+            .bind(required.tenant_id.to_string())
+            .bind(required.kind.as_str())
+            .bind(&required.key)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        let found = match found {
+            Some(row) => object_row(&row).map_err(map_err)?.into_object()?,
+            None => return Ok(None),
+        };
+        if !required.met_by(&found) {
+            return Ok(None);
+        }
+        for stmt in &statements {
+            // An error drops the transaction, which rolls it back.
+            checked(stmt, execute(&mut *tx, stmt).await)?;
+        }
+        for change in &changes {
+            announce(&mut *tx, *change).await.map_err(map_err)?;
+        }
+        tx.commit().await.map_err(map_err)?;
+        for change in changes {
+            self.listeners.changed(Some(change));
+        }
+        Ok(Some(found))
+    }
+
     async fn delete_expired(
         &self,
         tenant_id: uuid::Uuid,
@@ -533,6 +581,19 @@ async fn execute_batch(
         q = bind(q, v);
     }
     q.execute(conn).await.map(|_| ())
+}
+
+/// Runs a conditional batch as one statement: the required object's row, if it was
+/// found meeting the requirement (and the writes were made).
+async fn fetch_batch(
+    conn: &mut sqlx::PgConnection,
+    batch: &crate::postgres_batch::Batch<'_>,
+) -> Result<Option<PgRow>, sqlx::Error> {
+    let mut q = sqlx::query(&batch.sql);
+    for v in &batch.params {
+        q = bind(q, v);
+    }
+    q.fetch_optional(conn).await
 }
 
 /// A failed batch's error: the write `tessera_expect_row` named, or the database's.

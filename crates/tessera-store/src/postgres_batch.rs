@@ -10,13 +10,17 @@
 //! defined order, so only writes that cannot interact go this way: puts of protocol
 //! records (keys are hashes of their bearer values and never change, so no write frees
 //! a key another one takes), each of a different object.
+//!
+//! A conditional batch (`Store::apply_if`, [`Batch::required`]) reads the required
+//! object in a first CTE `g`; every write is made only if `g` found it meeting the
+//! requirement, and the statement returns `g`'s row (none when it did not).
 
 use crate::sql::{Expect, Stmt, Value};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 use tessera_core::directory::object::Write;
-use tessera_core::store::{Change, StoreError};
+use tessera_core::store::{Change, Requirement, StoreError};
 
 /// The SQLSTATE `tessera_expect_row` raises.
 pub const NO_ROW: &str = "TS001";
@@ -50,12 +54,37 @@ impl<'a> Batch<'a> {
             .flat_map(|stmt| stmt.params.iter().cloned())
             .collect();
         params.extend(changes.iter().map(|c| Value::Text(c.encode())));
-        let sql = sql_of(statements, changes.len());
+        let sql = sql_of(statements, changes.len(), false)?;
         Some(Self {
             sql,
             params,
             statements,
         })
+    }
+
+    /// The batch as one statement made only while `required` is met, returning the
+    /// required object's row; when its writes allow it and it announces no change (a
+    /// notification would go out even when nothing was written).
+    pub fn required(
+        writes: &[Write],
+        statements: &'a [Stmt],
+        changes: &std::collections::BTreeSet<Change>,
+        required: &Requirement,
+    ) -> Option<Self> {
+        if !changes.is_empty() {
+            return None;
+        }
+        let mut batch = Self::of(writes, statements, changes)?;
+        batch.sql = sql_of(statements, 0, true)?;
+        let guard = [
+            Value::Text(required.tenant_id.to_string()),
+            Value::Text(required.kind.as_str().to_owned()),
+            Value::Text(required.key.clone()),
+            Value::Text(required.id.to_string()),
+            Value::Text(required.flag.to_owned()),
+        ];
+        batch.params.splice(0..0, guard);
+        Some(batch)
     }
 
     /// The error of the write `tessera_expect_row` named in `message`, as the
@@ -86,11 +115,11 @@ const KEPT_UP_TO: usize = 4;
 /// each is built once and kept: building it on every batch was 1.2 % of Tessera's
 /// CPU samples under PostgreSQL rotations in the seventh session of 2026-11-27 (2.9 %
 /// in the sixth's), and nothing measurable after.
-fn sql_of(statements: &[Stmt], changes: usize) -> Arc<str> {
-    type Shape = (Vec<(&'static str, usize, bool)>, usize);
+fn sql_of(statements: &[Stmt], changes: usize, guarded: bool) -> Option<Arc<str>> {
+    type Shape = (Vec<(&'static str, usize, bool)>, usize, bool);
     static KEPT: LazyLock<Mutex<HashMap<Shape, Arc<str>>>> = LazyLock::new(Default::default);
     if statements.len() > KEPT_UP_TO {
-        return build(statements, changes).into();
+        return build(statements, changes, guarded).map(Into::into);
     }
     let shape: Shape = (
         statements
@@ -104,24 +133,64 @@ fn sql_of(statements: &[Stmt], changes: usize) -> Arc<str> {
             })
             .collect(),
         changes,
+        guarded,
     );
     let mut kept = KEPT.lock().unwrap_or_else(PoisonError::into_inner);
-    kept.entry(shape)
-        .or_insert_with(|| build(statements, changes).into())
-        .clone()
+    if let Some(sql) = kept.get(&shape) {
+        return Some(sql.clone());
+    }
+    let sql: Arc<str> = build(statements, changes, guarded)?.into();
+    kept.insert(shape, sql.clone());
+    Some(sql)
+}
+
+/// The parameters of the required object's CTE `g`, ahead of the writes'.
+const GUARD_PARAMS: usize = 5;
+
+/// The required object (`Requirement`): found through the (tenant, kind, key) unique
+/// index; its id and flag tested inside `(…) IS TRUE` so that they cannot choose
+/// another index (see `sql::UPDATE_OBJECT`). The flag as JSON text: `->>` would take
+/// the string `"true"` for the boolean.
+const GUARD: &str = "g AS (SELECT id, tenant_id, kind, key, doc, created_at, updated_at, version, expires_at \
+     FROM directory_objects WHERE tenant_id = $1 AND kind = $2 AND key = $3 \
+     AND (id = $4 AND (doc::json -> $5)::text = 'true') IS TRUE)";
+
+/// `sql` (one of `sql::statements`' puts) made only when `g` found its row: an
+/// `UPDATE`'s condition gains the test, an `INSERT … VALUES (…)` becomes an
+/// `INSERT … SELECT … WHERE` the test. `None` for any other shape.
+fn only_if_found(sql: &str) -> Option<String> {
+    const TEST: &str = "EXISTS (SELECT 1 FROM g)";
+    if sql.starts_with("UPDATE ") && sql.contains(" WHERE ") {
+        return Some(format!("{sql} AND {TEST}"));
+    }
+    let (insert, values) = sql.split_once(" VALUES (")?;
+    let values = values.strip_suffix(')')?;
+    sql.starts_with("INSERT ")
+        .then(|| format!("{insert} SELECT {values} WHERE {TEST}"))
 }
 
 /// Each write a CTE `wI`; then the checks of the writes that must change a row, and
-/// the announcements, whose parameters follow the statements'.
-fn build(statements: &[Stmt], changes: usize) -> String {
+/// the announcements, whose parameters follow the statements'. `guarded`: the required
+/// object's CTE `g` first, its parameters ahead of the writes', every write made only
+/// if `g` has a row, and `g`'s row selected (so no row, and no check, without it).
+/// `None` when a statement cannot be made conditional.
+fn build(statements: &[Stmt], changes: usize, guarded: bool) -> Option<String> {
     let mut sql = String::from("WITH ");
     let mut offset = 0;
+    if guarded {
+        sql.push_str(GUARD);
+        offset = GUARD_PARAMS;
+    }
     for (i, stmt) in statements.iter().enumerate() {
-        if i > 0 {
+        if i > 0 || guarded {
             sql.push_str(", ");
         }
         let _ = write!(sql, "w{i} AS (");
-        push_shifted(&mut sql, stmt.sql, offset);
+        if guarded {
+            push_shifted(&mut sql, &only_if_found(stmt.sql)?, offset);
+        } else {
+            push_shifted(&mut sql, stmt.sql, offset);
+        }
         sql.push_str(" RETURNING 1)");
         offset += stmt.params.len();
     }
@@ -143,12 +212,22 @@ fn build(statements: &[Stmt], changes: usize) -> String {
             offset + n
         ));
     }
+    if guarded {
+        outputs.insert(
+            0,
+            "g.id, g.tenant_id, g.kind, g.key, g.doc, g.created_at, g.updated_at, g.version, g.expires_at"
+                .to_owned(),
+        );
+    }
     if outputs.is_empty() {
         outputs.push("1".to_owned());
     }
     sql.push_str(" SELECT ");
     sql.push_str(&outputs.join(", "));
-    sql
+    if guarded {
+        sql.push_str(" FROM g");
+    }
+    Some(sql)
 }
 
 /// Appends `sql` with every `$N` placeholder renumbered to `$N+offset`. The statements
@@ -251,7 +330,7 @@ mod tests {
         let b = Batch::of(&second, &stmts_2, &none).expect("one statement");
         assert!(Arc::ptr_eq(&a.sql, &b.sql), "the same text, kept");
         assert_ne!(a.params, b.params);
-        assert_eq!(&*a.sql, build(&stmts_1, 0));
+        assert_eq!(Some(&*a.sql), build(&stmts_1, 0, false).as_deref());
         // A change to announce is another shape, its parameter after the writes'.
         let change = Change {
             tenant: uuid::Uuid::nil(),
@@ -261,6 +340,47 @@ mod tests {
         assert!(!Arc::ptr_eq(&a.sql, &announcing.sql));
         assert!(announcing.sql.ends_with(", $18)"), "{}", announcing.sql);
         assert_eq!(announcing.params.len(), 18);
+    }
+
+    #[test]
+    fn a_conditional_batch_writes_only_when_its_guard_found_the_row() {
+        let mut rotated = put(ObjectKind::RefreshToken, uuid::Uuid::from_u128(1));
+        if let Write::Put(o) = &mut rotated {
+            o.version = 1;
+        }
+        let writes = vec![
+            rotated,
+            put(ObjectKind::RefreshToken, uuid::Uuid::from_u128(2)),
+        ];
+        let stmts: Vec<Stmt> = writes.iter().map(crate::sql::statements).collect();
+        let required = Requirement {
+            tenant_id: uuid::Uuid::nil(),
+            kind: ObjectKind::User,
+            key: "alice".into(),
+            id: uuid::Uuid::from_u128(3),
+            flag: "enabled",
+        };
+        let none = Default::default();
+        let batch = Batch::required(&writes, &stmts, &none, &required).expect("one statement");
+        assert_eq!(batch.params.len(), GUARD_PARAMS + 17);
+        assert_eq!(batch.params[2], Value::Text("alice".into()));
+        assert!(batch.sql.starts_with("WITH g AS (SELECT"), "{}", batch.sql);
+        // The update gains the test; the insert selects its values only with it.
+        assert!(batch.sql.contains("IS TRUE AND EXISTS (SELECT 1 FROM g) RETURNING 1)"));
+        assert!(batch.sql.contains(" SELECT $14, $15,"), "{}", batch.sql);
+        assert!(batch.sql.contains("WHERE EXISTS (SELECT 1 FROM g) RETURNING 1)"));
+        assert!(batch.sql.ends_with(" FROM g"), "{}", batch.sql);
+        // Unconditional batches keep their own text.
+        let plain = Batch::of(&writes, &stmts, &none).expect("one statement");
+        assert!(!Arc::ptr_eq(&plain.sql, &batch.sql));
+        // A change to announce, or a statement of another shape: not one statement.
+        let change = Change {
+            tenant: uuid::Uuid::nil(),
+            kind: Some(ObjectKind::App),
+        };
+        assert!(Batch::required(&writes, &stmts, &[change].into(), &required).is_none());
+        assert_eq!(only_if_found("DELETE FROM t WHERE id = $1"), None);
+        assert_eq!(only_if_found("INSERT INTO t (a) SELECT 1"), None);
     }
 
     #[test]

@@ -513,6 +513,115 @@ mod cases {
         );
     }
 
+    /// `apply_if`, as a refresh rotation uses it: the writes are made, and the required
+    /// object returned, only while that object exists in the tenant under the kind and
+    /// key, with the id, and with `true` as its flag; otherwise nothing is written. A
+    /// write that fails while the requirement holds fails the whole. Protocol records
+    /// alone go as one statement on PostgreSQL; a batch that announces a change goes
+    /// as a transaction, and must behave the same.
+    pub async fn writes_on_condition_only_while_the_required_object_meets_it(f: Fixture) {
+        use tessera_core::store::Requirement;
+        let (a, b) = two_tenants(f.store.as_ref()).await;
+        let here = Recorder::listening_to(f.store.as_ref());
+        let users = [
+            ("alice", r#"{"enabled":true,"name":"Alice"}"#, 10),
+            ("bob", r#"{"enabled":false}"#, 11),
+            ("carol", r#"{"enabled":"true"}"#, 12),
+            ("dave", r#"{"name":"Dave"}"#, 13),
+        ];
+        for (key, doc, id) in users {
+            let user = object(a, ObjectKind::User, key, doc, id);
+            f.store.apply(vec![Write::Put(user)]).await.unwrap();
+        }
+        let old = object(a, ObjectKind::RefreshToken, "old", r#"{"n":0}"#, 1);
+        f.store.apply(vec![Write::Put(old)]).await.unwrap();
+        let stored = |kind, key: &'static str| {
+            let store = f.store.clone();
+            async move { store.object(a, kind, key).await.unwrap() }
+        };
+        let live = stored(ObjectKind::RefreshToken, "old").await.unwrap();
+        let required = |tenant, key: &str, id: u128| Requirement {
+            tenant_id: tenant,
+            kind: ObjectKind::User,
+            key: key.to_owned(),
+            id: uuid::Uuid::from_u128(id),
+            flag: "enabled",
+        };
+        let app = Change {
+            tenant: a,
+            kind: Some(ObjectKind::App),
+        };
+        // Unmet: disabled, a flag that is not `true`, no flag, another id under the key,
+        // no such object, the right one asked for in another tenant. Each with records
+        // only (one statement) and with an announced object (a transaction).
+        let unmet = [
+            required(a, "bob", 11),
+            required(a, "carol", 12),
+            required(a, "dave", 13),
+            required(a, "alice", 99),
+            required(a, "nobody", 10),
+            required(b, "alice", 10),
+        ];
+        for (n, req) in unmet.iter().enumerate() {
+            for announced in [false, true] {
+                let mut writes = vec![
+                    Write::Put(live.clone().with_doc(r#"{"n":1}"#.into(), T0)),
+                    Write::Put(object(a, ObjectKind::RefreshToken, "new", "{}", 2)),
+                ];
+                if announced {
+                    writes.push(Write::Put(object(a, ObjectKind::App, "app", "{}", 3)));
+                }
+                let outcome = f.store.apply_if(req, writes).await;
+                assert_eq!(outcome, Ok(None), "requirement {n}, announced {announced}");
+            }
+        }
+        assert_eq!(stored(ObjectKind::RefreshToken, "old").await, Some(live.clone()));
+        assert_eq!(stored(ObjectKind::RefreshToken, "new").await, None);
+        assert_eq!(stored(ObjectKind::App, "app").await, None);
+        assert_eq!(here.count(Some(app)), 0, "nothing written, nothing announced");
+
+        // Met: the writes are made and the required object comes back as stored.
+        let alice = stored(ObjectKind::User, "alice").await.unwrap();
+        let rotate = |old: &StoredObject, new_key: &str, new_id: u128| {
+            vec![
+                Write::Put(old.clone().with_doc(r#"{"n":1}"#.into(), T0)),
+                Write::Put(object(a, ObjectKind::RefreshToken, new_key, "{}", new_id)),
+            ]
+        };
+        let found = f
+            .store
+            .apply_if(&required(a, "alice", 10), rotate(&live, "new", 2))
+            .await;
+        assert_eq!(found, Ok(Some(alice.clone())));
+        let rotated = stored(ObjectKind::RefreshToken, "old").await.unwrap();
+        assert_eq!((rotated.doc.as_str(), rotated.version), (r#"{"n":1}"#, 2));
+        assert!(stored(ObjectKind::RefreshToken, "new").await.is_some());
+
+        // Met, but the token was rotated already: a conflict, and nothing written.
+        let again = f
+            .store
+            .apply_if(&required(a, "alice", 10), rotate(&live, "newer", 4))
+            .await;
+        assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+        assert_eq!(stored(ObjectKind::RefreshToken, "newer").await, None);
+
+        // Met, with an announced write (a transaction on PostgreSQL).
+        let mut writes = rotate(&rotated, "newest", 5);
+        writes.push(Write::Put(object(a, ObjectKind::App, "app", "{}", 3)));
+        let found = f.store.apply_if(&required(a, "alice", 10), writes).await;
+        assert_eq!(found, Ok(Some(alice)));
+        assert!(stored(ObjectKind::RefreshToken, "newest").await.is_some());
+        assert!(stored(ObjectKind::App, "app").await.is_some());
+        assert!(here.count(Some(app)) >= 1, "announced once written");
+        // …and a failing write there fails the whole too.
+        let mut writes = rotate(&rotated, "last", 6);
+        writes.push(Write::Put(object(a, ObjectKind::App, "app2", "{}", 7)));
+        let again = f.store.apply_if(&required(a, "alice", 10), writes).await;
+        assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+        assert_eq!(stored(ObjectKind::RefreshToken, "last").await, None);
+        assert_eq!(stored(ObjectKind::App, "app2").await, None);
+    }
+
     /// How a code's redemption wins (its record is first stored at redemption): of
     /// concurrent batches that each create a record under one key, with a record of
     /// their own beside it, exactly one commits, and the others leave nothing behind.
@@ -1316,6 +1425,7 @@ contract!(
     a_failing_batch_writes_nothing,
     a_failing_batch_of_protocol_records_writes_nothing,
     concurrent_new_records_under_one_key_have_exactly_one_winner,
+    writes_on_condition_only_while_the_required_object_meets_it,
     an_object_is_read_by_id_only_in_its_tenant_and_kind,
     objects_are_read_a_page_at_a_time,
     consents_from_before_migration_7_get_their_owner,

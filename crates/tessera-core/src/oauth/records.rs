@@ -141,6 +141,75 @@ pub struct RefreshToken {
 /// `RefreshToken::revoked` of a token that was rotated out.
 pub const ROTATED: &str = "rotated";
 
+/// What a refresh token's value carries: the stored object's id and its record as
+/// issued.
+#[derive(Serialize, Deserialize)]
+struct SealedRefresh {
+    id: uuid::Uuid,
+    record: RefreshToken,
+}
+
+impl RefreshToken {
+    /// The refresh token's value: this record and the id of the object that stores it,
+    /// sealed under the master key ([`MasterKey::seal_bearer`]) and bound to the tenant.
+    /// The store still keeps the record, under the value's hash, and is what says
+    /// whether the token still works (rotated, revoked); the sealed copy lets a rotation
+    /// know what it retires and continues without reading it first, so it writes on
+    /// condition instead (`Store::apply_if`). Unguessable and opaque like a random
+    /// value (RFC 6749 §10.4, §1.5).
+    pub fn seal(
+        &self,
+        id: uuid::Uuid,
+        master: &MasterKey,
+        rng: &dyn Rng,
+        tenant_id: uuid::Uuid,
+    ) -> String {
+        let plain = serde_json::to_vec(&SealedRefresh {
+            id,
+            record: self.clone(),
+        })
+        .unwrap_or_else(|_| unreachable!("a record of strings and times serializes"));
+        master.seal_bearer(rng, &plain, &Self::context(tenant_id))
+    }
+
+    /// The stored object's id and the record a refresh token carries; `None` when
+    /// `value` is not one this tenant sealed under this master key, unaltered (a random
+    /// value issued before tokens were sealed is looked up by its hash instead). Whether
+    /// the token still works is the store's to say.
+    pub fn open(
+        master: &MasterKey,
+        tenant_id: uuid::Uuid,
+        value: &str,
+    ) -> Option<(uuid::Uuid, Self)> {
+        let plain = master.open_bearer(value, &Self::context(tenant_id))?;
+        let sealed: SealedRefresh = serde_json::from_slice(&plain).ok()?;
+        // Sealed at issue, so never revoked; one that is was not sealed by `seal`.
+        sealed
+            .record
+            .revoked
+            .is_none()
+            .then_some((sealed.id, sealed.record))
+    }
+
+    /// The token that replaces this one when it is rotated (RFC 9700 §4.14.2): the
+    /// same family, grant and sign-in, a new idle period from `now` that never outlasts
+    /// the family, issued to the user object `user_id`.
+    pub fn successor(&self, now: OffsetDateTime, idle_seconds: u32, user_id: uuid::Uuid) -> Self {
+        let idle_end = now + time::Duration::seconds(i64::from(idle_seconds));
+        Self {
+            user_id: Some(user_id),
+            issued_at: now,
+            expires_at: idle_end.min(self.family_expires_at),
+            revoked: None,
+            ..self.clone()
+        }
+    }
+
+    fn context(tenant_id: uuid::Uuid) -> String {
+        format!("{}/{tenant_id}", purpose::REFRESH)
+    }
+}
+
 /// An access token revoked before its expiry (keyed by `jti`); UserInfo and
 /// introspection refuse it until `expires_at`, after which the entry can go.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -196,6 +265,85 @@ mod tests {
         // A random 256-bit value (the format before codes were sealed) is no code.
         let random = crate::crypto::generate_token(&SequenceRng::new(2));
         assert_eq!(AuthCode::open(&master, tenant, &random), None);
+    }
+
+    fn refresh_record() -> RefreshToken {
+        let at = OffsetDateTime::from_unix_timestamp(1_790_000_000).unwrap();
+        RefreshToken {
+            client_id: "web-app".into(),
+            user: "alice".into(),
+            user_id: Some(uuid::Uuid::from_u128(7)),
+            scopes: ["openid".to_owned(), "offline_access".to_owned()].into(),
+            audience: Some("api://orders".into()),
+            sid: "sid-1".into(),
+            family: "family-1".into(),
+            platform: Platform::Web,
+            amr: vec!["pwd".into()],
+            auth_time: at,
+            issued_at: at,
+            expires_at: at + time::Duration::days(14),
+            family_expires_at: at + time::Duration::days(90),
+            revoked: None,
+        }
+    }
+
+    #[test]
+    fn a_refresh_token_opens_to_its_object_and_record_only_at_its_tenant() {
+        let master = MasterKey::from_bytes(&[3u8; 32]);
+        let tenant = uuid::Uuid::from_u128(1);
+        let id = uuid::Uuid::from_u128(9);
+        let record = refresh_record();
+        let value = record.seal(id, &master, &SequenceRng::new(1), tenant);
+        assert_eq!(
+            RefreshToken::open(&master, tenant, &value),
+            Some((id, record.clone()))
+        );
+        assert_eq!(
+            RefreshToken::open(&master, uuid::Uuid::from_u128(2), &value),
+            None
+        );
+        assert_eq!(
+            RefreshToken::open(&MasterKey::from_bytes(&[4u8; 32]), tenant, &value),
+            None
+        );
+        // Neither an authorization code of the same tenant nor a random value (the
+        // format before refresh tokens were sealed) is a refresh token.
+        let code = code_record().seal(&master, &SequenceRng::new(1), tenant);
+        assert_eq!(RefreshToken::open(&master, tenant, &code), None);
+        let random = crate::crypto::generate_token(&SequenceRng::new(2));
+        assert_eq!(RefreshToken::open(&master, tenant, &random), None);
+        // A record that says it is revoked was not sealed at issue.
+        let revoked = RefreshToken {
+            revoked: Some(ROTATED.into()),
+            ..record
+        };
+        let value = revoked.seal(id, &master, &SequenceRng::new(1), tenant);
+        assert_eq!(RefreshToken::open(&master, tenant, &value), None);
+    }
+
+    #[test]
+    fn a_successor_keeps_the_grant_and_never_outlives_its_family() {
+        let record = refresh_record();
+        let now = record.issued_at + time::Duration::days(1);
+        let user = uuid::Uuid::from_u128(8);
+        let next = record.successor(now, 14 * 24 * 3600, user);
+        assert_eq!(next.issued_at, now);
+        assert_eq!(next.expires_at, now + time::Duration::days(14));
+        assert_eq!(next.user_id, Some(user));
+        assert_eq!(
+            RefreshToken {
+                issued_at: record.issued_at,
+                expires_at: record.expires_at,
+                user_id: record.user_id,
+                ..next
+            },
+            record
+        );
+        let late = record.family_expires_at - time::Duration::days(1);
+        assert_eq!(
+            record.successor(late, 14 * 24 * 3600, user).expires_at,
+            record.family_expires_at
+        );
     }
 
     #[test]

@@ -92,6 +92,13 @@ impl Store for Unreachable {
     async fn apply(&self, _: Vec<Write>) -> StoreResult<()> {
         Err(StoreError::Unavailable("connection refused".into()))
     }
+    async fn apply_if(
+        &self,
+        _: &tessera_core::store::Requirement,
+        _: Vec<Write>,
+    ) -> StoreResult<Option<StoredObject>> {
+        Err(StoreError::Unavailable("connection refused".into()))
+    }
     async fn audit(
         &self,
         _: uuid::Uuid,

@@ -499,3 +499,116 @@ async fn revoking_all_sessions_succeeds_while_tokens_rotate() {
         assert_eq!(code(&body), is(ErrorName::RefreshTokenRevoked), "{body}");
     }
 }
+
+/// A refresh token carries its record sealed, so a rotation writes without reading
+/// first, on condition that the user still exists and is enabled. For a disabled user
+/// nothing is written: the refusal is AccountDisabled, and the same token works again
+/// once the user is enabled (not retired, not counted as reuse).
+#[tokio::test]
+async fn a_disabled_users_token_is_refused_and_works_again_once_enabled() {
+    let served = server(None).await;
+    let t = tokens_for(&served, "web-app", WEB_CB, "openid offline_access").await;
+    let token = t["refresh_token"].as_str().unwrap();
+    let users = format!("/admin/api/v1/tenants/{TENANT}/users/alice");
+    let patch = |enabled: bool| {
+        let app = &served.app;
+        let users = users.clone();
+        async move {
+            let r = app
+                .admin("PATCH", &users, Some(json!({ "enabled": enabled })))
+                .await;
+            assert_eq!(r.status, 200, "{}", r.body);
+        }
+    };
+    patch(false).await;
+    let (status, body) = refresh(&served, "web-app", token, &[]).await;
+    assert_eq!(
+        (status, code(&body)),
+        (403, is(ErrorName::AccountDisabled))
+    );
+    patch(true).await;
+    let (status, body) = refresh(&served, "web-app", token, &[]).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(claims(&body["id_token"])["sub"], claims(&t["id_token"])["sub"]);
+}
+
+/// An altered refresh token opens to nothing and matches no stored hash: invalid.
+#[tokio::test]
+async fn an_altered_refresh_token_is_invalid() {
+    let served = server(None).await;
+    let t = tokens_for(&served, "web-app", WEB_CB, "openid offline_access").await;
+    let token = t["refresh_token"].as_str().unwrap();
+    let middle = token.len() / 2;
+    let flipped = if &token[middle..=middle] == "A" { "B" } else { "A" };
+    let altered = format!("{}{flipped}{}", &token[..middle], &token[middle + 1..]);
+    let (status, body) = refresh(&served, "web-app", &altered, &[]).await;
+    assert_eq!(
+        (status, code(&body)),
+        (400, is(ErrorName::RefreshTokenInvalid))
+    );
+    // The real one is untouched by the attempt.
+    assert_eq!(refresh(&served, "web-app", token, &[]).await.0, 200);
+}
+
+/// Refresh tokens issued before they were sealed (random values, stored under their
+/// hash) still rotate, by the stored record; their successor is sealed, and the old
+/// value is then reuse.
+#[tokio::test]
+async fn a_refresh_token_from_before_sealing_still_rotates() {
+    use tessera_core::directory::object::{ObjectKind, StoredObject, Write};
+    use tessera_core::oauth::records::{RefreshToken, purpose};
+    let served = server(None).await;
+    let state = &served.app.state;
+    let t = tokens_for(&served, "web-app", WEB_CB, "openid offline_access").await;
+    let sealed = t["refresh_token"].as_str().unwrap();
+    let tenant = state
+        .store
+        .tenant(&tessera_core::tenant::TenantSlug::parse(TENANT).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let stored = state
+        .store
+        .object(
+            tenant.id,
+            ObjectKind::RefreshToken,
+            &state.master.token_hash(purpose::REFRESH, sealed),
+        )
+        .await
+        .unwrap()
+        .expect("the sealed token's record, stored under its hash");
+    let (id, record) = RefreshToken::open(&state.master, tenant.id, sealed).unwrap();
+    assert_eq!(id, stored.id);
+    assert_eq!(stored.decode::<RefreshToken>().unwrap(), record);
+
+    // The same record under a value of the old format, in a family of its own.
+    let legacy_value = tessera_core::crypto::generate_token(state.rng.as_ref());
+    assert_eq!(RefreshToken::open(&state.master, tenant.id, &legacy_value), None);
+    let legacy = RefreshToken {
+        family: "legacy-family".into(),
+        ..record
+    };
+    let object = StoredObject::new(
+        uuid::Uuid::from_u128(0x1e9ac),
+        tenant.id,
+        ObjectKind::RefreshToken,
+        state.master.token_hash(purpose::REFRESH, &legacy_value),
+        serde_json::to_string(&legacy).unwrap(),
+        state.clock.now(),
+    )
+    .expiring(legacy.expires_at);
+    state.store.apply(vec![Write::Put(object)]).await.unwrap();
+
+    let (status, body) = refresh(&served, "web-app", &legacy_value, &[]).await;
+    assert_eq!(status, 200, "{body}");
+    let next = body["refresh_token"].as_str().unwrap();
+    let (_, successor) = RefreshToken::open(&state.master, tenant.id, next).expect("sealed");
+    assert_eq!(successor.family, "legacy-family");
+    let (status, body) = refresh(&served, "web-app", &legacy_value, &[]).await;
+    assert_eq!(
+        (status, code(&body)),
+        (400, is(ErrorName::RefreshTokenReused))
+    );
+    // The sealed token of the other family was never touched.
+    assert_eq!(refresh(&served, "web-app", sealed, &[]).await.0, 200);
+}

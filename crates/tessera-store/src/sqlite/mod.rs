@@ -178,6 +178,21 @@ impl tessera_core::store::Store for SqliteStore {
         Ok(())
     }
 
+    async fn apply_if(
+        &self,
+        required: &tessera_core::store::Requirement,
+        writes: Vec<tessera_core::directory::object::Write>,
+    ) -> StoreResult<Option<tessera_core::directory::object::StoredObject>> {
+        let changes = crate::changes::changes(&writes);
+        let found = objects::apply_if(self, required, writes).await?;
+        if found.is_some() {
+            for change in changes {
+                self.listeners.changed(Some(change));
+            }
+        }
+        Ok(found)
+    }
+
     async fn delete_expired(
         &self,
         tenant_id: uuid::Uuid,

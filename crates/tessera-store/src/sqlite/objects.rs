@@ -6,7 +6,7 @@ use crate::sql::{self, Expect, ObjectRow, Stmt, Value};
 use rusqlite::types::{ToSql, ToSqlOutput};
 use rusqlite::{Connection, Row, params};
 use tessera_core::directory::object::{ObjectKind, StoredObject, Write};
-use tessera_core::store::{StoreError, StoreResult};
+use tessera_core::store::{Requirement, StoreError, StoreResult};
 
 impl ToSql for Value {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
@@ -152,6 +152,35 @@ pub async fn get_by_id(
 pub async fn apply(store: &SqliteStore, writes: Vec<Write>) -> StoreResult<()> {
     let stmts: Vec<Stmt> = writes.iter().map(sql::statements).collect();
     store.write(move |c| run(c, &stmts)).await
+}
+
+/// `Store::apply_if`: the required object is read on the writer's connection, inside
+/// the job's savepoint, so nothing can change it between the check and the writes.
+pub async fn apply_if(
+    store: &SqliteStore,
+    required: &Requirement,
+    writes: Vec<Write>,
+) -> StoreResult<Option<StoredObject>> {
+    let stmts: Vec<Stmt> = writes.iter().map(sql::statements).collect();
+    let required = required.clone();
+    store
+        .write(move |c| {
+            let [t, k] = scope(required.tenant_id, required.kind);
+            let key = Value::Text(required.key.clone());
+            let found = select(c, sql::SELECT_OBJECT, &[t, k, key])?
+                .into_iter()
+                .next()
+                .map(ObjectRow::into_object)
+                .transpose()?;
+            match found {
+                Some(object) if required.met_by(&object) => {
+                    run(c, &stmts)?;
+                    Ok(Some(object))
+                }
+                _ => Ok(None),
+            }
+        })
+        .await
 }
 
 /// Runs statements in order on the writer's connection; the first failure fails the

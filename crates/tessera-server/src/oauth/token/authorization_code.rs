@@ -78,7 +78,7 @@ async fn redeem(
             auth_time: record.auth_time,
             amr: record.amr.clone(),
             platform: record.platform,
-            lineage: None,
+            rotated: None,
         },
     )
     .await?;
@@ -91,7 +91,7 @@ async fn redeem(
         at: now,
         access_token_jti: issued.access_jti.clone(),
         access_token_expires_at: issued.access_expires_at,
-        refresh_token_key: issued.refresh.as_ref().map(|(k, _)| k.clone()),
+        refresh_token_key: issued.refresh.as_ref().map(|r| r.key.clone()),
     };
     let expires_at = record.expires_at.max(issued.access_expires_at);
     let consumed = AuthCode {

@@ -9,7 +9,6 @@ use super::client_auth::Client;
 use super::issue::TokenResponse;
 use crate::state::AppState;
 use tessera_core::errors::{CatalogError, ErrorName};
-use tessera_core::keys::SigningAlg;
 use tessera_core::oauth::params::Params;
 use tessera_core::tenant::Tenant;
 
@@ -109,12 +108,7 @@ pub async fn exchange(
 
     let now = state.clock.now();
     let lifetime = i64::from(tenant.policy.access_token_lifetime_seconds);
-    let signer = signing::active(
-        state,
-        tenant.id,
-        app.token_signing_alg.unwrap_or(SigningAlg::EdDSA),
-    )
-    .await?;
+    let signer = signing::active(state, tenant.id, super::issue::signing_alg(app)).await?;
     // RFC 9068 §2.2: with no resource owner, `sub` identifies the client.
     let iat = now.unix_timestamp();
     let claims = AppAccessClaims {

@@ -1,11 +1,12 @@
 //! Minting the tokens of a grant: an RFC 9068 JWT access token, an OIDC ID token when
 //! `openid` was granted, and an opaque refresh token (stored hashed) when
-//! `offline_access` was granted and the app may use the refresh grant.
+//! `offline_access` was granted and the app may use the refresh grant. A refresh token's
+//! value is its record sealed (`RefreshToken::seal`); the store keeps the record under
+//! the value's hash.
 
 use super::super::signing;
 use crate::state::AppState;
 use std::collections::BTreeSet;
-use tessera_core::crypto::generate_token;
 use tessera_core::directory::model::{App, GrantType, User};
 use tessera_core::directory::object::{ObjectKind, StoredObject, Write, encode};
 use tessera_core::directory::redirect::Platform;
@@ -30,18 +31,35 @@ pub struct Grant<'a> {
     pub auth_time: OffsetDateTime,
     pub amr: Vec<String>,
     pub platform: Platform,
-    /// When rotating: the family the new refresh token continues, and its end.
-    pub lineage: Option<Lineage>,
+    /// When rotating: the successor refresh token, minted already ([`mint_refresh`]);
+    /// it continues the family even when this access token's scopes were narrowed.
+    pub rotated: Option<NewRefresh>,
 }
 
-/// A refresh token family: every token descended from one authorization. What the
-/// family may ask for is the original grant's, even when this access token is narrower.
-#[derive(Debug, Clone)]
-pub struct Lineage {
-    pub family: String,
-    pub family_expires_at: OffsetDateTime,
-    pub scopes: BTreeSet<String>,
-    pub audience: Option<String>,
+/// A refresh token being issued: its value, and the object that will store it.
+pub struct NewRefresh {
+    pub value: String,
+    pub stored: StoredRefresh,
+}
+
+/// The stored side of a refresh token: the object's id, its key (the value's hash) and
+/// the record.
+pub struct StoredRefresh {
+    pub id: uuid::Uuid,
+    pub key: String,
+    pub record: RefreshToken,
+}
+
+/// A refresh token carrying `record`, sealed with the id of the object that will store
+/// it.
+pub fn mint_refresh(state: &AppState, tenant: &Tenant, record: RefreshToken) -> NewRefresh {
+    let id = state.rng.record_id(state.clock.now());
+    let value = record.seal(id, &state.master, state.rng.as_ref(), tenant.id);
+    let key = state.master.token_hash(purpose::REFRESH, &value);
+    NewRefresh {
+        value,
+        stored: StoredRefresh { id, key, record },
+    }
 }
 
 /// A successful token response (RFC 6749 §5.1, OIDC Core §3.1.3.3), serialized straight
@@ -65,28 +83,32 @@ pub struct Issued {
     pub body: TokenResponse,
     pub access_jti: String,
     pub access_expires_at: OffsetDateTime,
-    /// The refresh token's store key and record, to be written with the grant's change.
-    pub refresh: Option<(String, RefreshToken)>,
+    /// The refresh token's object, to be written with the grant's change.
+    pub refresh: Option<StoredRefresh>,
 }
 
 impl Issued {
-    /// The write storing the new refresh token, if one was issued (stored by the hash
-    /// of its value; the sweeper may delete it once it can no longer be used).
+    /// The write storing the new refresh token, if one was issued.
     pub fn refresh_write(&self, state: &AppState, tenant: &Tenant) -> Option<Write> {
-        self.refresh.as_ref().map(|(key, record)| {
-            let now = state.clock.now();
-            Write::Put(
-                StoredObject::new(
-                    state.rng.record_id(now),
-                    tenant.id,
-                    ObjectKind::RefreshToken,
-                    key.clone(),
-                    encode(record),
-                    now,
-                )
-                .expiring(record.expires_at),
+        self.refresh.as_ref().map(|r| r.write(state, tenant))
+    }
+}
+
+impl StoredRefresh {
+    /// The write storing this token (by the hash of its value; the sweeper may delete
+    /// it once it can no longer be used).
+    pub fn write(&self, state: &AppState, tenant: &Tenant) -> Write {
+        Write::Put(
+            StoredObject::new(
+                self.id,
+                tenant.id,
+                ObjectKind::RefreshToken,
+                self.key.clone(),
+                encode(&self.record),
+                state.clock.now(),
             )
-        })
+            .expiring(self.record.expires_at),
+        )
     }
 }
 
@@ -142,15 +164,20 @@ pub fn userinfo_url(state: &AppState, tenant: &Tenant) -> String {
     format!("{}/oauth2/userinfo", state.issuer(tenant.slug.as_str()))
 }
 
+/// The algorithm of the app's tokens: its own choice, EdDSA by default.
+pub fn signing_alg(app: &App) -> SigningAlg {
+    app.token_signing_alg.unwrap_or(SigningAlg::EdDSA)
+}
+
 fn internal(detail: String) -> CatalogError {
     CatalogError::new(ErrorName::InternalError).internal(detail)
 }
 
-pub async fn tokens(state: &AppState, grant: Grant<'_>) -> Result<Issued, CatalogError> {
+pub async fn tokens(state: &AppState, mut grant: Grant<'_>) -> Result<Issued, CatalogError> {
     let now = state.clock.now();
     let policy = &grant.tenant.policy;
     let issuer = state.issuer(grant.tenant.slug.as_str());
-    let alg = grant.app.token_signing_alg.unwrap_or(SigningAlg::EdDSA);
+    let alg = signing_alg(grant.app);
     let signer = signing::active(state, grant.tenant.id, alg).await?;
     let lifetime = i64::from(policy.access_token_lifetime_seconds);
     let exp = now + time::Duration::seconds(lifetime);
@@ -225,49 +252,41 @@ pub async fn tokens(state: &AppState, grant: Grant<'_>) -> Result<Issued, Catalo
         None
     };
 
-    // A rotation always continues its family, even when this access token's scopes
-    // were narrowed to leave out offline_access.
-    let refresh = if (grant.lineage.is_some() || grant.scopes.contains(scope::OFFLINE_ACCESS))
-        && grant.app.grant_types.contains(&GrantType::RefreshToken)
-    {
-        let value = generate_token(state.rng.as_ref());
-        let lineage = grant.lineage.clone().unwrap_or_else(|| {
+    let refresh = match grant.rotated.take() {
+        Some(successor) => Some(successor),
+        None if grant.scopes.contains(scope::OFFLINE_ACCESS)
+            && grant.app.grant_types.contains(&GrantType::RefreshToken) =>
+        {
             // A new family: SPA tokens get their short fixed life, others the absolute one.
             let life = if grant.platform == Platform::Spa {
                 policy.spa_refresh_token_lifetime_seconds
             } else {
                 policy.refresh_token_lifetime_seconds
             };
-            Lineage {
-                family: state.rng.uuid().to_string(),
-                family_expires_at: now + time::Duration::seconds(i64::from(life)),
+            let family_expires_at = now + time::Duration::seconds(i64::from(life));
+            let idle_end =
+                now + time::Duration::seconds(i64::from(policy.refresh_token_idle_seconds));
+            let record = RefreshToken {
+                client_id: grant.app.client_id.clone(),
+                user: grant.user.username.key(),
+                user_id: Some(grant.user_id),
                 scopes: grant.scopes.clone(),
                 audience: grant.audience.clone(),
-            }
-        });
-        let idle_end = now + time::Duration::seconds(i64::from(policy.refresh_token_idle_seconds));
-        let record = RefreshToken {
-            client_id: grant.app.client_id.clone(),
-            user: grant.user.username.key(),
-            user_id: Some(grant.user_id),
-            scopes: lineage.scopes,
-            audience: lineage.audience,
-            sid: grant.sid.clone(),
-            family: lineage.family,
-            platform: grant.platform,
-            amr: grant.amr.clone(),
-            auth_time: grant.auth_time,
-            issued_at: now,
-            expires_at: idle_end.min(lineage.family_expires_at),
-            family_expires_at: lineage.family_expires_at,
-            revoked: None,
-        };
-        let key = state.master.token_hash(purpose::REFRESH, &value);
-        Some((value, (key, record)))
-    } else {
-        None
+                sid: grant.sid.clone(),
+                family: state.rng.uuid().to_string(),
+                platform: grant.platform,
+                amr: grant.amr.clone(),
+                auth_time: grant.auth_time,
+                issued_at: now,
+                expires_at: idle_end.min(family_expires_at),
+                family_expires_at,
+                revoked: None,
+            };
+            Some(mint_refresh(state, grant.tenant, record))
+        }
+        None => None,
     };
-    let (refresh_token, refresh) = refresh.unzip();
+    let (refresh_token, refresh) = refresh.map(|r| (r.value, r.stored)).unzip();
     Ok(Issued {
         body: TokenResponse {
             access_token,

@@ -3,22 +3,29 @@
 //! is reuse, which revokes the whole family. The old token is retired by a versioned
 //! write in the same batch as the new one, so of concurrent uses exactly one succeeds,
 //! and the losers count as reuse.
+//!
+//! A refresh token carries its record sealed (`RefreshToken::seal`), so a rotation whose
+//! checks pass on that copy writes at once, on condition that the stored token is still
+//! live and its user still exists and is enabled: one store round trip
+//! ([`rotate_sealed`]). Everything else (a failed check, a token rotated or revoked
+//! since, a token issued before tokens were sealed) takes the careful path, which reads
+//! the stored token and its user first and answers exactly why, in its order.
 
 use super::super::lookup;
 use super::client_auth::Client;
-use super::issue::{self, Grant, Issued, Lineage};
+use super::issue::{self, Grant, Issued};
 use crate::error_response::store_error;
 use crate::state::AppState;
 use std::collections::BTreeSet;
-use tessera_core::directory::model::Consent;
-use tessera_core::directory::object::{ObjectKind, Write, encode};
+use tessera_core::directory::model::{Consent, User};
+use tessera_core::directory::object::{ObjectKind, StoredObject, Write, encode};
 use tessera_core::directory::redirect::Platform;
 use tessera_core::errors::render::timestamp;
 use tessera_core::errors::{CatalogError, ErrorName};
 use tessera_core::oauth::params::Params;
 use tessera_core::oauth::records::{ROTATED, RefreshToken, purpose};
 use tessera_core::oauth::scope;
-use tessera_core::store::StoreError;
+use tessera_core::store::{Requirement, StoreError};
 use tessera_core::tenant::Tenant;
 
 pub async fn exchange(
@@ -31,6 +38,11 @@ pub async fn exchange(
         .get("refresh_token")
         .ok_or_else(|| CatalogError::new(ErrorName::RefreshTokenParameterMissing))?;
     let key = state.master.token_hash(purpose::REFRESH, value);
+    if let Some((id, record)) = RefreshToken::open(&state.master, tenant.id, value)
+        && let Some(issued) = rotate_sealed(state, tenant, client, params, &key, id, record).await?
+    {
+        return Ok(issued);
+    }
     // The token and its user in one read (one round trip on PostgreSQL).
     let Some(lookup::RecordWithUser {
         object,
@@ -83,6 +95,12 @@ pub async fn exchange(
     }
     // The new token keeps the family and the original grant's scopes (a narrower
     // request narrows this access token, not what the family may ask for later).
+    let now = state.clock.now();
+    let successor = record.successor(
+        now,
+        tenant.policy.refresh_token_idle_seconds,
+        user_object.id,
+    );
     let issued = issue::tokens(
         state,
         Grant {
@@ -97,16 +115,10 @@ pub async fn exchange(
             auth_time: record.auth_time,
             amr: record.amr.clone(),
             platform: record.platform,
-            lineage: Some(Lineage {
-                family: record.family.clone(),
-                family_expires_at: record.family_expires_at,
-                scopes: record.scopes.clone(),
-                audience: record.audience.clone(),
-            }),
+            rotated: Some(issue::mint_refresh(state, tenant, successor)),
         },
     )
     .await?;
-    let now = state.clock.now();
     let mut writes = vec![Write::Put(object.with_doc(
         encode(&RefreshToken {
             revoked: Some(ROTATED.to_owned()),
@@ -143,6 +155,97 @@ pub async fn exchange(
         }
         Err(e) => Err(store_error(e)),
     }
+}
+
+/// The version of a refresh token's object while it is live: stored once (an insert
+/// makes version 1, `Store::apply`) and written again only to retire it.
+const LIVE_VERSION: i64 = 1;
+
+/// The fast path: a sealed token whose own record passes every check is retired and
+/// replaced in one conditional write, made only while the stored token is still live
+/// (at [`LIVE_VERSION`]) and its user still exists under the same id and is enabled
+/// (`Store::apply_if`, which returns that user for the new tokens' claims). `None`
+/// when anything is not so: nothing was written, and the careful path answers.
+async fn rotate_sealed(
+    state: &AppState,
+    tenant: &Tenant,
+    client: &Client,
+    params: &Params,
+    key: &str,
+    id: uuid::Uuid,
+    record: RefreshToken,
+) -> Result<Option<Issued>, CatalogError> {
+    let Some(user_id) = record.user_id else {
+        return Ok(None);
+    };
+    if record.client_id != client.app.client_id
+        || check_expiry(state, tenant, &record).is_err()
+        || (client.app.assignment_required && !client.app.assigned_users.contains(&record.user))
+    {
+        return Ok(None);
+    }
+    let Ok((scopes, audience)) = narrowed(state, tenant, client, params, &record).await else {
+        return Ok(None);
+    };
+    // The signing key is looked up (cached) before the write, so that a tenant without
+    // one fails before its token is retired, as on the careful path.
+    super::super::signing::active(state, tenant.id, issue::signing_alg(&client.app)).await?;
+    let now = state.clock.now();
+    let successor = issue::mint_refresh(
+        state,
+        tenant,
+        record.successor(now, tenant.policy.refresh_token_idle_seconds, user_id),
+    );
+    let retired = StoredObject {
+        id,
+        tenant_id: tenant.id,
+        kind: ObjectKind::RefreshToken,
+        key: key.to_owned(),
+        doc: encode(&RefreshToken {
+            revoked: Some(ROTATED.to_owned()),
+            ..record.clone()
+        }),
+        created_at: record.issued_at,
+        updated_at: now,
+        version: LIVE_VERSION,
+        expires_at: Some(record.expires_at),
+    };
+    let required = Requirement {
+        tenant_id: tenant.id,
+        kind: ObjectKind::User,
+        key: record.user.clone(),
+        id: user_id,
+        flag: "enabled",
+    };
+    let writes = vec![Write::Put(retired), successor.stored.write(state, tenant)];
+    let user_object = match state.store.apply_if(&required, writes).await {
+        Ok(Some(user)) => user,
+        // The user is gone or disabled, or the token was rotated or revoked meanwhile.
+        Ok(None) | Err(StoreError::Conflict(_)) => return Ok(None),
+        Err(e) => return Err(store_error(e)),
+    };
+    let user = user_object
+        .decode::<User>()
+        .map_err(|e| CatalogError::new(ErrorName::InternalError).internal(e))?;
+    let issued = issue::tokens(
+        state,
+        Grant {
+            tenant,
+            app: &client.app,
+            user_id,
+            user: &user,
+            scopes,
+            audience,
+            nonce: None,
+            sid: record.sid.clone(),
+            auth_time: record.auth_time,
+            amr: record.amr.clone(),
+            platform: record.platform,
+            rotated: Some(successor),
+        },
+    )
+    .await?;
+    Ok(Some(issued))
 }
 
 fn check_expiry(
