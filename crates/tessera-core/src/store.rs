@@ -85,17 +85,6 @@ pub struct Requirement {
     pub flag: &'static str,
 }
 
-impl Requirement {
-    /// Whether `object`, read under this requirement's tenant, kind and key, meets it.
-    pub fn met_by(&self, object: &StoredObject) -> bool {
-        #[derive(serde::Deserialize)]
-        struct Flags(std::collections::HashMap<String, serde_json::Value>);
-        object.id == self.id
-            && serde_json::from_str::<Flags>(&object.doc)
-                .is_ok_and(|Flags(m)| m.get(self.flag) == Some(&serde_json::Value::Bool(true)))
-    }
-}
-
 /// Tessera's store.
 ///
 /// Contract, for every backend:

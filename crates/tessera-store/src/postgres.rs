@@ -436,20 +436,15 @@ impl Store for PgStore {
         }
         // Otherwise one transaction: the required object read first, then the writes.
         let mut tx = self.pool.begin().await.map_err(map_err)?;
-        let found = sqlx::query(sql::SELECT_OBJECT)
-            .bind(required.tenant_id.to_string())
-            .bind(required.kind.as_str())
-            .bind(&required.key)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(map_err)?;
-        let found = match found {
-            Some(row) => object_row(&row).map_err(map_err)?.into_object()?,
-            None => return Ok(None),
-        };
-        if !required.met_by(&found) {
-            return Ok(None);
+        let mut query = sqlx::query(crate::postgres_batch::SELECT_REQUIRED);
+        for v in &crate::postgres_batch::required_params(required) {
+            query = bind(query, v);
         }
+        let found = query.fetch_optional(&mut *tx).await.map_err(map_err)?;
+        let Some(found) = found else {
+            return Ok(None);
+        };
+        let found = object_row(&found).map_err(map_err)?.into_object()?;
         for stmt in &statements {
             // An error drops the transaction, which rolls it back.
             checked(stmt, execute(&mut *tx, stmt).await)?;

@@ -76,14 +76,7 @@ impl<'a> Batch<'a> {
         }
         let mut batch = Self::of(writes, statements, changes)?;
         batch.sql = sql_of(statements, 0, true)?;
-        let guard = [
-            Value::Text(required.tenant_id.to_string()),
-            Value::Text(required.kind.as_str().to_owned()),
-            Value::Text(required.key.clone()),
-            Value::Text(required.id.to_string()),
-            Value::Text(required.flag.to_owned()),
-        ];
-        batch.params.splice(0..0, guard);
+        batch.params.splice(0..0, required_params(required));
         Some(batch)
     }
 
@@ -147,13 +140,30 @@ fn sql_of(statements: &[Stmt], changes: usize, guarded: bool) -> Option<Arc<str>
 /// The parameters of the required object's CTE `g`, ahead of the writes'.
 const GUARD_PARAMS: usize = 5;
 
-/// The required object (`Requirement`): found through the (tenant, kind, key) unique
-/// index; its id and flag tested inside `(…) IS TRUE` so that they cannot choose
-/// another index (see `sql::UPDATE_OBJECT`). The flag as JSON text: `->>` would take
-/// the string `"true"` for the boolean.
-const GUARD: &str = "g AS (SELECT id, tenant_id, kind, key, doc, created_at, updated_at, version, expires_at \
-     FROM directory_objects WHERE tenant_id = $1 AND kind = $2 AND key = $3 \
-     AND (id = $4 AND (doc::json -> $5)::text = 'true') IS TRUE)";
+/// The required object (`Requirement`), if it meets the requirement: found through the
+/// (tenant, kind, key) unique index; its id and flag tested inside `(…) IS TRUE` so
+/// that they cannot choose another index (see `sql::UPDATE_OBJECT`). The flag as JSON
+/// text: `->>` would take the string `"true"` for the boolean.
+macro_rules! select_required {
+    () => {
+        "SELECT id, tenant_id, kind, key, doc, created_at, updated_at, version, expires_at \
+         FROM directory_objects WHERE tenant_id = $1 AND kind = $2 AND key = $3 \
+         AND (id = $4 AND (doc::json -> $5)::text = 'true') IS TRUE"
+    };
+}
+pub const SELECT_REQUIRED: &str = select_required!();
+const GUARD: &str = concat!("g AS (", select_required!(), ")");
+
+/// [`SELECT_REQUIRED`]'s parameters.
+pub fn required_params(required: &Requirement) -> [Value; GUARD_PARAMS] {
+    [
+        Value::Text(required.tenant_id.to_string()),
+        Value::Text(required.kind.as_str().to_owned()),
+        Value::Text(required.key.clone()),
+        Value::Text(required.id.to_string()),
+        Value::Text(required.flag.to_owned()),
+    ]
+}
 
 /// `sql` (one of `sql::statements`' puts) made only when `g` found its row: an
 /// `UPDATE`'s condition gains the test, an `INSERT … VALUES (…)` becomes an
@@ -366,9 +376,17 @@ mod tests {
         assert_eq!(batch.params[2], Value::Text("alice".into()));
         assert!(batch.sql.starts_with("WITH g AS (SELECT"), "{}", batch.sql);
         // The update gains the test; the insert selects its values only with it.
-        assert!(batch.sql.contains("IS TRUE AND EXISTS (SELECT 1 FROM g) RETURNING 1)"));
+        assert!(
+            batch
+                .sql
+                .contains("IS TRUE AND EXISTS (SELECT 1 FROM g) RETURNING 1)")
+        );
         assert!(batch.sql.contains(" SELECT $14, $15,"), "{}", batch.sql);
-        assert!(batch.sql.contains("WHERE EXISTS (SELECT 1 FROM g) RETURNING 1)"));
+        assert!(
+            batch
+                .sql
+                .contains("WHERE EXISTS (SELECT 1 FROM g) RETURNING 1)")
+        );
         assert!(batch.sql.ends_with(" FROM g"), "{}", batch.sql);
         // Unconditional batches keep their own text.
         let plain = Batch::of(&writes, &stmts, &none).expect("one statement");

@@ -575,10 +575,17 @@ mod cases {
                 assert_eq!(outcome, Ok(None), "requirement {n}, announced {announced}");
             }
         }
-        assert_eq!(stored(ObjectKind::RefreshToken, "old").await, Some(live.clone()));
+        assert_eq!(
+            stored(ObjectKind::RefreshToken, "old").await,
+            Some(live.clone())
+        );
         assert_eq!(stored(ObjectKind::RefreshToken, "new").await, None);
         assert_eq!(stored(ObjectKind::App, "app").await, None);
-        assert_eq!(here.count(Some(app)), 0, "nothing written, nothing announced");
+        assert_eq!(
+            here.count(Some(app)),
+            0,
+            "nothing written, nothing announced"
+        );
 
         // Met: the writes are made and the required object comes back as stored.
         let alice = stored(ObjectKind::User, "alice").await.unwrap();

@@ -522,14 +522,14 @@ async fn a_disabled_users_token_is_refused_and_works_again_once_enabled() {
     };
     patch(false).await;
     let (status, body) = refresh(&served, "web-app", token, &[]).await;
-    assert_eq!(
-        (status, code(&body)),
-        (403, is(ErrorName::AccountDisabled))
-    );
+    assert_eq!((status, code(&body)), (403, is(ErrorName::AccountDisabled)));
     patch(true).await;
     let (status, body) = refresh(&served, "web-app", token, &[]).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(claims(&body["id_token"])["sub"], claims(&t["id_token"])["sub"]);
+    assert_eq!(
+        claims(&body["id_token"])["sub"],
+        claims(&t["id_token"])["sub"]
+    );
 }
 
 /// An altered refresh token opens to nothing and matches no stored hash: invalid.
@@ -539,7 +539,11 @@ async fn an_altered_refresh_token_is_invalid() {
     let t = tokens_for(&served, "web-app", WEB_CB, "openid offline_access").await;
     let token = t["refresh_token"].as_str().unwrap();
     let middle = token.len() / 2;
-    let flipped = if &token[middle..=middle] == "A" { "B" } else { "A" };
+    let flipped = if &token[middle..=middle] == "A" {
+        "B"
+    } else {
+        "A"
+    };
     let altered = format!("{}{flipped}{}", &token[..middle], &token[middle + 1..]);
     let (status, body) = refresh(&served, "web-app", &altered, &[]).await;
     assert_eq!(
@@ -583,7 +587,10 @@ async fn a_refresh_token_from_before_sealing_still_rotates() {
 
     // The same record under a value of the old format, in a family of its own.
     let legacy_value = tessera_core::crypto::generate_token(state.rng.as_ref());
-    assert_eq!(RefreshToken::open(&state.master, tenant.id, &legacy_value), None);
+    assert_eq!(
+        RefreshToken::open(&state.master, tenant.id, &legacy_value),
+        None
+    );
     let legacy = RefreshToken {
         family: "legacy-family".into(),
         ..record

@@ -154,6 +154,12 @@ pub async fn apply(store: &SqliteStore, writes: Vec<Write>) -> StoreResult<()> {
     store.write(move |c| run(c, &stmts)).await
 }
 
+/// The required object (`Requirement`), if it meets the requirement. `json_type` says
+/// `true` only for the boolean (`json_extract` would take 1 for it too).
+const SELECT_REQUIRED: &str = "SELECT id, tenant_id, kind, key, doc, created_at, updated_at, version, expires_at \
+     FROM directory_objects WHERE tenant_id = $1 AND kind = $2 AND key = $3 AND id = $4 \
+     AND json_type(doc, $5) = 'true'";
+
 /// `Store::apply_if`: the required object is read on the writer's connection, inside
 /// the job's savepoint, so nothing can change it between the check and the writes.
 pub async fn apply_if(
@@ -166,19 +172,19 @@ pub async fn apply_if(
     store
         .write(move |c| {
             let [t, k] = scope(required.tenant_id, required.kind);
-            let key = Value::Text(required.key.clone());
-            let found = select(c, sql::SELECT_OBJECT, &[t, k, key])?
-                .into_iter()
-                .next()
-                .map(ObjectRow::into_object)
-                .transpose()?;
-            match found {
-                Some(object) if required.met_by(&object) => {
-                    run(c, &stmts)?;
-                    Ok(Some(object))
-                }
-                _ => Ok(None),
-            }
+            let params = [
+                t,
+                k,
+                Value::Text(required.key.clone()),
+                Value::Text(required.id.to_string()),
+                // A JSON path; a parameter, since `sql::for_sqlite` rewrites every `$`.
+                Value::Text(format!("$.{}", required.flag)),
+            ];
+            let Some(found) = select(c, SELECT_REQUIRED, &params)?.into_iter().next() else {
+                return Ok(None);
+            };
+            run(c, &stmts)?;
+            found.into_object().map(Some)
         })
         .await
 }
