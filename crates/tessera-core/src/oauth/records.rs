@@ -142,11 +142,65 @@ pub struct RefreshToken {
 pub const ROTATED: &str = "rotated";
 
 /// What a refresh token's value carries: the stored object's id and its record as
-/// issued.
+/// issued, under short member names and with times as Unix nanoseconds, since the value
+/// is sent, parsed, hashed and opened on every use (the benchmark's tokens: 503
+/// characters, against 731 with the record's own names and RFC 3339 times).
 #[derive(Serialize, Deserialize)]
 struct SealedRefresh {
     id: uuid::Uuid,
-    record: RefreshToken,
+    c: String,
+    u: String,
+    ui: Option<uuid::Uuid>,
+    s: BTreeSet<String>,
+    a: Option<String>,
+    sid: String,
+    f: String,
+    p: Platform,
+    m: Vec<String>,
+    /// `auth_time`, `issued_at`, `expires_at`, `family_expires_at`.
+    t: [i128; 4],
+}
+
+impl SealedRefresh {
+    fn new(id: uuid::Uuid, r: &RefreshToken) -> Self {
+        Self {
+            id,
+            c: r.client_id.clone(),
+            u: r.user.clone(),
+            ui: r.user_id,
+            s: r.scopes.clone(),
+            a: r.audience.clone(),
+            sid: r.sid.clone(),
+            f: r.family.clone(),
+            p: r.platform,
+            m: r.amr.clone(),
+            t: [r.auth_time, r.issued_at, r.expires_at, r.family_expires_at]
+                .map(OffsetDateTime::unix_timestamp_nanos),
+        }
+    }
+
+    /// The record, live (a sealed record is never revoked); `None` for times out of
+    /// range.
+    fn record(self) -> Option<RefreshToken> {
+        let [auth_time, issued_at, expires_at, family_expires_at] =
+            self.t.map(OffsetDateTime::from_unix_timestamp_nanos);
+        Some(RefreshToken {
+            client_id: self.c,
+            user: self.u,
+            user_id: self.ui,
+            scopes: self.s,
+            audience: self.a,
+            sid: self.sid,
+            family: self.f,
+            platform: self.p,
+            amr: self.m,
+            auth_time: auth_time.ok()?,
+            issued_at: issued_at.ok()?,
+            expires_at: expires_at.ok()?,
+            family_expires_at: family_expires_at.ok()?,
+            revoked: None,
+        })
+    }
 }
 
 impl RefreshToken {
@@ -164,11 +218,8 @@ impl RefreshToken {
         rng: &dyn Rng,
         tenant_id: uuid::Uuid,
     ) -> String {
-        let plain = serde_json::to_vec(&SealedRefresh {
-            id,
-            record: self.clone(),
-        })
-        .unwrap_or_else(|_| unreachable!("a record of strings and times serializes"));
+        let plain = serde_json::to_vec(&SealedRefresh::new(id, self))
+            .unwrap_or_else(|_| unreachable!("a record of strings and numbers serializes"));
         master.seal_bearer(rng, &plain, &Self::context(tenant_id))
     }
 
@@ -183,12 +234,8 @@ impl RefreshToken {
     ) -> Option<(uuid::Uuid, Self)> {
         let plain = master.open_bearer(value, &Self::context(tenant_id))?;
         let sealed: SealedRefresh = serde_json::from_slice(&plain).ok()?;
-        // Sealed at issue, so never revoked; one that is was not sealed by `seal`.
-        sealed
-            .record
-            .revoked
-            .is_none()
-            .then_some((sealed.id, sealed.record))
+        let id = sealed.id;
+        Some((id, sealed.record()?))
     }
 
     /// The token that replaces this one when it is rotated (RFC 9700 §4.14.2): the
@@ -280,7 +327,8 @@ mod tests {
             platform: Platform::Web,
             amr: vec!["pwd".into()],
             auth_time: at,
-            issued_at: at,
+            // Times keep their nanoseconds through the seal, as the stored record does.
+            issued_at: at + time::Duration::nanoseconds(123_456_789),
             expires_at: at + time::Duration::days(14),
             family_expires_at: at + time::Duration::days(90),
             revoked: None,
@@ -298,6 +346,8 @@ mod tests {
             RefreshToken::open(&master, tenant, &value),
             Some((id, record.clone()))
         );
+        // Short member names and numeric times keep the value short.
+        assert!(value.len() < 500, "{} characters", value.len());
         assert_eq!(
             RefreshToken::open(&master, uuid::Uuid::from_u128(2), &value),
             None
@@ -312,13 +362,16 @@ mod tests {
         assert_eq!(RefreshToken::open(&master, tenant, &code), None);
         let random = crate::crypto::generate_token(&SequenceRng::new(2));
         assert_eq!(RefreshToken::open(&master, tenant, &random), None);
-        // A record that says it is revoked was not sealed at issue.
+        // Sealed at issue, a record is live: a revocation is the store's to record.
         let revoked = RefreshToken {
             revoked: Some(ROTATED.into()),
-            ..record
+            ..record.clone()
         };
         let value = revoked.seal(id, &master, &SequenceRng::new(1), tenant);
-        assert_eq!(RefreshToken::open(&master, tenant, &value), None);
+        assert_eq!(
+            RefreshToken::open(&master, tenant, &value),
+            Some((id, record))
+        );
     }
 
     #[test]
