@@ -315,6 +315,42 @@ async fn altered_or_truncated_code_is_invalid_and_does_not_touch_the_real_one() 
     redeem_web_code(&served, &code, None).await;
 }
 
+/// The redemption is stored on condition that the code's user still exists and is
+/// enabled (`Store::apply_if`): a user disabled since the sign-in gets AccountDisabled
+/// and spends nothing (the code redeems once the user is enabled again, within its
+/// minute); a user deleted and created again under the name is someone else.
+#[tokio::test]
+async fn a_code_is_redeemed_only_for_its_user_enabled() {
+    let served = server(None).await;
+    let user = format!("/admin/api/v1/tenants/{TENANT}/users/alice");
+    let code = web_code(&served).await;
+    let patch = |enabled: bool| {
+        let app = &served.app;
+        let user = user.clone();
+        async move {
+            let body = serde_json::json!({ "enabled": enabled });
+            let r = app.admin("PATCH", &user, Some(body)).await;
+            assert_eq!(r.status, 200, "{}", r.body);
+        }
+    };
+    patch(false).await;
+    let r = post(&served, &redeem(&code, &[])).await;
+    assert_json_error(r, ErrorName::AccountDisabled).await;
+    patch(true).await;
+    redeem_web_code(&served, &code, None).await;
+
+    let code = web_code(&served).await;
+    assert_eq!(served.app.admin("DELETE", &user, None).await.status, 204);
+    let body = serde_json::json!({ "username": "alice", "password": PASSWORD });
+    let users = format!("/admin/api/v1/tenants/{TENANT}/users");
+    assert_eq!(
+        served.app.admin("POST", &users, Some(body)).await.status,
+        201
+    );
+    let r = post(&served, &redeem(&code, &[])).await;
+    assert_json_error(r, ErrorName::AuthorizationCodeInvalid).await;
+}
+
 /// A replay is found before any other refusal: the second use of a code revokes what
 /// the first gave even when the second request is wrong in another way too.
 #[tokio::test]

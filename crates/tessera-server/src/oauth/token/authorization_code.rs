@@ -17,7 +17,7 @@ use tessera_core::directory::redirect::Platform;
 use tessera_core::errors::{CatalogError, ErrorName};
 use tessera_core::oauth::params::Params;
 use tessera_core::oauth::records::{AuthCode, Redemption, RefreshToken, purpose};
-use tessera_core::store::StoreError;
+use tessera_core::store::{Requirement, StoreError};
 use tessera_core::tenant::Tenant;
 
 pub async fn exchange(
@@ -41,6 +41,10 @@ pub async fn exchange(
 }
 
 /// Checks the code's bindings and user, issues the tokens and stores the redemption.
+/// The redemption is stored on condition that the user still exists under the code's
+/// user id and is enabled (`Store::apply_if`, one round trip on PostgreSQL, returning
+/// the user for the ID token's claims), so the user is not read first; when that
+/// condition fails, nothing was written, and the user is read to say why.
 async fn redeem(
     state: &AppState,
     tenant: &Tenant,
@@ -51,52 +55,44 @@ async fn redeem(
     record: AuthCode,
 ) -> Result<Issued, CatalogError> {
     check(state, tenant, client, headers, params, &record)?;
-    let Some((user_object, user)) =
-        lookup::get::<User>(state, tenant.id, ObjectKind::User, &record.user).await?
-    else {
-        return Err(CatalogError::new(ErrorName::AuthorizationCodeInvalid)
-            .internal("the code's user no longer exists"));
+    // Codes issued before records named their user's id (migration-era codes live a
+    // minute) are redeemed by reading the user first.
+    let user_id = match record.user_id {
+        Some(id) => id,
+        None => user_of(state, tenant, &record).await?.0.id,
     };
-    if record.user_id.is_some_and(|id| id != user_object.id) {
-        return Err(CatalogError::new(ErrorName::AuthorizationCodeInvalid)
-            .internal("the code's user was deleted and the name reused"));
-    }
-    if !user.enabled {
-        return Err(CatalogError::new(ErrorName::AccountDisabled));
-    }
-    let issued = issue::tokens(
-        state,
-        Grant {
-            tenant,
-            app: &client.app,
-            user_id: user_object.id,
-            user: &user,
-            scopes: record.scopes.clone(),
-            audience: record.audience.clone(),
-            nonce: record.nonce.clone(),
-            sid: record.sid.clone(),
-            auth_time: record.auth_time,
-            amr: record.amr.clone(),
-            platform: record.platform,
-            rotated: None,
-        },
-    )
-    .await?;
+    let grant = Grant {
+        tenant,
+        app: &client.app,
+        user_id,
+        user_key: record.user.clone(),
+        scopes: record.scopes.clone(),
+        audience: record.audience.clone(),
+        nonce: record.nonce.clone(),
+        sid: record.sid.clone(),
+        auth_time: record.auth_time,
+        amr: record.amr.clone(),
+        platform: record.platform,
+    };
+    // The signing key is looked up (cached) before the write, so that a tenant without
+    // one fails before the code is spent.
+    super::super::signing::active(state, tenant.id, issue::signing_alg(&client.app)).await?;
+    let plan = issue::plan(state, &grant, None);
 
     // The redemption, as a new object under the code's hash (a second one conflicts),
     // and the refresh token, in one atomic write. It is kept while the access token it
     // gave can live, so a replay can still revoke that token.
-    let now = state.clock.now();
+    let now = plan.now;
     let redemption = Redemption {
         at: now,
-        access_token_jti: issued.access_jti.clone(),
-        access_token_expires_at: issued.access_expires_at,
-        refresh_token_key: issued.refresh.as_ref().map(|r| r.key.clone()),
+        access_token_jti: plan.access_jti.clone(),
+        access_token_expires_at: plan.access_expires_at,
+        refresh_token_key: plan.refresh.as_ref().map(|r| r.stored.key.clone()),
     };
-    let expires_at = record.expires_at.max(issued.access_expires_at);
+    let expires_at = record.expires_at.max(plan.access_expires_at);
     let consumed = AuthCode {
         redeemed: Some(redemption),
-        ..record
+        ..record.clone()
     };
     let redeemed = StoredObject::new(
         state.rng.record_id(now),
@@ -108,15 +104,54 @@ async fn redeem(
     )
     .expiring(expires_at);
     let mut writes = vec![Write::Put(redeemed)];
-    writes.extend(issued.refresh_write(state, tenant));
-    match state.store.apply(writes).await {
-        Ok(()) => Ok(issued),
+    writes.extend(plan.refresh.as_ref().map(|r| r.stored.write(state, tenant)));
+    let required = Requirement {
+        tenant_id: tenant.id,
+        kind: ObjectKind::User,
+        key: record.user.clone(),
+        id: user_id,
+        flag: "enabled",
+    };
+    let user = match state.store.apply_if(&required, writes).await {
+        Ok(Some(user)) => user
+            .decode::<User>()
+            .map_err(|e| CatalogError::new(ErrorName::InternalError).internal(e))?,
+        // The user is gone, another under the name, or disabled: read it to say which.
+        Ok(None) => {
+            let (_, user) = user_of(state, tenant, &record).await?;
+            if !user.enabled {
+                return Err(CatalogError::new(ErrorName::AccountDisabled));
+            }
+            return Err(CatalogError::new(ErrorName::AuthorizationCodeInvalid)
+                .internal("the code's user changed while it was redeemed"));
+        }
         // Another redemption stored it first: this one is the replay (`exchange` revokes).
         Err(StoreError::Conflict(_)) => {
-            Err(CatalogError::new(ErrorName::AuthorizationCodeRedeemed))
+            return Err(CatalogError::new(ErrorName::AuthorizationCodeRedeemed));
         }
-        Err(e) => Err(store_error(e)),
+        Err(e) => return Err(store_error(e)),
+    };
+    issue::tokens(state, &grant, &user, plan).await
+}
+
+/// The code's user, read: `AuthorizationCodeInvalid` when it no longer exists or is
+/// another user under the same name.
+async fn user_of(
+    state: &AppState,
+    tenant: &Tenant,
+    record: &AuthCode,
+) -> Result<(StoredObject, User), CatalogError> {
+    let Some((user_object, user)) =
+        lookup::get::<User>(state, tenant.id, ObjectKind::User, &record.user).await?
+    else {
+        return Err(CatalogError::new(ErrorName::AuthorizationCodeInvalid)
+            .internal("the code's user no longer exists"));
+    };
+    if record.user_id.is_some_and(|id| id != user_object.id) {
+        return Err(CatalogError::new(ErrorName::AuthorizationCodeInvalid)
+            .internal("the code's user was deleted and the name reused"));
     }
+    Ok((user_object, user))
 }
 
 /// When the code was redeemed before: revokes what that redemption issued and returns

@@ -18,12 +18,16 @@ use tessera_core::oauth::scope;
 use tessera_core::tenant::Tenant;
 use time::OffsetDateTime;
 
-/// Who and what the tokens are for.
+/// Who and what the tokens are for. The user's document (for the ID token's claims) is
+/// not part of it: a grant may store what it issues before reading the user
+/// (`Store::apply_if`), so what it stores is decided first ([`plan`]) and the tokens
+/// signed after ([`tokens`]).
 pub struct Grant<'a> {
     pub tenant: &'a Tenant,
     pub app: &'a App,
     pub user_id: uuid::Uuid,
-    pub user: &'a User,
+    /// The user's key (`Username::key`), which refresh tokens record.
+    pub user_key: String,
     pub scopes: BTreeSet<String>,
     pub audience: Option<String>,
     pub nonce: Option<String>,
@@ -31,9 +35,64 @@ pub struct Grant<'a> {
     pub auth_time: OffsetDateTime,
     pub amr: Vec<String>,
     pub platform: Platform,
-    /// When rotating: the successor refresh token, minted already ([`mint_refresh`]);
-    /// it continues the family even when this access token's scopes were narrowed.
-    pub rotated: Option<NewRefresh>,
+}
+
+/// What a grant issues that does not depend on the user's document, decided before the
+/// write that stores it: the time, the access token's id and end, the refresh token.
+pub struct Plan {
+    pub now: OffsetDateTime,
+    pub access_jti: String,
+    pub access_expires_at: OffsetDateTime,
+    pub refresh: Option<NewRefresh>,
+}
+
+/// The plan of `grant`'s tokens. `successor`: a rotation's new refresh token record
+/// (`RefreshToken::successor`), which continues its family even when this access
+/// token's scopes were narrowed; otherwise a new family when `offline_access` was
+/// granted and the app may use the refresh grant.
+pub fn plan(state: &AppState, grant: &Grant<'_>, successor: Option<RefreshToken>) -> Plan {
+    let now = state.clock.now();
+    let policy = &grant.tenant.policy;
+    let record = match successor {
+        Some(record) => Some(record),
+        None if grant.scopes.contains(scope::OFFLINE_ACCESS)
+            && grant.app.grant_types.contains(&GrantType::RefreshToken) =>
+        {
+            // A new family: SPA tokens get their short fixed life, others the absolute one.
+            let life = if grant.platform == Platform::Spa {
+                policy.spa_refresh_token_lifetime_seconds
+            } else {
+                policy.refresh_token_lifetime_seconds
+            };
+            let family_expires_at = now + time::Duration::seconds(i64::from(life));
+            let idle_end =
+                now + time::Duration::seconds(i64::from(policy.refresh_token_idle_seconds));
+            Some(RefreshToken {
+                client_id: grant.app.client_id.clone(),
+                user: grant.user_key.clone(),
+                user_id: Some(grant.user_id),
+                scopes: grant.scopes.clone(),
+                audience: grant.audience.clone(),
+                sid: grant.sid.clone(),
+                family: state.rng.uuid().to_string(),
+                platform: grant.platform,
+                amr: grant.amr.clone(),
+                auth_time: grant.auth_time,
+                issued_at: now,
+                expires_at: idle_end.min(family_expires_at),
+                family_expires_at,
+                revoked: None,
+            })
+        }
+        None => None,
+    };
+    let lifetime = i64::from(policy.access_token_lifetime_seconds);
+    Plan {
+        now,
+        access_jti: state.rng.uuid().to_string(),
+        access_expires_at: now + time::Duration::seconds(lifetime),
+        refresh: record.map(|r| mint_refresh(state, grant.tenant, r)),
+    }
 }
 
 /// A refresh token being issued: its value, and the object that will store it.
@@ -52,7 +111,7 @@ pub struct StoredRefresh {
 
 /// A refresh token carrying `record`, sealed with the id of the object that will store
 /// it.
-pub fn mint_refresh(state: &AppState, tenant: &Tenant, record: RefreshToken) -> NewRefresh {
+fn mint_refresh(state: &AppState, tenant: &Tenant, record: RefreshToken) -> NewRefresh {
     let id = state.rng.record_id(state.clock.now());
     let value = record.seal(id, &state.master, state.rng.as_ref(), tenant.id);
     let key = state.master.token_hash(purpose::REFRESH, &value);
@@ -78,12 +137,11 @@ pub struct TokenResponse {
     pub token_type: &'static str,
 }
 
-/// The tokens, with what must be stored or remembered about them.
+/// The tokens, with what must be stored about them.
 pub struct Issued {
     pub body: TokenResponse,
-    pub access_jti: String,
-    pub access_expires_at: OffsetDateTime,
-    /// The refresh token's object, to be written with the grant's change.
+    /// The refresh token's object, to be written with the grant's change (unless the
+    /// grant wrote it already, from its [`Plan`]).
     pub refresh: Option<StoredRefresh>,
 }
 
@@ -173,15 +231,23 @@ fn internal(detail: String) -> CatalogError {
     CatalogError::new(ErrorName::InternalError).internal(detail)
 }
 
-pub async fn tokens(state: &AppState, mut grant: Grant<'_>) -> Result<Issued, CatalogError> {
-    let now = state.clock.now();
-    let policy = &grant.tenant.policy;
+/// The tokens of `grant` as `plan` decided them, for `user` (the ID token's claims).
+pub async fn tokens(
+    state: &AppState,
+    grant: &Grant<'_>,
+    user: &User,
+    plan: Plan,
+) -> Result<Issued, CatalogError> {
+    let Plan {
+        now,
+        access_jti: jti,
+        access_expires_at: exp,
+        refresh,
+    } = plan;
     let issuer = state.issuer(grant.tenant.slug.as_str());
     let alg = signing_alg(grant.app);
     let signer = signing::active(state, grant.tenant.id, alg).await?;
-    let lifetime = i64::from(policy.access_token_lifetime_seconds);
-    let exp = now + time::Duration::seconds(lifetime);
-    let jti = state.rng.uuid().to_string();
+    let lifetime = i64::from(grant.tenant.policy.access_token_lifetime_seconds);
     let audience = grant
         .audience
         .clone()
@@ -224,8 +290,7 @@ pub async fn tokens(state: &AppState, mut grant: Grant<'_>) -> Result<Issued, Ca
         // OIDC Core §2 and §3.1.3.6.
         let profile = grant.scopes.contains(scope::PROFILE);
         // Addresses are entered by administrators, not verified by Tessera.
-        let email = grant
-            .user
+        let email = user
             .email
             .as_deref()
             .filter(|_| grant.scopes.contains(scope::EMAIL));
@@ -240,9 +305,9 @@ pub async fn tokens(state: &AppState, mut grant: Grant<'_>) -> Result<Issued, Ca
             exp: exp.unix_timestamp(),
             iat,
             iss: &issuer,
-            name: grant.user.name.as_deref().filter(|_| profile),
+            name: user.name.as_deref().filter(|_| profile),
             nonce: grant.nonce.as_deref(),
-            preferred_username: profile.then(|| grant.user.username.as_str()),
+            preferred_username: profile.then(|| user.username.as_str()),
             sid: &grant.sid,
             sub: grant.user_id,
             tid: grant.tenant.id,
@@ -252,40 +317,6 @@ pub async fn tokens(state: &AppState, mut grant: Grant<'_>) -> Result<Issued, Ca
         None
     };
 
-    let refresh = match grant.rotated.take() {
-        Some(successor) => Some(successor),
-        None if grant.scopes.contains(scope::OFFLINE_ACCESS)
-            && grant.app.grant_types.contains(&GrantType::RefreshToken) =>
-        {
-            // A new family: SPA tokens get their short fixed life, others the absolute one.
-            let life = if grant.platform == Platform::Spa {
-                policy.spa_refresh_token_lifetime_seconds
-            } else {
-                policy.refresh_token_lifetime_seconds
-            };
-            let family_expires_at = now + time::Duration::seconds(i64::from(life));
-            let idle_end =
-                now + time::Duration::seconds(i64::from(policy.refresh_token_idle_seconds));
-            let record = RefreshToken {
-                client_id: grant.app.client_id.clone(),
-                user: grant.user.username.key(),
-                user_id: Some(grant.user_id),
-                scopes: grant.scopes.clone(),
-                audience: grant.audience.clone(),
-                sid: grant.sid.clone(),
-                family: state.rng.uuid().to_string(),
-                platform: grant.platform,
-                amr: grant.amr.clone(),
-                auth_time: grant.auth_time,
-                issued_at: now,
-                expires_at: idle_end.min(family_expires_at),
-                family_expires_at,
-                revoked: None,
-            };
-            Some(mint_refresh(state, grant.tenant, record))
-        }
-        None => None,
-    };
     let (refresh_token, refresh) = refresh.map(|r| (r.value, r.stored)).unzip();
     Ok(Issued {
         body: TokenResponse {
@@ -296,8 +327,6 @@ pub async fn tokens(state: &AppState, mut grant: Grant<'_>) -> Result<Issued, Ca
             scope: Some(scope_string),
             token_type: "Bearer",
         },
-        access_jti: jti,
-        access_expires_at: exp,
         refresh,
     })
 }

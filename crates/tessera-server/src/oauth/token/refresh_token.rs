@@ -93,46 +93,12 @@ pub async fn exchange(
         return Err(CatalogError::new(ErrorName::RefreshTokenRevoked)
             .with("reason", "the user is no longer assigned to the app"));
     }
-    // The new token keeps the family and the original grant's scopes (a narrower
-    // request narrows this access token, not what the family may ask for later).
-    let now = state.clock.now();
-    let successor = record.successor(
-        now,
-        tenant.policy.refresh_token_idle_seconds,
-        user_object.id,
-    );
-    let issued = issue::tokens(
-        state,
-        Grant {
-            tenant,
-            app: &client.app,
-            user_id: user_object.id,
-            user: &user,
-            scopes,
-            audience,
-            nonce: None,
-            sid: record.sid.clone(),
-            auth_time: record.auth_time,
-            amr: record.amr.clone(),
-            platform: record.platform,
-            rotated: Some(issue::mint_refresh(state, tenant, successor)),
-        },
-    )
-    .await?;
-    let mut writes = vec![Write::Put(object.with_doc(
-        encode(&RefreshToken {
-            revoked: Some(ROTATED.to_owned()),
-            ..record.clone()
-        }),
-        now,
-    ))];
-    match issued.refresh_write(state, tenant) {
-        Some(write) => writes.push(write),
-        None => {
-            return Err(CatalogError::new(ErrorName::InternalError)
-                .internal("a refresh grant issued no refresh token"));
-        }
-    }
+    let grant = grant(tenant, client, &record, user_object.id, scopes, audience);
+    let plan = successor_plan(state, tenant, &grant, &record);
+    let now = plan.now;
+    let issued = issue::tokens(state, &grant, &user, plan).await?;
+    let mut writes = vec![Write::Put(object.with_doc(retired(&record), now))];
+    writes.extend(issued.refresh_write(state, tenant));
     match state.store.apply(writes).await {
         Ok(()) => Ok(issued),
         // The token changed since it was read. Revoked meanwhile (sign-out everywhere,
@@ -190,23 +156,19 @@ async fn rotate_sealed(
     // The signing key is looked up (cached) before the write, so that a tenant without
     // one fails before its token is retired, as on the careful path.
     super::super::signing::active(state, tenant.id, issue::signing_alg(&client.app)).await?;
-    let now = state.clock.now();
-    let successor = issue::mint_refresh(
-        state,
-        tenant,
-        record.successor(now, tenant.policy.refresh_token_idle_seconds, user_id),
-    );
+    let grant = grant(tenant, client, &record, user_id, scopes, audience);
+    let plan = successor_plan(state, tenant, &grant, &record);
+    let Some(successor) = &plan.refresh else {
+        return Ok(None);
+    };
     let retired = StoredObject {
         id,
         tenant_id: tenant.id,
         kind: ObjectKind::RefreshToken,
         key: key.to_owned(),
-        doc: encode(&RefreshToken {
-            revoked: Some(ROTATED.to_owned()),
-            ..record.clone()
-        }),
+        doc: retired(&record),
         created_at: record.issued_at,
-        updated_at: now,
+        updated_at: plan.now,
         version: LIVE_VERSION,
         expires_at: Some(record.expires_at),
     };
@@ -227,25 +189,56 @@ async fn rotate_sealed(
     let user = user_object
         .decode::<User>()
         .map_err(|e| CatalogError::new(ErrorName::InternalError).internal(e))?;
-    let issued = issue::tokens(
-        state,
-        Grant {
-            tenant,
-            app: &client.app,
-            user_id,
-            user: &user,
-            scopes,
-            audience,
-            nonce: None,
-            sid: record.sid.clone(),
-            auth_time: record.auth_time,
-            amr: record.amr.clone(),
-            platform: record.platform,
-            rotated: Some(successor),
-        },
-    )
-    .await?;
-    Ok(Some(issued))
+    Ok(Some(issue::tokens(state, &grant, &user, plan).await?))
+}
+
+/// The grant a rotation issues for: the token's own sign-in, with this request's scopes.
+fn grant<'a>(
+    tenant: &'a Tenant,
+    client: &'a Client,
+    record: &RefreshToken,
+    user_id: uuid::Uuid,
+    scopes: BTreeSet<String>,
+    audience: Option<String>,
+) -> Grant<'a> {
+    Grant {
+        tenant,
+        app: &client.app,
+        user_id,
+        user_key: record.user.clone(),
+        scopes,
+        audience,
+        nonce: None,
+        sid: record.sid.clone(),
+        auth_time: record.auth_time,
+        amr: record.amr.clone(),
+        platform: record.platform,
+    }
+}
+
+/// The plan of a rotation: the new token keeps the family and the original grant's
+/// scopes (a narrower request narrows this access token, not what the family may ask
+/// for later).
+fn successor_plan(
+    state: &AppState,
+    tenant: &Tenant,
+    grant: &Grant<'_>,
+    record: &RefreshToken,
+) -> issue::Plan {
+    let successor = record.successor(
+        state.clock.now(),
+        tenant.policy.refresh_token_idle_seconds,
+        grant.user_id,
+    );
+    issue::plan(state, grant, Some(successor))
+}
+
+/// The document of `record` retired by its rotation.
+fn retired(record: &RefreshToken) -> String {
+    encode(&RefreshToken {
+        revoked: Some(ROTATED.to_owned()),
+        ..record.clone()
+    })
 }
 
 fn check_expiry(
