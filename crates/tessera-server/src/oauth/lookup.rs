@@ -9,6 +9,7 @@ use std::collections::HashSet;
 use tessera_core::directory::model::{Api, App, User};
 use tessera_core::directory::object::{ObjectKind, StoredObject};
 use tessera_core::errors::{CatalogError, ErrorName};
+use tessera_core::store::Requirement;
 
 fn internal(detail: String) -> CatalogError {
     CatalogError::new(ErrorName::InternalError).internal(detail)
@@ -62,6 +63,19 @@ pub async fn record_with_user<T: DeserializeOwned>(
         record,
         user,
     }))
+}
+
+/// The requirement of a grant's conditional write (`Store::apply_if`): the user with
+/// this key still exists under this id (not deleted, nor replaced by another user of
+/// the same name) and is enabled (`User::enabled`); the write returns that user.
+pub fn enabled_user(tenant_id: uuid::Uuid, key: &str, id: uuid::Uuid) -> Requirement {
+    Requirement {
+        tenant_id,
+        kind: ObjectKind::User,
+        key: key.to_owned(),
+        id,
+        flag: "enabled",
+    }
 }
 
 /// What [`record_with_user`] found.

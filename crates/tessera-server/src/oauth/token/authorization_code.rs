@@ -17,7 +17,7 @@ use tessera_core::directory::redirect::Platform;
 use tessera_core::errors::{CatalogError, ErrorName};
 use tessera_core::oauth::params::Params;
 use tessera_core::oauth::records::{AuthCode, Redemption, RefreshToken, purpose};
-use tessera_core::store::{Requirement, StoreError};
+use tessera_core::store::StoreError;
 use tessera_core::tenant::Tenant;
 
 pub async fn exchange(
@@ -105,13 +105,7 @@ async fn redeem(
     .expiring(expires_at);
     let mut writes = vec![Write::Put(redeemed)];
     writes.extend(plan.refresh.as_ref().map(|r| r.stored.write(state, tenant)));
-    let required = Requirement {
-        tenant_id: tenant.id,
-        kind: ObjectKind::User,
-        key: record.user.clone(),
-        id: user_id,
-        flag: "enabled",
-    };
+    let required = lookup::enabled_user(tenant.id, &record.user, user_id);
     let user = match state.store.apply_if(&required, writes).await {
         Ok(Some(user)) => user
             .decode::<User>()

@@ -25,7 +25,7 @@ use tessera_core::errors::{CatalogError, ErrorName};
 use tessera_core::oauth::params::Params;
 use tessera_core::oauth::records::{ROTATED, RefreshToken, purpose};
 use tessera_core::oauth::scope;
-use tessera_core::store::{Requirement, StoreError};
+use tessera_core::store::StoreError;
 use tessera_core::tenant::Tenant;
 
 pub async fn exchange(
@@ -172,13 +172,7 @@ async fn rotate_sealed(
         version: LIVE_VERSION,
         expires_at: Some(record.expires_at),
     };
-    let required = Requirement {
-        tenant_id: tenant.id,
-        kind: ObjectKind::User,
-        key: record.user.clone(),
-        id: user_id,
-        flag: "enabled",
-    };
+    let required = lookup::enabled_user(tenant.id, &record.user, user_id);
     let writes = vec![Write::Put(retired), successor.stored.write(state, tenant)];
     let user_object = match state.store.apply_if(&required, writes).await {
         Ok(Some(user)) => user,
