@@ -195,12 +195,14 @@ pub trait Store: Send + Sync + 'static {
     /// of an unknown id is an `Internal` error.
     async fn apply(&self, writes: Vec<Write>) -> StoreResult<()>;
 
-    /// [`Store::apply`], on condition: the writes happen only while the object that
-    /// `required` names exists and meets it, and that object, as read in the same atomic
-    /// step, is returned. `Ok(None)`: it does not, and nothing was written. A write that
+    /// [`Store::apply`], on condition: the writes are made only if the object that
+    /// `required` names exists and meets it as the same transaction reads it, and that
+    /// object is returned. `Ok(None)`: it does not, and nothing was written. A write that
     /// fails while the requirement is met fails the whole as `apply` would (`Conflict`).
-    /// What it saves is a read before the write: a refresh rotation checks its user this
-    /// way, one round trip on PostgreSQL instead of two.
+    /// Like a read followed by a write, it does not wait for a change to that object
+    /// that another writer commits meanwhile. What it saves is the read's round trip:
+    /// the refresh and code grants check their user this way, one statement on
+    /// PostgreSQL.
     async fn apply_if(
         &self,
         required: &Requirement,

@@ -147,7 +147,10 @@ pub const ROTATED: &str = "rotated";
 /// characters, against 731 with the record's own names and RFC 3339 times).
 #[derive(Serialize, Deserialize)]
 struct SealedRefresh {
+    /// The stored object's id.
     id: uuid::Uuid,
+    // The record's members: client_id, user, user_id, scopes, audience, sid, family,
+    // platform, amr.
     c: String,
     u: String,
     ui: Option<uuid::Uuid>,
