@@ -6,7 +6,8 @@
 #   DATABASE_URL=postgres://postgres@127.0.0.1:5432/tessera_bench bash benches/profile.sh code
 #     (PostgreSQL, as benches/run.sh: that database is dropped and created again first;
 #     the database server's own CPU is printed beside the profile, which is Tessera's
-#     unless PROFILE=postgres asks for the database server's processes instead)
+#     unless PROFILE=postgres asks for the database server's processes instead, and so
+#     are its transactions per request, from pg_stat_database)
 #   PROFILE=none: the same run without perf (perf's sampling costs a few percent)
 #   CALLGRAPH=dwarf: unwind with DWARF (the release build keeps no frame pointers, so
 #     the default fp call graph stops at the first frame); FREQ: samples/s (499)
@@ -44,6 +45,13 @@ case "$LOAD" in
   refresh) args=(-s benches/refresh.lua "$base") ;;
   *) echo "unknown load $LOAD" >&2; exit 2 ;;
 esac
+# On PostgreSQL, its transactions over the whole load, per request: how many statements
+# of their own (each is its own transaction, or one with its batch) a request costs.
+xacts() {
+  [ -n "${DATABASE_URL:-}" ] || return 0
+  psql -Atq "$DATABASE_URL" -c "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()"
+}
+xacts_before="$(xacts)"
 wrk -t2 -c64 -d12s "${args[@]}" > "$work/wrk.txt" &
 loader=$!
 sleep 2
@@ -77,6 +85,12 @@ awk -v t=$((ts_after - ts_before)) -v p=$((pg_after - pg_before)) -v w=$((wrk_af
 # about 225 bytes: benches/results/2026-11-27-b16b760/log-line-bytes.txt); on PostgreSQL the database server writes, not Tessera.
 awk -v b=$((disk_after - disk_before)) 'BEGIN { printf "written to storage by tessera over the 8 s: %.1f MB\n", b / 1e6 }'
 grep -E 'Requests/sec|non-2xx|flows/s|rotations/s' "$work/wrk.txt" || cat "$work/wrk.txt"
+if [ -n "${DATABASE_URL:-}" ]; then
+  sleep 1.5 # backends report their counts to the statistics at most once a second
+  requests="$(awk '/requests in/ { print $1 }' "$work/wrk.txt")"
+  awk -v x=$(($(xacts) - xacts_before)) -v r="$requests" \
+    'BEGIN { printf "PostgreSQL transactions over the whole load: %d, %.2f per request (%d requests)\n", x, x / r, r }'
+fi
 [ "${PROFILE:-tessera}" = none ] && exit 0
 [ -n "${KEEP:-}" ] && cp "$work/perf.data" "$KEEP"
 perf report -i "$work/perf.data" --no-children --sort symbol --stdio 2>/dev/null \
