@@ -405,7 +405,7 @@ impl Store for PgStore {
         }
         if let Some(batch) = crate::postgres_batch::Batch::of(&writes, &statements, &changes) {
             let mut lease = self.lane.acquire().await.map_err(map_err)?;
-            let done = execute_batch(lease.conn(), &batch).await;
+            let done = batch_query(&batch).execute(lease.conn()).await.map(|_| ());
             lease.finish(done).map_err(|e| batch_error(&batch, e))?;
         } else {
             self.apply_in_transaction(&statements, &changes).await?;
@@ -427,14 +427,28 @@ impl Store for PgStore {
             crate::postgres_batch::Batch::required(&writes, &statements, &changes, required)
         {
             let mut lease = self.lane.acquire().await.map_err(map_err)?;
-            let row = fetch_batch(lease.conn(), &batch).await;
-            let row = lease.finish(row).map_err(|e| batch_error(&batch, e))?;
-            return match row {
-                Some(row) => Ok(Some(object_row(&row).map_err(map_err)?.into_object()?)),
-                None => Ok(None),
+            // The required object's row (the writes made), or the error
+            // `tessera_expect_row` raised when it was not found meeting the requirement.
+            let row = batch_query(&batch).fetch_one(lease.conn()).await;
+            let row = match lease.finish(row) {
+                Ok(row) => row,
+                // Not met: the statement raised, so nothing was written or announced.
+                Err(sqlx::Error::Database(db))
+                    if db.code().as_deref() == Some(crate::postgres_batch::NO_ROW)
+                        && batch.unmet(db.message()) =>
+                {
+                    return Ok(None);
+                }
+                Err(e) => return Err(batch_error(&batch, e)),
             };
+            let found = object_row(&row).map_err(map_err)?.into_object()?;
+            for change in changes {
+                self.listeners.changed(Some(change));
+            }
+            return Ok(Some(found));
         }
-        // Otherwise one transaction: the required object read first, then the writes.
+        // Otherwise (directory objects among the writes) one transaction: the required
+        // object read first, then the writes.
         let mut tx = self.pool.begin().await.map_err(map_err)?;
         let mut query = sqlx::query(crate::postgres_batch::SELECT_REQUIRED);
         for v in &crate::postgres_batch::required_params(required) {
@@ -566,29 +580,13 @@ fn checked(stmt: &sql::Stmt, changed: Result<u64, sqlx::Error>) -> StoreResult<(
     }
 }
 
-/// Runs a batch of writes as one statement; see `postgres_batch`.
-async fn execute_batch(
-    conn: &mut sqlx::PgConnection,
-    batch: &crate::postgres_batch::Batch<'_>,
-) -> Result<(), sqlx::Error> {
+/// A batch of writes as one statement (see `postgres_batch`), its parameters bound.
+fn batch_query<'q>(batch: &'q crate::postgres_batch::Batch<'_>) -> PgQuery<'q> {
     let mut q = sqlx::query(&batch.sql);
     for v in &batch.params {
         q = bind(q, v);
     }
-    q.execute(conn).await.map(|_| ())
-}
-
-/// Runs a conditional batch as one statement: the required object's row, if it was
-/// found meeting the requirement (and the writes were made).
-async fn fetch_batch(
-    conn: &mut sqlx::PgConnection,
-    batch: &crate::postgres_batch::Batch<'_>,
-) -> Result<Option<PgRow>, sqlx::Error> {
-    let mut q = sqlx::query(&batch.sql);
-    for v in &batch.params {
-        q = bind(q, v);
-    }
-    q.fetch_optional(conn).await
+    q
 }
 
 /// A failed batch's error: the write `tessera_expect_row` named, or the database's.

@@ -12,8 +12,10 @@
 //! a key another one takes), each of a different object.
 //!
 //! A conditional batch (`Store::apply_if`, [`Batch::required`]) reads the required
-//! object in a first CTE `g`; every write is made only if `g` found it meeting the
-//! requirement, and the statement returns `g`'s row (none when it did not).
+//! object in a first CTE `g` and returns its row; when `g` found none meeting the
+//! requirement, the final `SELECT` raises (`tessera_expect_row` with the index one past
+//! the writes, [`Batch::unmet`]) and the writes roll back with the statement, as a
+//! failed write's do. The writes' own SQL is left as it is.
 
 use crate::sql::{Expect, Stmt, Value};
 use std::collections::HashMap;
@@ -31,6 +33,7 @@ pub struct Batch<'a> {
     pub sql: Arc<str>,
     pub params: Vec<Value>,
     statements: &'a [Stmt],
+    guarded: bool,
 }
 
 impl<'a> Batch<'a> {
@@ -39,6 +42,26 @@ impl<'a> Batch<'a> {
         writes: &[Write],
         statements: &'a [Stmt],
         changes: &std::collections::BTreeSet<Change>,
+    ) -> Option<Self> {
+        Self::new(writes, statements, changes, None)
+    }
+
+    /// The batch as one statement made only while `required` is met, returning the
+    /// required object's row; when its writes allow it.
+    pub fn required(
+        writes: &[Write],
+        statements: &'a [Stmt],
+        changes: &std::collections::BTreeSet<Change>,
+        required: &Requirement,
+    ) -> Option<Self> {
+        Self::new(writes, statements, changes, Some(required))
+    }
+
+    fn new(
+        writes: &[Write],
+        statements: &'a [Stmt],
+        changes: &std::collections::BTreeSet<Change>,
+        required: Option<&Requirement>,
     ) -> Option<Self> {
         let mut ids = Vec::with_capacity(writes.len());
         for write in writes {
@@ -49,45 +72,36 @@ impl<'a> Batch<'a> {
                 _ => return None,
             }
         }
-        let mut params: Vec<Value> = statements
-            .iter()
-            .flat_map(|stmt| stmt.params.iter().cloned())
+        let mut params: Vec<Value> = required
+            .map(required_params)
+            .into_iter()
+            .flatten()
             .collect();
+        params.extend(
+            statements
+                .iter()
+                .flat_map(|stmt| stmt.params.iter().cloned()),
+        );
         params.extend(changes.iter().map(|c| Value::Text(c.encode())));
-        let sql = sql_of(statements, changes.len(), false)?;
+        let guarded = required.is_some();
         Some(Self {
-            sql,
+            sql: sql_of(statements, changes.len(), guarded),
             params,
             statements,
+            guarded,
         })
     }
 
-    /// The batch as one statement made only while `required` is met, returning the
-    /// required object's row; when its writes allow it and it announces no change (a
-    /// notification would go out even when nothing was written).
-    pub fn required(
-        writes: &[Write],
-        statements: &'a [Stmt],
-        changes: &std::collections::BTreeSet<Change>,
-        required: &Requirement,
-    ) -> Option<Self> {
-        if !changes.is_empty() {
-            return None;
-        }
-        let mut batch = Self::of(writes, statements, changes)?;
-        batch.sql = sql_of(statements, 0, true)?;
-        batch.params.splice(0..0, required_params(required));
-        Some(batch)
+    /// Whether the error `tessera_expect_row` raised with `message` says that the
+    /// required object was not found meeting the requirement (so nothing was written).
+    pub fn unmet(&self, message: &str) -> bool {
+        self.guarded && write_index(message) == Some(self.statements.len())
     }
 
     /// The error of the write `tessera_expect_row` named in `message`, as the
     /// statement-by-statement path would have reported it.
     pub fn no_row(&self, message: &str) -> StoreError {
-        let index: Option<usize> = message
-            .split_whitespace()
-            .nth(1)
-            .and_then(|n| n.parse().ok());
-        match index.and_then(|i| self.statements.get(i)) {
+        match write_index(message).and_then(|i| self.statements.get(i)) {
             Some(Stmt {
                 expect: Expect::SomeRow(err),
                 what,
@@ -96,6 +110,11 @@ impl<'a> Batch<'a> {
             _ => StoreError::Internal(format!("a batched write failed: {message}")),
         }
     }
+}
+
+/// The write index in a `tessera_expect_row` message ("write N changed no row").
+fn write_index(message: &str) -> Option<usize> {
+    message.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// Batches larger than this (a whole family of refresh tokens revoked at once) have
@@ -108,11 +127,11 @@ const KEPT_UP_TO: usize = 4;
 /// each is built once and kept: building it on every batch was 1.2 % of Tessera's
 /// CPU samples under PostgreSQL rotations in the seventh session of 2026-11-27 (2.9 %
 /// in the sixth's), and nothing measurable after.
-fn sql_of(statements: &[Stmt], changes: usize, guarded: bool) -> Option<Arc<str>> {
+fn sql_of(statements: &[Stmt], changes: usize, guarded: bool) -> Arc<str> {
     type Shape = (Vec<(&'static str, usize, bool)>, usize, bool);
     static KEPT: LazyLock<Mutex<HashMap<Shape, Arc<str>>>> = LazyLock::new(Default::default);
     if statements.len() > KEPT_UP_TO {
-        return build(statements, changes, guarded).map(Into::into);
+        return build(statements, changes, guarded).into();
     }
     let shape: Shape = (
         statements
@@ -129,12 +148,9 @@ fn sql_of(statements: &[Stmt], changes: usize, guarded: bool) -> Option<Arc<str>
         guarded,
     );
     let mut kept = KEPT.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some(sql) = kept.get(&shape) {
-        return Some(sql.clone());
-    }
-    let sql: Arc<str> = build(statements, changes, guarded)?.into();
-    kept.insert(shape, sql.clone());
-    Some(sql)
+    kept.entry(shape)
+        .or_insert_with(|| build(statements, changes, guarded).into())
+        .clone()
 }
 
 /// The parameters of the required object's CTE `g`, ahead of the writes'.
@@ -165,26 +181,11 @@ pub fn required_params(required: &Requirement) -> [Value; GUARD_PARAMS] {
     ]
 }
 
-/// `sql` (one of `sql::statements`' puts) made only when `g` found its row: an
-/// `UPDATE`'s condition gains the test, an `INSERT … VALUES (…)` becomes an
-/// `INSERT … SELECT … WHERE` the test. `None` for any other shape.
-fn only_if_found(sql: &str) -> Option<String> {
-    const TEST: &str = "EXISTS (SELECT 1 FROM g)";
-    if sql.starts_with("UPDATE ") && sql.contains(" WHERE ") {
-        return Some(format!("{sql} AND {TEST}"));
-    }
-    let (insert, values) = sql.split_once(" VALUES (")?;
-    let values = values.strip_suffix(')')?;
-    sql.starts_with("INSERT ")
-        .then(|| format!("{insert} SELECT {values} WHERE {TEST}"))
-}
-
 /// Each write a CTE `wI`; then the checks of the writes that must change a row, and
 /// the announcements, whose parameters follow the statements'. `guarded`: the required
-/// object's CTE `g` first, its parameters ahead of the writes', every write made only
-/// if `g` has a row, and `g`'s row selected (so no row, and no check, without it).
-/// `None` when a statement cannot be made conditional.
-fn build(statements: &[Stmt], changes: usize, guarded: bool) -> Option<String> {
+/// object's CTE `g` first, its parameters ahead of the writes'; its row selected, and
+/// its absence raised first.
+fn build(statements: &[Stmt], changes: usize, guarded: bool) -> String {
     let mut sql = String::from("WITH ");
     let mut offset = 0;
     if guarded {
@@ -196,15 +197,18 @@ fn build(statements: &[Stmt], changes: usize, guarded: bool) -> Option<String> {
             sql.push_str(", ");
         }
         let _ = write!(sql, "w{i} AS (");
-        if guarded {
-            push_shifted(&mut sql, &only_if_found(stmt.sql)?, offset);
-        } else {
-            push_shifted(&mut sql, stmt.sql, offset);
-        }
+        push_shifted(&mut sql, stmt.sql, offset);
         sql.push_str(" RETURNING 1)");
         offset += stmt.params.len();
     }
     let mut outputs = Vec::new();
+    if guarded {
+        outputs.push(format!(
+            "g.id, g.tenant_id, g.kind, g.key, g.doc, g.created_at, g.updated_at, g.version, \
+             g.expires_at, CASE WHEN g.id IS NULL THEN tessera_expect_row(0, {}) END",
+            statements.len()
+        ));
+    }
     for (i, stmt) in statements.iter().enumerate() {
         // The PL/pgSQL function is called only when the write changed nothing: a
         // call on every batch cost PostgreSQL about 13 µs each (BENCHMARKS.md,
@@ -222,22 +226,15 @@ fn build(statements: &[Stmt], changes: usize, guarded: bool) -> Option<String> {
             offset + n
         ));
     }
-    if guarded {
-        outputs.insert(
-            0,
-            "g.id, g.tenant_id, g.kind, g.key, g.doc, g.created_at, g.updated_at, g.version, g.expires_at"
-                .to_owned(),
-        );
-    }
     if outputs.is_empty() {
         outputs.push("1".to_owned());
     }
     sql.push_str(" SELECT ");
     sql.push_str(&outputs.join(", "));
     if guarded {
-        sql.push_str(" FROM g");
+        sql.push_str(" FROM (SELECT 1) AS one LEFT JOIN g ON TRUE");
     }
-    Some(sql)
+    sql
 }
 
 /// Appends `sql` with every `$N` placeholder renumbered to `$N+offset`. The statements
@@ -291,17 +288,22 @@ mod tests {
         assert_eq!(out, "VALUES ($10, $11, $19) WHERE v = $18");
     }
 
+    /// A rotation's writes: the token `old` (stored at `version`) updated, `new` inserted.
+    fn rotation(old: u128, new: u128, version: i64) -> Vec<Write> {
+        let mut rotated = put(ObjectKind::RefreshToken, uuid::Uuid::from_u128(old));
+        if let Write::Put(o) = &mut rotated {
+            o.version = version;
+        }
+        vec![
+            rotated,
+            put(ObjectKind::RefreshToken, uuid::Uuid::from_u128(new)),
+        ]
+    }
+
     #[test]
     fn two_record_puts_become_one_statement_that_checks_both() {
         // A rotation: the stored token updated (8 parameters), the new one inserted (9).
-        let mut rotated = put(ObjectKind::RefreshToken, uuid::Uuid::from_u128(1));
-        if let Write::Put(o) = &mut rotated {
-            o.version = 3;
-        }
-        let writes = vec![
-            rotated,
-            put(ObjectKind::RefreshToken, uuid::Uuid::from_u128(2)),
-        ];
+        let writes = rotation(1, 2, 3);
         let stmts: Vec<Stmt> = writes.iter().map(crate::sql::statements).collect();
         let batch = Batch::of(&writes, &stmts, &Default::default()).expect("one statement");
         assert_eq!(batch.params.len(), 17);
@@ -322,17 +324,7 @@ mod tests {
 
     #[test]
     fn a_shape_is_built_once_and_its_parameters_each_time() {
-        let rotation = |old: u128, new: u128| {
-            let mut rotated = put(ObjectKind::RefreshToken, uuid::Uuid::from_u128(old));
-            if let Write::Put(o) = &mut rotated {
-                o.version = 1;
-            }
-            vec![
-                rotated,
-                put(ObjectKind::RefreshToken, uuid::Uuid::from_u128(new)),
-            ]
-        };
-        let (first, second) = (rotation(1, 2), rotation(3, 4));
+        let (first, second) = (rotation(1, 2, 1), rotation(3, 4, 1));
         let stmts_1: Vec<Stmt> = first.iter().map(crate::sql::statements).collect();
         let stmts_2: Vec<Stmt> = second.iter().map(crate::sql::statements).collect();
         let none = Default::default();
@@ -340,7 +332,7 @@ mod tests {
         let b = Batch::of(&second, &stmts_2, &none).expect("one statement");
         assert!(Arc::ptr_eq(&a.sql, &b.sql), "the same text, kept");
         assert_ne!(a.params, b.params);
-        assert_eq!(Some(&*a.sql), build(&stmts_1, 0, false).as_deref());
+        assert_eq!(&*a.sql, build(&stmts_1, 0, false));
         // A change to announce is another shape, its parameter after the writes'.
         let change = Change {
             tenant: uuid::Uuid::nil(),
@@ -353,15 +345,8 @@ mod tests {
     }
 
     #[test]
-    fn a_conditional_batch_writes_only_when_its_guard_found_the_row() {
-        let mut rotated = put(ObjectKind::RefreshToken, uuid::Uuid::from_u128(1));
-        if let Write::Put(o) = &mut rotated {
-            o.version = 1;
-        }
-        let writes = vec![
-            rotated,
-            put(ObjectKind::RefreshToken, uuid::Uuid::from_u128(2)),
-        ];
+    fn a_conditional_batch_reads_its_guard_first_and_raises_past_the_writes() {
+        let writes = rotation(1, 2, 1);
         let stmts: Vec<Stmt> = writes.iter().map(crate::sql::statements).collect();
         let required = Requirement {
             tenant_id: uuid::Uuid::nil(),
@@ -372,33 +357,32 @@ mod tests {
         };
         let none = Default::default();
         let batch = Batch::required(&writes, &stmts, &none, &required).expect("one statement");
+        // The guard's parameters first, the writes' after them, unchanged.
         assert_eq!(batch.params.len(), GUARD_PARAMS + 17);
         assert_eq!(batch.params[2], Value::Text("alice".into()));
+        assert_eq!(
+            &batch.params[GUARD_PARAMS..],
+            &Batch::of(&writes, &stmts, &none).unwrap().params[..]
+        );
         assert!(batch.sql.starts_with("WITH g AS (SELECT"), "{}", batch.sql);
-        // The update gains the test; the insert selects its values only with it.
+        assert!(batch.sql.contains(", w0 AS (UPDATE"), "{}", batch.sql);
+        // No row from `g` raises with the index past the writes: that is `unmet`.
         assert!(
             batch
                 .sql
-                .contains("IS TRUE AND EXISTS (SELECT 1 FROM g) RETURNING 1)")
+                .contains("CASE WHEN g.id IS NULL THEN tessera_expect_row(0, 2) END"),
+            "{}",
+            batch.sql
         );
-        assert!(batch.sql.contains(" SELECT $14, $15,"), "{}", batch.sql);
-        assert!(
-            batch
-                .sql
-                .contains("WHERE EXISTS (SELECT 1 FROM g) RETURNING 1)")
-        );
-        assert!(batch.sql.ends_with(" FROM g"), "{}", batch.sql);
-        // Unconditional batches keep their own text.
+        assert!(batch.sql.ends_with(" LEFT JOIN g ON TRUE"), "{}", batch.sql);
+        assert!(batch.unmet("write 2 changed no row"));
+        assert!(!batch.unmet("write 1 changed no row"));
         let plain = Batch::of(&writes, &stmts, &none).expect("one statement");
+        assert!(
+            !plain.unmet("write 2 changed no row"),
+            "only a guarded batch"
+        );
         assert!(!Arc::ptr_eq(&plain.sql, &batch.sql));
-        // A change to announce, or a statement of another shape: not one statement.
-        let change = Change {
-            tenant: uuid::Uuid::nil(),
-            kind: Some(ObjectKind::App),
-        };
-        assert!(Batch::required(&writes, &stmts, &[change].into(), &required).is_none());
-        assert_eq!(only_if_found("DELETE FROM t WHERE id = $1"), None);
-        assert_eq!(only_if_found("INSERT INTO t (a) SELECT 1"), None);
     }
 
     #[test]

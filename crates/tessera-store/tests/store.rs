@@ -551,6 +551,10 @@ mod cases {
             tenant: a,
             kind: Some(ObjectKind::App),
         };
+        let denied = Change {
+            tenant: a,
+            kind: Some(ObjectKind::RevokedAccessToken),
+        };
         // Unmet: disabled, a flag that is not `true`, no flag, another id under the key,
         // no such object, the right one asked for in another tenant. Each with records
         // only (one statement) and with an announced object (a transaction).
@@ -563,16 +567,22 @@ mod cases {
             required(b, "alice", 10),
         ];
         for (n, req) in unmet.iter().enumerate() {
-            for announced in [false, true] {
+            // Beside the records: nothing, an announced record (a deny-list entry:
+            // still one statement), an announced directory object (a transaction).
+            for beside in [
+                None,
+                Some(ObjectKind::RevokedAccessToken),
+                Some(ObjectKind::App),
+            ] {
                 let mut writes = vec![
                     Write::Put(live.clone().with_doc(r#"{"n":1}"#.into(), T0)),
                     Write::Put(object(a, ObjectKind::RefreshToken, "new", "{}", 2)),
                 ];
-                if announced {
-                    writes.push(Write::Put(object(a, ObjectKind::App, "app", "{}", 3)));
+                if let Some(kind) = beside {
+                    writes.push(Write::Put(object(a, kind, "beside", "{}", 3)));
                 }
                 let outcome = f.store.apply_if(req, writes).await;
-                assert_eq!(outcome, Ok(None), "requirement {n}, announced {announced}");
+                assert_eq!(outcome, Ok(None), "requirement {n}, beside {beside:?}");
             }
         }
         assert_eq!(
@@ -580,9 +590,11 @@ mod cases {
             Some(live.clone())
         );
         assert_eq!(stored(ObjectKind::RefreshToken, "new").await, None);
-        assert_eq!(stored(ObjectKind::App, "app").await, None);
+        for kind in [ObjectKind::RevokedAccessToken, ObjectKind::App] {
+            assert_eq!(stored(kind, "beside").await, None, "{kind:?}");
+        }
         assert_eq!(
-            here.count(Some(app)),
+            here.count(Some(app)) + here.count(Some(denied)),
             0,
             "nothing written, nothing announced"
         );
@@ -612,9 +624,27 @@ mod cases {
         assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
         assert_eq!(stored(ObjectKind::RefreshToken, "newer").await, None);
 
-        // Met, with an announced write (a transaction on PostgreSQL).
-        let mut writes = rotate(&rotated, "newest", 5);
-        writes.push(Write::Put(object(a, ObjectKind::App, "app", "{}", 3)));
+        // Met, with an announced record (one statement on PostgreSQL), then with an
+        // announced directory object (a transaction).
+        let mut writes = rotate(&rotated, "newer", 5);
+        writes.push(Write::Put(object(
+            a,
+            ObjectKind::RevokedAccessToken,
+            "jti",
+            "{}",
+            3,
+        )));
+        let found = f.store.apply_if(&required(a, "alice", 10), writes).await;
+        assert_eq!(found, Ok(Some(alice.clone())));
+        assert!(
+            stored(ObjectKind::RevokedAccessToken, "jti")
+                .await
+                .is_some()
+        );
+        assert!(here.count(Some(denied)) >= 1, "announced once written");
+        let rotated = stored(ObjectKind::RefreshToken, "old").await.unwrap();
+        let mut writes = rotate(&rotated, "newest", 8);
+        writes.push(Write::Put(object(a, ObjectKind::App, "app", "{}", 9)));
         let found = f.store.apply_if(&required(a, "alice", 10), writes).await;
         assert_eq!(found, Ok(Some(alice)));
         assert!(stored(ObjectKind::RefreshToken, "newest").await.is_some());

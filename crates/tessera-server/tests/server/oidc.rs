@@ -490,3 +490,26 @@ pub async fn revoke_all_sessions(served: &Served, user: &str) -> super::support:
         )
         .await
 }
+
+/// The fixture tenant, read from the store.
+pub async fn fixture_tenant(served: &Served) -> tessera_core::tenant::Tenant {
+    served
+        .app
+        .state
+        .store
+        .tenant(&tessera_core::tenant::TenantSlug::parse(TENANT).unwrap())
+        .await
+        .unwrap()
+        .expect("the fixture tenant")
+}
+
+/// `value` with its middle character changed: a bearer value altered in transit.
+pub fn altered(value: &str) -> String {
+    let middle = value.len() / 2;
+    let flipped = if &value[middle..=middle] == "A" {
+        "B"
+    } else {
+        "A"
+    };
+    format!("{}{flipped}{}", &value[..middle], &value[middle + 1..])
+}

@@ -538,14 +538,7 @@ async fn an_altered_refresh_token_is_invalid() {
     let served = server(None).await;
     let t = tokens_for(&served, "web-app", WEB_CB, "openid offline_access").await;
     let token = t["refresh_token"].as_str().unwrap();
-    let middle = token.len() / 2;
-    let flipped = if &token[middle..=middle] == "A" {
-        "B"
-    } else {
-        "A"
-    };
-    let altered = format!("{}{flipped}{}", &token[..middle], &token[middle + 1..]);
-    let (status, body) = refresh(&served, "web-app", &altered, &[]).await;
+    let (status, body) = refresh(&served, "web-app", &altered(token), &[]).await;
     assert_eq!(
         (status, code(&body)),
         (400, is(ErrorName::RefreshTokenInvalid))
@@ -565,12 +558,7 @@ async fn a_refresh_token_from_before_sealing_still_rotates() {
     let state = &served.app.state;
     let t = tokens_for(&served, "web-app", WEB_CB, "openid offline_access").await;
     let sealed = t["refresh_token"].as_str().unwrap();
-    let tenant = state
-        .store
-        .tenant(&tessera_core::tenant::TenantSlug::parse(TENANT).unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let tenant = fixture_tenant(&served).await;
     let stored = state
         .store
         .object(

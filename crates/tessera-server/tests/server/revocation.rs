@@ -393,11 +393,7 @@ async fn expired_protocol_records_are_swept() {
     .await;
     assert_eq!(status, 200);
     let store = served.app.state.store.clone();
-    let tenant = store
-        .tenant(&tessera_core::tenant::TenantSlug::parse(TENANT).unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let tenant = fixture_tenant(&served).await;
     let count = |kind| {
         let store = store.clone();
         async move { store.objects(tenant.id, kind).await.unwrap().len() }

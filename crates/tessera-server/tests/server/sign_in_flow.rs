@@ -23,11 +23,7 @@ async fn discover(served: &Served) -> CoreProviderMetadata {
 /// How many authorization code records the tenant's store holds.
 async fn stored_codes(served: &Served) -> usize {
     let store = &served.app.state.store;
-    let tenant = store
-        .tenant(&tessera_core::tenant::TenantSlug::parse(TENANT).unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let tenant = fixture_tenant(served).await;
     store
         .objects(
             tenant.id,
@@ -526,14 +522,7 @@ async fn revoking_a_users_sessions_ends_sso_and_revokes_refresh_tokens() {
             .unwrap()
             .contains("autocomplete=\"current-password\"")
     );
-    let tenant = served
-        .app
-        .state
-        .store
-        .tenant(&tessera_core::tenant::TenantSlug::parse(TENANT).unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let tenant = fixture_tenant(&served).await;
     let stored = served
         .app
         .state

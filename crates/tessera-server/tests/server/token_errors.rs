@@ -301,13 +301,7 @@ async fn garbage_code_is_authorization_code_invalid() {
 async fn altered_or_truncated_code_is_invalid_and_does_not_touch_the_real_one() {
     let served = server(None).await;
     let code = web_code(&served).await;
-    let middle = code.len() / 2;
-    let flipped = if &code[middle..=middle] == "A" {
-        "B"
-    } else {
-        "A"
-    };
-    let altered = format!("{}{flipped}{}", &code[..middle], &code[middle + 1..]);
+    let altered = altered(&code);
     for bad in [altered.as_str(), &code[..code.len() - 1], &code[..43]] {
         let r = post(&served, &redeem(bad, &[])).await;
         assert_json_error(r, ErrorName::AuthorizationCodeInvalid).await;

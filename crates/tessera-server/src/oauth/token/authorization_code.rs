@@ -74,10 +74,7 @@ async fn redeem(
         amr: record.amr.clone(),
         platform: record.platform,
     };
-    // The signing key is looked up (cached) before the write, so that a tenant without
-    // one fails before the code is spent.
-    super::super::signing::active(state, tenant.id, issue::signing_alg(&client.app)).await?;
-    let plan = issue::plan(state, &grant, None);
+    let plan = issue::plan(state, &grant, None).await?;
 
     // The redemption, as a new object under the code's hash (a second one conflicts),
     // and the refresh token, in one atomic write. It is kept while the access token it
@@ -125,7 +122,7 @@ async fn redeem(
         }
         Err(e) => return Err(store_error(e)),
     };
-    issue::tokens(state, &grant, &user, plan).await
+    issue::tokens(state, &grant, &user, plan)
 }
 
 /// The code's user, read: `AuthorizationCodeInvalid` when it no longer exists or is

@@ -7,12 +7,13 @@
 use super::super::signing;
 use crate::state::AppState;
 use std::collections::BTreeSet;
+use std::sync::Arc;
 use tessera_core::directory::model::{App, GrantType, User};
 use tessera_core::directory::object::{ObjectKind, StoredObject, Write, encode};
 use tessera_core::directory::redirect::Platform;
 use tessera_core::errors::{CatalogError, ErrorName};
 use tessera_core::keys::SigningAlg;
-use tessera_core::oauth::jose::left_half_hash;
+use tessera_core::oauth::jose::{Signer, left_half_hash};
 use tessera_core::oauth::records::{RefreshToken, purpose};
 use tessera_core::oauth::scope;
 use tessera_core::tenant::Tenant;
@@ -38,9 +39,12 @@ pub struct Grant<'a> {
 }
 
 /// What a grant issues that does not depend on the user's document, decided before the
-/// write that stores it: the time, the access token's id and end, the refresh token.
+/// write that stores it: the time, the access token's id and end, the refresh token; and
+/// the signer, looked up first so that a tenant without an active key of the app's
+/// algorithm fails before a code or refresh token is spent.
 pub struct Plan {
     pub now: OffsetDateTime,
+    signer: Arc<Signer>,
     pub access_jti: String,
     pub access_expires_at: OffsetDateTime,
     pub refresh: Option<NewRefresh>,
@@ -50,7 +54,12 @@ pub struct Plan {
 /// (`RefreshToken::successor`), which continues its family even when this access
 /// token's scopes were narrowed; otherwise a new family when `offline_access` was
 /// granted and the app may use the refresh grant.
-pub fn plan(state: &AppState, grant: &Grant<'_>, successor: Option<RefreshToken>) -> Plan {
+pub async fn plan(
+    state: &AppState,
+    grant: &Grant<'_>,
+    successor: Option<RefreshToken>,
+) -> Result<Plan, CatalogError> {
+    let signer = signing::active(state, grant.tenant.id, signing_alg(grant.app)).await?;
     let now = state.clock.now();
     let policy = &grant.tenant.policy;
     let record = match successor {
@@ -87,12 +96,13 @@ pub fn plan(state: &AppState, grant: &Grant<'_>, successor: Option<RefreshToken>
         None => None,
     };
     let lifetime = i64::from(policy.access_token_lifetime_seconds);
-    Plan {
+    Ok(Plan {
         now,
+        signer,
         access_jti: state.rng.uuid().to_string(),
         access_expires_at: now + time::Duration::seconds(lifetime),
         refresh: record.map(|r| mint_refresh(state, grant.tenant, r)),
-    }
+    })
 }
 
 /// A refresh token being issued: its value, and the object that will store it.
@@ -232,7 +242,7 @@ fn internal(detail: String) -> CatalogError {
 }
 
 /// The tokens of `grant` as `plan` decided them, for `user` (the ID token's claims).
-pub async fn tokens(
+pub fn tokens(
     state: &AppState,
     grant: &Grant<'_>,
     user: &User,
@@ -240,13 +250,13 @@ pub async fn tokens(
 ) -> Result<Issued, CatalogError> {
     let Plan {
         now,
+        signer,
         access_jti: jti,
         access_expires_at: exp,
         refresh,
     } = plan;
     let issuer = state.issuer(grant.tenant.slug.as_str());
     let alg = signing_alg(grant.app);
-    let signer = signing::active(state, grant.tenant.id, alg).await?;
     let lifetime = i64::from(grant.tenant.policy.access_token_lifetime_seconds);
     let audience = grant
         .audience

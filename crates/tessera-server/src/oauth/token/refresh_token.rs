@@ -94,9 +94,9 @@ pub async fn exchange(
             .with("reason", "the user is no longer assigned to the app"));
     }
     let grant = grant(tenant, client, &record, user_object.id, scopes, audience);
-    let plan = successor_plan(state, tenant, &grant, &record);
+    let plan = successor_plan(state, tenant, &grant, &record).await?;
     let now = plan.now;
-    let issued = issue::tokens(state, &grant, &user, plan).await?;
+    let issued = issue::tokens(state, &grant, &user, plan)?;
     let mut writes = vec![Write::Put(object.with_doc(retired(&record), now))];
     writes.extend(issued.refresh_write(state, tenant));
     match state.store.apply(writes).await {
@@ -153,11 +153,8 @@ async fn rotate_sealed(
     let Ok((scopes, audience)) = narrowed(state, tenant, client, params, &record).await else {
         return Ok(None);
     };
-    // The signing key is looked up (cached) before the write, so that a tenant without
-    // one fails before its token is retired, as on the careful path.
-    super::super::signing::active(state, tenant.id, issue::signing_alg(&client.app)).await?;
     let grant = grant(tenant, client, &record, user_id, scopes, audience);
-    let plan = successor_plan(state, tenant, &grant, &record);
+    let plan = successor_plan(state, tenant, &grant, &record).await?;
     let Some(successor) = &plan.refresh else {
         return Ok(None);
     };
@@ -183,7 +180,7 @@ async fn rotate_sealed(
     let user = user_object
         .decode::<User>()
         .map_err(|e| CatalogError::new(ErrorName::InternalError).internal(e))?;
-    Ok(Some(issue::tokens(state, &grant, &user, plan).await?))
+    Ok(Some(issue::tokens(state, &grant, &user, plan)?))
 }
 
 /// The grant a rotation issues for: the token's own sign-in, with this request's scopes.
@@ -213,18 +210,18 @@ fn grant<'a>(
 /// The plan of a rotation: the new token keeps the family and the original grant's
 /// scopes (a narrower request narrows this access token, not what the family may ask
 /// for later).
-fn successor_plan(
+async fn successor_plan(
     state: &AppState,
     tenant: &Tenant,
     grant: &Grant<'_>,
     record: &RefreshToken,
-) -> issue::Plan {
+) -> Result<issue::Plan, CatalogError> {
     let successor = record.successor(
         state.clock.now(),
         tenant.policy.refresh_token_idle_seconds,
         grant.user_id,
     );
-    issue::plan(state, grant, Some(successor))
+    issue::plan(state, grant, Some(successor)).await
 }
 
 /// The document of `record` retired by its rotation.
