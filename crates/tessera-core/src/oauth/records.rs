@@ -162,6 +162,10 @@ struct SealedRefresh {
     m: Vec<String>,
     /// `auth_time`, `issued_at`, `expires_at`, `family_expires_at`.
     t: [i128; 4],
+    /// Stored under its object's id ([`RefreshToken::id_key`]); absent (false) in the
+    /// tokens sealed before that, which are stored under the value's keyed hash.
+    #[serde(default)]
+    k: bool,
 }
 
 impl SealedRefresh {
@@ -179,6 +183,7 @@ impl SealedRefresh {
             m: r.amr.clone(),
             t: [r.auth_time, r.issued_at, r.expires_at, r.family_expires_at]
                 .map(OffsetDateTime::unix_timestamp_nanos),
+            k: true,
         }
     }
 
@@ -206,10 +211,19 @@ impl SealedRefresh {
     }
 }
 
+/// A presented refresh token ([`RefreshToken::presented`]).
+#[derive(Debug, PartialEq, Eq)]
+pub struct Presented {
+    /// The key its object is stored under, if it is stored at all.
+    pub key: String,
+    /// The stored object's id and the record, when the value is one this tenant sealed.
+    pub sealed: Option<(uuid::Uuid, RefreshToken)>,
+}
+
 impl RefreshToken {
     /// The refresh token's value: this record and the id of the object that stores it,
     /// sealed under the master key ([`MasterKey::seal_bearer`]) and bound to the tenant.
-    /// The store still keeps the record, under the value's hash, and is what says
+    /// The store still keeps the record, under [`Self::id_key`]`(id)`, and is what says
     /// whether the token still works (rotated, revoked); the sealed copy lets a rotation
     /// know what it retires and continues without reading it first, so it writes on
     /// condition instead (`Store::apply_if`). Unguessable and opaque like a random
@@ -235,10 +249,54 @@ impl RefreshToken {
         tenant_id: uuid::Uuid,
         value: &str,
     ) -> Option<(uuid::Uuid, Self)> {
-        let plain = master.open_bearer(value, &Self::context(tenant_id))?;
-        let sealed: SealedRefresh = serde_json::from_slice(&plain).ok()?;
+        let sealed = Self::open_sealed(master, tenant_id, value)?;
         let id = sealed.id;
         Some((id, sealed.record()?))
+    }
+
+    fn open_sealed(
+        master: &MasterKey,
+        tenant_id: uuid::Uuid,
+        value: &str,
+    ) -> Option<SealedRefresh> {
+        let plain = master.open_bearer(value, &Self::context(tenant_id))?;
+        serde_json::from_slice(&plain).ok()
+    }
+
+    /// The key under which the object of a sealed refresh token is stored: its id.
+    /// Ids are time-ordered (`Rng::record_id`), so each new token's entry lands at the
+    /// end of the store's (tenant, kind, key) index. Under a keyed hash it landed on a
+    /// random page of that index, which on SQLite cost each commit a WAL page per
+    /// rotation in it (BENCHMARKS.md, item 29). The id is no secret: the value cannot be
+    /// made from it without the master key, so the store, as before, holds nothing that
+    /// works as a token.
+    pub fn id_key(id: uuid::Uuid) -> String {
+        id.hyphenated().to_string()
+    }
+
+    /// A refresh token as presented: where its object is stored and, when it is one
+    /// this tenant sealed, what it carries. Tokens sealed since [`Self::id_key`] are
+    /// stored under their id; the first sealed ones, and random values from before
+    /// sealing, under the value's keyed hash.
+    pub fn presented(master: &MasterKey, tenant_id: uuid::Uuid, value: &str) -> Presented {
+        let by_hash = || master.token_hash(purpose::REFRESH, value);
+        match Self::open_sealed(master, tenant_id, value) {
+            Some(sealed) => Presented {
+                key: if sealed.k {
+                    Self::id_key(sealed.id)
+                } else {
+                    by_hash()
+                },
+                sealed: {
+                    let id = sealed.id;
+                    sealed.record().map(|record| (id, record))
+                },
+            },
+            None => Presented {
+                key: by_hash(),
+                sealed: None,
+            },
+        }
     }
 
     /// The token that replaces this one when it is rotated (RFC 9700 §4.14.2): the
@@ -335,6 +393,56 @@ mod tests {
             expires_at: at + time::Duration::days(14),
             family_expires_at: at + time::Duration::days(90),
             revoked: None,
+        }
+    }
+
+    #[test]
+    fn a_presented_refresh_token_is_found_under_its_id_or_else_its_hash() {
+        let master = MasterKey::from_bytes(&[3u8; 32]);
+        let tenant = uuid::Uuid::from_u128(1);
+        let id = uuid::Uuid::from_u128(9);
+        let record = refresh_record();
+        let value = record.seal(id, &master, &SequenceRng::new(1), tenant);
+        assert_eq!(
+            RefreshToken::presented(&master, tenant, &value),
+            Presented {
+                key: "00000000-0000-0000-0000-000000000009".into(),
+                sealed: Some((id, record.clone())),
+            }
+        );
+        // The first sealed tokens (no `k`) were stored under their value's hash.
+        let mut first = serde_json::to_value(SealedRefresh::new(id, &record)).unwrap();
+        assert_eq!(
+            first.as_object_mut().unwrap().remove("k"),
+            Some(true.into())
+        );
+        let plain = serde_json::to_vec(&first).unwrap();
+        let old = master.seal_bearer(&SequenceRng::new(2), &plain, &RefreshToken::context(tenant));
+        assert_eq!(
+            RefreshToken::presented(&master, tenant, &old),
+            Presented {
+                key: master.token_hash(purpose::REFRESH, &old),
+                sealed: Some((id, record)),
+            }
+        );
+        // A random value (from before sealing), another tenant's token, an altered one:
+        // looked up under their hash, carrying nothing.
+        let random = crate::crypto::generate_token(&SequenceRng::new(3));
+        let mut altered = value.clone().into_bytes();
+        altered[40] = if altered[40] == b'A' { b'B' } else { b'A' };
+        let altered = String::from_utf8(altered).unwrap();
+        for (at, v) in [
+            (tenant, &random),
+            (uuid::Uuid::from_u128(2), &value),
+            (tenant, &altered),
+        ] {
+            assert_eq!(
+                RefreshToken::presented(&master, at, v),
+                Presented {
+                    key: master.token_hash(purpose::REFRESH, v),
+                    sealed: None,
+                }
+            );
         }
     }
 

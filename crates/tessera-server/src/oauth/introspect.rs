@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use tessera_core::directory::object::ObjectKind;
 use tessera_core::errors::{CatalogError, ErrorName};
-use tessera_core::oauth::records::{RefreshToken, purpose};
+use tessera_core::oauth::records::RefreshToken;
 use tessera_core::tenant::Tenant;
 
 pub async fn introspect(
@@ -59,7 +59,7 @@ async fn handle(
     let refresh = if token.contains('.') {
         None
     } else {
-        let key = state.master.token_hash(purpose::REFRESH, token);
+        let key = RefreshToken::presented(&state.master, tenant.id, token).key;
         lookup::record_with_user::<RefreshToken>(state, tenant.id, ObjectKind::RefreshToken, &key)
             .await
             .map_err(ErrorResponse::json)?

@@ -17,7 +17,7 @@ use tessera_core::directory::model::App;
 use tessera_core::directory::object::ObjectKind;
 use tessera_core::errors::{CatalogError, ErrorName};
 use tessera_core::oauth::params::Params;
-use tessera_core::oauth::records::{RefreshToken, purpose};
+use tessera_core::oauth::records::RefreshToken;
 use tessera_core::tenant::Tenant;
 
 pub async fn revoke(
@@ -75,7 +75,7 @@ async fn revoke_token(
         }
     }
     // The hint only orders the lookups (§2.1); both kinds are tried.
-    let key = state.master.token_hash(purpose::REFRESH, token);
+    let key = RefreshToken::presented(&state.master, tenant.id, token).key;
     if let Some((_, record)) =
         lookup::get::<RefreshToken>(state, tenant.id, ObjectKind::RefreshToken, &key)
             .await

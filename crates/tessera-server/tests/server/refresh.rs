@@ -559,17 +559,13 @@ async fn a_refresh_token_from_before_sealing_still_rotates() {
     let t = tokens_for(&served, "web-app", WEB_CB, "openid offline_access").await;
     let sealed = t["refresh_token"].as_str().unwrap();
     let tenant = fixture_tenant(&served).await;
+    let (id, record) = RefreshToken::open(&state.master, tenant.id, sealed).unwrap();
     let stored = state
         .store
-        .object(
-            tenant.id,
-            ObjectKind::RefreshToken,
-            &state.master.token_hash(purpose::REFRESH, sealed),
-        )
+        .object(tenant.id, ObjectKind::RefreshToken, &id.to_string())
         .await
         .unwrap()
-        .expect("the sealed token's record, stored under its hash");
-    let (id, record) = RefreshToken::open(&state.master, tenant.id, sealed).unwrap();
+        .expect("the sealed token's record, stored under its id");
     assert_eq!(id, stored.id);
     assert_eq!(stored.decode::<RefreshToken>().unwrap(), record);
 
@@ -606,4 +602,77 @@ async fn a_refresh_token_from_before_sealing_still_rotates() {
     );
     // The sealed token of the other family was never touched.
     assert_eq!(refresh(&served, "web-app", sealed, &[]).await.0, 200);
+}
+
+/// Refresh tokens sealed before their objects were stored under their id (no `k` in
+/// the sealed record; stored under the value's hash, as the release before did) still
+/// rotate, by the fast path; their successor is stored under its id, and the old value
+/// is then reuse.
+#[tokio::test]
+async fn a_refresh_token_of_the_first_sealed_format_still_rotates() {
+    use tessera_core::directory::object::{ObjectKind, StoredObject, Write};
+    use tessera_core::oauth::records::{RefreshToken, purpose};
+    let served = server(None).await;
+    let state = &served.app.state;
+    let t = tokens_for(&served, "web-app", WEB_CB, "openid offline_access").await;
+    let tenant = fixture_tenant(&served).await;
+    let context = format!("{}/{}", purpose::REFRESH, tenant.id);
+    let plain = state
+        .master
+        .open_bearer(t["refresh_token"].as_str().unwrap(), &context)
+        .unwrap();
+    // The same grant in a family of its own, under another object id, without `k`.
+    let mut sealed: serde_json::Value = serde_json::from_slice(&plain).unwrap();
+    let fields = sealed.as_object_mut().unwrap();
+    assert_eq!(fields.remove("k"), Some(true.into()));
+    let id = uuid::Uuid::from_u128(0xf1257);
+    fields.insert("id".into(), id.to_string().into());
+    fields.insert("f".into(), "first-format-family".into());
+    let plain = serde_json::to_vec(&sealed).unwrap();
+    let old_value = state
+        .master
+        .seal_bearer(state.rng.as_ref(), &plain, &context);
+    let (_, record) = RefreshToken::open(&state.master, tenant.id, &old_value).unwrap();
+    let object = StoredObject::new(
+        id,
+        tenant.id,
+        ObjectKind::RefreshToken,
+        state.master.token_hash(purpose::REFRESH, &old_value),
+        serde_json::to_string(&record).unwrap(),
+        state.clock.now(),
+    )
+    .expiring(record.expires_at);
+    state.store.apply(vec![Write::Put(object)]).await.unwrap();
+    // Found where it is stored by what reads it without rotating it, too.
+    let introspected: serde_json::Value = rp_http()
+        .post(format!("{}/{TENANT}/oauth2/introspect", served.base))
+        .basic_auth("web-app", Some(WEB_SECRET))
+        .form(&[("token", old_value.as_str())])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(introspected["active"], true, "{introspected}");
+
+    let (status, body) = refresh(&served, "web-app", &old_value, &[]).await;
+    assert_eq!(status, 200, "{body}");
+    let next = body["refresh_token"].as_str().unwrap();
+    let (next_id, successor) = RefreshToken::open(&state.master, tenant.id, next).unwrap();
+    assert_eq!(successor.family, "first-format-family");
+    let stored = state
+        .store
+        .object(tenant.id, ObjectKind::RefreshToken, &next_id.to_string())
+        .await
+        .unwrap()
+        .expect("the successor, stored under its id");
+    assert_eq!(stored.id, next_id);
+    let (status, body) = refresh(&served, "web-app", &old_value, &[]).await;
+    assert_eq!(
+        (status, code(&body)),
+        (400, is(ErrorName::RefreshTokenReused))
+    );
+    // Reuse revoked the family, successor included.
+    assert_eq!(refresh(&served, "web-app", next, &[]).await.0, 400);
 }

@@ -14,7 +14,7 @@ use tessera_core::directory::redirect::Platform;
 use tessera_core::errors::{CatalogError, ErrorName};
 use tessera_core::keys::SigningAlg;
 use tessera_core::oauth::jose::{Signer, left_half_hash};
-use tessera_core::oauth::records::{RefreshToken, purpose};
+use tessera_core::oauth::records::RefreshToken;
 use tessera_core::oauth::scope;
 use tessera_core::tenant::Tenant;
 use time::OffsetDateTime;
@@ -111,8 +111,8 @@ pub struct NewRefresh {
     pub stored: StoredRefresh,
 }
 
-/// The stored side of a refresh token: the object's id, its key (the value's hash) and
-/// the record.
+/// The stored side of a refresh token: the object's id, its key (`RefreshToken::id_key`)
+/// and the record.
 pub struct StoredRefresh {
     pub id: uuid::Uuid,
     pub key: String,
@@ -124,7 +124,7 @@ pub struct StoredRefresh {
 fn mint_refresh(state: &AppState, tenant: &Tenant, record: RefreshToken) -> NewRefresh {
     let id = state.rng.record_id(state.clock.now());
     let value = record.seal(id, &state.master, state.rng.as_ref(), tenant.id);
-    let key = state.master.token_hash(purpose::REFRESH, &value);
+    let key = RefreshToken::id_key(id);
     NewRefresh {
         value,
         stored: StoredRefresh { id, key, record },

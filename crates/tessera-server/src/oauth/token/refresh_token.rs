@@ -23,7 +23,7 @@ use tessera_core::directory::redirect::Platform;
 use tessera_core::errors::render::timestamp;
 use tessera_core::errors::{CatalogError, ErrorName};
 use tessera_core::oauth::params::Params;
-use tessera_core::oauth::records::{ROTATED, RefreshToken, purpose};
+use tessera_core::oauth::records::{ROTATED, RefreshToken};
 use tessera_core::oauth::scope;
 use tessera_core::store::StoreError;
 use tessera_core::tenant::Tenant;
@@ -37,8 +37,9 @@ pub async fn exchange(
     let value = params
         .get("refresh_token")
         .ok_or_else(|| CatalogError::new(ErrorName::RefreshTokenParameterMissing))?;
-    let key = state.master.token_hash(purpose::REFRESH, value);
-    if let Some((id, record)) = RefreshToken::open(&state.master, tenant.id, value)
+    let presented = RefreshToken::presented(&state.master, tenant.id, value);
+    let key = presented.key;
+    if let Some((id, record)) = presented.sealed
         && let Some(issued) = rotate_sealed(state, tenant, client, params, &key, id, record).await?
     {
         return Ok(issued);
