@@ -269,7 +269,8 @@ impl RefreshToken {
     /// random page of that index, which on SQLite cost each commit a WAL page per
     /// rotation in it (BENCHMARKS.md, item 29). The id is no secret: the value cannot be
     /// made from it without the master key, so the store, as before, holds nothing that
-    /// works as a token.
+    /// works as a token. 36 characters with hyphens, where a keyed hash is 64 hex digits:
+    /// the two kinds of key never meet.
     pub fn id_key(id: uuid::Uuid) -> String {
         id.hyphenated().to_string()
     }
