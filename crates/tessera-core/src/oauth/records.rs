@@ -103,7 +103,8 @@ pub struct Redemption {
     pub access_token_jti: String,
     #[serde(with = "time::serde::rfc3339")]
     pub access_token_expires_at: OffsetDateTime,
-    /// The store key (hash) of the refresh token issued, if any.
+    /// The store key of the refresh token issued, if any (`RefreshToken::id_key`; the
+    /// value's hash for redemptions stored before that).
     pub refresh_token_key: Option<String>,
 }
 
@@ -240,20 +241,7 @@ impl RefreshToken {
         master.seal_bearer(rng, &plain, &Self::context(tenant_id))
     }
 
-    /// The stored object's id and the record a refresh token carries; `None` when
-    /// `value` is not one this tenant sealed under this master key, unaltered (a random
-    /// value issued before tokens were sealed is looked up by its hash instead). Whether
-    /// the token still works is the store's to say.
-    pub fn open(
-        master: &MasterKey,
-        tenant_id: uuid::Uuid,
-        value: &str,
-    ) -> Option<(uuid::Uuid, Self)> {
-        let sealed = Self::open_sealed(master, tenant_id, value)?;
-        let id = sealed.id;
-        Some((id, sealed.record()?))
-    }
-
+    /// What `value` carries, if this tenant sealed it under this master key, unaltered.
     fn open_sealed(
         master: &MasterKey,
         tenant_id: uuid::Uuid,
@@ -276,9 +264,10 @@ impl RefreshToken {
     }
 
     /// A refresh token as presented: where its object is stored and, when it is one
-    /// this tenant sealed, what it carries. Tokens sealed since [`Self::id_key`] are
-    /// stored under their id; the first sealed ones, and random values from before
-    /// sealing, under the value's keyed hash.
+    /// this tenant sealed under this master key, unaltered, the object's id and the
+    /// record it carries (whether the token still works is the store's to say). Tokens
+    /// sealed since [`Self::id_key`] are stored under their id; the first sealed ones,
+    /// and random values from before sealing, under the value's keyed hash.
     pub fn presented(master: &MasterKey, tenant_id: uuid::Uuid, value: &str) -> Presented {
         let by_hash = || master.token_hash(purpose::REFRESH, value);
         match Self::open_sealed(master, tenant_id, value) {
@@ -397,33 +386,41 @@ mod tests {
         }
     }
 
+    const TENANT: uuid::Uuid = uuid::Uuid::from_u128(1);
+    const ID: uuid::Uuid = uuid::Uuid::from_u128(9);
+
+    /// A master key, the fixture record, and that record sealed as object `ID` of
+    /// `TENANT`.
+    fn sealed_refresh() -> (MasterKey, RefreshToken, String) {
+        let master = MasterKey::from_bytes(&[3u8; 32]);
+        let record = refresh_record();
+        let value = record.seal(ID, &master, &SequenceRng::new(1), TENANT);
+        (master, record, value)
+    }
+
     #[test]
     fn a_presented_refresh_token_is_found_under_its_id_or_else_its_hash() {
-        let master = MasterKey::from_bytes(&[3u8; 32]);
-        let tenant = uuid::Uuid::from_u128(1);
-        let id = uuid::Uuid::from_u128(9);
-        let record = refresh_record();
-        let value = record.seal(id, &master, &SequenceRng::new(1), tenant);
+        let (master, record, value) = sealed_refresh();
         assert_eq!(
-            RefreshToken::presented(&master, tenant, &value),
+            RefreshToken::presented(&master, TENANT, &value),
             Presented {
                 key: "00000000-0000-0000-0000-000000000009".into(),
-                sealed: Some((id, record.clone())),
+                sealed: Some((ID, record.clone())),
             }
         );
         // The first sealed tokens (no `k`) were stored under their value's hash.
-        let mut first = serde_json::to_value(SealedRefresh::new(id, &record)).unwrap();
+        let mut first = serde_json::to_value(SealedRefresh::new(ID, &record)).unwrap();
         assert_eq!(
             first.as_object_mut().unwrap().remove("k"),
             Some(true.into())
         );
         let plain = serde_json::to_vec(&first).unwrap();
-        let old = master.seal_bearer(&SequenceRng::new(2), &plain, &RefreshToken::context(tenant));
+        let old = master.seal_bearer(&SequenceRng::new(2), &plain, &RefreshToken::context(TENANT));
         assert_eq!(
-            RefreshToken::presented(&master, tenant, &old),
+            RefreshToken::presented(&master, TENANT, &old),
             Presented {
                 key: master.token_hash(purpose::REFRESH, &old),
-                sealed: Some((id, record)),
+                sealed: Some((ID, record)),
             }
         );
         // A random value (from before sealing), another tenant's token, an altered one:
@@ -433,9 +430,9 @@ mod tests {
         altered[40] = if altered[40] == b'A' { b'B' } else { b'A' };
         let altered = String::from_utf8(altered).unwrap();
         for (at, v) in [
-            (tenant, &random),
+            (TENANT, &random),
             (uuid::Uuid::from_u128(2), &value),
-            (tenant, &altered),
+            (TENANT, &altered),
         ] {
             assert_eq!(
                 RefreshToken::presented(&master, at, v),
@@ -448,42 +445,24 @@ mod tests {
     }
 
     #[test]
-    fn a_refresh_token_opens_to_its_object_and_record_only_at_its_tenant() {
-        let master = MasterKey::from_bytes(&[3u8; 32]);
-        let tenant = uuid::Uuid::from_u128(1);
-        let id = uuid::Uuid::from_u128(9);
-        let record = refresh_record();
-        let value = record.seal(id, &master, &SequenceRng::new(1), tenant);
-        assert_eq!(
-            RefreshToken::open(&master, tenant, &value),
-            Some((id, record.clone()))
-        );
+    fn a_refresh_token_opens_to_its_object_and_record_only_under_its_master_key() {
+        let (master, record, value) = sealed_refresh();
+        let opened =
+            |master: &MasterKey, v: &str| RefreshToken::presented(master, TENANT, v).sealed;
+        assert_eq!(opened(&master, &value), Some((ID, record.clone())));
         // Short member names and numeric times keep the value short.
         assert!(value.len() < 500, "{} characters", value.len());
-        assert_eq!(
-            RefreshToken::open(&master, uuid::Uuid::from_u128(2), &value),
-            None
-        );
-        assert_eq!(
-            RefreshToken::open(&MasterKey::from_bytes(&[4u8; 32]), tenant, &value),
-            None
-        );
-        // Neither an authorization code of the same tenant nor a random value (the
-        // format before refresh tokens were sealed) is a refresh token.
-        let code = code_record().seal(&master, &SequenceRng::new(1), tenant);
-        assert_eq!(RefreshToken::open(&master, tenant, &code), None);
-        let random = crate::crypto::generate_token(&SequenceRng::new(2));
-        assert_eq!(RefreshToken::open(&master, tenant, &random), None);
+        assert_eq!(opened(&MasterKey::from_bytes(&[4u8; 32]), &value), None);
+        // An authorization code of the same tenant is not a refresh token.
+        let code = code_record().seal(&master, &SequenceRng::new(1), TENANT);
+        assert_eq!(opened(&master, &code), None);
         // Sealed at issue, a record is live: a revocation is the store's to record.
         let revoked = RefreshToken {
             revoked: Some(ROTATED.into()),
             ..record.clone()
         };
-        let value = revoked.seal(id, &master, &SequenceRng::new(1), tenant);
-        assert_eq!(
-            RefreshToken::open(&master, tenant, &value),
-            Some((id, record))
-        );
+        let value = revoked.seal(ID, &master, &SequenceRng::new(1), TENANT);
+        assert_eq!(opened(&master, &value), Some((ID, record)));
     }
 
     #[test]

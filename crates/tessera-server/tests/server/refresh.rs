@@ -3,6 +3,7 @@
 //! sessions", and exactly one winner among concurrent uses on both backends.
 
 use super::oidc::*;
+use super::revocation::{Auth, call};
 use super::support::Served;
 use serde_json::{Value, json};
 use tessera_core::errors::ErrorName;
@@ -547,19 +548,45 @@ async fn an_altered_refresh_token_is_invalid() {
     assert_eq!(refresh(&served, "web-app", token, &[]).await.0, 200);
 }
 
+/// Stores `record` as the refresh token `value` was stored before item 29 of
+/// BENCHMARKS.md: as object `id`, under the value's keyed hash.
+async fn store_under_hash(
+    served: &Served,
+    id: uuid::Uuid,
+    value: &str,
+    record: &tessera_core::oauth::records::RefreshToken,
+) {
+    use tessera_core::directory::object::{ObjectKind, StoredObject, Write};
+    use tessera_core::oauth::records::purpose;
+    let state = &served.app.state;
+    let tenant = fixture_tenant(served).await;
+    let object = StoredObject::new(
+        id,
+        tenant.id,
+        ObjectKind::RefreshToken,
+        state.master.token_hash(purpose::REFRESH, value),
+        serde_json::to_string(record).unwrap(),
+        state.clock.now(),
+    )
+    .expiring(record.expires_at);
+    state.store.apply(vec![Write::Put(object)]).await.unwrap();
+}
+
 /// Refresh tokens issued before they were sealed (random values, stored under their
 /// hash) still rotate, by the stored record; their successor is sealed, and the old
 /// value is then reuse.
 #[tokio::test]
 async fn a_refresh_token_from_before_sealing_still_rotates() {
-    use tessera_core::directory::object::{ObjectKind, StoredObject, Write};
-    use tessera_core::oauth::records::{RefreshToken, purpose};
+    use tessera_core::directory::object::ObjectKind;
+    use tessera_core::oauth::records::RefreshToken;
     let served = server(None).await;
     let state = &served.app.state;
     let t = tokens_for(&served, "web-app", WEB_CB, "openid offline_access").await;
     let sealed = t["refresh_token"].as_str().unwrap();
     let tenant = fixture_tenant(&served).await;
-    let (id, record) = RefreshToken::open(&state.master, tenant.id, sealed).unwrap();
+    let (id, record) = RefreshToken::presented(&state.master, tenant.id, sealed)
+        .sealed
+        .unwrap();
     let stored = state
         .store
         .object(tenant.id, ObjectKind::RefreshToken, &id.to_string())
@@ -572,28 +599,27 @@ async fn a_refresh_token_from_before_sealing_still_rotates() {
     // The same record under a value of the old format, in a family of its own.
     let legacy_value = tessera_core::crypto::generate_token(state.rng.as_ref());
     assert_eq!(
-        RefreshToken::open(&state.master, tenant.id, &legacy_value),
+        RefreshToken::presented(&state.master, tenant.id, &legacy_value).sealed,
         None
     );
     let legacy = RefreshToken {
         family: "legacy-family".into(),
         ..record
     };
-    let object = StoredObject::new(
+    store_under_hash(
+        &served,
         uuid::Uuid::from_u128(0x1e9ac),
-        tenant.id,
-        ObjectKind::RefreshToken,
-        state.master.token_hash(purpose::REFRESH, &legacy_value),
-        serde_json::to_string(&legacy).unwrap(),
-        state.clock.now(),
+        &legacy_value,
+        &legacy,
     )
-    .expiring(legacy.expires_at);
-    state.store.apply(vec![Write::Put(object)]).await.unwrap();
+    .await;
 
     let (status, body) = refresh(&served, "web-app", &legacy_value, &[]).await;
     assert_eq!(status, 200, "{body}");
     let next = body["refresh_token"].as_str().unwrap();
-    let (_, successor) = RefreshToken::open(&state.master, tenant.id, next).expect("sealed");
+    let (_, successor) = RefreshToken::presented(&state.master, tenant.id, next)
+        .sealed
+        .expect("sealed");
     assert_eq!(successor.family, "legacy-family");
     let (status, body) = refresh(&served, "web-app", &legacy_value, &[]).await;
     assert_eq!(
@@ -610,7 +636,7 @@ async fn a_refresh_token_from_before_sealing_still_rotates() {
 /// is then reuse.
 #[tokio::test]
 async fn a_refresh_token_of_the_first_sealed_format_still_rotates() {
-    use tessera_core::directory::object::{ObjectKind, StoredObject, Write};
+    use tessera_core::directory::object::ObjectKind;
     use tessera_core::oauth::records::{RefreshToken, purpose};
     let served = server(None).await;
     let state = &served.app.state;
@@ -632,34 +658,27 @@ async fn a_refresh_token_of_the_first_sealed_format_still_rotates() {
     let old_value = state
         .master
         .seal_bearer(state.rng.as_ref(), &plain, &context);
-    let (_, record) = RefreshToken::open(&state.master, tenant.id, &old_value).unwrap();
-    let object = StoredObject::new(
-        id,
-        tenant.id,
-        ObjectKind::RefreshToken,
-        state.master.token_hash(purpose::REFRESH, &old_value),
-        serde_json::to_string(&record).unwrap(),
-        state.clock.now(),
-    )
-    .expiring(record.expires_at);
-    state.store.apply(vec![Write::Put(object)]).await.unwrap();
-    // Found where it is stored by what reads it without rotating it, too.
-    let introspected: serde_json::Value = rp_http()
-        .post(format!("{}/{TENANT}/oauth2/introspect", served.base))
-        .basic_auth("web-app", Some(WEB_SECRET))
-        .form(&[("token", old_value.as_str())])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
+    let (_, record) = RefreshToken::presented(&state.master, tenant.id, &old_value)
+        .sealed
         .unwrap();
+    store_under_hash(&served, id, &old_value, &record).await;
+    // Found where it is stored by what reads it without rotating it, too.
+    let (_, introspected, _) = call(
+        &served,
+        "introspect",
+        "web-app",
+        Auth::Basic,
+        &[("token", &old_value)],
+    )
+    .await;
     assert_eq!(introspected["active"], true, "{introspected}");
 
     let (status, body) = refresh(&served, "web-app", &old_value, &[]).await;
     assert_eq!(status, 200, "{body}");
     let next = body["refresh_token"].as_str().unwrap();
-    let (next_id, successor) = RefreshToken::open(&state.master, tenant.id, next).unwrap();
+    let (next_id, successor) = RefreshToken::presented(&state.master, tenant.id, next)
+        .sealed
+        .unwrap();
     assert_eq!(successor.family, "first-format-family");
     let stored = state
         .store

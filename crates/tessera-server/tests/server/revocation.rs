@@ -9,13 +9,15 @@ use serde_json::{Value, json};
 use tessera_core::errors::ErrorName;
 
 #[derive(Clone, Copy)]
-enum Auth {
+pub(super) enum Auth {
     Basic,
     Post,
     None,
 }
 
-async fn call(
+/// One call to the revocation or introspection endpoint, as `client_id` authenticates
+/// by `auth`: status, JSON body (or null) and text. Both must answer `no-store`.
+pub(super) async fn call(
     served: &Served,
     endpoint: &str,
     client_id: &str,

@@ -163,8 +163,8 @@ impl Issued {
 }
 
 impl StoredRefresh {
-    /// The write storing this token (by the hash of its value; the sweeper may delete
-    /// it once it can no longer be used).
+    /// The write storing this token (under its id; the sweeper may delete it once it
+    /// can no longer be used).
     pub fn write(&self, state: &AppState, tenant: &Tenant) -> Write {
         Write::Put(
             StoredObject::new(
