@@ -9,6 +9,8 @@
 # the token the last one returned) includes the SQLite writer thread's commits.
 #   bash benches/instructions.sh [cc|jwks|refresh] [N]
 #   TESSERA_BIN=/path/to/tessera bash benches/instructions.sh cc   (another build)
+#   KEEP=/tmp/cg.out bash benches/instructions.sh jwks   (keep callgrind's output, for
+#   callgrind_annotate without --inclusive: where the instructions are spent, not passed)
 # Needs valgrind and python3; builds the release binary unless TESSERA_BIN is given.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -69,3 +71,4 @@ wait "$pid" 2>/dev/null || true
 pid=""
 echo "$LOAD, $N requests, binary $bin"
 callgrind_annotate --inclusive=yes "$work/cg.out" 2>/dev/null | grep -E "$SHOW" | head -20
+[ -z "${KEEP:-}" ] || cp "$work/cg.out" "$KEEP"

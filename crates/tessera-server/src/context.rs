@@ -101,15 +101,13 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
     let elapsed = started.elapsed();
     let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
     state.metrics.record(&method, route, status, elapsed);
-    tracing::info!(
-        target: crate::logging::REQUEST_TARGET,
-        trace_id = %ctx.trace_id,
-        correlation_id = %ctx.correlation_id,
-        method = %method,
-        path = %uri.path(),
+    crate::logging::request(&crate::log_format::RequestLine {
+        trace_id: ctx.trace_id.as_str(),
+        correlation_id: ctx.correlation_id.as_str(),
+        method: method.as_str(),
+        path: uri.path(),
         status,
-        micros = elapsed.as_micros() as u64,
-        "request"
-    );
+        micros: elapsed.as_micros() as u64,
+    });
     response
 }

@@ -8,7 +8,12 @@
 //! 100.7k/s without them). Every other line (start-up, readiness, warnings, errors) is
 //! written at once, after the request lines still pending, so the order holds. `flush`
 //! empties the buffer before the process exits.
+//!
+//! With the human format and no colours, [`request`] writes request lines into the
+//! buffer itself (`log_format`), past tracing's dispatch; `TESSERA_LOG` still decides
+//! whether they are written.
 
+use crate::log_format::RequestLine;
 use crate::settings::LogFormat;
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
@@ -23,6 +28,46 @@ const FLUSH_AT: usize = 64 * 1024;
 
 /// The process's log output, kept for [`flush`].
 static OUTPUT: OnceLock<Arc<Output>> = OnceLock::new();
+
+/// The output that [`request`] writes request lines to itself: set by [`init`] only when
+/// it installed the human format without colours, whose bytes `RequestLine::write`
+/// reproduces.
+static DIRECT: OnceLock<Arc<Output>> = OnceLock::new();
+
+/// Logs one request's line (`context::observe`), at `info` under [`REQUEST_TARGET`].
+pub fn request(line: &RequestLine) {
+    if !tracing::enabled!(target: REQUEST_TARGET, tracing::Level::INFO) {
+        return;
+    }
+    match DIRECT.get() {
+        // `Full` prints the spans an event is in; only a line outside any can skip it.
+        Some(output) if tracing::Span::current().is_none() => {
+            let mut bytes = Vec::with_capacity(256);
+            // Log time, not protocol time, so not the injected clock (tracing-subscriber's
+            // own timer reads the system clock too).
+            #[allow(clippy::disallowed_methods)]
+            let now = std::time::SystemTime::now();
+            line.write(&mut bytes, now);
+            output.buffer(&bytes);
+        }
+        _ => through_tracing(line),
+    }
+}
+
+/// The request line as a tracing event, for the formats `RequestLine::write` does not
+/// reproduce (JSON, colours) and for lines inside a span.
+pub(crate) fn through_tracing(line: &RequestLine) {
+    tracing::info!(
+        target: REQUEST_TARGET,
+        trace_id = %line.trace_id,
+        correlation_id = %line.correlation_id,
+        method = %line.method,
+        path = %line.path,
+        status = line.status,
+        micros = line.micros,
+        "request"
+    );
+}
 
 /// Writes out the request lines still buffered (before the process exits).
 pub fn flush() {
@@ -174,12 +219,13 @@ pub fn init(format: LogFormat, sink: Sink) {
         .with_writer(writer)
         .with_ansi(ansi);
     // try_init: a second initialisation (tests) keeps the first subscriber.
-    let _ = match format {
-        LogFormat::Human => builder
-            .event_format(crate::log_format::Human::new())
-            .try_init(),
+    let installed = match format {
+        LogFormat::Human => builder.with_target(false).try_init(),
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
     };
+    if installed.is_ok() && format == LogFormat::Human && !ansi {
+        let _ = DIRECT.set(output.clone());
+    }
 }
 
 #[cfg(test)]

@@ -116,11 +116,36 @@ async fn serve_with_zero_configuration_on_sqlite() {
     .await;
     let v: serde_json::Value = entry.json().await.unwrap();
     assert_eq!(v["code"], "TS50001");
-    let log = server.log_when(|l| l.contains("trace_id=")).await;
+    let log = server
+        .log_when(|l| l.contains("path=/errors/InvalidScope"))
+        .await;
     assert_eq!(log.matches("ready on http://").count(), 1, "{log}");
+    let line = log
+        .lines()
+        .find(|l| l.contains("path=/errors/InvalidScope"))
+        .unwrap_or_else(|| panic!("no request line in {log}"));
+    // The human request line, as the log format's unit test pins it byte for byte.
+    let (_, rest) = line.split_once("  INFO request trace_id=").unwrap();
+    let (trace_id, rest) = rest.split_once(" correlation_id=").unwrap();
+    assert_eq!(trace_id.len(), 32, "{line}");
     assert!(
-        log.contains("trace_id="),
-        "request lines carry the trace id: {log}"
+        rest.contains(" method=GET path=/errors/InvalidScope status=200 micros="),
+        "{line}"
+    );
+}
+
+#[tokio::test]
+async fn request_lines_follow_tessera_log() {
+    let server =
+        Process::serve_with_env(&[], &[("TESSERA_LOG", "info,tessera_server::context=warn")]);
+    http_get(&format!("{}/healthz", server.base), "application/json").await;
+    // Request lines go out every 50 ms; wait well past that.
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    let log = server.log();
+    assert!(log.contains("ready on http://"), "{log}");
+    assert!(
+        !log.contains("/healthz"),
+        "request lines filtered out: {log}"
     );
 }
 

@@ -232,6 +232,11 @@ impl Process {
     /// Starts `tessera serve --listen 127.0.0.1:0 <args>` in a fresh directory and waits
     /// for its ready line.
     pub fn serve(args: &[&str]) -> Self {
+        Self::serve_with_env(args, &[])
+    }
+
+    /// [`Process::serve`] with these environment variables set.
+    pub fn serve_with_env(args: &[&str], env: &[(&str, &str)]) -> Self {
         let dir = TempDir::new("proc");
         let mut child = tessera()
             .args(["serve", "--listen", "127.0.0.1:0"])
@@ -239,6 +244,8 @@ impl Process {
             .current_dir(dir.path())
             .env_remove("TESSERA_DATABASE_URL")
             .env_remove("TESSERA_CONFIG")
+            .env_remove("TESSERA_LOG")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
