@@ -36,7 +36,7 @@ const MAX_ENTRIES: usize = 50_000;
 /// What is cached. Everything but `Tenant` belongs to one tenant by id.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Key {
-    /// `Option<Tenant>` by slug.
+    /// `Option<Arc<Tenant>>` by slug.
     Tenant(String),
     /// `Option<App>` by client_id.
     App(Uuid, String),
@@ -168,7 +168,7 @@ where
     Fut: Future<Output = Result<serde_json::Value, CatalogError>>,
 {
     use axum::body::Bytes;
-    use axum::http::header;
+    use axum::http::{HeaderValue, header};
     use axum::response::IntoResponse;
     let body = state
         .cache
@@ -177,13 +177,24 @@ where
         })
         .await
         .map_err(crate::error_response::ErrorResponse::json)?;
+    // Static values: a `&str` would be checked and copied into a new allocation for
+    // every response (3 of them were 1.7 % of a JWKS request's instructions).
     Ok((
         [
-            (header::CACHE_CONTROL, "public, max-age=300"),
-            (header::CONTENT_TYPE, "application/json"),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=300"),
+            ),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
             // Public documents that browser apps (MSAL.js, oidc-client-ts) fetch
             // cross-origin; no credentials are involved.
-            (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
+            (
+                header::ACCESS_CONTROL_ALLOW_ORIGIN,
+                HeaderValue::from_static("*"),
+            ),
         ],
         Bytes::clone(&body),
     )

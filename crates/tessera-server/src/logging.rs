@@ -42,13 +42,11 @@ pub fn request(line: &RequestLine) {
     match DIRECT.get() {
         // `Full` prints the spans an event is in; only a line outside any can skip it.
         Some(output) if tracing::Span::current().is_none() => {
-            let mut bytes = Vec::with_capacity(256);
             // Log time, not protocol time, so not the injected clock (tracing-subscriber's
             // own timer reads the system clock too).
             #[allow(clippy::disallowed_methods)]
             let now = std::time::SystemTime::now();
-            line.write(&mut bytes, now);
-            output.buffer(&bytes);
+            output.append(|pending| line.write(pending, now));
         }
         _ => through_tracing(line),
     }
@@ -100,7 +98,16 @@ impl Output {
     /// Writes the pending lines, then `line` (a line that must not wait).
     fn write_through(&self, line: &[u8]) {
         let _writing = self.writing.lock().unwrap_or_else(PoisonError::into_inner);
-        let pending = std::mem::take(&mut *self.lock_pending());
+        let pending = {
+            let mut pending = self.lock_pending();
+            if pending.is_empty() {
+                Vec::new()
+            } else {
+                // The next lines go into a buffer already big enough, not one regrown
+                // from nothing (copying what it held) as they arrive.
+                std::mem::replace(&mut *pending, Vec::with_capacity(FLUSH_AT + 1024))
+            }
+        };
         if !pending.is_empty() {
             (self.sink)(&pending);
         }
@@ -114,8 +121,13 @@ impl Output {
     }
 
     fn buffer(&self, line: &[u8]) {
+        self.append(|pending| pending.extend_from_slice(line));
+    }
+
+    /// Has `write` append a request line to the pending ones.
+    fn append(&self, write: impl FnOnce(&mut Vec<u8>)) {
         let mut pending = self.lock_pending();
-        pending.extend_from_slice(line);
+        write(&mut pending);
         let full = pending.len() >= FLUSH_AT;
         drop(pending);
         if full {
