@@ -40,7 +40,7 @@ pub fn current() -> ErrorContext {
                 trace_id: TraceId::generate(&rng),
                 correlation_id: CorrelationId::generate(&rng),
                 timestamp: tessera_core::clock::Clock::now(&tessera_core::clock::SystemClock),
-                public_url: String::new(),
+                public_url: Arc::from(""),
             }
         })
 }
@@ -58,7 +58,7 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
         correlation_id: client_id_header
             .unwrap_or_else(|| CorrelationId::generate(state.rng.as_ref())),
         timestamp: state.clock.now(),
-        public_url: state.public_url.to_string(),
+        public_url: state.public_url.clone(),
     });
     let method = req.method().clone();
     let route = req.extensions().get::<MatchedPath>().cloned();

@@ -7,6 +7,7 @@
 //! filtered out). `logging::request` takes this path for the human format without
 //! colours, outside any span; the JSON format, colours and spans keep the event.
 
+use std::cell::Cell;
 use std::time::SystemTime;
 
 /// One request, as `context::observe` logs it.
@@ -58,9 +59,33 @@ fn write_decimal(out: &mut Vec<u8>, value: u64) {
 
 /// `2026-11-27T13:57:27.270265Z`, as tracing-subscriber's `SystemTime` timer writes it
 /// (UTC, microseconds). Years outside 0-9999 cannot come from the system clock here.
+/// The text up to the second is kept per thread: lines a second has many of convert
+/// the time to a date once, not per line.
 fn write_timestamp(out: &mut Vec<u8>, now: SystemTime) {
-    let at = time::OffsetDateTime::from(now);
-    let mut buf = *b"0000-00-00T00:00:00.000000Z";
+    thread_local! {
+        static SECOND: Cell<Option<(u64, [u8; 19])>> = const { Cell::new(None) };
+    }
+    // Before 1970 (a clock set wrong) there is no second to key on: no cache.
+    let Ok(since_epoch) = now.duration_since(SystemTime::UNIX_EPOCH) else {
+        out.extend_from_slice(&to_second(time::OffsetDateTime::from(now)));
+        return write_fraction(out, time::OffsetDateTime::from(now).microsecond());
+    };
+    let second = since_epoch.as_secs();
+    let text = SECOND.with(|cached| match cached.get() {
+        Some((at, text)) if at == second => text,
+        _ => {
+            let text = to_second(time::OffsetDateTime::from(now));
+            cached.set(Some((second, text)));
+            text
+        }
+    });
+    out.extend_from_slice(&text);
+    write_fraction(out, since_epoch.subsec_micros());
+}
+
+/// `2026-11-27T13:57:27`.
+fn to_second(at: time::OffsetDateTime) -> [u8; 19] {
+    let mut buf = *b"0000-00-00T00:00:00";
     let mut put = |at: usize, value: u32, digits: usize| {
         let mut v = value;
         for i in (0..digits).rev() {
@@ -74,7 +99,17 @@ fn write_timestamp(out: &mut Vec<u8>, now: SystemTime) {
     put(11, u32::from(at.hour()), 2);
     put(14, u32::from(at.minute()), 2);
     put(17, u32::from(at.second()), 2);
-    put(20, at.microsecond(), 6);
+    buf
+}
+
+/// `.270265Z`.
+fn write_fraction(out: &mut Vec<u8>, micros: u32) {
+    let mut buf = *b".000000Z";
+    let mut v = micros;
+    for i in (1..7).rev() {
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
     out.extend_from_slice(&buf);
 }
 
@@ -178,6 +213,30 @@ mod tests {
         let mut epoch = Vec::new();
         write_timestamp(&mut epoch, SystemTime::UNIX_EPOCH);
         assert_eq!(epoch, b"1970-01-01T00:00:00.000000Z");
+    }
+
+    #[test]
+    fn timestamps_stay_right_across_seconds_and_before_1970() {
+        let format = time::macros::format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z"
+        );
+        let base = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_795_787_847);
+        // The same second twice (the kept text), the next one, back again, a day later,
+        // and a time before 1970 (no second to key on).
+        let times = [
+            base + std::time::Duration::from_micros(1),
+            base + std::time::Duration::from_micros(999_999),
+            base + std::time::Duration::from_micros(1_000_000),
+            base,
+            base + std::time::Duration::from_secs(86_400),
+            SystemTime::UNIX_EPOCH - std::time::Duration::from_micros(1_500_000),
+        ];
+        for at in times {
+            let mut s = Vec::new();
+            write_timestamp(&mut s, at);
+            let expected = time::OffsetDateTime::from(at).format(format).unwrap();
+            assert_eq!(String::from_utf8(s).unwrap(), expected);
+        }
     }
 
     #[test]

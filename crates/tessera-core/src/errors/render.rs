@@ -15,7 +15,8 @@ pub struct ErrorContext {
     pub correlation_id: CorrelationId,
     pub timestamp: OffsetDateTime,
     /// The public base URL, without a trailing slash; `error_uri` points under it.
-    pub public_url: String,
+    /// Shared, not copied: every request builds a context.
+    pub public_url: std::sync::Arc<str>,
 }
 
 /// `2026-11-26T19:30:00Z`: RFC 3339 in UTC to the second.
