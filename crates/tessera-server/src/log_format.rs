@@ -2,9 +2,9 @@
 //! log buffer in the bytes tracing-subscriber's `Full` format (without targets) writes
 //! for the same event. That line is written for every request, and taking it through
 //! tracing's dispatch (the event, its field set, the formatter's visitor, `write!` per
-//! field) cost 3,600 instructions of a JWKS request's 30,000
-//! (`benches/instructions.sh jwks`: 60.5M for 2,000 requests, 53.2M with request lines
-//! filtered out). `logging::request` takes this path for the human format without
+//! field) cost 3,700 instructions of a JWKS request's 30,300
+//! (`benches/instructions.sh jwks`: 60.6M for 2,000 requests, 53.2M with request lines
+//! filtered out; BENCHMARKS.md, item 30). `logging::request` takes this path for the human format without
 //! colours, outside any span; the JSON format, colours and spans keep the event.
 
 use std::cell::Cell;
