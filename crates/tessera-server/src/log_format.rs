@@ -67,8 +67,9 @@ fn write_timestamp(out: &mut Vec<u8>, now: SystemTime) {
     }
     // Before 1970 (a clock set wrong) there is no second to key on: no cache.
     let Ok(since_epoch) = now.duration_since(SystemTime::UNIX_EPOCH) else {
-        out.extend_from_slice(&to_second(time::OffsetDateTime::from(now)));
-        return write_fraction(out, time::OffsetDateTime::from(now).microsecond());
+        let at = time::OffsetDateTime::from(now);
+        out.extend_from_slice(&to_second(at));
+        return write_fraction(out, at.microsecond());
     };
     let second = since_epoch.as_secs();
     let text = SECOND.with(|cached| match cached.get() {

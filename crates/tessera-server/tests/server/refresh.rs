@@ -548,6 +548,26 @@ async fn an_altered_refresh_token_is_invalid() {
     assert_eq!(refresh(&served, "web-app", token, &[]).await.0, 200);
 }
 
+/// The refresh token object stored under its id, as tokens sealed since item 29 of
+/// BENCHMARKS.md are.
+async fn stored_under_id(
+    served: &Served,
+    tenant_id: uuid::Uuid,
+    id: uuid::Uuid,
+) -> Option<tessera_core::directory::object::StoredObject> {
+    served
+        .app
+        .state
+        .store
+        .object(
+            tenant_id,
+            tessera_core::directory::object::ObjectKind::RefreshToken,
+            &id.to_string(),
+        )
+        .await
+        .unwrap()
+}
+
 /// Stores `record` as the refresh token `value` was stored before item 29 of
 /// BENCHMARKS.md: as object `id`, under the value's keyed hash.
 async fn store_under_hash(
@@ -577,7 +597,6 @@ async fn store_under_hash(
 /// value is then reuse.
 #[tokio::test]
 async fn a_refresh_token_from_before_sealing_still_rotates() {
-    use tessera_core::directory::object::ObjectKind;
     use tessera_core::oauth::records::RefreshToken;
     let served = server(None).await;
     let state = &served.app.state;
@@ -587,11 +606,8 @@ async fn a_refresh_token_from_before_sealing_still_rotates() {
     let (id, record) = RefreshToken::presented(&state.master, tenant.id, sealed)
         .sealed
         .unwrap();
-    let stored = state
-        .store
-        .object(tenant.id, ObjectKind::RefreshToken, &id.to_string())
+    let stored = stored_under_id(&served, tenant.id, id)
         .await
-        .unwrap()
         .expect("the sealed token's record, stored under its id");
     assert_eq!(id, stored.id);
     assert_eq!(stored.decode::<RefreshToken>().unwrap(), record);
@@ -636,7 +652,6 @@ async fn a_refresh_token_from_before_sealing_still_rotates() {
 /// is then reuse.
 #[tokio::test]
 async fn a_refresh_token_of_the_first_sealed_format_still_rotates() {
-    use tessera_core::directory::object::ObjectKind;
     use tessera_core::oauth::records::{RefreshToken, purpose};
     let served = server(None).await;
     let state = &served.app.state;
@@ -680,11 +695,8 @@ async fn a_refresh_token_of_the_first_sealed_format_still_rotates() {
         .sealed
         .unwrap();
     assert_eq!(successor.family, "first-format-family");
-    let stored = state
-        .store
-        .object(tenant.id, ObjectKind::RefreshToken, &next_id.to_string())
+    let stored = stored_under_id(&served, tenant.id, next_id)
         .await
-        .unwrap()
         .expect("the successor, stored under its id");
     assert_eq!(stored.id, next_id);
     let (status, body) = refresh(&served, "web-app", &old_value, &[]).await;
