@@ -13,6 +13,9 @@
 #   writer thread, group commit, synchronous=FULL; 16.2k/s there) and, with DATABASE_URL,
 #   on PostgreSQL (sqlx, pool 16; 4.8k/s there);
 # - Argon2id m=19 MiB t=2 on every core (examples/ceiling_argon2.rs); ~85/s there;
+# - the token-like endpoint's p99 alone and beside 50 Argon2id hashes/s (the same
+#   example at a fixed rate): the "p99 within 2x beside 50 sign-ins/s" target for an
+#   endpoint with none of Tessera's code;
 # - `openssl speed ed25519` signatures/s on one core.
 # HTTP loads use the wrk settings of benches/run.sh (2 threads, 64 connections, 10 s).
 #   bash benches/calibrate.sh
@@ -53,6 +56,19 @@ for alg in eddsa es256; do
     TOKEN="$(curl -sf "http://127.0.0.1:$PORT/sample")"
     export TOKEN
     load /introspect -s benches/introspect.lua
+    # The p99 target "within 2x of its idle figure while 50 password sign-ins per second
+    # run beside it", for the least work such an endpoint can do: the same wrk load
+    # alone, then beside 50 Argon2id hashes/s (open loop, on one thread per core, as
+    # Tessera's password pool runs them; no HTTP). Tessera's ratio in benches/run.sh is
+    # compared with this one.
+    echo "== token-like endpoint, eddsa: p99 alone, and beside 50 Argon2id hashes/s"
+    p99() { wrk -t2 -c64 -d10s --latency -s benches/client_credentials.lua \
+      "http://127.0.0.1:$PORT/token" | grep -E 'Requests/sec| 50%| 99%' | sed "s/^/$1: /"; }
+    p99 alone
+    "$examples/ceiling_argon2" 50 10 >"$work/argon2-rate.txt" &
+    p99 "beside 50 hashes/s"
+    wait $!
+    cat "$work/argon2-rate.txt"
   fi
   stop
 done
