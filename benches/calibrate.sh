@@ -63,7 +63,7 @@ for alg in eddsa es256; do
     # compared with this one.
     echo "== token-like endpoint, eddsa: p99 alone, and beside 50 Argon2id hashes/s"
     p99() { wrk -t2 -c64 -d10s --latency -s benches/client_credentials.lua \
-      "http://127.0.0.1:$PORT/token" | grep -E 'Requests/sec| 50%| 99%' | sed "s/^/$1: /"; }
+      "http://127.0.0.1:$PORT/token" | grep -E 'Requests/sec| 50%| 99%' | sed "s|^|$1: |"; }
     p99 alone
     "$examples/ceiling_argon2" 50 10 >"$work/argon2-rate.txt" &
     p99 "beside 50 hashes/s"
