@@ -7,10 +7,13 @@
 //! filtered out; BENCHMARKS.md, item 30). `logging::request` takes this path for the human format without
 //! colours, outside any span; the JSON format, colours and spans keep the event.
 
-use std::cell::Cell;
+use std::cell::RefCell;
 use std::time::SystemTime;
 
-/// One request, as `context::observe` logs it.
+/// One request, as `context::observe` logs it. The fields are written as they are, not
+/// escaped: none can hold a control character or a space (a trace id is hex, a
+/// correlation id is checked by `CorrelationId::from_client`, a method is an HTTP token
+/// and a path is a parsed URI's), so a client cannot forge or break a line.
 pub struct RequestLine<'a> {
     pub trace_id: &'a str,
     pub correlation_id: &'a str,
@@ -58,49 +61,35 @@ fn write_decimal(out: &mut Vec<u8>, value: u64) {
 }
 
 /// `2026-11-27T13:57:27.270265Z`, as tracing-subscriber's `SystemTime` timer writes it
-/// (UTC, microseconds). Years outside 0-9999 cannot come from the system clock here.
-/// The text up to the second is kept per thread: lines a second has many of convert
-/// the time to a date once, not per line.
+/// (UTC, microseconds). The text up to the second is kept per thread: lines a second
+/// has many of convert the time to a date once, not per line.
 fn write_timestamp(out: &mut Vec<u8>, now: SystemTime) {
     thread_local! {
-        static SECOND: Cell<Option<(u64, [u8; 19])>> = const { Cell::new(None) };
+        static SECOND: RefCell<Option<(u64, String)>> = const { RefCell::new(None) };
     }
     // Before 1970 (a clock set wrong) there is no second to key on: no cache.
     let Ok(since_epoch) = now.duration_since(SystemTime::UNIX_EPOCH) else {
         let at = time::OffsetDateTime::from(now);
-        out.extend_from_slice(&to_second(at));
+        out.extend_from_slice(to_second(at).as_bytes());
         return write_fraction(out, at.microsecond());
     };
     let second = since_epoch.as_secs();
-    let text = SECOND.with(|cached| match cached.get() {
-        Some((at, text)) if at == second => text,
-        _ => {
-            let text = to_second(time::OffsetDateTime::from(now));
-            cached.set(Some((second, text)));
-            text
+    SECOND.with_borrow_mut(|cached| {
+        if !matches!(cached, Some((at, _)) if *at == second) {
+            *cached = Some((second, to_second(time::OffsetDateTime::from(now))));
+        }
+        if let Some((_, text)) = cached {
+            out.extend_from_slice(text.as_bytes());
         }
     });
-    out.extend_from_slice(&text);
     write_fraction(out, since_epoch.subsec_micros());
 }
 
-/// `2026-11-27T13:57:27`.
-fn to_second(at: time::OffsetDateTime) -> [u8; 19] {
-    let mut buf = *b"0000-00-00T00:00:00";
-    let mut put = |at: usize, value: u32, digits: usize| {
-        let mut v = value;
-        for i in (0..digits).rev() {
-            buf[at + i] = b'0' + (v % 10) as u8;
-            v /= 10;
-        }
-    };
-    put(0, u32::try_from(at.year()).unwrap_or(0), 4);
-    put(5, u32::from(u8::from(at.month())), 2);
-    put(8, u32::from(at.day()), 2);
-    put(11, u32::from(at.hour()), 2);
-    put(14, u32::from(at.minute()), 2);
-    put(17, u32::from(at.second()), 2);
-    buf
+/// `2026-11-27T13:57:27`: the error documents' timestamp without its `Z`.
+fn to_second(at: time::OffsetDateTime) -> String {
+    let mut text = tessera_core::errors::render::timestamp(at);
+    text.pop();
+    text
 }
 
 /// `.270265Z`.
