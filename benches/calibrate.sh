@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# How fast is this machine? The targets of issue 6 were set on one machine as shares of
-# the ceilings that ../shared/spec/architecture.md measured there with minimal servers
-# (client_credentials ≈ 70 % of its 44k/s, sign-ins ≈ 80 % of the Argon2 ceiling, …),
-# and the machine a session gets varies. This measures the same ceilings here, with the
-# same minimal code, so the targets can be scaled to the machine at hand:
+# How fast is this machine? The targets of issue 6 were set on one machine (2 vCPUs) as
+# shares of ceilings measured there with minimal servers when Tessera's architecture
+# was proposed (client_credentials ≈ 70 % of its 44k/s, sign-ins ≈ 80 % of the Argon2
+# ceiling, …), and the machine a session gets varies. This measures the same ceilings
+# here, with the same minimal code, so the targets can be scaled to the machine at hand:
 # - the HTTP stack alone (examples/static_json.rs: axum, a static JSON body); ~127k/s
 #   there;
 # - a client_credentials-like endpoint (examples/ceiling_token.rs: form + Basic + HMAC
@@ -24,18 +24,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PORT="${PORT:-18090}"
+. benches/server.sh
+port_free "$PORT"
 cargo build --release -q --example static_json --example ceiling_token \
   --example ceiling_store --example ceiling_argon2
 examples=./target/release/examples
-pid=""
-work="$(mktemp -d)"
-trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
-serve() { # serve <example> [args…]: start it on $PORT, wait until it answers
+serve() { # serve <example> [args…]: start it on $PORT as $pid, wait until it answers
   "$examples/$1" "127.0.0.1:$PORT" "${@:2}" >/dev/null &
   pid=$!
-  until curl -s -o /dev/null "http://127.0.0.1:$PORT/"; do sleep 0.05; done
+  until curl -s -o /dev/null "http://127.0.0.1:$PORT/"; do
+    kill -0 "$pid" 2>/dev/null || { echo "$1 did not start" >&2; exit 1; }
+    sleep 0.05
+  done
 }
-stop() { kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""; }
+stop() { stop_server; }
 load() { # load <path> [wrk args…]
   wrk -t2 -c64 -d10s "${@:2}" "http://127.0.0.1:$PORT$1" | grep -E 'Requests/sec|Latency  |non-2xx'
 }
@@ -66,8 +68,10 @@ for alg in eddsa es256; do
       "http://127.0.0.1:$PORT/token" | grep -E 'Requests/sec| 50%| 99%' | sed "s|^|$1: |"; }
     p99 alone
     "$examples/ceiling_argon2" 50 10 >"$work/argon2-rate.txt" &
+    hashing=$!
+    track "$hashing"
     p99 "beside 50 hashes/s"
-    wait $!
+    wait "$hashing"
     cat "$work/argon2-rate.txt"
   fi
   stop

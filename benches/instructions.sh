@@ -2,9 +2,10 @@
 # Counts the instructions Tessera executes per request under valgrind's callgrind: user
 # space only, but the same count for the same binary and input whatever else the machine
 # is doing, so a change to the request path can be compared on a machine whose rates
-# drift (BENCHMARKS.md, item 25). N requests (default 1,000) of one load on one
-# keep-alive connection, after 20 that are not counted; prints the total and the
-# inclusive counts of the functions named in SHOW (an extended regular expression).
+# drift (as docs/decisions/0014-typed-claims-to-bytes.md was). N requests (default
+# 1,000) of one load on one keep-alive connection, after 20 that are not counted;
+# prints the total and the inclusive counts of the functions named in SHOW (an extended
+# regular expression).
 # Every thread counts, so `refresh` (one token rotated N times, each request presenting
 # the token the last one returned) includes the SQLite writer thread's commits.
 #   bash benches/instructions.sh [cc|jwks|refresh] [N]
@@ -20,6 +21,7 @@ PORT="${PORT:-18097}"
 SHOW="${SHOW:-PROGRAM TOTALS|Signer::sign|token::grant::|form_and_client|serialize \[|Display|into_response \[|format_event}"
 repo="$PWD"
 . benches/server.sh
+port_free "$PORT"
 bin="$(tessera_binary)"
 db="sqlite://$work/tessera.db"
 (cd "$work" && "$bin" import --database-url "$db" "$repo/benches/tenant.json" >/dev/null 2>&1)

@@ -6,6 +6,7 @@
 # refresh rotation load and RSS after it.
 #   bash benches/million.sh
 #   DATABASE_URL=postgres://postgres@127.0.0.1:5432/tessera_bench bash benches/million.sh
+#   TESSERA_BIN=/path/to/tessera bash benches/million.sh   (that binary, not this tree's)
 # Needs wrk, python3 (and psql for PostgreSQL).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,37 +14,29 @@ DURATION="${DURATION:-10}"
 COUNT="${COUNT:-1000000}"
 PORT="${PORT:-18082}"
 export THREADS=2
-cargo build --release -q
 repo="$PWD"
-work="$(mktemp -d)"
-pid=""
-trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
+. benches/server.sh
+port_free "$PORT"
+bin="$(tessera_binary)"
 db=(--database-url "${DATABASE_URL:-sqlite://$work/data/tessera.db}")
 if [ -n "${DATABASE_URL:-}" ]; then
   psql -q "${DATABASE_URL%/*}/postgres" -c "DROP DATABASE IF EXISTS ${DATABASE_URL##*/}" \
     -c "CREATE DATABASE ${DATABASE_URL##*/}"
 fi
-(cd "$work" && "$repo/target/release/tessera" import "${db[@]}" "$repo/benches/tenant.json" >/dev/null 2>&1)
+(cd "$work" && "$bin" import "${db[@]}" "$repo/benches/tenant.json" >/dev/null 2>&1)
 start() {
-  local start_ns ready_ns
-  start_ns="$(date +%s%N)"
-  (cd "$work" && exec "$repo/target/release/tessera" serve "${db[@]}" --listen "127.0.0.1:$PORT" \
-    >"$work/out.log" 2>"$work/err.log") &
-  pid=$!
-  until grep -q "ready on http://" "$work/out.log" 2>/dev/null; do
-    kill -0 "$pid" 2>/dev/null || { echo "tessera did not start:" >&2; cat "$work/err.log" >&2; exit 1; }
-    sleep 0.002
-  done
-  ready_ns="$(date +%s%N)"
-  echo "start to ready: $(( (ready_ns - start_ns) / 1000000 )) ms"
+  POLL=0.002 start_server "$bin" serve "${db[@]}" --listen "127.0.0.1:$PORT"
+  echo "start to ready: $ready_ms ms"
 }
 rss() { awk '/VmRSS|VmHWM/ { printf "%s %s kB  ", $1, $2 } END { print "" }' "/proc/$pid/status"; }
 base="http://127.0.0.1:$PORT"
-echo "machine: $(nproc) cores, $(uname -sr); commit $(git rev-parse --short HEAD); date $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+built="commit $(git rev-parse --short HEAD)"
+[ -z "${TESSERA_BIN:-}" ] || built="binary $TESSERA_BIN"
+echo "machine: $(nproc) cores, $(uname -sr); $built; date $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 echo "store: ${DATABASE_URL:-sqlite (default, synchronous=FULL)}"
 start >/dev/null
 eval "$(python3 benches/setup.py "$base" 256 "$work/refresh-seeds")"
-kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
+stop_server
 
 copy_started="$(date +%s)"
 if [ -n "${DATABASE_URL:-}" ]; then

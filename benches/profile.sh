@@ -2,7 +2,9 @@
 # Profiles the release server under one load of benches/run.sh: perf record (cpu-clock;
 # hardware counters are not available on every machine) for 8 s of a 12 s wrk run, then
 # prints the hottest symbols (perf report --no-children --sort symbol).
-#   bash benches/profile.sh [cc|jwks|discovery|introspection|code|refresh]   (default cc)
+#   bash benches/profile.sh [cc|jwks|discovery|introspection|introspection-many|code|refresh]
+#     (default cc; introspection-many: DISTINCT_TOKENS (100,000) different access tokens
+#     in turn, as the last load of benches/run.sh, minted before the profile starts)
 #   DATABASE_URL=postgres://postgres@127.0.0.1:5432/tessera_bench bash benches/profile.sh code
 #     (PostgreSQL, as benches/run.sh: that database is dropped and created again first;
 #     the database server's own CPU is printed beside the profile, which is Tessera's
@@ -22,6 +24,7 @@ PORT="${PORT:-18081}"
 export THREADS=2
 repo="$PWD"
 . benches/server.sh
+port_free "$PORT"
 bin="$(tessera_binary)"
 db=(--database-url "${DATABASE_URL:-sqlite://$work/data/tessera.db}")
 if [ -n "${DATABASE_URL:-}" ]; then
@@ -41,6 +44,10 @@ case "$LOAD" in
   jwks) args=("$base/bench/discovery/keys") ;;
   discovery) args=("$base/bench/.well-known/openid-configuration") ;;
   introspection) args=(-s benches/introspect.lua "$base/bench/oauth2/introspect") ;;
+  introspection-many)
+    python3 benches/mint_tokens.py "$base" "${DISTINCT_TOKENS:-100000}" "$work/tokens"
+    export TOKENS_FILE="$work/tokens"
+    args=(-s benches/introspect_many.lua "$base/bench/oauth2/introspect") ;;
   code) args=(-s benches/code_flow.lua "$base") ;;
   refresh) args=(-s benches/refresh.lua "$base") ;;
   *) echo "unknown load $LOAD" >&2; exit 2 ;;
@@ -54,6 +61,7 @@ xacts() {
 xacts_before="$(xacts)"
 wrk -t2 -c64 -d12s "${args[@]}" > "$work/wrk.txt" &
 loader=$!
+track "$loader"
 sleep 2
 cpu_ticks() { # user+system clock ticks of the processes given by pid
   awk '{ t += $14 + $15 } END { print t + 0 }' $(printf '/proc/%s/stat ' "$@") 2>/dev/null || echo 0
@@ -84,7 +92,7 @@ awk -v t=$((ts_after - ts_before)) -v p=$((pg_after - pg_before)) -v w=$((wrk_af
 # SQLite's WAL and checkpoints, and the log file when stdout is one (a request line is
 # about 225 bytes: benches/results/2026-11-27-b16b760/log-line-bytes.txt); on PostgreSQL the database server writes, not Tessera.
 awk -v b=$((disk_after - disk_before)) 'BEGIN { printf "written to storage by tessera over the 8 s: %.1f MB\n", b / 1e6 }'
-grep -E 'Requests/sec|non-2xx|flows/s|rotations/s' "$work/wrk.txt" || cat "$work/wrk.txt"
+grep -E 'Requests/sec|non-2xx|flows/s|rotations/s|active answers' "$work/wrk.txt" || cat "$work/wrk.txt"
 if [ -n "${DATABASE_URL:-}" ]; then
   sleep 1.5 # backends report their counts to the statistics at most once a second
   requests="$(awk '/requests in/ { print $1 }' "$work/wrk.txt")"

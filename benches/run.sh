@@ -1,48 +1,48 @@
 #!/usr/bin/env bash
-# Tessera's load benchmarks: one command, results on stdout (BENCHMARKS.md quotes them).
+# Tessera's load benchmarks: one command, results on stdout (benches/all.sh keeps them in
+# benches/results/; BENCHMARKS.md quotes them from there).
 # Needs wrk (apt-get install wrk), curl and python3.
 #   bash benches/run.sh            # SQLite, a fresh file
 #   DATABASE_URL=postgres://postgres@127.0.0.1:5432/tessera_bench bash benches/run.sh
 #     (PostgreSQL: that database is dropped and created again first, with psql)
+#   TESSERA_BIN=/path/to/tessera bash benches/run.sh
+#     (that binary instead of building this tree's: an A/B of two commits)
 # Each figure: wrk, 2 threads, CONNECTIONS (64) connections, DURATION (10) seconds, on
 # the same machine as the server; wrk's own CPU time is printed beside it. The tenant is
-# benches/tenant.json, imported before the server starts.
+# benches/tenant.json, imported before the server starts. The last load introspects
+# DISTINCT_TOKENS (100,000) different access tokens, far more than the server's memo of
+# verified signatures holds (docs/decisions/0011-verified-token-memo.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${DURATION:-10}"
 CONNECTIONS="${CONNECTIONS:-64}"
 PORT="${PORT:-18080}"
+DISTINCT_TOKENS="${DISTINCT_TOKENS:-100000}"
 export THREADS=2
-cargo build --release -q
 repo="$PWD"
-work="$(mktemp -d)"
-pid=""
-trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
+. benches/server.sh
+port_free "$PORT"
+bin="$(tessera_binary)"
 db=(--database-url "${DATABASE_URL:-sqlite://$work/data/tessera.db}")
 if [ -n "${DATABASE_URL:-}" ]; then
   psql -q "${DATABASE_URL%/*}/postgres" -c "DROP DATABASE IF EXISTS ${DATABASE_URL##*/}" \
     -c "CREATE DATABASE ${DATABASE_URL##*/}"
 fi
-tessera() { (cd "$work" && "$repo/target/release/tessera" "$@"); }
-tessera import "${db[@]}" "$repo/benches/tenant.json" >/dev/null 2>&1
+(cd "$work" && "$bin" import "${db[@]}" "$repo/benches/tenant.json" >/dev/null 2>&1)
 
-start_ns="$(date +%s%N)"
-(cd "$work" && exec "$repo/target/release/tessera" serve "${db[@]}" --listen "127.0.0.1:$PORT" \
-  >"$work/out.log" 2>"$work/err.log") &
-pid=$!
-until grep -q "ready on http://" "$work/out.log" 2>/dev/null; do
-  kill -0 "$pid" 2>/dev/null || { echo "tessera did not start:" >&2; cat "$work/err.log" >&2; exit 1; }
-  sleep 0.002
-done
-ready_ns="$(date +%s%N)"
+POLL=0.002 start_server "$bin" serve "${db[@]}" --listen "127.0.0.1:$PORT"
 base="http://127.0.0.1:$PORT"
 credential="$(grep -o 'admin/api/v1): .*' "$work/err.log" | sed 's/.*: //')"
 rss() { awk '/VmRSS|VmHWM/ { printf "%s %s kB  ", $1, $2 } END { print "" }' "/proc/$pid/status"; }
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {print int($2/1024/1024) " GiB"}' /proc/meminfo), $(uname -sr)"
-echo "commit: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- crates || echo ' (with uncommitted changes)')"
+if [ -n "${TESSERA_BIN:-}" ]; then
+  echo "binary: $TESSERA_BIN (TESSERA_BIN; the tree is at $(git rev-parse --short HEAD))"
+else
+  echo "commit: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- crates || echo ' (with uncommitted changes)')"
+fi
 echo "store: ${DATABASE_URL:-sqlite (default, synchronous=FULL)}"
 echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-echo "start to ready: $(( (ready_ns - start_ns) / 1000000 )) ms (process start to the ready line, migrations included)"
+echo "start to ready: $ready_ms ms (process start to the ready line, migrations included)"
 echo "idle RSS: $(rss)"
 
 export CLIENT_BASIC="$(printf 'daemon:bench-daemon-secret-0123456789abcdef' | base64 -w0)"
@@ -80,8 +80,23 @@ wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s benches/client_c
   "$base/bench/oauth2/token" 2>&1 | grep -E 'Requests/sec| 50%| 99%' | sed 's/^/alone: /'
 python3 benches/signin_rate.py "$base" 50 "$DURATION" > "$work/signin-rate.log" &
 signins=$!
+track "$signins"
 wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s benches/client_credentials.lua \
   "$base/bench/oauth2/token" 2>&1 | grep -E 'Requests/sec| 50%| 99%' | sed 's/^/beside sign-ins: /'
 wait "$signins"
 cat "$work/signin-rate.log"
 echo "server memory after: $(rss)"
+
+# Introspection of many different tokens. The introspection load earlier presents one
+# token, whose signature the server checks once and then finds in its memo. Here each
+# request presents the next of DISTINCT_TOKENS access tokens (EdDSA: the comparison
+# above set the daemon app back to it), each wrk thread cycling through its share, so a
+# token comes back only after more than the memo holds have passed: nearly every
+# request costs a full signature check. Last, so the loads before it are measured as
+# they always were.
+echo
+echo "== minting $DISTINCT_TOKENS distinct access tokens (client_credentials, EdDSA)"
+python3 benches/mint_tokens.py "$base" "$DISTINCT_TOKENS" "$work/tokens"
+export TOKENS_FILE="$work/tokens"
+load "introspection, $DISTINCT_TOKENS distinct access tokens in turn" -c"$CONNECTIONS" \
+  -s benches/introspect_many.lua "$base/bench/oauth2/introspect"

@@ -233,8 +233,9 @@ impl Default for PasswordParams {
 }
 
 /// Hashes a password with Argon2id into a PHC string. CPU- and memory-heavy (about 20 ms
-/// at the defaults, as measured in ../shared/spec/architecture.md):
-/// servers call it off the async executor, on a bounded pool.
+/// of CPU at the defaults; `benches/calibrate.sh` measures a machine's rate): servers
+/// call it off the async executor, on a bounded pool
+/// (docs/decisions/0012-argon2-worker-pool.md).
 pub fn hash_password(password: &Secret, params: PasswordParams, rng: &dyn Rng) -> String {
     use argon2::password_hash::{PasswordHasher, SaltString};
     let mut salt = [0u8; 16];

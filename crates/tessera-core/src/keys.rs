@@ -9,8 +9,8 @@
 //! material must never come from a test generator.
 
 use crate::crypto::MasterKey;
-use crate::directory::object::{ObjectKind, StoredObject, Write, encode};
 use crate::rng::Rng;
+use crate::store::object::{ObjectKind, StoredObject, Write, encode};
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::signature::KeyPair;
 use base64::Engine;

@@ -11,6 +11,7 @@ pub mod directory;
 pub mod errors;
 pub mod keys;
 pub mod oauth;
+pub mod retry;
 pub mod rng;
 pub mod secret;
 pub mod store;

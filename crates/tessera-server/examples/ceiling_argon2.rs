@@ -1,8 +1,8 @@
 //! Machine calibration for BENCHMARKS.md: Argon2id at m=19 MiB, t=2, p=1 (the argon2
-//! crate, one hash at a time on each of the machine's cores) for 10 s, the ceiling of
-//! ../shared/spec/architecture.md's measurements (~85 hashes/s on both cores of the
-//! machine the targets were set on), which "password sign-ins ≥ 70/s (≈ 80 % of the
-//! Argon2 ceiling)" refers to. Run by `benches/calibrate.sh`.
+//! crate, one hash at a time on each of the machine's cores) for 10 s, the ceiling
+//! measured when Tessera's targets were set (~85 hashes/s on both cores of that 2-vCPU
+//! machine), which "password sign-ins ≥ 70/s (≈ 80 % of the Argon2 ceiling)" refers
+//! to. Run by `benches/calibrate.sh`.
 //!   ceiling_argon2                  hash flat out on every core for 10 s
 //!   ceiling_argon2 <rate> <seconds> hash at a fixed rate (open loop: hash N is queued at
 //!     N / rate s), on one thread per core that keeps its memory, as Tessera's password

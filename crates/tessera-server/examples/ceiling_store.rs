@@ -1,7 +1,7 @@
-//! Machine calibration for BENCHMARKS.md: the refresh-rotation-like transaction of
-//! ../shared/spec/architecture.md's measurements (UPDATE the old token + INSERT the new
-//! one), as fast as each store takes it with nothing else in the way, 64 callers for
-//! 10 s:
+//! Machine calibration for BENCHMARKS.md: the refresh-rotation-like transaction that was
+//! measured on a 2-vCPU machine when Tessera's targets were set (UPDATE the old token +
+//! INSERT the new one), as fast as each store takes it with nothing else in the way, 64
+//! callers for 10 s:
 //! - `sqlite <dir>`: rusqlite on one writer thread committing each batch of waiting
 //!   requests in one transaction, WAL, `synchronous=FULL`, each caller answered after its
 //!   commit (16.2k/s on the machine the targets were set on, which "≥ 10,000 rotations/s

@@ -1,9 +1,9 @@
 //! Machine calibration for BENCHMARKS.md: the minimal client_credentials-like endpoint
-//! of ../shared/spec/architecture.md's measurements (form + Basic + HMAC check + a signed
-//! JWT, signing with aws-lc-rs directly), whose 44k/s (EdDSA) on the machine the targets
-//! were set on is what "client_credentials ≥ 30,000/s (≈ 70 % of the ceiling)" refers to.
+//! that was measured on a 2-vCPU machine when Tessera's targets were set (form + Basic +
+//! HMAC check + a signed JWT, signing with aws-lc-rs directly), whose 44k/s (EdDSA)
+//! there is what "client_credentials ≥ 30,000/s (≈ 70 % of the ceiling)" refers to.
 //! Also an introspection-like endpoint (form + Basic + HMAC check + verifying an Ed25519
-//! JWT), which that file did not measure. Nothing here is Tessera's code: it is the least
+//! JWT), which was not measured there. Nothing here is Tessera's code: it is the least
 //! work such an endpoint can do, so the machine's ceiling for it.
 //!   ceiling_token <addr> <eddsa|es256>
 //! `POST /token` takes what benches/client_credentials.lua sends, `POST /introspect` what

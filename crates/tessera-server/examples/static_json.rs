@@ -1,6 +1,6 @@
 //! Machine calibration for BENCHMARKS.md: the HTTP stack alone (axum on two tokio
-//! workers, one static JSON body), the first figure in ../shared/spec/architecture.md's
-//! measurements (~127k requests/s on the machine the targets were set on). Machines
+//! workers, one static JSON body), the first of the figures measured on a 2-vCPU machine
+//! when Tessera's targets were set (~127k requests/s there). Machines
 //! differ: the ratio of this figure between two machines says how far Tessera's own
 //! figures can be compared. Run by `benches/calibrate.sh`.
 

@@ -3,8 +3,8 @@
 
 use tessera_core::clock::Clock;
 use tessera_core::crypto::MasterKey;
-use tessera_core::directory::object::{ObjectKind, Write};
 use tessera_core::rng::Rng;
+use tessera_core::store::object::{ObjectKind, Write};
 use tessera_core::store::{Store, StoreError, StoreResult};
 use tessera_core::tenant::{NewTenant, TenantKind, TenantSlug};
 

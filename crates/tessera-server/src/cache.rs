@@ -1,7 +1,7 @@
 //! In-process copies of what nearly every request reads and hardly any request writes:
 //! tenants (with their policy), apps, a tenant's APIs, its signing keys and its
 //! access-token deny-list. Reading them from the store on every request cost more than
-//! the whole grant (see BENCHMARKS.md).
+//! the whole grant (docs/decisions/0009-in-process-cache.md).
 //!
 //! Staleness is bounded two ways (docs/deployment.md):
 //! - The store announces every change to them (`ChangeListener`): at once on the node
@@ -21,8 +21,8 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
-use tessera_core::directory::object::ObjectKind;
 use tessera_core::errors::CatalogError;
+use tessera_core::store::object::ObjectKind;
 use tessera_core::store::{Change, ChangeListener};
 use uuid::Uuid;
 
@@ -178,7 +178,7 @@ where
         .await
         .map_err(crate::error_response::ErrorResponse::json)?;
     // Static values: each `&str` would be checked and copied into a new allocation in
-    // every response (BENCHMARKS.md, item 30).
+    // every response (docs/decisions/0009-in-process-cache.md).
     Ok((
         [
             (

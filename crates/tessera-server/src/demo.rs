@@ -4,7 +4,7 @@
 //! (the demo user's password is printed).
 
 use crate::error_response::ErrorResponse;
-use crate::oauth::token_form;
+use crate::oauth::redeem_code;
 use crate::pages::page;
 use crate::serve::Fatal;
 use crate::state::AppState;
@@ -21,6 +21,8 @@ use tessera_core::crypto::generate_token;
 use tessera_core::directory::file::TenantFile;
 use tessera_core::errors::{CatalogError, ErrorName};
 use tessera_core::oauth::params::Params;
+use tessera_core::oauth::token::request::CodeRequest;
+use tessera_core::secret::Secret;
 
 pub const TENANT: &str = "demo";
 pub const CLIENT_ID: &str = "demo-app";
@@ -125,15 +127,16 @@ async fn callback(
     if params.get("iss") != Some(state.issuer(TENANT).as_str()) {
         return fail("iss does not name the demo tenant (RFC 9207)");
     }
-    let form = serde_urlencoded::to_string([
-        ("grant_type", "authorization_code"),
-        ("client_id", CLIENT_ID),
-        ("code", params.get("code").unwrap_or_default()),
-        ("redirect_uri", &callback_url(&state.public_url)),
-        ("code_verifier", verifier),
-    ])
-    .unwrap_or_default();
-    let tokens = match token_form(&state, TENANT, form).await {
+    let Some(code) = params.get("code") else {
+        return fail("the callback carries no code");
+    };
+    let request = CodeRequest {
+        code: Secret::new(code),
+        redirect_uri: Some(callback_url(&state.public_url)),
+        code_verifier: Some(verifier.to_owned()),
+        from_browser: false,
+    };
+    let tokens = match redeem_code(&state, TENANT, CLIENT_ID, request).await {
         Ok(t) => t,
         Err(e) => return e.into_response(),
     };

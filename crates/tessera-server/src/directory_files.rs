@@ -1,5 +1,5 @@
 //! `tessera import FILE` and `tessera export --tenant SLUG`: the declarative tenant file
-//! (`../shared/spec/interfaces.md`). Import validates the whole file first and reports
+//! (docs/configuration.md). Import validates the whole file first and reports
 //! every invalid field; then it plans against the store's current state and applies the
 //! plan in one atomic batch, so nothing is written unless everything is.
 
@@ -8,10 +8,10 @@ use std::collections::HashMap;
 use tessera_core::clock::Clock;
 use tessera_core::crypto::{MasterKey, PasswordParams};
 use tessera_core::directory::file::{self, Format, TenantFile};
-use tessera_core::directory::object::ObjectKind;
 use tessera_core::directory::plan::{Current, Planner, plan};
 use tessera_core::directory::{export, validate};
 use tessera_core::rng::Rng;
+use tessera_core::store::object::ObjectKind;
 use tessera_core::store::{Store, StoreError};
 use tessera_core::tenant::TenantSlug;
 
@@ -52,7 +52,7 @@ pub fn read(path: &str) -> Result<TenantFile, Fatal> {
 async fn all_objects(
     store: &dyn Store,
     tenant_id: uuid::Uuid,
-) -> Result<Vec<tessera_core::directory::object::StoredObject>, Fatal> {
+) -> Result<Vec<tessera_core::store::object::StoredObject>, Fatal> {
     let mut objects = Vec::new();
     for kind in ObjectKind::ALL
         .into_iter()

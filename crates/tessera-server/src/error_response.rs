@@ -13,7 +13,8 @@ use tessera_core::errors::render::{oauth_json, problem_json};
 /// How an error is rendered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorFormat {
-    /// `application/json` in the OAuth shape (`../shared/spec/interfaces.md`).
+    /// `application/json` in the OAuth shape: RFC 6749 §5.2 extended with `error_codes`,
+    /// `error_uri`, `timestamp`, `trace_id` and `correlation_id`.
     OAuthJson,
     /// `application/problem+json` (RFC 9457).
     Problem,
@@ -154,19 +155,7 @@ fn log(err: &CatalogError, trace_id: &tessera_core::trace::TraceId) {
 
 /// Maps a store failure to its catalogue entry, keeping the driver's words for the log.
 pub fn store_error(e: tessera_core::store::StoreError) -> CatalogError {
-    use tessera_core::errors::ErrorName;
-    use tessera_core::store::StoreError;
-    match e {
-        StoreError::Conflict(detail) => CatalogError::new(ErrorName::Conflict)
-            .with("resource", "The object")
-            .internal(detail),
-        StoreError::Unavailable(detail) => CatalogError::new(ErrorName::TemporarilyUnavailable)
-            .retry_after(5)
-            .internal(detail),
-        StoreError::Internal(detail) => {
-            CatalogError::new(ErrorName::InternalError).internal(detail)
-        }
-    }
+    CatalogError::from(e)
 }
 
 #[cfg(test)]

@@ -4,8 +4,9 @@
 //! tracing's dispatch (the event, its field set, the formatter's visitor, `write!` per
 //! field) cost 3,700 instructions of a JWKS request's 30,300
 //! (`benches/instructions.sh jwks`: 60.6M for 2,000 requests, 53.2M with request lines
-//! filtered out; BENCHMARKS.md, item 30). `logging::request` takes this path for the human format without
-//! colours, outside any span; the JSON format, colours and spans keep the event.
+//! filtered out; docs/decisions/0008-request-line-formatter.md). `logging::request`
+//! takes this path for the human format without colours, outside any span; the JSON
+//! format, colours and spans keep the event.
 
 use std::cell::RefCell;
 use std::time::SystemTime;

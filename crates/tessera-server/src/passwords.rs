@@ -1,7 +1,7 @@
 //! Argon2id hashing and verification off the async executor, on a bounded pool: each
-//! hash at the defaults costs about 20 ms of CPU (the figure measured in
-//! ../shared/spec/architecture.md) and 19 MiB, so a flood of sign-ins or password changes queues
-//! here instead of stalling every other request.
+//! hash at the defaults costs about 20 ms of CPU and 19 MiB, so a flood of sign-ins or
+//! password changes queues here instead of stalling every other request
+//! (docs/decisions/0012-argon2-worker-pool.md).
 
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::mpsc;

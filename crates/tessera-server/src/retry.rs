@@ -1,93 +1,13 @@
-//! Read-then-apply changes run again when a concurrent writer got there first.
-//!
-//! Revoking a user's sessions and refresh tokens (sign out everywhere, a password
-//! change, consent withdrawn, the admin API) reads them and writes each one back in one
-//! atomic batch, each token's write guarded by the version it read (optimistic concurrency). A
-//! refresh rotation of the same user between the read and the write makes the batch
-//! fail with a version Conflict although nothing is wrong with the request: the change
-//! is computed again from a fresh read. Nothing of a failed batch was written, so
-//! running it again is safe.
+//! The core's [`tessera_core::retry::on_conflict`] with tokio's timer as its pause.
 
-use std::time::Duration;
-use tessera_core::errors::{CatalogError, ErrorName};
-
-/// How many times a change is read and applied before its Conflict is the answer. A
-/// user's tokens rotate rarely, so one retry nearly always does; the margin is for a
-/// user whose many apps all refresh at once.
-pub const ATTEMPTS: usize = 8;
-
-/// The pause before the second attempt; it doubles before each one after (1, 2, 4 …
-/// 64 ms: 127 ms in all before the last). The first retry comes almost at once, as a
-/// single concurrent rotation is the usual cause; a user whose apps keep rotating gets
-/// the time for them to settle instead of eight reads in a row losing the same race.
-pub const FIRST_PAUSE: Duration = Duration::from_millis(1);
+use tessera_core::errors::CatalogError;
 
 /// Runs `attempt` until it succeeds, fails other than with a Conflict, or has run
-/// [`ATTEMPTS`] times, pausing between attempts ([`FIRST_PAUSE`], doubling).
-pub async fn on_conflict<T, F, Fut>(mut attempt: F) -> Result<T, CatalogError>
+/// `tessera_core::retry::ATTEMPTS` times, sleeping between attempts.
+pub async fn on_conflict<T, F, Fut>(attempt: F) -> Result<T, CatalogError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, CatalogError>>,
 {
-    let mut runs = 1;
-    let mut pause = FIRST_PAUSE;
-    loop {
-        match attempt().await {
-            Err(e) if e.name == ErrorName::Conflict && runs < ATTEMPTS => {
-                tokio::time::sleep(pause).await;
-                pause *= 2;
-                runs += 1;
-            }
-            outcome => return outcome,
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::cell::Cell;
-
-    fn conflict() -> CatalogError {
-        CatalogError::new(ErrorName::Conflict).with("resource", "The object")
-    }
-
-    #[tokio::test]
-    async fn a_conflict_is_retried_until_the_change_applies() {
-        let runs = Cell::new(0);
-        let outcome = on_conflict(|| {
-            runs.set(runs.get() + 1);
-            let n = runs.get();
-            async move { if n < 3 { Err(conflict()) } else { Ok(n) } }
-        })
-        .await;
-        assert_eq!(outcome.map_err(|e| e.name), Ok(3));
-    }
-
-    #[tokio::test]
-    async fn a_lasting_conflict_is_returned_after_the_last_attempt() {
-        let started = std::time::Instant::now();
-        let runs = Cell::new(0);
-        let outcome: Result<(), _> = on_conflict(|| {
-            runs.set(runs.get() + 1);
-            async { Err(conflict()) }
-        })
-        .await;
-        assert_eq!(outcome.map_err(|e| e.name), Err(ErrorName::Conflict));
-        assert_eq!(runs.get(), ATTEMPTS);
-        // Paused 1 + 2 + … + 64 ms between the eight attempts.
-        assert!(started.elapsed() >= FIRST_PAUSE * 127);
-    }
-
-    #[tokio::test]
-    async fn other_failures_are_not_retried() {
-        let runs = Cell::new(0);
-        let outcome: Result<(), _> = on_conflict(|| {
-            runs.set(runs.get() + 1);
-            async { Err(CatalogError::new(ErrorName::InternalError)) }
-        })
-        .await;
-        assert_eq!(outcome.map_err(|e| e.name), Err(ErrorName::InternalError));
-        assert_eq!(runs.get(), 1);
-    }
+    tessera_core::retry::on_conflict(tokio::time::sleep, attempt).await
 }

@@ -3,8 +3,8 @@
 
 use crate::error_response::store_error;
 use crate::state::AppState;
-use tessera_core::directory::object::ObjectKind;
 use tessera_core::errors::CatalogError;
+use tessera_core::store::object::ObjectKind;
 use tessera_core::tenant::Tenant;
 
 /// How often `serve` sweeps.

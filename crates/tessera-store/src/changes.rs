@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, RwLock};
-use tessera_core::directory::object::Write;
+use tessera_core::store::object::Write;
 use tessera_core::store::{Change, ChangeListener};
 
 #[derive(Default, Clone)]
@@ -35,7 +35,7 @@ pub(crate) fn changes(writes: &[Write]) -> BTreeSet<Change> {
 /// The change of deleting objects of `kind` in `tenant`, if any cache holds them.
 pub(crate) fn deleted(
     tenant: uuid::Uuid,
-    kind: tessera_core::directory::object::ObjectKind,
+    kind: tessera_core::store::object::ObjectKind,
     count: u64,
 ) -> Option<Change> {
     (count > 0 && kind.is_cached()).then_some(Change {

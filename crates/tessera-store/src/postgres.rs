@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::{Row, raw_sql};
 use std::time::Duration;
-use tessera_core::directory::object::{ObjectKind, StoredObject, Write};
+use tessera_core::store::object::{ObjectKind, StoredObject, Write};
 use tessera_core::store::{Change, Page, Store, StoreError, StoreResult};
 use tessera_core::tenant::{NewTenant, Tenant, TenantSlug};
 
@@ -246,7 +246,7 @@ impl Store for PgStore {
             .bind(&t.display_name)
             .bind(t.kind.as_str())
             .bind(t.created_at.unix_timestamp())
-            .bind(tessera_core::directory::object::encode(&t.policy))
+            .bind(tessera_core::store::object::encode(&t.policy))
             .execute(&self.pool)
             .await
             .map_err(|e| match map_err(e) {

@@ -21,7 +21,7 @@ use crate::sql::{Expect, Stmt, Value};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
-use tessera_core::directory::object::Write;
+use tessera_core::store::object::Write;
 use tessera_core::store::{Change, Requirement, StoreError};
 
 /// The SQLSTATE `tessera_expect_row` raises.
@@ -211,8 +211,9 @@ fn build(statements: &[Stmt], changes: usize, guarded: bool) -> String {
     }
     for (i, stmt) in statements.iter().enumerate() {
         // The PL/pgSQL function is called only when the write changed nothing: a
-        // call on every batch cost PostgreSQL about 13 µs each (BENCHMARKS.md,
-        // item 23). It is VOLATILE, so it is never folded at plan time.
+        // call on every batch cost PostgreSQL about 13 µs each
+        // (docs/decisions/0003-postgres-one-statement-batches.md). It is VOLATILE, so it
+        // is never folded at plan time.
         if let Expect::SomeRow(_) = stmt.expect {
             outputs.push(format!(
                 "CASE WHEN (SELECT count(*) FROM w{i}) = 0 THEN tessera_expect_row(0, {i}) END"
@@ -263,7 +264,7 @@ fn push_shifted(out: &mut String, sql: &str, offset: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tessera_core::directory::object::{ObjectKind, StoredObject};
+    use tessera_core::store::object::{ObjectKind, StoredObject};
     use time::OffsetDateTime;
 
     fn put(kind: ObjectKind, id: uuid::Uuid) -> Write {

@@ -4,7 +4,7 @@
 //! translation of directory writes into statements, so both backends run the very same
 //! SQL for them.
 
-use tessera_core::directory::object::{ObjectKind, StoredObject, Write, encode};
+use tessera_core::store::object::{ObjectKind, StoredObject, Write, encode};
 use tessera_core::store::{Page, StoreError, StoreResult};
 use tessera_core::tenant::{Tenant, TenantKind, TenantSlug};
 use time::OffsetDateTime;

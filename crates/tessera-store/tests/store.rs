@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use tessera_core::directory::object::{ObjectKind, StoredObject, Write};
+use tessera_core::store::object::{ObjectKind, StoredObject, Write};
 use tessera_core::store::{Change, Store, StoreError};
 use tessera_core::tenant::{NewTenant, TenantKind, TenantSlug};
 use tessera_store::DatabaseUrl;
@@ -1082,7 +1082,7 @@ mod cases {
                 id: created.id,
                 display_name: "Renamed".into(),
                 kind: TenantKind::Consumers,
-                policy: tessera_core::directory::object::encode(&policy),
+                policy: tessera_core::store::object::encode(&policy),
                 disabled: true,
                 at: datetime!(2026-11-28 00:00:00 UTC),
             }])
@@ -1216,7 +1216,7 @@ mod cases {
             id: created.id,
             display_name: created.display_name.clone(),
             kind: created.kind,
-            policy: tessera_core::directory::object::encode(&created.policy),
+            policy: tessera_core::store::object::encode(&created.policy),
             disabled,
             at: later,
         };

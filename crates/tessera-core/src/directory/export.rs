@@ -6,7 +6,7 @@ use super::file::{
     UserDoc,
 };
 use super::model::{Api, App, Group, User};
-use super::object::{ObjectKind, StoredObject};
+use crate::store::object::{ObjectKind, StoredObject};
 use crate::tenant::Tenant;
 use std::collections::HashMap;
 

@@ -1,5 +1,6 @@
-//! The tenant file (`tessera import` / `tessera export`), as `../shared/spec/interfaces.md`
-//! defines it: JSON or TOML, unknown fields refused by name, sensible defaults.
+//! The tenant file (`tessera import` / `tessera export`), part of Tessera's documented
+//! interface (docs/configuration.md): JSON or TOML, unknown fields refused by name,
+//! sensible defaults.
 
 use super::model::{Api, Implicit, Permission, RedirectUris, RoleAssignment, TenantPolicy};
 use crate::tenant::TenantKind;

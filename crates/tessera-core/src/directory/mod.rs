@@ -2,13 +2,12 @@
 //! declares them (`tessera import` / `export`), and the rules their fields follow.
 //!
 //! Each object is stored as a JSON document keyed by tenant, kind and a unique key
-//! (username, group name, API identifier, client_id); see [`object`].
+//! (username, group name, API identifier, client_id); see `crate::store::object`.
 
 pub mod export;
 pub mod file;
 pub mod model;
 pub mod names;
-pub mod object;
 pub mod plan;
 pub mod redirect;
 pub mod validate;

@@ -7,11 +7,11 @@
 use super::file::{AppDoc, ScopeDoc, TenantDoc, TenantFile, UserDoc};
 use super::model::{Api, ApiScope, App, ClientSecret, GrantType, Group, User};
 use super::names::Username;
-use super::object::{ObjectKind, StoredObject, Write, encode};
 use crate::audit::{AuditEntry, changed_fields};
 use crate::crypto::{MasterKey, PasswordParams, hash_password, verify_password};
 use crate::rng::Rng;
 use crate::secret::Secret;
+use crate::store::object::{ObjectKind, StoredObject, Write, encode};
 use crate::tenant::{NewTenant, Tenant, TenantSlug};
 use serde::{Serialize, de::DeserializeOwned};
 use std::collections::{BTreeSet, HashMap};

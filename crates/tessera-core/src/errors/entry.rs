@@ -43,7 +43,8 @@ impl Entry {
     }
 }
 
-/// Code families (`../shared/spec/errors.md`): the first digit of the code.
+/// Code families: the first digit of the five-digit code, from TS1xxxx (request) to
+/// TS9xxxx (server); `docs/errors.md` lists the codes by family.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Family {

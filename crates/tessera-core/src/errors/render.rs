@@ -103,8 +103,10 @@ pub fn oauth_error(err: &CatalogError) -> OAuthError {
     })
 }
 
-/// The JSON body of an OAuth error response (RFC 6749 §5.2, extended as
-/// `../shared/spec/interfaces.md` describes). Field order is part of the golden output.
+/// The JSON body of an OAuth error response: RFC 6749 §5.2's `error` and
+/// `error_description`, extended by Tessera's documented interface with the catalogue
+/// code, its reference page, the time and the request's trace and correlation ids.
+/// Field order is part of the golden output.
 #[derive(Debug, Serialize)]
 pub struct OAuthErrorBody<'a> {
     pub error: &'static str,

@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use sha2::Digest;
 
 /// A tenant signing key with its private part opened and parsed, ready to sign
-/// (parsing once matters: see the measurements in ../shared/spec/architecture.md).
+/// (parsing once matters: docs/decisions/0010-parsed-signers-kept.md).
 pub struct Signer {
     kid: String,
     alg: SigningAlg,
@@ -69,8 +69,8 @@ impl Signer {
     /// for access tokens; ID tokens use `JWT`). The header and the claims are written
     /// straight to bytes and encoded into one buffer: going through `Value`'s `Display`
     /// (one formatter call per token of JSON) and a string per part cost about 9 % of a
-    /// client_credentials grant's instructions outside the signature (BENCHMARKS.md,
-    /// item 25).
+    /// client_credentials grant's instructions outside the signature
+    /// (docs/decisions/0014-typed-claims-to-bytes.md).
     pub fn sign<C: serde::Serialize + ?Sized>(
         &self,
         typ: &str,
@@ -179,8 +179,8 @@ pub fn unverified_claims(token: &str) -> Result<Map<String, Value>, JwtError> {
 /// Tokens whose signature has verified, remembered by the SHA-256 digest of the whole
 /// compact token. A resource server introspects (or calls UserInfo with) the same token
 /// on every request for its lifetime, and the signature check is most of that work: for
-/// an Ed25519 token, 46 % of an introspection's CPU before this memo (BENCHMARKS.md,
-/// item 17).
+/// an Ed25519 token, 46 % of an introspection's CPU before this memo
+/// (docs/decisions/0011-verified-token-memo.md).
 ///
 /// Sound because a signature check is a pure function of the token's bytes and the key:
 /// a digest that verified once verifies again under the same key. The key is still

@@ -8,3 +8,4 @@ pub mod params;
 pub mod pkce;
 pub mod records;
 pub mod scope;
+pub mod token;

@@ -1,7 +1,9 @@
 //! What the protocol keeps between requests, as stored documents: SSO sessions,
-//! redeemed authorization codes, refresh tokens and revoked access tokens. Each is
-//! stored under the `MasterKey::token_hash` of its bearer value (never the value), in
-//! the tenant's partition, and changed only with the store's version check.
+//! redeemed authorization codes, refresh tokens and revoked access tokens. None is
+//! stored under a usable value: a session under the `MasterKey::token_hash` of its
+//! cookie, a redeemed code under the hash of the code, a refresh token under its
+//! object's id ([`RefreshToken::id_key`]), a revoked access token under its `jti`. Each
+//! lives in the tenant's partition and changes only with the store's version check.
 //!
 //! An authorization code is not stored when issued: the code is its own record, sealed
 //! ([`AuthCode::seal`]), so issuing one writes nothing. Its redemption stores the record
@@ -33,8 +35,7 @@ pub struct Session {
     pub user: String,
     /// The user's object id: a user deleted and created again under the same name is
     /// another person, whom this record must not serve.
-    #[serde(default)]
-    pub user_id: Option<uuid::Uuid>,
+    pub user_id: uuid::Uuid,
     #[serde(with = "time::serde::rfc3339")]
     pub auth_time: OffsetDateTime,
     /// RFC 8176 authentication method references (`pwd`, later `otp`, `mfa`).
@@ -57,8 +58,7 @@ pub struct AuthCode {
     /// The API the access token is for; `None`: the UserInfo endpoint.
     pub audience: Option<String>,
     pub user: String,
-    #[serde(default)]
-    pub user_id: Option<uuid::Uuid>,
+    pub user_id: uuid::Uuid,
     pub sid: String,
     #[serde(with = "time::serde::rfc3339")]
     pub auth_time: OffsetDateTime,
@@ -103,18 +103,17 @@ pub struct Redemption {
     pub access_token_jti: String,
     #[serde(with = "time::serde::rfc3339")]
     pub access_token_expires_at: OffsetDateTime,
-    /// The store key of the refresh token issued, if any (`RefreshToken::id_key`; the
-    /// value's hash for redemptions stored before that).
+    /// The store key of the refresh token issued, if any (`RefreshToken::id_key`).
     pub refresh_token_key: Option<String>,
 }
 
-/// An issued refresh token (its rotation and families arrive with the token lifecycle).
+/// An issued refresh token: its grant, its family (every token rotated from one
+/// authorization) and its lifetimes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RefreshToken {
     pub client_id: String,
     pub user: String,
-    #[serde(default)]
-    pub user_id: Option<uuid::Uuid>,
+    pub user_id: uuid::Uuid,
     pub scopes: BTreeSet<String>,
     pub audience: Option<String>,
     pub sid: String,
@@ -122,7 +121,6 @@ pub struct RefreshToken {
     pub family: String,
     pub platform: Platform,
     /// How the user signed in, carried into ID tokens issued on refresh.
-    #[serde(default)]
     pub amr: Vec<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub auth_time: OffsetDateTime,
@@ -154,7 +152,7 @@ struct SealedRefresh {
     // platform, amr.
     c: String,
     u: String,
-    ui: Option<uuid::Uuid>,
+    ui: uuid::Uuid,
     s: BTreeSet<String>,
     a: Option<String>,
     sid: String,
@@ -163,10 +161,6 @@ struct SealedRefresh {
     m: Vec<String>,
     /// `auth_time`, `issued_at`, `expires_at`, `family_expires_at`.
     t: [i128; 4],
-    /// Stored under its object's id ([`RefreshToken::id_key`]); absent (false) in the
-    /// tokens sealed before that, which are stored under the value's keyed hash.
-    #[serde(default)]
-    k: bool,
 }
 
 impl SealedRefresh {
@@ -184,7 +178,6 @@ impl SealedRefresh {
             m: r.amr.clone(),
             t: [r.auth_time, r.issued_at, r.expires_at, r.family_expires_at]
                 .map(OffsetDateTime::unix_timestamp_nanos),
-            k: true,
         }
     }
 
@@ -212,15 +205,6 @@ impl SealedRefresh {
     }
 }
 
-/// A presented refresh token ([`RefreshToken::presented`]).
-#[derive(Debug, PartialEq, Eq)]
-pub struct Presented {
-    /// The key its object is stored under, if it is stored at all.
-    pub key: String,
-    /// The stored object's id and the record, when the value is one this tenant sealed.
-    pub sealed: Option<(uuid::Uuid, RefreshToken)>,
-}
-
 impl RefreshToken {
     /// The refresh token's value: this record and the id of the object that stores it,
     /// sealed under the master key ([`MasterKey::seal_bearer`]) and bound to the tenant.
@@ -241,61 +225,37 @@ impl RefreshToken {
         master.seal_bearer(rng, &plain, &Self::context(tenant_id))
     }
 
-    /// What `value` carries, if this tenant sealed it under this master key, unaltered.
-    fn open_sealed(
+    /// The object id and record that `value` carries, if this tenant sealed it under
+    /// this master key, unaltered; `None` for anything else (no refresh token of this
+    /// tenant). Whether the token still works (rotated, revoked) is the store's to say:
+    /// its object is stored under [`Self::id_key`]`(id)`.
+    pub fn open(
         master: &MasterKey,
         tenant_id: uuid::Uuid,
         value: &str,
-    ) -> Option<SealedRefresh> {
+    ) -> Option<(uuid::Uuid, Self)> {
         let plain = master.open_bearer(value, &Self::context(tenant_id))?;
-        serde_json::from_slice(&plain).ok()
+        let sealed: SealedRefresh = serde_json::from_slice(&plain).ok()?;
+        let id = sealed.id;
+        sealed.record().map(|record| (id, record))
     }
 
-    /// The key under which the object of a sealed refresh token is stored: its id.
-    /// Ids are time-ordered (`Rng::record_id`), so each new token's entry lands at the
-    /// end of the store's (tenant, kind, key) index. Under a keyed hash it landed on a
-    /// random page of that index, which on SQLite cost each commit a WAL page per
-    /// rotation in it (BENCHMARKS.md, item 29). The id is no secret: the value cannot be
-    /// made from it without the master key, so the store, as before, holds nothing that
-    /// works as a token. 36 characters with hyphens, where a keyed hash is 64 hex digits:
-    /// the two kinds of key never meet.
+    /// The key under which the object of a refresh token is stored: its id. Ids are
+    /// time-ordered (`Rng::record_id`), so each new token's entry lands at the end of the
+    /// store's (tenant, kind, key) index rather than on a random page of it
+    /// (docs/decisions/0007-sealed-refresh-tokens.md). The id is no secret: the
+    /// value cannot be made from it without the master key, so the store holds nothing
+    /// that works as a token.
     pub fn id_key(id: uuid::Uuid) -> String {
         id.hyphenated().to_string()
     }
 
-    /// A refresh token as presented: where its object is stored and, when it is one
-    /// this tenant sealed under this master key, unaltered, the object's id and the
-    /// record it carries (whether the token still works is the store's to say). Tokens
-    /// sealed since [`Self::id_key`] are stored under their id; the first sealed ones,
-    /// and random values from before sealing, under the value's keyed hash.
-    pub fn presented(master: &MasterKey, tenant_id: uuid::Uuid, value: &str) -> Presented {
-        let by_hash = || master.token_hash(purpose::REFRESH, value);
-        match Self::open_sealed(master, tenant_id, value) {
-            Some(sealed) => Presented {
-                key: if sealed.k {
-                    Self::id_key(sealed.id)
-                } else {
-                    by_hash()
-                },
-                sealed: {
-                    let id = sealed.id;
-                    sealed.record().map(|record| (id, record))
-                },
-            },
-            None => Presented {
-                key: by_hash(),
-                sealed: None,
-            },
-        }
-    }
-
     /// The token that replaces this one when it is rotated (RFC 9700 §4.14.2): the
     /// same family, grant and sign-in, a new idle period from `now` that never outlasts
-    /// the family, issued to the user object `user_id`.
-    pub fn successor(&self, now: OffsetDateTime, idle_seconds: u32, user_id: uuid::Uuid) -> Self {
+    /// the family.
+    pub fn successor(&self, now: OffsetDateTime, idle_seconds: u32) -> Self {
         let idle_end = now + time::Duration::seconds(i64::from(idle_seconds));
         Self {
-            user_id: Some(user_id),
             issued_at: now,
             expires_at: idle_end.min(self.family_expires_at),
             revoked: None,
@@ -336,7 +296,7 @@ mod tests {
             scopes: ["openid".to_owned(), "offline_access".to_owned()].into(),
             audience: None,
             user: "alice".into(),
-            user_id: Some(uuid::Uuid::from_u128(7)),
+            user_id: uuid::Uuid::from_u128(7),
             sid: "sid-1".into(),
             auth_time: at,
             amr: vec!["pwd".into()],
@@ -370,7 +330,7 @@ mod tests {
         RefreshToken {
             client_id: "web-app".into(),
             user: "alice".into(),
-            user_id: Some(uuid::Uuid::from_u128(7)),
+            user_id: uuid::Uuid::from_u128(7),
             scopes: ["openid".to_owned(), "offline_access".to_owned()].into(),
             audience: Some("api://orders".into()),
             sid: "sid-1".into(),
@@ -399,32 +359,17 @@ mod tests {
     }
 
     #[test]
-    fn a_presented_refresh_token_is_found_under_its_id_or_else_its_hash() {
+    fn only_a_value_this_tenant_sealed_opens() {
         let (master, record, value) = sealed_refresh();
         assert_eq!(
-            RefreshToken::presented(&master, TENANT, &value),
-            Presented {
-                key: "00000000-0000-0000-0000-000000000009".into(),
-                sealed: Some((ID, record.clone())),
-            }
+            RefreshToken::open(&master, TENANT, &value),
+            Some((ID, record))
         );
-        // The first sealed tokens (no `k`) were stored under their value's hash.
-        let mut first = serde_json::to_value(SealedRefresh::new(ID, &record)).unwrap();
         assert_eq!(
-            first.as_object_mut().unwrap().remove("k"),
-            Some(true.into())
+            RefreshToken::id_key(ID),
+            "00000000-0000-0000-0000-000000000009"
         );
-        let plain = serde_json::to_vec(&first).unwrap();
-        let old = master.seal_bearer(&SequenceRng::new(2), &plain, &RefreshToken::context(TENANT));
-        assert_eq!(
-            RefreshToken::presented(&master, TENANT, &old),
-            Presented {
-                key: master.token_hash(purpose::REFRESH, &old),
-                sealed: Some((ID, record)),
-            }
-        );
-        // A random value (from before sealing), another tenant's token, an altered one:
-        // looked up under their hash, carrying nothing.
+        // A random value, another tenant's token, an altered one: nothing.
         let random = crate::crypto::generate_token(&SequenceRng::new(3));
         let mut altered = value.clone().into_bytes();
         altered[40] = if altered[40] == b'A' { b'B' } else { b'A' };
@@ -434,21 +379,14 @@ mod tests {
             (uuid::Uuid::from_u128(2), &value),
             (TENANT, &altered),
         ] {
-            assert_eq!(
-                RefreshToken::presented(&master, at, v),
-                Presented {
-                    key: master.token_hash(purpose::REFRESH, v),
-                    sealed: None,
-                }
-            );
+            assert_eq!(RefreshToken::open(&master, at, v), None);
         }
     }
 
     #[test]
     fn a_refresh_token_opens_to_its_object_and_record_only_under_its_master_key() {
         let (master, record, value) = sealed_refresh();
-        let opened =
-            |master: &MasterKey, v: &str| RefreshToken::presented(master, TENANT, v).sealed;
+        let opened = |master: &MasterKey, v: &str| RefreshToken::open(master, TENANT, v);
         assert_eq!(opened(&master, &value), Some((ID, record.clone())));
         // Short member names and numeric times keep the value short.
         assert!(value.len() < 500, "{} characters", value.len());
@@ -469,23 +407,20 @@ mod tests {
     fn a_successor_keeps_the_grant_and_never_outlives_its_family() {
         let record = refresh_record();
         let now = record.issued_at + time::Duration::days(1);
-        let user = uuid::Uuid::from_u128(8);
-        let next = record.successor(now, 14 * 24 * 3600, user);
+        let next = record.successor(now, 14 * 24 * 3600);
         assert_eq!(next.issued_at, now);
         assert_eq!(next.expires_at, now + time::Duration::days(14));
-        assert_eq!(next.user_id, Some(user));
         assert_eq!(
             RefreshToken {
                 issued_at: record.issued_at,
                 expires_at: record.expires_at,
-                user_id: record.user_id,
                 ..next
             },
             record
         );
         let late = record.family_expires_at - time::Duration::days(1);
         assert_eq!(
-            record.successor(late, 14 * 24 * 3600, user).expires_at,
+            record.successor(late, 14 * 24 * 3600).expires_at,
             record.family_expires_at
         );
     }

@@ -17,11 +17,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use minijinja::context;
 use tessera_core::directory::model::{App, Consent};
-use tessera_core::directory::object::ObjectKind;
 use tessera_core::errors::render::{ErrorView, timestamp};
 use tessera_core::errors::{CatalogError, ErrorName};
 use tessera_core::oauth::params::Params;
 use tessera_core::secret::Secret;
+use tessera_core::store::object::ObjectKind;
 use tessera_core::tenant::Tenant;
 
 pub fn routes() -> Router<AppState> {

@@ -17,11 +17,11 @@ use axum::routing::get;
 use minijinja::context;
 use tessera_core::audit::AuditEntry;
 use tessera_core::directory::model::User;
-use tessera_core::directory::object::{ObjectKind, Write, encode};
 use tessera_core::directory::validate::MIN_PASSWORD_LEN;
 use tessera_core::errors::render::ErrorView;
 use tessera_core::errors::{CatalogError, ErrorName};
 use tessera_core::secret::Secret;
+use tessera_core::store::object::{ObjectKind, Write, encode};
 use tessera_core::tenant::Tenant;
 
 pub fn routes() -> Router<AppState> {

@@ -16,8 +16,8 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use tessera_core::directory::file::{ApiDoc, TenantDoc};
 use tessera_core::directory::model::{Api, ApiScope, App};
-use tessera_core::directory::object::{ObjectKind, StoredObject, Write, encode};
 use tessera_core::directory::validate::check_tenant_doc;
+use tessera_core::store::object::{ObjectKind, StoredObject, Write, encode};
 use tessera_core::tenant::Tenant;
 use utoipa::ToSchema;
 

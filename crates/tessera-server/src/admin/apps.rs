@@ -19,10 +19,10 @@ use tessera_core::directory::file::{AppDoc, RedirectUrisDoc};
 use tessera_core::directory::model::{
     App, ClientSecret, GrantType, Implicit, Permission, RedirectUris,
 };
-use tessera_core::directory::object::{ObjectKind, StoredObject, Write, encode};
 use tessera_core::directory::validate::check_tenant_doc;
 use tessera_core::errors::{CatalogError, ErrorName, FieldError};
 use tessera_core::keys::SigningAlg;
+use tessera_core::store::object::{ObjectKind, StoredObject, Write, encode};
 use tessera_core::tenant::Tenant;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;

@@ -5,8 +5,8 @@ use crate::error_response::{ErrorResponse, store_error};
 use crate::state::AppState;
 use serde::{Deserialize, Serialize};
 use tessera_core::audit::AuditEntry;
-use tessera_core::directory::object::{ObjectKind, StoredObject, Write};
 use tessera_core::errors::{CatalogError, ErrorName};
+use tessera_core::store::object::{ObjectKind, StoredObject, Write};
 use tessera_core::tenant::{Tenant, TenantSlug};
 use utoipa::{IntoParams, ToSchema};
 
@@ -155,7 +155,7 @@ pub async fn apply_create(state: &AppState, writes: Vec<Write>, what: &str) -> A
 /// Replaces an object's document, keeping its id, key and creation time.
 pub fn replace<T: Serialize>(state: &AppState, obj: StoredObject, value: &T) -> Write {
     Write::Put(StoredObject {
-        doc: tessera_core::directory::object::encode(value),
+        doc: tessera_core::store::object::encode(value),
         updated_at: state.clock.now(),
         ..obj
     })
@@ -245,7 +245,7 @@ pub async fn doc_with_apis(
     use tessera_core::directory::model::Api;
     let apis = state
         .store
-        .objects(t.id, tessera_core::directory::object::ObjectKind::Api)
+        .objects(t.id, tessera_core::store::object::ObjectKind::Api)
         .await
         .map_err(store)?
         .iter()

@@ -15,8 +15,8 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use tessera_core::directory::file::GroupDoc;
 use tessera_core::directory::model::{Group, User};
-use tessera_core::directory::object::{ObjectKind, StoredObject, Write, encode};
 use tessera_core::directory::validate::check_tenant_doc;
+use tessera_core::store::object::{ObjectKind, StoredObject, Write, encode};
 use utoipa::ToSchema;
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -7,8 +7,8 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use serde::Serialize;
-use tessera_core::directory::object::ObjectKind;
 use tessera_core::keys::SigningKey;
+use tessera_core::store::object::ObjectKind;
 use utoipa::ToSchema;
 
 #[derive(Debug, Serialize, ToSchema)]

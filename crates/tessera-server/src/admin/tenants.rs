@@ -14,10 +14,10 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use tessera_core::directory::file::TenantDoc;
 use tessera_core::directory::model::TenantPolicy;
-use tessera_core::directory::object::{Write, encode};
 use tessera_core::directory::validate::check_tenant_doc;
 use tessera_core::errors::{CatalogError, ErrorName, FieldError};
 use tessera_core::store::StoreError;
+use tessera_core::store::object::{Write, encode};
 use tessera_core::tenant::{NewTenant, Tenant, TenantKind, TenantSlug};
 use utoipa::ToSchema;
 

@@ -17,10 +17,10 @@ use serde::{Deserialize, Serialize};
 use tessera_core::directory::file::UserDoc;
 use tessera_core::directory::model::{App, Consent, Group, User};
 use tessera_core::directory::names::Username;
-use tessera_core::directory::object::{ObjectKind, StoredObject, Write, encode};
 use tessera_core::directory::validate::check_tenant_doc;
 use tessera_core::errors::{CatalogError, ErrorName, FieldError};
 use tessera_core::secret::Secret;
+use tessera_core::store::object::{ObjectKind, StoredObject, Write, encode};
 use tessera_core::tenant::Tenant;
 use utoipa::ToSchema;
 

@@ -8,23 +8,16 @@
 //! are the bearer errors of RFC 6750. docs/validating-tokens.md tells resource servers
 //! in any language how to do the same offline.
 
-/// Allowed clock skew, in seconds, for `exp` and `nbf`.
-pub const LEEWAY_SECONDS: i64 = 30;
-
 use super::{lookup, signing};
 use crate::state::AppState;
 use serde_json::{Map, Value};
-use tessera_core::directory::object::{ObjectKind, StoredObject, Write, encode};
 use tessera_core::errors::{CatalogError, ErrorName};
 use tessera_core::oauth::jose::{self, JwtError};
-use tessera_core::oauth::records::RevokedAccessToken;
-use tessera_core::store::StoreError;
+use tessera_core::oauth::token::deny_list::{self, LEEWAY_SECONDS};
 use tessera_core::tenant::Tenant;
 
-/// Puts the access token `jti` (expiring at `expires_at`) on the tenant's deny-list,
-/// unless it is already there or can no longer be accepted anyway. The entry outlives
-/// the token by the verifier's leeway: `verify` accepts a token until `exp + LEEWAY`,
-/// so the sweeper must not drop its entry before then.
+/// Lists the access token `jti` as revoked until it could no longer be accepted
+/// (`tessera_core::oauth::token::deny_list::deny`).
 pub async fn deny(
     state: &AppState,
     tenant: &Tenant,
@@ -32,31 +25,18 @@ pub async fn deny(
     expires_at: time::OffsetDateTime,
     reason: &str,
 ) -> Result<(), CatalogError> {
-    let until = expires_at + time::Duration::seconds(LEEWAY_SECONDS);
     let now = state.clock.now();
-    if until <= now {
-        return Ok(());
-    }
-    let record = RevokedAccessToken {
-        reason: reason.to_owned(),
+    let store = state.store.as_ref();
+    deny_list::deny(
+        store,
+        state.rng.as_ref(),
+        now,
+        tenant.id,
+        jti,
         expires_at,
-    };
-    let write = Write::Put(
-        StoredObject::new(
-            state.rng.record_id(now),
-            tenant.id,
-            ObjectKind::RevokedAccessToken,
-            jti,
-            encode(&record),
-            now,
-        )
-        .expiring(until),
-    );
-    match state.store.apply(vec![write]).await {
-        // Already on the list (a concurrent revocation wrote it first).
-        Ok(()) | Err(StoreError::Conflict(_)) => Ok(()),
-        Err(e) => Err(crate::error_response::store_error(e)),
-    }
+        reason,
+    )
+    .await
 }
 
 pub fn malformed(reason: &str) -> CatalogError {

@@ -224,7 +224,7 @@ fn issue_code(
         scopes: request.scopes.values(),
         audience: request.scopes.audience.clone(),
         user: current.session.user.clone(),
-        user_id: Some(current.user_id),
+        user_id: current.user_id,
         sid: current.session.sid.clone(),
         auth_time: current.session.auth_time,
         amr: current.session.amr.clone(),

@@ -8,9 +8,9 @@ use super::session::CurrentSession;
 use crate::error_response::store_error;
 use crate::state::AppState;
 use tessera_core::directory::model::{App, Consent};
-use tessera_core::directory::object::{ObjectKind, StoredObject, Write, encode};
 use tessera_core::errors::{CatalogError, ErrorName};
 use tessera_core::oauth::authorize::AuthorizeRequest;
+use tessera_core::store::object::{ObjectKind, StoredObject, Write, encode};
 use tessera_core::tenant::Tenant;
 
 pub enum Decision {

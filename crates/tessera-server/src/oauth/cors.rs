@@ -15,9 +15,9 @@ use tessera_core::tenant::Tenant;
 
 /// Request headers a browser may send cross-origin beside the CORS-safelisted ones: a
 /// bearer token (UserInfo), a form or JSON content type, the correlation id
-/// (`client-request-id`, echoed back: ../shared/spec/interfaces.md) and what MSAL.js
-/// sends beside it (`return-client-request-id`, `x-anchormailbox`,
-/// ../shared/spec/msal.md).
+/// (`client-request-id`, which Tessera echoes back as part of its documented interface)
+/// and what Microsoft's MSAL.js clients send beside it (`return-client-request-id`,
+/// `x-anchormailbox`).
 const ALLOWED_HEADERS: &str =
     "authorization, content-type, client-request-id, return-client-request-id, x-anchormailbox";
 /// Response headers a page's script may read: the challenge of a refused bearer token

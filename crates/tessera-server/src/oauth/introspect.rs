@@ -3,8 +3,8 @@
 //! and nothing more (§2.2); active tokens get the standard members. A refresh token is
 //! active only for the client it was issued to.
 
-use super::token::form_and_client;
-use super::{access_token, lookup};
+use super::access_token;
+use super::token::{context, form_and_client};
 use crate::error_response::ErrorResponse;
 use crate::state::AppState;
 use crate::tenant_path::ResolvedTenant;
@@ -14,9 +14,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
-use tessera_core::directory::object::ObjectKind;
 use tessera_core::errors::{CatalogError, ErrorName};
-use tessera_core::oauth::records::RefreshToken;
+use tessera_core::oauth::token::grant::refresh_token;
 use tessera_core::tenant::Tenant;
 
 pub async fn introspect(
@@ -41,43 +40,28 @@ async fn handle(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Value, ErrorResponse> {
-    let (params, client) = form_and_client(state, tenant, headers, body).await?;
-    if !client.app.is_confidential() {
+    let (params, app) = form_and_client(state, tenant, headers, body).await?;
+    if !app.is_confidential() {
         return Err(ErrorResponse::json(
             CatalogError::new(ErrorName::ClientAuthenticationRequired)
                 .with("endpoint", "introspection")
-                .with("client_id", client.app.client_id.clone()),
+                .with("client_id", app.client_id.clone()),
         ));
     }
     let token = params.require("token").map_err(ErrorResponse::json)?;
     let inactive = json!({ "active": false });
-    let now = state.clock.now();
     // Refresh tokens are opaque base64url values, never containing '.', while access
     // tokens are JWTs: the shape says which to look for, so introspecting an access
     // token costs no store read (RFC 7662 §2.1 lets the server find the token its own
     // way; token_type_hint is only a hint).
-    let refresh = if token.contains('.') {
-        None
-    } else {
-        let key = RefreshToken::presented(&state.master, tenant.id, token).key;
-        lookup::record_with_user::<RefreshToken>(state, tenant.id, ObjectKind::RefreshToken, &key)
-            .await
-            .map_err(ErrorResponse::json)?
-    };
-    if let Some(found) = refresh {
-        let r = found.record;
-        // RFC 7662 §2.2: active only while the token could be used, so not once its user
-        // is disabled or gone (the refresh grant refuses it then too).
-        let user_can_use = found.user.is_some_and(|(object, user)| {
-            user.enabled && r.user_id.is_none_or(|id| id == object.id)
-        });
-        if !user_can_use
-            || r.revoked.is_some()
-            || r.expires_at <= now
-            || r.client_id != client.app.client_id
-        {
-            return Ok(inactive);
-        }
+    if !token.contains('.') {
+        // RFC 7662 §2.2: active only while the token could be used by this client: the
+        // refresh grant's own check list decides.
+        let r = match refresh_token::usable(&context(state, tenant), &app, token).await {
+            Ok(r) => r,
+            Err(e) if e.entry().status >= 500 => return Err(ErrorResponse::json(e)),
+            Err(_) => return Ok(inactive),
+        };
         return Ok(json!({
             "active": true,
             "token_type": "refresh_token",

@@ -6,83 +6,24 @@ use crate::error_response::store_error;
 use crate::state::AppState;
 use serde::de::DeserializeOwned;
 use std::collections::HashSet;
-use tessera_core::directory::model::{Api, App, User};
-use tessera_core::directory::object::{ObjectKind, StoredObject};
+use std::sync::Arc;
+use tessera_core::directory::model::{Api, App};
 use tessera_core::errors::{CatalogError, ErrorName};
-use tessera_core::store::Requirement;
+use tessera_core::store::object::{ObjectKind, StoredObject};
+use tessera_core::store::read;
 
 fn internal(detail: String) -> CatalogError {
     CatalogError::new(ErrorName::InternalError).internal(detail)
 }
 
-/// One object and its decoded document.
+/// One object and its decoded document (`tessera_core::store::read::get`).
 pub async fn get<T: DeserializeOwned>(
     state: &AppState,
     tenant_id: uuid::Uuid,
     kind: ObjectKind,
     key: &str,
 ) -> Result<Option<(StoredObject, T)>, CatalogError> {
-    let Some(object) = state
-        .store
-        .object(tenant_id, kind, key)
-        .await
-        .map_err(store_error)?
-    else {
-        return Ok(None);
-    };
-    let value = object.decode::<T>().map_err(internal)?;
-    Ok(Some((object, value)))
-}
-
-/// A protocol record (session, code, refresh token) and the user it names, read
-/// together (`Store::object_with_user`); `None` for the user when it no longer exists.
-pub async fn record_with_user<T: DeserializeOwned>(
-    state: &AppState,
-    tenant_id: uuid::Uuid,
-    kind: ObjectKind,
-    key: &str,
-) -> Result<Option<RecordWithUser<T>>, CatalogError> {
-    let Some((object, user)) = state
-        .store
-        .object_with_user(tenant_id, kind, key)
-        .await
-        .map_err(store_error)?
-    else {
-        return Ok(None);
-    };
-    let record = object.decode::<T>().map_err(internal)?;
-    let user = match user {
-        Some(u) => {
-            let decoded = u.decode::<User>().map_err(internal)?;
-            Some((u, decoded))
-        }
-        None => None,
-    };
-    Ok(Some(RecordWithUser {
-        object,
-        record,
-        user,
-    }))
-}
-
-/// The requirement of a grant's conditional write (`Store::apply_if`): the user with
-/// this key still exists under this id (not deleted, nor replaced by another user of
-/// the same name) and is enabled (`User::enabled`); the write returns that user.
-pub fn enabled_user(tenant_id: uuid::Uuid, key: &str, id: uuid::Uuid) -> Requirement {
-    Requirement {
-        tenant_id,
-        kind: ObjectKind::User,
-        key: key.to_owned(),
-        id,
-        flag: "enabled",
-    }
-}
-
-/// What [`record_with_user`] found.
-pub struct RecordWithUser<T> {
-    pub object: StoredObject,
-    pub record: T,
-    pub user: Option<(StoredObject, User)>,
+    read::get(state.store.as_ref(), tenant_id, kind, key).await
 }
 
 /// The app with this client_id (cached: `crate::cache`).
@@ -102,15 +43,22 @@ pub async fn app(
     Ok(Option::clone(&app))
 }
 
-/// Every API of the tenant (cached).
-pub async fn apis(state: &AppState, tenant_id: uuid::Uuid) -> Result<Vec<Api>, CatalogError> {
-    let apis = state
+/// Every API of the tenant (cached), as the cache shares it.
+pub async fn apis_shared(
+    state: &AppState,
+    tenant_id: uuid::Uuid,
+) -> Result<Arc<Vec<Api>>, CatalogError> {
+    state
         .cache
         .get(Key::Apis(tenant_id), || {
             decoded::<Api>(state, tenant_id, ObjectKind::Api)
         })
-        .await?;
-    Ok(Vec::clone(&apis))
+        .await
+}
+
+/// Every API of the tenant (cached), copied.
+pub async fn apis(state: &AppState, tenant_id: uuid::Uuid) -> Result<Vec<Api>, CatalogError> {
+    Ok(Vec::clone(&*apis_shared(state, tenant_id).await?))
 }
 
 /// Every object of `kind` in the tenant, decoded.

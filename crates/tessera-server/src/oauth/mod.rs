@@ -91,22 +91,28 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     cookies::get(headers, name)
 }
 
-/// A token request made in process (the demo app): `form` is the urlencoded body,
-/// without client authentication beyond what it carries.
-pub async fn token_form(
+/// Redeems an authorization code in process, as the public client `client_id` (the
+/// demo app, which is its own relying party): the same typed request and exchange as
+/// the token endpoint, without HTTP.
+pub async fn redeem_code(
     state: &AppState,
     tenant: &str,
-    form: String,
-) -> Result<token::issue::TokenResponse, ErrorResponse> {
+    client_id: &str,
+    request: tessera_core::oauth::token::request::CodeRequest,
+) -> Result<tessera_core::oauth::token::TokenResponse, ErrorResponse> {
+    use tessera_core::oauth::token::{self as engine, ClientAuthentication, TokenRequest};
     let tenant = crate::tenant_path::resolve(state, tenant).await?;
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        header::CONTENT_TYPE,
-        axum::http::HeaderValue::from_static("application/x-www-form-urlencoded"),
-    );
-    token::handle(state, &tenant, &headers, form.as_bytes())
+    let ctx = token::context(state, &tenant);
+    let client = ClientAuthentication::None {
+        client_id: client_id.to_owned(),
+    };
+    let app = client
+        .authenticate(&ctx)
         .await
-        .0
+        .map_err(ErrorResponse::json)?;
+    engine::exchange(&ctx, &app, &TokenRequest::AuthorizationCode(request))
+        .await
+        .map_err(ErrorResponse::json)
 }
 
 /// An error page for a failure that is Tessera's, not the request's.

@@ -7,9 +7,9 @@ use crate::state::AppState;
 use std::sync::OnceLock;
 use tessera_core::directory::model::User;
 use tessera_core::directory::names::Username;
-use tessera_core::directory::object::ObjectKind;
 use tessera_core::errors::{CatalogError, ErrorName};
 use tessera_core::secret::Secret;
+use tessera_core::store::object::ObjectKind;
 use tessera_core::tenant::Tenant;
 
 /// A hash nobody's password matches, verified when the user does not exist so both

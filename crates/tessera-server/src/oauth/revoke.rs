@@ -3,8 +3,7 @@
 //! consult it). Unknown, malformed or already invalid tokens answer 200 like success
 //! (§2.2), so the endpoint tells nothing about tokens it does not hold for the caller.
 
-use super::token::client_auth::Client;
-use super::token::{form_and_client, refresh_token::revoke_family};
+use super::token::form_and_client;
 use super::{access_token, lookup};
 use crate::error_response::ErrorResponse;
 use crate::state::AppState;
@@ -14,10 +13,11 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tessera_core::directory::model::App;
-use tessera_core::directory::object::ObjectKind;
 use tessera_core::errors::{CatalogError, ErrorName};
 use tessera_core::oauth::params::Params;
 use tessera_core::oauth::records::RefreshToken;
+use tessera_core::oauth::token::family::revoke_family;
+use tessera_core::store::object::ObjectKind;
 use tessera_core::tenant::Tenant;
 
 pub async fn revoke(
@@ -48,19 +48,19 @@ async fn handle(
     headers: &HeaderMap,
     body: &[u8],
 ) -> (Result<(), ErrorResponse>, Option<App>) {
-    let (params, client) = match form_and_client(state, tenant, headers, body).await {
+    let (params, app) = match form_and_client(state, tenant, headers, body).await {
         Ok(v) => v,
         Err(e) => return (Err(e), None),
     };
-    let result = revoke_token(state, tenant, &params, &client).await;
-    (result, Some(client.app))
+    let result = revoke_token(state, tenant, &params, &app).await;
+    (result, Some(app))
 }
 
 async fn revoke_token(
     state: &AppState,
     tenant: &Tenant,
     params: &Params,
-    client: &Client,
+    app: &App,
 ) -> Result<(), ErrorResponse> {
     let token = params.require("token").map_err(ErrorResponse::json)?;
     match params.get("token_type_hint") {
@@ -75,22 +75,36 @@ async fn revoke_token(
         }
     }
     // The hint only orders the lookups (§2.1); both kinds are tried.
-    let key = RefreshToken::presented(&state.master, tenant.id, token).key;
-    if let Some((_, record)) =
-        lookup::get::<RefreshToken>(state, tenant.id, ObjectKind::RefreshToken, &key)
-            .await
-            .map_err(ErrorResponse::json)?
-    {
+    let stored = match RefreshToken::open(&state.master, tenant.id, token) {
+        Some((id, _)) => lookup::get::<RefreshToken>(
+            state,
+            tenant.id,
+            ObjectKind::RefreshToken,
+            &RefreshToken::id_key(id),
+        )
+        .await
+        .map_err(ErrorResponse::json)?,
+        None => None,
+    };
+    if let Some((_, record)) = stored {
         // §2.1: a token issued to another client is refused.
-        if record.client_id != client.app.client_id {
+        if record.client_id != app.client_id {
             return Err(ErrorResponse::json(
                 CatalogError::new(ErrorName::RefreshTokenClientMismatch)
-                    .with("client_id", client.app.client_id.clone()),
+                    .with("client_id", app.client_id.clone()),
             ));
         }
-        return revoke_family(state, tenant, &record, "revoked by the client")
-            .await
-            .map_err(ErrorResponse::json);
+        let reason = "revoked by the client";
+        return revoke_family(
+            state.store.as_ref(),
+            state.clock.now(),
+            tenant.id,
+            &record,
+            reason,
+            tokio::time::sleep,
+        )
+        .await
+        .map_err(ErrorResponse::json);
     }
     let claims = match access_token::verify(state, tenant, token).await {
         Ok(c) => c,
@@ -101,7 +115,7 @@ async fn revoke_token(
     };
     // Only the client the token was issued to may revoke it; for others it stays as is
     // and the answer is the same 200 (nothing learned about another client's token).
-    if claims.get("client_id").and_then(|v| v.as_str()) != Some(client.app.client_id.as_str()) {
+    if claims.get("client_id").and_then(|v| v.as_str()) != Some(app.client_id.as_str()) {
         return Ok(());
     }
     let (Some(jti), Some(exp)) = (

@@ -4,15 +4,16 @@
 
 use super::cookies;
 use super::lookup;
-use super::token::refresh_token::revocations;
 use crate::error_response::store_error;
 use crate::state::AppState;
 use axum::http::{HeaderMap, HeaderValue};
 use tessera_core::crypto::generate_token;
 use tessera_core::directory::model::User;
-use tessera_core::directory::object::{ObjectKind, StoredObject, Write, encode};
 use tessera_core::errors::CatalogError;
 use tessera_core::oauth::records::{Session, purpose};
+use tessera_core::oauth::token::family;
+use tessera_core::store::object::{ObjectKind, StoredObject, Write, encode};
+use tessera_core::store::read;
 use tessera_core::tenant::Tenant;
 
 /// A live session and its user, as found from the request's cookie.
@@ -36,8 +37,13 @@ pub async fn current(
         return Ok(None);
     };
     let key = state.master.token_hash(purpose::SESSION, value);
-    let Some(found) =
-        lookup::record_with_user::<Session>(state, tenant.id, ObjectKind::Session, &key).await?
+    let Some(found) = read::record_with_user::<Session>(
+        state.store.as_ref(),
+        tenant.id,
+        ObjectKind::Session,
+        &key,
+    )
+    .await?
     else {
         return Ok(None);
     };
@@ -60,7 +66,7 @@ pub async fn with_user(
 /// The session with its user, unless the user is disabled or is not the one who signed
 /// in: a user deleted and created again under the same name is someone else.
 fn checked(session: Session, (object, user): (StoredObject, User)) -> Option<CurrentSession> {
-    if !user.enabled || session.user_id.is_some_and(|id| id != object.id) {
+    if !user.enabled || session.user_id != object.id {
         return None;
     }
     Some(CurrentSession {
@@ -84,7 +90,7 @@ pub async fn start(
     let session = Session {
         sid: state.rng.uuid().to_string(),
         user: who.key.clone(),
-        user_id: Some(who.id),
+        user_id: who.id,
         auth_time: now,
         amr,
         expires_at: now + time::Duration::seconds(lifetime),
@@ -145,9 +151,14 @@ pub async fn revoke_all(
             });
         }
     }
-    let tokens = revocations(state, tenant_id, user_key, reason, |t| {
-        t.user == user_key && t.revoked.is_none()
-    })
+    let tokens = family::revocations(
+        state.store.as_ref(),
+        state.clock.now(),
+        tenant_id,
+        user_key,
+        reason,
+        |t| t.user == user_key && t.revoked.is_none(),
+    )
     .await?;
     out.refresh_tokens = tokens.len();
     out.writes.extend(tokens);
@@ -176,9 +187,14 @@ pub async fn withdraw_consent(
             audit.clone(),
         ];
         writes.extend(
-            revocations(state, consent.tenant_id, user_key, reason, |t| {
-                t.user == user_key && t.client_id == client_id && t.revoked.is_none()
-            })
+            family::revocations(
+                state.store.as_ref(),
+                state.clock.now(),
+                consent.tenant_id,
+                user_key,
+                reason,
+                |t| t.user == user_key && t.client_id == client_id && t.revoked.is_none(),
+            )
             .await?,
         );
         state.store.apply(writes).await.map_err(store_error)

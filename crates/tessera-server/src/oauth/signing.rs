@@ -7,10 +7,10 @@ use crate::oauth::lookup;
 use crate::state::AppState;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use tessera_core::directory::object::ObjectKind;
 use tessera_core::errors::{CatalogError, ErrorName};
 use tessera_core::keys::{KeyState, SigningAlg, SigningKey};
 use tessera_core::oauth::jose::Signer;
+use tessera_core::store::object::ObjectKind;
 
 /// Opened signers by tenant and kid. A kid names one key pair forever (it is the key's
 /// RFC 7638 thumbprint), so an entry never goes stale; rotation only changes which kid

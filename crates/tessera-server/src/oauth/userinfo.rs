@@ -3,7 +3,6 @@
 //! for this endpoint; every failure is a 401 with a `WWW-Authenticate: Bearer`
 //! challenge naming `invalid_token` and why (RFC 6750 §3).
 
-use super::token::issue::userinfo_url;
 use crate::error_response::ErrorResponse;
 use crate::state::AppState;
 use crate::tenant_path::ResolvedTenant;
@@ -13,9 +12,10 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use tessera_core::directory::model::User;
-use tessera_core::directory::object::ObjectKind;
 use tessera_core::errors::{CatalogError, ErrorName};
 use tessera_core::oauth::scope;
+use tessera_core::oauth::token::context::userinfo_url;
+use tessera_core::store::object::ObjectKind;
 use tessera_core::tenant::Tenant;
 
 pub async fn userinfo(
@@ -151,7 +151,7 @@ async fn claims(
     tenant: &Tenant,
     c: &serde_json::Map<String, serde_json::Value>,
 ) -> Result<serde_json::Value, CatalogError> {
-    super::access_token::require_audience(c, &userinfo_url(state, tenant))?;
+    super::access_token::require_audience(c, &userinfo_url(&state.issuer(tenant.slug.as_str())))?;
     super::access_token::require_scope(c, scope::OPENID)?;
     let sub = c.get("sub").and_then(|v| v.as_str()).unwrap_or_default();
     let user = find_user(state, tenant, sub)

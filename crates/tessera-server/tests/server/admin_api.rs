@@ -768,7 +768,7 @@ async fn key_credentials_are_checked_and_added() {
 #[tokio::test]
 async fn consents_are_listed_per_user_and_revoked() {
     use tessera_core::directory::model::Consent;
-    use tessera_core::directory::object::{ObjectKind, StoredObject, Write, encode};
+    use tessera_core::store::object::{ObjectKind, StoredObject, Write, encode};
     let app = with_tenant("contoso").await;
     app.admin(
         "POST",

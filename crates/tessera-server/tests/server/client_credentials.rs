@@ -6,8 +6,8 @@ use super::support::TestApp;
 use axum::body::Body;
 use axum::http::Request;
 use serde_json::json;
-use tessera_core::directory::object::ObjectKind;
 use tessera_core::errors::ErrorName;
+use tessera_core::store::object::ObjectKind;
 
 const SECRET: &str = "daemon-secret-0123456789abcdefghijklmnopq";
 

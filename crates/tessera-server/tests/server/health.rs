@@ -5,8 +5,8 @@ use async_trait::async_trait;
 use axum::body::Body;
 use axum::http::Request;
 use std::sync::Arc;
-use tessera_core::directory::object::{ObjectKind, StoredObject, Write};
 use tessera_core::errors::ErrorName;
+use tessera_core::store::object::{ObjectKind, StoredObject, Write};
 use tessera_core::store::{Page, Store, StoreError, StoreResult};
 use tessera_core::tenant::{NewTenant, Tenant, TenantSlug};
 

@@ -284,8 +284,8 @@ fn the_master_key_is_generated_once_with_owner_only_permissions() {
 /// A new tenant gets an active signing key of each algorithm, private parts sealed.
 #[tokio::test]
 async fn new_tenants_get_sealed_signing_keys() {
-    use tessera_core::directory::object::ObjectKind;
     use tessera_core::keys::{KeyState, SigningKey};
+    use tessera_core::store::object::ObjectKind;
     let t = Target::sqlite();
     let report = ok(&t.import(FIXTURE, "contoso.json"));
     assert!(

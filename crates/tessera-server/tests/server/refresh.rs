@@ -3,7 +3,6 @@
 //! sessions", and exactly one winner among concurrent uses on both backends.
 
 use super::oidc::*;
-use super::revocation::{Auth, call};
 use super::support::Served;
 use serde_json::{Value, json};
 use tessera_core::errors::ErrorName;
@@ -548,162 +547,49 @@ async fn an_altered_refresh_token_is_invalid() {
     assert_eq!(refresh(&served, "web-app", token, &[]).await.0, 200);
 }
 
-/// The refresh token object stored under its id, as tokens sealed since item 29 of
-/// BENCHMARKS.md are.
+/// The refresh token object stored under its id (`RefreshToken::id_key`).
 async fn stored_under_id(
     served: &Served,
     tenant_id: uuid::Uuid,
     id: uuid::Uuid,
-) -> Option<tessera_core::directory::object::StoredObject> {
+) -> Option<tessera_core::store::object::StoredObject> {
     served
         .app
         .state
         .store
         .object(
             tenant_id,
-            tessera_core::directory::object::ObjectKind::RefreshToken,
+            tessera_core::store::object::ObjectKind::RefreshToken,
             &id.to_string(),
         )
         .await
         .unwrap()
 }
 
-/// Stores `record` as the refresh token `value` was stored before item 29 of
-/// BENCHMARKS.md: as object `id`, under the value's keyed hash.
-async fn store_under_hash(
-    served: &Served,
-    id: uuid::Uuid,
-    value: &str,
-    record: &tessera_core::oauth::records::RefreshToken,
-) {
-    use tessera_core::directory::object::{ObjectKind, StoredObject, Write};
-    use tessera_core::oauth::records::purpose;
-    let state = &served.app.state;
-    let tenant = fixture_tenant(served).await;
-    let object = StoredObject::new(
-        id,
-        tenant.id,
-        ObjectKind::RefreshToken,
-        state.master.token_hash(purpose::REFRESH, value),
-        serde_json::to_string(record).unwrap(),
-        state.clock.now(),
-    )
-    .expiring(record.expires_at);
-    state.store.apply(vec![Write::Put(object)]).await.unwrap();
-}
-
-/// Refresh tokens issued before they were sealed (random values, stored under their
-/// hash) still rotate, by the stored record; their successor is sealed, and the old
-/// value is then reuse.
+/// A refresh token's value carries its object's id and its record; the store keeps that
+/// record under the id, never under the value. A value of any other shape (a random
+/// one, as no release ever issued) is invalid.
 #[tokio::test]
-async fn a_refresh_token_from_before_sealing_still_rotates() {
+async fn a_refresh_token_is_stored_under_its_id_and_nothing_else_is_one() {
     use tessera_core::oauth::records::RefreshToken;
     let served = server(None).await;
     let state = &served.app.state;
     let t = tokens_for(&served, "web-app", WEB_CB, "openid offline_access").await;
     let sealed = t["refresh_token"].as_str().unwrap();
     let tenant = fixture_tenant(&served).await;
-    let (id, record) = RefreshToken::presented(&state.master, tenant.id, sealed)
-        .sealed
-        .unwrap();
+    let (id, record) = RefreshToken::open(&state.master, tenant.id, sealed).unwrap();
     let stored = stored_under_id(&served, tenant.id, id)
         .await
-        .expect("the sealed token's record, stored under its id");
+        .expect("the token's record, stored under its id");
     assert_eq!(id, stored.id);
     assert_eq!(stored.decode::<RefreshToken>().unwrap(), record);
+    assert!(!stored.doc.contains(sealed));
 
-    // The same record under a value of the old format, in a family of its own.
-    let legacy_value = tessera_core::crypto::generate_token(state.rng.as_ref());
-    assert_eq!(
-        RefreshToken::presented(&state.master, tenant.id, &legacy_value).sealed,
-        None
-    );
-    let legacy = RefreshToken {
-        family: "legacy-family".into(),
-        ..record
-    };
-    store_under_hash(
-        &served,
-        uuid::Uuid::from_u128(0x1e9ac),
-        &legacy_value,
-        &legacy,
-    )
-    .await;
-
-    let (status, body) = refresh(&served, "web-app", &legacy_value, &[]).await;
-    assert_eq!(status, 200, "{body}");
-    let next = body["refresh_token"].as_str().unwrap();
-    let (_, successor) = RefreshToken::presented(&state.master, tenant.id, next)
-        .sealed
-        .expect("sealed");
-    assert_eq!(successor.family, "legacy-family");
-    let (status, body) = refresh(&served, "web-app", &legacy_value, &[]).await;
+    let random = tessera_core::crypto::generate_token(state.rng.as_ref());
+    let (status, body) = refresh(&served, "web-app", &random, &[]).await;
     assert_eq!(
         (status, code(&body)),
-        (400, is(ErrorName::RefreshTokenReused))
+        (400, is(ErrorName::RefreshTokenInvalid))
     );
-    // The sealed token of the other family was never touched.
     assert_eq!(refresh(&served, "web-app", sealed, &[]).await.0, 200);
-}
-
-/// Refresh tokens sealed before their objects were stored under their id (no `k` in
-/// the sealed record; stored under the value's hash, as the release before did) still
-/// rotate, by the fast path; their successor is stored under its id, and the old value
-/// is then reuse.
-#[tokio::test]
-async fn a_refresh_token_of_the_first_sealed_format_still_rotates() {
-    use tessera_core::oauth::records::{RefreshToken, purpose};
-    let served = server(None).await;
-    let state = &served.app.state;
-    let t = tokens_for(&served, "web-app", WEB_CB, "openid offline_access").await;
-    let tenant = fixture_tenant(&served).await;
-    let context = format!("{}/{}", purpose::REFRESH, tenant.id);
-    let plain = state
-        .master
-        .open_bearer(t["refresh_token"].as_str().unwrap(), &context)
-        .unwrap();
-    // The same grant in a family of its own, under another object id, without `k`.
-    let mut sealed: serde_json::Value = serde_json::from_slice(&plain).unwrap();
-    let fields = sealed.as_object_mut().unwrap();
-    assert_eq!(fields.remove("k"), Some(true.into()));
-    let id = uuid::Uuid::from_u128(0xf1257);
-    fields.insert("id".into(), id.to_string().into());
-    fields.insert("f".into(), "first-format-family".into());
-    let plain = serde_json::to_vec(&sealed).unwrap();
-    let old_value = state
-        .master
-        .seal_bearer(state.rng.as_ref(), &plain, &context);
-    let (_, record) = RefreshToken::presented(&state.master, tenant.id, &old_value)
-        .sealed
-        .unwrap();
-    store_under_hash(&served, id, &old_value, &record).await;
-    // Found where it is stored by what reads it without rotating it, too.
-    let (_, introspected, _) = call(
-        &served,
-        "introspect",
-        "web-app",
-        Auth::Basic,
-        &[("token", &old_value)],
-    )
-    .await;
-    assert_eq!(introspected["active"], true, "{introspected}");
-
-    let (status, body) = refresh(&served, "web-app", &old_value, &[]).await;
-    assert_eq!(status, 200, "{body}");
-    let next = body["refresh_token"].as_str().unwrap();
-    let (next_id, successor) = RefreshToken::presented(&state.master, tenant.id, next)
-        .sealed
-        .unwrap();
-    assert_eq!(successor.family, "first-format-family");
-    let stored = stored_under_id(&served, tenant.id, next_id)
-        .await
-        .expect("the successor, stored under its id");
-    assert_eq!(stored.id, next_id);
-    let (status, body) = refresh(&served, "web-app", &old_value, &[]).await;
-    assert_eq!(
-        (status, code(&body)),
-        (400, is(ErrorName::RefreshTokenReused))
-    );
-    // Reuse revoked the family, successor included.
-    assert_eq!(refresh(&served, "web-app", next, &[]).await.0, 400);
 }

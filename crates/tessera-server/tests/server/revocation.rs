@@ -382,7 +382,7 @@ async fn tokens_verify_across_a_key_rotation() {
 /// can no longer matter, and nothing before.
 #[tokio::test]
 async fn expired_protocol_records_are_swept() {
-    use tessera_core::directory::object::ObjectKind;
+    use tessera_core::store::object::ObjectKind;
     let served = server(None).await;
     let t = tokens_for(&served, "web-app", WEB_CB, "openid offline_access").await;
     let (status, _, _) = call(

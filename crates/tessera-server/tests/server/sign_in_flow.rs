@@ -25,10 +25,7 @@ async fn stored_codes(served: &Served) -> usize {
     let store = &served.app.state.store;
     let tenant = fixture_tenant(served).await;
     store
-        .objects(
-            tenant.id,
-            tessera_core::directory::object::ObjectKind::AuthCode,
-        )
+        .objects(tenant.id, tessera_core::store::object::ObjectKind::AuthCode)
         .await
         .unwrap()
         .len()
@@ -461,8 +458,8 @@ async fn https_deployments_get_secure_cookies_and_browsers_get_pages() {
 /// shows the sign-in page, and revokes the user's refresh tokens, atomically.
 #[tokio::test]
 async fn revoking_a_users_sessions_ends_sso_and_revokes_refresh_tokens() {
-    use tessera_core::directory::object::ObjectKind;
     use tessera_core::oauth::records::RefreshToken;
+    use tessera_core::store::object::ObjectKind;
     let served = server(None).await;
     let base = served.base.clone();
     let (verifier, challenge) = pkce("revoke");

@@ -70,7 +70,8 @@ impl SqliteStore {
     /// Runs a point lookup `f` (one row by a unique key) on a read connection right
     /// here, on the calling task's thread. Such a read takes microseconds from SQLite's
     /// page cache, while handing it to the blocking pool and back cost more than the
-    /// rest of a token request (the profile in BENCHMARKS.md). Scans use [`Self::read`].
+    /// rest of a token request (docs/decisions/0001-sqlite-writer-thread.md). Scans use
+    /// [`Self::read`].
     pub(crate) fn lookup<T, F>(&self, f: F) -> StoreResult<T>
     where
         F: FnOnce(&Connection) -> StoreResult<T>,
@@ -127,49 +128,49 @@ impl tessera_core::store::Store for SqliteStore {
     async fn objects(
         &self,
         tenant_id: uuid::Uuid,
-        kind: tessera_core::directory::object::ObjectKind,
-    ) -> StoreResult<Vec<tessera_core::directory::object::StoredObject>> {
+        kind: tessera_core::store::object::ObjectKind,
+    ) -> StoreResult<Vec<tessera_core::store::object::StoredObject>> {
         objects::list(self, tenant_id, kind).await
     }
 
     async fn objects_after(
         &self,
         tenant_id: uuid::Uuid,
-        kind: tessera_core::directory::object::ObjectKind,
+        kind: tessera_core::store::object::ObjectKind,
         after: Option<&str>,
         limit: u32,
-    ) -> StoreResult<Vec<tessera_core::directory::object::StoredObject>> {
+    ) -> StoreResult<Vec<tessera_core::store::object::StoredObject>> {
         objects::page(self, tenant_id, kind, after, limit).await
     }
 
     async fn object(
         &self,
         tenant_id: uuid::Uuid,
-        kind: tessera_core::directory::object::ObjectKind,
+        kind: tessera_core::store::object::ObjectKind,
         key: &str,
-    ) -> StoreResult<Option<tessera_core::directory::object::StoredObject>> {
+    ) -> StoreResult<Option<tessera_core::store::object::StoredObject>> {
         objects::get(self, tenant_id, kind, key).await
     }
 
     async fn objects_of_user(
         &self,
         tenant_id: uuid::Uuid,
-        kind: tessera_core::directory::object::ObjectKind,
+        kind: tessera_core::store::object::ObjectKind,
         user_key: &str,
-    ) -> StoreResult<Vec<tessera_core::directory::object::StoredObject>> {
+    ) -> StoreResult<Vec<tessera_core::store::object::StoredObject>> {
         objects::of_user(self, tenant_id, kind, user_key).await
     }
 
     async fn object_by_id(
         &self,
         tenant_id: uuid::Uuid,
-        kind: tessera_core::directory::object::ObjectKind,
+        kind: tessera_core::store::object::ObjectKind,
         id: uuid::Uuid,
-    ) -> StoreResult<Option<tessera_core::directory::object::StoredObject>> {
+    ) -> StoreResult<Option<tessera_core::store::object::StoredObject>> {
         objects::get_by_id(self, tenant_id, kind, id).await
     }
 
-    async fn apply(&self, writes: Vec<tessera_core::directory::object::Write>) -> StoreResult<()> {
+    async fn apply(&self, writes: Vec<tessera_core::store::object::Write>) -> StoreResult<()> {
         let changes = crate::changes::changes(&writes);
         objects::apply(self, writes).await?;
         for change in changes {
@@ -181,8 +182,8 @@ impl tessera_core::store::Store for SqliteStore {
     async fn apply_if(
         &self,
         required: &tessera_core::store::Requirement,
-        writes: Vec<tessera_core::directory::object::Write>,
-    ) -> StoreResult<Option<tessera_core::directory::object::StoredObject>> {
+        writes: Vec<tessera_core::store::object::Write>,
+    ) -> StoreResult<Option<tessera_core::store::object::StoredObject>> {
         let changes = crate::changes::changes(&writes);
         let found = objects::apply_if(self, required, writes).await?;
         if found.is_some() {
@@ -196,7 +197,7 @@ impl tessera_core::store::Store for SqliteStore {
     async fn delete_expired(
         &self,
         tenant_id: uuid::Uuid,
-        kind: tessera_core::directory::object::ObjectKind,
+        kind: tessera_core::store::object::ObjectKind,
         now: time::OffsetDateTime,
         limit: u32,
     ) -> StoreResult<u64> {

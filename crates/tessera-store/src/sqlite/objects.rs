@@ -5,7 +5,7 @@ use super::{SqliteStore, map_err};
 use crate::sql::{self, Expect, ObjectRow, Stmt, Value};
 use rusqlite::types::{ToSql, ToSqlOutput};
 use rusqlite::{Connection, Row, params};
-use tessera_core::directory::object::{ObjectKind, StoredObject, Write};
+use tessera_core::store::object::{ObjectKind, StoredObject, Write};
 use tessera_core::store::{Requirement, StoreError, StoreResult};
 
 impl ToSql for Value {

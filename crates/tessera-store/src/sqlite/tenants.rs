@@ -31,7 +31,7 @@ pub async fn create(store: &SqliteStore, t: NewTenant) -> StoreResult<Tenant> {
                         t.display_name,
                         t.kind.as_str(),
                         t.created_at.unix_timestamp(),
-                        tessera_core::directory::object::encode(&t.policy)
+                        tessera_core::store::object::encode(&t.policy)
                     ])
                 })
                 .map_err(|e| match map_err(e) {

@@ -2,21 +2,20 @@
 //! `openid` was granted, and an opaque refresh token (stored hashed) when
 //! `offline_access` was granted and the app may use the refresh grant. A refresh token's
 //! value is its record sealed (`RefreshToken::seal`); the store keeps the record under
-//! the value's hash.
+//! the id of its object (`RefreshToken::id_key`).
 
-use super::super::signing;
-use crate::state::AppState;
+use super::context::TokenContext;
+use crate::directory::model::{App, GrantType, User};
+use crate::directory::redirect::Platform;
+use crate::errors::{CatalogError, ErrorName};
+use crate::keys::SigningAlg;
+use crate::oauth::jose::{Signer, left_half_hash};
+use crate::oauth::records::RefreshToken;
+use crate::oauth::scope;
+use crate::store::object::{ObjectKind, StoredObject, Write, encode};
+use crate::tenant::Tenant;
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use tessera_core::directory::model::{App, GrantType, User};
-use tessera_core::directory::object::{ObjectKind, StoredObject, Write, encode};
-use tessera_core::directory::redirect::Platform;
-use tessera_core::errors::{CatalogError, ErrorName};
-use tessera_core::keys::SigningAlg;
-use tessera_core::oauth::jose::{Signer, left_half_hash};
-use tessera_core::oauth::records::RefreshToken;
-use tessera_core::oauth::scope;
-use tessera_core::tenant::Tenant;
 use time::OffsetDateTime;
 
 /// Who and what the tokens are for. The user's document (for the ID token's claims) is
@@ -55,12 +54,15 @@ pub struct Plan {
 /// token's scopes were narrowed; otherwise a new family when `offline_access` was
 /// granted and the app may use the refresh grant.
 pub async fn plan(
-    state: &AppState,
+    ctx: &TokenContext<'_>,
     grant: &Grant<'_>,
     successor: Option<RefreshToken>,
 ) -> Result<Plan, CatalogError> {
-    let signer = signing::active(state, grant.tenant.id, signing_alg(grant.app)).await?;
-    let now = state.clock.now();
+    let signer = ctx
+        .services
+        .signer(grant.tenant.id, signing_alg(grant.app))
+        .await?;
+    let now = ctx.clock.now();
     let policy = &grant.tenant.policy;
     let record = match successor {
         Some(record) => Some(record),
@@ -79,11 +81,11 @@ pub async fn plan(
             Some(RefreshToken {
                 client_id: grant.app.client_id.clone(),
                 user: grant.user_key.clone(),
-                user_id: Some(grant.user_id),
+                user_id: grant.user_id,
                 scopes: grant.scopes.clone(),
                 audience: grant.audience.clone(),
                 sid: grant.sid.clone(),
-                family: state.rng.uuid().to_string(),
+                family: ctx.rng.uuid().to_string(),
                 platform: grant.platform,
                 amr: grant.amr.clone(),
                 auth_time: grant.auth_time,
@@ -99,9 +101,9 @@ pub async fn plan(
     Ok(Plan {
         now,
         signer,
-        access_jti: state.rng.uuid().to_string(),
+        access_jti: ctx.rng.uuid().to_string(),
         access_expires_at: now + time::Duration::seconds(lifetime),
-        refresh: record.map(|r| mint_refresh(state, grant.tenant, r)),
+        refresh: record.map(|r| mint_refresh(ctx, r)),
     })
 }
 
@@ -121,9 +123,9 @@ pub struct StoredRefresh {
 
 /// A refresh token carrying `record`, sealed with the id of the object that will store
 /// it.
-fn mint_refresh(state: &AppState, tenant: &Tenant, record: RefreshToken) -> NewRefresh {
-    let id = state.rng.record_id(state.clock.now());
-    let value = record.seal(id, &state.master, state.rng.as_ref(), tenant.id);
+fn mint_refresh(ctx: &TokenContext<'_>, record: RefreshToken) -> NewRefresh {
+    let id = ctx.rng.record_id(ctx.clock.now());
+    let value = record.seal(id, ctx.master, ctx.rng, ctx.tenant.id);
     let key = RefreshToken::id_key(id);
     NewRefresh {
         value,
@@ -157,23 +159,23 @@ pub struct Issued {
 
 impl Issued {
     /// The write storing the new refresh token, if one was issued.
-    pub fn refresh_write(&self, state: &AppState, tenant: &Tenant) -> Option<Write> {
-        self.refresh.as_ref().map(|r| r.write(state, tenant))
+    pub fn refresh_write(&self, ctx: &TokenContext<'_>) -> Option<Write> {
+        self.refresh.as_ref().map(|r| r.write(ctx))
     }
 }
 
 impl StoredRefresh {
     /// The write storing this token (under its id; the sweeper may delete it once it
     /// can no longer be used).
-    pub fn write(&self, state: &AppState, tenant: &Tenant) -> Write {
+    pub fn write(&self, ctx: &TokenContext<'_>) -> Write {
         Write::Put(
             StoredObject::new(
                 self.id,
-                tenant.id,
+                ctx.tenant.id,
                 ObjectKind::RefreshToken,
                 self.key.clone(),
                 encode(&self.record),
-                state.clock.now(),
+                ctx.clock.now(),
             )
             .expiring(self.record.expires_at),
         )
@@ -227,11 +229,6 @@ struct IdClaims<'a> {
     tid: uuid::Uuid,
 }
 
-/// The UserInfo endpoint URL: the audience of tokens that carry only OIDC scopes.
-pub fn userinfo_url(state: &AppState, tenant: &Tenant) -> String {
-    format!("{}/oauth2/userinfo", state.issuer(tenant.slug.as_str()))
-}
-
 /// The algorithm of the app's tokens: its own choice, EdDSA by default.
 pub fn signing_alg(app: &App) -> SigningAlg {
     app.token_signing_alg.unwrap_or(SigningAlg::EdDSA)
@@ -243,7 +240,7 @@ fn internal(detail: String) -> CatalogError {
 
 /// The tokens of `grant` as `plan` decided them, for `user` (the ID token's claims).
 pub fn tokens(
-    state: &AppState,
+    ctx: &TokenContext<'_>,
     grant: &Grant<'_>,
     user: &User,
     plan: Plan,
@@ -255,13 +252,10 @@ pub fn tokens(
         access_expires_at: exp,
         refresh,
     } = plan;
-    let issuer = state.issuer(grant.tenant.slug.as_str());
+    let issuer = &ctx.issuer;
     let alg = signing_alg(grant.app);
     let lifetime = i64::from(grant.tenant.policy.access_token_lifetime_seconds);
-    let audience = grant
-        .audience
-        .clone()
-        .unwrap_or_else(|| userinfo_url(state, grant.tenant));
+    let audience = grant.audience.clone().unwrap_or_else(|| ctx.userinfo_url());
     let scope_string = grant.scopes.iter().cloned().collect::<Vec<_>>().join(" ");
     // `scp` holds the API's own scope names (the audience already names the API), as
     // Entra ID does; `scope` the values as granted (RFC 9068 §2.2.3).
@@ -284,7 +278,7 @@ pub fn tokens(
         client_id: &grant.app.client_id,
         exp: exp.unix_timestamp(),
         iat,
-        iss: &issuer,
+        iss: issuer,
         jti: &jti,
         nbf: iat,
         scope: &scope_string,
@@ -314,7 +308,7 @@ pub fn tokens(
             email_verified: email.map(|_| false),
             exp: exp.unix_timestamp(),
             iat,
-            iss: &issuer,
+            iss: issuer,
             name: user.name.as_deref().filter(|_| profile),
             nonce: grant.nonce.as_deref(),
             preferred_username: profile.then(|| user.username.as_str()),

@@ -2,9 +2,14 @@
 //! contract is written here, on the trait, so both implement the same behaviour and one
 //! test suite checks both.
 
-use crate::directory::object::{ObjectKind, StoredObject, Write};
+#[cfg(test)]
+pub(crate) mod memory;
+pub mod object;
+pub mod read;
+
 use crate::tenant::{NewTenant, Tenant, TenantSlug};
 use async_trait::async_trait;
+use object::{ObjectKind, StoredObject, Write};
 
 /// Why a store operation failed. Each variant maps to one catalogue entry at the edge:
 /// `Conflict` → Conflict, `Unavailable` → TemporarilyUnavailable, `Internal` →
@@ -236,4 +241,22 @@ pub trait Store: Send + Sync + 'static {
         tenant_id: uuid::Uuid,
         query: &crate::audit::AuditQuery,
     ) -> StoreResult<Vec<crate::audit::AuditEntry>>;
+}
+
+impl From<StoreError> for crate::errors::CatalogError {
+    /// The catalogue entry of a store failure; the detail goes to the log only.
+    fn from(e: StoreError) -> Self {
+        use crate::errors::{CatalogError, ErrorName};
+        match e {
+            StoreError::Conflict(detail) => CatalogError::new(ErrorName::Conflict)
+                .with("resource", "The object")
+                .internal(detail),
+            StoreError::Unavailable(detail) => CatalogError::new(ErrorName::TemporarilyUnavailable)
+                .retry_after(5)
+                .internal(detail),
+            StoreError::Internal(detail) => {
+                CatalogError::new(ErrorName::InternalError).internal(detail)
+            }
+        }
+    }
 }

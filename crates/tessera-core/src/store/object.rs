@@ -1,6 +1,7 @@
-//! How directory objects are kept: one JSON document per object, addressed by tenant,
-//! kind and a key unique within the tenant and kind. The store sees only this shape;
-//! the typed model lives in [`super::model`].
+//! The storage envelope: everything Tessera keeps (directory content and protocol
+//! records alike) is one JSON document per object, addressed by tenant, kind and a key
+//! unique within the tenant and kind. The store sees only this shape; the typed model
+//! lives in `crate::directory::model` and `crate::oauth::records`.
 
 use serde::{Serialize, de::DeserializeOwned};
 use time::OffsetDateTime;

@@ -1,0 +1,165 @@
+//! Client authentication at the token, introspection and revocation endpoints
+//! (RFC 6749 §2.3): one [`ClientAuthentication`] method per request, parsed from the
+//! `Authorization` header and the form, then checked against the app's registration.
+//! §2.3: the client "MUST NOT use more than one authentication method in each request".
+
+use super::context::TokenContext;
+use crate::directory::model::App;
+use crate::errors::{CatalogError, ErrorName};
+use crate::oauth::params::{Params, form_decode};
+use crate::secret::Secret;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+
+/// How a client presented itself.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ClientAuthentication {
+    /// `client_secret_basic`: HTTP Basic with the client_id and secret (§2.3.1).
+    SecretBasic { client_id: String, secret: Secret },
+    /// `client_secret_post`: `client_id` and `client_secret` in the form (§2.3.1).
+    SecretPost { client_id: String, secret: Secret },
+    /// `none`: a public client names itself with `client_id` (§3.2.1).
+    None { client_id: String },
+}
+
+fn malformed(detail: &str) -> CatalogError {
+    CatalogError::new(ErrorName::InvalidRequestFormat).with("detail", detail.to_owned())
+}
+
+/// RFC 7230 §3.2.6 field values as an HTTP library accepts them as text: visible ASCII,
+/// space and tab.
+fn header_text(value: &[u8]) -> Option<&str> {
+    value
+        .iter()
+        .all(|b| *b == b'\t' || (b' '..=b'~').contains(b))
+        .then(|| std::str::from_utf8(value).ok())
+        .flatten()
+}
+
+/// RFC 6749 §2.3.1: client_id and secret are form-urlencoded, then joined by `:`.
+fn basic_credentials(value: &[u8]) -> Result<(String, Secret), CatalogError> {
+    let value =
+        header_text(value).ok_or_else(|| malformed("the Authorization header is not ASCII"))?;
+    let Some((scheme, encoded)) = value.split_once(' ') else {
+        return Err(malformed(
+            "the Authorization header must be 'Basic <credentials>'",
+        ));
+    };
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Err(malformed(
+            "the token endpoint accepts only Basic authorization",
+        ));
+    }
+    let decoded = STANDARD
+        .decode(encoded.trim())
+        .map_err(|_| malformed("the Basic credentials are not base64"))?;
+    let decoded =
+        String::from_utf8(decoded).map_err(|_| malformed("the Basic credentials are not UTF-8"))?;
+    let (id, secret) = decoded
+        .split_once(':')
+        .ok_or_else(|| malformed("the Basic credentials lack ':'"))?;
+    Ok((form_decode(id)?, Secret::new(form_decode(secret)?)))
+}
+
+impl ClientAuthentication {
+    /// The method of a request: `authorization` is the `Authorization` header's value,
+    /// if one was sent.
+    pub fn parse(authorization: Option<&[u8]>, params: &Params) -> Result<Self, CatalogError> {
+        if params.get("client_assertion").is_some() || params.get("client_assertion_type").is_some()
+        {
+            return Err(malformed(
+                "private_key_jwt client authentication is not available yet; use client_secret_basic or client_secret_post",
+            ));
+        }
+        if let Some(value) = authorization {
+            let (client_id, secret) = basic_credentials(value)?;
+            if params.get("client_secret").is_some() {
+                return Err(malformed(
+                    "the client authenticated with both Basic and client_secret; use one method",
+                ));
+            }
+            if params
+                .get("client_id")
+                .is_some_and(|body_id| body_id != client_id)
+            {
+                return Err(malformed(
+                    "client_id in the body differs from the one in the Authorization header",
+                ));
+            }
+            return Ok(Self::SecretBasic { client_id, secret });
+        }
+        let client_id = params.require("client_id")?.to_owned();
+        Ok(match params.get("client_secret") {
+            Some(s) => Self::SecretPost {
+                client_id,
+                secret: Secret::new(s),
+            },
+            None => Self::None { client_id },
+        })
+    }
+
+    pub fn client_id(&self) -> &str {
+        match self {
+            Self::SecretBasic { client_id, .. }
+            | Self::SecretPost { client_id, .. }
+            | Self::None { client_id } => client_id,
+        }
+    }
+
+    fn secret(&self) -> Option<&Secret> {
+        match self {
+            Self::SecretBasic { secret, .. } | Self::SecretPost { secret, .. } => Some(secret),
+            Self::None { .. } => None,
+        }
+    }
+
+    /// The app this method identifies, once its credentials are checked: confidential
+    /// apps must prove a live secret, public apps must not send one (RFC 6749 §2.1).
+    pub async fn authenticate(&self, ctx: &TokenContext<'_>) -> Result<App, CatalogError> {
+        let client_id = self.client_id();
+        let app = ctx
+            .services
+            .app(ctx.tenant.id, client_id)
+            .await?
+            .ok_or_else(|| {
+                CatalogError::new(ErrorName::ClientNotFound)
+                    .with("client_id", client_id.chars().take(128).collect::<String>())
+                    .with("tenant", ctx.tenant.slug.as_str())
+            })?;
+        match (app.is_confidential(), self.secret()) {
+            (true, None) => Err(CatalogError::new(ErrorName::MissingClientCredentials)
+                .with("client_id", app.client_id.clone())),
+            (false, Some(_)) => Err(CatalogError::new(
+                ErrorName::PublicClientCredentialsNotAllowed,
+            )
+            .with("client_id", app.client_id.clone())
+            .with("credential", "a client secret")),
+            (false, None) => Ok(app),
+            (true, Some(secret)) => {
+                check_secret(ctx, &app, secret)?;
+                Ok(app)
+            }
+        }
+    }
+}
+
+/// Every registered secret is compared (each in constant time), so timing does not
+/// reveal which one matched; an expired one fails with its own entry.
+fn check_secret(ctx: &TokenContext<'_>, app: &App, secret: &Secret) -> Result<(), CatalogError> {
+    let mut matched = None;
+    for s in &app.secrets {
+        if ctx.master.secret_matches(secret, &s.hash) {
+            matched = Some(s.expires_at);
+        }
+    }
+    match matched {
+        None => Err(CatalogError::new(ErrorName::InvalidClientSecret)
+            .with("client_id", app.client_id.clone())),
+        Some(Some(expiry)) if expiry <= ctx.clock.now() => {
+            Err(CatalogError::new(ErrorName::ClientSecretExpired)
+                .with("client_id", app.client_id.clone())
+                .with("time", crate::errors::render::timestamp(expiry)))
+        }
+        Some(_) => Ok(()),
+    }
+}

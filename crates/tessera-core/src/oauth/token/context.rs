@@ -1,0 +1,67 @@
+//! What a token request runs against: the tenant, the store, the injected clock and
+//! randomness, the master key, and the narrow [`TokenServices`] through which the
+//! server lends its caches. Nothing here performs I/O of its own.
+
+use crate::clock::Clock;
+use crate::crypto::MasterKey;
+use crate::directory::model::{Api, App};
+use crate::errors::CatalogError;
+use crate::keys::SigningAlg;
+use crate::oauth::jose::Signer;
+use crate::rng::Rng;
+use crate::store::Store;
+use crate::tenant::Tenant;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What the server's in-process caches provide to the token engine. Each read is of
+/// data that nearly every request needs and hardly any request changes; the server
+/// answers from memory and keeps it fresh (its cache module says how).
+#[async_trait::async_trait]
+pub trait TokenServices: Send + Sync {
+    /// The app with this client_id in the tenant, if there is one.
+    async fn app(
+        &self,
+        tenant_id: uuid::Uuid,
+        client_id: &str,
+    ) -> Result<Option<App>, CatalogError>;
+
+    /// Every API of the tenant.
+    async fn apis(&self, tenant_id: uuid::Uuid) -> Result<Arc<Vec<Api>>, CatalogError>;
+
+    /// The signer of the tenant's active key of `alg`, already opened.
+    async fn signer(
+        &self,
+        tenant_id: uuid::Uuid,
+        alg: SigningAlg,
+    ) -> Result<Arc<Signer>, CatalogError>;
+
+    /// Waits `duration` before a change that lost a race is tried again
+    /// (`crate::retry::on_conflict`).
+    async fn pause(&self, duration: Duration);
+}
+
+/// One token request's surroundings.
+pub struct TokenContext<'a> {
+    pub tenant: &'a Tenant,
+    /// The tenant's issuer (`{public_url}/{slug}`): `iss` of every token.
+    pub issuer: String,
+    pub store: &'a dyn Store,
+    pub clock: &'a dyn Clock,
+    pub rng: &'a dyn Rng,
+    /// Seals codes and refresh tokens, keys their hashes and client-secret hashes.
+    pub master: &'a MasterKey,
+    pub services: &'a dyn TokenServices,
+}
+
+impl TokenContext<'_> {
+    /// The UserInfo endpoint: the audience of tokens that carry only OIDC scopes.
+    pub fn userinfo_url(&self) -> String {
+        userinfo_url(&self.issuer)
+    }
+}
+
+/// The UserInfo endpoint of the tenant whose issuer is `issuer`.
+pub fn userinfo_url(issuer: &str) -> String {
+    format!("{issuer}/oauth2/userinfo")
+}

@@ -1,0 +1,5 @@
+//! One file per grant; [`super::exchange`] dispatches to them by an exhaustive match.
+
+pub mod authorization_code;
+pub mod client_credentials;
+pub mod refresh_token;

@@ -1,0 +1,377 @@
+//! `grant_type=refresh_token` (RFC 6749 §6) with rotation (RFC 9700 §4.14.2): every use
+//! returns a new refresh token and retires the old one; presenting a retired token again
+//! is reuse, which revokes the whole family.
+//!
+//! A refresh token's value is its record sealed (`RefreshToken::seal`); the store keeps
+//! the same record under the object's id and is what says whether the token still works
+//! (rotated, revoked) and whether its user does. One ordered check list ([`check`])
+//! decides every presented token. It first runs on what a rotation assumes (the token
+//! live, its user enabled), and the rotation writes on exactly that condition
+//! (`Store::apply_if`: one round trip). When a check fails or the write is refused, the
+//! facts are read from the store and the same list runs again: its answer is then the
+//! response, in its order. Of concurrent uses of one token exactly one write succeeds;
+//! the others read the token as rotated, which is reuse.
+
+use super::super::context::TokenContext;
+use super::super::family;
+use super::super::issue::{self, Grant, Issued};
+use super::super::request::RefreshRequest;
+use crate::directory::model::{App, Consent, User};
+use crate::directory::redirect::Platform;
+use crate::errors::render::timestamp;
+use crate::errors::{CatalogError, ErrorName};
+use crate::oauth::records::{ROTATED, RefreshToken};
+use crate::oauth::scope;
+use crate::secret::Secret;
+use crate::store::StoreError;
+use crate::store::object::{ObjectKind, StoredObject, Write, encode};
+use crate::store::read;
+use std::collections::BTreeSet;
+
+/// The version of a refresh token's object while it is live: stored once (an insert
+/// makes version 1) and written again only to retire or revoke it.
+const LIVE_VERSION: i64 = 1;
+
+/// How many times the check list runs: on the assumed facts, on the facts read, and
+/// once more if the token or its user changed between that read and the write.
+const ATTEMPTS: usize = 3;
+
+/// What the store holds about a presented token.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "at most three per request, on the stack; boxing would only add an allocation"
+)]
+enum Facts {
+    /// Not read: the token assumed live at [`LIVE_VERSION`] and its user enabled under
+    /// the record's user id. The conditional write confirms both or is refused.
+    Assumed,
+    /// Read: the token's object, if it is still stored, and the user its record names.
+    Read {
+        object: Option<StoredObject>,
+        user: Option<(StoredObject, User)>,
+    },
+}
+
+pub async fn exchange(
+    ctx: &TokenContext<'_>,
+    app: &App,
+    request: &RefreshRequest,
+) -> Result<Issued, CatalogError> {
+    let Some((id, record)) =
+        RefreshToken::open(ctx.master, ctx.tenant.id, request.refresh_token.expose())
+    else {
+        return Err(CatalogError::new(ErrorName::RefreshTokenInvalid));
+    };
+    let key = RefreshToken::id_key(id);
+    let mut facts = Facts::Assumed;
+    for _ in 0..ATTEMPTS {
+        match rotate(ctx, app, request, id, &key, &record, &facts).await {
+            Ok(Some(issued)) => return Ok(issued),
+            // The write was refused: the token or its user changed. Read what they are.
+            Ok(None) => {}
+            // A check failed on what was only assumed: the facts read decide.
+            Err(e) if matches!(facts, Facts::Assumed) && e.entry().status < 500 => {}
+            Err(e) => {
+                if e.name == ErrorName::RefreshTokenReused {
+                    let reason = "a rotated-out refresh token was used again";
+                    family::revoke_family(
+                        ctx.store,
+                        ctx.clock.now(),
+                        ctx.tenant.id,
+                        &record,
+                        reason,
+                        |d| ctx.services.pause(d),
+                    )
+                    .await?;
+                }
+                return Err(e);
+            }
+        }
+        facts = read_facts(ctx, &key).await?;
+    }
+    Err(CatalogError::new(ErrorName::TemporarilyUnavailable)
+        .retry_after(1)
+        .internal("the refresh token or its user kept changing during rotation"))
+}
+
+/// A presented refresh token as it stands, without using it: its record when every
+/// check of the list passes for `app` (introspection: RFC 7662 §2.2, active only while
+/// the token could be used). Nothing is written, so a reuse is not acted upon here.
+pub async fn usable(
+    ctx: &TokenContext<'_>,
+    app: &App,
+    value: &str,
+) -> Result<RefreshToken, CatalogError> {
+    let Some((id, record)) = RefreshToken::open(ctx.master, ctx.tenant.id, value) else {
+        return Err(CatalogError::new(ErrorName::RefreshTokenInvalid));
+    };
+    let facts = read_facts(ctx, &RefreshToken::id_key(id)).await?;
+    let as_granted = RefreshRequest {
+        refresh_token: Secret::new(value),
+        scope: None,
+        resource: None,
+    };
+    check(ctx, app, &as_granted, &record, &facts).await?;
+    Ok(record)
+}
+
+async fn read_facts(ctx: &TokenContext<'_>, key: &str) -> Result<Facts, CatalogError> {
+    // The token and its user in one read (one round trip on PostgreSQL).
+    Ok(
+        match read::record_with_user::<RefreshToken>(
+            ctx.store,
+            ctx.tenant.id,
+            ObjectKind::RefreshToken,
+            key,
+        )
+        .await?
+        {
+            None => Facts::Read {
+                object: None,
+                user: None,
+            },
+            Some(found) => Facts::Read {
+                object: Some(found.object),
+                user: found.user,
+            },
+        },
+    )
+}
+
+/// Checks `record` on `facts` and, when every check passes, retires it and stores its
+/// successor on condition that the facts hold. `Ok(None)`: they did not; nothing was
+/// written.
+async fn rotate(
+    ctx: &TokenContext<'_>,
+    app: &App,
+    request: &RefreshRequest,
+    id: uuid::Uuid,
+    key: &str,
+    record: &RefreshToken,
+    facts: &Facts,
+) -> Result<Option<Issued>, CatalogError> {
+    let (scopes, audience) = check(ctx, app, request, record, facts).await?;
+    let grant = Grant {
+        tenant: ctx.tenant,
+        app,
+        user_id: record.user_id,
+        user_key: record.user.clone(),
+        scopes,
+        audience,
+        nonce: None,
+        sid: record.sid.clone(),
+        auth_time: record.auth_time,
+        amr: record.amr.clone(),
+        platform: record.platform,
+    };
+    // The new token keeps the family and the original grant's scopes: a narrower request
+    // narrows this access token, not what the family may ask for later.
+    let now = ctx.clock.now();
+    let successor = record.successor(now, ctx.tenant.policy.refresh_token_idle_seconds);
+    let plan = issue::plan(ctx, &grant, Some(successor)).await?;
+    let stored_successor = plan
+        .refresh
+        .as_ref()
+        .map(|r| r.stored.write(ctx))
+        .ok_or_else(|| {
+            CatalogError::new(ErrorName::InternalError).internal("a rotation planned no successor")
+        })?;
+    let retired = match facts {
+        Facts::Read {
+            object: Some(object),
+            ..
+        } => object.clone().with_doc(retired(record), plan.now),
+        _ => StoredObject {
+            id,
+            tenant_id: ctx.tenant.id,
+            kind: ObjectKind::RefreshToken,
+            key: key.to_owned(),
+            doc: retired(record),
+            created_at: record.issued_at,
+            updated_at: plan.now,
+            version: LIVE_VERSION,
+            expires_at: Some(record.expires_at),
+        },
+    };
+    let required = read::enabled_user(ctx.tenant.id, &record.user, record.user_id);
+    let writes = vec![Write::Put(retired), stored_successor];
+    let user = match ctx.store.apply_if(&required, writes).await {
+        Ok(Some(user)) => user
+            .decode::<User>()
+            .map_err(|e| CatalogError::new(ErrorName::InternalError).internal(e))?,
+        // The user is gone or disabled, or the token was rotated or revoked meanwhile.
+        Ok(None) | Err(StoreError::Conflict(_)) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(Some(issue::tokens(ctx, &grant, &user, plan)?))
+}
+
+/// The one check list of a presented refresh token, in order; on success, the scopes
+/// and audience of the access token to issue. Facts only assumed pass the checks that
+/// need the store; the conditional write then confirms them.
+async fn check(
+    ctx: &TokenContext<'_>,
+    app: &App,
+    request: &RefreshRequest,
+    record: &RefreshToken,
+    facts: &Facts,
+) -> Result<(BTreeSet<String>, Option<String>), CatalogError> {
+    let revoked = |reason: &str| {
+        CatalogError::new(ErrorName::RefreshTokenRevoked).with("reason", reason.to_owned())
+    };
+    let stored = match facts {
+        Facts::Assumed => None,
+        Facts::Read { object: None, .. } => {
+            // Swept after its end, or never stored (a token whose grant failed).
+            return Err(CatalogError::new(ErrorName::RefreshTokenInvalid));
+        }
+        Facts::Read {
+            object: Some(object),
+            user,
+        } => {
+            let stored = object
+                .decode::<RefreshToken>()
+                .map_err(|e| CatalogError::new(ErrorName::InternalError).internal(e))?;
+            Some((stored, user))
+        }
+    };
+    // RFC 6749 §6: the token must have been issued to the authenticated client.
+    if record.client_id != app.client_id {
+        return Err(CatalogError::new(ErrorName::RefreshTokenClientMismatch)
+            .with("client_id", app.client_id.clone()));
+    }
+    match stored.as_ref().and_then(|(s, _)| s.revoked.as_deref()) {
+        // RFC 9700 §4.14.2: a rotated-out token came back (the caller revokes its family).
+        Some(ROTATED) => return Err(CatalogError::new(ErrorName::RefreshTokenReused)),
+        Some(reason) => return Err(revoked(reason)),
+        None => {}
+    }
+    check_expiry(ctx, record)?;
+    let narrowed = narrowed(ctx, app, request, record).await?;
+    if let Some((_, user)) = stored {
+        let Some((user_object, user)) = user else {
+            return Err(revoked("the user no longer exists"));
+        };
+        if user_object.id != record.user_id {
+            return Err(revoked("the user it was issued to was deleted"));
+        }
+        if !user.enabled {
+            return Err(CatalogError::new(ErrorName::AccountDisabled));
+        }
+    }
+    if app.assignment_required && !app.assigned_users.contains(&record.user) {
+        return Err(revoked("the user is no longer assigned to the app"));
+    }
+    Ok(narrowed)
+}
+
+/// The document of `record` retired by its rotation.
+fn retired(record: &RefreshToken) -> String {
+    encode(&RefreshToken {
+        revoked: Some(ROTATED.to_owned()),
+        ..record.clone()
+    })
+}
+
+/// The family's absolute (or, for single-page apps, fixed) lifetime first, then the
+/// token's idle period.
+fn check_expiry(ctx: &TokenContext<'_>, record: &RefreshToken) -> Result<(), CatalogError> {
+    let now = ctx.clock.now();
+    let policy = &ctx.tenant.policy;
+    if record.family_expires_at <= now {
+        if record.platform == Platform::Spa {
+            return Err(CatalogError::new(ErrorName::SpaRefreshTokenExpired).with(
+                "time",
+                format!("{}-second", policy.spa_refresh_token_lifetime_seconds),
+            ));
+        }
+        return Err(CatalogError::new(ErrorName::RefreshTokenExpired)
+            .with("time", timestamp(record.family_expires_at))
+            .with(
+                "lifetime",
+                format!("absolute {}-second", policy.refresh_token_lifetime_seconds),
+            ));
+    }
+    if record.expires_at <= now {
+        return Err(CatalogError::new(ErrorName::RefreshTokenExpired)
+            .with("time", timestamp(record.expires_at))
+            .with(
+                "lifetime",
+                format!("idle {}-second", policy.refresh_token_idle_seconds),
+            ));
+    }
+    Ok(())
+}
+
+/// The scopes and audience of this access token (RFC 6749 §6: `scope` may only narrow
+/// the grant). Within the user's consent for this client, the refresh token also gets
+/// tokens for another API, named by its scopes or by RFC 8707 `resource`.
+async fn narrowed(
+    ctx: &TokenContext<'_>,
+    app: &App,
+    request: &RefreshRequest,
+    record: &RefreshToken,
+) -> Result<(BTreeSet<String>, Option<String>), CatalogError> {
+    let resource = request.resource.as_deref();
+    if request.scope.is_none() && resource.is_none() {
+        return Ok((record.scopes.clone(), record.audience.clone()));
+    }
+    let consent = read::get::<Consent>(
+        ctx.store,
+        ctx.tenant.id,
+        ObjectKind::Consent,
+        &Consent::key(&app.client_id, &record.user),
+    )
+    .await?;
+    let mut allowed: BTreeSet<String> = record.scopes.clone();
+    if let Some((_, c)) = consent {
+        allowed.extend(c.scopes);
+    }
+    let oidc = |s: &String| scope::OIDC_SCOPES.iter().any(|(o, _)| *o == s.as_str());
+    let requested: BTreeSet<String> = if let Some(raw) = &request.scope {
+        let apis = ctx.services.apis(ctx.tenant.id).await?;
+        scope::resolve(raw, app, &apis)?.values()
+    } else {
+        // Every consented scope of the API `resource` names, plus the grant's OIDC scopes.
+        let api = resource.unwrap_or_default();
+        let of_api: BTreeSet<String> = allowed
+            .iter()
+            .filter(|s| scope::api_of(s, app) == Some(api))
+            .cloned()
+            .collect();
+        if of_api.is_empty() {
+            let registered: Vec<&str> = app.permissions.iter().map(|p| p.api.as_str()).collect();
+            return Err(CatalogError::new(ErrorName::InvalidResource)
+                .with("resource", api.chars().take(200).collect::<String>())
+                .with("resources", registered.join(" ")));
+        }
+        record
+            .scopes
+            .iter()
+            .filter(|s| oidc(s))
+            .cloned()
+            .chain(of_api)
+            .collect()
+    };
+    let extra: Vec<&str> = requested
+        .iter()
+        .filter(|s| !allowed.contains(*s))
+        .map(String::as_str)
+        .collect();
+    if !extra.is_empty() {
+        return Err(CatalogError::new(ErrorName::ScopeNotSubset).with("scope", extra.join(" ")));
+    }
+    let audience = requested.iter().filter(|s| !oidc(s)).find_map(|s| {
+        app.permissions
+            .iter()
+            .find(|p| scope::api_of(s, app) == Some(p.api.as_str()))
+            .map(|p| p.api.clone())
+    });
+    if let (Some(r), Some(a)) = (resource, &audience)
+        && r != a
+    {
+        return Err(CatalogError::new(ErrorName::InvalidRequestFormat)
+            .with("detail", "scope and resource name different APIs"));
+    }
+    Ok((requested, audience))
+}

@@ -1,0 +1,196 @@
+//! `grant_type=authorization_code`: the code's bindings in RFC 6749 §4.1.3's order,
+//! single use, and a replay that revokes what the first redemption issued.
+
+use super::*;
+
+async fn redeem(
+    f: &Fixture,
+    client_id: &str,
+    request: CodeRequest,
+) -> Result<TokenResponse, CatalogError> {
+    let request = TokenRequest::AuthorizationCode(request);
+    exchange(&f.ctx(), &f.app(client_id).await, &request).await
+}
+
+#[tokio::test]
+async fn a_code_gives_an_access_token_an_id_token_and_a_refresh_token() {
+    let f = Fixture::new().await;
+    let response = f
+        .code_flow(&format!("openid profile offline_access {API}/read"))
+        .await;
+    let access = claims(&response.access_token);
+    assert_eq!(access["aud"], API);
+    assert_eq!(access["sub"], f.alice_id.to_string());
+    assert_eq!(access["scp"], "read offline_access openid profile");
+    let id = claims(response.id_token.as_deref().unwrap());
+    assert_eq!(id["aud"], WEB);
+    assert_eq!(id["nonce"], "n-0S6_WzA2Mj");
+    assert_eq!(id["preferred_username"], ALICE);
+    assert_eq!(id["sid"], "sid-1");
+    assert!(id.get("email").is_none(), "no email scope: {id}");
+    let refresh = response.refresh_token.unwrap();
+    let stored = f.stored_refresh(&refresh).await;
+    assert_eq!(stored.client_id, WEB);
+    assert_eq!(stored.revoked, None);
+}
+
+#[tokio::test]
+async fn without_offline_access_no_refresh_token_and_userinfo_is_the_audience() {
+    let f = Fixture::new().await;
+    let response = f.code_flow("openid").await;
+    assert!(response.refresh_token.is_none());
+    assert_eq!(
+        claims(&response.access_token)["aud"],
+        format!("{ISSUER}/oauth2/userinfo")
+    );
+    assert_eq!(response.scope.as_deref(), Some("openid"));
+}
+
+#[tokio::test]
+async fn every_binding_of_the_code_is_checked() {
+    let f = Fixture::new().await;
+    let fresh = |f: &Fixture| f.seal(&f.code(WEB, WEB_CB, "openid"));
+    // Not a code of this tenant.
+    let e = redeem(&f, WEB, f.redeem("not-a-code")).await;
+    assert_eq!(refused(e), ErrorName::AuthorizationCodeInvalid);
+    // Issued to another client.
+    let spa_code = f.seal(&f.code(SPA, SPA_CB, "openid"));
+    let e = redeem(&f, WEB, f.redeem(&spa_code)).await;
+    assert_eq!(refused(e), ErrorName::AuthorizationCodeClientMismatch);
+    // Another redirect URI, or none.
+    for sent in [Some("https://app.contoso.test/other"), None] {
+        let request = CodeRequest {
+            redirect_uri: sent.map(str::to_owned),
+            ..f.redeem(&fresh(&f))
+        };
+        let e = redeem(&f, WEB, request).await;
+        assert_eq!(refused(e), ErrorName::AuthorizationCodeRedirectMismatch);
+    }
+    // PKCE: the verifier missing, wrong, or sent for a code without a challenge.
+    let request = CodeRequest {
+        code_verifier: None,
+        ..f.redeem(&fresh(&f))
+    };
+    assert_eq!(
+        refused(redeem(&f, WEB, request).await),
+        ErrorName::PkceVerifierMissing
+    );
+    let request = CodeRequest {
+        code_verifier: Some("x".repeat(43)),
+        ..f.redeem(&fresh(&f))
+    };
+    assert_eq!(
+        refused(redeem(&f, WEB, request).await),
+        ErrorName::PkceVerifierMismatch
+    );
+    let unchallenged = f.seal(&AuthCode {
+        challenge: None,
+        ..f.code(WEB, WEB_CB, "openid")
+    });
+    let e = redeem(&f, WEB, f.redeem(&unchallenged)).await;
+    assert_eq!(refused(e), ErrorName::PkceNotExpected);
+    // Expired: a code lives 60 seconds.
+    let code = fresh(&f);
+    f.later(60);
+    let e = redeem(&f, WEB, f.redeem(&code)).await;
+    assert_eq!(refused(e), ErrorName::AuthorizationCodeExpired);
+}
+
+#[tokio::test]
+async fn a_single_page_apps_code_is_redeemed_only_by_the_browser() {
+    let f = Fixture::new().await;
+    let code = f.seal(&f.code(SPA, SPA_CB, "openid"));
+    let request = |from_browser| CodeRequest {
+        redirect_uri: Some(SPA_CB.into()),
+        from_browser,
+        ..f.redeem(&code)
+    };
+    assert_eq!(
+        refused(redeem(&f, SPA, request(false)).await),
+        ErrorName::SpaOriginRequired
+    );
+    assert!(redeem(&f, SPA, request(true)).await.is_ok());
+}
+
+#[tokio::test]
+async fn a_replayed_code_is_refused_and_revokes_what_it_gave() {
+    let f = Fixture::new().await;
+    let code = f.seal(&f.code(WEB, WEB_CB, &format!("openid offline_access {API}/read")));
+    let first = redeem(&f, WEB, f.redeem(&code)).await.unwrap();
+    let refresh = first.refresh_token.unwrap();
+    // The client rotated its refresh token before the code came back.
+    let rotated = f.refresh(WEB, &refresh, None, None).await.unwrap();
+    let e = redeem(&f, WEB, f.redeem(&code)).await;
+    assert_eq!(refused(e), ErrorName::AuthorizationCodeRedeemed);
+    // The whole family is revoked, and the first access token is on the deny-list.
+    let next = rotated.refresh_token.unwrap();
+    assert_eq!(
+        refused(f.refresh(WEB, &next, None, None).await),
+        ErrorName::RefreshTokenRevoked
+    );
+    let jti = claims(&first.access_token)["jti"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let denied = f
+        .store
+        .object(f.tenant.id, ObjectKind::RevokedAccessToken, &jti)
+        .await
+        .unwrap();
+    assert!(denied.is_some());
+    // A replay is a replay whatever else is wrong with it.
+    let request = CodeRequest {
+        code_verifier: None,
+        ..f.redeem(&code)
+    };
+    assert_eq!(
+        refused(redeem(&f, WEB, request).await),
+        ErrorName::AuthorizationCodeRedeemed
+    );
+}
+
+#[tokio::test]
+async fn the_codes_user_must_still_be_there_and_enabled() {
+    let f = Fixture::new().await;
+    let code = f.seal(&f.code(WEB, WEB_CB, "openid"));
+    f.change::<User>(ObjectKind::User, ALICE, |u| u.enabled = false)
+        .await;
+    let e = redeem(&f, WEB, f.redeem(&code)).await;
+    assert_eq!(refused(e), ErrorName::AccountDisabled);
+    // Deleted and created again under the same name: someone else.
+    let f = Fixture::new().await;
+    let code = f.seal(&f.code(WEB, WEB_CB, "openid"));
+    let (object, user) = read::get::<User>(f.store.as_ref(), f.tenant.id, ObjectKind::User, ALICE)
+        .await
+        .unwrap()
+        .unwrap();
+    f.store
+        .apply(vec![
+            Write::Delete {
+                tenant_id: f.tenant.id,
+                kind: ObjectKind::User,
+                id: object.id,
+            },
+            Write::Put(StoredObject::new(
+                uuid::Uuid::from_u128(0xb0b),
+                f.tenant.id,
+                ObjectKind::User,
+                ALICE,
+                encode(&user),
+                f.now(),
+            )),
+        ])
+        .await
+        .unwrap();
+    let e = redeem(&f, WEB, f.redeem(&code)).await;
+    assert_eq!(refused(e), ErrorName::AuthorizationCodeInvalid);
+    // And nothing was stored: the code was not spent.
+    let key = f
+        .master
+        .token_hash(crate::oauth::records::purpose::CODE, &code);
+    let spent = f
+        .store
+        .object(f.tenant.id, ObjectKind::AuthCode, &key)
+        .await;
+    assert_eq!(spent.unwrap(), None);
+}

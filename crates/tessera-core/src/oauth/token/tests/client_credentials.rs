@@ -1,0 +1,55 @@
+//! `grant_type=client_credentials`: one API's token with the app's roles on it.
+
+use super::*;
+use crate::oauth::token::request::ClientCredentialsRequest;
+
+async fn grant(f: &Fixture, api: &str) -> Result<TokenResponse, CatalogError> {
+    let request = TokenRequest::ClientCredentials(ClientCredentialsRequest { api: api.into() });
+    exchange(&f.ctx(), &f.app(WEB).await, &request).await
+}
+
+#[tokio::test]
+async fn the_app_gets_a_token_for_the_api_with_its_roles() {
+    let f = Fixture::new().await;
+    let response = grant(&f, API).await.unwrap();
+    assert_eq!(response.token_type, "Bearer");
+    assert_eq!(response.expires_in, 3600);
+    assert!(response.refresh_token.is_none() && response.id_token.is_none());
+    let c = claims(&response.access_token);
+    assert_eq!(c["aud"], API);
+    assert_eq!(c["sub"], WEB);
+    assert_eq!(c["client_id"], WEB);
+    assert_eq!(c["iss"], ISSUER);
+    assert_eq!(c["roles"], serde_json::json!(["Reader"]));
+    assert_eq!(c["exp"], f.now().unix_timestamp() + 3600);
+    assert_eq!(c["tid"], f.tenant.id.to_string());
+}
+
+#[tokio::test]
+async fn an_api_the_app_was_not_granted_or_that_is_gone_is_invalid() {
+    let f = Fixture::new().await;
+    let e = grant(&f, "https://other.contoso.test").await.unwrap_err();
+    assert_eq!(e.name, ErrorName::InvalidResource);
+    assert!(e.message().contains(API), "{}", e.message());
+    // The API was deleted after the app was granted it.
+    let (object, _) = read::get::<Api>(f.store.as_ref(), f.tenant.id, ObjectKind::Api, API)
+        .await
+        .unwrap()
+        .unwrap();
+    f.store
+        .apply(vec![Write::Delete {
+            tenant_id: f.tenant.id,
+            kind: ObjectKind::Api,
+            id: object.id,
+        }])
+        .await
+        .unwrap();
+    assert_eq!(refused(grant(&f, API).await), ErrorName::InvalidResource);
+}
+
+#[tokio::test]
+async fn without_an_active_key_the_failure_is_internal() {
+    let f = Fixture::new().await;
+    *f.services.signer.lock().unwrap() = None;
+    assert_eq!(refused(grant(&f, API).await), ErrorName::InternalError);
+}

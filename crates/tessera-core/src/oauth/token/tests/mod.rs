@@ -1,0 +1,390 @@
+//! Unit tests of the token engine: every grant and every rejection, against the
+//! in-memory store, a fixed clock and a sequence of "random" bytes; no HTTP. The
+//! fixture is one tenant with an API, a confidential web app, a public single-page app
+//! and a user; each test builds its own.
+
+mod authorization_code;
+mod client_auth;
+mod client_credentials;
+mod refresh_token;
+mod request;
+
+use super::context::{TokenContext, TokenServices};
+use super::request::{CodeRequest, RefreshRequest, TokenRequest};
+use super::{TokenResponse, exchange};
+use crate::clock::{Clock, FixedClock};
+use crate::crypto::MasterKey;
+use crate::directory::model::{
+    Api, ApiScope, App, ClientSecret, GrantType, Implicit, Permission, RedirectUris, TenantPolicy,
+    User,
+};
+use crate::directory::names::Username;
+use crate::directory::redirect::Platform;
+use crate::errors::{CatalogError, ErrorName};
+use crate::keys::{KeyState, SigningAlg};
+use crate::oauth::jose::Signer;
+use crate::oauth::params::Params;
+use crate::oauth::pkce::{Challenge, Method};
+use crate::oauth::records::{AuthCode, RefreshToken};
+use crate::rng::SequenceRng;
+use crate::secret::Secret;
+use crate::store::Store;
+use crate::store::memory::MemoryStore;
+use crate::store::object::{ObjectKind, StoredObject, Write, encode};
+use crate::store::read;
+use crate::tenant::{Tenant, TenantKind, TenantSlug};
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+use time::OffsetDateTime;
+use time::macros::datetime;
+
+pub const API: &str = "https://api.contoso.test";
+pub const WEB: &str = "web-app";
+pub const WEB_SECRET: &str = "web-app-secret-0123456789";
+pub const WEB_CB: &str = "https://app.contoso.test/cb";
+pub const SPA: &str = "spa-app";
+pub const SPA_CB: &str = "https://spa.contoso.test/cb";
+pub const ALICE: &str = "alice";
+/// RFC 7636 Appendix B's verifier and its S256 challenge.
+pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+pub const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+pub const ISSUER: &str = "https://id.contoso.test/contoso";
+
+/// The server's caches, played by the store itself and a fixed signer.
+pub struct Services {
+    store: Arc<MemoryStore>,
+    /// `None`: the tenant has no active key (a misconfigured installation).
+    pub signer: Mutex<Option<Arc<Signer>>>,
+}
+
+#[async_trait::async_trait]
+impl TokenServices for Services {
+    async fn app(
+        &self,
+        tenant_id: uuid::Uuid,
+        client_id: &str,
+    ) -> Result<Option<App>, CatalogError> {
+        let found = read::get::<App>(self.store.as_ref(), tenant_id, ObjectKind::App, client_id);
+        Ok(found.await?.map(|(_, app)| app))
+    }
+
+    async fn apis(&self, tenant_id: uuid::Uuid) -> Result<Arc<Vec<Api>>, CatalogError> {
+        let objects = self.store.objects(tenant_id, ObjectKind::Api).await?;
+        Ok(Arc::new(
+            objects.iter().map(|o| o.decode::<Api>().unwrap()).collect(),
+        ))
+    }
+
+    async fn signer(
+        &self,
+        _tenant_id: uuid::Uuid,
+        alg: SigningAlg,
+    ) -> Result<Arc<Signer>, CatalogError> {
+        assert_eq!(alg, SigningAlg::EdDSA);
+        self.signer.lock().unwrap().clone().ok_or_else(|| {
+            CatalogError::new(ErrorName::InternalError).internal("no active EdDSA key")
+        })
+    }
+
+    async fn pause(&self, _duration: std::time::Duration) {}
+}
+
+pub struct Fixture {
+    pub store: Arc<MemoryStore>,
+    pub clock: FixedClock,
+    pub rng: SequenceRng,
+    pub master: MasterKey,
+    pub tenant: Tenant,
+    pub services: Services,
+    /// The user's object id (`sub`).
+    pub alice_id: uuid::Uuid,
+}
+
+fn web_app(master: &MasterKey) -> App {
+    App {
+        client_id: WEB.into(),
+        name: "Web".into(),
+        multi_tenant: false,
+        assignment_required: false,
+        redirect_uris: RedirectUris {
+            web: vec![WEB_CB.into()],
+            ..Default::default()
+        },
+        post_logout_redirect_uris: vec![],
+        secrets: vec![ClientSecret {
+            id: uuid::Uuid::from_u128(0x5ec),
+            hash: master.secret_hash(&Secret::new(WEB_SECRET)),
+            hint: "web".into(),
+            expires_at: None,
+            created_at: datetime!(2026-01-01 0:00 UTC),
+        }],
+        jwks: None,
+        grant_types: [
+            GrantType::AuthorizationCode,
+            GrantType::RefreshToken,
+            GrantType::ClientCredentials,
+        ]
+        .into(),
+        implicit: Implicit::default(),
+        permissions: vec![Permission {
+            api: API.into(),
+            scopes: vec!["read".into(), "write".into()],
+            app_roles: vec!["Reader".into()],
+        }],
+        admin_consented: true,
+        assigned_users: BTreeSet::new(),
+        token_signing_alg: None,
+    }
+}
+
+fn spa_app() -> App {
+    App {
+        client_id: SPA.into(),
+        name: "SPA".into(),
+        redirect_uris: RedirectUris {
+            spa: vec![SPA_CB.into()],
+            ..Default::default()
+        },
+        secrets: vec![],
+        grant_types: [GrantType::AuthorizationCode, GrantType::RefreshToken].into(),
+        ..web_app(&MasterKey::from_bytes(&[0; 32]))
+    }
+}
+
+impl Fixture {
+    pub async fn new() -> Self {
+        let store = Arc::new(MemoryStore::default());
+        let clock = FixedClock::new(datetime!(2026-12-01 12:00 UTC));
+        let rng = SequenceRng::new(7);
+        let master = MasterKey::from_bytes(&[9; 32]);
+        let now = clock.now();
+        let tenant = store
+            .create_tenant(crate::tenant::NewTenant {
+                id: uuid::Uuid::from_u128(0x7e4a47),
+                slug: TenantSlug::parse("contoso").unwrap(),
+                display_name: "Contoso".into(),
+                kind: TenantKind::Work,
+                policy: TenantPolicy::default(),
+                created_at: now,
+            })
+            .await
+            .unwrap();
+        let key = crate::keys::generate(
+            SigningAlg::EdDSA,
+            KeyState::Active,
+            tenant.id,
+            &master,
+            &rng,
+            now,
+        )
+        .unwrap();
+        let signer = Arc::new(Signer::open(&key, tenant.id, &master).unwrap());
+        let api = Api {
+            identifier: API.into(),
+            name: "Contoso API".into(),
+            scopes: ["read", "write"]
+                .map(|name| ApiScope {
+                    name: name.into(),
+                    description: name.into(),
+                    admin_consent_required: false,
+                })
+                .to_vec(),
+            app_roles: vec!["Reader".into()],
+        };
+        let alice = User {
+            username: Username::parse(ALICE).unwrap(),
+            email: Some("alice@contoso.test".into()),
+            name: Some("Alice".into()),
+            enabled: true,
+            password_hash: None,
+            totp_secret_sealed: None,
+            groups: BTreeSet::new(),
+            app_roles: BTreeSet::new(),
+        };
+        let alice_id = uuid::Uuid::from_u128(0xa11ce);
+        let put = |id: uuid::Uuid, kind, key: &str, doc: String| {
+            Write::Put(StoredObject::new(id, tenant.id, kind, key, doc, now))
+        };
+        store
+            .apply(vec![
+                put(uuid::Uuid::from_u128(1), ObjectKind::Api, API, encode(&api)),
+                put(
+                    uuid::Uuid::from_u128(2),
+                    ObjectKind::App,
+                    WEB,
+                    encode(&web_app(&master)),
+                ),
+                put(
+                    uuid::Uuid::from_u128(3),
+                    ObjectKind::App,
+                    SPA,
+                    encode(&spa_app()),
+                ),
+                put(alice_id, ObjectKind::User, ALICE, encode(&alice)),
+            ])
+            .await
+            .unwrap();
+        let services = Services {
+            store: store.clone(),
+            signer: Mutex::new(Some(signer)),
+        };
+        Self {
+            store,
+            clock,
+            rng,
+            master,
+            tenant,
+            services,
+            alice_id,
+        }
+    }
+
+    pub fn ctx(&self) -> TokenContext<'_> {
+        TokenContext {
+            tenant: &self.tenant,
+            issuer: ISSUER.into(),
+            store: self.store.as_ref(),
+            clock: &self.clock,
+            rng: &self.rng,
+            master: &self.master,
+            services: &self.services,
+        }
+    }
+
+    pub async fn app(&self, client_id: &str) -> App {
+        self.services
+            .app(self.tenant.id, client_id)
+            .await
+            .unwrap()
+            .unwrap()
+    }
+
+    /// Rewrites a directory object of `kind` under `key` with `change` applied.
+    pub async fn change<T>(&self, kind: ObjectKind, key: &str, change: impl FnOnce(&mut T))
+    where
+        T: serde::Serialize + serde::de::DeserializeOwned,
+    {
+        let (object, mut value) = read::get::<T>(self.store.as_ref(), self.tenant.id, kind, key)
+            .await
+            .unwrap()
+            .unwrap();
+        change(&mut value);
+        let now = self.clock.now();
+        self.store
+            .apply(vec![Write::Put(object.with_doc(encode(&value), now))])
+            .await
+            .unwrap();
+    }
+
+    /// A code as the authorization endpoint issues it to `client_id` at `redirect_uri`
+    /// for `scopes`, with the RFC 7636 challenge.
+    pub fn code(&self, client_id: &str, redirect_uri: &str, scopes: &str) -> AuthCode {
+        let now = self.clock.now();
+        AuthCode {
+            client_id: client_id.into(),
+            redirect_uri: redirect_uri.into(),
+            platform: if client_id == SPA {
+                Platform::Spa
+            } else {
+                Platform::Web
+            },
+            challenge: Some(Challenge {
+                value: CHALLENGE.into(),
+                method: Method::S256,
+            }),
+            nonce: Some("n-0S6_WzA2Mj".into()),
+            scopes: scopes.split(' ').map(str::to_owned).collect(),
+            audience: scopes.contains(API).then(|| API.to_owned()),
+            user: ALICE.into(),
+            user_id: self.alice_id,
+            sid: "sid-1".into(),
+            auth_time: now,
+            amr: vec!["pwd".into()],
+            expires_at: now + time::Duration::seconds(60),
+            redeemed: None,
+        }
+    }
+
+    pub fn seal(&self, code: &AuthCode) -> String {
+        code.seal(&self.master, &self.rng, self.tenant.id)
+    }
+
+    /// The request redeeming `code` as the web app would send it.
+    pub fn redeem(&self, code: &str) -> CodeRequest {
+        CodeRequest {
+            code: Secret::new(code),
+            redirect_uri: Some(WEB_CB.into()),
+            code_verifier: Some(VERIFIER.into()),
+            from_browser: false,
+        }
+    }
+
+    /// Tokens of the code flow for the web app with `scopes`.
+    pub async fn code_flow(&self, scopes: &str) -> TokenResponse {
+        let code = self.seal(&self.code(WEB, WEB_CB, scopes));
+        let request = TokenRequest::AuthorizationCode(self.redeem(&code));
+        exchange(&self.ctx(), &self.app(WEB).await, &request)
+            .await
+            .unwrap()
+    }
+
+    /// A refresh token of the web app, for `openid offline_access` and the API's `read`.
+    pub async fn refresh_token(&self) -> String {
+        let scopes = format!("openid offline_access {API}/read");
+        self.code_flow(&scopes).await.refresh_token.unwrap()
+    }
+
+    /// Uses `token` as `client_id`, asking for `scope`/`resource` when given.
+    pub async fn refresh(
+        &self,
+        client_id: &str,
+        token: &str,
+        scope: Option<&str>,
+        resource: Option<&str>,
+    ) -> Result<TokenResponse, CatalogError> {
+        let request = TokenRequest::RefreshToken(RefreshRequest {
+            refresh_token: Secret::new(token),
+            scope: scope.map(str::to_owned),
+            resource: resource.map(str::to_owned),
+        });
+        exchange(&self.ctx(), &self.app(client_id).await, &request).await
+    }
+
+    /// The stored record of the refresh token `value`.
+    pub async fn stored_refresh(&self, value: &str) -> RefreshToken {
+        let (id, _) = RefreshToken::open(&self.master, self.tenant.id, value).unwrap();
+        read::get::<RefreshToken>(
+            self.store.as_ref(),
+            self.tenant.id,
+            ObjectKind::RefreshToken,
+            &RefreshToken::id_key(id),
+        )
+        .await
+        .unwrap()
+        .unwrap()
+        .1
+    }
+
+    pub fn later(&self, seconds: i64) {
+        self.clock.advance(time::Duration::seconds(seconds));
+    }
+
+    pub fn now(&self) -> OffsetDateTime {
+        self.clock.now()
+    }
+}
+
+/// The claims of a JWT, unverified (the tests check what was issued, not JOSE).
+pub fn claims(jwt: &str) -> serde_json::Value {
+    serde_json::Value::Object(crate::oauth::jose::unverified_claims(jwt).unwrap())
+}
+
+/// The catalogue entry of an outcome, for comparing refusals.
+pub fn refused<T: std::fmt::Debug>(outcome: Result<T, CatalogError>) -> ErrorName {
+    outcome.unwrap_err().name
+}
+
+/// Form parameters from pairs.
+pub fn params(pairs: &[(&str, &str)]) -> Params {
+    Params::parse(serde_urlencoded::to_string(pairs).unwrap().as_bytes()).unwrap()
+}

@@ -1,0 +1,382 @@
+//! `grant_type=refresh_token`: rotation, reuse that revokes the family, and the one
+//! check list in its order, whichever facts it runs on.
+
+use super::*;
+use crate::oauth::records::ROTATED;
+use crate::oauth::token::grant::refresh_token::usable;
+
+#[tokio::test]
+async fn each_use_rotates_and_the_old_token_is_retired() {
+    let f = Fixture::new().await;
+    let first = f.refresh_token().await;
+    f.later(5);
+    let response = f.refresh(WEB, &first, None, None).await.unwrap();
+    let second = response.refresh_token.unwrap();
+    assert_ne!(first, second);
+    assert_eq!(
+        f.stored_refresh(&first).await.revoked.as_deref(),
+        Some(ROTATED)
+    );
+    let next = f.stored_refresh(&second).await;
+    assert_eq!(next.revoked, None);
+    let old = f.stored_refresh(&first).await;
+    // The same family and grant; a new idle period from now.
+    assert_eq!(
+        (next.family.as_str(), &next.scopes),
+        (old.family.as_str(), &old.scopes)
+    );
+    assert_eq!(next.issued_at, f.now());
+    assert_eq!(next.expires_at, f.now() + time::Duration::days(14));
+    let id = claims(response.id_token.as_deref().unwrap());
+    assert_eq!(id["sub"], f.alice_id.to_string());
+    assert!(
+        id.get("nonce").is_none(),
+        "OIDC Core §12.2: no nonce on refresh"
+    );
+    assert_eq!(claims(&response.access_token)["aud"], API);
+}
+
+#[tokio::test]
+async fn a_rotated_token_used_again_is_reuse_and_ends_the_family() {
+    let f = Fixture::new().await;
+    let first = f.refresh_token().await;
+    let second = f
+        .refresh(WEB, &first, None, None)
+        .await
+        .unwrap()
+        .refresh_token
+        .unwrap();
+    assert_eq!(
+        refused(f.refresh(WEB, &first, None, None).await),
+        ErrorName::RefreshTokenReused
+    );
+    // The live successor is revoked, and the reused one now reads as revoked too.
+    assert_eq!(
+        refused(f.refresh(WEB, &second, None, None).await),
+        ErrorName::RefreshTokenRevoked
+    );
+    assert_eq!(
+        refused(f.refresh(WEB, &first, None, None).await),
+        ErrorName::RefreshTokenRevoked
+    );
+}
+
+#[tokio::test]
+async fn reuse_comes_before_every_other_check() {
+    let f = Fixture::new().await;
+    let first = f.refresh_token().await;
+    f.refresh(WEB, &first, None, None).await.unwrap();
+    // Expired as well as rotated: still reuse.
+    f.later(91 * 24 * 3600);
+    assert_eq!(
+        refused(f.refresh(WEB, &first, None, None).await),
+        ErrorName::RefreshTokenReused
+    );
+}
+
+#[tokio::test]
+async fn the_token_must_be_this_tenants_and_stored() {
+    let f = Fixture::new().await;
+    assert_eq!(
+        refused(f.refresh(WEB, "not-a-token", None, None).await),
+        ErrorName::RefreshTokenInvalid
+    );
+    // Sealed, but its object is gone (swept once it could no longer be used).
+    let token = f.refresh_token().await;
+    let (id, _) = RefreshToken::open(&f.master, f.tenant.id, &token).unwrap();
+    f.store
+        .apply(vec![Write::Delete {
+            tenant_id: f.tenant.id,
+            kind: ObjectKind::RefreshToken,
+            id,
+        }])
+        .await
+        .unwrap();
+    assert_eq!(
+        refused(f.refresh(WEB, &token, None, None).await),
+        ErrorName::RefreshTokenInvalid
+    );
+}
+
+#[tokio::test]
+async fn another_clients_token_is_refused() {
+    let f = Fixture::new().await;
+    let token = f.refresh_token().await;
+    assert_eq!(
+        refused(f.refresh(SPA, &token, None, None).await),
+        ErrorName::RefreshTokenClientMismatch
+    );
+    // The refusal spent nothing.
+    assert!(f.refresh(WEB, &token, None, None).await.is_ok());
+}
+
+#[tokio::test]
+async fn a_revoked_token_says_why() {
+    let f = Fixture::new().await;
+    let token = f.refresh_token().await;
+    let record = f.stored_refresh(&token).await;
+    let now = f.now();
+    let writes = crate::oauth::token::family::revocations(
+        f.store.as_ref(),
+        now,
+        f.tenant.id,
+        ALICE,
+        "signed out everywhere",
+        |_| true,
+    )
+    .await
+    .unwrap();
+    f.store.apply(writes).await.unwrap();
+    let e = f.refresh(WEB, &token, None, None).await.unwrap_err();
+    assert_eq!(e.name, ErrorName::RefreshTokenRevoked);
+    assert!(
+        e.message().contains("signed out everywhere"),
+        "{}",
+        e.message()
+    );
+    assert_eq!(record.revoked, None);
+}
+
+#[tokio::test]
+async fn idle_and_absolute_lifetimes_end_a_token() {
+    let f = Fixture::new().await;
+    let token = f.refresh_token().await;
+    f.later(14 * 24 * 3600);
+    let idle = f.refresh(WEB, &token, None, None).await.unwrap_err();
+    assert_eq!(idle.name, ErrorName::RefreshTokenExpired);
+    assert!(idle.message().contains("idle"), "{}", idle.message());
+
+    // Used every 13 days, a family still ends after 90.
+    let f = Fixture::new().await;
+    let mut token = f.refresh_token().await;
+    for _ in 0..6 {
+        f.later(13 * 24 * 3600);
+        token = f
+            .refresh(WEB, &token, None, None)
+            .await
+            .unwrap()
+            .refresh_token
+            .unwrap();
+    }
+    f.later(13 * 24 * 3600);
+    let absolute = f.refresh(WEB, &token, None, None).await.unwrap_err();
+    assert_eq!(absolute.name, ErrorName::RefreshTokenExpired);
+    assert!(
+        absolute.message().contains("absolute"),
+        "{}",
+        absolute.message()
+    );
+}
+
+#[tokio::test]
+async fn a_single_page_apps_family_ends_after_its_fixed_day() {
+    let f = Fixture::new().await;
+    let code = f.seal(&f.code(SPA, SPA_CB, "openid offline_access"));
+    let request = TokenRequest::AuthorizationCode(CodeRequest {
+        redirect_uri: Some(SPA_CB.into()),
+        from_browser: true,
+        ..f.redeem(&code)
+    });
+    let response = exchange(&f.ctx(), &f.app(SPA).await, &request)
+        .await
+        .unwrap();
+    let mut token = response.refresh_token.unwrap();
+    f.later(12 * 3600);
+    token = f
+        .refresh(SPA, &token, None, None)
+        .await
+        .unwrap()
+        .refresh_token
+        .unwrap();
+    f.later(12 * 3600);
+    assert_eq!(
+        refused(f.refresh(SPA, &token, None, None).await),
+        ErrorName::SpaRefreshTokenExpired
+    );
+}
+
+#[tokio::test]
+async fn scopes_may_narrow_and_never_widen() {
+    let f = Fixture::new().await;
+    let token = f.refresh_token().await;
+    let narrowed = f.refresh(WEB, &token, Some("openid"), None).await.unwrap();
+    assert_eq!(narrowed.scope.as_deref(), Some("openid"));
+    // The family keeps the original grant: the next use may ask for all of it again.
+    let next = narrowed.refresh_token.unwrap();
+    let full = f.refresh(WEB, &next, None, None).await.unwrap();
+    assert_eq!(
+        full.scope.as_deref(),
+        Some(format!("{API}/read offline_access openid").as_str())
+    );
+    let next = full.refresh_token.unwrap();
+    let e = f
+        .refresh(WEB, &next, Some(&format!("openid {API}/write")), None)
+        .await
+        .unwrap_err();
+    assert_eq!(e.name, ErrorName::ScopeNotSubset);
+    assert!(
+        e.message().contains(&format!("{API}/write")),
+        "{}",
+        e.message()
+    );
+    assert_eq!(
+        refused(f.refresh(WEB, &next, Some("openid nonsense"), None).await),
+        ErrorName::InvalidScope
+    );
+    // A refusal spent nothing.
+    assert!(f.refresh(WEB, &next, None, None).await.is_ok());
+}
+
+#[tokio::test]
+async fn a_resource_selects_the_consented_scopes_of_that_api() {
+    let f = Fixture::new().await;
+    let token = f.refresh_token().await;
+    assert_eq!(
+        refused(
+            f.refresh(WEB, &token, None, Some("https://other.contoso.test"))
+                .await
+        ),
+        ErrorName::InvalidResource
+    );
+    assert_eq!(
+        refused(
+            f.refresh(
+                WEB,
+                &token,
+                Some(&format!("openid {API}/read")),
+                Some("https://other.contoso.test")
+            )
+            .await
+        ),
+        ErrorName::InvalidRequestFormat
+    );
+    let response = f.refresh(WEB, &token, None, Some(API)).await.unwrap();
+    assert_eq!(claims(&response.access_token)["aud"], API);
+    assert_eq!(
+        response.scope.as_deref(),
+        Some(format!("{API}/read offline_access openid").as_str())
+    );
+}
+
+#[tokio::test]
+async fn the_user_must_still_be_there_enabled_and_assigned() {
+    let f = Fixture::new().await;
+    let token = f.refresh_token().await;
+    f.change::<User>(ObjectKind::User, ALICE, |u| u.enabled = false)
+        .await;
+    assert_eq!(
+        refused(f.refresh(WEB, &token, None, None).await),
+        ErrorName::AccountDisabled
+    );
+    // Nothing was spent: enabled again, the token works.
+    f.change::<User>(ObjectKind::User, ALICE, |u| u.enabled = true)
+        .await;
+    let token = f
+        .refresh(WEB, &token, None, None)
+        .await
+        .unwrap()
+        .refresh_token
+        .unwrap();
+
+    f.change::<App>(ObjectKind::App, WEB, |a| a.assignment_required = true)
+        .await;
+    let e = f.refresh(WEB, &token, None, None).await.unwrap_err();
+    assert_eq!(e.name, ErrorName::RefreshTokenRevoked);
+    assert!(e.message().contains("assigned"), "{}", e.message());
+    f.change::<App>(ObjectKind::App, WEB, |a| {
+        a.assigned_users.insert(ALICE.into());
+    })
+    .await;
+    let token = f
+        .refresh(WEB, &token, None, None)
+        .await
+        .unwrap()
+        .refresh_token
+        .unwrap();
+
+    // Deleted: revoked, and the name given to someone else does not revive it.
+    let (object, user) = read::get::<User>(f.store.as_ref(), f.tenant.id, ObjectKind::User, ALICE)
+        .await
+        .unwrap()
+        .unwrap();
+    let delete = Write::Delete {
+        tenant_id: f.tenant.id,
+        kind: ObjectKind::User,
+        id: object.id,
+    };
+    f.store.apply(vec![delete]).await.unwrap();
+    let gone = f.refresh(WEB, &token, None, None).await.unwrap_err();
+    assert_eq!(gone.name, ErrorName::RefreshTokenRevoked);
+    assert!(
+        gone.message().contains("no longer exists"),
+        "{}",
+        gone.message()
+    );
+    let someone_else = StoredObject::new(
+        uuid::Uuid::from_u128(0xb0b),
+        f.tenant.id,
+        ObjectKind::User,
+        ALICE,
+        encode(&user),
+        f.now(),
+    );
+    f.store.apply(vec![Write::Put(someone_else)]).await.unwrap();
+    let replaced = f.refresh(WEB, &token, None, None).await.unwrap_err();
+    assert_eq!(replaced.name, ErrorName::RefreshTokenRevoked);
+    assert!(
+        replaced.message().contains("deleted"),
+        "{}",
+        replaced.message()
+    );
+}
+
+#[tokio::test]
+async fn of_two_uses_at_once_one_wins_and_the_other_is_reuse() {
+    let f = Fixture::new().await;
+    let token = f.refresh_token().await;
+    let (a, b) = tokio::join!(
+        f.refresh(WEB, &token, None, None),
+        f.refresh(WEB, &token, None, None)
+    );
+    let mut outcomes = [
+        a.map(|_| ()).map_err(|e| e.name),
+        b.map(|_| ()).map_err(|e| e.name),
+    ];
+    outcomes.sort_by_key(Result::is_err);
+    assert_eq!(outcomes, [Ok(()), Err(ErrorName::RefreshTokenReused)]);
+}
+
+#[tokio::test]
+async fn introspection_sees_a_token_as_usable_by_the_same_check_list() {
+    let f = Fixture::new().await;
+    let token = f.refresh_token().await;
+    let web = f.app(WEB).await;
+    assert_eq!(usable(&f.ctx(), &web, &token).await.unwrap().client_id, WEB);
+    assert_eq!(
+        refused(usable(&f.ctx(), &f.app(SPA).await, &token).await),
+        ErrorName::RefreshTokenClientMismatch
+    );
+    f.refresh(WEB, &token, None, None).await.unwrap();
+    // Rotated: not usable, and looking does not act on it as reuse would.
+    assert_eq!(
+        refused(usable(&f.ctx(), &web, &token).await),
+        ErrorName::RefreshTokenReused
+    );
+    assert_eq!(
+        f.stored_refresh(&token).await.revoked.as_deref(),
+        Some(ROTATED)
+    );
+}
+
+#[tokio::test]
+async fn a_store_failure_is_not_mistaken_for_a_refusal() {
+    let f = Fixture::new().await;
+    let token = f.refresh_token().await;
+    *f.services.signer.lock().unwrap() = None;
+    assert_eq!(
+        refused(f.refresh(WEB, &token, None, None).await),
+        ErrorName::InternalError
+    );
+    // The token was not spent.
+    assert_eq!(f.stored_refresh(&token).await.revoked, None);
+}

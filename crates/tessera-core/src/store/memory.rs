@@ -1,0 +1,262 @@
+//! An in-memory [`Store`] for the core's unit tests: the contract on the trait (atomic
+//! batches, versions, tenant scoping, conditional writes), with none of the I/O. The
+//! real backends are checked against the same contract by `tessera-store`'s suite;
+//! this one lets the grants be tested without a database.
+
+use super::object::{ObjectKind, StoredObject, Write};
+use super::{ChangeListener, Page, Requirement, Store, StoreError, StoreResult};
+use crate::tenant::{NewTenant, Tenant, TenantSlug};
+use async_trait::async_trait;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+#[derive(Default)]
+pub struct MemoryStore {
+    state: Mutex<State>,
+}
+
+#[derive(Default, Clone)]
+struct State {
+    tenants: BTreeMap<String, Tenant>,
+    objects: BTreeMap<uuid::Uuid, StoredObject>,
+}
+
+impl State {
+    fn find(&self, tenant_id: uuid::Uuid, kind: ObjectKind, key: &str) -> Option<&StoredObject> {
+        self.objects
+            .values()
+            .find(|o| o.tenant_id == tenant_id && o.kind == kind && o.key == key)
+    }
+
+    fn apply(&mut self, write: Write) -> StoreResult<()> {
+        let conflict = |why: &str| Err(StoreError::Conflict(why.to_owned()));
+        match write {
+            Write::Put(mut object) => {
+                if let Some(other) = self.find(object.tenant_id, object.kind, &object.key)
+                    && other.id != object.id
+                {
+                    return conflict("key taken");
+                }
+                match self.objects.get(&object.id) {
+                    None if object.version == 0 => {}
+                    Some(stored)
+                        if stored.tenant_id == object.tenant_id
+                            && stored.kind == object.kind
+                            && stored.version == object.version
+                            && object.version > 0 =>
+                    {
+                        object.created_at = stored.created_at;
+                    }
+                    _ => return conflict("version"),
+                }
+                object.version += 1;
+                self.objects.insert(object.id, object);
+                Ok(())
+            }
+            Write::Delete {
+                tenant_id,
+                kind,
+                id,
+            } => {
+                if self
+                    .objects
+                    .get(&id)
+                    .is_some_and(|o| o.tenant_id == tenant_id && o.kind == kind)
+                {
+                    self.objects.remove(&id);
+                }
+                Ok(())
+            }
+            Write::CreateTenant(_) | Write::UpdateTenant { .. } | Write::Audit(_) => Ok(()),
+        }
+    }
+
+    /// Every write or none.
+    fn apply_all(&mut self, writes: Vec<Write>) -> StoreResult<()> {
+        let mut next = self.clone();
+        for w in writes {
+            next.apply(w)?;
+        }
+        *self = next;
+        Ok(())
+    }
+}
+
+impl MemoryStore {
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[async_trait]
+impl Store for MemoryStore {
+    fn backend(&self) -> &'static str {
+        "memory"
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        Ok(())
+    }
+
+    async fn create_tenant(&self, t: NewTenant) -> StoreResult<Tenant> {
+        let tenant = Tenant {
+            id: t.id,
+            slug: t.slug.clone(),
+            display_name: t.display_name,
+            kind: t.kind,
+            policy: t.policy,
+            disabled: false,
+            created_at: t.created_at,
+            updated_at: t.created_at,
+        };
+        let mut state = self.lock();
+        if state.tenants.contains_key(t.slug.as_str()) {
+            return Err(StoreError::Conflict("slug taken".into()));
+        }
+        state
+            .tenants
+            .insert(t.slug.as_str().to_owned(), tenant.clone());
+        Ok(tenant)
+    }
+
+    async fn tenant(&self, slug: &TenantSlug) -> StoreResult<Option<Tenant>> {
+        Ok(self.lock().tenants.get(slug.as_str()).cloned())
+    }
+
+    async fn list_tenants(&self, _after: Option<&str>, _limit: u32) -> StoreResult<Page<Tenant>> {
+        Ok(Page {
+            items: self.lock().tenants.values().cloned().collect(),
+            next: None,
+        })
+    }
+
+    async fn objects(
+        &self,
+        tenant_id: uuid::Uuid,
+        kind: ObjectKind,
+    ) -> StoreResult<Vec<StoredObject>> {
+        let mut found: Vec<StoredObject> = self
+            .lock()
+            .objects
+            .values()
+            .filter(|o| o.tenant_id == tenant_id && o.kind == kind)
+            .cloned()
+            .collect();
+        found.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(found)
+    }
+
+    async fn objects_after(
+        &self,
+        tenant_id: uuid::Uuid,
+        kind: ObjectKind,
+        after: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<StoredObject>> {
+        let all = self.objects(tenant_id, kind).await?;
+        Ok(all
+            .into_iter()
+            .filter(|o| after.is_none_or(|a| o.key.as_str() > a))
+            .take(limit as usize)
+            .collect())
+    }
+
+    async fn object(
+        &self,
+        tenant_id: uuid::Uuid,
+        kind: ObjectKind,
+        key: &str,
+    ) -> StoreResult<Option<StoredObject>> {
+        Ok(self.lock().find(tenant_id, kind, key).cloned())
+    }
+
+    async fn objects_of_user(
+        &self,
+        tenant_id: uuid::Uuid,
+        kind: ObjectKind,
+        user_key: &str,
+    ) -> StoreResult<Vec<StoredObject>> {
+        #[derive(serde::Deserialize)]
+        struct NamesAUser {
+            user: String,
+        }
+        let all = self.objects(tenant_id, kind).await?;
+        Ok(all
+            .into_iter()
+            .filter(|o| {
+                serde_json::from_str::<NamesAUser>(&o.doc).is_ok_and(|n| n.user == user_key)
+            })
+            .collect())
+    }
+
+    async fn object_by_id(
+        &self,
+        tenant_id: uuid::Uuid,
+        kind: ObjectKind,
+        id: uuid::Uuid,
+    ) -> StoreResult<Option<StoredObject>> {
+        Ok(self
+            .lock()
+            .objects
+            .get(&id)
+            .filter(|o| o.tenant_id == tenant_id && o.kind == kind)
+            .cloned())
+    }
+
+    async fn apply(&self, writes: Vec<Write>) -> StoreResult<()> {
+        self.lock().apply_all(writes)
+    }
+
+    async fn apply_if(
+        &self,
+        required: &Requirement,
+        writes: Vec<Write>,
+    ) -> StoreResult<Option<StoredObject>> {
+        let mut state = self.lock();
+        let Some(found) = state
+            .find(required.tenant_id, required.kind, &required.key)
+            .filter(|o| o.id == required.id)
+            .filter(|o| {
+                serde_json::from_str::<serde_json::Value>(&o.doc)
+                    .is_ok_and(|d| d[required.flag] == serde_json::Value::Bool(true))
+            })
+            .cloned()
+        else {
+            return Ok(None);
+        };
+        state.apply_all(writes)?;
+        Ok(Some(found))
+    }
+
+    async fn delete_expired(
+        &self,
+        tenant_id: uuid::Uuid,
+        kind: ObjectKind,
+        now: time::OffsetDateTime,
+        limit: u32,
+    ) -> StoreResult<u64> {
+        let mut state = self.lock();
+        let gone: Vec<uuid::Uuid> = state
+            .objects
+            .values()
+            .filter(|o| o.tenant_id == tenant_id && o.kind == kind)
+            .filter(|o| o.expires_at.is_some_and(|e| e <= now))
+            .take(limit as usize)
+            .map(|o| o.id)
+            .collect();
+        for id in &gone {
+            state.objects.remove(id);
+        }
+        Ok(gone.len() as u64)
+    }
+
+    fn listen(&self, _listener: Arc<dyn ChangeListener>) {}
+
+    async fn audit(
+        &self,
+        _tenant_id: uuid::Uuid,
+        _query: &crate::audit::AuditQuery,
+    ) -> StoreResult<Vec<crate::audit::AuditEntry>> {
+        Ok(Vec::new())
+    }
+}

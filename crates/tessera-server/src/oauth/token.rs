@@ -1,0 +1,136 @@
+//! `/{t}/oauth2/token` (RFC 6749 §3.2) over HTTP: the tenant, client authentication,
+//! `TokenRequest::parse`, `exchange`, and one renderer for success and failure. The
+//! protocol itself is `tessera_core::oauth::token`; this file lends it the server's
+//! caches ([`TokenServices`] on `AppState`). Every response carries
+//! `Cache-Control: no-store` (§5.1).
+
+use super::{form, lookup, signing};
+use crate::error_response::ErrorResponse;
+use crate::state::AppState;
+use crate::tenant_path::ResolvedTenant;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
+use tessera_core::directory::model::{Api, App};
+use tessera_core::errors::CatalogError;
+use tessera_core::keys::SigningAlg;
+use tessera_core::oauth::jose::Signer;
+use tessera_core::oauth::params::Params;
+use tessera_core::oauth::token::{
+    self, ClientAuthentication, TokenContext, TokenRequest, TokenResponse, TokenServices,
+};
+use tessera_core::tenant::Tenant;
+
+pub async fn token(
+    State(state): State<AppState>,
+    ResolvedTenant(tenant): ResolvedTenant,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (result, app) = handle(&state, &tenant, &headers, &body).await;
+    let mut response = match result {
+        Ok(body) => {
+            let mut r = Json(body).into_response();
+            r.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            r.headers_mut()
+                .insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+            r
+        }
+        Err(e) => e.into_response(),
+    };
+    if let Some(app) = app {
+        super::cors::allow_spa_origin(&mut response, &headers, &app);
+    }
+    response
+}
+
+/// The token engine's surroundings for one request of `tenant`.
+pub(crate) fn context<'a>(state: &'a AppState, tenant: &'a Tenant) -> TokenContext<'a> {
+    TokenContext {
+        tenant,
+        issuer: state.issuer(tenant.slug.as_str()),
+        store: state.store.as_ref(),
+        clock: state.clock.as_ref(),
+        rng: state.rng.as_ref(),
+        master: &state.master,
+        services: state,
+    }
+}
+
+/// The strict form and the app it authenticates: the first two steps of the token,
+/// revocation and introspection endpoints. A 401 after Basic authentication carries
+/// the Basic challenge (RFC 6749 §5.2).
+pub(crate) async fn form_and_client(
+    state: &AppState,
+    tenant: &Tenant,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(Params, App), ErrorResponse> {
+    let params = form(headers, body).map_err(ErrorResponse::json)?;
+    let authorization = headers.get(header::AUTHORIZATION);
+    let authenticated =
+        match ClientAuthentication::parse(authorization.map(HeaderValue::as_bytes), &params) {
+            Ok(method) => method.authenticate(&context(state, tenant)).await,
+            Err(e) => Err(e),
+        };
+    let app = authenticated.map_err(|error| {
+        let mut e = ErrorResponse::json(error);
+        if authorization.is_some() && e.error.entry().status == 401 {
+            e.www_authenticate = Some(format!("Basic realm=\"{}\"", tenant.slug.as_str()));
+        }
+        e
+    })?;
+    Ok((params, app))
+}
+
+/// The outcome, and the app once the client is authenticated (for CORS).
+async fn handle(
+    state: &AppState,
+    tenant: &Tenant,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> (Result<TokenResponse, ErrorResponse>, Option<App>) {
+    let (params, app) = match form_and_client(state, tenant, headers, body).await {
+        Ok(v) => v,
+        Err(e) => return (Err(e), None),
+    };
+    let origin = headers
+        .get(header::ORIGIN)
+        .map(|v| v.to_str().unwrap_or_default());
+    let result = match TokenRequest::parse(&params, &app, origin) {
+        Ok(request) => token::exchange(&context(state, tenant), &app, &request).await,
+        Err(e) => Err(e),
+    };
+    (result.map_err(ErrorResponse::json), Some(app))
+}
+
+#[async_trait::async_trait]
+impl TokenServices for AppState {
+    async fn app(
+        &self,
+        tenant_id: uuid::Uuid,
+        client_id: &str,
+    ) -> Result<Option<App>, CatalogError> {
+        lookup::app(self, tenant_id, client_id).await
+    }
+
+    async fn apis(&self, tenant_id: uuid::Uuid) -> Result<Arc<Vec<Api>>, CatalogError> {
+        lookup::apis_shared(self, tenant_id).await
+    }
+
+    async fn signer(
+        &self,
+        tenant_id: uuid::Uuid,
+        alg: SigningAlg,
+    ) -> Result<Arc<Signer>, CatalogError> {
+        signing::active(self, tenant_id, alg).await
+    }
+
+    async fn pause(&self, duration: std::time::Duration) {
+        tokio::time::sleep(duration).await;
+    }
+}
