@@ -13,6 +13,8 @@ use std::sync::{Arc, Mutex};
 #[derive(Default)]
 pub struct MemoryStore {
     state: Mutex<State>,
+    /// While set, every read and write fails as an unreachable database does.
+    pub down: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Default, Clone)]
@@ -86,6 +88,15 @@ impl MemoryStore {
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
+
+    fn reachable(&self) -> StoreResult<()> {
+        if self.down.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(StoreError::Unavailable(
+                "the test took the store down".into(),
+            ));
+        }
+        Ok(())
+    }
 }
 
 #[async_trait]
@@ -135,6 +146,7 @@ impl Store for MemoryStore {
         tenant_id: uuid::Uuid,
         kind: ObjectKind,
     ) -> StoreResult<Vec<StoredObject>> {
+        self.reachable()?;
         let mut found: Vec<StoredObject> = self
             .lock()
             .objects
@@ -167,6 +179,7 @@ impl Store for MemoryStore {
         kind: ObjectKind,
         key: &str,
     ) -> StoreResult<Option<StoredObject>> {
+        self.reachable()?;
         Ok(self.lock().find(tenant_id, kind, key).cloned())
     }
 
@@ -204,6 +217,7 @@ impl Store for MemoryStore {
     }
 
     async fn apply(&self, writes: Vec<Write>) -> StoreResult<()> {
+        self.reachable()?;
         self.lock().apply_all(writes)
     }
 
@@ -212,6 +226,7 @@ impl Store for MemoryStore {
         required: &Requirement,
         writes: Vec<Write>,
     ) -> StoreResult<Option<StoredObject>> {
+        self.reachable()?;
         let mut state = self.lock();
         let Some(found) = state
             .find(required.tenant_id, required.kind, &required.key)

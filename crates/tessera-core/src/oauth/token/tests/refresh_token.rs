@@ -380,3 +380,25 @@ async fn a_store_failure_is_not_mistaken_for_a_refusal() {
     // The token was not spent.
     assert_eq!(f.stored_refresh(&token).await.revoked, None);
 }
+
+#[tokio::test]
+async fn an_unreachable_store_is_temporarily_unavailable_not_a_refusal() {
+    let f = Fixture::new().await;
+    let token = f.refresh_token().await;
+    let web = f.app(WEB).await;
+    f.store
+        .down
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let request = TokenRequest::RefreshToken(RefreshRequest {
+        refresh_token: Secret::new(&token),
+        scope: None,
+        resource: None,
+    });
+    let e = exchange(&f.ctx(), &web, &request).await.unwrap_err();
+    assert_eq!(e.name, ErrorName::TemporarilyUnavailable);
+    f.store
+        .down
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(f.stored_refresh(&token).await.revoked, None);
+    assert!(f.refresh(WEB, &token, None, None).await.is_ok());
+}
