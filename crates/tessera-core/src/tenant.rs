@@ -122,7 +122,7 @@ pub struct Tenant {
     pub slug: TenantSlug,
     pub display_name: String,
     pub kind: TenantKind,
-    pub policy: crate::directory::model::TenantPolicy,
+    pub policy: TenantPolicy,
     pub disabled: bool,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
@@ -138,8 +138,59 @@ pub struct NewTenant {
     pub slug: TenantSlug,
     pub display_name: String,
     pub kind: TenantKind,
-    pub policy: crate::directory::model::TenantPolicy,
+    pub policy: TenantPolicy,
     pub created_at: OffsetDateTime,
+}
+
+/// A tenant's sign-in policy (`policy` in the tenant file).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TenantPolicy {
+    /// Failed sign-ins before the account locks (smart lockout).
+    pub lockout_threshold: u32,
+    pub lockout_seconds: u32,
+    /// How old a second factor may be before it is asked for again.
+    pub mfa_max_age_seconds: u32,
+    /// Authorization code lifetime (RFC 6749 §4.1.2 recommends at most 10 minutes).
+    pub code_lifetime_seconds: u32,
+    /// CIDR ranges whose sign-ins are refused (SignInBlockedNetwork).
+    pub blocked_ip_ranges: Vec<String>,
+    /// How long an SSO session lasts after the password was entered.
+    pub session_lifetime_seconds: u32,
+    /// Lifetime of access and ID tokens.
+    pub access_token_lifetime_seconds: u32,
+    /// Absolute lifetime of a refresh token family (from the sign-in; rotation never
+    /// extends it).
+    pub refresh_token_lifetime_seconds: u32,
+    /// A refresh token unused this long expires (each rotation starts a new period).
+    pub refresh_token_idle_seconds: u32,
+    /// The fixed lifetime of refresh tokens issued through a `spa` redirect URI: browsers
+    /// keep them where scripts can reach, so their life is short and never extended.
+    pub spa_refresh_token_lifetime_seconds: u32,
+    /// Accept `code_challenge_method=plain` (RFC 7636 §4.2); off by default because
+    /// RFC 9700 §2.1.1 recommends S256.
+    pub pkce_plain_allowed: bool,
+}
+
+impl Default for TenantPolicy {
+    fn default() -> Self {
+        Self {
+            lockout_threshold: 5,
+            lockout_seconds: 60,
+            mfa_max_age_seconds: 3600,
+            code_lifetime_seconds: 60,
+            blocked_ip_ranges: Vec::new(),
+            // Keycloak's SSO Session Max default.
+            session_lifetime_seconds: 10 * 3600,
+            access_token_lifetime_seconds: 3600,
+            // Entra ID's default for refresh tokens.
+            refresh_token_lifetime_seconds: 90 * 24 * 3600,
+            refresh_token_idle_seconds: 14 * 24 * 3600,
+            // Entra ID's fixed SPA refresh token lifetime.
+            spa_refresh_token_lifetime_seconds: 24 * 3600,
+            pkce_plain_allowed: false,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -7,9 +7,11 @@ use std::process::ExitCode;
 use tessera_core::clock::SystemClock;
 use tessera_core::directory::file::Format;
 use tessera_core::rng::OsRng;
+use tessera_server::cli::fatal::Fatal;
+use tessera_server::cli::settings::{self, Settings};
 use tessera_server::cli::{Cli, Command, ExportFormat};
-use tessera_server::settings::{self, Settings};
-use tessera_server::{directory_files, explain, logging, serve};
+use tessera_server::cli::{directory_files, explain, serve};
+use tessera_server::http::logging;
 
 /// mimalloc instead of glibc's malloc: glibc's allocator took 14% of the server's CPU
 /// under PostgreSQL refresh rotations (benches/profile.sh); mimalloc gave 5-12% more
@@ -75,7 +77,7 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(command: Command, settings: Settings) -> Result<(), serve::Fatal> {
+async fn run(command: Command, settings: Settings) -> Result<(), Fatal> {
     match command {
         Command::Serve(args) => serve::run(settings, args.demo).await,
         Command::Migrate => {
@@ -110,8 +112,8 @@ async fn run(command: Command, settings: Settings) -> Result<(), serve::Fatal> {
                 .unwrap_or_else(|| format!("http://{}", settings.listen));
             let mut state = tessera_server::AppState::new(store, &public_url, master);
             state.passwords =
-                tessera_server::passwords::Passwords::new(1, settings.password_params);
-            println!("{}", tessera_server::admin_cli::run(state, &args).await?);
+                tessera_server::runtime::passwords::Passwords::new(1, settings.password_params);
+            println!("{}", tessera_server::cli::admin::run(state, &args).await?);
             Ok(())
         }
         Command::Export(args) => {

@@ -1,10 +1,15 @@
 //! The listeners a store tells about changes to cached data (`ChangeListener`), shared
-//! by both backends.
+//! by both backends, and the PostgreSQL channel that carries them between nodes.
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, RwLock};
 use tessera_core::store::object::Write;
 use tessera_core::store::{Change, ChangeListener};
+
+/// PostgreSQL's LISTEN/NOTIFY channel on which every node announces changes to cached
+/// data (payload: `Change::encode`), delivered to each listening node when the writing
+/// transaction commits.
+pub(crate) const POSTGRES_CHANNEL: &str = "tessera_changes";
 
 #[derive(Default, Clone)]
 pub(crate) struct Listeners(Arc<RwLock<Vec<Arc<dyn ChangeListener>>>>);

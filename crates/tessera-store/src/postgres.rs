@@ -23,11 +23,6 @@ const CHECK_IDLE_AFTER: Duration = Duration::from_secs(10);
 /// Any key unique to Tessera; serialises migration runs across nodes starting together.
 const MIGRATION_LOCK: i64 = 0x7E55_E7A0;
 
-/// The channel on which every node announces changes to cached data (payload:
-/// `Change::encode`), delivered by PostgreSQL to each listening node when the writing
-/// transaction commits.
-pub(crate) const CHANGES_CHANNEL: &str = "tessera_changes";
-
 pub struct PgStore {
     pool: PgPool,
     lane: Lane,
@@ -607,7 +602,7 @@ async fn announce<'e>(
     change: Change,
 ) -> Result<(), sqlx::Error> {
     sqlx::query("SELECT pg_notify($1, $2)")
-        .bind(CHANGES_CHANNEL)
+        .bind(crate::changes::POSTGRES_CHANNEL)
         .bind(change.encode())
         .execute(executor)
         .await
@@ -658,7 +653,7 @@ async fn listen_once(
     stop: &mut tokio::sync::watch::Receiver<bool>,
 ) -> Result<(), sqlx::Error> {
     let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
-    listener.listen(CHANGES_CHANNEL).await?;
+    listener.listen(crate::changes::POSTGRES_CHANNEL).await?;
     listeners.changed(None);
     loop {
         // `try_recv` answers `None` when the connection dropped (and would reconnect on

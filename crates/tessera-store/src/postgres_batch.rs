@@ -223,7 +223,7 @@ fn build(statements: &[Stmt], changes: usize, guarded: bool) -> String {
     for n in 1..=changes {
         outputs.push(format!(
             "pg_notify('{}', ${})",
-            super::postgres::CHANGES_CHANNEL,
+            crate::changes::POSTGRES_CHANNEL,
             offset + n
         ));
     }

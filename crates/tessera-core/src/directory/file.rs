@@ -2,8 +2,9 @@
 //! interface (docs/configuration.md): JSON or TOML, unknown fields refused by name,
 //! sensible defaults.
 
-use super::model::{Api, Implicit, Permission, RedirectUris, RoleAssignment, TenantPolicy};
+use super::model::{Api, Implicit, Permission, RedirectUris, RoleAssignment};
 use crate::tenant::TenantKind;
+use crate::tenant::TenantPolicy;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]

@@ -7,10 +7,11 @@
 use super::params::Params;
 use super::pkce::Challenge;
 use super::scope::{self, ResolvedScopes};
-use crate::directory::model::{Api, App, TenantPolicy};
+use crate::directory::model::{Api, App};
 use crate::directory::redirect::{Platform, is_loopback};
 use crate::errors::render::ResponseMode;
 use crate::errors::{CatalogError, ErrorName};
+use crate::tenant::TenantPolicy;
 
 /// A redirect URI registered for the client: errors may now go to it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,7 +4,7 @@
 mod overview;
 mod password;
 
-use crate::state::AppState;
+use crate::runtime::state::AppState;
 use axum::Router;
 
 pub fn routes() -> Router<AppState> {

@@ -3,12 +3,13 @@
 //! refresh token of the user ends); without one, a sign-in form that starts a session.
 
 use super::password::self_audit;
-use crate::error_response::{ErrorResponse, store_error};
+use crate::http::error_response::{ErrorResponse, store_error};
+use crate::http::extract::form;
+use crate::http::tenant_path::PageTenant;
 use crate::oauth::session::{self, CurrentSession};
-use crate::oauth::{cookie_header, csrf, form, password, revoke_sessions, withdraw_consent};
+use crate::oauth::{cookies, csrf, password, revoke_sessions, withdraw_consent};
 use crate::pages::page;
-use crate::state::AppState;
-use crate::tenant_path::PageTenant;
+use crate::runtime::state::AppState;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -169,7 +170,7 @@ async fn sign_in(
         }
         Err(e) if e.entry().status < 500 => {
             let status = StatusCode::from_u16(e.entry().status).unwrap_or(StatusCode::BAD_REQUEST);
-            let error = ErrorView::new(&e, &crate::context::current());
+            let error = ErrorView::new(&e, &crate::http::request_context::current());
             render(
                 &state,
                 &tenant,
@@ -255,7 +256,7 @@ async fn sign_out_everywhere(
     };
     let username = current.user.username.as_str();
     // Read and applied again if a refresh rotation changed a token meanwhile.
-    let result = crate::retry::on_conflict(|| async {
+    let result = crate::runtime::retry::on_conflict(|| async {
         let revocation = revoke_sessions(
             &state,
             tenant.id,
@@ -276,7 +277,10 @@ async fn sign_out_everywhere(
     });
     match result.await {
         // The cookie goes too; the overview then offers to sign in again.
-        Ok(()) => see_other(&base(&tenant), Some(cookie_header(&state, &tenant, None))),
+        Ok(()) => see_other(
+            &base(&tenant),
+            Some(cookies::session_header(&state, &tenant, None)),
+        ),
         Err(e) => ErrorResponse::page(e).into_response(),
     }
 }

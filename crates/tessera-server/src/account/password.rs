@@ -3,11 +3,12 @@
 //! A changed password ends every session and refresh token of the user (OWASP
 //! Authentication Cheat Sheet: re-authenticate everywhere after a credential change).
 
-use crate::error_response::{ErrorResponse, store_error};
-use crate::oauth::{csrf, form, password, revoke_sessions};
+use crate::http::error_response::{ErrorResponse, store_error};
+use crate::http::extract::form;
+use crate::http::tenant_path::PageTenant;
+use crate::oauth::{csrf, password, revoke_sessions};
 use crate::pages::page;
-use crate::state::AppState;
-use crate::tenant_path::PageTenant;
+use crate::runtime::state::AppState;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -57,7 +58,7 @@ fn password_page(
     done: bool,
 ) -> Response {
     let token = csrf::issue(state, headers);
-    let error = error.map(|e| ErrorView::new(e, &crate::context::current()));
+    let error = error.map(|e| ErrorView::new(e, &crate::http::request_context::current()));
     let status = error.as_ref().map_or(StatusCode::OK, |e| {
         StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST)
     });
@@ -127,7 +128,7 @@ async fn change(
 
 /// The new hash, the revoked sessions and the audit entry, in one atomic change. The
 /// sessions and tokens are read and applied again if a refresh rotation of the user's
-/// changed one meanwhile (`crate::retry`); the user's own write stays guarded by the
+/// changed one meanwhile (`crate::runtime::retry`); the user's own write stays guarded by the
 /// version read before hashing, so a change to the user in between (an administrator
 /// resetting the password) fails this one instead of being overwritten.
 async fn store_change(
@@ -146,7 +147,7 @@ async fn store_change(
     let mut user = object.decode::<User>().map_err(internal)?;
     user.password_hash = Some(state.passwords.hash(new, state.rng.clone()).await);
     let updated = Write::Put(object.with_doc(encode(&user), state.clock.now()));
-    crate::retry::on_conflict(|| async {
+    crate::runtime::retry::on_conflict(|| async {
         let revocation =
             revoke_sessions(state, tenant.id, user_key, "the password was changed").await?;
         let mut writes = vec![updated.clone()];

@@ -2,8 +2,8 @@
 
 use super::auth::Admin;
 use super::common::{ApiResult, Problem, problem, store, tenant};
-use crate::extract::{Path, Query};
-use crate::state::AppState;
+use crate::http::extract::{Path, Query};
+use crate::runtime::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};

@@ -10,8 +10,8 @@
 //!   tenant). It grants every right on every tenant, for setting up the first admin app.
 
 use super::common::{ApiResult, problem, store};
-use crate::error_response::ErrorResponse;
-use crate::state::AppState;
+use crate::http::error_response::ErrorResponse;
+use crate::runtime::state::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
@@ -56,7 +56,7 @@ impl FromRequestParts<AppState> for Admin {
         // out of reach of any network client.
         if parts
             .extensions
-            .get::<crate::admin_cli::CliCaller>()
+            .get::<crate::cli::admin::CliCaller>()
             .is_some()
         {
             return Ok(Admin {

@@ -1,8 +1,8 @@
 //! What the admin handlers share: the error type (problem details), tenant lookup,
 //! cursor pagination, and audit entries.
 
-use crate::error_response::{ErrorResponse, store_error};
-use crate::state::AppState;
+use crate::http::error_response::{ErrorResponse, store_error};
+use crate::runtime::state::AppState;
 use serde::{Deserialize, Serialize};
 use tessera_core::audit::AuditEntry;
 use tessera_core::errors::{CatalogError, ErrorName};

@@ -7,8 +7,8 @@ use super::common::{
     list_page, name_matches, not_found, relative, replace, store, tenant,
 };
 use super::json::{AdminJson, check};
-use crate::extract::{Path, Query};
-use crate::state::AppState;
+use crate::http::extract::{Path, Query};
+use crate::runtime::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;

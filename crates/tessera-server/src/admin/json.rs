@@ -3,7 +3,7 @@
 //! fields included), never axum's plain-text rejection.
 
 use super::common::problem;
-use crate::error_response::ErrorResponse;
+use crate::http::error_response::ErrorResponse;
 use axum::extract::{FromRequest, Request};
 use axum::http::header;
 use serde::de::DeserializeOwned;

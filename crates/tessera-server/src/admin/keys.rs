@@ -2,8 +2,8 @@
 
 use super::auth::Admin;
 use super::common::{ApiResult, Problem, audit, internal, store, tenant};
-use crate::extract::Path;
-use crate::state::AppState;
+use crate::http::extract::Path;
+use crate::runtime::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use serde::Serialize;

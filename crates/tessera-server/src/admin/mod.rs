@@ -15,7 +15,7 @@ mod tenants;
 mod token_auth;
 mod users;
 
-use crate::state::AppState;
+use crate::runtime::state::AppState;
 use auth::SecurityAddon;
 use axum::routing::get;
 use axum::{Json, Router};

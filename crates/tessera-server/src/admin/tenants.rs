@@ -6,18 +6,18 @@ use super::common::{
 };
 use super::json::{AdminJson, check};
 
-use crate::extract::{Path, Query};
-use crate::state::AppState;
+use crate::http::extract::{Path, Query};
+use crate::runtime::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use tessera_core::directory::file::TenantDoc;
-use tessera_core::directory::model::TenantPolicy;
 use tessera_core::directory::validate::check_tenant_doc;
 use tessera_core::errors::{CatalogError, ErrorName, FieldError};
 use tessera_core::store::StoreError;
 use tessera_core::store::object::{Write, encode};
+use tessera_core::tenant::TenantPolicy;
 use tessera_core::tenant::{NewTenant, Tenant, TenantKind, TenantSlug};
 use utoipa::ToSchema;
 
@@ -45,7 +45,7 @@ pub struct PolicyView {
 }
 
 mod defaults {
-    use tessera_core::directory::model::TenantPolicy;
+    use tessera_core::tenant::TenantPolicy;
     pub fn session() -> u32 {
         TenantPolicy::default().session_lifetime_seconds
     }

@@ -2,8 +2,8 @@
 //! management API audience, expiry) and the permission check of each route, from the
 //! token's app roles and the tenant its issuer names.
 
-use crate::error_response::ErrorResponse;
-use crate::state::AppState;
+use crate::http::error_response::ErrorResponse;
+use crate::runtime::state::AppState;
 use axum::http::Method;
 use std::collections::BTreeSet;
 use tessera_core::directory::model::{
@@ -60,7 +60,7 @@ pub async fn verify(state: &AppState, token: &str) -> Result<TokenCaller, Reject
         .store
         .tenant(&slug)
         .await
-        .map_err(crate::error_response::store_error)?
+        .map_err(crate::http::error_response::store_error)?
         .filter(|t| !t.disabled)
         .ok_or("issuing tenant unknown or disabled")?;
     let c = crate::oauth::access_token::verify(state, &tenant, token).await?;

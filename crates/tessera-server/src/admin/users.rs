@@ -7,9 +7,9 @@ use super::common::{
     tenant,
 };
 use super::json::{AdminJson, check};
-use crate::error_response::store_error;
-use crate::extract::{Path, Query};
-use crate::state::AppState;
+use crate::http::error_response::store_error;
+use crate::http::extract::{Path, Query};
+use crate::runtime::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -513,7 +513,7 @@ pub async fn revoke_sessions(
     let t = tenant(&state, &slug).await?;
     let (_, user) = find(&state, &t, &username).await?;
     // Read and applied again if a refresh rotation changed a token meanwhile.
-    let (sessions, refresh_tokens) = crate::retry::on_conflict(|| async {
+    let (sessions, refresh_tokens) = crate::runtime::retry::on_conflict(|| async {
         let revocation = crate::oauth::revoke_sessions(
             &state,
             t.id,

@@ -9,7 +9,7 @@
 //! in any language how to do the same offline.
 
 use super::{lookup, signing};
-use crate::state::AppState;
+use crate::runtime::state::AppState;
 use serde_json::{Map, Value};
 use tessera_core::errors::{CatalogError, ErrorName};
 use tessera_core::oauth::jose::{self, JwtError};

@@ -7,8 +7,13 @@
 //! (consent page) and the code, with errors sent to the client.
 
 use super::{consent, lookup, pages, respond, session};
-use crate::error_response::ErrorResponse;
-use crate::state::AppState;
+use crate::http::error_response::ErrorResponse;
+use crate::http::extract::form;
+use crate::http::tenant_path::PageTenant;
+use crate::runtime::state::AppState;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::Uri;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use session::CurrentSession;
@@ -232,4 +237,35 @@ fn issue_code(
         redeemed: None,
     };
     record.seal(&state.master, state.rng.as_ref(), tenant.id)
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    PageTenant(tenant): PageTenant,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    match Params::parse(uri.query().unwrap_or_default().as_bytes()) {
+        Ok(params) => {
+            let start = Interaction::Start { posted: false };
+            proceed(&state, &tenant, &headers, params, start).await
+        }
+        Err(e) => ErrorResponse::page(e).into_response(),
+    }
+}
+
+/// OIDC Core §3.1.2.1: the authorization endpoint accepts POST with a form body too.
+pub async fn post(
+    State(state): State<AppState>,
+    PageTenant(tenant): PageTenant,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match form(&headers, &body) {
+        Ok(params) => {
+            let start = Interaction::Start { posted: true };
+            proceed(&state, &tenant, &headers, params, start).await
+        }
+        Err(e) => ErrorResponse::page(e).into_response(),
+    }
 }

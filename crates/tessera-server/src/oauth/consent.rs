@@ -5,8 +5,8 @@
 
 use super::lookup;
 use super::session::CurrentSession;
-use crate::error_response::store_error;
-use crate::state::AppState;
+use crate::http::error_response::store_error;
+use crate::runtime::state::AppState;
 use tessera_core::directory::model::{App, Consent};
 use tessera_core::errors::{CatalogError, ErrorName};
 use tessera_core::oauth::authorize::AuthorizeRequest;

@@ -52,6 +52,27 @@ pub fn set(name: &str, value: &str, path: &str, max_age: i64, secure: bool) -> H
         .unwrap_or_else(|_| HeaderValue::from_static("invalid=; Max-Age=0"))
 }
 
+/// The `Set-Cookie` of the tenant's session cookie: `value`, or `None` to delete it.
+pub fn session_header(
+    state: &crate::runtime::state::AppState,
+    tenant: &tessera_core::tenant::Tenant,
+    value: Option<&str>,
+) -> axum::http::HeaderValue {
+    let path = format!("/{}", tenant.slug.as_str());
+    let secure = state.secure_cookies();
+    let name = session_name(secure);
+    match value {
+        Some(v) => set(
+            name,
+            v,
+            &path,
+            i64::from(tenant.policy.session_lifetime_seconds),
+            secure,
+        ),
+        None => set(name, "", &path, 0, secure),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,10 +4,10 @@
 //! URIs: never a wildcard and never with credentials, since these endpoints
 //! authenticate by what the request carries (client_id, PKCE, a bearer token), not by
 //! cookies. Discovery and JWKS, public documents that browser apps fetch before they
-//! know anything else, allow every origin (`crate::cache::public_document`).
+//! know anything else, allow every origin (`crate::runtime::cache::public_document`).
 
-use crate::state::AppState;
-use crate::tenant_path::ResolvedTenant;
+use crate::http::tenant_path::ResolvedTenant;
+use crate::runtime::state::AppState;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tessera_core::directory::model::App;

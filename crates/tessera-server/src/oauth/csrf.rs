@@ -5,7 +5,7 @@
 //! domain is useless without the matching token.
 
 use super::cookies;
-use crate::state::AppState;
+use crate::runtime::state::AppState;
 use axum::http::{HeaderMap, HeaderValue};
 use tessera_core::crypto::generate_token;
 use tessera_core::errors::{CatalogError, ErrorName};

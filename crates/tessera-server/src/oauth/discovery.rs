@@ -2,10 +2,10 @@
 //! same metadata at RFC 8414 §3's location `/.well-known/oauth-authorization-server/{t}`.
 //! Everything a strict relying party reads is here, and only what Tessera does.
 
-use crate::cache::public_document;
-use crate::error_response::ErrorResponse;
-use crate::state::AppState;
-use crate::tenant_path::{ResolvedTenant, resolve};
+use crate::http::error_response::ErrorResponse;
+use crate::http::tenant_path::{ResolvedTenant, resolve};
+use crate::runtime::cache::public_document;
+use crate::runtime::state::AppState;
 use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
@@ -35,7 +35,7 @@ async fn openid_configuration(
 
 async fn oauth_metadata(
     State(state): State<AppState>,
-    crate::extract::Path(slug): crate::extract::Path<String>,
+    crate::http::extract::Path(slug): crate::http::extract::Path<String>,
 ) -> Result<Response, ErrorResponse> {
     let tenant = resolve(&state, &slug).await?;
     cached_document(&state, &tenant).await

@@ -5,9 +5,9 @@
 
 use super::access_token;
 use super::token::{context, form_and_client};
-use crate::error_response::ErrorResponse;
-use crate::state::AppState;
-use crate::tenant_path::ResolvedTenant;
+use crate::http::error_response::ErrorResponse;
+use crate::http::tenant_path::ResolvedTenant;
+use crate::runtime::state::AppState;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;

@@ -1,9 +1,9 @@
 //! Reading the directory objects a flow needs, tenant-scoped, decoded, with store
 //! failures already mapped to their catalogue entries.
 
-use crate::cache::Key;
-use crate::error_response::store_error;
-use crate::state::AppState;
+use crate::http::error_response::store_error;
+use crate::runtime::cache::Key;
+use crate::runtime::state::AppState;
 use serde::de::DeserializeOwned;
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -26,7 +26,7 @@ pub async fn get<T: DeserializeOwned>(
     read::get(state.store.as_ref(), tenant_id, kind, key).await
 }
 
-/// The app with this client_id (cached: `crate::cache`).
+/// The app with this client_id (cached: `crate::runtime::cache`).
 pub async fn app(
     state: &AppState,
     tenant_id: uuid::Uuid,
@@ -79,7 +79,7 @@ pub async fn decoded<T: DeserializeOwned>(
 }
 
 /// Whether the access token with this `jti` is on the tenant's deny-list (cached: a
-/// revocation reaches every node as a change of the tenant, see `crate::cache`).
+/// revocation reaches every node as a change of the tenant, see `crate::runtime::cache`).
 pub async fn access_token_revoked(
     state: &AppState,
     tenant_id: uuid::Uuid,

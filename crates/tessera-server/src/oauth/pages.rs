@@ -4,7 +4,7 @@
 use super::csrf;
 use super::session::CurrentSession;
 use crate::pages::page_redirecting_to;
-use crate::state::AppState;
+use crate::runtime::state::AppState;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use minijinja::context;
@@ -51,7 +51,7 @@ pub fn sign_in(
         error,
     } = form;
     let token = csrf::issue(state, headers);
-    let error = error.map(|e| ErrorView::new(e, &crate::context::current()));
+    let error = error.map(|e| ErrorView::new(e, &crate::http::request_context::current()));
     let status = match &error {
         Some(e) => StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST),
         None => StatusCode::OK,

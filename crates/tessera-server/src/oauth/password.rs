@@ -3,7 +3,7 @@
 //! password and gets the same InvalidCredentials.
 
 use super::lookup;
-use crate::state::AppState;
+use crate::runtime::state::AppState;
 use std::sync::OnceLock;
 use tessera_core::directory::model::User;
 use tessera_core::directory::names::Username;

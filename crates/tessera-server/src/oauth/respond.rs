@@ -38,7 +38,7 @@ pub fn to_client(
                 Ok(v) => {
                     response.headers_mut().insert(header::LOCATION, v);
                 }
-                Err(_) => return super::internal_page("redirect location is not a header value"),
+                Err(_) => return internal_page("redirect location is not a header value"),
             }
             response
                 .headers_mut()
@@ -69,10 +69,19 @@ pub fn error(
     issuer: &str,
     after_post: bool,
 ) -> Response {
-    let ctx = crate::context::current();
+    let ctx = crate::http::request_context::current();
     let entry = err.entry();
     tracing::info!(trace_id = %ctx.trace_id, code = %entry.code_str(), name = entry.name,
         internal = err.internal.as_deref().unwrap_or(""), "error redirected to the client");
     let params = redirect_params(err, &ctx, redirect.state.as_deref(), issuer);
     to_client(redirect, &params, after_post)
+}
+
+/// An error page for a failure that is Tessera's, not the request's.
+pub(crate) fn internal_page(detail: &str) -> Response {
+    crate::http::error_response::ErrorResponse::page(
+        tessera_core::errors::CatalogError::new(tessera_core::errors::ErrorName::InternalError)
+            .internal(detail.to_owned()),
+    )
+    .into_response()
 }

@@ -5,9 +5,9 @@
 
 use super::token::form_and_client;
 use super::{access_token, lookup};
-use crate::error_response::ErrorResponse;
-use crate::state::AppState;
-use crate::tenant_path::ResolvedTenant;
+use crate::http::error_response::ErrorResponse;
+use crate::http::tenant_path::ResolvedTenant;
+use crate::runtime::state::AppState;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};

@@ -4,8 +4,8 @@
 
 use super::cookies;
 use super::lookup;
-use crate::error_response::store_error;
-use crate::state::AppState;
+use crate::http::error_response::store_error;
+use crate::runtime::state::AppState;
 use axum::http::{HeaderMap, HeaderValue};
 use tessera_core::crypto::generate_token;
 use tessera_core::directory::model::User;
@@ -109,7 +109,7 @@ pub async fn start(
         .apply(vec![Write::Put(object)])
         .await
         .map_err(store_error)?;
-    let cookie = super::cookie_header(state, tenant, Some(&value));
+    let cookie = super::cookies::session_header(state, tenant, Some(&value));
     Ok((session, cookie))
 }
 
@@ -168,7 +168,7 @@ pub async fn revoke_all(
 /// Withdraws `user_key`'s consent to `client_id` (the stored `consent`): deletes it
 /// and revokes every live refresh token the user holds for that app (the app must lose
 /// the access too), with `audit`, in one atomic change, read and applied again if a
-/// rotation changed one of those tokens meanwhile (`crate::retry`).
+/// rotation changed one of those tokens meanwhile (`crate::runtime::retry`).
 pub async fn withdraw_consent(
     state: &AppState,
     consent: &StoredObject,
@@ -177,7 +177,7 @@ pub async fn withdraw_consent(
     reason: &str,
     audit: Write,
 ) -> Result<(), CatalogError> {
-    crate::retry::on_conflict(|| async {
+    crate::runtime::retry::on_conflict(|| async {
         let mut writes = vec![
             Write::Delete {
                 tenant_id: consent.tenant_id,

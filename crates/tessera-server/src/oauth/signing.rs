@@ -2,31 +2,21 @@
 //! wanted algorithm, opened once and kept (unsealing and parsing a key per token would
 //! dominate the token endpoint), and the public keys tokens are verified against.
 
-use crate::cache::Key;
 use crate::oauth::lookup;
-use crate::state::AppState;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use crate::runtime::cache::Key;
+use crate::runtime::state::AppState;
+use std::sync::Arc;
 use tessera_core::errors::{CatalogError, ErrorName};
 use tessera_core::keys::{KeyState, SigningAlg, SigningKey};
 use tessera_core::oauth::jose::Signer;
 use tessera_core::store::object::ObjectKind;
-
-/// Opened signers by tenant and kid. A kid names one key pair forever (it is the key's
-/// RFC 7638 thumbprint), so an entry never goes stale; rotation only changes which kid
-/// is active, and that is read from the store.
-#[derive(Clone, Default)]
-pub struct Signers(Arc<Mutex<HashMap<SignerKey, Arc<Signer>>>>);
-
-/// Tenant id and kid.
-type SignerKey = (uuid::Uuid, String);
 
 fn internal(detail: impl Into<String>) -> CatalogError {
     CatalogError::new(ErrorName::InternalError).internal(detail)
 }
 
 /// Every key of the tenant, decoded (cached: a rotation reaches every node as a change
-/// of the tenant, see `crate::cache`).
+/// of the tenant, see `crate::runtime::cache`).
 pub async fn keys(
     state: &AppState,
     tenant_id: uuid::Uuid,
@@ -63,22 +53,10 @@ pub async fn active(
         .iter()
         .find(|k| k.alg == alg && k.state == KeyState::Active)
         .ok_or_else(|| internal(format!("the tenant has no active {} key", alg.as_str())))?;
-    let cache_key = (tenant_id, key.kid.clone());
-    if let Some(s) = state
-        .signers
-        .0
-        .lock()
-        .map_err(|_| internal("signer cache poisoned"))?
-        .get(&cache_key)
-    {
-        return Ok(s.clone());
+    if let Some(s) = state.signers.get(tenant_id, &key.kid) {
+        return Ok(s);
     }
     let signer = Arc::new(Signer::open(key, tenant_id, &state.master).map_err(internal)?);
-    state
-        .signers
-        .0
-        .lock()
-        .map_err(|_| internal("signer cache poisoned"))?
-        .insert(cache_key, signer.clone());
+    state.signers.insert(tenant_id, &key.kid, signer.clone());
     Ok(signer)
 }

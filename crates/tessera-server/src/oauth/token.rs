@@ -4,10 +4,11 @@
 //! caches ([`TokenServices`] on `AppState`). Every response carries
 //! `Cache-Control: no-store` (§5.1).
 
-use super::{form, lookup, signing};
-use crate::error_response::ErrorResponse;
-use crate::state::AppState;
-use crate::tenant_path::ResolvedTenant;
+use super::{lookup, signing};
+use crate::http::error_response::ErrorResponse;
+use crate::http::extract::form;
+use crate::http::tenant_path::ResolvedTenant;
+use crate::runtime::state::AppState;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -106,6 +107,30 @@ async fn handle(
         Err(e) => Err(e),
     };
     (result.map_err(ErrorResponse::json), Some(app))
+}
+
+/// Redeems an authorization code in process, as the public client `client_id` (the
+/// demo app, which is its own relying party): the same typed request and exchange as
+/// the token endpoint, without HTTP.
+pub async fn redeem_code(
+    state: &AppState,
+    tenant: &str,
+    client_id: &str,
+    request: tessera_core::oauth::token::request::CodeRequest,
+) -> Result<tessera_core::oauth::token::TokenResponse, ErrorResponse> {
+    use tessera_core::oauth::token::{self as engine, ClientAuthentication, TokenRequest};
+    let tenant = crate::http::tenant_path::resolve(state, tenant).await?;
+    let ctx = context(state, &tenant);
+    let client = ClientAuthentication::None {
+        client_id: client_id.to_owned(),
+    };
+    let app = client
+        .authenticate(&ctx)
+        .await
+        .map_err(ErrorResponse::json)?;
+    engine::exchange(&ctx, &app, &TokenRequest::AuthorizationCode(request))
+        .await
+        .map_err(ErrorResponse::json)
 }
 
 #[async_trait::async_trait]

@@ -3,9 +3,9 @@
 //! for this endpoint; every failure is a 401 with a `WWW-Authenticate: Bearer`
 //! challenge naming `invalid_token` and why (RFC 6750 §3).
 
-use crate::error_response::ErrorResponse;
-use crate::state::AppState;
-use crate::tenant_path::ResolvedTenant;
+use crate::http::error_response::ErrorResponse;
+use crate::http::tenant_path::ResolvedTenant;
+use crate::runtime::state::AppState;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -128,7 +128,7 @@ fn bearer(headers: &HeaderMap, body: &[u8]) -> Result<String, CatalogError> {
     let from_body = if body.is_empty() {
         None
     } else {
-        match super::form(headers, body) {
+        match crate::http::extract::form(headers, body) {
             Ok(p) => p.get("access_token").map(str::to_owned),
             Err(e) if from_header.is_none() => return Err(e),
             Err(_) => None,
@@ -197,7 +197,7 @@ async fn find_user(
         .store
         .object_by_id(tenant.id, ObjectKind::User, id)
         .await
-        .map_err(crate::error_response::store_error)?
+        .map_err(crate::http::error_response::store_error)?
         .map(|o| {
             o.decode::<User>()
                 .map_err(|e| CatalogError::new(ErrorName::InternalError).internal(e))

@@ -149,7 +149,7 @@ pub fn form_post(action: &str, params: &[(&'static str, String)]) -> Response {
 }
 
 fn render_failure(name: &str, e: &minijinja::Error) -> Response {
-    let ctx = crate::context::current();
+    let ctx = crate::http::request_context::current();
     tracing::error!(trace_id = %ctx.trace_id, template = name, error = %e, "page failed to render");
     let body = format!(
         "Internal error ({}). Trace id: {}. Correlation id: {}.",

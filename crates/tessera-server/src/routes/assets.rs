@@ -1,7 +1,7 @@
 //! Static assets the pages use, compiled into the binary.
 
 use crate::pages::{FORM_POST_SCRIPT, STYLESHEET};
-use crate::state::AppState;
+use crate::runtime::state::AppState;
 use axum::Router;
 use axum::http::header;
 use axum::response::IntoResponse;

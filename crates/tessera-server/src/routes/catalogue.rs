@@ -2,10 +2,10 @@
 //! or name) and `/errors/{code-or-name}`, as HTML or, with `Accept: application/json`,
 //! as JSON.
 
-use crate::error_response::{ErrorFormat, ErrorResponse, prefers_html};
-use crate::extract::{Path, Query};
+use crate::http::error_response::{ErrorFormat, ErrorResponse, prefers_html};
+use crate::http::extract::{Path, Query};
 use crate::pages;
-use crate::state::AppState;
+use crate::runtime::state::AppState;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;

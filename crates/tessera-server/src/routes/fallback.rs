@@ -1,7 +1,7 @@
 //! Requests no route matches: EndpointNotFound (404) and MethodNotAllowed (405), in the
 //! format the client accepts.
 
-use crate::error_response::{ErrorFormat, ErrorResponse};
+use crate::http::error_response::{ErrorFormat, ErrorResponse};
 use axum::http::{HeaderMap, Method, Uri};
 use tessera_core::errors::{CatalogError, ErrorName};
 

@@ -1,8 +1,8 @@
 //! Liveness (`/healthz`), readiness (`/readyz`: the store answers) and Prometheus
 //! metrics (`/metrics`), for load balancers and monitoring.
 
-use crate::error_response::{ErrorResponse, store_error};
-use crate::state::AppState;
+use crate::http::error_response::{ErrorResponse, store_error};
+use crate::runtime::state::AppState;
 use axum::Router;
 use axum::extract::State;
 use axum::http::header;

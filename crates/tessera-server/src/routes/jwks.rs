@@ -3,11 +3,11 @@
 //! before they sign (so caches already have them at rotation), `active` keys, and
 //! `retired` keys until tokens they signed have expired. Public parts only.
 
-use crate::cache::public_document;
-use crate::error_response::ErrorResponse;
+use crate::http::error_response::ErrorResponse;
+use crate::http::tenant_path::ResolvedTenant;
 use crate::oauth::signing;
-use crate::state::AppState;
-use crate::tenant_path::ResolvedTenant;
+use crate::runtime::cache::public_document;
+use crate::runtime::state::AppState;
 use axum::Router;
 use axum::extract::State;
 use axum::response::Response;

@@ -2,11 +2,12 @@
 
 mod assets;
 mod catalogue;
+pub mod demo;
 mod fallback;
 mod health;
 mod jwks;
 
-use crate::state::AppState;
+use crate::runtime::state::AppState;
 use axum::Router;
 
 pub fn router() -> Router<AppState> {

@@ -136,8 +136,10 @@ async fn serve_with_zero_configuration_on_sqlite() {
 
 #[tokio::test]
 async fn request_lines_follow_tessera_log() {
-    let server =
-        Process::serve_with_env(&[], &[("TESSERA_LOG", "info,tessera_server::context=warn")]);
+    let server = Process::serve_with_env(
+        &[],
+        &[("TESSERA_LOG", "info,tessera_server::http::context=warn")],
+    );
     http_get(&format!("{}/healthz", server.base), "application/json").await;
     // Every other line is written after the request lines still pending (and the
     // process flushes them before it exits), so once the stop line is out, the request
@@ -267,7 +269,7 @@ async fn serve_demo_walks_the_flow_to_decoded_tokens() {
         "/demo/signin/password",
         &[
             ("username", "demo"),
-            ("password", tessera_server::demo::PASSWORD),
+            ("password", tessera_server::routes::demo::PASSWORD),
         ],
     )
     .await

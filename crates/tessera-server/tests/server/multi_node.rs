@@ -24,7 +24,7 @@ async fn second_node(a: &Served) -> (String, tokio::task::JoinHandle<()>) {
         &a.base,
         tessera_core::crypto::MasterKey::from_bytes(&[42u8; 32]),
     );
-    state.passwords = tessera_server::passwords::Passwords::new(
+    state.passwords = tessera_server::runtime::passwords::Passwords::new(
         2,
         tessera_core::crypto::PasswordParams {
             memory_kib: 1024,
@@ -57,7 +57,7 @@ where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    assert!(tessera_server::cache::TTL >= std::time::Duration::from_secs(4));
+    assert!(tessera_server::runtime::cache::TTL >= std::time::Duration::from_secs(4));
     let start = std::time::Instant::now();
     while start.elapsed() < std::time::Duration::from_secs(2) {
         if check().await {

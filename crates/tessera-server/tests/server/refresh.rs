@@ -457,7 +457,7 @@ async fn a_recreated_user_does_not_inherit_tokens_or_sessions() {
 /// Revoking all of a user's sessions while their refresh tokens rotate: the revocation
 /// reads the live tokens and writes each back revoked, guarded by the version it read,
 /// so a rotation in between makes its batch conflict; it is read and applied again
-/// (`crate::retry`), answers 200, and no family outlives it.
+/// (`crate::runtime::retry`), answers 200, and no family outlives it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn revoking_all_sessions_succeeds_while_tokens_rotate() {
     let served = server(None).await;

@@ -202,7 +202,7 @@ async fn a_revoked_access_token_is_refused_everywhere() {
     // Past its exp but within the verifier's 30 s leeway, a sweep must not have freed
     // the token from the deny-list.
     served.app.clock.advance(time::Duration::seconds(3600 + 10));
-    tessera_server::sweep::sweep(&served.app.state)
+    tessera_server::runtime::sweep::sweep(&served.app.state)
         .await
         .unwrap();
     let r = rp_http()
@@ -410,7 +410,7 @@ async fn expired_protocol_records_are_swept() {
         assert_eq!(count(kind).await, 1, "{kind:?}");
     }
     assert_eq!(
-        tessera_server::sweep::sweep(&served.app.state)
+        tessera_server::runtime::sweep::sweep(&served.app.state)
             .await
             .unwrap(),
         0,
@@ -420,7 +420,7 @@ async fn expired_protocol_records_are_swept() {
     // live) and the deny-list entry (until the token's exp) go; the refresh token stays.
     served.app.clock.advance(time::Duration::hours(11));
     assert_eq!(
-        tessera_server::sweep::sweep(&served.app.state)
+        tessera_server::runtime::sweep::sweep(&served.app.state)
             .await
             .unwrap(),
         3
@@ -428,7 +428,7 @@ async fn expired_protocol_records_are_swept() {
     assert_eq!(count(ObjectKind::RefreshToken).await, 1);
     served.app.clock.advance(time::Duration::days(15));
     assert_eq!(
-        tessera_server::sweep::sweep(&served.app.state)
+        tessera_server::runtime::sweep::sweep(&served.app.state)
             .await
             .unwrap(),
         1

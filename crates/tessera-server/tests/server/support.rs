@@ -102,7 +102,7 @@ impl TestApp {
         let master = tessera_core::crypto::MasterKey::from_bytes(&[42u8; 32]);
         let mut state = AppState::new(store, public_url, master);
         // Cheap Argon2 parameters keep tests fast; production defaults are tested in core.
-        state.passwords = tessera_server::passwords::Passwords::new(
+        state.passwords = tessera_server::runtime::passwords::Passwords::new(
             2,
             tessera_core::crypto::PasswordParams {
                 memory_kib: 1024,
@@ -113,7 +113,7 @@ impl TestApp {
         let clock = Arc::new(FixedClock::new(T0));
         state.clock = clock.clone();
         state.rng = Arc::new(SequenceRng::new(1));
-        tessera_server::bootstrap::ensure_admin_tenant(
+        tessera_server::runtime::bootstrap::ensure_admin_tenant(
             state.store.as_ref(),
             &state.master,
             state.clock.as_ref(),
@@ -143,7 +143,7 @@ impl TestApp {
     /// Imports a tenant file given as JSON.
     pub async fn import(&self, file: serde_json::Value) {
         let file: tessera_core::directory::file::TenantFile = serde_json::from_value(file).unwrap();
-        tessera_server::directory_files::import(
+        tessera_server::cli::directory_files::import(
             self.state.store.as_ref(),
             &file,
             &self.state.master,

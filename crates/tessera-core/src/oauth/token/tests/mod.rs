@@ -15,8 +15,7 @@ use super::{TokenResponse, exchange};
 use crate::clock::{Clock, FixedClock};
 use crate::crypto::MasterKey;
 use crate::directory::model::{
-    Api, ApiScope, App, ClientSecret, GrantType, Implicit, Permission, RedirectUris, TenantPolicy,
-    User,
+    Api, ApiScope, App, ClientSecret, GrantType, Implicit, Permission, RedirectUris, User,
 };
 use crate::directory::names::Username;
 use crate::directory::redirect::Platform;
@@ -32,7 +31,7 @@ use crate::store::Store;
 use crate::store::memory::MemoryStore;
 use crate::store::object::{ObjectKind, StoredObject, Write, encode};
 use crate::store::read;
-use crate::tenant::{Tenant, TenantKind, TenantSlug};
+use crate::tenant::{Tenant, TenantKind, TenantPolicy, TenantSlug};
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use time::OffsetDateTime;

@@ -158,11 +158,11 @@ impl Cache {
 /// short enough that a rotation's `next` key is fetched well before it signs. Any origin
 /// may read them (CORS `*`).
 pub async fn public_document<F, Fut>(
-    state: &crate::state::AppState,
+    state: &crate::runtime::state::AppState,
     tenant_id: Uuid,
     name: &'static str,
     render: F,
-) -> Result<axum::response::Response, crate::error_response::ErrorResponse>
+) -> Result<axum::response::Response, crate::http::error_response::ErrorResponse>
 where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<serde_json::Value, CatalogError>>,
@@ -176,7 +176,7 @@ where
             Ok(Bytes::from(render().await?.to_string()))
         })
         .await
-        .map_err(crate::error_response::ErrorResponse::json)?;
+        .map_err(crate::http::error_response::ErrorResponse::json)?;
     // Static values: each `&str` would be checked and copied into a new allocation in
     // every response (docs/decisions/0009-in-process-cache.md).
     Ok((

@@ -1,8 +1,8 @@
 //! Removing protocol records that can no longer matter: expired sessions, codes,
 //! refresh tokens and deny-list entries. `serve` runs it every few minutes.
 
-use crate::error_response::store_error;
-use crate::state::AppState;
+use crate::http::error_response::store_error;
+use crate::runtime::state::AppState;
 use tessera_core::errors::CatalogError;
 use tessera_core::store::object::ObjectKind;
 use tessera_core::tenant::Tenant;

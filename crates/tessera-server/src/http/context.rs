@@ -2,13 +2,14 @@
 //!
 //! [`observe`] gives every request a trace id and a correlation id (the client's
 //! `client-request-id`, echoed back, or a generated one), makes them available to error
-//! rendering through a task-local, turns a panicking handler into InternalError, and
+//! rendering ([`request_context`]), turns a panicking handler into InternalError, and
 //! records one log line and the metrics for the request. It never logs query strings or
 //! bodies: they can carry codes, tokens and secrets. It also applies the body limit
-//! ([`crate::limits::buffer_body`]), so every request passes one middleware, not two.
+//! ([`crate::http::limits::buffer_body`]), so every request passes one middleware, not two.
 
-use crate::error_response::ErrorResponse;
-use crate::state::AppState;
+use crate::http::error_response::ErrorResponse;
+use crate::http::request_context;
+use crate::runtime::state::AppState;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
@@ -23,27 +24,6 @@ use tessera_core::trace::{CorrelationId, TraceId};
 
 pub const CLIENT_REQUEST_ID: HeaderName = HeaderName::from_static("client-request-id");
 pub const TRACE_ID_HEADER: HeaderName = HeaderName::from_static("x-trace-id");
-
-tokio::task_local! {
-    // Shared, not cloned per request: only an error rendering reads it.
-    static CONTEXT: Arc<ErrorContext>;
-}
-
-/// The current request's context. Outside a request (a CLI command, a test calling a
-/// renderer directly) it is a fresh one.
-pub fn current() -> ErrorContext {
-    CONTEXT
-        .try_with(|c| ErrorContext::clone(c))
-        .unwrap_or_else(|_| {
-            let rng = tessera_core::rng::OsRng;
-            ErrorContext {
-                trace_id: TraceId::generate(&rng),
-                correlation_id: CorrelationId::generate(&rng),
-                timestamp: tessera_core::clock::Clock::now(&tessera_core::clock::SystemClock),
-                public_url: Arc::from(""),
-            }
-        })
-}
 
 pub async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let started = Instant::now();
@@ -67,14 +47,13 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
 
     let limit = state.max_body_bytes;
     let handle = async move {
-        match crate::limits::buffer_body(limit, req).await {
+        match crate::http::limits::buffer_body(limit, req).await {
             Ok(req) => next.run(req).await,
             Err(refused) => refused,
         }
     };
-    let outcome = CONTEXT
-        .scope(ctx.clone(), AssertUnwindSafe(handle).catch_unwind())
-        .await;
+    let outcome =
+        request_context::scope(ctx.clone(), AssertUnwindSafe(handle).catch_unwind()).await;
     let mut response = match outcome {
         Ok(response) => response,
         Err(panic) => {
@@ -85,7 +64,7 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
                 .unwrap_or_else(|| "non-string panic payload".to_owned());
             let err = CatalogError::new(ErrorName::InternalError)
                 .internal(format!("handler panicked: {what}"));
-            CONTEXT.sync_scope(ctx.clone(), || ErrorResponse::json(err).into_response())
+            request_context::sync_scope(ctx.clone(), || ErrorResponse::json(err).into_response())
         }
     };
 
@@ -101,7 +80,7 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
     let elapsed = started.elapsed();
     let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
     state.metrics.record(&method, route, status, elapsed);
-    crate::logging::request(&crate::log_format::RequestLine {
+    crate::http::logging::request(&crate::http::log_format::RequestLine {
         trace_id: ctx.trace_id.as_str(),
         correlation_id: ctx.correlation_id.as_str(),
         method: method.as_str(),

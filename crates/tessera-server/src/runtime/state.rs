@@ -37,17 +37,17 @@ pub struct Shared {
     pub public_url: Arc<str>,
     /// Largest request body accepted, in bytes (protocol endpoints; 64 KiB default).
     pub max_body_bytes: usize,
-    pub metrics: crate::metrics::Metrics,
+    pub metrics: crate::http::metrics::Metrics,
     /// Keys client-secret hashes and seals secrets at rest.
     pub master: Arc<MasterKey>,
     /// The bounded Argon2id pool.
-    pub passwords: crate::passwords::Passwords,
+    pub passwords: crate::runtime::passwords::Passwords,
     /// Opened signing keys, so tokens are signed without unsealing a key each time.
-    pub signers: crate::oauth::signing::Signers,
-    /// Tenants, apps, APIs, keys and deny-lists kept in memory (`crate::cache`).
-    pub cache: crate::cache::Cache,
+    pub signers: crate::runtime::signers::Signers,
+    /// Tenants, apps, APIs, keys and deny-lists kept in memory (`crate::runtime::cache`).
+    pub cache: crate::runtime::cache::Cache,
     /// Access tokens whose signature verified before (`oauth::verified_tokens`).
-    pub verified_tokens: crate::oauth::verified_tokens::VerifiedTokens,
+    pub verified_tokens: crate::runtime::verified_tokens::VerifiedTokens,
     /// `serve --demo`: the demo relying party's routes are mounted.
     pub demo: bool,
 }
@@ -66,7 +66,7 @@ impl Shared {
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, public_url: &str, master: MasterKey) -> Self {
-        let cache = crate::cache::Cache::default();
+        let cache = crate::runtime::cache::Cache::default();
         cache.listen_to(store.as_ref());
         Self(Arc::new(Shared {
             cache,
@@ -74,11 +74,11 @@ impl AppState {
             clock: Arc::new(tessera_core::clock::SystemClock),
             rng: Arc::new(tessera_core::rng::OsRng),
             public_url: public_url.trim_end_matches('/').into(),
-            max_body_bytes: crate::settings::DEFAULT_MAX_BODY_BYTES,
-            metrics: crate::metrics::Metrics::global(),
+            max_body_bytes: crate::cli::settings::DEFAULT_MAX_BODY_BYTES,
+            metrics: crate::http::metrics::Metrics::global(),
             master: Arc::new(master),
-            passwords: crate::passwords::Passwords::default(),
-            signers: crate::oauth::signing::Signers::default(),
+            passwords: crate::runtime::passwords::Passwords::default(),
+            signers: crate::runtime::signers::Signers::default(),
             verified_tokens: Default::default(),
             demo: false,
         }))

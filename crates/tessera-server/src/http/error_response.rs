@@ -3,7 +3,7 @@
 //! error page (browser-facing pages), or whichever the client's `Accept` prefers.
 //! Internal detail is logged here with the trace id and never sent.
 
-use crate::context;
+use crate::http::request_context;
 use crate::pages;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -100,7 +100,7 @@ impl ErrorResponse {
 
 impl IntoResponse for ErrorResponse {
     fn into_response(self) -> Response {
-        let ctx = context::current();
+        let ctx = request_context::current();
         let entry = self.error.entry();
         let status =
             StatusCode::from_u16(entry.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

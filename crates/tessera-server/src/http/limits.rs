@@ -2,7 +2,7 @@
 //! small forms; anything larger is refused with RequestTooLarge (413) before a handler
 //! sees it, whether the client declared the size (`Content-Length`) or streamed it.
 
-use crate::error_response::ErrorResponse;
+use crate::http::error_response::ErrorResponse;
 use axum::body::{Body, HttpBody};
 use axum::extract::Request;
 use axum::http::header;
@@ -11,7 +11,7 @@ use http_body_util::BodyExt;
 use tessera_core::errors::{CatalogError, ErrorName};
 
 /// The request with its body read into memory, or the error response that refuses it.
-/// Called by [`crate::context::observe`] (one middleware rather than two: each
+/// Called by [`crate::http::context::observe`] (one middleware rather than two: each
 /// `from_fn` layer boxes and clones the service behind it on every request).
 pub async fn buffer_body(limit: usize, req: Request) -> Result<Request, Response> {
     // Most requests (every GET) carry no body: nothing to read or limit.
@@ -23,7 +23,7 @@ pub async fn buffer_body(limit: usize, req: Request) -> Result<Request, Response
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    let format = crate::error_response::ErrorFormat::negotiate(req.headers());
+    let format = crate::http::error_response::ErrorFormat::negotiate(req.headers());
     let refuse = || {
         ErrorResponse::new(
             CatalogError::new(ErrorName::RequestTooLarge).with("limit", limit.to_string()),

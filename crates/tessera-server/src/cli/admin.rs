@@ -3,8 +3,8 @@
 //! implementation of any rule), authenticated as the local operator: the `CliCaller`
 //! request extension, which no network client can set. The audit log records `cli`.
 
-use crate::serve::Fatal;
-use crate::state::AppState;
+use crate::cli::fatal::Fatal;
+use crate::runtime::state::AppState;
 use axum::body::Body;
 use axum::http::Request;
 use clap::{Args, Subcommand};

@@ -3,7 +3,7 @@
 //! every invalid field; then it plans against the store's current state and applies the
 //! plan in one atomic batch, so nothing is written unless everything is.
 
-use crate::serve::Fatal;
+use crate::cli::fatal::Fatal;
 use std::collections::HashMap;
 use tessera_core::clock::Clock;
 use tessera_core::crypto::{MasterKey, PasswordParams};

@@ -2,7 +2,7 @@
 //! `--master-key-file`, or generated once into the data directory (mode 0600) with a
 //! warning, since several nodes must share one key and a lost key cannot be recovered.
 
-use crate::settings::Settings;
+use crate::cli::settings::Settings;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use tessera_core::crypto::MasterKey;

@@ -3,9 +3,9 @@
 //! The meta-tenants (`common`, `organizations`, `consumers`) need multi-tenant app
 //! routing, which arrives with the sign-in flow; until then they resolve to nothing.
 
-use crate::cache::Key;
-use crate::error_response::{ErrorResponse, store_error};
-use crate::state::AppState;
+use crate::http::error_response::{ErrorResponse, store_error};
+use crate::runtime::cache::Key;
+use crate::runtime::state::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use std::sync::Arc;
@@ -27,7 +27,7 @@ impl FromRequestParts<AppState> for ResolvedTenant {
         let segment = path.split_once('/').map_or(path, |(first, _)| first);
         // Browsers (the authorization endpoint, the pages) get an error page; programs JSON.
         resolve(state, segment).await.map(Self).map_err(|mut e| {
-            e.format = crate::error_response::ErrorFormat::negotiate(&parts.headers);
+            e.format = crate::http::error_response::ErrorFormat::negotiate(&parts.headers);
             e
         })
     }
@@ -48,7 +48,7 @@ impl FromRequestParts<AppState> for PageTenant {
         match ResolvedTenant::from_request_parts(parts, state).await {
             Ok(ResolvedTenant(t)) => Ok(Self(t)),
             Err(mut e) => {
-                e.format = crate::error_response::ErrorFormat::Page;
+                e.format = crate::http::error_response::ErrorFormat::Page;
                 Err(e)
             }
         }

@@ -3,11 +3,13 @@
 //! bare plain-text 400; these wrap them so every invalid request gets
 //! InvalidRequestFormat with a trace id, in the format the client accepts.
 
-use crate::error_response::{ErrorFormat, ErrorResponse};
+use crate::http::error_response::{ErrorFormat, ErrorResponse};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
 use serde::de::DeserializeOwned;
 use tessera_core::errors::{CatalogError, ErrorName};
+use tessera_core::oauth::params::Params;
 
 /// Path parameters, or InvalidRequestFormat.
 pub struct Path<T>(pub T);
@@ -58,4 +60,19 @@ where
             )),
         }
     }
+}
+
+/// A form body: `application/x-www-form-urlencoded`, each parameter once (RFC 6749 §3.2).
+pub fn form(headers: &HeaderMap, body: &[u8]) -> Result<Params, CatalogError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let media = content_type.split(';').next().unwrap_or_default().trim();
+    if !media.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
+        return Err(CatalogError::new(ErrorName::UnsupportedMediaType)
+            .with("content_type", media.chars().take(64).collect::<String>())
+            .with("supported", "application/x-www-form-urlencoded"));
+    }
+    Params::parse(body)
 }

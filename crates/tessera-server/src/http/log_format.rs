@@ -130,7 +130,9 @@ mod tests {
             .with_target(false)
             .with_writer(move || Capture(sink.clone()))
             .finish();
-        tracing::subscriber::with_default(subscriber, || crate::logging::through_tracing(line));
+        tracing::subscriber::with_default(subscriber, || {
+            crate::http::logging::through_tracing(line)
+        });
         let text = String::from_utf8(seen.lock().unwrap().clone()).unwrap();
         assert_eq!(text.lines().count(), 1, "{text}");
         text

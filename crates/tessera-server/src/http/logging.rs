@@ -13,8 +13,8 @@
 //! buffer itself (`log_format`), past tracing's dispatch; `TESSERA_LOG` still decides
 //! whether they are written.
 
-use crate::log_format::RequestLine;
-use crate::settings::LogFormat;
+use crate::cli::settings::LogFormat;
+use crate::http::log_format::RequestLine;
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
@@ -22,7 +22,7 @@ use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 
 /// The target of the one-line-per-request event (`context`), which is buffered.
-pub const REQUEST_TARGET: &str = "tessera_server::context";
+pub const REQUEST_TARGET: &str = "tessera_server::http::context";
 const FLUSH_EVERY: Duration = Duration::from_millis(50);
 const FLUSH_AT: usize = 64 * 1024;
 

@@ -55,72 +55,179 @@ impl std::fmt::Display for SettingsError {
     }
 }
 
-/// One setting: its flag, environment variable and config-file key.
-struct Key {
-    flag: &'static str,
-    env: &'static str,
-    file: &'static str,
+/// Where a setting can be given on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlagScope {
+    /// A flag of every command (before or after the command name).
+    Global,
+    /// A flag of `serve` only; other commands still read and check its other layers.
+    Serve,
+    /// No flag: environment and config file only.
+    None,
 }
 
-const LISTEN: Key = Key {
-    flag: "--listen",
-    env: "TESSERA_LISTEN",
-    file: "listen",
+/// One setting, declared once. Its flag (`--` and the key with `-` for `_`), its
+/// environment variable (`TESSERA_` and the key in capitals) and its config-file key
+/// all come from `key`; clap's help, the config file's known keys and the table in
+/// docs/configuration.md come from this declaration ([`ALL`]).
+#[derive(Debug)]
+pub struct Setting {
+    pub key: &'static str,
+    pub flag: FlagScope,
+    /// clap's value name (`ADDR`).
+    pub value_name: &'static str,
+    /// One line for `--help`.
+    pub help: &'static str,
+    /// The default, as docs/configuration.md shows it (Markdown).
+    pub default: &'static str,
+    /// What is accepted, as docs/configuration.md shows it (Markdown).
+    pub accepted: &'static str,
+}
+
+impl Setting {
+    pub fn env(&self) -> String {
+        format!("TESSERA_{}", self.key.to_ascii_uppercase())
+    }
+
+    /// `--database-url` for `database_url`; `None` for settings without a flag.
+    pub fn flag(&self) -> Option<String> {
+        (self.flag != FlagScope::None).then(|| format!("--{}", self.key.replace('_', "-")))
+    }
+
+    /// The `--help` line: the help, then where else it can be set and its default.
+    pub fn help_line(&self) -> String {
+        let default = self.default.replace('`', "");
+        format!("{} [env: {}] [default: {default}]", self.help, self.env())
+    }
+
+    /// The config-file key, for every setting but the config file itself.
+    fn file_key(&self) -> Option<&'static str> {
+        (self.key != CONFIG.key).then_some(self.key)
+    }
+}
+
+pub const CONFIG: Setting = Setting {
+    key: "config",
+    flag: FlagScope::Global,
+    value_name: "FILE",
+    help: "TOML file with any of the settings (flag > environment > file > default)",
+    default: "none",
+    accepted: "path of a TOML file (below)",
 };
-const DATABASE_URL: Key = Key {
-    flag: "--database-url",
-    env: "TESSERA_DATABASE_URL",
-    file: "database_url",
+pub const LISTEN: Setting = Setting {
+    key: "listen",
+    flag: FlagScope::Serve,
+    value_name: "ADDR",
+    help: "Address to listen on",
+    default: "`127.0.0.1:8080`",
+    accepted: "a socket address: `IPv4:port` or `[IPv6]:port`. Host names such as `localhost:8080` are refused. Port `0` lets the OS choose, and the \"ready\" log line shows the port it got.",
 };
-const PUBLIC_URL: Key = Key {
-    flag: "--public-url",
-    env: "TESSERA_PUBLIC_URL",
-    file: "public_url",
+pub const DATABASE_URL: Setting = Setting {
+    key: "database_url",
+    flag: FlagScope::Global,
+    value_name: "URL",
+    help: "sqlite://PATH or postgres://...",
+    default: "`sqlite://tessera-data/tessera.db`",
+    accepted: "`sqlite://PATH`, `postgres://…` or `postgresql://…` (see [Store](#store))",
 };
-const MASTER_KEY_FILE: Key = Key {
-    flag: "--master-key-file",
-    env: "TESSERA_MASTER_KEY_FILE",
-    file: "master_key_file",
+pub const PUBLIC_URL: Setting = Setting {
+    key: "public_url",
+    flag: FlagScope::Serve,
+    value_name: "URL",
+    help: "Public base URL; issuers are {public-url}/{tenant}",
+    default: "`http://{the bound address}` (with `--listen 127.0.0.1:0`, the port the OS chose)",
+    accepted: "`http://` or `https://`, a host, an optional path; no query, fragment or whitespace. Trailing `/` is dropped. Issuers are `{public_url}/{tenant}`, and `error_uri` values point under it.",
 };
-const LOG_FORMAT: Key = Key {
-    flag: "--log-format",
-    env: "TESSERA_LOG_FORMAT",
-    file: "log_format",
+pub const MASTER_KEY_FILE: Setting = Setting {
+    key: "master_key_file",
+    flag: FlagScope::Global,
+    value_name: "FILE",
+    help: "File holding the key that encrypts signing keys at rest",
+    default: "none",
+    accepted: "any non-empty path",
 };
-const MAX_BODY_BYTES: Key = Key {
-    flag: "--max-body-bytes",
-    env: "TESSERA_MAX_BODY_BYTES",
-    file: "max_body_bytes",
+pub const LOG_FORMAT: Setting = Setting {
+    key: "log_format",
+    flag: FlagScope::Global,
+    value_name: "FORMAT",
+    help: "Log line format: human or json",
+    default: "`human`",
+    accepted: "`human` or `json`",
+};
+pub const MAX_BODY_BYTES: Setting = Setting {
+    key: "max_body_bytes",
+    flag: FlagScope::Serve,
+    value_name: "BYTES",
+    help: "Largest request body accepted, in bytes",
+    default: "`65536`",
+    accepted: "an integer from `1024` to `16777216`",
 };
 /// Argon2id cost (RFC 9106 §4); environment and config file only.
-const PASSWORD_MEMORY_KIB: Key = Key {
-    flag: "",
-    env: "TESSERA_PASSWORD_MEMORY_KIB",
-    file: "password_memory_kib",
+pub const PASSWORD_MEMORY_KIB: Setting = Setting {
+    key: "password_memory_kib",
+    flag: FlagScope::None,
+    value_name: "KIB",
+    help: "Argon2id memory cost",
+    default: "`19456` (19 MiB)",
+    accepted: "Argon2id memory cost, `8192` to `1048576` KiB",
 };
-const PASSWORD_ITERATIONS: Key = Key {
-    flag: "",
-    env: "TESSERA_PASSWORD_ITERATIONS",
-    file: "password_iterations",
+pub const PASSWORD_ITERATIONS: Setting = Setting {
+    key: "password_iterations",
+    flag: FlagScope::None,
+    value_name: "N",
+    help: "Argon2id passes",
+    default: "`2`",
+    accepted: "Argon2id passes, `1` to `10`",
 };
-const PASSWORD_PARALLELISM: Key = Key {
-    flag: "",
-    env: "TESSERA_PASSWORD_PARALLELISM",
-    file: "password_parallelism",
+pub const PASSWORD_PARALLELISM: Setting = Setting {
+    key: "password_parallelism",
+    flag: FlagScope::None,
+    value_name: "N",
+    help: "Argon2id lanes",
+    default: "`1`",
+    accepted: "Argon2id lanes, `1` to `8`",
 };
-pub const CONFIG_ENV: &str = "TESSERA_CONFIG";
 
-const FILE_KEYS: [&str; 9] = [
-    "password_memory_kib",
-    "password_iterations",
-    "password_parallelism",
-    "listen",
-    "database_url",
-    "public_url",
-    "master_key_file",
-    "log_format",
-    "max_body_bytes",
+/// Every setting, in the order docs/configuration.md lists them.
+pub const ALL: [&Setting; 10] = [
+    &CONFIG,
+    &LISTEN,
+    &DATABASE_URL,
+    &PUBLIC_URL,
+    &MASTER_KEY_FILE,
+    &LOG_FORMAT,
+    &MAX_BODY_BYTES,
+    &PASSWORD_MEMORY_KIB,
+    &PASSWORD_ITERATIONS,
+    &PASSWORD_PARALLELISM,
 ];
+
+/// The keys a config file may hold.
+fn file_keys() -> Vec<&'static str> {
+    ALL.iter().filter_map(|s| s.file_key()).collect()
+}
+
+/// The settings table of docs/configuration.md, generated from [`ALL`].
+pub fn markdown_table() -> String {
+    let mut out = String::from(
+        "| flag | environment | file key | default | accepted values |\n|---|---|---|---|---|\n",
+    );
+    for s in ALL {
+        let flag = match (s.flag(), s.flag) {
+            (Some(f), FlagScope::Serve) => format!("`{f} {}` (serve)", s.value_name),
+            (Some(f), _) => format!("`{f} {}`", s.value_name),
+            (None, _) => "—".to_owned(),
+        };
+        let file = s.file_key().map_or("—".to_owned(), |k| format!("`{k}`"));
+        out.push_str(&format!(
+            "| {flag} | `{}` | {file} | {} | {} |\n",
+            s.env(),
+            s.default,
+            s.accepted
+        ));
+    }
+    out
+}
 
 struct Layers<'a, E: Fn(&str) -> Option<String>> {
     env: E,
@@ -132,21 +239,22 @@ impl<E: Fn(&str) -> Option<String>> Layers<'_, E> {
     /// The winning raw value for `key` and a label naming where it came from.
     fn pick(
         &self,
-        key: &Key,
+        key: &Setting,
         flag: &Option<String>,
     ) -> Result<Option<(String, String)>, SettingsError> {
-        if let Some(v) = flag {
-            return Ok(Some((v.clone(), key.flag.to_owned())));
+        if let (Some(v), Some(name)) = (flag, key.flag()) {
+            return Ok(Some((v.clone(), name)));
         }
-        if let Some(v) = (self.env)(key.env) {
-            return Ok(Some((v, key.env.to_owned())));
+        let env = key.env();
+        if let Some(v) = (self.env)(&env) {
+            return Ok(Some((v, env)));
         }
         if let Some((path, value)) = self
             .file
             .as_ref()
-            .and_then(|(path, table)| table.get(key.file).map(|v| (path, v)))
+            .and_then(|(path, table)| table.get(key.key).map(|v| (path, v)))
         {
-            let label = format!("{} in {path}", key.file);
+            let label = format!("{} in {path}", key.key);
             let raw = match value {
                 toml::Value::String(s) => s.clone(),
                 toml::Value::Integer(i) => i.to_string(),
@@ -168,7 +276,7 @@ pub fn resolve(
     flags: &FlagValues,
     env: impl Fn(&str) -> Option<String>,
 ) -> Result<Settings, SettingsError> {
-    let config_path = flags.config.clone().or_else(|| env(CONFIG_ENV));
+    let config_path = flags.config.clone().or_else(|| env(&CONFIG.env()));
     let file = match config_path {
         Some(path) => Some((path.clone(), read_config(&path, flags.config.is_some())?)),
         None => None,
@@ -262,7 +370,7 @@ pub fn resolve(
 /// An integer setting without a flag, within `min..=max`.
 fn number<E: Fn(&str) -> Option<String>>(
     layers: &Layers<'_, E>,
-    key: &Key,
+    key: &Setting,
     min: u32,
     max: u32,
     default: u32,
@@ -283,9 +391,9 @@ fn number<E: Fn(&str) -> Option<String>>(
 
 fn read_config(path: &str, from_flag: bool) -> Result<toml::Table, SettingsError> {
     let label = if from_flag {
-        "--config".to_owned()
+        CONFIG.flag().unwrap_or_default()
     } else {
-        CONFIG_ENV.to_owned()
+        CONFIG.env()
     };
     let text = std::fs::read_to_string(path)
         .map_err(|e| SettingsError(format!("{label}: cannot read {path}: {e}")))?;
@@ -300,10 +408,11 @@ fn read_config(path: &str, from_flag: bool) -> Result<toml::Table, SettingsError
             e.message().trim()
         ))
     })?;
-    if let Some(unknown) = table.keys().find(|k| !FILE_KEYS.contains(&k.as_str())) {
+    let known = file_keys();
+    if let Some(unknown) = table.keys().find(|k| !known.contains(&k.as_str())) {
         return Err(SettingsError(format!(
             "config file {path}: unknown setting '{unknown}' (known: {})",
-            FILE_KEYS.join(", ")
+            known.join(", ")
         )));
     }
     Ok(table)
@@ -344,6 +453,77 @@ pub fn redact_password(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The command line offers exactly the settings declared with a flag, under the
+    /// declared names, in the declared scope, with the declared help.
+    #[test]
+    fn the_command_line_follows_the_declarations() {
+        use clap::CommandFactory;
+        let cli = crate::cli::Cli::command();
+        let serve = cli.find_subcommand("serve").expect("serve");
+        for s in ALL {
+            let long = s.key.replace('_', "-");
+            let global = cli
+                .get_arguments()
+                .find(|a| a.get_long() == Some(long.as_str()));
+            let of_serve = serve
+                .get_arguments()
+                .find(|a| a.get_long() == Some(long.as_str()) && !a.is_global_set());
+            let arg = match s.flag {
+                FlagScope::Global => global.expect(s.key),
+                FlagScope::Serve => {
+                    assert!(global.is_none(), "{} is serve's", s.key);
+                    of_serve.expect(s.key)
+                }
+                FlagScope::None => {
+                    assert!(
+                        global.is_none() && of_serve.is_none(),
+                        "{} has no flag",
+                        s.key
+                    );
+                    continue;
+                }
+            };
+            assert_eq!(
+                arg.get_help().map(ToString::to_string),
+                Some(s.help_line()),
+                "{}",
+                s.key
+            );
+            let names: Vec<&str> = arg
+                .get_value_names()
+                .unwrap_or_default()
+                .iter()
+                .map(|n| n.as_str())
+                .collect();
+            assert_eq!(names, [s.value_name], "{}", s.key);
+        }
+        // No flag the declarations do not know, besides the commands' own options.
+        let declared: Vec<String> = ALL.iter().map(|s| s.key.replace('_', "-")).collect();
+        for arg in cli.get_arguments().chain(serve.get_arguments()) {
+            let Some(long) = arg.get_long() else { continue };
+            assert!(
+                declared.iter().any(|d| d == long) || ["demo", "help", "version"].contains(&long),
+                "--{long} is not declared in settings::ALL"
+            );
+        }
+    }
+
+    /// docs/configuration.md's settings table is the one [`markdown_table`] generates.
+    #[test]
+    fn the_configuration_document_lists_the_declared_settings() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/configuration.md");
+        let doc = std::fs::read_to_string(path).unwrap();
+        let begin = "<!-- settings table: generated by settings::markdown_table -->\n";
+        let end = "<!-- end of settings table -->";
+        let start = doc.find(begin).expect("the table's opening marker") + begin.len();
+        let stop = doc[start..].find(end).expect("the table's closing marker") + start;
+        assert_eq!(
+            &doc[start..stop],
+            markdown_table(),
+            "docs/configuration.md's settings table differs from settings::ALL: paste the right-hand side between the markers"
+        );
+    }
     use std::collections::HashMap;
 
     fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {

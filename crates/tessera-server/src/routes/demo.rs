@@ -3,11 +3,11 @@
 //! shows the tokens it received, decoded. For trying Tessera out; never for production
 //! (the demo user's password is printed).
 
-use crate::error_response::ErrorResponse;
-use crate::oauth::redeem_code;
+use crate::cli::fatal::Fatal;
+use crate::http::error_response::ErrorResponse;
+use crate::oauth::token::redeem_code;
 use crate::pages::page;
-use crate::serve::Fatal;
-use crate::state::AppState;
+use crate::runtime::state::AppState;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -43,7 +43,7 @@ pub async fn setup(state: &AppState) -> Result<String, Fatal> {
                     "redirect_uris": { "web": [callback_url(&state.public_url)] } } ]
     }]}))
     .map_err(|e| Fatal { message: format!("the demo tenant file is invalid: {e}"), status: 1 })?;
-    crate::directory_files::import(
+    crate::cli::directory_files::import(
         state.store.as_ref(),
         &file,
         &state.master,
@@ -117,7 +117,7 @@ async fn callback(
             context! { title => "Demo", error => error, description => params.get("error_description") },
         );
     }
-    let cookie = crate::oauth::cookie(&headers, COOKIE).unwrap_or_default();
+    let cookie = crate::oauth::cookies::get(&headers, COOKIE).unwrap_or_default();
     let Some((expected_state, verifier)) = cookie.split_once('.') else {
         return fail("the demo cookie is missing; start again at /demo-app");
     };

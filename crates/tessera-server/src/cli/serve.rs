@@ -1,8 +1,9 @@
 //! `tessera serve`: open the store, bind, announce readiness in one line, serve until
 //! SIGTERM or SIGINT, then stop accepting, let in-flight requests finish, exit 0.
 
-use crate::settings::Settings;
-use crate::state::AppState;
+use crate::cli::fatal::Fatal;
+use crate::cli::settings::Settings;
+use crate::runtime::state::AppState;
 use std::future::IntoFuture;
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,26 +13,15 @@ use tessera_core::store::Store;
 /// How long in-flight requests may take to finish after SIGTERM/SIGINT.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
-/// A failure that stops the server, in one line, with the exit status to use.
-#[derive(Debug)]
-pub struct Fatal {
-    pub message: String,
-    pub status: u8,
-}
-
-impl Fatal {
-    fn runtime(message: String) -> Self {
-        Self { message, status: 1 }
-    }
-}
-
 /// Opens the store, applies migrations, loads (or creates) the master key and creates
 /// what Tessera needs in the store (every store command starts here).
 pub async fn open_store(settings: &Settings) -> Result<(Arc<dyn Store>, MasterKey), Fatal> {
     let master =
-        crate::master_key::load(settings, &tessera_core::rng::OsRng).map_err(|e| Fatal {
-            message: e.message,
-            status: e.status,
+        crate::runtime::master_key::load(settings, &tessera_core::rng::OsRng).map_err(|e| {
+            Fatal {
+                message: e.message,
+                status: e.status,
+            }
         })?;
     let store = tessera_store::open(&settings.database_url)
         .await
@@ -41,7 +31,7 @@ pub async fn open_store(settings: &Settings) -> Result<(Arc<dyn Store>, MasterKe
                 settings.database_url_display
             ))
         })?;
-    crate::bootstrap::ensure_admin_tenant(
+    crate::runtime::bootstrap::ensure_admin_tenant(
         store.as_ref(),
         &master,
         &tessera_core::clock::SystemClock,
@@ -83,14 +73,14 @@ pub async fn run(settings: Settings, demo: bool) -> Result<(), Fatal> {
         .unwrap_or_else(|| format!("http://{addr}"));
     let mut state = AppState::new(store.clone(), &public_url, master);
     state.max_body_bytes = settings.max_body_bytes;
-    state.passwords = crate::passwords::Passwords::new(
+    state.passwords = crate::runtime::passwords::Passwords::new(
         std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
         settings.password_params,
     );
 
     let demo_line = if demo {
         state.demo = true;
-        Some(crate::demo::setup(&state).await?)
+        Some(crate::routes::demo::setup(&state).await?)
     } else {
         None
     };
@@ -100,13 +90,13 @@ pub async fn run(settings: Settings, demo: bool) -> Result<(), Fatal> {
     let (stop_sweeping, mut stopping) = tokio::sync::watch::channel(false);
     let sweeper = state.clone();
     let sweeping = tokio::spawn(async move {
-        let mut tick = tokio::time::interval(crate::sweep::INTERVAL);
+        let mut tick = tokio::time::interval(crate::runtime::sweep::INTERVAL);
         loop {
             tokio::select! {
                 _ = tick.tick() => {}
                 _ = stopping.changed() => return,
             }
-            match crate::sweep::sweep(&sweeper).await {
+            match crate::runtime::sweep::sweep(&sweeper).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(removed = n, "swept expired sessions, codes and tokens"),
                 Err(e) => {

@@ -1,8 +1,16 @@
-//! The `tessera` command line (clap). Flags only collect raw values; `settings`
-//! layers them over the environment and the config file.
+//! The `tessera` command line: its arguments (clap) here, one file per command beside
+//! them. Flags only collect raw values; `settings` layers them over the environment and
+//! the config file.
 
-use crate::settings::FlagValues;
+pub mod admin;
+pub mod directory_files;
+pub mod explain;
+pub mod fatal;
+pub mod serve;
+pub mod settings;
+
 use clap::{Args, Parser, Subcommand};
+use settings::FlagValues;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -17,20 +25,17 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Flags every command that touches the store accepts.
+/// Flags every command that touches the store accepts. Names, value names and help
+/// come from the settings' declarations (`settings::ALL`; a test checks every one).
 #[derive(Debug, Args, Clone, Default)]
 pub struct StoreFlags {
-    /// TOML file with any of the settings (flag > environment > file > default) [env: TESSERA_CONFIG]
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(long, global = true, value_name = settings::CONFIG.value_name, help = settings::CONFIG.help_line())]
     pub config: Option<String>,
-    /// sqlite://PATH or postgres://... [env: TESSERA_DATABASE_URL] [default: sqlite://tessera-data/tessera.db]
-    #[arg(long, global = true, value_name = "URL")]
+    #[arg(long, global = true, value_name = settings::DATABASE_URL.value_name, help = settings::DATABASE_URL.help_line())]
     pub database_url: Option<String>,
-    /// File holding the key that encrypts signing keys at rest [env: TESSERA_MASTER_KEY_FILE]
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(long, global = true, value_name = settings::MASTER_KEY_FILE.value_name, help = settings::MASTER_KEY_FILE.help_line())]
     pub master_key_file: Option<String>,
-    /// Log line format: human or json [env: TESSERA_LOG_FORMAT] [default: human]
-    #[arg(long, global = true, value_name = "FORMAT")]
+    #[arg(long, global = true, value_name = settings::LOG_FORMAT.value_name, help = settings::LOG_FORMAT.help_line())]
     pub log_format: Option<String>,
 }
 
@@ -47,7 +52,7 @@ pub enum Command {
     /// Print a tenant as a tenant file (never secrets or password hashes)
     Export(ExportArgs),
     /// Everyday admin tasks (users, apps, secrets, keys), through the admin API in process
-    Admin(crate::admin_cli::AdminArgs),
+    Admin(crate::cli::admin::AdminArgs),
 }
 
 #[derive(Debug, Args)]
@@ -74,14 +79,11 @@ pub enum ExportFormat {
 
 #[derive(Debug, Args, Default)]
 pub struct ServeArgs {
-    /// Address to listen on [env: TESSERA_LISTEN] [default: 127.0.0.1:8080]
-    #[arg(long, value_name = "ADDR")]
+    #[arg(long, value_name = settings::LISTEN.value_name, help = settings::LISTEN.help_line())]
     pub listen: Option<String>,
-    /// Public base URL; issuers are {public-url}/{tenant} [env: TESSERA_PUBLIC_URL] [default: http://{listen}]
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = settings::PUBLIC_URL.value_name, help = settings::PUBLIC_URL.help_line())]
     pub public_url: Option<String>,
-    /// Largest request body accepted, in bytes [env: TESSERA_MAX_BODY_BYTES] [default: 65536]
-    #[arg(long, value_name = "BYTES")]
+    #[arg(long, value_name = settings::MAX_BODY_BYTES.value_name, help = settings::MAX_BODY_BYTES.help_line())]
     pub max_body_bytes: Option<String>,
     /// Import a demo tenant, user and app, and serve a demo app at /demo-app that walks
     /// the sign-in flow and shows the tokens (never in production: the password is printed)

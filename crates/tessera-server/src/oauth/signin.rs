@@ -1,0 +1,131 @@
+//! The sign-in steps that continue an authorization request: the password form and the
+//! consent form. Each submission is CSRF-checked, carries the whole authorization
+//! request in a hidden field, and goes back through `authorize::proceed`.
+
+use super::authorize::{self, Interaction};
+use super::{csrf, lookup, pages, password, session};
+use crate::http::error_response::ErrorResponse;
+use crate::http::extract::form;
+use crate::http::tenant_path::PageTenant;
+use crate::runtime::state::AppState;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use tessera_core::errors::{CatalogError, ErrorName};
+use tessera_core::oauth::authorize as checks;
+use tessera_core::oauth::params::Params;
+use tessera_core::secret::Secret;
+
+/// The submitted form of a sign-in page, CSRF-checked, with the authorization request
+/// it carries.
+fn page_form(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(Params, Params), CatalogError> {
+    let fields = form(headers, body)?;
+    csrf::check(state, headers, fields.get("csrf_token"))?;
+    let request = Params::parse(fields.get("request").unwrap_or_default().as_bytes())?;
+    Ok((fields, request))
+}
+
+pub async fn password(
+    State(state): State<AppState>,
+    PageTenant(tenant): PageTenant,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (fields, request) = match page_form(&state, &headers, &body) {
+        Ok(v) => v,
+        Err(e) => return ErrorResponse::page(e).into_response(),
+    };
+    let username = fields.get("username").unwrap_or_default();
+    let password = Secret::new(fields.get("password").unwrap_or_default());
+    let outcome = match password::authenticate(&state, &tenant, username, password).await {
+        Ok(who) => match session::start(&state, &tenant, &who, vec!["pwd".to_owned()]).await {
+            Ok((s, cookie)) => match session::with_user(&state, &tenant, s).await {
+                Ok(Some(current)) => Ok((current, cookie)),
+                Ok(None) => Err(CatalogError::new(ErrorName::InvalidCredentials)),
+                Err(e) => Err(e),
+            },
+            Err(e) => Err(e),
+        },
+        Err(e) => Err(e),
+    };
+    match outcome {
+        Ok((current, cookie)) => {
+            authorize::proceed(
+                &state,
+                &tenant,
+                &headers,
+                request,
+                Interaction::SignedIn(Box::new(current), cookie),
+            )
+            .await
+        }
+        Err(err) if err.entry().status < 500 => {
+            // Show the form again with the error, if the request still names a real app;
+            // otherwise the normal checks explain what is wrong with the request.
+            let app = match request.get("client_id") {
+                Some(id) => lookup::app(&state, tenant.id, id).await.ok().flatten(),
+                None => None,
+            };
+            let verified = app.and_then(|app| {
+                checks::check_redirect_uri(&request, &app)
+                    .ok()
+                    .map(|r| (app, r))
+            });
+            match verified {
+                Some((app, redirect)) => pages::sign_in(
+                    &state,
+                    &tenant,
+                    &headers,
+                    pages::SignInForm {
+                        app: &app,
+                        params: &request,
+                        redirect_uri: &redirect.uri,
+                        username: Some(username),
+                        error: Some(&err),
+                    },
+                ),
+                None => {
+                    let start = Interaction::Start { posted: true };
+                    authorize::proceed(&state, &tenant, &headers, request, start).await
+                }
+            }
+        }
+        Err(err) => ErrorResponse::page(err).into_response(),
+    }
+}
+
+pub async fn consent(
+    State(state): State<AppState>,
+    PageTenant(tenant): PageTenant,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (fields, request) = match page_form(&state, &headers, &body) {
+        Ok(v) => v,
+        Err(e) => return ErrorResponse::page(e).into_response(),
+    };
+    let allow = match fields.get("decision") {
+        Some("allow") => true,
+        Some("deny") => false,
+        _ => {
+            return ErrorResponse::page(
+                CatalogError::new(ErrorName::InvalidRequestFormat)
+                    .with("detail", "decision must be allow or deny"),
+            )
+            .into_response();
+        }
+    };
+    authorize::proceed(
+        &state,
+        &tenant,
+        &headers,
+        request,
+        Interaction::Consent { allow },
+    )
+    .await
+}
