@@ -2,13 +2,14 @@
 //! same atomic batch as the change they describe, so the log never disagrees with the
 //! directory. `changes` names the fields that changed and never holds a secret value.
 
+use crate::ids::{ObjectId, TenantId};
 use serde::Serialize;
 use time::OffsetDateTime;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AuditEntry {
-    pub id: uuid::Uuid,
-    pub tenant_id: uuid::Uuid,
+    pub id: ObjectId,
+    pub tenant_id: TenantId,
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
     /// Who: `bootstrap` (the bootstrap admin credential), `import`, `cli`, or a client.

@@ -9,6 +9,7 @@
 //! material must never come from a test generator.
 
 use crate::crypto::MasterKey;
+use crate::ids::TenantId;
 use crate::rng::Rng;
 use crate::store::object::{ObjectKind, StoredObject, Write, encode};
 use aws_lc_rs::encoding::AsDer;
@@ -65,7 +66,7 @@ pub struct SigningKey {
 }
 
 /// The AEAD context a key's private part is sealed under.
-pub fn seal_context(tenant_id: uuid::Uuid, kid: &str) -> String {
+pub fn seal_context(tenant_id: TenantId, kid: &str) -> String {
     format!("signing-key/{tenant_id}/{kid}")
 }
 
@@ -149,7 +150,7 @@ pub fn thumbprint(jwk: &serde_json::Map<String, serde_json::Value>) -> String {
 pub fn generate(
     alg: SigningAlg,
     state: KeyState,
-    tenant_id: uuid::Uuid,
+    tenant_id: TenantId,
     master: &MasterKey,
     rng: &dyn Rng,
     now: OffsetDateTime,
@@ -172,7 +173,7 @@ pub fn generate(
 /// The writes that give a new tenant one active key of each algorithm (EdDSA by
 /// default; ES256 and RS256 for apps that choose them).
 pub fn initial_keys(
-    tenant_id: uuid::Uuid,
+    tenant_id: TenantId,
     master: &MasterKey,
     rng: &dyn Rng,
     now: OffsetDateTime,
@@ -182,7 +183,7 @@ pub fn initial_keys(
         .map(|alg| {
             let key = generate(*alg, KeyState::Active, tenant_id, master, rng, now)?;
             Ok(Write::Put(StoredObject::new(
-                rng.uuid(),
+                rng.object_id(),
                 tenant_id,
                 ObjectKind::SigningKey,
                 key.kid.clone(),
@@ -215,7 +216,7 @@ mod tests {
     fn every_algorithm_generates_a_sealed_key_with_a_public_jwk() {
         let master = MasterKey::from_bytes(&[7u8; 32]);
         let rng = SequenceRng::new(1);
-        let tenant = uuid::Uuid::from_u128(1);
+        let tenant = TenantId::from_uuid(uuid::Uuid::from_u128(1));
         for alg in SigningAlg::ALL {
             let key = generate(
                 alg,
@@ -242,7 +243,7 @@ mod tests {
                 master
                     .open(
                         &key.private_sealed,
-                        &seal_context(uuid::Uuid::from_u128(2), &key.kid)
+                        &seal_context(TenantId::from_uuid(uuid::Uuid::from_u128(2)), &key.kid)
                     )
                     .is_none()
             );
@@ -290,7 +291,7 @@ mod tests {
 /// does), and a new `next` key is generated for the following rotation.
 pub fn rotate(
     current: &[StoredObject],
-    tenant_id: uuid::Uuid,
+    tenant_id: TenantId,
     master: &MasterKey,
     rng: &dyn Rng,
     now: OffsetDateTime,
@@ -300,7 +301,7 @@ pub fn rotate(
         writes.push(Write::Put(match obj {
             Some(o) => o.clone().with_doc(encode(key), now),
             None => StoredObject::new(
-                rng.uuid(),
+                rng.object_id(),
                 tenant_id,
                 ObjectKind::SigningKey,
                 key.kid.clone(),
@@ -371,7 +372,7 @@ mod rotation_tests {
     fn rotation_promotes_next_retires_active_and_prepares_a_new_next() {
         let master = MasterKey::from_bytes(&[1u8; 32]);
         let rng = SequenceRng::new(9);
-        let tenant = uuid::Uuid::from_u128(5);
+        let tenant = TenantId::from_uuid(uuid::Uuid::from_u128(5));
         let t0 = datetime!(2026-11-26 0:00 UTC);
         let to_objects = |writes: Vec<Write>| -> Vec<StoredObject> {
             writes

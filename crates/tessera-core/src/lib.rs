@@ -9,6 +9,7 @@ pub mod clock;
 pub mod crypto;
 pub mod directory;
 pub mod errors;
+pub mod ids;
 pub mod keys;
 pub mod oauth;
 pub mod retry;

@@ -1,6 +1,7 @@
 //! The injected source of randomness. Production uses the operating system's CSPRNG;
 //! tests may use a deterministic sequence so rendered output can be pinned byte for byte.
 
+use crate::ids::ObjectId;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Fills buffers with random bytes. Implementations used outside tests must be
@@ -15,16 +16,21 @@ pub trait Rng: Send + Sync + 'static {
         uuid::Builder::from_random_bytes(bytes).into_uuid()
     }
 
+    /// A fresh random id for a directory object (version 4).
+    fn object_id(&self) -> ObjectId {
+        ObjectId::from_uuid(self.uuid())
+    }
+
     /// A time-ordered UUID (version 7, RFC 9562 §5.7: 48 bits of Unix milliseconds, then
     /// 74 random bits) for protocol records (sessions, codes, refresh tokens, deny-list
     /// entries), whose ids never leave the server. Records written close in time sort
     /// together, so the store's id index grows at one end instead of dirtying a random
     /// page per insert: on SQLite that page is what every commit writes to the WAL.
-    fn record_id(&self, now: time::OffsetDateTime) -> uuid::Uuid {
+    fn record_id(&self, now: time::OffsetDateTime) -> ObjectId {
         let mut bytes = [0u8; 10];
         self.fill(&mut bytes);
         let millis = u64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(0);
-        uuid::Builder::from_unix_timestamp_millis(millis, &bytes).into_uuid()
+        ObjectId::from_uuid(uuid::Builder::from_unix_timestamp_millis(millis, &bytes).into_uuid())
     }
 }
 
@@ -122,11 +128,11 @@ mod tests {
     #[test]
     fn record_ids_sort_by_time_as_stored_text() {
         let t0 = time::macros::datetime!(2026-11-27 03:00:00 UTC);
-        let ids: Vec<uuid::Uuid> = [0, 1, 1_000, 86_400_000]
+        let ids: Vec<ObjectId> = [0, 1, 1_000, 86_400_000]
             .iter()
             .map(|ms| OsRng.record_id(t0 + time::Duration::milliseconds(*ms)))
             .collect();
-        assert!(ids.iter().all(|id| id.get_version_num() == 7));
+        assert!(ids.iter().all(|id| id.as_uuid().get_version_num() == 7));
         // The store keys rows by the hyphenated text: it must sort like the times.
         let text: Vec<String> = ids.iter().map(|id| id.to_string()).collect();
         assert!(text.windows(2).all(|w| w[0] < w[1]), "{text:?}");

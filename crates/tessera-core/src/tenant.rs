@@ -1,6 +1,7 @@
 //! Tenants: the slug rules and the tenant record.
 
 use crate::errors::{CatalogError, ErrorName};
+use crate::ids::TenantId;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -118,7 +119,7 @@ impl TenantKind {
 /// A tenant as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Tenant {
-    pub id: uuid::Uuid,
+    pub id: TenantId,
     pub slug: TenantSlug,
     pub display_name: String,
     pub kind: TenantKind,
@@ -134,7 +135,7 @@ pub struct Tenant {
 /// `Rng` and `Clock`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewTenant {
-    pub id: uuid::Uuid,
+    pub id: TenantId,
     pub slug: TenantSlug,
     pub display_name: String,
     pub kind: TenantKind,

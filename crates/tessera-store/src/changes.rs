@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, RwLock};
+use tessera_core::ids::TenantId;
 use tessera_core::store::object::Write;
 use tessera_core::store::{Change, ChangeListener};
 
@@ -39,7 +40,7 @@ pub(crate) fn changes(writes: &[Write]) -> BTreeSet<Change> {
 
 /// The change of deleting objects of `kind` in `tenant`, if any cache holds them.
 pub(crate) fn deleted(
-    tenant: uuid::Uuid,
+    tenant: TenantId,
     kind: tessera_core::store::object::ObjectKind,
     count: u64,
 ) -> Option<Change> {
@@ -50,6 +51,6 @@ pub(crate) fn deleted(
 }
 
 /// A tenant record created or changed.
-pub(crate) fn tenant(tenant: uuid::Uuid) -> Change {
+pub(crate) fn tenant(tenant: TenantId) -> Change {
     Change { tenant, kind: None }
 }

@@ -7,6 +7,8 @@ use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::{Row, raw_sql};
 use std::time::Duration;
+use tessera_core::ids::ObjectId;
+use tessera_core::ids::TenantId;
 use tessera_core::store::object::{ObjectKind, StoredObject, Write};
 use tessera_core::store::{Change, Page, Store, StoreError, StoreResult};
 use tessera_core::tenant::{NewTenant, Tenant, TenantSlug};
@@ -86,7 +88,7 @@ impl PgStore {
     async fn one_object(
         &self,
         sql: &'static str,
-        tenant_id: uuid::Uuid,
+        tenant_id: TenantId,
         kind: ObjectKind,
         third: String,
     ) -> StoreResult<Option<StoredObject>> {
@@ -106,7 +108,7 @@ impl PgStore {
     async fn all_objects(
         &self,
         sql: &'static str,
-        tenant_id: uuid::Uuid,
+        tenant_id: TenantId,
         kind: ObjectKind,
         third: Option<String>,
     ) -> StoreResult<Vec<StoredObject>> {
@@ -286,7 +288,7 @@ impl Store for PgStore {
 
     async fn objects(
         &self,
-        tenant_id: uuid::Uuid,
+        tenant_id: TenantId,
         kind: ObjectKind,
     ) -> StoreResult<Vec<StoredObject>> {
         self.all_objects(sql::SELECT_OBJECTS, tenant_id, kind, None)
@@ -295,7 +297,7 @@ impl Store for PgStore {
 
     async fn objects_after(
         &self,
-        tenant_id: uuid::Uuid,
+        tenant_id: TenantId,
         kind: ObjectKind,
         after: Option<&str>,
         limit: u32,
@@ -313,7 +315,7 @@ impl Store for PgStore {
 
     async fn object(
         &self,
-        tenant_id: uuid::Uuid,
+        tenant_id: TenantId,
         kind: ObjectKind,
         key: &str,
     ) -> StoreResult<Option<StoredObject>> {
@@ -323,9 +325,9 @@ impl Store for PgStore {
 
     async fn object_by_id(
         &self,
-        tenant_id: uuid::Uuid,
+        tenant_id: TenantId,
         kind: ObjectKind,
-        id: uuid::Uuid,
+        id: ObjectId,
     ) -> StoreResult<Option<StoredObject>> {
         self.one_object(sql::SELECT_OBJECT_BY_ID, tenant_id, kind, id.to_string())
             .await
@@ -333,7 +335,7 @@ impl Store for PgStore {
 
     async fn objects_of_user(
         &self,
-        tenant_id: uuid::Uuid,
+        tenant_id: TenantId,
         kind: ObjectKind,
         user_key: &str,
     ) -> StoreResult<Vec<StoredObject>> {
@@ -349,7 +351,7 @@ impl Store for PgStore {
 
     async fn object_with_user(
         &self,
-        tenant_id: uuid::Uuid,
+        tenant_id: TenantId,
         kind: ObjectKind,
         key: &str,
     ) -> StoreResult<Option<(StoredObject, Option<StoredObject>)>> {
@@ -375,7 +377,7 @@ impl Store for PgStore {
 
     async fn audit(
         &self,
-        tenant_id: uuid::Uuid,
+        tenant_id: TenantId,
         query: &tessera_core::audit::AuditQuery,
     ) -> StoreResult<Vec<tessera_core::audit::AuditEntry>> {
         let mut q = sqlx::query(sql::SELECT_AUDIT);
@@ -470,7 +472,7 @@ impl Store for PgStore {
 
     async fn delete_expired(
         &self,
-        tenant_id: uuid::Uuid,
+        tenant_id: TenantId,
         kind: ObjectKind,
         now: time::OffsetDateTime,
         limit: u32,

@@ -177,7 +177,7 @@ pub fn required_params(required: &Requirement) -> [Value; GUARD_PARAMS] {
         Value::Text(required.kind.as_str().to_owned()),
         Value::Text(required.key.clone()),
         Value::Text(required.id.to_string()),
-        Value::Text(required.flag.to_owned()),
+        Value::Text(required.flag.member().to_owned()),
     ]
 }
 
@@ -264,14 +264,15 @@ fn push_shifted(out: &mut String, sql: &str, offset: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tessera_core::ids::{ObjectId, TenantId};
     use tessera_core::store::object::{ObjectKind, StoredObject};
     use time::OffsetDateTime;
 
-    fn put(kind: ObjectKind, id: uuid::Uuid) -> Write {
+    fn put(kind: ObjectKind, id: ObjectId) -> Write {
         let now = OffsetDateTime::UNIX_EPOCH;
         Write::Put(StoredObject {
             id,
-            tenant_id: uuid::Uuid::nil(),
+            tenant_id: TenantId::from_uuid(uuid::Uuid::nil()),
             kind,
             key: id.to_string(),
             doc: "{}".into(),
@@ -291,13 +292,19 @@ mod tests {
 
     /// A rotation's writes: the token `old` (stored at `version`) updated, `new` inserted.
     fn rotation(old: u128, new: u128, version: i64) -> Vec<Write> {
-        let mut rotated = put(ObjectKind::RefreshToken, uuid::Uuid::from_u128(old));
+        let mut rotated = put(
+            ObjectKind::RefreshToken,
+            ObjectId::from_uuid(uuid::Uuid::from_u128(old)),
+        );
         if let Write::Put(o) = &mut rotated {
             o.version = version;
         }
         vec![
             rotated,
-            put(ObjectKind::RefreshToken, uuid::Uuid::from_u128(new)),
+            put(
+                ObjectKind::RefreshToken,
+                ObjectId::from_uuid(uuid::Uuid::from_u128(new)),
+            ),
         ]
     }
 
@@ -336,7 +343,7 @@ mod tests {
         assert_eq!(&*a.sql, build(&stmts_1, 0, false));
         // A change to announce is another shape, its parameter after the writes'.
         let change = Change {
-            tenant: uuid::Uuid::nil(),
+            tenant: TenantId::from_uuid(uuid::Uuid::nil()),
             kind: Some(ObjectKind::App),
         };
         let announcing = Batch::of(&first, &stmts_1, &[change].into()).expect("one statement");
@@ -350,11 +357,11 @@ mod tests {
         let writes = rotation(1, 2, 1);
         let stmts: Vec<Stmt> = writes.iter().map(crate::sql::statements).collect();
         let required = Requirement {
-            tenant_id: uuid::Uuid::nil(),
+            tenant_id: TenantId::from_uuid(uuid::Uuid::nil()),
             kind: ObjectKind::User,
             key: "alice".into(),
-            id: uuid::Uuid::from_u128(3),
-            flag: "enabled",
+            id: ObjectId::from_uuid(uuid::Uuid::from_u128(3)),
+            flag: tessera_core::store::Flag::UserEnabled,
         };
         let none = Default::default();
         let batch = Batch::required(&writes, &stmts, &none, &required).expect("one statement");
@@ -388,7 +395,7 @@ mod tests {
 
     #[test]
     fn directory_writes_and_repeated_objects_keep_the_transaction() {
-        let id = uuid::Uuid::from_u128(7);
+        let id = ObjectId::from_uuid(uuid::Uuid::from_u128(7));
         for writes in [
             vec![put(ObjectKind::User, id)],
             vec![put(ObjectKind::AuthCode, id), put(ObjectKind::AuthCode, id)],

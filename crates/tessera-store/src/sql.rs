@@ -4,6 +4,8 @@
 //! translation of directory writes into statements, so both backends run the very same
 //! SQL for them.
 
+use tessera_core::ids::ObjectId;
+use tessera_core::ids::TenantId;
 use tessera_core::store::object::{ObjectKind, StoredObject, Write, encode};
 use tessera_core::store::{Page, StoreError, StoreResult};
 use tessera_core::tenant::{Tenant, TenantKind, TenantSlug};
@@ -83,14 +85,13 @@ pub const SELECT_OBJECT_BY_ID: &str = concat!(
 /// A LATERAL subquery with LIMIT, so the user is found through the unique index on all
 /// three of tenant, kind and key: as a plain join, PostgreSQL's plan for few users
 /// filtered the tenant's users by key instead, which a tenant with many users would
-/// pay on every read. The user's key is the owner column where the object has one (every
-/// `ObjectKind::names_its_user` record, since migrations 0006 and 0007), so the
-/// document is parsed only for other kinds.
+/// pay on every read. The user's key is the owner column (`StoredObject::owner`, written
+/// on insert); objects without one have no user.
 pub const SELECT_OBJECT_WITH_USER: &str = "SELECT o.id, o.tenant_id, o.kind, o.key, o.doc, o.created_at, o.updated_at, o.version, o.expires_at, \
      u.id, u.tenant_id, u.kind, u.key, u.doc, u.created_at, u.updated_at, u.version, u.expires_at \
      FROM directory_objects o LEFT JOIN LATERAL \
      (SELECT id, tenant_id, kind, key, doc, created_at, updated_at, version, expires_at FROM directory_objects \
-     WHERE tenant_id = o.tenant_id AND kind = $4 AND key = COALESCE(o.owner, o.doc::json ->> 'user') LIMIT 1) u ON TRUE \
+     WHERE tenant_id = o.tenant_id AND kind = $4 AND key = o.owner LIMIT 1) u ON TRUE \
      WHERE o.tenant_id = $1 AND o.kind = $2 AND o.key = $3";
 
 /// A new object (`StoredObject::version` 0). A stored object with the same id, or with
@@ -149,19 +150,6 @@ pub const DELETE_EXPIRED: &str = "DELETE FROM directory_objects WHERE id IN \
 /// By id; the tenant and kind only filter (see [`UPDATE_OBJECT`]).
 pub const DELETE_OBJECT: &str =
     "DELETE FROM directory_objects WHERE id = $3 AND (tenant_id = $1 AND kind = $2) IS TRUE";
-
-/// The user a protocol record or a consent (`ObjectKind::names_its_user`) names in its
-/// document's `user` field, as `Store::object_with_user` reads it too: its owner column.
-fn owner(o: &StoredObject) -> Option<String> {
-    #[derive(serde::Deserialize)]
-    struct Named {
-        user: Option<String>,
-    }
-    if !o.kind.names_its_user() {
-        return None;
-    }
-    serde_json::from_str::<Named>(&o.doc).ok()?.user
-}
 
 /// `$N` → `?N` for SQLite.
 pub fn for_sqlite(sql: &str) -> String {
@@ -247,7 +235,7 @@ pub fn statements(write: &Write) -> Stmt {
             let updated_at = Int(o.updated_at.unix_timestamp());
             let sql = if o.version == 0 {
                 let created_at = Int(o.created_at.unix_timestamp());
-                params.extend([created_at, updated_at, expires_at, OptText(owner(o))]);
+                params.extend([created_at, updated_at, expires_at, OptText(o.owner())]);
                 INSERT_OBJECT
             } else {
                 params.extend([updated_at, Int(o.version), expires_at]);
@@ -310,7 +298,7 @@ impl TenantRow {
         let corrupt =
             |what: &str| StoreError::Internal(format!("tenant row {}: bad {what}", self.id));
         Ok(Tenant {
-            id: uuid::Uuid::parse_str(&self.id).map_err(|_| corrupt("id"))?,
+            id: TenantId::parse(&self.id).ok_or_else(|| corrupt("id"))?,
             slug: TenantSlug::parse_path(&self.slug).map_err(|_| corrupt("slug"))?,
             kind: TenantKind::parse(&self.kind).ok_or_else(|| corrupt("kind"))?,
             created_at: from_unix(self.created_at).ok_or_else(|| corrupt("created_at"))?,
@@ -340,8 +328,8 @@ impl ObjectRow {
         let corrupt =
             |what: &str| StoreError::Internal(format!("directory object {}: bad {what}", self.id));
         Ok(StoredObject {
-            id: uuid::Uuid::parse_str(&self.id).map_err(|_| corrupt("id"))?,
-            tenant_id: uuid::Uuid::parse_str(&self.tenant_id).map_err(|_| corrupt("tenant_id"))?,
+            id: ObjectId::parse(&self.id).ok_or_else(|| corrupt("id"))?,
+            tenant_id: TenantId::parse(&self.tenant_id).ok_or_else(|| corrupt("tenant_id"))?,
             kind: ObjectKind::parse(&self.kind).ok_or_else(|| corrupt("kind"))?,
             created_at: from_unix(self.created_at).ok_or_else(|| corrupt("created_at"))?,
             updated_at: from_unix(self.updated_at).ok_or_else(|| corrupt("updated_at"))?,
@@ -380,7 +368,7 @@ pub fn tenant_page(mut rows: Vec<TenantRow>, limit: i64) -> StoreResult<Page<Ten
 }
 
 /// The parameters of [`SELECT_AUDIT`] for a query.
-pub fn audit_params(tenant_id: uuid::Uuid, q: &tessera_core::audit::AuditQuery) -> Vec<Value> {
+pub fn audit_params(tenant_id: TenantId, q: &tessera_core::audit::AuditQuery) -> Vec<Value> {
     vec![
         Value::Text(tenant_id.to_string()),
         Value::Text(q.actor.clone().unwrap_or_default()),
@@ -406,8 +394,8 @@ impl AuditRow {
         let corrupt =
             |what: &str| StoreError::Internal(format!("audit entry {}: bad {what}", self.id));
         Ok(tessera_core::audit::AuditEntry {
-            id: uuid::Uuid::parse_str(&self.id).map_err(|_| corrupt("id"))?,
-            tenant_id: uuid::Uuid::parse_str(&self.tenant_id).map_err(|_| corrupt("tenant_id"))?,
+            id: ObjectId::parse(&self.id).ok_or_else(|| corrupt("id"))?,
+            tenant_id: TenantId::parse(&self.tenant_id).ok_or_else(|| corrupt("tenant_id"))?,
             at: from_unix(self.at).ok_or_else(|| corrupt("at"))?,
             changes: serde_json::from_str(&self.changes).map_err(|_| corrupt("changes"))?,
             actor: self.actor,

@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use tessera_core::ids::{ObjectId, TenantId};
 use tessera_core::store::object::{ObjectKind, StoredObject, Write};
 use tessera_core::store::{Change, Store, StoreError};
 use tessera_core::tenant::{NewTenant, TenantKind, TenantSlug};
@@ -99,11 +100,11 @@ fn slug(s: &str) -> TenantSlug {
 
 fn new_tenant(s: &str, at: OffsetDateTime) -> NewTenant {
     NewTenant {
-        id: uuid::Uuid::from_u128(u128::from_le_bytes({
+        id: TenantId::from_uuid(uuid::Uuid::from_u128(u128::from_le_bytes({
             let mut b = [0u8; 16];
             b[..s.len().min(16)].copy_from_slice(&s.as_bytes()[..s.len().min(16)]);
             b
-        })),
+        }))),
         slug: slug(s),
         display_name: format!("Tenant {s}"),
         kind: TenantKind::Work,
@@ -114,9 +115,9 @@ fn new_tenant(s: &str, at: OffsetDateTime) -> NewTenant {
 
 const T0: OffsetDateTime = datetime!(2026-11-26 19:30:00 UTC);
 
-fn object(tenant: uuid::Uuid, kind: ObjectKind, key: &str, doc: &str, id: u128) -> StoredObject {
+fn object(tenant: TenantId, kind: ObjectKind, key: &str, doc: &str, id: u128) -> StoredObject {
     StoredObject::new(
-        uuid::Uuid::from_u128(id),
+        ObjectId::from_uuid(uuid::Uuid::from_u128(id)),
         tenant,
         kind,
         key,
@@ -126,7 +127,7 @@ fn object(tenant: uuid::Uuid, kind: ObjectKind, key: &str, doc: &str, id: u128) 
 }
 
 /// Two tenants, `alpha` and `beta`, and their ids.
-async fn two_tenants(store: &dyn Store) -> (uuid::Uuid, uuid::Uuid) {
+async fn two_tenants(store: &dyn Store) -> (TenantId, TenantId) {
     let a = store
         .create_tenant(new_tenant("alpha", T0))
         .await
@@ -418,7 +419,7 @@ mod cases {
         let batch = vec![
             Write::Put(object(a, ObjectKind::User, "fresh", "{}", 2)),
             Write::UpdateTenant {
-                id: uuid::Uuid::from_u128(999),
+                id: TenantId::from_uuid(uuid::Uuid::from_u128(999)),
                 display_name: "x".into(),
                 kind: TenantKind::Work,
                 policy: "{}".into(),
@@ -544,8 +545,8 @@ mod cases {
             tenant_id: tenant,
             kind: ObjectKind::User,
             key: key.to_owned(),
-            id: uuid::Uuid::from_u128(id),
-            flag: "enabled",
+            id: ObjectId::from_uuid(uuid::Uuid::from_u128(id)),
+            flag: tessera_core::store::Flag::UserEnabled,
         };
         let app = Change {
             tenant: a,
@@ -880,7 +881,7 @@ mod cases {
         let (a, b) = two_tenants(f.store.as_ref()).await;
         let alice = object(a, ObjectKind::User, "alice", r#"{"n":1}"#, 77);
         f.store.apply(vec![Write::Put(alice)]).await.unwrap();
-        let id = uuid::Uuid::from_u128(77);
+        let id = ObjectId::from_uuid(uuid::Uuid::from_u128(77));
         let found = f.store.object_by_id(a, ObjectKind::User, id).await.unwrap();
         assert_eq!(
             found.map(|o| (o.key, o.doc)),
@@ -889,7 +890,11 @@ mod cases {
         for (tenant, kind, id) in [
             (b, ObjectKind::User, id),
             (a, ObjectKind::Group, id),
-            (a, ObjectKind::User, uuid::Uuid::from_u128(78)),
+            (
+                a,
+                ObjectKind::User,
+                ObjectId::from_uuid(uuid::Uuid::from_u128(78)),
+            ),
         ] {
             assert_eq!(f.store.object_by_id(tenant, kind, id).await.unwrap(), None);
         }
@@ -992,7 +997,7 @@ mod cases {
             .apply(vec![Write::Delete {
                 tenant_id: b,
                 kind: ObjectKind::App,
-                id: uuid::Uuid::from_u128(1),
+                id: ObjectId::from_uuid(uuid::Uuid::from_u128(1)),
             }])
             .await
             .unwrap();
@@ -1009,7 +1014,7 @@ mod cases {
         use tessera_core::audit::{AuditEntry, AuditQuery};
         let (a, b) = two_tenants(f.store.as_ref()).await;
         let entry = |id: u128, tenant, minute: u8, actor: &str| AuditEntry {
-            id: uuid::Uuid::from_u128(id),
+            id: ObjectId::from_uuid(uuid::Uuid::from_u128(id)),
             tenant_id: tenant,
             at: T0 + time::Duration::minutes(i64::from(minute)),
             actor: actor.to_owned(),
@@ -1034,7 +1039,9 @@ mod cases {
         };
         let got = f.store.audit(a, &all).await.unwrap();
         assert_eq!(
-            got.iter().map(|e| e.id.as_u128()).collect::<Vec<_>>(),
+            got.iter()
+                .map(|e| e.id.as_uuid().as_u128())
+                .collect::<Vec<_>>(),
             [3, 2, 1],
             "newest first, tenant a only"
         );
@@ -1055,7 +1062,7 @@ mod cases {
                 .await
                 .unwrap()
                 .iter()
-                .map(|e| e.id.as_u128())
+                .map(|e| e.id.as_uuid().as_u128())
                 .collect::<Vec<_>>(),
             [2]
         );
@@ -1127,19 +1134,19 @@ mod cases {
             .await
             .unwrap();
         let mut again = new_tenant("fabrikam", T0);
-        again.id = uuid::Uuid::from_u128(42);
+        again.id = TenantId::from_uuid(uuid::Uuid::from_u128(42));
         let err = f.store.create_tenant(again).await.unwrap_err();
         assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
         // The first tenant is untouched.
         let t = f.store.tenant(&slug("fabrikam")).await.unwrap().unwrap();
-        assert_ne!(t.id, uuid::Uuid::from_u128(42));
+        assert_ne!(t.id, TenantId::from_uuid(uuid::Uuid::from_u128(42)));
     }
 
     pub async fn concurrent_creates_of_one_slug_have_exactly_one_winner(f: Fixture) {
         let attempts = (0..16u128).map(|i| {
             let store = f.store.clone();
             let mut t = new_tenant("racy", T0);
-            t.id = uuid::Uuid::from_u128(1000 + i);
+            t.id = TenantId::from_uuid(uuid::Uuid::from_u128(1000 + i));
             tokio::spawn(async move { store.create_tenant(t).await })
         });
         let results = futures_join(attempts).await;

@@ -9,6 +9,8 @@ use super::model::{Api, ApiScope, App, ClientSecret, GrantType, Group, User};
 use super::names::Username;
 use crate::audit::{AuditEntry, changed_fields};
 use crate::crypto::{MasterKey, PasswordParams, hash_password, verify_password};
+use crate::ids::ObjectId;
+use crate::ids::{TenantId, UserId};
 use crate::rng::Rng;
 use crate::secret::Secret;
 use crate::store::object::{ObjectKind, StoredObject, Write, encode};
@@ -58,12 +60,12 @@ type ByKey<'a> = HashMap<&'a str, &'a StoredObject>;
 
 struct TenantPlan<'a, 'p> {
     slug: &'a str,
-    tenant_id: uuid::Uuid,
+    tenant_id: TenantId,
     existing: HashMap<ObjectKind, ByKey<'a>>,
     p: &'a Planner<'p>,
     /// Ids drawn for objects that do not exist yet, so a user's id is known before the
     /// user is written (its TOTP secret is sealed against it).
-    new_ids: HashMap<(ObjectKind, String), uuid::Uuid>,
+    new_ids: HashMap<(ObjectKind, String), ObjectId>,
     out: &'a mut Plan,
 }
 
@@ -80,7 +82,7 @@ impl TenantPlan<'_, '_> {
     }
 
     /// The id of the object `key`: the stored one, or one drawn now and kept.
-    fn id_for(&mut self, kind: ObjectKind, key: &str) -> uuid::Uuid {
+    fn id_for(&mut self, kind: ObjectKind, key: &str) -> ObjectId {
         if let Some(obj) = self.existing.get(&kind).and_then(|m| m.get(key)) {
             return obj.id;
         }
@@ -88,7 +90,7 @@ impl TenantPlan<'_, '_> {
         *self
             .new_ids
             .entry((kind, key.to_owned()))
-            .or_insert_with(|| rng.uuid())
+            .or_insert_with(|| rng.object_id())
     }
 
     /// Writes `value` under `key` unless it is already stored exactly so.
@@ -98,7 +100,7 @@ impl TenantPlan<'_, '_> {
         key: &str,
         value: &T,
         label: &str,
-    ) -> Result<uuid::Uuid, String> {
+    ) -> Result<ObjectId, String> {
         let (object, verb, before) = match self.existing::<T>(kind, key)? {
             Some((obj, old)) if &old == value => return Ok(obj.id),
             Some((obj, old)) => (
@@ -116,7 +118,7 @@ impl TenantPlan<'_, '_> {
         let id = object.id;
         let after = serde_json::to_value(value).unwrap_or_default();
         self.out.writes.push(Write::Audit(AuditEntry {
-            id: self.p.rng.uuid(),
+            id: self.p.rng.object_id(),
             tenant_id: self.tenant_id,
             at: self.p.now,
             actor: "import".to_owned(),
@@ -179,7 +181,7 @@ fn plan_tenant(
             c.tenant.id
         }
         None => {
-            let id = p.rng.uuid();
+            let id = TenantId::from_uuid(p.rng.uuid());
             out.writes.push(Write::CreateTenant(NewTenant {
                 id,
                 slug: slug.clone(),
@@ -272,13 +274,13 @@ fn plan_tenant(
 
 fn tenant_audit(
     p: &Planner,
-    tenant_id: uuid::Uuid,
+    tenant_id: TenantId,
     slug: &TenantSlug,
     action: &str,
     changes: Vec<String>,
 ) -> Write {
     Write::Audit(AuditEntry {
-        id: p.rng.uuid(),
+        id: p.rng.object_id(),
         tenant_id,
         at: p.now,
         actor: "import".to_owned(),
@@ -308,7 +310,10 @@ fn scope(s: &ScopeDoc) -> ApiScope {
 
 fn plan_user(tp: &mut TenantPlan, u: &UserDoc) -> Result<User, String> {
     let username = Username::parse(&u.username).map_err(str::to_owned)?;
-    let context = totp_context(tp.tenant_id, tp.id_for(ObjectKind::User, &username.key()));
+    let context = totp_context(
+        tp.tenant_id,
+        UserId::of(tp.id_for(ObjectKind::User, &username.key())),
+    );
     let old = tp.existing::<User>(ObjectKind::User, &username.key())?;
     let old_user = old.as_ref().map(|(_, user)| user);
     let password_hash = match (&u.password, old_user.and_then(|o| o.password_hash.clone())) {
@@ -346,7 +351,7 @@ fn plan_user(tp: &mut TenantPlan, u: &UserDoc) -> Result<User, String> {
 }
 
 /// The AEAD context of a user's sealed TOTP secret.
-pub fn totp_context(tenant_id: uuid::Uuid, user_id: uuid::Uuid) -> String {
+pub fn totp_context(tenant_id: TenantId, user_id: UserId) -> String {
     format!("totp/{tenant_id}/{user_id}")
 }
 

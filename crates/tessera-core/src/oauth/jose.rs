@@ -4,6 +4,7 @@
 //! aws-lc-rs; this module only frames them.
 
 use crate::crypto::MasterKey;
+use crate::ids::TenantId;
 use crate::keys::{SigningAlg, SigningKey, seal_context};
 use aws_lc_rs::signature::{self, UnparsedPublicKey};
 use base64::Engine;
@@ -36,11 +37,7 @@ impl std::fmt::Debug for Signer {
 
 impl Signer {
     /// Opens `key`'s sealed private part under the master key.
-    pub fn open(
-        key: &SigningKey,
-        tenant_id: uuid::Uuid,
-        master: &MasterKey,
-    ) -> Result<Self, String> {
+    pub fn open(key: &SigningKey, tenant_id: TenantId, master: &MasterKey) -> Result<Self, String> {
         let pkcs8 = master
             .open(&key.private_sealed, &seal_context(tenant_id, &key.kid))
             .ok_or_else(|| format!("signing key {} does not open under the master key", key.kid))?;
@@ -296,7 +293,7 @@ mod tests {
         generate(
             alg,
             KeyState::Active,
-            uuid::Uuid::nil(),
+            TenantId::from_uuid(uuid::Uuid::nil()),
             &master(),
             &SequenceRng::new(1),
             now,
@@ -306,7 +303,7 @@ mod tests {
 
     /// `key`'s signature over `claims`.
     fn signed(key: &crate::keys::SigningKey, typ: &str, claims: serde_json::Value) -> String {
-        Signer::open(key, uuid::Uuid::nil(), &master())
+        Signer::open(key, TenantId::from_uuid(uuid::Uuid::nil()), &master())
             .unwrap()
             .sign(typ, &claims)
             .unwrap()
@@ -353,7 +350,7 @@ mod tests {
             nonce: Option<&'a str>,
         }
         let key = key(SigningAlg::EdDSA);
-        let token = Signer::open(&key, uuid::Uuid::nil(), &master())
+        let token = Signer::open(&key, TenantId::from_uuid(uuid::Uuid::nil()), &master())
             .unwrap()
             .sign(
                 "JWT",

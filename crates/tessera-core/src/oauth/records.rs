@@ -13,6 +13,7 @@
 use super::pkce::Challenge;
 use crate::crypto::MasterKey;
 use crate::directory::redirect::Platform;
+use crate::ids::{ObjectId, TenantId, UserId};
 use crate::rng::Rng;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -35,7 +36,7 @@ pub struct Session {
     pub user: String,
     /// The user's object id: a user deleted and created again under the same name is
     /// another person, whom this record must not serve.
-    pub user_id: uuid::Uuid,
+    pub user_id: UserId,
     #[serde(with = "time::serde::rfc3339")]
     pub auth_time: OffsetDateTime,
     /// RFC 8176 authentication method references (`pwd`, later `otp`, `mfa`).
@@ -58,7 +59,7 @@ pub struct AuthCode {
     /// The API the access token is for; `None`: the UserInfo endpoint.
     pub audience: Option<String>,
     pub user: String,
-    pub user_id: uuid::Uuid,
+    pub user_id: UserId,
     pub sid: String,
     #[serde(with = "time::serde::rfc3339")]
     pub auth_time: OffsetDateTime,
@@ -76,7 +77,7 @@ impl AuthCode {
     /// ([`MasterKey::seal_bearer`]) and bound to the tenant, so it opens at no other
     /// tenant and cannot be altered. Unguessable like a random code (RFC 6749 §10.10:
     /// the 96-bit nonce and the 128-bit tag), and opaque to the client (§1.3.1).
-    pub fn seal(&self, master: &MasterKey, rng: &dyn Rng, tenant_id: uuid::Uuid) -> String {
+    pub fn seal(&self, master: &MasterKey, rng: &dyn Rng, tenant_id: TenantId) -> String {
         let plain = serde_json::to_vec(self)
             .unwrap_or_else(|_| unreachable!("a record of strings and times serializes"));
         master.seal_bearer(rng, &plain, &Self::context(tenant_id))
@@ -84,14 +85,14 @@ impl AuthCode {
 
     /// The record a code carries; `None` when `code` is not a code this tenant issued
     /// under this master key, unaltered. Expiry and bindings are the caller's checks.
-    pub fn open(master: &MasterKey, tenant_id: uuid::Uuid, code: &str) -> Option<Self> {
+    pub fn open(master: &MasterKey, tenant_id: TenantId, code: &str) -> Option<Self> {
         let plain = master.open_bearer(code, &Self::context(tenant_id))?;
         let record: Self = serde_json::from_slice(&plain).ok()?;
         // A code never carries a redemption; one that did was not sealed by `seal`.
         record.redeemed.is_none().then_some(record)
     }
 
-    fn context(tenant_id: uuid::Uuid) -> String {
+    fn context(tenant_id: TenantId) -> String {
         format!("{}/{tenant_id}", purpose::CODE)
     }
 }
@@ -113,7 +114,7 @@ pub struct Redemption {
 pub struct RefreshToken {
     pub client_id: String,
     pub user: String,
-    pub user_id: uuid::Uuid,
+    pub user_id: UserId,
     pub scopes: BTreeSet<String>,
     pub audience: Option<String>,
     pub sid: String,
@@ -147,12 +148,12 @@ pub const ROTATED: &str = "rotated";
 #[derive(Serialize, Deserialize)]
 struct SealedRefresh {
     /// The stored object's id.
-    id: uuid::Uuid,
+    id: ObjectId,
     // The record's members: client_id, user, user_id, scopes, audience, sid, family,
     // platform, amr.
     c: String,
     u: String,
-    ui: uuid::Uuid,
+    ui: UserId,
     s: BTreeSet<String>,
     a: Option<String>,
     sid: String,
@@ -164,7 +165,7 @@ struct SealedRefresh {
 }
 
 impl SealedRefresh {
-    fn new(id: uuid::Uuid, r: &RefreshToken) -> Self {
+    fn new(id: ObjectId, r: &RefreshToken) -> Self {
         Self {
             id,
             c: r.client_id.clone(),
@@ -215,10 +216,10 @@ impl RefreshToken {
     /// value (RFC 6749 §10.4, §1.5).
     pub fn seal(
         &self,
-        id: uuid::Uuid,
+        id: ObjectId,
         master: &MasterKey,
         rng: &dyn Rng,
-        tenant_id: uuid::Uuid,
+        tenant_id: TenantId,
     ) -> String {
         let plain = serde_json::to_vec(&SealedRefresh::new(id, self))
             .unwrap_or_else(|_| unreachable!("a record of strings and numbers serializes"));
@@ -229,11 +230,7 @@ impl RefreshToken {
     /// this master key, unaltered; `None` for anything else (no refresh token of this
     /// tenant). Whether the token still works (rotated, revoked) is the store's to say:
     /// its object is stored under [`Self::id_key`]`(id)`.
-    pub fn open(
-        master: &MasterKey,
-        tenant_id: uuid::Uuid,
-        value: &str,
-    ) -> Option<(uuid::Uuid, Self)> {
+    pub fn open(master: &MasterKey, tenant_id: TenantId, value: &str) -> Option<(ObjectId, Self)> {
         let plain = master.open_bearer(value, &Self::context(tenant_id))?;
         let sealed: SealedRefresh = serde_json::from_slice(&plain).ok()?;
         let id = sealed.id;
@@ -246,8 +243,8 @@ impl RefreshToken {
     /// (docs/decisions/0007-sealed-refresh-tokens.md). The id is no secret: the
     /// value cannot be made from it without the master key, so the store holds nothing
     /// that works as a token.
-    pub fn id_key(id: uuid::Uuid) -> String {
-        id.hyphenated().to_string()
+    pub fn id_key(id: ObjectId) -> String {
+        id.to_string()
     }
 
     /// The token that replaces this one when it is rotated (RFC 9700 §4.14.2): the
@@ -263,7 +260,7 @@ impl RefreshToken {
         }
     }
 
-    fn context(tenant_id: uuid::Uuid) -> String {
+    fn context(tenant_id: TenantId) -> String {
         format!("{}/{tenant_id}", purpose::REFRESH)
     }
 }
@@ -296,7 +293,7 @@ mod tests {
             scopes: ["openid".to_owned(), "offline_access".to_owned()].into(),
             audience: None,
             user: "alice".into(),
-            user_id: uuid::Uuid::from_u128(7),
+            user_id: UserId::from_uuid(uuid::Uuid::from_u128(7)),
             sid: "sid-1".into(),
             auth_time: at,
             amr: vec!["pwd".into()],
@@ -308,12 +305,16 @@ mod tests {
     #[test]
     fn a_code_opens_to_its_record_only_at_its_tenant() {
         let master = MasterKey::from_bytes(&[3u8; 32]);
-        let tenant = uuid::Uuid::from_u128(1);
+        let tenant = TenantId::from_uuid(uuid::Uuid::from_u128(1));
         let record = code_record();
         let code = record.seal(&master, &SequenceRng::new(1), tenant);
         assert_eq!(AuthCode::open(&master, tenant, &code), Some(record));
         assert_eq!(
-            AuthCode::open(&master, uuid::Uuid::from_u128(2), &code),
+            AuthCode::open(
+                &master,
+                TenantId::from_uuid(uuid::Uuid::from_u128(2)),
+                &code
+            ),
             None
         );
         assert_eq!(
@@ -330,7 +331,7 @@ mod tests {
         RefreshToken {
             client_id: "web-app".into(),
             user: "alice".into(),
-            user_id: uuid::Uuid::from_u128(7),
+            user_id: UserId::from_uuid(uuid::Uuid::from_u128(7)),
             scopes: ["openid".to_owned(), "offline_access".to_owned()].into(),
             audience: Some("api://orders".into()),
             sid: "sid-1".into(),
@@ -346,8 +347,8 @@ mod tests {
         }
     }
 
-    const TENANT: uuid::Uuid = uuid::Uuid::from_u128(1);
-    const ID: uuid::Uuid = uuid::Uuid::from_u128(9);
+    const TENANT: TenantId = TenantId::from_uuid(uuid::Uuid::from_u128(1));
+    const ID: ObjectId = ObjectId::from_uuid(uuid::Uuid::from_u128(9));
 
     /// A master key, the fixture record, and that record sealed as object `ID` of
     /// `TENANT`.
@@ -376,7 +377,7 @@ mod tests {
         let altered = String::from_utf8(altered).unwrap();
         for (at, v) in [
             (TENANT, &random),
-            (uuid::Uuid::from_u128(2), &value),
+            (TenantId::from_uuid(uuid::Uuid::from_u128(2)), &value),
             (TENANT, &altered),
         ] {
             assert_eq!(RefreshToken::open(&master, at, v), None);
@@ -428,7 +429,7 @@ mod tests {
     #[test]
     fn a_sealed_redemption_is_not_a_code() {
         let master = MasterKey::from_bytes(&[3u8; 32]);
-        let tenant = uuid::Uuid::from_u128(1);
+        let tenant = TenantId::from_uuid(uuid::Uuid::from_u128(1));
         let mut redeemed = code_record();
         redeemed.redeemed = Some(Redemption {
             at: redeemed.auth_time,

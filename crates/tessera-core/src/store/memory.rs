@@ -5,6 +5,8 @@
 
 use super::object::{ObjectKind, StoredObject, Write};
 use super::{ChangeListener, Page, Requirement, Store, StoreError, StoreResult};
+use crate::ids::ObjectId;
+use crate::ids::TenantId;
 use crate::tenant::{NewTenant, Tenant, TenantSlug};
 use async_trait::async_trait;
 use std::collections::BTreeMap;
@@ -20,11 +22,11 @@ pub struct MemoryStore {
 #[derive(Default, Clone)]
 struct State {
     tenants: BTreeMap<String, Tenant>,
-    objects: BTreeMap<uuid::Uuid, StoredObject>,
+    objects: BTreeMap<ObjectId, StoredObject>,
 }
 
 impl State {
-    fn find(&self, tenant_id: uuid::Uuid, kind: ObjectKind, key: &str) -> Option<&StoredObject> {
+    fn find(&self, tenant_id: TenantId, kind: ObjectKind, key: &str) -> Option<&StoredObject> {
         self.objects
             .values()
             .find(|o| o.tenant_id == tenant_id && o.kind == kind && o.key == key)
@@ -143,7 +145,7 @@ impl Store for MemoryStore {
 
     async fn objects(
         &self,
-        tenant_id: uuid::Uuid,
+        tenant_id: TenantId,
         kind: ObjectKind,
     ) -> StoreResult<Vec<StoredObject>> {
         self.reachable()?;
@@ -160,7 +162,7 @@ impl Store for MemoryStore {
 
     async fn objects_after(
         &self,
-        tenant_id: uuid::Uuid,
+        tenant_id: TenantId,
         kind: ObjectKind,
         after: Option<&str>,
         limit: u32,
@@ -175,7 +177,7 @@ impl Store for MemoryStore {
 
     async fn object(
         &self,
-        tenant_id: uuid::Uuid,
+        tenant_id: TenantId,
         kind: ObjectKind,
         key: &str,
     ) -> StoreResult<Option<StoredObject>> {
@@ -185,28 +187,22 @@ impl Store for MemoryStore {
 
     async fn objects_of_user(
         &self,
-        tenant_id: uuid::Uuid,
+        tenant_id: TenantId,
         kind: ObjectKind,
         user_key: &str,
     ) -> StoreResult<Vec<StoredObject>> {
-        #[derive(serde::Deserialize)]
-        struct NamesAUser {
-            user: String,
-        }
         let all = self.objects(tenant_id, kind).await?;
         Ok(all
             .into_iter()
-            .filter(|o| {
-                serde_json::from_str::<NamesAUser>(&o.doc).is_ok_and(|n| n.user == user_key)
-            })
+            .filter(|o| o.owner().as_deref() == Some(user_key))
             .collect())
     }
 
     async fn object_by_id(
         &self,
-        tenant_id: uuid::Uuid,
+        tenant_id: TenantId,
         kind: ObjectKind,
-        id: uuid::Uuid,
+        id: ObjectId,
     ) -> StoreResult<Option<StoredObject>> {
         Ok(self
             .lock()
@@ -233,7 +229,7 @@ impl Store for MemoryStore {
             .filter(|o| o.id == required.id)
             .filter(|o| {
                 serde_json::from_str::<serde_json::Value>(&o.doc)
-                    .is_ok_and(|d| d[required.flag] == serde_json::Value::Bool(true))
+                    .is_ok_and(|d| d[required.flag.member()] == serde_json::Value::Bool(true))
             })
             .cloned()
         else {
@@ -245,13 +241,13 @@ impl Store for MemoryStore {
 
     async fn delete_expired(
         &self,
-        tenant_id: uuid::Uuid,
+        tenant_id: TenantId,
         kind: ObjectKind,
         now: time::OffsetDateTime,
         limit: u32,
     ) -> StoreResult<u64> {
         let mut state = self.lock();
-        let gone: Vec<uuid::Uuid> = state
+        let gone: Vec<ObjectId> = state
             .objects
             .values()
             .filter(|o| o.tenant_id == tenant_id && o.kind == kind)
@@ -269,7 +265,7 @@ impl Store for MemoryStore {
 
     async fn audit(
         &self,
-        _tenant_id: uuid::Uuid,
+        _tenant_id: TenantId,
         _query: &crate::audit::AuditQuery,
     ) -> StoreResult<Vec<crate::audit::AuditEntry>> {
         Ok(Vec::new())

@@ -7,6 +7,7 @@ pub(crate) mod memory;
 pub mod object;
 pub mod read;
 
+use crate::ids::{ObjectId, TenantId};
 use crate::tenant::{NewTenant, Tenant, TenantSlug};
 use async_trait::async_trait;
 use object::{ObjectKind, StoredObject, Write};
@@ -51,7 +52,7 @@ pub trait ChangeListener: Send + Sync + 'static {
 /// apps and keys from every node's cache.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Change {
-    pub tenant: uuid::Uuid,
+    pub tenant: TenantId,
     pub kind: Option<ObjectKind>,
 }
 
@@ -71,7 +72,7 @@ impl Change {
             None => (s, None),
         };
         Some(Self {
-            tenant: uuid::Uuid::parse_str(tenant).ok()?,
+            tenant: TenantId::parse(tenant)?,
             kind,
         })
     }
@@ -79,15 +80,33 @@ impl Change {
 
 /// The object a conditional write ([`Store::apply_if`]) depends on: the one of `kind`
 /// with `key` in the tenant, which must have this `id` (not another object created
-/// under the same key since) and `true` as its document's boolean member `flag`
-/// (a user's `enabled`).
+/// under the same key since) and its [`Flag`] set.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Requirement {
-    pub tenant_id: uuid::Uuid,
+    pub tenant_id: TenantId,
     pub kind: ObjectKind,
     pub key: String,
-    pub id: uuid::Uuid,
-    pub flag: &'static str,
+    pub id: ObjectId,
+    pub flag: Flag,
+}
+
+/// A boolean of a stored document that a conditional write can require. The backends'
+/// SQL names no document member: each flag says which member it is
+/// ([`Flag::member`]), and a test holds that to the model's serialization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flag {
+    /// `User::enabled`.
+    UserEnabled,
+}
+
+impl Flag {
+    /// The flag's member in the document: it is set when that member is the JSON
+    /// boolean `true` (not the string, not 1).
+    pub fn member(self) -> &'static str {
+        match self {
+            Flag::UserEnabled => "enabled",
+        }
+    }
 }
 
 /// Tessera's store.
@@ -121,7 +140,7 @@ pub trait Store: Send + Sync + 'static {
     /// tenants are never returned.
     async fn objects(
         &self,
-        tenant_id: uuid::Uuid,
+        tenant_id: TenantId,
         kind: ObjectKind,
     ) -> StoreResult<Vec<StoredObject>>;
 
@@ -130,7 +149,7 @@ pub trait Store: Send + Sync + 'static {
     /// reads what it shows instead of the whole kind.
     async fn objects_after(
         &self,
-        tenant_id: uuid::Uuid,
+        tenant_id: TenantId,
         kind: ObjectKind,
         after: Option<&str>,
         limit: u32,
@@ -139,18 +158,18 @@ pub trait Store: Send + Sync + 'static {
     /// The object of `kind` with `key` in this tenant (and only this tenant).
     async fn object(
         &self,
-        tenant_id: uuid::Uuid,
+        tenant_id: TenantId,
         kind: ObjectKind,
         key: &str,
     ) -> StoreResult<Option<StoredObject>>;
 
     /// The objects of `kind` (sessions, codes, refresh tokens, consents:
-    /// `ObjectKind::names_its_user`) whose document's `user` field names `user_key`, in
-    /// key order: a user's records, found by index, not by reading the tenant's (signing
+    /// `ObjectKind::names_its_user`) whose owner ([`StoredObject::owner`]) is
+    /// `user_key`, in key order: a user's records, found by index, not by reading the tenant's (signing
     /// out everywhere, a reused token's family, the account page's consents).
     async fn objects_of_user(
         &self,
-        tenant_id: uuid::Uuid,
+        tenant_id: TenantId,
         kind: ObjectKind,
         user_key: &str,
     ) -> StoreResult<Vec<StoredObject>>;
@@ -159,34 +178,27 @@ pub trait Store: Send + Sync + 'static {
     /// callers that hold an id, not a key (UserInfo's `sub` is the user's id).
     async fn object_by_id(
         &self,
-        tenant_id: uuid::Uuid,
+        tenant_id: TenantId,
         kind: ObjectKind,
-        id: uuid::Uuid,
+        id: ObjectId,
     ) -> StoreResult<Option<StoredObject>>;
 
-    /// The object of `kind` with `key`, and the user (`ObjectKind::User`) whose key its
-    /// document names in its `user` field, as protocol records do (sessions, codes,
-    /// refresh tokens). `None` for the user when there is no such user, or no such
-    /// field. A remote store reads both in one round trip; by default, two reads.
+    /// The object of `kind` with `key`, and the user (`ObjectKind::User`) that owns it
+    /// ([`StoredObject::owner`]: protocol records and consents). `None` for the user
+    /// when there is no such user, or the object has no owner. A remote store reads both
+    /// in one round trip; by default, two reads.
     async fn object_with_user(
         &self,
-        tenant_id: uuid::Uuid,
+        tenant_id: TenantId,
         kind: ObjectKind,
         key: &str,
     ) -> StoreResult<Option<(StoredObject, Option<StoredObject>)>> {
         let Some(object) = self.object(tenant_id, kind, key).await? else {
             return Ok(None);
         };
-        #[derive(serde::Deserialize)]
-        struct NamesAUser {
-            user: String,
-        }
-        let user = match serde_json::from_str::<NamesAUser>(&object.doc) {
-            Ok(named) => {
-                self.object(tenant_id, ObjectKind::User, &named.user)
-                    .await?
-            }
-            Err(_) => None,
+        let user = match object.owner() {
+            Some(owner) => self.object(tenant_id, ObjectKind::User, &owner).await?,
+            None => None,
         };
         Ok(Some((object, user)))
     }
@@ -219,7 +231,7 @@ pub trait Store: Send + Sync + 'static {
     /// objects of a cached kind is announced like any change.
     async fn delete_expired(
         &self,
-        tenant_id: uuid::Uuid,
+        tenant_id: TenantId,
         kind: ObjectKind,
         now: time::OffsetDateTime,
         limit: u32,
@@ -238,7 +250,7 @@ pub trait Store: Send + Sync + 'static {
     /// Audit entries of one tenant, newest first, filtered by actor and time (inclusive).
     async fn audit(
         &self,
-        tenant_id: uuid::Uuid,
+        tenant_id: TenantId,
         query: &crate::audit::AuditQuery,
     ) -> StoreResult<Vec<crate::audit::AuditEntry>>;
 }

@@ -3,6 +3,7 @@
 //! unique within the tenant and kind. The store sees only this shape; the typed model
 //! lives in `crate::directory::model` and `crate::oauth::records`.
 
+use crate::ids::{ObjectId, TenantId};
 use serde::{Serialize, de::DeserializeOwned};
 use time::OffsetDateTime;
 
@@ -101,8 +102,8 @@ impl ObjectKind {
 /// One stored object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredObject {
-    pub id: uuid::Uuid,
-    pub tenant_id: uuid::Uuid,
+    pub id: ObjectId,
+    pub tenant_id: TenantId,
     pub kind: ObjectKind,
     /// Unique per tenant and kind: lowercase username, group name, API identifier,
     /// client_id.
@@ -124,8 +125,8 @@ pub struct StoredObject {
 impl StoredObject {
     /// A new object (version 0: it must not exist yet).
     pub fn new(
-        id: uuid::Uuid,
-        tenant_id: uuid::Uuid,
+        id: ObjectId,
+        tenant_id: TenantId,
         kind: ObjectKind,
         key: impl Into<String>,
         doc: String,
@@ -162,6 +163,21 @@ impl StoredObject {
         }
     }
 
+    /// The key of the user this object belongs to for good: the `user` member of a
+    /// protocol record's or a consent's document (`ObjectKind::names_its_user`), which
+    /// the store keeps in a column of its own (`Store::objects_of_user`,
+    /// `Store::object_with_user`) so that no SQL reads the document for it.
+    pub fn owner(&self) -> Option<String> {
+        #[derive(serde::Deserialize)]
+        struct Owned {
+            user: Option<String>,
+        }
+        if !self.kind.names_its_user() {
+            return None;
+        }
+        serde_json::from_str::<Owned>(&self.doc).ok()?.user
+    }
+
     pub fn decode<T: DeserializeOwned>(&self) -> Result<T, String> {
         serde_json::from_str(&self.doc).map_err(|e| {
             format!(
@@ -184,7 +200,7 @@ pub fn encode<T: Serialize>(value: &T) -> String {
 pub enum Write {
     CreateTenant(crate::tenant::NewTenant),
     UpdateTenant {
-        id: uuid::Uuid,
+        id: TenantId,
         display_name: String,
         kind: crate::tenant::TenantKind,
         policy: String,
@@ -194,9 +210,9 @@ pub enum Write {
     /// Inserts the object, or replaces the document of the object with the same id.
     Put(StoredObject),
     Delete {
-        tenant_id: uuid::Uuid,
+        tenant_id: TenantId,
         kind: ObjectKind,
-        id: uuid::Uuid,
+        id: ObjectId,
     },
     /// Appends to the audit log, atomically with the change it records.
     Audit(crate::audit::AuditEntry),
@@ -235,9 +251,9 @@ impl Write {
 mod tests {
     use super::*;
 
-    fn put(kind: ObjectKind, tenant: uuid::Uuid) -> Write {
+    fn put(kind: ObjectKind, tenant: TenantId) -> Write {
         Write::Put(StoredObject::new(
-            uuid::Uuid::nil(),
+            ObjectId::from_uuid(uuid::Uuid::nil()),
             tenant,
             kind,
             "k",
@@ -252,7 +268,7 @@ mod tests {
     #[test]
     fn only_writes_to_cached_data_are_changes() {
         use crate::store::Change;
-        let t = uuid::Uuid::from_u128(7);
+        let t = TenantId::from_uuid(uuid::Uuid::from_u128(7));
         let announced: Vec<ObjectKind> = ObjectKind::ALL
             .into_iter()
             .filter(|k| put(*k, t).change().is_some())
@@ -270,7 +286,7 @@ mod tests {
             let delete = Write::Delete {
                 tenant_id: t,
                 kind,
-                id: uuid::Uuid::nil(),
+                id: ObjectId::from_uuid(uuid::Uuid::nil()),
             };
             let expected = Some(Change {
                 tenant: t,
@@ -296,10 +312,50 @@ mod tests {
         );
     }
 
+    /// The owner column is the `user` of the records that name one, and of nothing else;
+    /// a required flag is the model's own member.
+    #[test]
+    fn owners_and_flags_follow_the_model() {
+        let doc = |v: serde_json::Value| v.to_string();
+        let t = TenantId::from_uuid(uuid::Uuid::from_u128(7));
+        let id = ObjectId::from_uuid(uuid::Uuid::nil());
+        let at = OffsetDateTime::UNIX_EPOCH;
+        let session = StoredObject::new(
+            id,
+            t,
+            ObjectKind::Session,
+            "k",
+            doc(serde_json::json!({"user": "alice"})),
+            at,
+        );
+        assert_eq!(session.owner().as_deref(), Some("alice"));
+        let api = StoredObject::new(
+            id,
+            t,
+            ObjectKind::Api,
+            "k",
+            doc(serde_json::json!({"user": "alice"})),
+            at,
+        );
+        assert_eq!(api.owner(), None);
+        let user = crate::directory::model::User {
+            username: crate::directory::names::Username::parse("alice").unwrap(),
+            email: None,
+            name: None,
+            enabled: true,
+            password_hash: None,
+            totp_secret_sealed: None,
+            groups: Default::default(),
+            app_roles: Default::default(),
+        };
+        let member = crate::store::Flag::UserEnabled.member();
+        assert_eq!(serde_json::to_value(&user).unwrap()[member], true);
+    }
+
     #[test]
     fn changes_round_trip_between_nodes() {
         use crate::store::Change;
-        let tenant = uuid::Uuid::from_u128(9);
+        let tenant = TenantId::from_uuid(uuid::Uuid::from_u128(9));
         for kind in [
             None,
             Some(ObjectKind::App),

@@ -6,6 +6,8 @@ use super::Requirement;
 use super::object::{ObjectKind, StoredObject};
 use crate::directory::model::User;
 use crate::errors::{CatalogError, ErrorName};
+use crate::ids::TenantId;
+use crate::ids::UserId;
 use serde::de::DeserializeOwned;
 
 fn internal(detail: String) -> CatalogError {
@@ -15,7 +17,7 @@ fn internal(detail: String) -> CatalogError {
 /// One object and its decoded document.
 pub async fn get<T: DeserializeOwned>(
     store: &dyn super::Store,
-    tenant_id: uuid::Uuid,
+    tenant_id: TenantId,
     kind: ObjectKind,
     key: &str,
 ) -> Result<Option<(StoredObject, T)>, CatalogError> {
@@ -37,7 +39,7 @@ pub struct RecordWithUser<T> {
 /// together (`Store::object_with_user`); `None` for the user when it no longer exists.
 pub async fn record_with_user<T: DeserializeOwned>(
     store: &dyn super::Store,
-    tenant_id: uuid::Uuid,
+    tenant_id: TenantId,
     kind: ObjectKind,
     key: &str,
 ) -> Result<Option<RecordWithUser<T>>, CatalogError> {
@@ -62,12 +64,12 @@ pub async fn record_with_user<T: DeserializeOwned>(
 /// The requirement of a grant's conditional write (`Store::apply_if`): the user with
 /// this key still exists under this id (not deleted, nor replaced by another user of
 /// the same name) and is enabled; the write returns that user.
-pub fn enabled_user(tenant_id: uuid::Uuid, key: &str, id: uuid::Uuid) -> Requirement {
+pub fn enabled_user(tenant_id: TenantId, key: &str, id: UserId) -> Requirement {
     Requirement {
         tenant_id,
         kind: ObjectKind::User,
         key: key.to_owned(),
-        id,
-        flag: "enabled",
+        id: id.object(),
+        flag: super::Flag::UserEnabled,
     }
 }

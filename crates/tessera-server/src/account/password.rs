@@ -39,7 +39,7 @@ pub(super) fn self_audit(
     changes: &[&str],
 ) -> Write {
     Write::Audit(AuditEntry {
-        id: state.rng.uuid(),
+        id: state.rng.object_id(),
         tenant_id: tenant.id,
         at: state.clock.now(),
         actor: format!("user:{username}"),

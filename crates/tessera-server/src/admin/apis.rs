@@ -159,7 +159,7 @@ pub async fn create(
     check(problems(&t, &api))?;
     let now = state.clock.now();
     let obj = StoredObject::new(
-        state.rng.uuid(),
+        state.rng.object_id(),
         t.id,
         ObjectKind::Api,
         api.identifier.clone(),

@@ -373,7 +373,7 @@ pub async fn create(
     check(problems(&state, &t, &app, grant_types.as_deref(), alg.as_deref()).await?)?;
     let now = state.clock.now();
     let obj = StoredObject::new(
-        state.rng.uuid(),
+        state.rng.object_id(),
         t.id,
         ObjectKind::App,
         app.client_id.clone(),

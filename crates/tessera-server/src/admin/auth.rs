@@ -172,7 +172,7 @@ pub async fn ensure_bootstrap_credential(
         assigned_users: BTreeSet::new(),
     };
     let write = Write::Put(StoredObject::new(
-        rng.uuid(),
+        rng.object_id(),
         tenant.id,
         ObjectKind::App,
         BOOTSTRAP_APP.to_owned(),

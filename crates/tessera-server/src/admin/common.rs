@@ -6,6 +6,7 @@ use crate::runtime::state::AppState;
 use serde::{Deserialize, Serialize};
 use tessera_core::audit::AuditEntry;
 use tessera_core::errors::{CatalogError, ErrorName};
+use tessera_core::ids::TenantId;
 use tessera_core::store::object::{ObjectKind, StoredObject, Write};
 use tessera_core::tenant::{Tenant, TenantSlug};
 use utoipa::{IntoParams, ToSchema};
@@ -96,7 +97,7 @@ const BATCH: u32 = 256;
 /// about what it shows, not the whole kind.
 pub async fn list_page<T>(
     state: &AppState,
-    tenant_id: uuid::Uuid,
+    tenant_id: TenantId,
     kind: ObjectKind,
     q: &ListQuery,
     view: impl Fn(&StoredObject) -> ApiResult<Option<T>>,
@@ -171,7 +172,7 @@ pub fn audit(
     changes: Vec<String>,
 ) -> Write {
     Write::Audit(AuditEntry {
-        id: state.rng.uuid(),
+        id: state.rng.object_id(),
         tenant_id: tenant.id,
         at: state.clock.now(),
         actor: actor.to_owned(),

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use tessera_core::directory::file::GroupDoc;
 use tessera_core::directory::model::{Group, User};
 use tessera_core::directory::validate::check_tenant_doc;
+use tessera_core::ids::TenantId;
 use tessera_core::store::object::{ObjectKind, StoredObject, Write, encode};
 use utoipa::ToSchema;
 
@@ -38,7 +39,7 @@ pub struct CreateGroup {
     pub app_roles: Vec<RoleView>,
 }
 
-async fn users(state: &AppState, tenant_id: uuid::Uuid) -> ApiResult<Vec<(StoredObject, User)>> {
+async fn users(state: &AppState, tenant_id: TenantId) -> ApiResult<Vec<(StoredObject, User)>> {
     state
         .store
         .objects(tenant_id, ObjectKind::User)
@@ -101,7 +102,7 @@ pub async fn create(
     check(relative(check_tenant_doc(&doc), "/groups/0"))?;
     let now = state.clock.now();
     let obj = StoredObject::new(
-        state.rng.uuid(),
+        state.rng.object_id(),
         t.id,
         ObjectKind::Group,
         req.name.clone(),

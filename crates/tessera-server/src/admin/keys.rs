@@ -7,6 +7,7 @@ use crate::runtime::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use serde::Serialize;
+use tessera_core::ids::TenantId;
 use tessera_core::keys::SigningKey;
 use tessera_core::store::object::ObjectKind;
 use utoipa::ToSchema;
@@ -29,7 +30,7 @@ pub struct KeyList {
     pub items: Vec<KeyView>,
 }
 
-async fn views(state: &AppState, tenant_id: uuid::Uuid) -> ApiResult<KeyList> {
+async fn views(state: &AppState, tenant_id: TenantId) -> ApiResult<KeyList> {
     let mut items: Vec<KeyView> = state
         .store
         .objects(tenant_id, ObjectKind::SigningKey)

@@ -5,6 +5,7 @@ use super::common::{
     ApiResult, ListQuery, Page, Problem, audit, changed_fields, conflict, problem, store, tenant,
 };
 use super::json::{AdminJson, check};
+use tessera_core::ids::TenantId;
 
 use crate::http::extract::{Path, Query};
 use crate::runtime::state::AppState;
@@ -236,7 +237,7 @@ pub async fn create(
     let slug = TenantSlug::parse(&req.slug).map_err(problem)?;
     let now = state.clock.now();
     let new = NewTenant {
-        id: state.rng.uuid(),
+        id: TenantId::from_uuid(state.rng.uuid()),
         slug: slug.clone(),
         display_name: req.display_name.unwrap_or_else(|| slug.to_string()),
         kind,

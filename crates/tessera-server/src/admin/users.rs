@@ -112,7 +112,7 @@ async fn missing_groups(state: &AppState, t: &Tenant, names: &[String]) -> ApiRe
         {
             let now = state.clock.now();
             out.push(Write::Put(StoredObject::new(
-                state.rng.uuid(),
+                state.rng.object_id(),
                 t.id,
                 ObjectKind::Group,
                 name.clone(),
@@ -218,7 +218,7 @@ pub async fn create(
     };
     let now = state.clock.now();
     let obj = StoredObject::new(
-        state.rng.uuid(),
+        state.rng.object_id(),
         t.id,
         ObjectKind::User,
         username.key(),

@@ -10,6 +10,7 @@ use tessera_core::crypto::{MasterKey, PasswordParams};
 use tessera_core::directory::file::{self, Format, TenantFile};
 use tessera_core::directory::plan::{Current, Planner, plan};
 use tessera_core::directory::{export, validate};
+use tessera_core::ids::TenantId;
 use tessera_core::rng::Rng;
 use tessera_core::store::object::ObjectKind;
 use tessera_core::store::{Store, StoreError};
@@ -51,7 +52,7 @@ pub fn read(path: &str) -> Result<TenantFile, Fatal> {
 /// Every object of a tenant, all kinds.
 async fn all_objects(
     store: &dyn Store,
-    tenant_id: uuid::Uuid,
+    tenant_id: TenantId,
 ) -> Result<Vec<tessera_core::store::object::StoredObject>, Fatal> {
     let mut objects = Vec::new();
     for kind in ObjectKind::ALL

@@ -86,7 +86,7 @@ async fn record(
                 granted_at: now,
             };
             StoredObject::new(
-                state.rng.uuid(),
+                state.rng.object_id(),
                 tenant.id,
                 ObjectKind::Consent,
                 key,

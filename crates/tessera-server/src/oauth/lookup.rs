@@ -9,6 +9,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use tessera_core::directory::model::{Api, App};
 use tessera_core::errors::{CatalogError, ErrorName};
+use tessera_core::ids::TenantId;
 use tessera_core::store::object::{ObjectKind, StoredObject};
 use tessera_core::store::read;
 
@@ -19,7 +20,7 @@ fn internal(detail: String) -> CatalogError {
 /// One object and its decoded document (`tessera_core::store::read::get`).
 pub async fn get<T: DeserializeOwned>(
     state: &AppState,
-    tenant_id: uuid::Uuid,
+    tenant_id: TenantId,
     kind: ObjectKind,
     key: &str,
 ) -> Result<Option<(StoredObject, T)>, CatalogError> {
@@ -29,7 +30,7 @@ pub async fn get<T: DeserializeOwned>(
 /// The app with this client_id (cached: `crate::runtime::cache`).
 pub async fn app(
     state: &AppState,
-    tenant_id: uuid::Uuid,
+    tenant_id: TenantId,
     client_id: &str,
 ) -> Result<Option<App>, CatalogError> {
     let app = state
@@ -46,7 +47,7 @@ pub async fn app(
 /// Every API of the tenant (cached), as the cache shares it.
 pub async fn apis_shared(
     state: &AppState,
-    tenant_id: uuid::Uuid,
+    tenant_id: TenantId,
 ) -> Result<Arc<Vec<Api>>, CatalogError> {
     state
         .cache
@@ -57,14 +58,14 @@ pub async fn apis_shared(
 }
 
 /// Every API of the tenant (cached), copied.
-pub async fn apis(state: &AppState, tenant_id: uuid::Uuid) -> Result<Vec<Api>, CatalogError> {
+pub async fn apis(state: &AppState, tenant_id: TenantId) -> Result<Vec<Api>, CatalogError> {
     Ok(Vec::clone(&*apis_shared(state, tenant_id).await?))
 }
 
 /// Every object of `kind` in the tenant, decoded.
 pub async fn decoded<T: DeserializeOwned>(
     state: &AppState,
-    tenant_id: uuid::Uuid,
+    tenant_id: TenantId,
     kind: ObjectKind,
 ) -> Result<Vec<T>, CatalogError> {
     let objects = state
@@ -82,7 +83,7 @@ pub async fn decoded<T: DeserializeOwned>(
 /// revocation reaches every node as a change of the tenant, see `crate::runtime::cache`).
 pub async fn access_token_revoked(
     state: &AppState,
-    tenant_id: uuid::Uuid,
+    tenant_id: TenantId,
     jti: &str,
 ) -> Result<bool, CatalogError> {
     let revoked = state

@@ -8,6 +8,7 @@ use std::sync::OnceLock;
 use tessera_core::directory::model::User;
 use tessera_core::directory::names::Username;
 use tessera_core::errors::{CatalogError, ErrorName};
+use tessera_core::ids::UserId;
 use tessera_core::secret::Secret;
 use tessera_core::store::object::ObjectKind;
 use tessera_core::tenant::Tenant;
@@ -31,7 +32,7 @@ async fn decoy(state: &AppState) -> String {
 #[derive(Debug, Clone)]
 pub struct Authenticated {
     pub key: String,
-    pub id: uuid::Uuid,
+    pub id: UserId,
 }
 
 /// The user when `username` and `password` match an enabled user.
@@ -60,6 +61,6 @@ pub async fn authenticate(
     }
     Ok(Authenticated {
         key: user.username.key(),
-        id: object.id,
+        id: UserId::of(object.id),
     })
 }

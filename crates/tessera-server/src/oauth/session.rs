@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, HeaderValue};
 use tessera_core::crypto::generate_token;
 use tessera_core::directory::model::User;
 use tessera_core::errors::CatalogError;
+use tessera_core::ids::{TenantId, UserId};
 use tessera_core::oauth::records::{Session, purpose};
 use tessera_core::oauth::token::family;
 use tessera_core::store::object::{ObjectKind, StoredObject, Write, encode};
@@ -21,7 +22,7 @@ use tessera_core::tenant::Tenant;
 pub struct CurrentSession {
     pub session: Session,
     /// The user's object id (the `sub` claim).
-    pub user_id: uuid::Uuid,
+    pub user_id: UserId,
     pub user: User,
 }
 
@@ -66,12 +67,12 @@ pub async fn with_user(
 /// The session with its user, unless the user is disabled or is not the one who signed
 /// in: a user deleted and created again under the same name is someone else.
 fn checked(session: Session, (object, user): (StoredObject, User)) -> Option<CurrentSession> {
-    if !user.enabled || session.user_id != object.id {
+    if !user.enabled || !object.id.is(session.user_id) {
         return None;
     }
     Some(CurrentSession {
         session,
-        user_id: object.id,
+        user_id: UserId::of(object.id),
         user,
     })
 }
@@ -125,7 +126,7 @@ pub struct Revocation {
 
 pub async fn revoke_all(
     state: &AppState,
-    tenant_id: uuid::Uuid,
+    tenant_id: TenantId,
     user_key: &str,
     reason: &str,
 ) -> Result<Revocation, CatalogError> {

@@ -7,6 +7,7 @@ use crate::runtime::cache::Key;
 use crate::runtime::state::AppState;
 use std::sync::Arc;
 use tessera_core::errors::{CatalogError, ErrorName};
+use tessera_core::ids::TenantId;
 use tessera_core::keys::{KeyState, SigningAlg, SigningKey};
 use tessera_core::oauth::jose::Signer;
 use tessera_core::store::object::ObjectKind;
@@ -19,7 +20,7 @@ fn internal(detail: impl Into<String>) -> CatalogError {
 /// of the tenant, see `crate::runtime::cache`).
 pub async fn keys(
     state: &AppState,
-    tenant_id: uuid::Uuid,
+    tenant_id: TenantId,
 ) -> Result<Arc<Vec<SigningKey>>, CatalogError> {
     state
         .cache
@@ -33,7 +34,7 @@ pub async fn keys(
 /// a key retired since still verifies until it expires).
 pub async fn public_keys(
     state: &AppState,
-    tenant_id: uuid::Uuid,
+    tenant_id: TenantId,
 ) -> Result<Vec<serde_json::Value>, CatalogError> {
     Ok(keys(state, tenant_id)
         .await?
@@ -45,7 +46,7 @@ pub async fn public_keys(
 /// The signer for the tenant's active key of `alg`.
 pub async fn active(
     state: &AppState,
-    tenant_id: uuid::Uuid,
+    tenant_id: TenantId,
     alg: SigningAlg,
 ) -> Result<Arc<Signer>, CatalogError> {
     let keys = keys(state, tenant_id).await?;

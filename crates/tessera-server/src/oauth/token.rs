@@ -17,6 +17,7 @@ use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 use tessera_core::directory::model::{Api, App};
 use tessera_core::errors::CatalogError;
+use tessera_core::ids::TenantId;
 use tessera_core::keys::SigningAlg;
 use tessera_core::oauth::jose::Signer;
 use tessera_core::oauth::params::Params;
@@ -135,21 +136,17 @@ pub async fn redeem_code(
 
 #[async_trait::async_trait]
 impl TokenServices for AppState {
-    async fn app(
-        &self,
-        tenant_id: uuid::Uuid,
-        client_id: &str,
-    ) -> Result<Option<App>, CatalogError> {
+    async fn app(&self, tenant_id: TenantId, client_id: &str) -> Result<Option<App>, CatalogError> {
         lookup::app(self, tenant_id, client_id).await
     }
 
-    async fn apis(&self, tenant_id: uuid::Uuid) -> Result<Arc<Vec<Api>>, CatalogError> {
+    async fn apis(&self, tenant_id: TenantId) -> Result<Arc<Vec<Api>>, CatalogError> {
         lookup::apis_shared(self, tenant_id).await
     }
 
     async fn signer(
         &self,
-        tenant_id: uuid::Uuid,
+        tenant_id: TenantId,
         alg: SigningAlg,
     ) -> Result<Arc<Signer>, CatalogError> {
         signing::active(self, tenant_id, alg).await

@@ -13,6 +13,7 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use tessera_core::directory::model::User;
 use tessera_core::errors::{CatalogError, ErrorName};
+use tessera_core::ids::ObjectId;
 use tessera_core::oauth::scope;
 use tessera_core::oauth::token::context::userinfo_url;
 use tessera_core::store::object::ObjectKind;
@@ -190,7 +191,7 @@ async fn find_user(
     tenant: &Tenant,
     sub: &str,
 ) -> Result<Option<User>, CatalogError> {
-    let Ok(id) = uuid::Uuid::parse_str(sub) else {
+    let Some(id) = ObjectId::parse(sub) else {
         return Ok(None);
     };
     state

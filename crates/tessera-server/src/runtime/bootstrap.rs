@@ -3,6 +3,7 @@
 
 use tessera_core::clock::Clock;
 use tessera_core::crypto::MasterKey;
+use tessera_core::ids::TenantId;
 use tessera_core::rng::Rng;
 use tessera_core::store::object::{ObjectKind, Write};
 use tessera_core::store::{Store, StoreError, StoreResult};
@@ -29,7 +30,7 @@ pub async fn ensure_admin_tenant(
         }
         return Ok(());
     }
-    let id = rng.uuid();
+    let id = TenantId::from_uuid(rng.uuid());
     let mut writes = vec![Write::CreateTenant(NewTenant {
         id,
         slug,

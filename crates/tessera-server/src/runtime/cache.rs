@@ -22,9 +22,9 @@ use std::future::Future;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 use tessera_core::errors::CatalogError;
+use tessera_core::ids::TenantId;
 use tessera_core::store::object::ObjectKind;
 use tessera_core::store::{Change, ChangeListener};
-use uuid::Uuid;
 
 /// How long an entry is trusted without a notification.
 pub const TTL: Duration = Duration::from_secs(5);
@@ -39,16 +39,16 @@ pub enum Key {
     /// `Option<Arc<Tenant>>` by slug.
     Tenant(String),
     /// `Option<App>` by client_id.
-    App(Uuid, String),
+    App(TenantId, String),
     /// `Vec<Api>`.
-    Apis(Uuid),
+    Apis(TenantId),
     /// `Vec<SigningKey>`.
-    SigningKeys(Uuid),
+    SigningKeys(TenantId),
     /// `HashSet<String>` of revoked access tokens' `jti`.
-    RevokedAccessTokens(Uuid),
+    RevokedAccessTokens(TenantId),
     /// A public JSON document rendered from the tenant's cached data (discovery, JWKS),
     /// as the response body bytes.
-    Document(Uuid, &'static str),
+    Document(TenantId, &'static str),
 }
 
 impl Key {
@@ -57,7 +57,7 @@ impl Key {
     /// object change drops only what is built from that kind, so a revoked access
     /// token does not cost every node its copies of the tenant's apps and keys.
     fn stale_after(&self, change: &Change) -> bool {
-        let of = |t: &Uuid| *t == change.tenant;
+        let of = |t: &TenantId| *t == change.tenant;
         match (self, change.kind) {
             (Key::Tenant(_), None) => true,
             (Key::Tenant(_), Some(_)) => false,
@@ -159,7 +159,7 @@ impl Cache {
 /// may read them (CORS `*`).
 pub async fn public_document<F, Fut>(
     state: &crate::runtime::state::AppState,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     name: &'static str,
     render: F,
 ) -> Result<axum::response::Response, crate::http::error_response::ErrorResponse>
@@ -230,11 +230,11 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use tessera_core::errors::ErrorName;
 
-    fn tenant_record(tenant: Uuid) -> Option<Change> {
+    fn tenant_record(tenant: TenantId) -> Option<Change> {
         Some(Change { tenant, kind: None })
     }
 
-    fn objects(tenant: Uuid, kind: ObjectKind) -> Option<Change> {
+    fn objects(tenant: TenantId, kind: ObjectKind) -> Option<Change> {
         Some(Change {
             tenant,
             kind: Some(kind),
@@ -251,7 +251,10 @@ mod tests {
     #[tokio::test]
     async fn a_value_is_loaded_once_until_its_tenant_changes() {
         let cache = Cache::default();
-        let (a, b) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let (a, b) = (
+            TenantId::from_uuid(uuid::Uuid::from_u128(1)),
+            TenantId::from_uuid(uuid::Uuid::from_u128(2)),
+        );
         let loads = AtomicUsize::new(0);
         assert_eq!(*load_counted(&cache, Key::Apis(a), &loads).await, 0);
         assert_eq!(*load_counted(&cache, Key::Apis(a), &loads).await, 0);
@@ -277,13 +280,16 @@ mod tests {
         let loads = AtomicUsize::new(0);
         let key = Key::Tenant("contoso".into());
         load_counted(&cache, key.clone(), &loads).await;
-        cache.invalidate(objects(Uuid::from_u128(9), ObjectKind::App));
+        cache.invalidate(objects(
+            TenantId::from_uuid(uuid::Uuid::from_u128(9)),
+            ObjectKind::App,
+        ));
         assert_eq!(
             *load_counted(&cache, key.clone(), &loads).await,
             0,
             "an object change leaves tenants alone"
         );
-        cache.invalidate(tenant_record(Uuid::from_u128(9)));
+        cache.invalidate(tenant_record(TenantId::from_uuid(uuid::Uuid::from_u128(9))));
         assert_eq!(*load_counted(&cache, key, &loads).await, 1);
     }
 
@@ -292,7 +298,10 @@ mod tests {
     #[tokio::test]
     async fn an_object_change_drops_only_what_is_built_from_its_kind() {
         let cache = Cache::default();
-        let (t, other) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let (t, other) = (
+            TenantId::from_uuid(uuid::Uuid::from_u128(1)),
+            TenantId::from_uuid(uuid::Uuid::from_u128(2)),
+        );
         let keys = [
             Key::App(t, "web".into()),
             Key::Apis(t),
@@ -341,9 +350,19 @@ mod tests {
     async fn an_expired_entry_is_loaded_again() {
         let cache = Cache::new(Duration::ZERO);
         let loads = AtomicUsize::new(0);
-        load_counted(&cache, Key::Apis(Uuid::nil()), &loads).await;
+        load_counted(
+            &cache,
+            Key::Apis(TenantId::from_uuid(uuid::Uuid::nil())),
+            &loads,
+        )
+        .await;
         assert_eq!(
-            *load_counted(&cache, Key::Apis(Uuid::nil()), &loads).await,
+            *load_counted(
+                &cache,
+                Key::Apis(TenantId::from_uuid(uuid::Uuid::nil())),
+                &loads
+            )
+            .await,
             1
         );
     }
@@ -351,11 +370,11 @@ mod tests {
     #[tokio::test]
     async fn a_load_that_raced_an_invalidation_is_returned_but_not_kept() {
         let cache = Cache::default();
-        let key = Key::Apis(Uuid::nil());
+        let key = Key::Apis(TenantId::from_uuid(uuid::Uuid::nil()));
         let stale = cache
             .get(key.clone(), || async {
                 // The store changes while this (old) value is being read.
-                cache.invalidate(tenant_record(Uuid::nil()));
+                cache.invalidate(tenant_record(TenantId::from_uuid(uuid::Uuid::nil())));
                 Ok("old")
             })
             .await
@@ -368,7 +387,7 @@ mod tests {
     #[tokio::test]
     async fn a_failed_load_is_not_kept() {
         let cache = Cache::default();
-        let key = Key::Apis(Uuid::nil());
+        let key = Key::Apis(TenantId::from_uuid(uuid::Uuid::nil()));
         let failed: Result<Arc<u8>, _> = cache
             .get(key.clone(), || async {
                 Err(CatalogError::new(ErrorName::TemporarilyUnavailable))

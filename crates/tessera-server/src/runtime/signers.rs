@@ -5,21 +5,22 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
+use tessera_core::ids::TenantId;
 use tessera_core::oauth::jose::Signer;
 
 /// Tenant id and kid.
-type SignerKey = (uuid::Uuid, String);
+type SignerKey = (TenantId, String);
 
 #[derive(Clone, Default)]
 pub struct Signers(Arc<RwLock<HashMap<SignerKey, Arc<Signer>>>>);
 
 impl Signers {
-    pub fn get(&self, tenant_id: uuid::Uuid, kid: &str) -> Option<Arc<Signer>> {
+    pub fn get(&self, tenant_id: TenantId, kid: &str) -> Option<Arc<Signer>> {
         let map = self.0.read().unwrap_or_else(PoisonError::into_inner);
         map.get(&(tenant_id, kid.to_owned())).cloned()
     }
 
-    pub fn insert(&self, tenant_id: uuid::Uuid, kid: &str, signer: Arc<Signer>) {
+    pub fn insert(&self, tenant_id: TenantId, kid: &str, signer: Arc<Signer>) {
         let mut map = self.0.write().unwrap_or_else(PoisonError::into_inner);
         map.insert((tenant_id, kid.to_owned()), signer);
     }

@@ -7,6 +7,7 @@ use axum::body::Body;
 use axum::http::Request;
 use serde_json::json;
 use tessera_core::errors::ErrorName;
+use tessera_core::ids::ObjectId;
 
 fn code(name: ErrorName) -> String {
     name.entry().code_str()
@@ -798,7 +799,7 @@ async fn consents_are_listed_per_user_and_revoked() {
             granted_at: crate::support::T0,
         };
         Write::Put(StoredObject::new(
-            uuid::Uuid::from_u128(id),
+            ObjectId::from_uuid(uuid::Uuid::from_u128(id)),
             tenant.id,
             ObjectKind::Consent,
             Consent::key("web", user),

@@ -6,6 +6,7 @@ use axum::body::Body;
 use axum::http::Request;
 use std::sync::Arc;
 use tessera_core::errors::ErrorName;
+use tessera_core::ids::{ObjectId, TenantId};
 use tessera_core::store::object::{ObjectKind, StoredObject, Write};
 use tessera_core::store::{Page, Store, StoreError, StoreResult};
 use tessera_core::tenant::{NewTenant, Tenant, TenantSlug};
@@ -43,12 +44,12 @@ impl Store for Unreachable {
     async fn list_tenants(&self, _: Option<&str>, _: u32) -> StoreResult<Page<Tenant>> {
         Err(StoreError::Unavailable("connection refused".into()))
     }
-    async fn objects(&self, _: uuid::Uuid, _: ObjectKind) -> StoreResult<Vec<StoredObject>> {
+    async fn objects(&self, _: TenantId, _: ObjectKind) -> StoreResult<Vec<StoredObject>> {
         Err(StoreError::Unavailable("connection refused".into()))
     }
     async fn objects_after(
         &self,
-        _: uuid::Uuid,
+        _: TenantId,
         _: ObjectKind,
         _: Option<&str>,
         _: u32,
@@ -57,7 +58,7 @@ impl Store for Unreachable {
     }
     async fn object(
         &self,
-        _: uuid::Uuid,
+        _: TenantId,
         _: ObjectKind,
         _: &str,
     ) -> StoreResult<Option<StoredObject>> {
@@ -65,7 +66,7 @@ impl Store for Unreachable {
     }
     async fn objects_of_user(
         &self,
-        _: uuid::Uuid,
+        _: TenantId,
         _: ObjectKind,
         _: &str,
     ) -> StoreResult<Vec<StoredObject>> {
@@ -73,16 +74,16 @@ impl Store for Unreachable {
     }
     async fn object_by_id(
         &self,
-        _: uuid::Uuid,
+        _: TenantId,
         _: ObjectKind,
-        _: uuid::Uuid,
+        _: ObjectId,
     ) -> StoreResult<Option<StoredObject>> {
         Err(StoreError::Unavailable("connection refused".into()))
     }
     fn listen(&self, _: std::sync::Arc<dyn tessera_core::store::ChangeListener>) {}
     async fn delete_expired(
         &self,
-        _: uuid::Uuid,
+        _: TenantId,
         _: ObjectKind,
         _: time::OffsetDateTime,
         _: u32,
@@ -101,7 +102,7 @@ impl Store for Unreachable {
     }
     async fn audit(
         &self,
-        _: uuid::Uuid,
+        _: TenantId,
         _: &tessera_core::audit::AuditQuery,
     ) -> StoreResult<Vec<tessera_core::audit::AuditEntry>> {
         Err(StoreError::Unavailable("connection refused".into()))

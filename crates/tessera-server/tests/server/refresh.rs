@@ -6,6 +6,7 @@ use super::oidc::*;
 use super::support::Served;
 use serde_json::{Value, json};
 use tessera_core::errors::ErrorName;
+use tessera_core::ids::TenantId;
 
 /// Signs alice in to `client_id` through the pages (consenting if asked) and redeems the
 /// code; the token response.
@@ -550,8 +551,8 @@ async fn an_altered_refresh_token_is_invalid() {
 /// The refresh token object stored under its id (`RefreshToken::id_key`).
 async fn stored_under_id(
     served: &Served,
-    tenant_id: uuid::Uuid,
-    id: uuid::Uuid,
+    tenant_id: TenantId,
+    id: tessera_core::ids::ObjectId,
 ) -> Option<tessera_core::store::object::StoredObject> {
     served
         .app

@@ -13,6 +13,8 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use tessera_core::ids::ObjectId;
+use tessera_core::ids::TenantId;
 use tessera_core::store::{StoreError, StoreResult};
 use writer::Writer;
 
@@ -127,7 +129,7 @@ impl tessera_core::store::Store for SqliteStore {
 
     async fn objects(
         &self,
-        tenant_id: uuid::Uuid,
+        tenant_id: TenantId,
         kind: tessera_core::store::object::ObjectKind,
     ) -> StoreResult<Vec<tessera_core::store::object::StoredObject>> {
         objects::list(self, tenant_id, kind).await
@@ -135,7 +137,7 @@ impl tessera_core::store::Store for SqliteStore {
 
     async fn objects_after(
         &self,
-        tenant_id: uuid::Uuid,
+        tenant_id: TenantId,
         kind: tessera_core::store::object::ObjectKind,
         after: Option<&str>,
         limit: u32,
@@ -145,7 +147,7 @@ impl tessera_core::store::Store for SqliteStore {
 
     async fn object(
         &self,
-        tenant_id: uuid::Uuid,
+        tenant_id: TenantId,
         kind: tessera_core::store::object::ObjectKind,
         key: &str,
     ) -> StoreResult<Option<tessera_core::store::object::StoredObject>> {
@@ -154,7 +156,7 @@ impl tessera_core::store::Store for SqliteStore {
 
     async fn objects_of_user(
         &self,
-        tenant_id: uuid::Uuid,
+        tenant_id: TenantId,
         kind: tessera_core::store::object::ObjectKind,
         user_key: &str,
     ) -> StoreResult<Vec<tessera_core::store::object::StoredObject>> {
@@ -163,9 +165,9 @@ impl tessera_core::store::Store for SqliteStore {
 
     async fn object_by_id(
         &self,
-        tenant_id: uuid::Uuid,
+        tenant_id: TenantId,
         kind: tessera_core::store::object::ObjectKind,
-        id: uuid::Uuid,
+        id: ObjectId,
     ) -> StoreResult<Option<tessera_core::store::object::StoredObject>> {
         objects::get_by_id(self, tenant_id, kind, id).await
     }
@@ -196,7 +198,7 @@ impl tessera_core::store::Store for SqliteStore {
 
     async fn delete_expired(
         &self,
-        tenant_id: uuid::Uuid,
+        tenant_id: TenantId,
         kind: tessera_core::store::object::ObjectKind,
         now: time::OffsetDateTime,
         limit: u32,
@@ -214,7 +216,7 @@ impl tessera_core::store::Store for SqliteStore {
 
     async fn audit(
         &self,
-        tenant_id: uuid::Uuid,
+        tenant_id: TenantId,
         query: &tessera_core::audit::AuditQuery,
     ) -> StoreResult<Vec<tessera_core::audit::AuditEntry>> {
         objects::audit(self, tenant_id, query).await

@@ -5,6 +5,8 @@ use super::{SqliteStore, map_err};
 use crate::sql::{self, Expect, ObjectRow, Stmt, Value};
 use rusqlite::types::{ToSql, ToSqlOutput};
 use rusqlite::{Connection, Row, params};
+use tessera_core::ids::ObjectId;
+use tessera_core::ids::TenantId;
 use tessera_core::store::object::{ObjectKind, StoredObject, Write};
 use tessera_core::store::{Requirement, StoreError, StoreResult};
 
@@ -74,7 +76,7 @@ fn select(c: &Connection, query: &str, params: &[Value]) -> StoreResult<Vec<Obje
         .map_err(map_err)
 }
 
-fn scope(tenant_id: uuid::Uuid, kind: ObjectKind) -> [Value; 2] {
+fn scope(tenant_id: TenantId, kind: ObjectKind) -> [Value; 2] {
     [
         Value::Text(tenant_id.to_string()),
         Value::Text(kind.as_str().to_owned()),
@@ -83,7 +85,7 @@ fn scope(tenant_id: uuid::Uuid, kind: ObjectKind) -> [Value; 2] {
 
 pub async fn list(
     store: &SqliteStore,
-    tenant_id: uuid::Uuid,
+    tenant_id: TenantId,
     kind: ObjectKind,
 ) -> StoreResult<Vec<StoredObject>> {
     read_many(store, sql::SELECT_OBJECTS, scope(tenant_id, kind).into()).await
@@ -91,7 +93,7 @@ pub async fn list(
 
 pub async fn page(
     store: &SqliteStore,
-    tenant_id: uuid::Uuid,
+    tenant_id: TenantId,
     kind: ObjectKind,
     after: Option<&str>,
     limit: u32,
@@ -108,7 +110,7 @@ pub async fn page(
 
 pub async fn get(
     store: &SqliteStore,
-    tenant_id: uuid::Uuid,
+    tenant_id: TenantId,
     kind: ObjectKind,
     key: &str,
 ) -> StoreResult<Option<StoredObject>> {
@@ -122,7 +124,7 @@ pub async fn get(
 
 pub async fn of_user(
     store: &SqliteStore,
-    tenant_id: uuid::Uuid,
+    tenant_id: TenantId,
     kind: ObjectKind,
     user_key: &str,
 ) -> StoreResult<Vec<StoredObject>> {
@@ -137,9 +139,9 @@ pub async fn of_user(
 
 pub async fn get_by_id(
     store: &SqliteStore,
-    tenant_id: uuid::Uuid,
+    tenant_id: TenantId,
     kind: ObjectKind,
-    id: uuid::Uuid,
+    id: ObjectId,
 ) -> StoreResult<Option<StoredObject>> {
     let [t, k] = scope(tenant_id, kind);
     lookup_one(
@@ -178,7 +180,7 @@ pub async fn apply_if(
                 Value::Text(required.key.clone()),
                 Value::Text(required.id.to_string()),
                 // A JSON path; a parameter, since `sql::for_sqlite` rewrites every `$`.
-                Value::Text(format!("$.{}", required.flag)),
+                Value::Text(format!("$.{}", required.flag.member())),
             ];
             let Some(found) = select(c, SELECT_REQUIRED, &params)?.into_iter().next() else {
                 return Ok(None);
@@ -221,7 +223,7 @@ fn execute(c: &Connection, sql: &str, stmt: &Stmt) -> StoreResult<usize> {
 
 pub async fn delete_expired(
     store: &SqliteStore,
-    tenant_id: uuid::Uuid,
+    tenant_id: TenantId,
     kind: ObjectKind,
     now: time::OffsetDateTime,
     limit: u32,
@@ -245,7 +247,7 @@ pub async fn delete_expired(
 
 pub async fn audit(
     store: &SqliteStore,
-    tenant_id: uuid::Uuid,
+    tenant_id: TenantId,
     query: &tessera_core::audit::AuditQuery,
 ) -> StoreResult<Vec<tessera_core::audit::AuditEntry>> {
     let params = sql::audit_params(tenant_id, query);

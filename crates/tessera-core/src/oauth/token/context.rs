@@ -6,6 +6,7 @@ use crate::clock::Clock;
 use crate::crypto::MasterKey;
 use crate::directory::model::{Api, App};
 use crate::errors::CatalogError;
+use crate::ids::TenantId;
 use crate::keys::SigningAlg;
 use crate::oauth::jose::Signer;
 use crate::rng::Rng;
@@ -20,19 +21,15 @@ use std::time::Duration;
 #[async_trait::async_trait]
 pub trait TokenServices: Send + Sync {
     /// The app with this client_id in the tenant, if there is one.
-    async fn app(
-        &self,
-        tenant_id: uuid::Uuid,
-        client_id: &str,
-    ) -> Result<Option<App>, CatalogError>;
+    async fn app(&self, tenant_id: TenantId, client_id: &str) -> Result<Option<App>, CatalogError>;
 
     /// Every API of the tenant.
-    async fn apis(&self, tenant_id: uuid::Uuid) -> Result<Arc<Vec<Api>>, CatalogError>;
+    async fn apis(&self, tenant_id: TenantId) -> Result<Arc<Vec<Api>>, CatalogError>;
 
     /// The signer of the tenant's active key of `alg`, already opened.
     async fn signer(
         &self,
-        tenant_id: uuid::Uuid,
+        tenant_id: TenantId,
         alg: SigningAlg,
     ) -> Result<Arc<Signer>, CatalogError>;
 

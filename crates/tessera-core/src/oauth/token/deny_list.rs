@@ -3,6 +3,7 @@
 //! replayed, RFC 6749 §4.1.2) is listed by `jti` until it could no longer be accepted.
 
 use crate::errors::CatalogError;
+use crate::ids::TenantId;
 use crate::oauth::records::RevokedAccessToken;
 use crate::rng::Rng;
 use crate::store::object::{ObjectKind, StoredObject, Write, encode};
@@ -19,7 +20,7 @@ pub async fn deny(
     store: &dyn Store,
     rng: &dyn Rng,
     now: time::OffsetDateTime,
-    tenant_id: uuid::Uuid,
+    tenant_id: TenantId,
     jti: &str,
     expires_at: time::OffsetDateTime,
     reason: &str,

@@ -4,6 +4,7 @@
 //! conflict instead of being overwritten, and the change is read and made again.
 
 use crate::errors::{CatalogError, ErrorName};
+use crate::ids::TenantId;
 use crate::oauth::records::{ROTATED, RefreshToken};
 use crate::store::Store;
 use crate::store::object::{ObjectKind, Write, encode};
@@ -15,7 +16,7 @@ use std::time::Duration;
 pub async fn revoke_family<P, PFut>(
     store: &dyn Store,
     now: time::OffsetDateTime,
-    tenant_id: uuid::Uuid,
+    tenant_id: TenantId,
     member: &RefreshToken,
     reason: &str,
     pause: P,
@@ -57,7 +58,7 @@ where
 pub async fn revocations(
     store: &dyn Store,
     now: time::OffsetDateTime,
-    tenant_id: uuid::Uuid,
+    tenant_id: TenantId,
     user_key: &str,
     reason: &str,
     which: impl Fn(&RefreshToken) -> bool,

@@ -8,6 +8,8 @@ use super::context::TokenContext;
 use crate::directory::model::{App, GrantType, User};
 use crate::directory::redirect::Platform;
 use crate::errors::{CatalogError, ErrorName};
+use crate::ids::UserId;
+use crate::ids::{ObjectId, TenantId};
 use crate::keys::SigningAlg;
 use crate::oauth::jose::{Signer, left_half_hash};
 use crate::oauth::records::RefreshToken;
@@ -25,7 +27,7 @@ use time::OffsetDateTime;
 pub struct Grant<'a> {
     pub tenant: &'a Tenant,
     pub app: &'a App,
-    pub user_id: uuid::Uuid,
+    pub user_id: UserId,
     /// The user's key (`Username::key`), which refresh tokens record.
     pub user_key: String,
     pub scopes: BTreeSet<String>,
@@ -116,7 +118,7 @@ pub struct NewRefresh {
 /// The stored side of a refresh token: the object's id, its key (`RefreshToken::id_key`)
 /// and the record.
 pub struct StoredRefresh {
-    pub id: uuid::Uuid,
+    pub id: ObjectId,
     pub key: String,
     pub record: RefreshToken,
 }
@@ -198,8 +200,8 @@ struct AccessClaims<'a> {
     scope: &'a str,
     scp: String,
     sid: &'a str,
-    sub: uuid::Uuid,
-    tid: uuid::Uuid,
+    sub: UserId,
+    tid: TenantId,
 }
 
 /// An ID token (OIDC Core §2; `at_hash` §3.1.3.6); claims that are absent are left out,
@@ -225,8 +227,8 @@ struct IdClaims<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     preferred_username: Option<&'a str>,
     sid: &'a str,
-    sub: uuid::Uuid,
-    tid: uuid::Uuid,
+    sub: UserId,
+    tid: TenantId,
 }
 
 /// The algorithm of the app's tokens: its own choice, EdDSA by default.
@@ -355,8 +357,8 @@ mod tests {
             nonce: optional,
             preferred_username: optional,
             sid: "s",
-            sub: uuid::Uuid::nil(),
-            tid: uuid::Uuid::nil(),
+            sub: UserId::from_uuid(uuid::Uuid::nil()),
+            tid: TenantId::from_uuid(uuid::Uuid::nil()),
         }
     }
 

@@ -111,7 +111,7 @@ async fn why_not_redeemed(ctx: &TokenContext<'_>, record: &AuthCode) -> CatalogE
     match read::get::<User>(ctx.store, ctx.tenant.id, ObjectKind::User, &record.user).await {
         Err(e) => e,
         Ok(None) => invalid("the code's user no longer exists"),
-        Ok(Some((object, _))) if object.id != record.user_id => {
+        Ok(Some((object, _))) if !object.id.is(record.user_id) => {
             invalid("the code's user was deleted and the name reused")
         }
         Ok(Some((_, user))) if !user.enabled => CatalogError::new(ErrorName::AccountDisabled),

@@ -8,6 +8,7 @@ use super::super::issue::{TokenResponse, signing_alg};
 use super::super::request::ClientCredentialsRequest;
 use crate::directory::model::{App, MANAGEMENT_API};
 use crate::errors::{CatalogError, ErrorName};
+use crate::ids::TenantId;
 
 /// An app's own access token (RFC 9068 §2.2), serialized straight from this struct
 /// rather than built as a `serde_json::Value` map first (the hottest path: see
@@ -23,7 +24,7 @@ struct AppAccessClaims<'a> {
     nbf: i64,
     roles: &'a [String],
     sub: &'a str,
-    tid: uuid::Uuid,
+    tid: TenantId,
 }
 
 pub async fn exchange(

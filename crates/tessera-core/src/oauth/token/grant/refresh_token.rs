@@ -20,6 +20,7 @@ use crate::directory::model::{App, Consent, User};
 use crate::directory::redirect::Platform;
 use crate::errors::render::timestamp;
 use crate::errors::{CatalogError, ErrorName};
+use crate::ids::ObjectId;
 use crate::oauth::records::{ROTATED, RefreshToken};
 use crate::oauth::scope;
 use crate::secret::Secret;
@@ -145,7 +146,7 @@ async fn rotate(
     ctx: &TokenContext<'_>,
     app: &App,
     request: &RefreshRequest,
-    id: uuid::Uuid,
+    id: ObjectId,
     key: &str,
     record: &RefreshToken,
     facts: &Facts,
@@ -252,7 +253,7 @@ async fn check(
         let Some((user_object, user)) = user else {
             return Err(revoked("the user no longer exists"));
         };
-        if user_object.id != record.user_id {
+        if !user_object.id.is(record.user_id) {
             return Err(revoked("the user it was issued to was deleted"));
         }
         if !user.enabled {

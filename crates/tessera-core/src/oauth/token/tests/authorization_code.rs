@@ -172,7 +172,7 @@ async fn the_codes_user_must_still_be_there_and_enabled() {
                 id: object.id,
             },
             Write::Put(StoredObject::new(
-                uuid::Uuid::from_u128(0xb0b),
+                ObjectId::from_uuid(uuid::Uuid::from_u128(0xb0b)),
                 f.tenant.id,
                 ObjectKind::User,
                 ALICE,

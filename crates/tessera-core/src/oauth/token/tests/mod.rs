@@ -20,6 +20,7 @@ use crate::directory::model::{
 use crate::directory::names::Username;
 use crate::directory::redirect::Platform;
 use crate::errors::{CatalogError, ErrorName};
+use crate::ids::{ObjectId, TenantId, UserId};
 use crate::keys::{KeyState, SigningAlg};
 use crate::oauth::jose::Signer;
 use crate::oauth::params::Params;
@@ -58,16 +59,12 @@ pub struct Services {
 
 #[async_trait::async_trait]
 impl TokenServices for Services {
-    async fn app(
-        &self,
-        tenant_id: uuid::Uuid,
-        client_id: &str,
-    ) -> Result<Option<App>, CatalogError> {
+    async fn app(&self, tenant_id: TenantId, client_id: &str) -> Result<Option<App>, CatalogError> {
         let found = read::get::<App>(self.store.as_ref(), tenant_id, ObjectKind::App, client_id);
         Ok(found.await?.map(|(_, app)| app))
     }
 
-    async fn apis(&self, tenant_id: uuid::Uuid) -> Result<Arc<Vec<Api>>, CatalogError> {
+    async fn apis(&self, tenant_id: TenantId) -> Result<Arc<Vec<Api>>, CatalogError> {
         let objects = self.store.objects(tenant_id, ObjectKind::Api).await?;
         Ok(Arc::new(
             objects.iter().map(|o| o.decode::<Api>().unwrap()).collect(),
@@ -76,7 +73,7 @@ impl TokenServices for Services {
 
     async fn signer(
         &self,
-        _tenant_id: uuid::Uuid,
+        _tenant_id: TenantId,
         alg: SigningAlg,
     ) -> Result<Arc<Signer>, CatalogError> {
         assert_eq!(alg, SigningAlg::EdDSA);
@@ -96,7 +93,7 @@ pub struct Fixture {
     pub tenant: Tenant,
     pub services: Services,
     /// The user's object id (`sub`).
-    pub alice_id: uuid::Uuid,
+    pub alice_id: UserId,
 }
 
 fn web_app(master: &MasterKey) -> App {
@@ -159,7 +156,7 @@ impl Fixture {
         let now = clock.now();
         let tenant = store
             .create_tenant(crate::tenant::NewTenant {
-                id: uuid::Uuid::from_u128(0x7e4a47),
+                id: TenantId::from_uuid(uuid::Uuid::from_u128(0x7e4a47)),
                 slug: TenantSlug::parse("contoso").unwrap(),
                 display_name: "Contoso".into(),
                 kind: TenantKind::Work,
@@ -200,26 +197,22 @@ impl Fixture {
             groups: BTreeSet::new(),
             app_roles: BTreeSet::new(),
         };
-        let alice_id = uuid::Uuid::from_u128(0xa11ce);
-        let put = |id: uuid::Uuid, kind, key: &str, doc: String| {
+        let alice_id = UserId::from_uuid(uuid::Uuid::from_u128(0xa11ce));
+        let put = |id: u128, kind, key: &str, doc: String| {
+            let id = ObjectId::from_uuid(uuid::Uuid::from_u128(id));
             Write::Put(StoredObject::new(id, tenant.id, kind, key, doc, now))
         };
         store
             .apply(vec![
-                put(uuid::Uuid::from_u128(1), ObjectKind::Api, API, encode(&api)),
+                put(1, ObjectKind::Api, API, encode(&api)),
+                put(2, ObjectKind::App, WEB, encode(&web_app(&master))),
+                put(3, ObjectKind::App, SPA, encode(&spa_app())),
                 put(
-                    uuid::Uuid::from_u128(2),
-                    ObjectKind::App,
-                    WEB,
-                    encode(&web_app(&master)),
+                    alice_id.as_uuid().as_u128(),
+                    ObjectKind::User,
+                    ALICE,
+                    encode(&alice),
                 ),
-                put(
-                    uuid::Uuid::from_u128(3),
-                    ObjectKind::App,
-                    SPA,
-                    encode(&spa_app()),
-                ),
-                put(alice_id, ObjectKind::User, ALICE, encode(&alice)),
             ])
             .await
             .unwrap();

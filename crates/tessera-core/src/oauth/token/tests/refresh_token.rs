@@ -313,7 +313,7 @@ async fn the_user_must_still_be_there_enabled_and_assigned() {
         gone.message()
     );
     let someone_else = StoredObject::new(
-        uuid::Uuid::from_u128(0xb0b),
+        ObjectId::from_uuid(uuid::Uuid::from_u128(0xb0b)),
         f.tenant.id,
         ObjectKind::User,
         ALICE,
