@@ -35,7 +35,7 @@ pub fn export(tenant: &Tenant, objects: &[StoredObject]) -> Result<TenantDoc, St
                 user: display
                     .get(key)
                     .map_or_else(|| key.clone(), |s| (*s).to_owned()),
-                app: app.client_id.clone(),
+                app: app.client_id.to_string(),
             })
         })
         .collect();
@@ -86,7 +86,7 @@ pub fn export(tenant: &Tenant, objects: &[StoredObject]) -> Result<TenantDoc, St
         apps: apps
             .into_iter()
             .map(|a| AppDoc {
-                client_id: Some(a.client_id),
+                client_id: Some(a.client_id.into()),
                 name: a.name,
                 multi_tenant: a.multi_tenant,
                 assignment_required: a.assignment_required,

@@ -4,6 +4,7 @@
 
 use super::names::Username;
 use super::redirect::Platform;
+use crate::ids::ClientId;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use time::OffsetDateTime;
@@ -173,7 +174,7 @@ pub struct Permission {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct App {
-    pub client_id: String,
+    pub client_id: ClientId,
     pub name: String,
     pub multi_tenant: bool,
     pub assignment_required: bool,
@@ -208,7 +209,7 @@ impl App {
 pub struct Consent {
     /// The user's case-insensitive key.
     pub user: String,
-    pub client_id: String,
+    pub client_id: ClientId,
     /// Scope values as requested: `openid`, `profile`, or `{api identifier}/{scope}`.
     pub scopes: BTreeSet<String>,
     #[serde(with = "time::serde::rfc3339")]
@@ -217,7 +218,7 @@ pub struct Consent {
 
 impl Consent {
     /// The object key: unique per user and app (neither part can contain a space).
-    pub fn key(client_id: &str, user_key: &str) -> String {
+    pub fn key(client_id: &ClientId, user_key: &str) -> String {
         format!("{client_id} {user_key}")
     }
 }

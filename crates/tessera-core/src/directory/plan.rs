@@ -9,6 +9,7 @@ use super::model::{Api, ApiScope, App, ClientSecret, GrantType, Group, User};
 use super::names::Username;
 use crate::audit::{AuditEntry, changed_fields};
 use crate::crypto::{MasterKey, PasswordParams, hash_password, verify_password};
+use crate::ids::ClientId;
 use crate::ids::ObjectId;
 use crate::ids::{TenantId, UserId};
 use crate::rng::Rng;
@@ -266,7 +267,7 @@ fn plan_tenant(
     }
     for a in &doc.apps {
         let app = plan_app(&tp, doc, a)?;
-        let key = app.client_id.clone();
+        let key = app.client_id.to_string();
         tp.put(ObjectKind::App, &key, &app, &key)?;
     }
     Ok(())
@@ -370,7 +371,7 @@ fn plan_app(tp: &TenantPlan, tenant: &TenantDoc, a: &AppDoc) -> Result<App, Stri
                     obj.decode::<App>()
                         .ok()
                         .filter(|app| app.name == a.name)
-                        .map(|app| app.client_id)
+                        .map(|app| app.client_id.into())
                 });
             same_name.unwrap_or_else(|| tp.p.rng.uuid().to_string())
         }
@@ -407,7 +408,7 @@ fn plan_app(tp: &TenantPlan, tenant: &TenantDoc, a: &AppDoc) -> Result<App, Stri
         .map(|x| x.user.to_lowercase())
         .collect();
     Ok(App {
-        client_id,
+        client_id: ClientId::new(client_id),
         name: a.name.clone(),
         multi_tenant: a.multi_tenant,
         assignment_required: a.assignment_required,

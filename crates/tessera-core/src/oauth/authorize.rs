@@ -11,6 +11,7 @@ use crate::directory::model::{Api, App};
 use crate::directory::redirect::{Platform, is_loopback};
 use crate::errors::render::ResponseMode;
 use crate::errors::{CatalogError, ErrorName};
+use crate::ids::ClientId;
 use crate::tenant::TenantPolicy;
 
 /// A redirect URI registered for the client: errors may now go to it.
@@ -33,7 +34,7 @@ pub struct Prompt {
 /// A fully checked authorization request for the `code` response type.
 #[derive(Debug, Clone)]
 pub struct AuthorizeRequest {
-    pub client_id: String,
+    pub client_id: ClientId,
     pub redirect: VerifiedRedirect,
     pub scopes: ResolvedScopes,
     pub challenge: Option<Challenge>,

@@ -13,6 +13,7 @@
 use super::pkce::Challenge;
 use crate::crypto::MasterKey;
 use crate::directory::redirect::Platform;
+use crate::ids::ClientId;
 use crate::ids::{ObjectId, TenantId, UserId};
 use crate::rng::Rng;
 use serde::{Deserialize, Serialize};
@@ -49,7 +50,7 @@ pub struct Session {
 /// RFC 7636 §4.4, OIDC Core §3.1.2.1 nonce).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuthCode {
-    pub client_id: String,
+    pub client_id: ClientId,
     pub redirect_uri: String,
     /// The platform whose registered URI matched (`spa` codes need an Origin).
     pub platform: Platform,
@@ -112,7 +113,7 @@ pub struct Redemption {
 /// authorization) and its lifetimes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RefreshToken {
-    pub client_id: String,
+    pub client_id: ClientId,
     pub user: String,
     pub user_id: UserId,
     pub scopes: BTreeSet<String>,
@@ -151,7 +152,7 @@ struct SealedRefresh {
     id: ObjectId,
     // The record's members: client_id, user, user_id, scopes, audience, sid, family,
     // platform, amr.
-    c: String,
+    c: ClientId,
     u: String,
     ui: UserId,
     s: BTreeSet<String>,

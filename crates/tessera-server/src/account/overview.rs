@@ -20,6 +20,7 @@ use minijinja::context;
 use tessera_core::directory::model::{App, Consent};
 use tessera_core::errors::render::{ErrorView, timestamp};
 use tessera_core::errors::{CatalogError, ErrorName};
+use tessera_core::ids::ClientId;
 use tessera_core::oauth::params::Params;
 use tessera_core::secret::Secret;
 use tessera_core::store::object::ObjectKind;
@@ -107,15 +108,15 @@ async fn signed_in(
                 .map_err(|e| CatalogError::new(ErrorName::InternalError).internal(e))?;
             let name = match state
                 .store
-                .object(tenant.id, ObjectKind::App, &c.client_id)
+                .object(tenant.id, ObjectKind::App, c.client_id.as_str())
                 .await
                 .map_err(store_error)?
             {
                 Some(a) => a
                     .decode::<App>()
                     .map(|a| a.name)
-                    .unwrap_or_else(|_| c.client_id.clone()),
-                None => c.client_id.clone(),
+                    .unwrap_or_else(|_| c.client_id.to_string()),
+                None => c.client_id.to_string(),
             };
             items.push(context! {
                 client_id => c.client_id,
@@ -210,7 +211,7 @@ async fn revoke_consent(
         Err(r) => return r,
     };
     let client_id = fields.get("client_id").unwrap_or_default();
-    let key = Consent::key(client_id, &current.session.user);
+    let key = Consent::key(&ClientId::new(client_id), &current.session.user);
     let found = match state
         .store
         .object(tenant.id, ObjectKind::Consent, &key)

@@ -21,6 +21,7 @@ use tessera_core::directory::model::{
 };
 use tessera_core::directory::validate::check_tenant_doc;
 use tessera_core::errors::{CatalogError, ErrorName, FieldError};
+use tessera_core::ids::ClientId;
 use tessera_core::keys::SigningAlg;
 use tessera_core::store::object::{ObjectKind, StoredObject, Write, encode};
 use tessera_core::tenant::Tenant;
@@ -92,7 +93,7 @@ fn view(obj: &StoredObject) -> ApiResult<AppView> {
     let a: App = obj.decode().map_err(internal)?;
     Ok(AppView {
         confidential: a.is_confidential(),
-        client_id: a.client_id,
+        client_id: a.client_id.into(),
         name: a.name,
         multi_tenant: a.multi_tenant,
         assignment_required: a.assignment_required,
@@ -256,7 +257,7 @@ async fn problems(
 ) -> ApiResult<Vec<FieldError>> {
     let mut doc = doc_with_apis(state, t).await?;
     doc.apps = vec![AppDoc {
-        client_id: Some(app.client_id.clone()),
+        client_id: Some(app.client_id.to_string()),
         name: app.name.clone(),
         multi_tenant: app.multi_tenant,
         assignment_required: app.assignment_required,
@@ -348,9 +349,10 @@ pub async fn create(
     let t = tenant(&state, &slug).await?;
     let grant_types = req.fields.grant_types.clone();
     let mut app = App {
-        client_id: req
-            .client_id
-            .unwrap_or_else(|| state.rng.uuid().to_string()),
+        client_id: ClientId::new(
+            req.client_id
+                .unwrap_or_else(|| state.rng.uuid().to_string()),
+        ),
         name: String::new(),
         multi_tenant: false,
         assignment_required: false,

@@ -20,6 +20,7 @@ use tessera_core::clock::Clock;
 use tessera_core::crypto::{MasterKey, generate_client_secret};
 use tessera_core::directory::model::{App, ClientSecret, Implicit, RedirectUris};
 use tessera_core::errors::{CatalogError, ErrorName};
+use tessera_core::ids::ClientId;
 use tessera_core::rng::Rng;
 use tessera_core::secret::Secret;
 use tessera_core::store::object::{ObjectKind, StoredObject, Write, encode};
@@ -150,7 +151,7 @@ pub async fn ensure_bootstrap_credential(
     let value = generate_client_secret(rng);
     let now = clock.now();
     let app = App {
-        client_id: BOOTSTRAP_APP.to_owned(),
+        client_id: ClientId::new(BOOTSTRAP_APP),
         name: "Tessera bootstrap admin credential".to_owned(),
         multi_tenant: false,
         assignment_required: true,

@@ -19,6 +19,7 @@ use tessera_core::directory::model::{App, Consent, Group, User};
 use tessera_core::directory::names::Username;
 use tessera_core::directory::validate::check_tenant_doc;
 use tessera_core::errors::{CatalogError, ErrorName, FieldError};
+use tessera_core::ids::ClientId;
 use tessera_core::secret::Secret;
 use tessera_core::store::object::{ObjectKind, StoredObject, Write, encode};
 use tessera_core::tenant::Tenant;
@@ -447,7 +448,7 @@ pub async fn consents(
         .map(|o| o.decode::<Consent>().map_err(internal))
         .map(|c| {
             c.map(|c| ConsentView {
-                client_id: c.client_id,
+                client_id: c.client_id.into(),
                 scopes: c.scopes.into_iter().collect(),
                 granted_at: tessera_core::errors::render::timestamp(c.granted_at),
             })
@@ -466,7 +467,7 @@ pub async fn revoke_consent(
 ) -> ApiResult<StatusCode> {
     let t = tenant(&state, &slug).await?;
     let (_, user) = find(&state, &t, &username).await?;
-    let key = Consent::key(&client_id, &user.username.key());
+    let key = Consent::key(&ClientId::new(client_id.as_str()), &user.username.key());
     let obj = state
         .store
         .object(t.id, ObjectKind::Consent, &key)

@@ -17,6 +17,7 @@ use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 use tessera_core::directory::model::{Api, App};
 use tessera_core::errors::CatalogError;
+use tessera_core::ids::ClientId;
 use tessera_core::ids::TenantId;
 use tessera_core::keys::SigningAlg;
 use tessera_core::oauth::jose::Signer;
@@ -123,7 +124,7 @@ pub async fn redeem_code(
     let tenant = crate::http::tenant_path::resolve(state, tenant).await?;
     let ctx = context(state, &tenant);
     let client = ClientAuthentication::None {
-        client_id: client_id.to_owned(),
+        client_id: ClientId::new(client_id),
     };
     let app = client
         .authenticate(&ctx)
@@ -136,8 +137,12 @@ pub async fn redeem_code(
 
 #[async_trait::async_trait]
 impl TokenServices for AppState {
-    async fn app(&self, tenant_id: TenantId, client_id: &str) -> Result<Option<App>, CatalogError> {
-        lookup::app(self, tenant_id, client_id).await
+    async fn app(
+        &self,
+        tenant_id: TenantId,
+        client_id: &ClientId,
+    ) -> Result<Option<App>, CatalogError> {
+        lookup::app(self, tenant_id, client_id.as_str()).await
     }
 
     async fn apis(&self, tenant_id: TenantId) -> Result<Arc<Vec<Api>>, CatalogError> {

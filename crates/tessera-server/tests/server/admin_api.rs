@@ -802,7 +802,7 @@ async fn consents_are_listed_per_user_and_revoked() {
             ObjectId::from_uuid(uuid::Uuid::from_u128(id)),
             tenant.id,
             ObjectKind::Consent,
-            Consent::key("web", user),
+            Consent::key(&"web".into(), user),
             encode(&c),
             crate::support::T0,
         ))

@@ -6,6 +6,7 @@ use super::oidc::*;
 use super::support::Served;
 use serde_json::{Value, json};
 use tessera_core::errors::ErrorName;
+use tessera_core::ids::ObjectId;
 use tessera_core::ids::TenantId;
 
 /// Signs alice in to `client_id` through the pages (consenting if asked) and redeems the
@@ -552,7 +553,7 @@ async fn an_altered_refresh_token_is_invalid() {
 async fn stored_under_id(
     served: &Served,
     tenant_id: TenantId,
-    id: tessera_core::ids::ObjectId,
+    id: ObjectId,
 ) -> Option<tessera_core::store::object::StoredObject> {
     served
         .app

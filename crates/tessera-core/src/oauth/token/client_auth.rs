@@ -6,6 +6,7 @@
 use super::context::TokenContext;
 use crate::directory::model::App;
 use crate::errors::{CatalogError, ErrorName};
+use crate::ids::ClientId;
 use crate::oauth::params::{Params, form_decode};
 use crate::secret::Secret;
 use base64::Engine;
@@ -15,11 +16,11 @@ use base64::engine::general_purpose::STANDARD;
 #[derive(Debug, PartialEq, Eq)]
 pub enum ClientAuthentication {
     /// `client_secret_basic`: HTTP Basic with the client_id and secret (§2.3.1).
-    SecretBasic { client_id: String, secret: Secret },
+    SecretBasic { client_id: ClientId, secret: Secret },
     /// `client_secret_post`: `client_id` and `client_secret` in the form (§2.3.1).
-    SecretPost { client_id: String, secret: Secret },
+    SecretPost { client_id: ClientId, secret: Secret },
     /// `none`: a public client names itself with `client_id` (§3.2.1).
-    None { client_id: String },
+    None { client_id: ClientId },
 }
 
 fn malformed(detail: &str) -> CatalogError {
@@ -86,9 +87,12 @@ impl ClientAuthentication {
                     "client_id in the body differs from the one in the Authorization header",
                 ));
             }
-            return Ok(Self::SecretBasic { client_id, secret });
+            return Ok(Self::SecretBasic {
+                client_id: ClientId::new(client_id),
+                secret,
+            });
         }
-        let client_id = params.require("client_id")?.to_owned();
+        let client_id = ClientId::new(params.require("client_id")?);
         Ok(match params.get("client_secret") {
             Some(s) => Self::SecretPost {
                 client_id,
@@ -98,7 +102,7 @@ impl ClientAuthentication {
         })
     }
 
-    pub fn client_id(&self) -> &str {
+    pub fn client_id(&self) -> &ClientId {
         match self {
             Self::SecretBasic { client_id, .. }
             | Self::SecretPost { client_id, .. }
@@ -123,7 +127,10 @@ impl ClientAuthentication {
             .await?
             .ok_or_else(|| {
                 CatalogError::new(ErrorName::ClientNotFound)
-                    .with("client_id", client_id.chars().take(128).collect::<String>())
+                    .with(
+                        "client_id",
+                        client_id.as_str().chars().take(128).collect::<String>(),
+                    )
                     .with("tenant", ctx.tenant.slug.as_str())
             })?;
         match (app.is_confidential(), self.secret()) {

@@ -6,6 +6,7 @@ use crate::clock::Clock;
 use crate::crypto::MasterKey;
 use crate::directory::model::{Api, App};
 use crate::errors::CatalogError;
+use crate::ids::ClientId;
 use crate::ids::TenantId;
 use crate::keys::SigningAlg;
 use crate::oauth::jose::Signer;
@@ -21,7 +22,11 @@ use std::time::Duration;
 #[async_trait::async_trait]
 pub trait TokenServices: Send + Sync {
     /// The app with this client_id in the tenant, if there is one.
-    async fn app(&self, tenant_id: TenantId, client_id: &str) -> Result<Option<App>, CatalogError>;
+    async fn app(
+        &self,
+        tenant_id: TenantId,
+        client_id: &ClientId,
+    ) -> Result<Option<App>, CatalogError>;
 
     /// Every API of the tenant.
     async fn apis(&self, tenant_id: TenantId) -> Result<Arc<Vec<Api>>, CatalogError>;

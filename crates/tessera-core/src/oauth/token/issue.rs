@@ -277,7 +277,7 @@ pub fn tokens(
     let access_claims = AccessClaims {
         aud: &audience,
         auth_time: grant.auth_time.unix_timestamp(),
-        client_id: &grant.app.client_id,
+        client_id: grant.app.client_id.as_str(),
         exp: exp.unix_timestamp(),
         iat,
         iss: issuer,
@@ -303,9 +303,9 @@ pub fn tokens(
         let id = IdClaims {
             amr: &grant.amr,
             at_hash: left_half_hash(alg, &access_token),
-            aud: &grant.app.client_id,
+            aud: grant.app.client_id.as_str(),
             auth_time: grant.auth_time.unix_timestamp(),
-            azp: &grant.app.client_id,
+            azp: grant.app.client_id.as_str(),
             email,
             email_verified: email.map(|_| false),
             exp: exp.unix_timestamp(),

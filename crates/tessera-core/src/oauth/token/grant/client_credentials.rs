@@ -71,14 +71,14 @@ pub async fn exchange(
     let iat = now.unix_timestamp();
     let claims = AppAccessClaims {
         aud: api,
-        client_id: &app.client_id,
+        client_id: app.client_id.as_str(),
         exp: (now + time::Duration::seconds(lifetime)).unix_timestamp(),
         iat,
         iss: &ctx.issuer,
         jti: ctx.rng.uuid(),
         nbf: iat,
         roles: &permission.app_roles,
-        sub: &app.client_id,
+        sub: app.client_id.as_str(),
         tid: ctx.tenant.id,
     };
     let token = signer

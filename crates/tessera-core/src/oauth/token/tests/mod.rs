@@ -20,6 +20,7 @@ use crate::directory::model::{
 use crate::directory::names::Username;
 use crate::directory::redirect::Platform;
 use crate::errors::{CatalogError, ErrorName};
+use crate::ids::ClientId;
 use crate::ids::{ObjectId, TenantId, UserId};
 use crate::keys::{KeyState, SigningAlg};
 use crate::oauth::jose::Signer;
@@ -59,8 +60,17 @@ pub struct Services {
 
 #[async_trait::async_trait]
 impl TokenServices for Services {
-    async fn app(&self, tenant_id: TenantId, client_id: &str) -> Result<Option<App>, CatalogError> {
-        let found = read::get::<App>(self.store.as_ref(), tenant_id, ObjectKind::App, client_id);
+    async fn app(
+        &self,
+        tenant_id: TenantId,
+        client_id: &ClientId,
+    ) -> Result<Option<App>, CatalogError> {
+        let found = read::get::<App>(
+            self.store.as_ref(),
+            tenant_id,
+            ObjectKind::App,
+            client_id.as_str(),
+        );
         Ok(found.await?.map(|(_, app)| app))
     }
 
@@ -245,7 +255,7 @@ impl Fixture {
 
     pub async fn app(&self, client_id: &str) -> App {
         self.services
-            .app(self.tenant.id, client_id)
+            .app(self.tenant.id, &ClientId::new(client_id))
             .await
             .unwrap()
             .unwrap()
