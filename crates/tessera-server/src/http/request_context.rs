@@ -28,9 +28,13 @@ pub fn current() -> ErrorContext {
         })
 }
 
-/// Runs `fut` with `ctx` as the current request's context.
-pub async fn scope<F: Future>(ctx: Arc<ErrorContext>, fut: F) -> F::Output {
-    CONTEXT.scope(ctx, fut).await
+/// `fut` with `ctx` as the current request's context. tokio's own scoped future, not
+/// an `async fn` around it: a wrapper would move the whole request's future once more.
+pub fn scope<F: Future>(
+    ctx: Arc<ErrorContext>,
+    fut: F,
+) -> tokio::task::futures::TaskLocalFuture<Arc<ErrorContext>, F> {
+    CONTEXT.scope(ctx, fut)
 }
 
 /// Runs `f` with `ctx` as the current request's context (outside the request's task).
