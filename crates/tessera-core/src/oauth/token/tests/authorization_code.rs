@@ -160,28 +160,8 @@ async fn the_codes_user_must_still_be_there_and_enabled() {
     // Deleted and created again under the same name: someone else.
     let f = Fixture::new().await;
     let code = f.seal(&f.code(WEB, WEB_CB, "openid"));
-    let (object, user) = read::get::<User>(f.store.as_ref(), f.tenant.id, ObjectKind::User, ALICE)
-        .await
-        .unwrap()
-        .unwrap();
-    f.store
-        .apply(vec![
-            Write::Delete {
-                tenant_id: f.tenant.id,
-                kind: ObjectKind::User,
-                id: object.id,
-            },
-            Write::Put(StoredObject::new(
-                ObjectId::from_uuid(uuid::Uuid::from_u128(0xb0b)),
-                f.tenant.id,
-                ObjectKind::User,
-                ALICE,
-                encode(&user),
-                f.now(),
-            )),
-        ])
-        .await
-        .unwrap();
+    let user = f.delete_alice().await;
+    f.another_alice(&user).await;
     let e = redeem(&f, WEB, f.redeem(&code)).await;
     assert_eq!(refused(e), ErrorName::AuthorizationCodeInvalid);
     // And nothing was stored: the code was not spent.

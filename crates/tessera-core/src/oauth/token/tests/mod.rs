@@ -367,6 +367,38 @@ impl Fixture {
         .1
     }
 
+    /// Deletes the user alice; returns her document, to make someone else of it.
+    pub async fn delete_alice(&self) -> User {
+        let (object, user) =
+            read::get::<User>(self.store.as_ref(), self.tenant.id, ObjectKind::User, ALICE)
+                .await
+                .unwrap()
+                .unwrap();
+        let delete = Write::Delete {
+            tenant_id: self.tenant.id,
+            kind: ObjectKind::User,
+            id: object.id,
+        };
+        self.store.apply(vec![delete]).await.unwrap();
+        user
+    }
+
+    /// Stores `user` as a new user under alice's name: another person, another id.
+    pub async fn another_alice(&self, user: &User) {
+        let someone_else = StoredObject::new(
+            ObjectId::from_uuid(uuid::Uuid::from_u128(0xb0b)),
+            self.tenant.id,
+            ObjectKind::User,
+            ALICE,
+            encode(user),
+            self.now(),
+        );
+        self.store
+            .apply(vec![Write::Put(someone_else)])
+            .await
+            .unwrap();
+    }
+
     pub fn later(&self, seconds: i64) {
         self.clock.advance(time::Duration::seconds(seconds));
     }

@@ -295,16 +295,7 @@ async fn the_user_must_still_be_there_enabled_and_assigned() {
         .unwrap();
 
     // Deleted: revoked, and the name given to someone else does not revive it.
-    let (object, user) = read::get::<User>(f.store.as_ref(), f.tenant.id, ObjectKind::User, ALICE)
-        .await
-        .unwrap()
-        .unwrap();
-    let delete = Write::Delete {
-        tenant_id: f.tenant.id,
-        kind: ObjectKind::User,
-        id: object.id,
-    };
-    f.store.apply(vec![delete]).await.unwrap();
+    let user = f.delete_alice().await;
     let gone = f.refresh(WEB, &token, None, None).await.unwrap_err();
     assert_eq!(gone.name, ErrorName::RefreshTokenRevoked);
     assert!(
@@ -312,15 +303,7 @@ async fn the_user_must_still_be_there_enabled_and_assigned() {
         "{}",
         gone.message()
     );
-    let someone_else = StoredObject::new(
-        ObjectId::from_uuid(uuid::Uuid::from_u128(0xb0b)),
-        f.tenant.id,
-        ObjectKind::User,
-        ALICE,
-        encode(&user),
-        f.now(),
-    );
-    f.store.apply(vec![Write::Put(someone_else)]).await.unwrap();
+    f.another_alice(&user).await;
     let replaced = f.refresh(WEB, &token, None, None).await.unwrap_err();
     assert_eq!(replaced.name, ErrorName::RefreshTokenRevoked);
     assert!(
