@@ -125,7 +125,7 @@ async fn a_replayed_code_is_refused_and_revokes_what_it_gave() {
     // The whole family is revoked, and the first access token is on the deny-list.
     let next = rotated.refresh_token.unwrap();
     assert_eq!(
-        refused(f.refresh(WEB, &next, None, None).await),
+        f.refresh_refused(WEB, &next).await,
         ErrorName::RefreshTokenRevoked
     );
     let jti = claims(&first.access_token)["jti"]

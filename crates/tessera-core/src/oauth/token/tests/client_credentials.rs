@@ -28,9 +28,11 @@ async fn the_app_gets_a_token_for_the_api_with_its_roles() {
 #[tokio::test]
 async fn an_api_the_app_was_not_granted_or_that_is_gone_is_invalid() {
     let f = Fixture::new().await;
-    let e = grant(&f, "https://other.contoso.test").await.unwrap_err();
-    assert_eq!(e.name, ErrorName::InvalidResource);
-    assert!(e.message().contains(API), "{}", e.message());
+    assert_refused(
+        grant(&f, "https://other.contoso.test").await,
+        ErrorName::InvalidResource,
+        API,
+    );
     // The API was deleted after the app was granted it.
     let (object, _) = read::get::<Api>(f.store.as_ref(), f.tenant.id, ObjectKind::Api, API)
         .await

@@ -352,6 +352,11 @@ impl Fixture {
         exchange(&self.ctx(), &self.app(client_id).await, &request).await
     }
 
+    /// The refusal of `token` used as-is by `client_id` (it must be refused).
+    pub async fn refresh_refused(&self, client_id: &str, token: &str) -> ErrorName {
+        refused(self.refresh(client_id, token, None, None).await)
+    }
+
     /// The stored record of the refresh token `value`.
     pub async fn stored_refresh(&self, value: &str) -> RefreshToken {
         let (id, _) = RefreshToken::open(&self.master, self.tenant.id, value).unwrap();
@@ -411,6 +416,17 @@ impl Fixture {
 /// The claims of a JWT, unverified (the tests check what was issued, not JOSE).
 pub fn claims(jwt: &str) -> serde_json::Value {
     serde_json::Value::Object(crate::oauth::jose::unverified_claims(jwt).unwrap())
+}
+
+/// Asserts that `outcome` was refused with `name`, its message containing `words`.
+pub fn assert_refused<T: std::fmt::Debug>(
+    outcome: Result<T, CatalogError>,
+    name: ErrorName,
+    words: &str,
+) {
+    let e = outcome.unwrap_err();
+    assert_eq!(e.name, name);
+    assert!(e.message().contains(words), "{}", e.message());
 }
 
 /// The catalogue entry of an outcome, for comparing refusals.
