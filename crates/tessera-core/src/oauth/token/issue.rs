@@ -151,21 +151,6 @@ pub struct TokenResponse {
     pub token_type: &'static str,
 }
 
-/// The tokens, with what must be stored about them.
-pub struct Issued {
-    pub body: TokenResponse,
-    /// The refresh token's object, to be written with the grant's change (unless the
-    /// grant wrote it already, from its [`Plan`]).
-    pub refresh: Option<StoredRefresh>,
-}
-
-impl Issued {
-    /// The write storing the new refresh token, if one was issued.
-    pub fn refresh_write(&self, ctx: &TokenContext<'_>) -> Option<Write> {
-        self.refresh.as_ref().map(|r| r.write(ctx))
-    }
-}
-
 impl StoredRefresh {
     /// The write storing this token (under its id; the sweeper may delete it once it
     /// can no longer be used).
@@ -240,13 +225,14 @@ fn internal(detail: String) -> CatalogError {
     CatalogError::new(ErrorName::InternalError).internal(detail)
 }
 
-/// The tokens of `grant` as `plan` decided them, for `user` (the ID token's claims).
+/// The tokens of `grant` as `plan` decided them, for `user` (the ID token's claims). The
+/// grant has stored what the plan decided (the refresh token's object) before this.
 pub fn tokens(
     ctx: &TokenContext<'_>,
     grant: &Grant<'_>,
     user: &User,
     plan: Plan,
-) -> Result<Issued, CatalogError> {
+) -> Result<TokenResponse, CatalogError> {
     let Plan {
         now,
         signer,
@@ -323,17 +309,13 @@ pub fn tokens(
         None
     };
 
-    let (refresh_token, refresh) = refresh.map(|r| (r.value, r.stored)).unzip();
-    Ok(Issued {
-        body: TokenResponse {
-            access_token,
-            expires_in: lifetime,
-            id_token,
-            refresh_token,
-            scope: Some(scope_string),
-            token_type: "Bearer",
-        },
-        refresh,
+    Ok(TokenResponse {
+        access_token,
+        expires_in: lifetime,
+        id_token,
+        refresh_token: refresh.map(|r| r.value),
+        scope: Some(scope_string),
+        token_type: "Bearer",
     })
 }
 

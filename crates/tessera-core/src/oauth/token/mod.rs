@@ -33,12 +33,10 @@ pub async fn exchange(
     request: &TokenRequest,
 ) -> Result<TokenResponse, CatalogError> {
     match request {
-        TokenRequest::AuthorizationCode(r) => grant::authorization_code::exchange(ctx, app, r)
-            .await
-            .map(|issued| issued.body),
-        TokenRequest::RefreshToken(r) => grant::refresh_token::exchange(ctx, app, r)
-            .await
-            .map(|issued| issued.body),
+        TokenRequest::AuthorizationCode(r) => {
+            grant::authorization_code::exchange(ctx, app, r).await
+        }
+        TokenRequest::RefreshToken(r) => grant::refresh_token::exchange(ctx, app, r).await,
         TokenRequest::ClientCredentials(r) => {
             grant::client_credentials::exchange(ctx, app, r).await
         }

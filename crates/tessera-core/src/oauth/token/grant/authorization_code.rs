@@ -6,7 +6,7 @@
 //! (RFC 6749 §4.1.2, RFC 9700 §4.5).
 
 use super::super::context::TokenContext;
-use super::super::issue::{self, Grant, Issued};
+use super::super::issue::{self, Grant, TokenResponse};
 use super::super::request::CodeRequest;
 use super::super::{deny_list, family};
 use crate::directory::model::{App, User};
@@ -21,7 +21,7 @@ pub async fn exchange(
     ctx: &TokenContext<'_>,
     app: &App,
     request: &CodeRequest,
-) -> Result<Issued, CatalogError> {
+) -> Result<TokenResponse, CatalogError> {
     let code = request.code.expose();
     let Some(record) = AuthCode::open(ctx.master, ctx.tenant.id, code) else {
         return Err(CatalogError::new(ErrorName::AuthorizationCodeInvalid));
@@ -46,7 +46,7 @@ async fn redeem(
     request: &CodeRequest,
     key: &str,
     record: AuthCode,
-) -> Result<Issued, CatalogError> {
+) -> Result<TokenResponse, CatalogError> {
     check(ctx, app, request, &record)?;
     let grant = Grant {
         tenant: ctx.tenant,

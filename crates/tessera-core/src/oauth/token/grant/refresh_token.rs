@@ -14,7 +14,7 @@
 
 use super::super::context::TokenContext;
 use super::super::family;
-use super::super::issue::{self, Grant, Issued};
+use super::super::issue::{self, Grant, TokenResponse};
 use super::super::request::RefreshRequest;
 use crate::directory::model::{App, Consent, User};
 use crate::directory::redirect::Platform;
@@ -23,10 +23,9 @@ use crate::errors::{CatalogError, ErrorName};
 use crate::ids::ObjectId;
 use crate::oauth::records::{ROTATED, RefreshToken};
 use crate::oauth::scope;
-use crate::secret::Secret;
 use crate::store::StoreError;
 use crate::store::object::{ObjectKind, StoredObject, Write, encode};
-use crate::store::read;
+use crate::store::read::{self, RecordWithUser};
 use std::collections::BTreeSet;
 
 /// The version of a refresh token's object while it is live: stored once (an insert
@@ -46,18 +45,33 @@ enum Facts {
     /// Not read: the token assumed live at [`LIVE_VERSION`] and its user enabled under
     /// the record's user id. The conditional write confirms both or is refused.
     Assumed,
-    /// Read: the token's object, if it is still stored, and the user its record names.
-    Read {
-        object: Option<StoredObject>,
-        user: Option<(StoredObject, User)>,
-    },
+    /// Read: the token as stored, with the user its record names; `None` when the token
+    /// is no longer stored.
+    Read(Option<RecordWithUser<RefreshToken>>),
+}
+
+/// What a request asks of the grant beyond the token: RFC 6749 §6 `scope`, RFC 8707
+/// `resource`. Introspection asks for neither.
+#[derive(Clone, Copy, Default)]
+struct Asked<'a> {
+    scope: Option<&'a str>,
+    resource: Option<&'a str>,
+}
+
+impl<'a> From<&'a RefreshRequest> for Asked<'a> {
+    fn from(request: &'a RefreshRequest) -> Self {
+        Self {
+            scope: request.scope.as_deref(),
+            resource: request.resource.as_deref(),
+        }
+    }
 }
 
 pub async fn exchange(
     ctx: &TokenContext<'_>,
     app: &App,
     request: &RefreshRequest,
-) -> Result<Issued, CatalogError> {
+) -> Result<TokenResponse, CatalogError> {
     let Some((id, record)) =
         RefreshToken::open(ctx.master, ctx.tenant.id, request.refresh_token.expose())
     else {
@@ -66,7 +80,7 @@ pub async fn exchange(
     let key = RefreshToken::id_key(id);
     let mut facts = Facts::Assumed;
     for _ in 0..ATTEMPTS {
-        match rotate(ctx, app, request, id, &key, &record, &facts).await {
+        match rotate(ctx, app, request.into(), id, &key, &record, &facts).await {
             Ok(Some(issued)) => return Ok(issued),
             // The write was refused: the token or its user changed. Read what they are.
             Ok(None) => {}
@@ -107,36 +121,15 @@ pub async fn usable(
         return Err(CatalogError::new(ErrorName::RefreshTokenInvalid));
     };
     let facts = read_facts(ctx, &RefreshToken::id_key(id)).await?;
-    let as_granted = RefreshRequest {
-        refresh_token: Secret::new(value),
-        scope: None,
-        resource: None,
-    };
-    check(ctx, app, &as_granted, &record, &facts).await?;
+    check(ctx, app, Asked::default(), &record, &facts).await?;
     Ok(record)
 }
 
 async fn read_facts(ctx: &TokenContext<'_>, key: &str) -> Result<Facts, CatalogError> {
     // The token and its user in one read (one round trip on PostgreSQL).
-    Ok(
-        match read::record_with_user::<RefreshToken>(
-            ctx.store,
-            ctx.tenant.id,
-            ObjectKind::RefreshToken,
-            key,
-        )
-        .await?
-        {
-            None => Facts::Read {
-                object: None,
-                user: None,
-            },
-            Some(found) => Facts::Read {
-                object: Some(found.object),
-                user: found.user,
-            },
-        },
-    )
+    let kind = ObjectKind::RefreshToken;
+    let found = read::record_with_user(ctx.store, ctx.tenant.id, kind, key).await?;
+    Ok(Facts::Read(found))
 }
 
 /// Checks `record` on `facts` and, when every check passes, retires it and stores its
@@ -145,13 +138,13 @@ async fn read_facts(ctx: &TokenContext<'_>, key: &str) -> Result<Facts, CatalogE
 async fn rotate(
     ctx: &TokenContext<'_>,
     app: &App,
-    request: &RefreshRequest,
+    asked: Asked<'_>,
     id: ObjectId,
     key: &str,
     record: &RefreshToken,
     facts: &Facts,
-) -> Result<Option<Issued>, CatalogError> {
-    let (scopes, audience) = check(ctx, app, request, record, facts).await?;
+) -> Result<Option<TokenResponse>, CatalogError> {
+    let (scopes, audience) = check(ctx, app, asked, record, facts).await?;
     let grant = Grant {
         tenant: ctx.tenant,
         app,
@@ -178,10 +171,7 @@ async fn rotate(
             CatalogError::new(ErrorName::InternalError).internal("a rotation planned no successor")
         })?;
     let retired = match facts {
-        Facts::Read {
-            object: Some(object),
-            ..
-        } => object.clone().with_doc(retired(record), plan.now),
+        Facts::Read(Some(found)) => found.object.clone().with_doc(retired(record), plan.now),
         _ => StoredObject {
             id,
             tenant_id: ctx.tenant.id,
@@ -213,7 +203,7 @@ async fn rotate(
 async fn check(
     ctx: &TokenContext<'_>,
     app: &App,
-    request: &RefreshRequest,
+    asked: Asked<'_>,
     record: &RefreshToken,
     facts: &Facts,
 ) -> Result<(BTreeSet<String>, Option<String>), CatalogError> {
@@ -222,35 +212,25 @@ async fn check(
     };
     let stored = match facts {
         Facts::Assumed => None,
-        Facts::Read { object: None, .. } => {
-            // Swept after its end, or never stored (a token whose grant failed).
-            return Err(CatalogError::new(ErrorName::RefreshTokenInvalid));
-        }
-        Facts::Read {
-            object: Some(object),
-            user,
-        } => {
-            let stored = object
-                .decode::<RefreshToken>()
-                .map_err(|e| CatalogError::new(ErrorName::InternalError).internal(e))?;
-            Some((stored, user))
-        }
+        // Swept after its end, or never stored (a token whose grant failed).
+        Facts::Read(None) => return Err(CatalogError::new(ErrorName::RefreshTokenInvalid)),
+        Facts::Read(Some(found)) => Some(found),
     };
     // RFC 6749 §6: the token must have been issued to the authenticated client.
     if record.client_id != app.client_id {
         return Err(CatalogError::new(ErrorName::RefreshTokenClientMismatch)
             .with("client_id", app.client_id.clone()));
     }
-    match stored.as_ref().and_then(|(s, _)| s.revoked.as_deref()) {
+    match stored.and_then(|s| s.record.revoked.as_deref()) {
         // RFC 9700 §4.14.2: a rotated-out token came back (the caller revokes its family).
         Some(ROTATED) => return Err(CatalogError::new(ErrorName::RefreshTokenReused)),
         Some(reason) => return Err(revoked(reason)),
         None => {}
     }
     check_expiry(ctx, record)?;
-    let narrowed = narrowed(ctx, app, request, record).await?;
-    if let Some((_, user)) = stored {
-        let Some((user_object, user)) = user else {
+    let narrowed = narrowed(ctx, app, asked, record).await?;
+    if let Some(found) = stored {
+        let Some((user_object, user)) = &found.user else {
             return Err(revoked("the user no longer exists"));
         };
         if !user_object.id.is(record.user_id) {
@@ -310,11 +290,11 @@ fn check_expiry(ctx: &TokenContext<'_>, record: &RefreshToken) -> Result<(), Cat
 async fn narrowed(
     ctx: &TokenContext<'_>,
     app: &App,
-    request: &RefreshRequest,
+    asked: Asked<'_>,
     record: &RefreshToken,
 ) -> Result<(BTreeSet<String>, Option<String>), CatalogError> {
-    let resource = request.resource.as_deref();
-    if request.scope.is_none() && resource.is_none() {
+    let resource = asked.resource;
+    if asked.scope.is_none() && resource.is_none() {
         return Ok((record.scopes.clone(), record.audience.clone()));
     }
     let consent = read::get::<Consent>(
@@ -329,7 +309,7 @@ async fn narrowed(
         allowed.extend(c.scopes);
     }
     let oidc = |s: &String| scope::OIDC_SCOPES.iter().any(|(o, _)| *o == s.as_str());
-    let requested: BTreeSet<String> = if let Some(raw) = &request.scope {
+    let requested: BTreeSet<String> = if let Some(raw) = asked.scope {
         let apis = ctx.services.apis(ctx.tenant.id).await?;
         scope::resolve(raw, app, &apis)?.values()
     } else {
