@@ -44,22 +44,14 @@ pub async fn app(
     Ok(Option::clone(&app))
 }
 
-/// Every API of the tenant (cached), as the cache shares it.
-pub async fn apis_shared(
-    state: &AppState,
-    tenant_id: TenantId,
-) -> Result<Arc<Vec<Api>>, CatalogError> {
+/// Every API of the tenant (cached, shared with the cache).
+pub async fn apis(state: &AppState, tenant_id: TenantId) -> Result<Arc<Vec<Api>>, CatalogError> {
     state
         .cache
         .get(Key::Apis(tenant_id), || {
             decoded::<Api>(state, tenant_id, ObjectKind::Api)
         })
         .await
-}
-
-/// Every API of the tenant (cached), copied.
-pub async fn apis(state: &AppState, tenant_id: TenantId) -> Result<Vec<Api>, CatalogError> {
-    Ok(Vec::clone(&*apis_shared(state, tenant_id).await?))
 }
 
 /// Every object of `kind` in the tenant, decoded.

@@ -146,7 +146,7 @@ impl TokenServices for AppState {
     }
 
     async fn apis(&self, tenant_id: TenantId) -> Result<Arc<Vec<Api>>, CatalogError> {
-        lookup::apis_shared(self, tenant_id).await
+        lookup::apis(self, tenant_id).await
     }
 
     async fn signer(
