@@ -313,12 +313,19 @@ async fn of_two_uses_at_once_one_wins_and_the_other_is_reuse() {
         f.refresh(WEB, &token, None, None),
         f.refresh(WEB, &token, None, None)
     );
-    let mut outcomes = [
-        a.map(|_| ()).map_err(|e| e.name),
-        b.map(|_| ()).map_err(|e| e.name),
-    ];
-    outcomes.sort_by_key(Result::is_err);
-    assert_eq!(outcomes, [Ok(()), Err(ErrorName::RefreshTokenReused)]);
+    // Both checked the token before either wrote (the store yields before a write): one
+    // write wins, the other is refused and reads the token as rotated.
+    let (won, lost) = match (a, b) {
+        (Ok(won), Err(lost)) | (Err(lost), Ok(won)) => (won, lost),
+        other => panic!("one winner expected: {other:?}"),
+    };
+    assert_eq!(lost.name, ErrorName::RefreshTokenReused);
+    // Reuse ended the family, the winner's new token included.
+    let next = won.refresh_token.unwrap();
+    assert_eq!(
+        f.refresh_refused(WEB, &next).await,
+        ErrorName::RefreshTokenRevoked
+    );
 }
 
 #[tokio::test]
