@@ -6,10 +6,9 @@
 //!
 //! A bounded cache (quick_cache's S3-FIFO) evicts one digest at a time, the ones seen
 //! once before the ones seen again, so a resource server with more live tokens than
-//! the memo holds keeps most of its hits. The set it replaced emptied itself whenever
-//! it was full, which cost every token a full check at once (introspection fell by half
-//! between 32,000 and 34,000 distinct tokens; benches/run.sh's many-tokens load;
-//! docs/decisions/0011-verified-token-memo.md).
+//! the memo holds keeps part of its hits. The set it replaced emptied itself whenever
+//! it was full, which cost every token a full check at once
+//! (docs/decisions/0011-verified-token-memo.md; benches/run.sh's many-tokens load).
 
 use quick_cache::sync::Cache;
 use std::sync::Arc;
