@@ -197,12 +197,108 @@ pub fn verify(token: &str, keys: &[Value]) -> Result<Verified, JwtError> {
     verify_remembering(token, keys, None)
 }
 
-/// [`verify`], skipping the signature check for a token `memo` saw verify before.
-pub fn verify_remembering(
-    token: &str,
-    keys: &[Value],
-    memo: Option<&dyn SignatureMemo>,
-) -> Result<Verified, JwtError> {
+/// A compact JWS split and decoded (RFC 7515 §7.1), its signature not yet checked.
+pub struct Parsed<'a> {
+    pub header: Map<String, Value>,
+    pub claims: Map<String, Value>,
+    /// `header.claims` as sent: the signing input.
+    signed: &'a [u8],
+    signature: Vec<u8>,
+}
+
+impl Parsed<'_> {
+    /// The header member `name`, when it is a string.
+    pub fn header_str(&self, name: &str) -> Option<&str> {
+        self.header.get(name).and_then(Value::as_str)
+    }
+
+    /// Whether the signature verifies under `jwk` with `alg` (the caller has matched
+    /// the two: [`JwsAlg::fits`]). `UnknownKey` when the JWK lacks a member `alg` needs.
+    pub fn signature_verifies(&self, alg: JwsAlg, jwk: &Value) -> Result<bool, JwtError> {
+        let member = |name: &str| {
+            jwk[name]
+                .as_str()
+                .and_then(|v| URL_SAFE_NO_PAD.decode(v).ok())
+                .ok_or(JwtError::UnknownKey)
+        };
+        let (signed, sig) = (self.signed, self.signature.as_slice());
+        let rsa = |params: &'static signature::RsaParameters| -> Result<bool, JwtError> {
+            Ok(signature::RsaPublicKeyComponents {
+                n: member("n")?,
+                e: member("e")?,
+            }
+            .verify(params, signed, sig)
+            .is_ok())
+        };
+        match alg {
+            JwsAlg::EdDSA => Ok(UnparsedPublicKey::new(&signature::ED25519, member("x")?)
+                .verify(signed, sig)
+                .is_ok()),
+            JwsAlg::ES256 => {
+                let mut point = vec![0x04];
+                point.extend(member("x")?);
+                point.extend(member("y")?);
+                Ok(
+                    UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, point)
+                        .verify(signed, sig)
+                        .is_ok(),
+                )
+            }
+            JwsAlg::RS256 => rsa(&signature::RSA_PKCS1_2048_8192_SHA256),
+            JwsAlg::PS256 => rsa(&signature::RSA_PSS_2048_8192_SHA256),
+        }
+    }
+}
+
+/// The JWS algorithms (RFC 7518 §3.1, RFC 8037 §3.1) whose signatures Tessera checks:
+/// those of its own keys, and PS256 for clients' keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JwsAlg {
+    EdDSA,
+    ES256,
+    RS256,
+    PS256,
+}
+
+impl JwsAlg {
+    pub const ALL: [JwsAlg; 4] = [Self::RS256, Self::PS256, Self::ES256, Self::EdDSA];
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Some(match value {
+            "EdDSA" => Self::EdDSA,
+            "ES256" => Self::ES256,
+            "RS256" => Self::RS256,
+            "PS256" => Self::PS256,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::EdDSA => "EdDSA",
+            Self::ES256 => "ES256",
+            Self::RS256 => "RS256",
+            Self::PS256 => "PS256",
+        }
+    }
+
+    /// Whether `jwk` is a key of this algorithm's type (RFC 7518 §6: `kty`, `crv`), and,
+    /// when it names an `alg` of its own (RFC 7517 §4.4), that one; a key meant for
+    /// encryption (`use` other than `sig`, §4.2) fits none.
+    pub fn fits(self, jwk: &Value) -> bool {
+        let member = |name: &str| jwk.get(name).and_then(Value::as_str);
+        let kind = match self {
+            Self::EdDSA => member("kty") == Some("OKP") && member("crv") == Some("Ed25519"),
+            Self::ES256 => member("kty") == Some("EC") && member("crv") == Some("P-256"),
+            Self::RS256 | Self::PS256 => member("kty") == Some("RSA"),
+        };
+        kind && member("alg").is_none_or(|a| a == self.as_str())
+            && member("use").is_none_or(|u| u == "sig")
+    }
+}
+
+/// Splits and decodes a compact JWS without checking its signature.
+pub fn parse(token: &str) -> Result<Parsed<'_>, JwtError> {
     let mut parts = token.split('.');
     let (Some(h), Some(c), Some(s), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
@@ -220,61 +316,53 @@ pub fn verify_remembering(
     };
     let header = object(decode(h)?)?;
     let claims = object(decode(c)?)?;
-    let sig = decode(s)?;
+    let signature = decode(s)?;
     // RFC 7515 §4.1.11: extensions marked critical must be understood; none are.
     if header.contains_key("crit") {
         return Err(JwtError::Malformed("the header names critical extensions"));
     }
-    let (Some(alg), Some(kid)) = (
-        header.get("alg").and_then(Value::as_str),
-        header.get("kid").and_then(Value::as_str),
-    ) else {
+    Ok(Parsed {
+        header,
+        claims,
+        signed: &token.as_bytes()[..h.len() + 1 + c.len()],
+        signature,
+    })
+}
+
+/// [`verify`], skipping the signature check for a token `memo` saw verify before.
+pub fn verify_remembering(
+    token: &str,
+    keys: &[Value],
+    memo: Option<&dyn SignatureMemo>,
+) -> Result<Verified, JwtError> {
+    let parsed = parse(token)?;
+    let (Some(alg), Some(kid)) = (parsed.header_str("alg"), parsed.header_str("kid")) else {
         return Err(JwtError::Malformed("the header lacks alg or kid"));
     };
     let jwk = keys
         .iter()
         .find(|k| k["kid"].as_str() == Some(kid) && k["alg"].as_str() == Some(alg))
         .ok_or(JwtError::UnknownKey)?;
+    let alg = JwsAlg::parse(alg).ok_or(JwtError::UnknownKey)?;
     let digest: Option<[u8; 32]> = memo.map(|_| sha2::Sha256::digest(token.as_bytes()).into());
     if let (Some(memo), Some(digest)) = (memo, &digest)
         && memo.verified_before(digest)
     {
-        return Ok(Verified { header, claims });
+        return Ok(Verified {
+            header: parsed.header,
+            claims: parsed.claims,
+        });
     }
-    let signed = &token.as_bytes()[..h.len() + 1 + c.len()];
-    let member = |name: &str| {
-        jwk[name]
-            .as_str()
-            .and_then(|v| URL_SAFE_NO_PAD.decode(v).ok())
-            .ok_or(JwtError::UnknownKey)
-    };
-    let ok = match alg {
-        "EdDSA" => UnparsedPublicKey::new(&signature::ED25519, member("x")?)
-            .verify(signed, &sig)
-            .is_ok(),
-        "ES256" => {
-            let mut point = vec![0x04];
-            point.extend(member("x")?);
-            point.extend(member("y")?);
-            UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, point)
-                .verify(signed, &sig)
-                .is_ok()
-        }
-        "RS256" => signature::RsaPublicKeyComponents {
-            n: member("n")?,
-            e: member("e")?,
-        }
-        .verify(&signature::RSA_PKCS1_2048_8192_SHA256, signed, &sig)
-        .is_ok(),
-        _ => return Err(JwtError::UnknownKey),
-    };
-    if !ok {
+    if !parsed.signature_verifies(alg, jwk)? {
         return Err(JwtError::BadSignature);
     }
     if let (Some(memo), Some(digest)) = (memo, digest) {
         memo.remember(digest);
     }
-    Ok(Verified { header, claims })
+    Ok(Verified {
+        header: parsed.header,
+        claims: parsed.claims,
+    })
 }
 
 #[cfg(test)]

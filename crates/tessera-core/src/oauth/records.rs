@@ -26,6 +26,7 @@ pub mod purpose {
     pub const CODE: &str = "authorization_code";
     pub const REFRESH: &str = "refresh_token";
     pub const CSRF: &str = "csrf";
+    pub const CLIENT_ASSERTION: &str = "client_assertion";
 }
 
 /// A signed-in browser (the SSO session behind the session cookie).

@@ -23,10 +23,13 @@ pub enum ObjectKind {
     RefreshToken,
     /// Keyed by the access token's `jti`.
     RevokedAccessToken,
+    /// A `private_key_jwt` assertion already used, keyed by the hash of its client and
+    /// `jti` (`oauth::token::client_assertion`).
+    UsedClientAssertion,
 }
 
 impl ObjectKind {
-    pub const ALL: [ObjectKind; 10] = [
+    pub const ALL: [ObjectKind; 11] = [
         ObjectKind::User,
         ObjectKind::Group,
         ObjectKind::Api,
@@ -37,6 +40,7 @@ impl ObjectKind {
         ObjectKind::AuthCode,
         ObjectKind::RefreshToken,
         ObjectKind::RevokedAccessToken,
+        ObjectKind::UsedClientAssertion,
     ];
 
     /// The kinds a tenant file declares (signing keys belong to the installation).
@@ -56,6 +60,7 @@ impl ObjectKind {
                 | ObjectKind::AuthCode
                 | ObjectKind::RefreshToken
                 | ObjectKind::RevokedAccessToken
+                | ObjectKind::UsedClientAssertion
         )
     }
 
@@ -91,6 +96,7 @@ impl ObjectKind {
             ObjectKind::AuthCode => "authorization_code",
             ObjectKind::RefreshToken => "refresh_token",
             ObjectKind::RevokedAccessToken => "revoked_access_token",
+            ObjectKind::UsedClientAssertion => "used_client_assertion",
         }
     }
 

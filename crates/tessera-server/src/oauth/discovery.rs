@@ -11,6 +11,7 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 use tessera_core::keys::SigningAlg;
+use tessera_core::oauth::jose::JwsAlg;
 use tessera_core::oauth::scope::OIDC_SCOPES;
 use tessera_core::tenant::Tenant;
 
@@ -53,6 +54,8 @@ async fn cached_document(state: &AppState, tenant: &Tenant) -> Result<Response, 
 fn document(state: &AppState, tenant: &Tenant) -> serde_json::Value {
     let issuer = state.issuer(tenant.slug.as_str());
     let algs: Vec<&str> = SigningAlg::ALL.iter().map(|a| a.as_str()).collect();
+    // The signature algorithms of client assertions (`token::client_assertion`).
+    let assertion_algs: Vec<&str> = JwsAlg::ALL.iter().map(|a| a.as_str()).collect();
     let pkce: &[&str] = if tenant.policy.pkce_plain_allowed {
         &["S256", "plain"]
     } else {
@@ -65,8 +68,10 @@ fn document(state: &AppState, tenant: &Tenant) -> serde_json::Value {
         "userinfo_endpoint": format!("{issuer}/oauth2/userinfo"),
         "revocation_endpoint": format!("{issuer}/oauth2/revoke"),
         "introspection_endpoint": format!("{issuer}/oauth2/introspect"),
-        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
-        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
+        "revocation_endpoint_auth_signing_alg_values_supported": assertion_algs,
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt"],
+        "introspection_endpoint_auth_signing_alg_values_supported": assertion_algs,
         "jwks_uri": format!("{issuer}/discovery/keys"),
         "scopes_supported": OIDC_SCOPES.iter().map(|(s, _)| *s).collect::<Vec<_>>(),
         "response_types_supported": ["code"],
@@ -74,7 +79,9 @@ fn document(state: &AppState, tenant: &Tenant) -> serde_json::Value {
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": algs,
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
+        // RFC 8414 §2: the algorithms of private_key_jwt assertions.
+        "token_endpoint_auth_signing_alg_values_supported": assertion_algs,
         "code_challenge_methods_supported": pkce,
         "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid", "amr", "azp", "name", "preferred_username", "email", "email_verified"],
         "prompt_values_supported": ["none", "login", "consent", "select_account"],

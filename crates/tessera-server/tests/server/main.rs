@@ -10,6 +10,7 @@ mod bad_input;
 mod binary;
 mod browser;
 mod catalogue;
+mod client_assertion;
 mod client_credentials;
 mod cors;
 mod golden;

@@ -14,7 +14,7 @@ use tessera_core::errors::ErrorName;
 
 /// A second node on node A's database, with the same master key and public URL (the
 /// load balancer's), and its own randomness.
-async fn second_node(a: &Served) -> (String, tokio::task::JoinHandle<()>) {
+pub(super) async fn second_node(a: &Served) -> (String, tokio::task::JoinHandle<()>) {
     let url = a.app.db_url.clone().expect("node A is on PostgreSQL");
     let store = tessera_store::open(&url.parse::<tessera_store::DatabaseUrl>().unwrap())
         .await
@@ -43,7 +43,7 @@ async fn second_node(a: &Served) -> (String, tokio::task::JoinHandle<()>) {
     (base, task)
 }
 
-async fn two_nodes(test: &str) -> Option<(Served, String, tokio::task::JoinHandle<()>)> {
+pub(super) async fn two_nodes(test: &str) -> Option<(Served, String, tokio::task::JoinHandle<()>)> {
     let db = tessera_store::testing::postgres_or_skip(test).await?;
     let a = server(Some(db)).await;
     let (b, task) = second_node(&a).await;

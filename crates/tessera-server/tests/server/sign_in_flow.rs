@@ -287,7 +287,16 @@ async fn discovery_names_every_endpoint_and_capability_at_both_locations() {
     );
     assert_eq!(
         oidc["token_endpoint_auth_methods_supported"],
-        serde_json::json!(["client_secret_basic", "client_secret_post", "none"])
+        serde_json::json!([
+            "client_secret_basic",
+            "client_secret_post",
+            "private_key_jwt",
+            "none"
+        ])
+    );
+    assert_eq!(
+        oidc["token_endpoint_auth_signing_alg_values_supported"],
+        serde_json::json!(["RS256", "PS256", "ES256", "EdDSA"])
     );
     assert_eq!(
         oidc["id_token_signing_alg_values_supported"],

@@ -1,7 +1,8 @@
-//! Client authentication at the token, introspection and revocation endpoints
-//! (RFC 6749 §2.3): one [`ClientAuthentication`] method per request, parsed from the
-//! `Authorization` header and the form, then checked against the app's registration.
-//! §2.3: the client "MUST NOT use more than one authentication method in each request".
+//! Client authentication at the token, introspection, revocation and device
+//! authorization endpoints (RFC 6749 §2.3): one [`ClientAuthentication`] method per
+//! request, parsed from the `Authorization` header and the form, then checked against
+//! the app's registration. §2.3: the client "MUST NOT use more than one authentication
+//! method in each request".
 
 use super::context::TokenContext;
 use crate::directory::model::App;
@@ -21,6 +22,12 @@ pub enum ClientAuthentication {
     SecretPost { client_id: ClientId, secret: Secret },
     /// `none`: a public client names itself with `client_id` (§3.2.1).
     None { client_id: ClientId },
+    /// `private_key_jwt`: a JWT signed with a registered key (RFC 7523 §2.2), naming
+    /// the client by `client_id` or, without it, by its `iss`.
+    PrivateKeyJwt {
+        client_id: ClientId,
+        assertion: Secret,
+    },
 }
 
 fn malformed(detail: &str) -> CatalogError {
@@ -62,9 +69,12 @@ impl ClientAuthentication {
     pub fn parse(authorization: Option<&[u8]>, params: &Params) -> Result<Self, CatalogError> {
         if params.get("client_assertion").is_some() || params.get("client_assertion_type").is_some()
         {
-            return Err(malformed(
-                "private_key_jwt client authentication is not available yet; use client_secret_basic or client_secret_post",
-            ));
+            if authorization.is_some() || params.get("client_secret").is_some() {
+                return Err(malformed(
+                    "the client sent both a client assertion and a secret; use one method",
+                ));
+            }
+            return assertion(params);
         }
         if let Some(value) = authorization {
             let (client_id, secret) = basic_credentials(value)?;
@@ -100,13 +110,17 @@ impl ClientAuthentication {
         match self {
             Self::SecretBasic { client_id, .. }
             | Self::SecretPost { client_id, .. }
-            | Self::None { client_id } => client_id,
+            | Self::None { client_id }
+            | Self::PrivateKeyJwt { client_id, .. } => client_id,
         }
     }
 
-    fn secret(&self) -> Option<&Secret> {
+    /// What the client presented as its credential, as PublicClientCredentialsNotAllowed
+    /// names it; `None` for a public client's bare client_id.
+    fn credential(&self) -> Option<&'static str> {
         match self {
-            Self::SecretBasic { secret, .. } | Self::SecretPost { secret, .. } => Some(secret),
+            Self::SecretBasic { .. } | Self::SecretPost { .. } => Some("a client secret"),
+            Self::PrivateKeyJwt { .. } => Some("a client assertion"),
             Self::None { .. } => None,
         }
     }
@@ -127,21 +141,61 @@ impl ClientAuthentication {
                     )
                     .with("tenant", ctx.tenant.slug.as_str())
             })?;
-        match (app.is_confidential(), self.secret()) {
+        match (app.is_confidential(), self.credential()) {
             (true, None) => Err(CatalogError::new(ErrorName::MissingClientCredentials)
                 .with("client_id", app.client_id.clone())),
-            (false, Some(_)) => Err(CatalogError::new(
+            (false, Some(credential)) => Err(CatalogError::new(
                 ErrorName::PublicClientCredentialsNotAllowed,
             )
             .with("client_id", app.client_id.clone())
-            .with("credential", "a client secret")),
+            .with("credential", credential)),
             (false, None) => Ok(app),
-            (true, Some(secret)) => {
-                check_secret(ctx, &app, secret)?;
+            (true, Some(_)) => {
+                match self {
+                    Self::SecretBasic { secret, .. } | Self::SecretPost { secret, .. } => {
+                        check_secret(ctx, &app, secret)?;
+                    }
+                    Self::PrivateKeyJwt { assertion, .. } => {
+                        super::client_assertion::verify(ctx, &app, assertion.expose()).await?;
+                    }
+                    Self::None { .. } => {}
+                }
                 Ok(app)
             }
         }
     }
+}
+
+/// `client_assertion_type` and `client_assertion` (RFC 7521 §4.2): the type must be
+/// the JWT bearer type, and the client is the `client_id` parameter if sent, otherwise
+/// the assertion's `iss` (read unverified only to find the app whose keys verify it).
+fn assertion(params: &Params) -> Result<ClientAuthentication, CatalogError> {
+    use super::client_assertion::JWT_BEARER;
+    let kind = params.get("client_assertion_type").unwrap_or_default();
+    if kind != JWT_BEARER {
+        return Err(CatalogError::new(ErrorName::ClientAssertionTypeUnsupported)
+            .with("value", kind.chars().take(100).collect::<String>()));
+    }
+    let value = params.get("client_assertion").unwrap_or_default();
+    let bad = |reason: &str| {
+        CatalogError::new(ErrorName::ClientAssertionMalformed).with("reason", reason.to_owned())
+    };
+    if value.is_empty() {
+        return Err(bad("client_assertion is missing"));
+    }
+    let client_id = match params.get("client_id") {
+        Some(id) => id.to_owned(),
+        None => crate::oauth::jose::unverified_claims(value)
+            .map_err(|_| bad("the JWT's claims are not a base64url JSON object"))?
+            .get("iss")
+            .and_then(serde_json::Value::as_str)
+            .ok_or_else(|| bad("the claim iss is missing"))?
+            .to_owned(),
+    };
+    Ok(ClientAuthentication::PrivateKeyJwt {
+        client_id: ClientId::new(client_id),
+        assertion: Secret::new(value),
+    })
 }
 
 /// Every registered secret is compared (each in constant time), so timing does not

@@ -67,3 +67,9 @@ impl TokenContext<'_> {
 pub fn userinfo_url(issuer: &str) -> String {
     format!("{issuer}/oauth2/userinfo")
 }
+
+/// The token endpoint of the tenant whose issuer is `issuer`: an audience client
+/// assertions may name (RFC 7523 §3).
+pub fn token_endpoint(issuer: &str) -> String {
+    format!("{issuer}/oauth2/token")
+}

@@ -47,10 +47,6 @@ fn more_than_one_method_or_a_malformed_one_is_refused() {
         (Some(b"Basic \xff"), params(&[])),
         (Some(b"Basic bm9jb2xvbg=="), params(&[])),
         (None, params(&[])),
-        (
-            None,
-            params(&[("client_id", WEB), ("client_assertion", "x.y.z")]),
-        ),
     ];
     for (header, form) in cases {
         let e = ClientAuthentication::parse(header, &form).unwrap_err();

@@ -4,6 +4,7 @@
 //! and a user; each test builds its own.
 
 mod authorization_code;
+mod client_assertion;
 mod client_auth;
 mod client_credentials;
 mod refresh_token;
