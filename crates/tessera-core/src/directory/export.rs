@@ -81,6 +81,7 @@ pub fn export(tenant: &Tenant, objects: &[StoredObject]) -> Result<TenantDoc, St
                     })
                     .collect(),
                 app_roles: a.app_roles,
+                client_id: a.client_id.map(|c| c.to_string()),
             })
             .collect(),
         apps: apps

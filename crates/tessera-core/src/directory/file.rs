@@ -124,6 +124,10 @@ pub struct ApiDoc {
     pub scopes: Vec<ScopeDoc>,
     #[serde(default)]
     pub app_roles: Vec<String>,
+    /// The client_id of the app that serves this API and may exchange its tokens
+    /// on behalf of their users (token exchange); absent: no app may.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -218,6 +222,7 @@ impl From<&Api> for ApiDoc {
                 })
                 .collect(),
             app_roles: a.app_roles.clone(),
+            client_id: a.client_id.as_ref().map(ToString::to_string),
         }
     }
 }

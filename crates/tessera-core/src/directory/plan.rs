@@ -262,6 +262,7 @@ fn plan_tenant(
             name: a.name.clone(),
             scopes: a.scopes.iter().map(scope).collect(),
             app_roles: a.app_roles.clone(),
+            client_id: a.client_id.as_deref().map(ClientId::new),
         };
         tp.put(ObjectKind::Api, &api.identifier, &api, &api.identifier)?;
     }

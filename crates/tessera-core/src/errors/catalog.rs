@@ -916,13 +916,14 @@ catalog! {
     }
     ConsentRequired {
         code: 40012, oauth_error: Some(ConsentRequired), status: 400,
-        message: "The user has not consented to {scope} for the app {client_id}, and prompt=none does not allow asking.",
+        message: "The user has not consented to {scope} for the app {client_id}, and this request cannot ask (prompt=none, or a token exchange on the user's behalf).",
         causes: &[
+            "A middle-tier API exchanges a user's token for a downstream API the user never consented to for it.",
             "The app added a scope after the user last consented.",
             "The user or an administrator withdrew consent.",
             "The first sign-in to the app was attempted silently.",
         ],
-        developer_action: "On this error, send the authorization request without prompt=none so the user can consent.",
+        developer_action: "On this error, send the authorization request without prompt=none so the user can consent. A middle tier refused a token exchange passes the error to its client, which signs the user in asking for the downstream scopes (or an administrator consents for the tenant).",
         user_action: "Sign in to the app again and accept the permissions it asks for.",
         retryable: false, redirectable: true,
     }

@@ -156,6 +156,7 @@ mod tests {
                 })
                 .collect(),
             app_roles: vec![],
+            client_id: None,
         }
     }
 

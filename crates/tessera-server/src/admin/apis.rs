@@ -37,6 +37,9 @@ pub struct ApiView {
     pub name: String,
     pub scopes: Vec<ScopeView>,
     pub app_roles: Vec<String>,
+    /// The app that serves this API and may exchange its tokens on behalf of users.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -51,6 +54,9 @@ pub struct CreateApi {
     pub scopes: Vec<ScopeView>,
     #[serde(default)]
     pub app_roles: Vec<String>,
+    /// The client_id of the app that serves this API: it may exchange the API's access
+    /// tokens on behalf of their users (token exchange).
+    pub client_id: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -61,6 +67,8 @@ pub struct UpdateApi {
     pub scopes: Option<Vec<ScopeView>>,
     /// Replaces the app roles.
     pub app_roles: Option<Vec<String>>,
+    /// Sets the app that serves this API; an empty string removes it.
+    pub client_id: Option<String>,
 }
 
 fn view(obj: &StoredObject) -> ApiResult<ApiView> {
@@ -78,6 +86,7 @@ fn view(obj: &StoredObject) -> ApiResult<ApiView> {
             })
             .collect(),
         app_roles: a.app_roles,
+        client_id: a.client_id.map(|c| c.to_string()),
         created_at: tessera_core::errors::render::timestamp(obj.created_at),
         updated_at: tessera_core::errors::render::timestamp(obj.updated_at),
     })
@@ -88,8 +97,12 @@ fn to_model(
     name: String,
     scopes: Vec<ScopeView>,
     app_roles: Vec<String>,
+    client_id: Option<String>,
 ) -> Api {
     Api {
+        client_id: client_id
+            .filter(|c| !c.is_empty())
+            .map(tessera_core::ids::ClientId::new),
         scopes: scopes
             .into_iter()
             .map(|s| ApiScope {
@@ -155,7 +168,13 @@ pub async fn create(
     AdminJson(req): AdminJson<CreateApi>,
 ) -> ApiResult<(StatusCode, Json<ApiView>)> {
     let t = tenant(&state, &slug).await?;
-    let api = to_model(req.identifier, req.name, req.scopes, req.app_roles);
+    let api = to_model(
+        req.identifier,
+        req.name,
+        req.scopes,
+        req.app_roles,
+        req.client_id,
+    );
     check(problems(&t, &api))?;
     let now = state.clock.now();
     let obj = StoredObject::new(
@@ -223,6 +242,8 @@ pub async fn update(
         req.name.unwrap_or_else(|| old.name.clone()),
         req.scopes.unwrap_or(current_scopes),
         req.app_roles.unwrap_or_else(|| old.app_roles.clone()),
+        req.client_id
+            .or_else(|| old.client_id.as_ref().map(ToString::to_string)),
     );
     check(problems(&t, &api))?;
     let changes = changed_fields(

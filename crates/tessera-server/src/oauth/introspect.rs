@@ -91,6 +91,8 @@ async fn handle(
         "nbf",
         "jti",
         "roles",
+        // RFC 8693 §4.1: the actor of an on-behalf-of token.
+        "act",
     ] {
         if let Some(v) = c.get(member) {
             out[member] = v.clone();

@@ -157,6 +157,14 @@ impl TokenServices for AppState {
         signing::active(self, tenant_id, alg).await
     }
 
+    async fn access_token(
+        &self,
+        tenant: &Tenant,
+        token: &str,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, CatalogError> {
+        super::access_token::verify(self, tenant, token).await
+    }
+
     async fn pause(&self, duration: std::time::Duration) {
         tokio::time::sleep(duration).await;
     }

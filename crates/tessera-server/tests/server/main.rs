@@ -24,4 +24,5 @@ mod revocation;
 mod sign_in_flow;
 mod support;
 mod token_errors;
+mod token_exchange;
 mod userinfo_errors;

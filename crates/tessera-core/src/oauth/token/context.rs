@@ -38,6 +38,15 @@ pub trait TokenServices: Send + Sync {
         alg: SigningAlg,
     ) -> Result<Arc<Signer>, CatalogError>;
 
+    /// The claims of `token` when it is a current access token of `tenant`: signed by
+    /// one of its keys, `typ` at+jwt, its issuer, within its lifetime, not revoked
+    /// (RFC 9068 §4). Its audience and scopes are the caller's to check.
+    async fn access_token(
+        &self,
+        tenant: &Tenant,
+        token: &str,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, CatalogError>;
+
     /// Waits `duration` before a change that lost a race is tried again
     /// (`crate::retry::on_conflict`).
     async fn pause(&self, duration: Duration);

@@ -37,6 +37,9 @@ pub struct Grant<'a> {
     pub auth_time: OffsetDateTime,
     pub amr: Vec<String>,
     pub platform: Platform,
+    /// The app acts for the user with a token it exchanged (RFC 8693 on-behalf-of): the
+    /// access token names it as the actor (`act`, §4.1).
+    pub delegated: bool,
 }
 
 /// What a grant issues that does not depend on the user's document, decided before the
@@ -144,6 +147,9 @@ pub struct TokenResponse {
     pub expires_in: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
+    /// RFC 8693 §2.2.1: required in a token exchange's response, absent elsewhere.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issued_token_type: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -174,6 +180,8 @@ impl StoredRefresh {
 /// Fields in alphabetical order, as the map had them.
 #[derive(serde::Serialize)]
 struct AccessClaims<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    act: Option<Actor<'a>>,
     aud: &'a str,
     auth_time: i64,
     client_id: &'a str,
@@ -187,6 +195,12 @@ struct AccessClaims<'a> {
     sid: &'a str,
     sub: UserId,
     tid: TenantId,
+}
+
+/// RFC 8693 §4.1: the party acting for the subject; here the app, by its client_id.
+#[derive(serde::Serialize)]
+struct Actor<'a> {
+    sub: &'a str,
 }
 
 /// An ID token (OIDC Core §2; `at_hash` §3.1.3.6); claims that are absent are left out,
@@ -261,6 +275,9 @@ pub fn tokens(
     // RFC 9068 §2.2.
     let iat = now.unix_timestamp();
     let access_claims = AccessClaims {
+        act: grant.delegated.then(|| Actor {
+            sub: grant.app.client_id.as_str(),
+        }),
         aud: &audience,
         auth_time: grant.auth_time.unix_timestamp(),
         client_id: grant.app.client_id.as_str(),
@@ -313,6 +330,7 @@ pub fn tokens(
         access_token,
         expires_in: lifetime,
         id_token,
+        issued_token_type: None,
         refresh_token: refresh.map(|r| r.value),
         scope: Some(scope_string),
         token_type: "Bearer",
@@ -375,6 +393,7 @@ mod tests {
             access_token: "a".into(),
             expires_in: 60,
             id_token: None,
+            issued_token_type: None,
             refresh_token: None,
             scope: None,
             token_type: "Bearer",

@@ -41,5 +41,6 @@ pub async fn exchange(
         TokenRequest::ClientCredentials(r) => {
             grant::client_credentials::exchange(ctx, app, r).await
         }
+        TokenRequest::TokenExchange(r) => grant::token_exchange::exchange(ctx, app, r).await,
     }
 }

@@ -9,7 +9,11 @@ use crate::oauth::params::Params;
 use crate::secret::Secret;
 
 /// The grants this endpoint serves, as UnsupportedGrantType lists them.
-pub const SUPPORTED: &str = "authorization_code, refresh_token, client_credentials";
+pub const SUPPORTED: &str = "authorization_code, refresh_token, client_credentials, urn:ietf:params:oauth:grant-type:token-exchange";
+
+/// RFC 8693 §3: the token type of an OAuth 2.0 access token, the one type Tessera
+/// exchanges and issues.
+pub const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
 
 /// `client_credentials` names its API as Entra ID does: `scope={api}/.default`.
 pub const DEFAULT_SUFFIX: &str = "/.default";
@@ -19,6 +23,7 @@ pub enum TokenRequest {
     AuthorizationCode(CodeRequest),
     RefreshToken(RefreshRequest),
     ClientCredentials(ClientCredentialsRequest),
+    TokenExchange(TokenExchangeRequest),
 }
 
 /// `grant_type=authorization_code` (RFC 6749 §4.1.3, RFC 7636 §4.5).
@@ -47,6 +52,19 @@ pub struct ClientCredentialsRequest {
     pub api: String,
 }
 
+/// `grant_type=urn:ietf:params:oauth:grant-type:token-exchange` (RFC 8693 §2.1), as
+/// on-behalf-of: the app exchanges a user's access token issued for its API for one to
+/// a downstream API, named by `scope` (`{api}/{scope}` values or `{api}/.default`)
+/// and optionally `resource` or `audience`.
+#[derive(Debug, PartialEq, Eq)]
+pub struct TokenExchangeRequest {
+    pub subject_token: Secret,
+    pub scope: String,
+    /// `resource` (RFC 8707) or `audience` (RFC 8693 §2.1), when sent: the downstream
+    /// API, which must be the one `scope` names.
+    pub target: Option<String>,
+}
+
 fn truncated(value: &str, max: usize) -> String {
     value.chars().take(max).collect()
 }
@@ -63,6 +81,19 @@ impl TokenRequest {
                 .with("supported", SUPPORTED)
         };
         let grant_type = GrantType::parse(value).ok_or_else(unsupported)?;
+        // RFC 8693 §2.2.2: an app not allowed to exchange tokens; and a public app
+        // cannot be the middle tier that acts for a user (it cannot authenticate).
+        if grant_type == GrantType::TokenExchange
+            && (!app.grant_types.contains(&grant_type) || !app.is_confidential())
+        {
+            let target = ["resource", "audience", "scope"]
+                .iter()
+                .find_map(|name| params.get(name))
+                .unwrap_or("(none)");
+            return Err(CatalogError::new(ErrorName::TokenExchangeNotAllowed)
+                .with("client_id", app.client_id.clone())
+                .with("audience", truncated(target, 200)));
+        }
         // RFC 6749 §5.2 unauthorized_client; §4.4: client credentials only for
         // confidential clients.
         if !app.grant_types.contains(&grant_type)
@@ -92,8 +123,9 @@ impl TokenRequest {
             GrantType::ClientCredentials => Self::ClientCredentials(ClientCredentialsRequest {
                 api: client_credentials_api(params, app)?,
             }),
+            GrantType::TokenExchange => Self::TokenExchange(token_exchange(params)?),
             // Registered grant types that this endpoint does not serve yet.
-            GrantType::DeviceCode | GrantType::TokenExchange | GrantType::JwtBearer => {
+            GrantType::DeviceCode | GrantType::JwtBearer => {
                 return Err(unsupported());
             }
         })
@@ -104,6 +136,7 @@ impl TokenRequest {
             Self::AuthorizationCode(_) => GrantType::AuthorizationCode,
             Self::RefreshToken(_) => GrantType::RefreshToken,
             Self::ClientCredentials(_) => GrantType::ClientCredentials,
+            Self::TokenExchange(_) => GrantType::TokenExchange,
         }
     }
 }
@@ -140,4 +173,59 @@ fn client_credentials_api(params: &Params, app: &App) -> Result<String, CatalogE
             "the parameter scope ({api}/.default) or resource is missing",
         )),
     }
+}
+
+/// RFC 8693 §2.1's parameters, as far as on-behalf-of uses them: a subject token that is
+/// an access token, an access token asked for, no actor token (the authenticated app
+/// is the actor), and the target.
+fn token_exchange(params: &Params) -> Result<TokenExchangeRequest, CatalogError> {
+    let subject_invalid = |reason: &str| {
+        CatalogError::new(ErrorName::TokenExchangeSubjectInvalid).with("reason", reason.to_owned())
+    };
+    let subject_token = params
+        .get("subject_token")
+        .ok_or_else(|| subject_invalid("the parameter subject_token is missing"))?;
+    match params.get("subject_token_type") {
+        Some(ACCESS_TOKEN_TYPE) => {}
+        Some(other) => {
+            return Err(subject_invalid(&format!(
+                "subject_token_type '{}' is not supported; only {ACCESS_TOKEN_TYPE} is",
+                truncated(other, 100)
+            )));
+        }
+        None => {
+            return Err(subject_invalid(
+                "the parameter subject_token_type is missing",
+            ));
+        }
+    }
+    let format =
+        |detail: String| CatalogError::new(ErrorName::InvalidRequestFormat).with("detail", detail);
+    if let Some(kind) = params.get("requested_token_type")
+        && kind != ACCESS_TOKEN_TYPE
+    {
+        return Err(format(format!(
+            "requested_token_type '{}' is not supported; only {ACCESS_TOKEN_TYPE} is issued",
+            truncated(kind, 100)
+        )));
+    }
+    if params.get("actor_token").is_some() || params.get("actor_token_type").is_some() {
+        return Err(format(
+            "actor_token is not supported: the authenticated app is the actor".to_owned(),
+        ));
+    }
+    let target = match (params.get("resource"), params.get("audience")) {
+        (Some(r), Some(a)) if r != a => {
+            return Err(format(
+                "resource and audience name different APIs".to_owned(),
+            ));
+        }
+        (r, a) => r.or(a).map(str::to_owned),
+    };
+    let scope = params.require("scope")?.to_owned();
+    Ok(TokenExchangeRequest {
+        subject_token: Secret::new(subject_token),
+        scope,
+        target,
+    })
 }

@@ -60,6 +60,7 @@ async fn redeem(
         auth_time: record.auth_time,
         amr: record.amr.clone(),
         platform: record.platform,
+        delegated: false,
     };
     let plan = issue::plan(ctx, &grant, None).await?;
 

@@ -88,6 +88,7 @@ pub async fn exchange(
         access_token: token,
         expires_in: lifetime,
         id_token: None,
+        issued_token_type: None,
         refresh_token: None,
         scope: None,
         token_type: "Bearer",

@@ -157,6 +157,7 @@ async fn rotate(
         auth_time: record.auth_time,
         amr: record.amr.clone(),
         platform: record.platform,
+        delegated: false,
     };
     // The new token keeps the family and the original grant's scopes: a narrower request
     // narrows this access token, not what the family may ask for later.

@@ -9,6 +9,7 @@ mod client_auth;
 mod client_credentials;
 mod refresh_token;
 mod request;
+mod token_exchange;
 
 use super::context::{TokenContext, TokenServices};
 use super::request::{CodeRequest, RefreshRequest, TokenRequest};
@@ -57,6 +58,10 @@ pub struct Services {
     store: Arc<MemoryStore>,
     /// `None`: the tenant has no active key (a misconfigured installation).
     pub signer: Mutex<Option<Arc<Signer>>>,
+    /// The signer's public key, which access tokens verify against.
+    public_keys: Vec<serde_json::Value>,
+    /// The fixture's clock (shared), for access tokens' expiry.
+    clock: Arc<FixedClock>,
 }
 
 #[async_trait::async_trait]
@@ -93,12 +98,39 @@ impl TokenServices for Services {
         })
     }
 
+    /// The server's check, played with the fixture's one key and the store's deny-list.
+    async fn access_token(
+        &self,
+        tenant: &Tenant,
+        token: &str,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, CatalogError> {
+        let invalid = || CatalogError::new(ErrorName::InvalidBearerToken);
+        let verified =
+            crate::oauth::jose::verify(token, &self.public_keys).map_err(|_| invalid())?;
+        if verified.header.get("typ") != Some(&"at+jwt".into()) {
+            return Err(invalid());
+        }
+        let claims = verified.claims;
+        let exp = claims.get("exp").and_then(|e| e.as_i64()).unwrap_or(0);
+        let jti = claims.get("jti").and_then(|j| j.as_str()).unwrap_or("");
+        let revoked = self
+            .store
+            .object(tenant.id, ObjectKind::RevokedAccessToken, jti)
+            .await?
+            .is_some();
+        let now = self.clock.now().unix_timestamp();
+        if claims["iss"] != ISSUER || exp <= now || revoked {
+            return Err(invalid());
+        }
+        Ok(claims)
+    }
+
     async fn pause(&self, _duration: std::time::Duration) {}
 }
 
 pub struct Fixture {
     pub store: Arc<MemoryStore>,
-    pub clock: FixedClock,
+    pub clock: Arc<FixedClock>,
     pub rng: SequenceRng,
     pub master: MasterKey,
     pub tenant: Tenant,
@@ -161,7 +193,7 @@ fn spa_app() -> App {
 impl Fixture {
     pub async fn new() -> Self {
         let store = Arc::new(MemoryStore::default());
-        let clock = FixedClock::new(datetime!(2026-12-01 12:00 UTC));
+        let clock = Arc::new(FixedClock::new(datetime!(2026-12-01 12:00 UTC)));
         let rng = SequenceRng::new(7);
         let master = MasterKey::from_bytes(&[9; 32]);
         let now = clock.now();
@@ -197,6 +229,7 @@ impl Fixture {
                 })
                 .to_vec(),
             app_roles: vec!["Reader".into()],
+            client_id: None,
         };
         let alice = User {
             username: Username::parse(ALICE).unwrap(),
@@ -230,6 +263,8 @@ impl Fixture {
         let services = Services {
             store: store.clone(),
             signer: Mutex::new(Some(signer)),
+            public_keys: vec![key.public_jwk.clone()],
+            clock: clock.clone(),
         };
         Self {
             store,
@@ -247,7 +282,7 @@ impl Fixture {
             tenant: &self.tenant,
             issuer: ISSUER.into(),
             store: self.store.as_ref(),
-            clock: &self.clock,
+            clock: self.clock.as_ref(),
             rng: &self.rng,
             master: &self.master,
             services: &self.services,
