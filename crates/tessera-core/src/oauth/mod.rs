@@ -3,6 +3,7 @@
 //! flows store. The server crate drives these with the store and HTTP.
 
 pub mod authorize;
+pub mod device;
 pub mod jose;
 pub mod params;
 pub mod pkce;

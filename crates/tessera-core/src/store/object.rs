@@ -21,6 +21,9 @@ pub enum ObjectKind {
     Session,
     AuthCode,
     RefreshToken,
+    /// A device authorization (RFC 8628), keyed by the hash of its user code
+    /// (`oauth::device`).
+    DeviceCode,
     /// Keyed by the access token's `jti`.
     RevokedAccessToken,
     /// A `private_key_jwt` assertion already used, keyed by the hash of its client and
@@ -29,7 +32,7 @@ pub enum ObjectKind {
 }
 
 impl ObjectKind {
-    pub const ALL: [ObjectKind; 11] = [
+    pub const ALL: [ObjectKind; 12] = [
         ObjectKind::User,
         ObjectKind::Group,
         ObjectKind::Api,
@@ -39,6 +42,7 @@ impl ObjectKind {
         ObjectKind::Session,
         ObjectKind::AuthCode,
         ObjectKind::RefreshToken,
+        ObjectKind::DeviceCode,
         ObjectKind::RevokedAccessToken,
         ObjectKind::UsedClientAssertion,
     ];
@@ -59,6 +63,7 @@ impl ObjectKind {
             ObjectKind::Session
                 | ObjectKind::AuthCode
                 | ObjectKind::RefreshToken
+                | ObjectKind::DeviceCode
                 | ObjectKind::RevokedAccessToken
                 | ObjectKind::UsedClientAssertion
         )
@@ -95,6 +100,7 @@ impl ObjectKind {
             ObjectKind::Session => "session",
             ObjectKind::AuthCode => "authorization_code",
             ObjectKind::RefreshToken => "refresh_token",
+            ObjectKind::DeviceCode => "device_code",
             ObjectKind::RevokedAccessToken => "revoked_access_token",
             ObjectKind::UsedClientAssertion => "used_client_assertion",
         }

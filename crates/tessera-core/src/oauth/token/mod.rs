@@ -41,6 +41,7 @@ pub async fn exchange(
         TokenRequest::ClientCredentials(r) => {
             grant::client_credentials::exchange(ctx, app, r).await
         }
+        TokenRequest::DeviceCode(r) => grant::device_code::exchange(ctx, app, r).await,
         TokenRequest::TokenExchange(r) => grant::token_exchange::exchange(ctx, app, r).await,
     }
 }

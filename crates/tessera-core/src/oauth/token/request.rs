@@ -9,7 +9,7 @@ use crate::oauth::params::Params;
 use crate::secret::Secret;
 
 /// The grants this endpoint serves, as UnsupportedGrantType lists them.
-pub const SUPPORTED: &str = "authorization_code, refresh_token, client_credentials, urn:ietf:params:oauth:grant-type:token-exchange";
+pub const SUPPORTED: &str = "authorization_code, refresh_token, client_credentials, urn:ietf:params:oauth:grant-type:device_code, urn:ietf:params:oauth:grant-type:token-exchange";
 
 /// RFC 8693 §3: the token type of an OAuth 2.0 access token, the one type Tessera
 /// exchanges and issues.
@@ -23,7 +23,14 @@ pub enum TokenRequest {
     AuthorizationCode(CodeRequest),
     RefreshToken(RefreshRequest),
     ClientCredentials(ClientCredentialsRequest),
+    DeviceCode(DeviceCodeRequest),
     TokenExchange(TokenExchangeRequest),
+}
+
+/// `grant_type=urn:ietf:params:oauth:grant-type:device_code` (RFC 8628 §3.4).
+#[derive(Debug, PartialEq, Eq)]
+pub struct DeviceCodeRequest {
+    pub device_code: Secret,
 }
 
 /// `grant_type=authorization_code` (RFC 6749 §4.1.3, RFC 7636 §4.5).
@@ -124,8 +131,11 @@ impl TokenRequest {
                 api: client_credentials_api(params, app)?,
             }),
             GrantType::TokenExchange => Self::TokenExchange(token_exchange(params)?),
-            // Registered grant types that this endpoint does not serve yet.
-            GrantType::DeviceCode | GrantType::JwtBearer => {
+            GrantType::DeviceCode => Self::DeviceCode(DeviceCodeRequest {
+                device_code: Secret::new(params.require("device_code")?),
+            }),
+            // A registered grant type that this endpoint does not serve yet.
+            GrantType::JwtBearer => {
                 return Err(unsupported());
             }
         })
@@ -136,6 +146,7 @@ impl TokenRequest {
             Self::AuthorizationCode(_) => GrantType::AuthorizationCode,
             Self::RefreshToken(_) => GrantType::RefreshToken,
             Self::ClientCredentials(_) => GrantType::ClientCredentials,
+            Self::DeviceCode(_) => GrantType::DeviceCode,
             Self::TokenExchange(_) => GrantType::TokenExchange,
         }
     }

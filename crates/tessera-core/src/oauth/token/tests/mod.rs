@@ -7,6 +7,7 @@ mod authorization_code;
 mod client_assertion;
 mod client_auth;
 mod client_credentials;
+mod device_code;
 mod refresh_token;
 mod request;
 mod token_exchange;
