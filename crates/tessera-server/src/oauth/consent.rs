@@ -7,6 +7,7 @@ use super::lookup;
 use super::session::CurrentSession;
 use crate::http::error_response::store_error;
 use crate::runtime::state::AppState;
+use std::collections::BTreeSet;
 use tessera_core::directory::model::{App, Consent};
 use tessera_core::errors::{CatalogError, ErrorName};
 use tessera_core::oauth::authorize::AuthorizeRequest;
@@ -40,7 +41,14 @@ pub async fn decide(
                 .with("client_id", app.client_id.clone()));
         }
         Some(true) => {
-            record(state, tenant, app, request, current).await?;
+            record(
+                state,
+                tenant,
+                app,
+                request.scopes.values(),
+                &current.session.user,
+            )
+            .await?;
             return Ok(Decision::Granted);
         }
         None => {}
@@ -61,28 +69,28 @@ pub async fn decide(
     })
 }
 
-/// Adds the requested scopes to the user's consent for the app.
-async fn record(
+/// Adds `scopes` to the user's (`user_key`) consent for the app.
+pub async fn record(
     state: &AppState,
     tenant: &Tenant,
     app: &App,
-    request: &AuthorizeRequest,
-    current: &CurrentSession,
+    scopes: BTreeSet<String>,
+    user_key: &str,
 ) -> Result<(), CatalogError> {
     let now = state.clock.now();
-    let key = Consent::key(&app.client_id, &current.session.user);
+    let key = Consent::key(&app.client_id, user_key);
     let existing = lookup::get::<Consent>(state, tenant.id, ObjectKind::Consent, &key).await?;
     let write = match existing {
         Some((object, mut consent)) => {
-            consent.scopes.extend(request.scopes.values());
+            consent.scopes.extend(scopes);
             consent.granted_at = now;
             object.with_doc(encode(&consent), now)
         }
         None => {
             let consent = Consent {
-                user: current.session.user.clone(),
+                user: user_key.to_owned(),
                 client_id: app.client_id.clone(),
-                scopes: request.scopes.values(),
+                scopes,
                 granted_at: now,
             };
             StoredObject::new(

@@ -1,5 +1,6 @@
 //! The OAuth 2.0 / OpenID Connect endpoints of a tenant: authorization with its sign-in
-//! and consent pages, token, revocation, introspection, UserInfo and discovery. The
+//! and consent pages, token, device authorization with its page, revocation,
+//! introspection, UserInfo and discovery. The
 //! protocol rules themselves live in `tessera_core::oauth`; these files add HTTP,
 //! cookies and the server's caches. This file holds the route table only.
 
@@ -9,6 +10,7 @@ mod consent;
 pub(crate) mod cookies;
 mod cors;
 pub(crate) mod csrf;
+mod device;
 mod discovery;
 mod introspect;
 mod lookup;
@@ -34,6 +36,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/{tenant}/signin/password", post(signin::password))
         .route("/{tenant}/signin/consent", post(signin::consent))
+        .route("/{tenant}/oauth2/devicecode", post(device::authorize))
+        .route("/{tenant}/device", get(device::show).post(device::enter))
+        .route("/{tenant}/device/sign-in", post(device::sign_in))
+        .route("/{tenant}/device/confirm", post(device::confirm))
         .route(
             "/{tenant}/oauth2/token",
             post(token::token).options(cors::preflight),

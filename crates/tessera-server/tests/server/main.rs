@@ -13,6 +13,7 @@ mod catalogue;
 mod client_assertion;
 mod client_credentials;
 mod cors;
+mod device_flow;
 mod golden;
 mod health;
 mod import_export;
