@@ -258,3 +258,91 @@ async fn a_browser_signs_in_consents_and_reaches_the_app() {
     );
     b.close().await.unwrap();
 }
+
+/// Fills `#id` with `text`.
+async fn type_into(b: &fantoccini::Client, id: &str, text: &str) {
+    b.find(Locator::Css(id))
+        .await
+        .unwrap()
+        .send_keys(text)
+        .await
+        .unwrap();
+}
+
+async fn click(b: &fantoccini::Client, id: &str) {
+    b.find(Locator::Css(id))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+/// Waits until the page's text contains `words`.
+async fn wait_for_text(b: &fantoccini::Client, words: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let page = b.source().await.unwrap_or_default();
+        if page.contains(words) {
+            return page;
+        }
+        assert!(Instant::now() < deadline, "never saw {words:?}: {page}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// RFC 8628 end to end: a device starts, the user opens the verification page in a real
+/// browser, mistypes the code once, types it (lower case, no hyphen), signs in, sees
+/// which app on which device asks, allows; the device's next poll gets the tokens.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_approves_a_device() {
+    use super::device_flow::{TV, device_server, poll, start};
+    let Some(driver) = Driver::start() else {
+        return;
+    };
+    let served = device_server().await;
+    let started: serde_json::Value = start(&served, TV, &format!("openid {API}/read"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let user_code = started["user_code"].as_str().unwrap().to_owned();
+    let device_code = started["device_code"].as_str().unwrap().to_owned();
+    assert_eq!(poll(&served, &device_code).await.status(), 400);
+
+    let b = driver.browser().await;
+    b.goto(started["verification_uri"].as_str().unwrap())
+        .await
+        .unwrap();
+    type_into(&b, "#user_code", "BCDF-GHJK").await;
+    click(&b, "#continue").await;
+    wait_for_text(&b, "TS30023").await;
+    // The field keeps what was typed; replace it with the real code, as a person would
+    // type it.
+    b.find(Locator::Css("#user_code"))
+        .await
+        .unwrap()
+        .clear()
+        .await
+        .unwrap();
+    type_into(&b, "#user_code", &user_code.replace('-', "").to_lowercase()).await;
+    click(&b, "#continue").await;
+    wait_for_text(&b, "autocomplete=\"current-password\"").await;
+    type_into(&b, "#username", "alice").await;
+    type_into(&b, "#password", PASSWORD).await;
+    click(&b, "#sign-in").await;
+    let confirm = wait_for_text(&b, "A device is asking").await;
+    assert!(
+        confirm.contains("Fabrikam TV") && confirm.contains("FabrikamTV/2.1 (living room)"),
+        "{confirm}"
+    );
+    click(&b, "#allow").await;
+    wait_for_text(&b, "You may return to your device").await;
+    b.close().await.unwrap();
+
+    served.app.clock.advance(time::Duration::seconds(5));
+    let r = poll(&served, &device_code).await;
+    assert_eq!(r.status(), 200);
+    let tokens: serde_json::Value = r.json().await.unwrap();
+    assert!(tokens["access_token"].is_string() && tokens["id_token"].is_string());
+}
