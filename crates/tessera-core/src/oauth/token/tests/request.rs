@@ -81,14 +81,22 @@ async fn the_grant_type_is_required_supported_and_allowed() {
         refused(parse(WEB, &[("grant_type", "password")]).await),
         ErrorName::UnsupportedGrantType
     );
-    // Registered grant types this endpoint does not serve yet, once the app may use them.
+    // The registered grant type this endpoint does not serve yet (JWT bearer), once the
+    // app may use it; the device grant needs its device_code.
     let f = Fixture::new().await;
     let mut app = f.app(WEB).await;
+    app.grant_types.insert(GrantType::JwtBearer);
+    let bearer = params(&[("grant_type", GrantType::JwtBearer.as_str())]);
+    assert_eq!(
+        refused(TokenRequest::parse(&bearer, &app, None)),
+        ErrorName::UnsupportedGrantType
+    );
     app.grant_types.insert(GrantType::DeviceCode);
     let device = params(&[("grant_type", GrantType::DeviceCode.as_str())]);
-    assert_eq!(
-        refused(TokenRequest::parse(&device, &app, None)),
-        ErrorName::UnsupportedGrantType
+    assert_refused(
+        TokenRequest::parse(&device, &app, None),
+        ErrorName::InvalidRequestFormat,
+        "device_code",
     );
     // An app that may not use a grant: the single-page app has no client credentials,
     // and a public client never may (RFC 6749 §4.4).
