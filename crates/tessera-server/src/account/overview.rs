@@ -4,7 +4,6 @@
 
 use super::password::self_audit;
 use crate::http::error_response::{ErrorResponse, store_error};
-use crate::http::extract::form;
 use crate::http::tenant_path::PageTenant;
 use crate::oauth::session::{self, CurrentSession};
 use crate::oauth::{cookies, csrf, password, revoke_sessions, withdraw_consent};
@@ -139,24 +138,13 @@ async fn signed_in(
     }
 }
 
-/// A CSRF-checked form of these pages.
-fn checked_form(
-    state: &AppState,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Result<Params, CatalogError> {
-    let fields = form(headers, body)?;
-    csrf::check(state, headers, fields.get("csrf_token"))?;
-    Ok(fields)
-}
-
 async fn sign_in(
     State(state): State<AppState>,
     PageTenant(tenant): PageTenant,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let fields = match checked_form(&state, &headers, &body) {
+    let fields = match csrf::checked_form(&state, &headers, &body) {
         Ok(f) => f,
         Err(e) => return ErrorResponse::page(e).into_response(),
     };
@@ -191,8 +179,8 @@ async fn session_of(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<(Params, CurrentSession), Response> {
-    let fields =
-        checked_form(state, headers, body).map_err(|e| ErrorResponse::page(e).into_response())?;
+    let fields = csrf::checked_form(state, headers, body)
+        .map_err(|e| ErrorResponse::page(e).into_response())?;
     match session::current(state, tenant, headers).await {
         Ok(Some(current)) => Ok((fields, current)),
         Ok(None) => Err(see_other(&base(tenant), None)),

@@ -155,8 +155,9 @@ async fn run(
                         headers,
                         pages::SignInForm {
                             app: &app,
-                            params,
-                            redirect_uri: &request.redirect.uri,
+                            action: pages::sign_in_action(tenant),
+                            carried: params.encode(),
+                            redirect_uri: Some(&request.redirect.uri),
                             username: request.login_hint.as_deref(),
                             error: None,
                         },

@@ -71,6 +71,17 @@ pub fn check(
     }
 }
 
+/// A submitted form of one of the pages, with its `csrf_token` checked.
+pub fn checked_form(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<tessera_core::oauth::params::Params, CatalogError> {
+    let fields = crate::http::extract::form(headers, body)?;
+    check(state, headers, fields.get("csrf_token"))?;
+    Ok(fields)
+}
+
 /// Adds the CSRF cookie (when new) to a page that embeds `token`, and keeps the page out
 /// of caches (it carries a per-browser token).
 pub fn attach(

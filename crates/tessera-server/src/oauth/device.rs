@@ -12,10 +12,8 @@
 //! [`MAX_CODE_ATTEMPTS`]; guessing a live code among 20^8 at that rate is hopeless.
 
 use super::token::{context, form_and_client};
-use super::{consent, csrf, lookup, password, session};
+use super::{consent, csrf, lookup, pages, session};
 use crate::http::error_response::ErrorResponse;
-use crate::http::extract::form;
-use crate::http::request_context;
 use crate::http::tenant_path::{PageTenant, ResolvedTenant};
 use crate::pages::page;
 use crate::runtime::state::AppState;
@@ -27,7 +25,6 @@ use axum::response::{IntoResponse, Response};
 use minijinja::context;
 use session::CurrentSession;
 use tessera_core::directory::model::App;
-use tessera_core::errors::render::ErrorView;
 use tessera_core::errors::{CatalogError, ErrorName};
 use tessera_core::oauth::device::{self, Answer, Approval, DeviceAuthorization};
 use tessera_core::oauth::params::Params;
@@ -81,11 +78,7 @@ fn code_page(
     error: Option<&CatalogError>,
 ) -> Response {
     let token = csrf::issue(state, headers);
-    let error = error.map(|e| ErrorView::new(e, &request_context::current()));
-    let status = match &error {
-        Some(e) => StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST),
-        None => StatusCode::OK,
-    };
+    let (error, status) = pages::form_error(error);
     let response = page(
         status,
         "device.html",
@@ -115,17 +108,6 @@ pub async fn show(
         }
         Err(e) => ErrorResponse::page(e).into_response(),
     }
-}
-
-/// The submitted form, CSRF-checked.
-fn checked_form(
-    state: &AppState,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Result<Params, CatalogError> {
-    let fields = form(headers, body)?;
-    csrf::check(state, headers, fields.get("csrf_token"))?;
-    Ok(fields)
 }
 
 /// How many wrong codes this browser has typed (0 without a valid cookie).
@@ -161,7 +143,7 @@ pub async fn enter(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let fields = match checked_form(&state, &headers, &body) {
+    let fields = match csrf::checked_form(&state, &headers, &body) {
         Ok(f) => f,
         Err(e) => return ErrorResponse::page(e).into_response(),
     };
@@ -256,27 +238,15 @@ fn sign_in_page(
     username: Option<&str>,
     error: Option<&CatalogError>,
 ) -> Response {
-    let token = csrf::issue(state, headers);
-    let error = error.map(|e| ErrorView::new(e, &request_context::current()));
-    let status = match &error {
-        Some(e) => StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST),
-        None => StatusCode::OK,
+    let form = pages::SignInForm {
+        app,
+        action: action(tenant, "/sign-in"),
+        carried: carried(typed),
+        redirect_uri: None,
+        username,
+        error,
     };
-    let response = page(
-        status,
-        "sign_in.html",
-        context! {
-            title => "Sign in",
-            app_name => app.name,
-            tenant_name => tenant.display_name,
-            action => action(tenant, "/sign-in"),
-            request => carried(typed),
-            csrf_token => token.token,
-            username => username.unwrap_or_default(),
-            error => error,
-        },
-    );
-    csrf::attach(response, token)
+    pages::sign_in(state, tenant, headers, form)
 }
 
 async fn confirm_page(
@@ -324,10 +294,16 @@ async fn confirm_page(
     csrf::attach(response, token)
 }
 
-/// The code carried by a sign-in or confirmation form.
-fn carried_code(fields: &Params) -> Result<String, CatalogError> {
+/// A sign-in or confirmation form, CSRF-checked, and the code it carries.
+fn carrying_form(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(Params, String), CatalogError> {
+    let fields = csrf::checked_form(state, headers, body)?;
     let request = Params::parse(fields.get("request").unwrap_or_default().as_bytes())?;
-    Ok(request.get("user_code").unwrap_or_default().to_owned())
+    let code = request.get("user_code").unwrap_or_default().to_owned();
+    Ok((fields, code))
 }
 
 /// `POST /{t}/device/sign-in`: the password form.
@@ -337,9 +313,7 @@ pub async fn sign_in(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (fields, typed) = match checked_form(&state, &headers, &body)
-        .and_then(|f| carried_code(&f).map(|c| (f, c)))
-    {
+    let (fields, typed) = match carrying_form(&state, &headers, &body) {
         Ok(v) => v,
         Err(e) => return ErrorResponse::page(e).into_response(),
     };
@@ -349,18 +323,7 @@ pub async fn sign_in(
     };
     let username = fields.get("username").unwrap_or_default();
     let secret = Secret::new(fields.get("password").unwrap_or_default());
-    let signed_in = match password::authenticate(&state, &tenant, username, secret).await {
-        Ok(who) => match session::start(&state, &tenant, &who, vec!["pwd".to_owned()]).await {
-            Ok((s, cookie)) => match session::with_user(&state, &tenant, s).await {
-                Ok(Some(current)) => Ok((current, cookie)),
-                Ok(None) => Err(CatalogError::new(ErrorName::InvalidCredentials)),
-                Err(e) => Err(e),
-            },
-            Err(e) => Err(e),
-        },
-        Err(e) => Err(e),
-    };
-    match signed_in {
+    match session::sign_in_with_password(&state, &tenant, username, secret).await {
         Ok((current, cookie)) => {
             let mut r =
                 confirm_page(&state, &tenant, &headers, &typed, &record, &app, &current).await;
@@ -387,22 +350,13 @@ pub async fn confirm(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (fields, typed) = match checked_form(&state, &headers, &body)
-        .and_then(|f| carried_code(&f).map(|c| (f, c)))
-    {
+    let (fields, typed) = match carrying_form(&state, &headers, &body) {
         Ok(v) => v,
         Err(e) => return ErrorResponse::page(e).into_response(),
     };
-    let allow = match fields.get("decision") {
-        Some("allow") => true,
-        Some("deny") => false,
-        _ => {
-            return ErrorResponse::page(
-                CatalogError::new(ErrorName::InvalidRequestFormat)
-                    .with("detail", "decision must be allow or deny"),
-            )
-            .into_response();
-        }
+    let allow = match super::signin::decision(&fields) {
+        Ok(allow) => allow,
+        Err(e) => return ErrorResponse::page(e).into_response(),
     };
     let (object, record, app) = match found(&state, &tenant, &typed).await {
         Ok(v) => v,

@@ -1,5 +1,6 @@
-//! The sign-in and consent pages of the authorization flow. Both carry the
-//! authorization request in a hidden field and a CSRF token, and post back to Tessera.
+//! The sign-in and consent pages of the authorization flow (the sign-in page serves the
+//! device page too). Both carry what they continue (the authorization request, or a
+//! device's user code) in a hidden field and a CSRF token, and post back to Tessera.
 
 use super::csrf;
 use super::session::CurrentSession;
@@ -26,14 +27,29 @@ pub fn consent_action(slug: &str) -> String {
 /// What the sign-in page shows.
 pub struct SignInForm<'a> {
     pub app: &'a App,
-    /// The authorization request, carried in the form.
-    pub params: &'a Params,
-    /// The verified redirect URI the flow ends at.
-    pub redirect_uri: &'a str,
+    /// Where the form posts.
+    pub action: String,
+    /// What the form carries back: the encoded authorization request, or the device's
+    /// user code.
+    pub carried: String,
+    /// The verified redirect URI the flow ends at, when it ends at the app: its origin
+    /// joins the page's CSP `form-action`.
+    pub redirect_uri: Option<&'a str>,
     /// Prefilled (login_hint, or the last attempt).
     pub username: Option<&'a str>,
     /// Why the last attempt failed.
     pub error: Option<&'a CatalogError>,
+}
+
+/// An error shown beside a form (the last attempt's), and the page's status: the
+/// entry's, or 200 without an error.
+pub fn form_error(error: Option<&CatalogError>) -> (Option<ErrorView>, StatusCode) {
+    let view = error.map(|e| ErrorView::new(e, &crate::http::request_context::current()));
+    let status = match &view {
+        Some(e) => StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST),
+        None => StatusCode::OK,
+    };
+    (view, status)
 }
 
 /// The sign-in form, with an error from the last attempt if there was one.
@@ -45,32 +61,28 @@ pub fn sign_in(
 ) -> Response {
     let SignInForm {
         app,
-        params,
+        action,
+        carried,
         redirect_uri,
         username,
         error,
     } = form;
     let token = csrf::issue(state, headers);
-    let error = error.map(|e| ErrorView::new(e, &crate::http::request_context::current()));
-    let status = match &error {
-        Some(e) => StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST),
-        None => StatusCode::OK,
+    let (error, status) = form_error(error);
+    let ctx = context! {
+        title => "Sign in",
+        app_name => app.name,
+        tenant_name => tenant.display_name,
+        action => action,
+        request => carried,
+        csrf_token => token.token,
+        username => username.unwrap_or_default(),
+        error => error,
     };
-    let response = page_redirecting_to(
-        status,
-        "sign_in.html",
-        context! {
-            title => "Sign in",
-            app_name => app.name,
-            tenant_name => tenant.display_name,
-            action => sign_in_action(tenant),
-            request => params.encode(),
-            csrf_token => token.token,
-            username => username.unwrap_or_default(),
-            error => error,
-        },
-        redirect_uri,
-    );
+    let response = match redirect_uri {
+        Some(uri) => page_redirecting_to(status, "sign_in.html", ctx, uri),
+        None => crate::pages::page(status, "sign_in.html", ctx),
+    };
     csrf::attach(response, token)
 }
 

@@ -77,6 +77,25 @@ fn checked(session: Session, (object, user): (StoredObject, User)) -> Option<Cur
     })
 }
 
+/// Signs in with a password (`password::authenticate`) and starts the session: the
+/// session with its user, and the `Set-Cookie` header that carries it.
+pub async fn sign_in_with_password(
+    state: &AppState,
+    tenant: &Tenant,
+    username: &str,
+    password: tessera_core::secret::Secret,
+) -> Result<(CurrentSession, HeaderValue), CatalogError> {
+    let who = super::password::authenticate(state, tenant, username, password).await?;
+    let (session, cookie) = start(state, tenant, &who, vec!["pwd".to_owned()]).await?;
+    match with_user(state, tenant, session).await? {
+        Some(current) => Ok((current, cookie)),
+        // Disabled or deleted between the password check and now.
+        None => Err(CatalogError::new(
+            tessera_core::errors::ErrorName::InvalidCredentials,
+        )),
+    }
+}
+
 /// Starts a session for `user_key` after a successful sign-in; returns it with the
 /// `Set-Cookie` header that carries it.
 pub async fn start(

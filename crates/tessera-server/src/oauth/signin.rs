@@ -3,9 +3,8 @@
 //! request in a hidden field, and goes back through `authorize::proceed`.
 
 use super::authorize::{self, Interaction};
-use super::{csrf, lookup, pages, password, session};
+use super::{csrf, lookup, pages, session};
 use crate::http::error_response::ErrorResponse;
-use crate::http::extract::form;
 use crate::http::tenant_path::PageTenant;
 use crate::runtime::state::AppState;
 use axum::body::Bytes;
@@ -24,8 +23,7 @@ fn page_form(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<(Params, Params), CatalogError> {
-    let fields = form(headers, body)?;
-    csrf::check(state, headers, fields.get("csrf_token"))?;
+    let fields = csrf::checked_form(state, headers, body)?;
     let request = Params::parse(fields.get("request").unwrap_or_default().as_bytes())?;
     Ok((fields, request))
 }
@@ -42,18 +40,7 @@ pub async fn password(
     };
     let username = fields.get("username").unwrap_or_default();
     let password = Secret::new(fields.get("password").unwrap_or_default());
-    let outcome = match password::authenticate(&state, &tenant, username, password).await {
-        Ok(who) => match session::start(&state, &tenant, &who, vec!["pwd".to_owned()]).await {
-            Ok((s, cookie)) => match session::with_user(&state, &tenant, s).await {
-                Ok(Some(current)) => Ok((current, cookie)),
-                Ok(None) => Err(CatalogError::new(ErrorName::InvalidCredentials)),
-                Err(e) => Err(e),
-            },
-            Err(e) => Err(e),
-        },
-        Err(e) => Err(e),
-    };
-    match outcome {
+    match session::sign_in_with_password(&state, &tenant, username, password).await {
         Ok((current, cookie)) => {
             authorize::proceed(
                 &state,
@@ -83,8 +70,9 @@ pub async fn password(
                     &headers,
                     pages::SignInForm {
                         app: &app,
-                        params: &request,
-                        redirect_uri: &redirect.uri,
+                        action: pages::sign_in_action(&tenant),
+                        carried: request.encode(),
+                        redirect_uri: Some(&redirect.uri),
                         username: Some(username),
                         error: Some(&err),
                     },
@@ -99,6 +87,16 @@ pub async fn password(
     }
 }
 
+/// The answer of a consent form: `allow` or `deny`.
+pub(super) fn decision(fields: &Params) -> Result<bool, CatalogError> {
+    match fields.get("decision") {
+        Some("allow") => Ok(true),
+        Some("deny") => Ok(false),
+        _ => Err(CatalogError::new(ErrorName::InvalidRequestFormat)
+            .with("detail", "decision must be allow or deny")),
+    }
+}
+
 pub async fn consent(
     State(state): State<AppState>,
     PageTenant(tenant): PageTenant,
@@ -109,16 +107,9 @@ pub async fn consent(
         Ok(v) => v,
         Err(e) => return ErrorResponse::page(e).into_response(),
     };
-    let allow = match fields.get("decision") {
-        Some("allow") => true,
-        Some("deny") => false,
-        _ => {
-            return ErrorResponse::page(
-                CatalogError::new(ErrorName::InvalidRequestFormat)
-                    .with("detail", "decision must be allow or deny"),
-            )
-            .into_response();
-        }
+    let allow = match decision(&fields) {
+        Ok(allow) => allow,
+        Err(e) => return ErrorResponse::page(e).into_response(),
     };
     authorize::proceed(
         &state,
