@@ -212,6 +212,11 @@ fn check_tenant(r: &mut Report, base: &str, t: &TenantDoc) {
     );
     for (i, api) in t.apis.iter().enumerate() {
         let at = format!("{base}/apis/{i}");
+        if let Some(id) = &api.client_id
+            && let Err(why) = check_client_id(id)
+        {
+            r.invalid(format!("{at}/client_id"), why);
+        }
         if let Err(why) = check_api_identifier(&api.identifier) {
             r.invalid(format!("{at}/identifier"), why);
         } else if api.identifier == crate::directory::model::MANAGEMENT_API {

@@ -693,6 +693,33 @@ async fn apis_and_groups() {
         .await
         .json();
     assert_eq!(patched["app_roles"], json!(["Reader", "Writer"]));
+    assert!(patched.get("client_id").is_none(), "{patched}");
+    // The app that serves the API (token exchange): set, kept by other changes, removed.
+    let api_path = format!("{apis}/{encoded}");
+    let patch = |body: serde_json::Value| app.admin("PATCH", &api_path, Some(body));
+    assert_eq!(
+        patch(json!({"client_id": "web"})).await.json()["client_id"],
+        "web"
+    );
+    assert_eq!(
+        patch(json!({"name": "Files"})).await.json()["client_id"],
+        "web"
+    );
+    assert!(
+        patch(json!({"client_id": ""}))
+            .await
+            .json()
+            .get("client_id")
+            .is_none()
+    );
+    let bad = patch(json!({"client_id": "has space"})).await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    assert_eq!(
+        bad.json()["errors"][0]["field"],
+        "/client_id",
+        "{}",
+        bad.body
+    );
 
     let groups = "/admin/api/v1/tenants/contoso/groups";
     assert_eq!(

@@ -62,7 +62,8 @@ async fn register(served: &Served, key: &ClientKey) {
         .import(json!({ "tenants": [{
             "slug": TENANT, "display_name": "Fabrikam",
             "apps": [ { "client_id": CERT_APP, "name": "Certificate Daemon",
-                        "grant_types": ["client_credentials"],
+                        "grant_types": ["client_credentials",
+                                        "urn:ietf:params:oauth:grant-type:device_code"],
                         "jwks": { "keys": [key.key.public_jwk] },
                         "permissions": [ { "api": API, "scopes": ["read"] } ] } ]
         }]}))
@@ -137,6 +138,16 @@ async fn an_app_with_a_registered_key_authenticates_at_every_endpoint() {
         .await
         .unwrap();
     assert_eq!(revoked.status(), 200);
+    let device = rp_http()
+        .post(format!("{base}/{TENANT}/oauth2/devicecode"))
+        .form(&form_with(
+            &key.assertion(&served, "d-1"),
+            &[("scope", "openid")],
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(device.status(), 200, "{}", device.text().await.unwrap());
 
     // A secret is no credential of this app; an assertion signed by another key fails.
     let r = token_request(

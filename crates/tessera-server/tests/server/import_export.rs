@@ -120,6 +120,7 @@ async fn import_is_idempotent_and_export_hides_secrets(t: Target) {
     assert!(tenant["apps"][1].get("secrets").is_none());
     assert_eq!(tenant["assignments"].as_array().unwrap().len(), 2);
     assert_eq!(tenant["groups"][0]["app_roles"][0]["role"], "Writer");
+    assert_eq!(tenant["apis"][0]["client_id"], "contoso-web");
     let bob = tenant["users"]
         .as_array()
         .unwrap()

@@ -53,7 +53,7 @@ async fn fixture() -> Fixture {
     f
 }
 
-/// Alice's consent to the middle tier for `scopes` of the downstream API.
+/// Alice's consent to the middle tier: exactly `scopes` of the downstream API.
 async fn consent(f: &Fixture, scopes: &[&str]) {
     let consent = Consent {
         user: ALICE.into(),
@@ -61,14 +61,19 @@ async fn consent(f: &Fixture, scopes: &[&str]) {
         scopes: scopes.iter().map(|s| format!("{API}/{s}")).collect(),
         granted_at: f.now(),
     };
-    let object = StoredObject::new(
-        ObjectId::from_uuid(uuid::Uuid::from_u128(0xc0)),
-        f.tenant.id,
-        ObjectKind::Consent,
-        Consent::key(&MIDDLE.into(), ALICE),
-        encode(&consent),
-        f.now(),
-    );
+    let key = Consent::key(&MIDDLE.into(), ALICE);
+    let existing = read::get::<Consent>(f.store.as_ref(), f.tenant.id, ObjectKind::Consent, &key);
+    let object = match existing.await.unwrap() {
+        Some((object, _)) => object.with_doc(encode(&consent), f.now()),
+        None => StoredObject::new(
+            ObjectId::from_uuid(uuid::Uuid::from_u128(0xc0)),
+            f.tenant.id,
+            ObjectKind::Consent,
+            key,
+            encode(&consent),
+            f.now(),
+        ),
+    };
     f.store.apply(vec![Write::Put(object)]).await.unwrap();
 }
 
@@ -183,6 +188,18 @@ async fn scopes_never_exceed_what_was_consented() {
         exchange_as(&f, MIDDLE, &subject, &format!("{API}/delete"), &[]).await,
         ErrorName::InvalidScope,
         "delete",
+    );
+    // A scope only an administrator may grant needs the tenant's admin consent, even
+    // where the user consented to it.
+    f.change::<Api>(ObjectKind::Api, API, |api| {
+        api.scopes[1].admin_consent_required = true;
+    })
+    .await;
+    consent(&f, &["read", "write"]).await;
+    assert_refused(
+        exchange_as(&f, MIDDLE, &subject, &format!("{API}/write"), &[]).await,
+        ErrorName::AdminConsentRequired,
+        &format!("{API}/write"),
     );
     // With the tenant's admin consent, .default gives both.
     f.change::<App>(ObjectKind::App, MIDDLE, |a| a.admin_consented = true)
