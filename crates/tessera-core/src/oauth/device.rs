@@ -7,7 +7,8 @@
 //! Neither code is stored in a usable form. The record is stored under the keyed hash
 //! of its user code (what the page looks it up by); the device code is the record's
 //! object id sealed under the master key and bound to the tenant (what the token
-//! endpoint opens to find it by id), so the store holds no form of it at all.
+//! endpoint opens to find it by id), so the store holds no form of it at all
+//! (docs/decisions/0017-device-codes-not-stored.md).
 
 use crate::directory::model::{App, GrantType};
 use crate::errors::{CatalogError, ErrorName};

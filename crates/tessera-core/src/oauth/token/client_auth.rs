@@ -115,16 +115,6 @@ impl ClientAuthentication {
         }
     }
 
-    /// What the client presented as its credential, as PublicClientCredentialsNotAllowed
-    /// names it; `None` for a public client's bare client_id.
-    fn credential(&self) -> Option<&'static str> {
-        match self {
-            Self::SecretBasic { .. } | Self::SecretPost { .. } => Some("a client secret"),
-            Self::PrivateKeyJwt { .. } => Some("a client assertion"),
-            Self::None { .. } => None,
-        }
-    }
-
     /// The app this method identifies, once its credentials are checked: confidential
     /// apps must prove a live secret, public apps must not send one (RFC 6749 §2.1).
     pub async fn authenticate(&self, ctx: &TokenContext<'_>) -> Result<App, CatalogError> {
@@ -141,25 +131,29 @@ impl ClientAuthentication {
                     )
                     .with("tenant", ctx.tenant.slug.as_str())
             })?;
-        match (app.is_confidential(), self.credential()) {
-            (true, None) => Err(CatalogError::new(ErrorName::MissingClientCredentials)
-                .with("client_id", app.client_id.clone())),
-            (false, Some(credential)) => Err(CatalogError::new(
-                ErrorName::PublicClientCredentialsNotAllowed,
-            )
-            .with("client_id", app.client_id.clone())
-            .with("credential", credential)),
-            (false, None) => Ok(app),
-            (true, Some(_)) => {
-                match self {
-                    Self::SecretBasic { secret, .. } | Self::SecretPost { secret, .. } => {
-                        check_secret(ctx, &app, secret)?;
-                    }
-                    Self::PrivateKeyJwt { assertion, .. } => {
-                        super::client_assertion::verify(ctx, &app, assertion.expose()).await?;
-                    }
-                    Self::None { .. } => {}
-                }
+        match self {
+            Self::None { .. } if app.is_confidential() => {
+                Err(CatalogError::new(ErrorName::MissingClientCredentials)
+                    .with("client_id", app.client_id.clone()))
+            }
+            Self::None { .. } => Ok(app),
+            _ if !app.is_confidential() => {
+                let credential = match self {
+                    Self::PrivateKeyJwt { .. } => "a client assertion",
+                    _ => "a client secret",
+                };
+                Err(
+                    CatalogError::new(ErrorName::PublicClientCredentialsNotAllowed)
+                        .with("client_id", app.client_id.clone())
+                        .with("credential", credential),
+                )
+            }
+            Self::SecretBasic { secret, .. } | Self::SecretPost { secret, .. } => {
+                check_secret(ctx, &app, secret)?;
+                Ok(app)
+            }
+            Self::PrivateKeyJwt { assertion, .. } => {
+                super::client_assertion::verify(ctx, &app, assertion.expose()).await?;
                 Ok(app)
             }
         }

@@ -7,9 +7,10 @@
 //! alone: no ID token, no refresh token (the app exchanges again when it needs one).
 //!
 //! The checks, in order: the subject token is a current access token of this tenant,
-//! issued to a user, for an API this app serves; the target is one API of the app's
-//! permissions; the user still exists and is enabled; the user's consent covers the
-//! scopes.
+//! issued to a user, for an API this app serves (the API names its app:
+//! docs/decisions/0016-api-names-its-app-for-on-behalf-of.md); the target is one API
+//! of the app's permissions; the user still exists and is enabled; the user's consent
+//! covers the scopes.
 
 use super::super::context::TokenContext;
 use super::super::issue::{self, Grant, TokenResponse};
@@ -39,6 +40,10 @@ pub async fn exchange(
         .access_token(ctx.tenant, request.subject_token.expose())
         .await
         .map_err(|e| {
+            // Tessera could not check it (the store is down): say so, not "invalid".
+            if e.entry().status >= 500 {
+                return e;
+            }
             let why = e.message();
             subject_invalid(format!(
                 "it is not a current access token of this tenant ({})",

@@ -336,3 +336,25 @@ async fn only_confidential_apps_allowed_the_grant_may_exchange() {
         "downstream API",
     );
 }
+
+#[tokio::test]
+async fn an_unreachable_store_is_temporarily_unavailable_not_an_invalid_subject() {
+    let f = fixture().await;
+    consent(&f, &["read"]).await;
+    let subject = subject(&f).await;
+    let app = f.app(MIDDLE).await;
+    let scope = format!("{API}/read");
+    let pairs = [
+        ("grant_type", EXCHANGE),
+        ("subject_token", subject.as_str()),
+        ("subject_token_type", ACCESS_TOKEN_TYPE),
+        ("scope", scope.as_str()),
+    ];
+    let request = TokenRequest::parse(&params(&pairs), &app, None).unwrap();
+    let down = |on: bool| f.store.down.store(on, std::sync::atomic::Ordering::SeqCst);
+    down(true);
+    let e = exchange(&f.ctx(), &app, &request).await.unwrap_err();
+    assert_eq!(e.name, ErrorName::TemporarilyUnavailable);
+    down(false);
+    exchange(&f.ctx(), &app, &request).await.unwrap();
+}
