@@ -1,6 +1,11 @@
 //! Redirect URI rules per platform, checked when an app is registered.
 //!
 //! - Absolute, no fragment (RFC 6749 §3.1.2).
+//! - Written exactly as a URL parser writes it back: the authorization endpoint compares
+//!   requested URIs with registered ones as strings (RFC 9700 §4.1.3), and browsers
+//!   rewrite what they follow (case, default ports, dot segments, tabs, empty userinfo),
+//!   so a registered URI that a parser would rewrite is refused rather than kept as two
+//!   spellings of one place.
 //! - `web` and `spa`: `https`, except `http` on a loopback host (`localhost`,
 //!   `127.0.0.1`, `[::1]`) for development (RFC 9700 §2.6, §4.1.1).
 //! - `native`: `https`, `http` on a loopback host (RFC 8252 §7.3; any port is accepted
@@ -28,6 +33,11 @@ pub fn check(platform: Platform, uri: &str) -> Result<(), &'static str> {
     }
     if uri.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err("must not contain spaces");
+    }
+    if url.as_str() != uri {
+        return Err(
+            "must be written as a URL parser writes it back (lowercase scheme and host, no default port, no dot segments or empty user info, at least the path /)",
+        );
     }
     match url.scheme() {
         "https" => Ok(()),
@@ -72,6 +82,32 @@ mod tests {
             assert!(check(p, "https://app.contoso.test/cb#frag").is_err());
             assert!(check(p, "/relative").is_err());
             assert!(check(p, "com.contoso.app:/cb").is_err());
+        }
+    }
+
+    /// Each of these would be rewritten by a URL parser (and by browsers), so the
+    /// registered string would not be where a browser goes.
+    #[test]
+    fn uris_a_parser_would_rewrite_are_refused() {
+        for uri in [
+            "https://App.Contoso.test/cb",
+            "HTTPS://app.contoso.test/cb",
+            "https://app.contoso.test:443/cb",
+            "https://app.contoso.test/a/../cb",
+            "https://app.contoso.test/./cb",
+            "https://@app.contoso.test/cb",
+            "https://app.contoso.test",
+            "https://app.contoso.test/c%62",
+            "http://127.000.000.001/cb",
+            "http://[0:0:0:0:0:0:0:1]/cb",
+        ] {
+            let refused = check(Platform::Web, uri);
+            // `c%62` is kept by the parser (it does not decode), so it is a URI of its own.
+            if uri.ends_with("c%62") {
+                assert!(refused.is_ok(), "{uri}");
+            } else {
+                assert!(refused.is_err(), "{uri}");
+            }
         }
     }
 

@@ -8,7 +8,7 @@ use super::params::Params;
 use super::pkce::Challenge;
 use super::scope::{self, ResolvedScopes};
 use crate::directory::model::{Api, App};
-use crate::directory::redirect::{Platform, is_loopback};
+use crate::directory::redirect::Platform;
 use crate::errors::render::ResponseMode;
 use crate::errors::{CatalogError, ErrorName};
 use crate::ids::ClientId;
@@ -68,9 +68,12 @@ pub fn check_client_id(params: &Params) -> Result<&str, CatalogError> {
     params.require("client_id")
 }
 
-/// Step 2: `redirect_uri` must equal one the app registered (RFC 9700 §4.1.3: exact
-/// string matching), except that a native app's loopback URI may use any port
-/// (RFC 8252 §7.3). OIDC Core §3.1.2.1 makes the parameter required.
+/// Step 2: `redirect_uri` must equal one the app registered, character for character
+/// (RFC 9700 §4.1.3, RFC 6749 §3.1.2.3); the one tolerance is the port of a native
+/// app's loopback IP literal (RFC 8252 §7.3), compared as strings too. No URL parser
+/// decides equality: parsers normalise differently, and a URI that one rewrites to the
+/// registered one is how open redirectors are made. OIDC Core §3.1.2.1 makes the
+/// parameter required.
 pub fn check_redirect_uri(params: &Params, app: &App) -> Result<VerifiedRedirect, CatalogError> {
     let sent = params.require("redirect_uri")?;
     let mismatch = || {
@@ -104,16 +107,33 @@ pub fn check_redirect_uri(params: &Params, app: &App) -> Result<VerifiedRedirect
 }
 
 fn same_loopback_ignoring_port(registered: &str, sent: &str) -> bool {
-    let (Ok(mut r), Ok(mut s)) = (url::Url::parse(registered), url::Url::parse(sent)) else {
-        return false;
-    };
-    if r.scheme() != "http" || !is_loopback(&r) || !is_loopback(&s) {
-        return false;
+    match (loopback_parts(registered), loopback_parts(sent)) {
+        (Some(r), Some(s)) => r == s,
+        _ => false,
     }
-    // Setting the port cannot fail on http URLs.
-    let _ = r.set_port(None);
-    let _ = s.set_port(None);
-    r == s && sent.starts_with("http://")
+}
+
+/// A loopback IP literal URI (RFC 8252 §7.3: `127.0.0.1` or `[::1]`, not `localhost`,
+/// §8.3) without its port: the scheme and host, and everything after the port, exactly
+/// as written. `None` for anything else, or a port that is not 1 to 5 digits below
+/// 65536.
+fn loopback_parts(uri: &str) -> Option<(&str, &str)> {
+    ["http://127.0.0.1", "http://[::1]"]
+        .into_iter()
+        .find_map(|host| {
+            let after = uri.strip_prefix(host)?;
+            let rest = match after.strip_prefix(':') {
+                Some(port) => {
+                    let digits = port.bytes().take_while(u8::is_ascii_digit).count();
+                    port.get(..digits)?.parse::<u16>().ok()?;
+                    &port[digits..]
+                }
+                None => after,
+            };
+            // What follows the authority: a path, a query, or nothing.
+            (rest.is_empty() || rest.starts_with('/') || rest.starts_with('?'))
+                .then_some((host, rest))
+        })
 }
 
 /// Steps 3 onwards, each an error redirected to the verified URI.
@@ -296,6 +316,19 @@ mod tests {
             "http://127.0.0.1:5/other",
             "http://localhost:5/cb",
             "https://127.0.0.1:5/cb",
+            // What a URL parser would turn into the registered loopback URI.
+            "http://127.0.0.1:5/x/../cb",
+            "http://127.0.0.1:5/./cb",
+            "http://127.0.0.1:5/c%62",
+            "http://127.0.0.1:5\t/cb",
+            "http://127.0.0.1:05x/cb",
+            "http://127.0.0.1:99999/cb",
+            "http://127.0.0.1:/cb",
+            "http://127.0.0.1.evil.test/cb",
+            "http://127.0.0.1@evil.test/cb",
+            "http://127.0.0.1:5@evil.test/cb",
+            "HTTP://127.0.0.1:5/cb",
+            "http://127.1:5/cb",
         ] {
             let err = check_redirect_uri(&params(&format!("redirect_uri={}", urlenc(bad))), &a)
                 .unwrap_err();

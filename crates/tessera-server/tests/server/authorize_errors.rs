@@ -195,6 +195,44 @@ async fn native_loopback_redirect_uri_may_use_any_port() {
     assert_error_page(get(&served, &bad).await, ErrorName::RedirectUriMismatch).await;
 }
 
+/// Variants a URL parser (and a browser) would turn into a registered URI are other
+/// strings, refused on a page: no redirect anywhere (RFC 9700 §4.1.3).
+#[tokio::test]
+async fn redirect_uris_a_parser_would_normalise_are_refused() {
+    let served = server(None).await;
+    let web_variants = [
+        WEB_CB.replace("https://", "HTTPS://"),
+        WEB_CB.replace("web.fabrikam.test", "WEB.fabrikam.test"),
+        WEB_CB.replace("web.fabrikam.test", "web.fabrikam.test:443"),
+        WEB_CB.replace("/cb", "/x/../cb"),
+        WEB_CB.replace("/cb", "/./cb"),
+        WEB_CB.replace("https://", "https://@"),
+        WEB_CB.replace("/cb", "/c\tb"),
+    ];
+    for sent in &web_variants {
+        let r = get(&served, &web(&[("redirect_uri", sent)])).await;
+        assert_error_page(r, ErrorName::RedirectUriMismatch).await;
+    }
+    let (_, challenge) = pkce("native");
+    for sent in [
+        "http://127.0.0.1:53100/x/../callback",
+        "http://127.0.0.1:53100/./callback",
+        "http://127.000.000.001:53100/callback",
+        "http://127.0.0.1:53100@evil.test/callback",
+        "http://localhost:53100/callback",
+    ] {
+        let params = [
+            ("client_id", "native-app"),
+            ("redirect_uri", sent),
+            ("response_type", "code"),
+            ("scope", "openid"),
+            ("code_challenge", challenge.as_str()),
+            ("code_challenge_method", "S256"),
+        ];
+        assert_error_page(get(&served, &params).await, ErrorName::RedirectUriMismatch).await;
+    }
+}
+
 #[tokio::test]
 async fn repeated_parameter_is_an_error_page() {
     let served = server(None).await;
