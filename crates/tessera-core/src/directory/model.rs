@@ -20,10 +20,14 @@ pub const ROLE_TENANTS_READ_WRITE: &str = "Tenants.ReadWrite";
 pub const ROLE_DIRECTORY_READ_WRITE: &str = "Directory.ReadWrite";
 /// Read them only.
 pub const ROLE_DIRECTORY_READ: &str = "Directory.Read";
-pub const MANAGEMENT_ROLES: [&str; 3] = [
+/// Not a right on the admin API: the app may introspect every token of its tenant, not
+/// only its own and those for the APIs it serves (RFC 7662 §4).
+pub const ROLE_TOKENS_INTROSPECT: &str = "Tokens.Introspect";
+pub const MANAGEMENT_ROLES: [&str; 4] = [
     ROLE_TENANTS_READ_WRITE,
     ROLE_DIRECTORY_READ_WRITE,
     ROLE_DIRECTORY_READ,
+    ROLE_TOKENS_INTROSPECT,
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -201,6 +205,14 @@ pub struct App {
 }
 
 impl App {
+    /// Whether the app holds `role` of Tessera's management API (granted in its
+    /// registration, like any permission).
+    pub fn has_management_role(&self, role: &str) -> bool {
+        self.permissions
+            .iter()
+            .any(|p| p.api == MANAGEMENT_API && p.app_roles.iter().any(|r| r == role))
+    }
+
     /// Confidential apps authenticate at the token endpoint (secrets or keys); apps with
     /// neither are public clients.
     pub fn is_confidential(&self) -> bool {

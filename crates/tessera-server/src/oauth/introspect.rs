@@ -1,7 +1,11 @@
 //! `/{t}/oauth2/introspect` (RFC 7662): for authenticated confidential clients (an API
 //! checking a token it received). Anything not currently valid is `{"active": false}`
-//! and nothing more (§2.2); active tokens get the standard members. A refresh token is
-//! active only for the client it was issued to.
+//! and nothing more (§2.2); active tokens get the standard members. A token is described
+//! only to those it concerns (§4: introspection must not become a way to learn about
+//! other apps' tokens): an access token to the client it was issued to, to the app that
+//! serves its API (`Api::client_id`), and to apps granted the management API's
+//! `Tokens.Introspect` role; a refresh token to its own client only. To anyone else it
+//! is inactive.
 
 use super::access_token;
 use super::token::{context, form_and_client};
@@ -14,9 +18,30 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
+use tessera_core::directory::model::{App, ROLE_TOKENS_INTROSPECT};
 use tessera_core::errors::{CatalogError, ErrorName};
 use tessera_core::oauth::token::grant::refresh_token;
 use tessera_core::tenant::Tenant;
+
+/// Whether the access token with claims `c` concerns `app` (the module's rule).
+async fn concerns(
+    state: &AppState,
+    tenant: &Tenant,
+    app: &App,
+    c: &serde_json::Map<String, Value>,
+) -> Result<bool, CatalogError> {
+    let text = |name: &str| c.get(name).and_then(Value::as_str).unwrap_or_default();
+    if text("client_id") == app.client_id.as_str()
+        || app.has_management_role(ROLE_TOKENS_INTROSPECT)
+    {
+        return Ok(true);
+    }
+    let audience = text("aud");
+    let apis = super::lookup::apis(state, tenant.id).await?;
+    Ok(apis
+        .iter()
+        .any(|api| api.identifier == audience && api.client_id.as_ref() == Some(&app.client_id)))
+}
 
 pub async fn introspect(
     State(state): State<AppState>,
@@ -79,6 +104,12 @@ async fn handle(
         Err(e) if e.entry().status >= 500 => return Err(ErrorResponse::json(e)),
         Err(_) => return Ok(inactive),
     };
+    if !concerns(state, tenant, &app, &c)
+        .await
+        .map_err(ErrorResponse::json)?
+    {
+        return Ok(inactive);
+    }
     let mut out = json!({ "active": true, "token_type": "Bearer" });
     for member in [
         "scope",

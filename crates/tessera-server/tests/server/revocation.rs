@@ -54,7 +54,7 @@ async fn introspection_describes_live_tokens_only_to_confidential_clients() {
     let refresh = t["refresh_token"].as_str().unwrap();
     for auth in [Auth::Basic, Auth::Post] {
         let (status, v, _) =
-            call(&served, "introspect", "rs-app", auth, &[("token", access)]).await;
+            call(&served, "introspect", "web-app", auth, &[("token", access)]).await;
         assert_eq!(status, 200);
         assert_eq!(
             (
@@ -134,12 +134,78 @@ async fn introspection_describes_live_tokens_only_to_confidential_clients() {
     let (_, v, _) = call(
         &served,
         "introspect",
-        "rs-app",
+        "web-app",
         Auth::Basic,
         &[("token", access)],
     )
     .await;
     assert_eq!(v, json!({ "active": false }));
+}
+
+/// RFC 7662 §4: a token is described to those it concerns: its own client, the app
+/// that serves its API, an app granted `Tokens.Introspect`; to any other client it is
+/// inactive.
+#[tokio::test]
+async fn introspection_describes_a_token_only_to_those_it_concerns() {
+    let served = server(None).await;
+    served
+        .app
+        .import(json!({ "tenants": [{
+            "slug": TENANT, "display_name": "Fabrikam",
+            "apis": [ { "identifier": "api://files", "name": "Files", "scopes": ["read"],
+                        "client_id": "files-api" } ],
+            "apps": [
+                { "client_id": "files-api", "name": "Files API",
+                  "secrets": [ { "value": WEB_SECRET } ], "grant_types": ["client_credentials"] },
+                { "client_id": "gateway", "name": "Gateway",
+                  "secrets": [ { "value": WEB_SECRET } ], "grant_types": ["client_credentials"],
+                  "permissions": [ { "api": "api://tessera-management", "app_roles": ["Tokens.Introspect"] } ] },
+                { "client_id": "files-web", "name": "Files Web",
+                  "redirect_uris": { "web": [WEB_CB] }, "secrets": [ { "value": WEB_SECRET } ],
+                  "permissions": [ { "api": "api://files", "scopes": ["read"] } ],
+                  "admin_consented": true }
+            ]
+        }]}))
+        .await;
+    let t = tokens_for(&served, "files-web", WEB_CB, "api://files/read").await;
+    let access = t["access_token"].as_str().unwrap();
+    for (client, active) in [
+        ("files-web", true),
+        ("files-api", true),
+        ("gateway", true),
+        ("rs-app", false),
+        ("web-app", false),
+    ] {
+        let (status, v, _) = call(
+            &served,
+            "introspect",
+            client,
+            Auth::Basic,
+            &[("token", access)],
+        )
+        .await;
+        assert_eq!(status, 200);
+        if active {
+            assert_eq!(v["active"], true, "{client}: {v}");
+            assert_eq!(v["client_id"], "files-web");
+        } else {
+            assert_eq!(v, json!({ "active": false }), "{client}");
+        }
+    }
+    // A token for UserInfo concerns its client alone.
+    let t = tokens_for(&served, "web-app", WEB_CB, "openid").await;
+    let access = t["access_token"].as_str().unwrap();
+    for (client, active) in [("web-app", true), ("files-api", false), ("gateway", true)] {
+        let (_, v, _) = call(
+            &served,
+            "introspect",
+            client,
+            Auth::Basic,
+            &[("token", access)],
+        )
+        .await;
+        assert_eq!(v["active"], active, "{client}: {v}");
+    }
 }
 
 #[tokio::test]
@@ -160,7 +226,7 @@ async fn a_revoked_access_token_is_refused_everywhere() {
     let (_, v, _) = call(
         &served,
         "introspect",
-        "rs-app",
+        "web-app",
         Auth::Basic,
         &[("token", access)],
     )
@@ -179,7 +245,7 @@ async fn a_revoked_access_token_is_refused_everywhere() {
     let (_, v, _) = call(
         &served,
         "introspect",
-        "rs-app",
+        "web-app",
         Auth::Basic,
         &[("token", access)],
     )

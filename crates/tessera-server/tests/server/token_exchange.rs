@@ -30,13 +30,20 @@ async fn chain_server() -> Served {
         .import(json!({ "tenants": [{
             "slug": TENANT, "display_name": "Fabrikam",
             "apis": [ { "identifier": MIDDLE_API, "name": "Middle tier",
-                        "scopes": ["access"], "client_id": "middle-app" } ],
+                        "scopes": ["access"], "client_id": "middle-app" },
+                      // The orders API, now with the app that serves it (and introspects).
+                      { "identifier": API, "name": "Orders", "client_id": "orders-api",
+                        "scopes": [ { "name": "read", "description": "Read your orders" },
+                                    { "name": "admin", "description": "Manage every order",
+                                      "admin_consent_required": true } ] } ],
             "apps": [
                 { "client_id": "front-app", "name": "Front",
                   "redirect_uris": { "web": [FRONT_CB] },
                   "secrets": [ { "value": WEB_SECRET } ],
                   "permissions": [ { "api": MIDDLE_API, "scopes": ["access"] } ],
                   "admin_consented": true },
+                { "client_id": "orders-api", "name": "Orders API",
+                  "secrets": [ { "value": WEB_SECRET } ], "grant_types": ["client_credentials"] },
                 { "client_id": "middle-app", "name": "Middle Tier",
                   "redirect_uris": { "web": [MIDDLE_CB] },
                   "secrets": [ { "value": WEB_SECRET } ],
@@ -149,7 +156,7 @@ async fn web_app_to_api_a_to_api_b_on_behalf_of_the_user() {
     // The orders API asks who this is: alice, through the middle tier.
     let info: Value = rp_http()
         .post(format!("{}/{TENANT}/oauth2/introspect", served.base))
-        .basic_auth("web-app", Some(WEB_SECRET))
+        .basic_auth("orders-api", Some(WEB_SECRET))
         .form(&[("token", downstream.as_str())])
         .send()
         .await
