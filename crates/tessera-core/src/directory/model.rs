@@ -79,9 +79,10 @@ pub struct Api {
     pub name: String,
     pub scopes: Vec<ApiScope>,
     pub app_roles: Vec<String>,
-    /// The app registration that is this API's own identity when it calls other APIs:
-    /// the one app that may exchange the API's access tokens on behalf of their users
-    /// (RFC 8693, `oauth::token::grant::token_exchange`). `None`: no app may.
+    /// The app registration that is this API's own identity: the one app that may
+    /// exchange the API's access tokens on behalf of their users (RFC 8693,
+    /// `oauth::token::grant::token_exchange`) and introspect them (RFC 7662 §4).
+    /// `None`: no app may.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<ClientId>,
 }
