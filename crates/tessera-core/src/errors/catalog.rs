@@ -346,9 +346,9 @@ catalog! {
     }
     SpaOriginRequired {
         code: 20010, oauth_error: Some(InvalidRequest), status: 400,
-        message: "The code was issued to a single-page app redirect URI and must be redeemed from the browser, but the request has no Origin header.",
+        message: "The code or refresh token was issued to a single-page app and must be redeemed from the browser, but the request has no Origin header.",
         causes: &[
-            "A server-side backend redeems a code that was issued to a spa redirect URI.",
+            "A server-side backend redeems a code that was issued to a spa redirect URI, or a refresh token that came from one.",
             "The redirect URI is registered under spa while the app is a server-side web app.",
             "A proxy strips the Origin header.",
         ],
@@ -377,6 +377,18 @@ catalog! {
         ],
         developer_action: "Call introspection from a confidential client (your API's own registration with a client secret), or validate the JWT access token offline against the JWKS instead.",
         user_action: "The app is misconfigured. Contact the app's support and quote the trace id.",
+        retryable: false, redirectable: false,
+    }
+    SpaOriginMismatch {
+        code: 20013, oauth_error: Some(InvalidRequest), status: 400,
+        message: "The code or refresh token was issued to a single-page app of {client_id} and must be redeemed from one of its origins, not from {origin}.",
+        causes: &[
+            "A page of another site got hold of the code or refresh token and redeems it.",
+            "The app moved to a new origin that is not among its registered spa redirect URIs.",
+            "The app is served from several origins and only some are registered.",
+        ],
+        developer_action: "Register a spa redirect URI for every origin the app runs on, and redeem its codes and refresh tokens from the page of that origin.",
+        user_action: "The app could not finish signing you in. Contact the app's support and quote the trace id.",
         retryable: false, redirectable: false,
     }
     // ---- grant: TS30000–39999 ---------------------------------------------------------

@@ -1,13 +1,16 @@
 //! CORS (the Fetch standard's CORS protocol) for the endpoints a single-page app calls
-//! from the browser: token, revocation and UserInfo. A response may be read by an origin
-//! only when it is the origin of one of the calling app's registered `spa` redirect
-//! URIs: never a wildcard and never with credentials, since these endpoints
-//! authenticate by what the request carries (client_id, PKCE, a bearer token), not by
-//! cookies. Discovery and JWKS, public documents that browser apps fetch before they
-//! know anything else, allow every origin (`crate::runtime::cache::public_document`).
+//! from the browser: token, revocation and UserInfo. A preflight is granted only to an
+//! origin of some app's registered `spa` redirect URI in the tenant (which app will
+//! call is not known before the request itself); a response may be read by an origin
+//! only when it is one of the calling app's own. Never a wildcard, never a reflected
+//! origin, never with credentials, since these endpoints authenticate by what the
+//! request carries (client_id, PKCE, a bearer token), not by cookies. Discovery and
+//! JWKS, public documents that browser apps fetch before they know anything else, allow
+//! every origin (`crate::runtime::cache::public_document`).
 
 use crate::http::tenant_path::ResolvedTenant;
 use crate::runtime::state::AppState;
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tessera_core::directory::model::App;
@@ -31,12 +34,7 @@ pub fn allow_spa_origin(response: &mut Response, headers: &HeaderMap, app: &App)
     let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) else {
         return;
     };
-    let registered = app
-        .redirect_uris
-        .spa
-        .iter()
-        .filter_map(|u| url::Url::parse(u).ok())
-        .any(|u| u.origin().ascii_serialization() == origin);
+    let registered = tessera_core::oauth::token::browser::spa_origins(app).any(|o| o == origin);
     // The answer depends on the Origin either way, so shared caches must key on it.
     response
         .headers_mut()
@@ -68,11 +66,28 @@ pub async fn allow_client_origin(
     }
 }
 
-/// The answer to a preflight (`OPTIONS` with `Access-Control-Request-Method`). Which
-/// app will call is not known before the request itself, so any origin may send it; the
-/// actual response is readable only by the app's own origins ([`allow_spa_origin`]),
-/// and nothing a preflight permits reaches past the request's own authentication.
-pub async fn preflight(ResolvedTenant(_): ResolvedTenant, headers: HeaderMap) -> Response {
+/// The answer to a preflight (`OPTIONS` with `Access-Control-Request-Method`): granted
+/// to an origin of some app's `spa` redirect URI in the tenant, for GET or POST; to any
+/// other origin a 204 without CORS headers, which the browser reads as a refusal. The
+/// actual response is then readable only by the calling app's own origins
+/// ([`allow_spa_origin`]).
+pub async fn preflight(
+    State(state): State<AppState>,
+    ResolvedTenant(tenant): ResolvedTenant,
+    headers: HeaderMap,
+) -> Response {
+    let method_allowed = headers
+        .get(header::ACCESS_CONTROL_REQUEST_METHOD)
+        .and_then(|m| Method::from_bytes(m.as_bytes()).ok())
+        .is_some_and(|m| m == Method::GET || m == Method::POST);
+    let origin = headers.get(header::ORIGIN);
+    let registered = match origin.and_then(|o| o.to_str().ok()) {
+        // An origin the tenant's apps cannot be read for (the store is down) is refused.
+        Some(o) if method_allowed => super::lookup::spa_origins(&state, tenant.id)
+            .await
+            .is_ok_and(|origins| origins.contains(o)),
+        _ => false,
+    };
     let mut response = StatusCode::NO_CONTENT.into_response();
     let h = response.headers_mut();
     // Whether anything is granted depends on both the origin and the method asked for.
@@ -80,11 +95,7 @@ pub async fn preflight(ResolvedTenant(_): ResolvedTenant, headers: HeaderMap) ->
         header::VARY,
         HeaderValue::from_static("Origin, Access-Control-Request-Method"),
     );
-    let method_allowed = headers
-        .get(header::ACCESS_CONTROL_REQUEST_METHOD)
-        .and_then(|m| Method::from_bytes(m.as_bytes()).ok())
-        .is_some_and(|m| m == Method::GET || m == Method::POST);
-    if let (true, Some(origin)) = (method_allowed, headers.get(header::ORIGIN)) {
+    if let (true, Some(origin)) = (registered, origin) {
         h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
         h.insert(
             header::ACCESS_CONTROL_ALLOW_METHODS,

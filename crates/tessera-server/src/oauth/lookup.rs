@@ -54,6 +54,24 @@ pub async fn apis(state: &AppState, tenant_id: TenantId) -> Result<Arc<Vec<Api>>
         .await
 }
 
+/// The origins of every `spa` redirect URI of the tenant's apps (cached): the origins
+/// a CORS preflight may be granted to.
+pub async fn spa_origins(
+    state: &AppState,
+    tenant_id: TenantId,
+) -> Result<Arc<HashSet<String>>, CatalogError> {
+    state
+        .cache
+        .get(Key::SpaOrigins(tenant_id), || async {
+            let apps = decoded::<App>(state, tenant_id, ObjectKind::App).await?;
+            Ok(apps
+                .iter()
+                .flat_map(tessera_core::oauth::token::browser::spa_origins)
+                .collect::<HashSet<String>>())
+        })
+        .await
+}
+
 /// Every object of `kind` in the tenant, decoded.
 pub async fn decoded<T: DeserializeOwned>(
     state: &AppState,

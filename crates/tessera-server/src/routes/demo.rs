@@ -134,7 +134,7 @@ async fn callback(
         code: Secret::new(code),
         redirect_uri: Some(callback_url(&state.public_url)),
         code_verifier: Some(verifier.to_owned()),
-        from_browser: false,
+        origin: None,
     };
     let tokens = match redeem_code(&state, TENANT, CLIENT_ID, request).await {
         Ok(t) => t,

@@ -42,6 +42,8 @@ pub enum Key {
     App(TenantId, String),
     /// `Vec<Api>`.
     Apis(TenantId),
+    /// `HashSet<String>`: the origins of every app's `spa` redirect URIs (CORS).
+    SpaOrigins(TenantId),
     /// `Vec<SigningKey>`.
     SigningKeys(TenantId),
     /// `HashSet<String>` of revoked access tokens' `jti`.
@@ -64,12 +66,13 @@ impl Key {
             (
                 Key::App(t, _)
                 | Key::Apis(t)
+                | Key::SpaOrigins(t)
                 | Key::SigningKeys(t)
                 | Key::RevokedAccessTokens(t)
                 | Key::Document(t, _),
                 None,
             ) => of(t),
-            (Key::App(t, _), Some(ObjectKind::App))
+            (Key::App(t, _) | Key::SpaOrigins(t), Some(ObjectKind::App))
             | (Key::Apis(t), Some(ObjectKind::Api))
             | (Key::SigningKeys(t), Some(ObjectKind::SigningKey))
             | (Key::Document(t, "jwks"), Some(ObjectKind::SigningKey))

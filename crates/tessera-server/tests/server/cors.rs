@@ -148,12 +148,21 @@ async fn revocation_is_readable_by_the_apps_spa_origin_only() {
 }
 
 async fn preflight(served: &Served, path: &str, method: &str) -> reqwest::Response {
+    preflight_from(served, path, method, SPA_ORIGIN).await
+}
+
+async fn preflight_from(
+    served: &Served,
+    path: &str,
+    method: &str,
+    origin: &str,
+) -> reqwest::Response {
     rp_http()
         .request(
             reqwest::Method::OPTIONS,
             format!("{}/{TENANT}/oauth2/{path}", served.base),
         )
-        .header("origin", SPA_ORIGIN)
+        .header("origin", origin)
         .header("access-control-request-method", method)
         .header(
             "access-control-request-headers",
@@ -190,6 +199,33 @@ async fn preflights_allow_get_and_post_with_a_bearer_header() {
     let r = preflight(&served, "userinfo", "DELETE").await;
     assert_eq!(r.status(), 204);
     assert_eq!(allowed_origin(&r), None);
+    // An origin of no app's spa redirect URI in the tenant gets nothing either: no
+    // origin is reflected (a web app's origin, another site, another port or scheme).
+    for origin in [
+        "https://evil.test",
+        "https://web.fabrikam.test",
+        "http://localhost:3001",
+        "https://localhost:3000",
+        "null",
+    ] {
+        for path in ["userinfo", "revoke", "token"] {
+            let r = preflight_from(&served, path, "POST", origin).await;
+            assert_eq!(r.status(), 204);
+            assert_eq!(allowed_origin(&r), None, "{origin} {path}");
+            assert!(r.headers().get("access-control-allow-methods").is_none());
+        }
+    }
+    // A spa app registered later is granted at once (the cache hears of the change).
+    served
+        .app
+        .import(
+            serde_json::json!({ "tenants": [{ "slug": TENANT, "display_name": "Fabrikam",
+            "apps": [ { "client_id": "late-spa", "name": "Late SPA",
+                        "redirect_uris": { "spa": ["https://late.fabrikam.test/"] } } ] }] }),
+        )
+        .await;
+    let r = preflight_from(&served, "token", "POST", "https://late.fabrikam.test").await;
+    assert_eq!(allowed_origin(&r), Some("https://late.fabrikam.test"));
     // A preflight for a tenant that does not exist is its catalogued 404.
     let r = rp_http()
         .request(

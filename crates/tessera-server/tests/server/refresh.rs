@@ -62,7 +62,12 @@ async fn refresh(
         form.push(("client_secret", WEB_SECRET));
     }
     form.extend_from_slice(extra);
-    let r = token_request(&served.base, &form).send().await.unwrap();
+    let mut request = token_request(&served.base, &form);
+    // A single-page app's refresh token is redeemed from its page, which sends Origin.
+    if client_id == "spa-app" {
+        request = request.header("origin", "http://localhost:3000");
+    }
+    let r = request.send().await.unwrap();
     assert_eq!(r.headers()["cache-control"], "no-store");
     (r.status().as_u16(), r.json().await.unwrap())
 }
@@ -214,6 +219,24 @@ async fn a_refresh_token_gets_tokens_for_any_consented_api() {
 async fn spa_refresh_tokens_end_after_a_fixed_day() {
     let served = server(None).await;
     let t = tokens_for(&served, "spa-app", SPA_CB, "openid offline_access").await;
+    // Only the app's page may use it: a server (no Origin) or another site is refused.
+    for (origin, refusal) in [
+        (None, ErrorName::SpaOriginRequired),
+        (Some("https://evil.test"), ErrorName::SpaOriginMismatch),
+    ] {
+        let mut request = token_request(
+            &served.base,
+            &[
+                ("grant_type", "refresh_token"),
+                ("client_id", "spa-app"),
+                ("refresh_token", t["refresh_token"].as_str().unwrap()),
+            ],
+        );
+        if let Some(o) = origin {
+            request = request.header("origin", o);
+        }
+        assert_json_error(request.send().await.unwrap(), refusal).await;
+    }
     // Half a day later it still refreshes, and that use does not start a new day: the
     // day counts from the first sign-in.
     served.app.clock.advance(time::Duration::hours(12));

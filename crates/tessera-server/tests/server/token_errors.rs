@@ -490,7 +490,7 @@ async fn verifier_for_a_code_without_a_challenge_is_pkce_not_expected() {
 }
 
 #[tokio::test]
-async fn spa_code_needs_an_origin_and_gets_cors_only_for_its_own() {
+async fn spa_code_needs_its_own_origin_and_gets_cors_only_for_it() {
     let served = server(None).await;
     let spa_origin = "http://localhost:3000";
     let redeem_spa = |code: String, verifier: String, origin: Option<&'static str>| {
@@ -540,8 +540,8 @@ async fn spa_code_needs_an_origin_and_gets_cors_only_for_its_own() {
     let body: serde_json::Value = r.json().await.unwrap();
     assert!(body["access_token"].is_string());
 
-    // An origin the app did not register may not read the answer (the browser enforces
-    // it through the missing header); the server itself cannot tell a forged Origin.
+    // Another site's page is refused (SpaOriginMismatch), and may not read even the
+    // refusal; the code is not spent by it.
     let (verifier, challenge) = pkce("spa-2");
     let code = code_for(
         &served,
@@ -552,9 +552,17 @@ async fn spa_code_needs_an_origin_and_gets_cors_only_for_its_own() {
         "alice",
     )
     .await;
-    let r = redeem_spa(code, verifier, Some("https://evil.test")).await;
+    let r = redeem_spa(code.clone(), verifier.clone(), Some("https://evil.test")).await;
+    let (headers, body) = assert_json_error(r, ErrorName::SpaOriginMismatch).await;
+    assert!(headers.get("access-control-allow-origin").is_none());
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("https://evil.test")
+    );
+    let r = redeem_spa(code, verifier, Some(spa_origin)).await;
     assert_eq!(r.status(), 200);
-    assert!(r.headers().get("access-control-allow-origin").is_none());
 }
 
 /// 20 redemptions of one code at once: exactly one gets tokens.

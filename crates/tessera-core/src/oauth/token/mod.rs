@@ -7,6 +7,7 @@
 //! Adding a grant: a variant of `TokenRequest` (parsed in `request.rs`), a file under
 //! `grant/`, and its arm in [`exchange`].
 
+pub mod browser;
 pub mod client_assertion;
 pub mod client_auth;
 pub mod context;

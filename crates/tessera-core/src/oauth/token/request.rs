@@ -39,9 +39,9 @@ pub struct CodeRequest {
     pub code: Secret,
     pub redirect_uri: Option<String>,
     pub code_verifier: Option<String>,
-    /// Whether the request carried an `Origin` header: a browser's cross-origin POST
-    /// does, which a code issued to a single-page app's redirect URI requires.
-    pub from_browser: bool,
+    /// The request's `Origin` header: a browser's cross-origin POST carries it, which a
+    /// code issued to a single-page app's redirect URI requires (`browser.rs`).
+    pub origin: Option<String>,
 }
 
 /// `grant_type=refresh_token` (RFC 6749 §6; `resource`: RFC 8707 §2.2).
@@ -50,6 +50,8 @@ pub struct RefreshRequest {
     pub refresh_token: Secret,
     pub scope: Option<String>,
     pub resource: Option<String>,
+    /// The request's `Origin` header (a single-page app's token needs its own).
+    pub origin: Option<String>,
 }
 
 /// `grant_type=client_credentials` (RFC 6749 §4.4) for one API, named by
@@ -116,7 +118,7 @@ impl TokenRequest {
                 code: Secret::new(params.require("code")?),
                 redirect_uri: optional("redirect_uri"),
                 code_verifier: optional("code_verifier"),
-                from_browser: origin.is_some(),
+                origin: origin.map(str::to_owned),
             }),
             GrantType::RefreshToken => {
                 Self::RefreshToken(RefreshRequest {
@@ -125,6 +127,7 @@ impl TokenRequest {
                     })?),
                     scope: optional("scope"),
                     resource: optional("resource"),
+                    origin: origin.map(str::to_owned),
                 })
             }
             GrantType::ClientCredentials => Self::ClientCredentials(ClientCredentialsRequest {

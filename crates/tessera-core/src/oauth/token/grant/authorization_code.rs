@@ -10,7 +10,6 @@ use super::super::issue::{self, Grant, TokenResponse};
 use super::super::request::CodeRequest;
 use super::super::{deny_list, family};
 use crate::directory::model::{App, User};
-use crate::directory::redirect::Platform;
 use crate::errors::{CatalogError, ErrorName};
 use crate::oauth::records::{AuthCode, Redemption, RefreshToken, purpose};
 use crate::store::StoreError;
@@ -177,11 +176,8 @@ fn check(
         (None, None) => {}
     }
     // A code issued to a single-page app's redirect URI is redeemed by the browser,
-    // which always sends Origin on a cross-origin POST.
-    if record.platform == Platform::Spa && !request.from_browser {
-        return Err(CatalogError::new(ErrorName::SpaOriginRequired));
-    }
-    Ok(())
+    // from one of the app's own origins.
+    super::super::browser::check_origin(app, record.platform, request.origin.as_deref())
 }
 
 /// Revokes what a code's redemption issued: its refresh token's whole family (the

@@ -56,6 +56,10 @@ enum Facts {
 struct Asked<'a> {
     scope: Option<&'a str>,
     resource: Option<&'a str>,
+    /// `Some`: a redemption, with the request's Origin (a single-page app's token is
+    /// redeemed only from its app's origins, `token::browser`). `None`: introspection,
+    /// which asks whether the client could use the token, not from where.
+    redeemed_from: Option<Option<&'a str>>,
 }
 
 impl<'a> From<&'a RefreshRequest> for Asked<'a> {
@@ -63,6 +67,7 @@ impl<'a> From<&'a RefreshRequest> for Asked<'a> {
         Self {
             scope: request.scope.as_deref(),
             resource: request.resource.as_deref(),
+            redeemed_from: Some(request.origin.as_deref()),
         }
     }
 }
@@ -221,6 +226,9 @@ async fn check(
     if record.client_id != app.client_id {
         return Err(CatalogError::new(ErrorName::RefreshTokenClientMismatch)
             .with("client_id", app.client_id.clone()));
+    }
+    if let Some(origin) = asked.redeemed_from {
+        crate::oauth::token::browser::check_origin(app, record.platform, origin)?;
     }
     match stored.and_then(|s| s.record.revoked.as_deref()) {
         // RFC 9700 §4.14.2: a rotated-out token came back (the caller revokes its family).

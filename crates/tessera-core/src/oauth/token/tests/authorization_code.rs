@@ -100,16 +100,29 @@ async fn every_binding_of_the_code_is_checked() {
 async fn a_single_page_apps_code_is_redeemed_only_by_the_browser() {
     let f = Fixture::new().await;
     let code = f.seal(&f.code(SPA, SPA_CB, "openid"));
-    let request = |from_browser| CodeRequest {
+    let request = |origin: Option<&str>| CodeRequest {
         redirect_uri: Some(SPA_CB.into()),
-        from_browser,
+        origin: origin.map(str::to_owned),
         ..f.redeem(&code)
     };
     assert_eq!(
-        refused(redeem(&f, SPA, request(false)).await),
+        refused(redeem(&f, SPA, request(None)).await),
         ErrorName::SpaOriginRequired
     );
-    assert!(redeem(&f, SPA, request(true)).await.is_ok());
+    // Another site's page, or the app's host on another scheme or port.
+    for other in [
+        "https://evil.test",
+        "http://spa.contoso.test",
+        "https://spa.contoso.test:8443",
+        "null",
+    ] {
+        assert_refused(
+            redeem(&f, SPA, request(Some(other))).await,
+            ErrorName::SpaOriginMismatch,
+            other,
+        );
+    }
+    assert!(redeem(&f, SPA, request(Some(SPA_ORIGIN))).await.is_ok());
 }
 
 #[tokio::test]

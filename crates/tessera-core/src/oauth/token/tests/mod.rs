@@ -48,6 +48,7 @@ pub const WEB_SECRET: &str = "web-app-secret-0123456789";
 pub const WEB_CB: &str = "https://app.contoso.test/cb";
 pub const SPA: &str = "spa-app";
 pub const SPA_CB: &str = "https://spa.contoso.test/cb";
+pub const SPA_ORIGIN: &str = "https://spa.contoso.test";
 pub const ALICE: &str = "alice";
 /// RFC 7636 Appendix B's verifier and its S256 challenge.
 pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
@@ -354,7 +355,7 @@ impl Fixture {
             code: Secret::new(code),
             redirect_uri: Some(WEB_CB.into()),
             code_verifier: Some(VERIFIER.into()),
-            from_browser: false,
+            origin: None,
         }
     }
 
@@ -385,6 +386,8 @@ impl Fixture {
             refresh_token: Secret::new(token),
             scope: scope.map(str::to_owned),
             resource: resource.map(str::to_owned),
+            // The single-page app calls from its own origin, as a browser would.
+            origin: (client_id == SPA).then(|| SPA_ORIGIN.to_owned()),
         });
         exchange(&self.ctx(), &self.app(client_id).await, &request).await
     }

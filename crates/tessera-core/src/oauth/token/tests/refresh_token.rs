@@ -172,13 +172,34 @@ async fn a_single_page_apps_family_ends_after_its_fixed_day() {
     let code = f.seal(&f.code(SPA, SPA_CB, "openid offline_access"));
     let request = TokenRequest::AuthorizationCode(CodeRequest {
         redirect_uri: Some(SPA_CB.into()),
-        from_browser: true,
+        origin: Some(SPA_ORIGIN.into()),
         ..f.redeem(&code)
     });
     let response = exchange(&f.ctx(), &f.app(SPA).await, &request)
         .await
         .unwrap();
     let mut token = response.refresh_token.unwrap();
+    // Like its code, the token is redeemed only from the app's origin (and refusing
+    // it spends nothing).
+    for (origin, refusal) in [
+        (None, ErrorName::SpaOriginRequired),
+        (Some("https://evil.test"), ErrorName::SpaOriginMismatch),
+    ] {
+        let request = TokenRequest::RefreshToken(RefreshRequest {
+            refresh_token: Secret::new(&token),
+            scope: None,
+            resource: None,
+            origin: origin.map(str::to_owned),
+        });
+        let e = exchange(&f.ctx(), &f.app(SPA).await, &request).await;
+        assert_eq!(refused(e), refusal);
+    }
+    // Introspection asks whether the client could use it, not from where.
+    assert!(
+        crate::oauth::token::grant::refresh_token::usable(&f.ctx(), &f.app(SPA).await, &token)
+            .await
+            .is_ok()
+    );
     f.later(12 * 3600);
     token = f
         .refresh(SPA, &token, None, None)
@@ -375,6 +396,7 @@ async fn an_unreachable_store_is_temporarily_unavailable_not_a_refusal() {
         refresh_token: Secret::new(&token),
         scope: None,
         resource: None,
+        origin: None,
     });
     let e = exchange(&f.ctx(), &web, &request).await.unwrap_err();
     assert_eq!(e.name, ErrorName::TemporarilyUnavailable);

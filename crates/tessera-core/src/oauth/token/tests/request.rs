@@ -25,7 +25,7 @@ async fn each_grant_parses_to_its_variant() {
             code: Secret::new("c"),
             redirect_uri: Some(WEB_CB.into()),
             code_verifier: None,
-            from_browser: false,
+            origin: None,
         })
     );
     assert_eq!(code.grant_type(), GrantType::AuthorizationCode);
@@ -45,6 +45,7 @@ async fn each_grant_parses_to_its_variant() {
             refresh_token: Secret::new("r"),
             scope: Some("openid".into()),
             resource: None,
+            origin: None,
         })
     );
     for pairs in [
@@ -70,7 +71,7 @@ async fn an_origin_marks_a_browser_redemption() {
     let Ok(TokenRequest::AuthorizationCode(code)) = request else {
         panic!("{request:?}");
     };
-    assert!(code.from_browser);
+    assert_eq!(code.origin.as_deref(), Some("https://spa.contoso.test"));
 }
 
 #[tokio::test]
