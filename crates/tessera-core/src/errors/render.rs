@@ -118,11 +118,47 @@ pub struct OAuthErrorBody<'a> {
     pub correlation_id: &'a str,
 }
 
+/// The `error` value and status of `err` as the token endpoint answers it. RFC 6749
+/// §5.2 lists the values that endpoint may use (RFC 8628 §3.5 adds the device grant's
+/// `authorization_pending`, `slow_down`, `access_denied` and `expired_token`, RFC 8707
+/// §2 `invalid_target`); a grant refused for another reason, such as a user disabled
+/// or a consent missing (`access_denied`, `consent_required` elsewhere), is
+/// `invalid_grant` with status 400 there, and the catalogue code says which. Failures
+/// of the server keep their status and value.
+pub fn at_token_endpoint(err: &CatalogError) -> (OAuthError, u16) {
+    use OAuthError::*;
+    let entry = err.entry();
+    match oauth_error(err) {
+        e @ (InvalidRequest
+        | InvalidClient
+        | InvalidGrant
+        | UnauthorizedClient
+        | UnsupportedGrantType
+        | InvalidScope
+        | InvalidTarget
+        | ServerError
+        | TemporarilyUnavailable
+        | AuthorizationPending
+        | SlowDown
+        | ExpiredToken) => (e, entry.status),
+        AccessDenied if err.name == crate::errors::ErrorName::DeviceAccessDenied => {
+            (AccessDenied, entry.status)
+        }
+        _ => (InvalidGrant, 400),
+    }
+}
+
 /// The OAuth JSON error body, serialized.
 pub fn oauth_json(err: &CatalogError, ctx: &ErrorContext) -> String {
+    oauth_json_as(err, ctx, oauth_error(err))
+}
+
+/// [`oauth_json`] with the `error` value `error` (the token endpoint's,
+/// [`at_token_endpoint`]).
+pub fn oauth_json_as(err: &CatalogError, ctx: &ErrorContext, error: OAuthError) -> String {
     let v = ErrorView::new(err, ctx);
     let body = OAuthErrorBody {
-        error: v.error,
+        error: error.as_str(),
         error_description: &v.description,
         error_codes: [err.entry().code],
         error_uri: &v.error_uri,
@@ -220,6 +256,31 @@ pub fn redirect_location(
 mod tests {
     use super::*;
     use crate::errors::ErrorName;
+
+    /// RFC 6749 §5.2 (and RFC 8628 §3.5 for the device grant): the token endpoint
+    /// answers only the error values those list.
+    #[test]
+    fn the_token_endpoint_uses_only_its_own_error_values() {
+        let at = |name| {
+            let (e, status) = at_token_endpoint(&CatalogError::new(name));
+            (e.as_str(), status)
+        };
+        assert_eq!(at(ErrorName::AccountDisabled), ("invalid_grant", 400));
+        assert_eq!(at(ErrorName::ConsentRequired), ("invalid_grant", 400));
+        assert_eq!(at(ErrorName::AdminConsentRequired), ("invalid_grant", 400));
+        assert_eq!(at(ErrorName::UserNotAssigned), ("invalid_grant", 400));
+        assert_eq!(at(ErrorName::DeviceAccessDenied), ("access_denied", 400));
+        assert_eq!(at(ErrorName::DeviceSlowDown), ("slow_down", 400));
+        assert_eq!(at(ErrorName::DeviceCodeExpired), ("expired_token", 400));
+        assert_eq!(at(ErrorName::InvalidClientSecret), ("invalid_client", 401));
+        assert_eq!(at(ErrorName::RefreshTokenRevoked), ("invalid_grant", 400));
+        assert_eq!(at(ErrorName::InvalidResource), ("invalid_target", 400));
+        assert_eq!(
+            at(ErrorName::TemporarilyUnavailable),
+            ("temporarily_unavailable", 503)
+        );
+        assert_eq!(at(ErrorName::InternalError), ("server_error", 500));
+    }
 
     #[test]
     fn timestamps_are_utc_to_the_second() {

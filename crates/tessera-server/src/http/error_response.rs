@@ -8,7 +8,7 @@ use crate::pages;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tessera_core::errors::CatalogError;
-use tessera_core::errors::render::{oauth_json, problem_json};
+use tessera_core::errors::render::{at_token_endpoint, oauth_json, oauth_json_as, problem_json};
 
 /// How an error is rendered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,6 +16,10 @@ pub enum ErrorFormat {
     /// `application/json` in the OAuth shape: RFC 6749 §5.2 extended with `error_codes`,
     /// `error_uri`, `timestamp`, `trace_id` and `correlation_id`.
     OAuthJson,
+    /// [`ErrorFormat::OAuthJson`] with only the error values the token endpoint may use
+    /// (`tessera_core::errors::render::at_token_endpoint`): the token and device
+    /// authorization endpoints.
+    TokenJson,
     /// `application/problem+json` (RFC 9457).
     Problem,
     /// An HTML error page.
@@ -89,6 +93,11 @@ impl ErrorResponse {
         Self::new(error, ErrorFormat::OAuthJson)
     }
 
+    /// At the token and device authorization endpoints.
+    pub fn token(error: impl Into<CatalogError>) -> Self {
+        Self::new(error, ErrorFormat::TokenJson)
+    }
+
     pub fn problem(error: impl Into<CatalogError>) -> Self {
         Self::new(error, ErrorFormat::Problem)
     }
@@ -105,12 +114,22 @@ impl IntoResponse for ErrorResponse {
         let status =
             StatusCode::from_u16(entry.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         log(&self.error, &ctx.trace_id);
+        let mut status = status;
         let mut response = match self.format {
             ErrorFormat::OAuthJson => (
                 [(header::CONTENT_TYPE, "application/json")],
                 oauth_json(&self.error, &ctx),
             )
                 .into_response(),
+            ErrorFormat::TokenJson => {
+                let (error, code) = at_token_endpoint(&self.error);
+                status = StatusCode::from_u16(code).unwrap_or(status);
+                (
+                    [(header::CONTENT_TYPE, "application/json")],
+                    oauth_json_as(&self.error, &ctx, error),
+                )
+                    .into_response()
+            }
             ErrorFormat::Problem => (
                 [(header::CONTENT_TYPE, "application/problem+json")],
                 problem_json(&self.error, &ctx),

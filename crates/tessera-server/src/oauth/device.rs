@@ -50,7 +50,7 @@ pub async fn authorize(
                 .and_then(|v| v.to_str().ok());
             device::start(&context(&state, &tenant), &app, &params, agent)
                 .await
-                .map_err(ErrorResponse::json)
+                .map_err(ErrorResponse::token)
         }
         Err(e) => Err(e),
     };

@@ -108,7 +108,7 @@ async fn handle(
         Ok(request) => token::exchange(&context(state, tenant), &app, &request).await,
         Err(e) => Err(e),
     };
-    (result.map_err(ErrorResponse::json), Some(app))
+    (result.map_err(ErrorResponse::token), Some(app))
 }
 
 /// Redeems an authorization code in process, as the public client `client_id` (the

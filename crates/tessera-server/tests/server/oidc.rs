@@ -340,10 +340,30 @@ pub async fn assert_json_error(
     name: ErrorName,
 ) -> (reqwest::header::HeaderMap, serde_json::Value) {
     let entry = name.entry();
+    let expected = (oauth_error(name), entry.status);
+    assert_oauth_error(response, name, expected).await
+}
+
+/// [`assert_json_error`] at the token or device authorization endpoint, where a refusal
+/// whose `error` RFC 6749 §5.2 does not list is `invalid_grant` with status 400.
+pub async fn assert_token_error(
+    response: reqwest::Response,
+    name: ErrorName,
+) -> (reqwest::header::HeaderMap, serde_json::Value) {
+    let (error, status) = tessera_core::errors::render::at_token_endpoint(&CatalogError::new(name));
+    assert_oauth_error(response, name, (error.as_str(), status)).await
+}
+
+async fn assert_oauth_error(
+    response: reqwest::Response,
+    name: ErrorName,
+    (error, expected_status): (&str, u16),
+) -> (reqwest::header::HeaderMap, serde_json::Value) {
+    let entry = name.entry();
     let status = response.status();
     let headers = response.headers().clone();
     let text = response.text().await.unwrap();
-    assert_eq!(status.as_u16(), entry.status, "{text}");
+    assert_eq!(status.as_u16(), expected_status, "{text}");
     assert!(
         headers["content-type"]
             .to_str()
@@ -355,7 +375,7 @@ pub async fn assert_json_error(
     assert!(headers.get("location").is_none());
     let body: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(body["error_codes"][0], entry.code, "{body}");
-    assert_eq!(body["error"], oauth_error(name), "{body}");
+    assert_eq!(body["error"], error, "{body}");
     assert!(
         body["error_description"]
             .as_str()

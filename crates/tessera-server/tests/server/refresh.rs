@@ -547,7 +547,9 @@ async fn a_disabled_users_token_is_refused_and_works_again_once_enabled() {
     };
     patch(false).await;
     let (status, body) = refresh(&served, "web-app", token, &[]).await;
-    assert_eq!((status, code(&body)), (403, is(ErrorName::AccountDisabled)));
+    // RFC 6749 §5.2: invalid_grant at the token endpoint, the code saying why.
+    assert_eq!((status, code(&body)), (400, is(ErrorName::AccountDisabled)));
+    assert_eq!(body["error"], "invalid_grant");
     patch(true).await;
     let (status, body) = refresh(&served, "web-app", token, &[]).await;
     assert_eq!(status, 200, "{body}");

@@ -329,7 +329,7 @@ async fn a_code_is_redeemed_only_for_its_user_enabled() {
     };
     patch(false).await;
     let r = post(&served, &redeem(&code, &[])).await;
-    assert_json_error(r, ErrorName::AccountDisabled).await;
+    assert_token_error(r, ErrorName::AccountDisabled).await;
     patch(true).await;
     redeem_web_code(&served, &code, None).await;
 

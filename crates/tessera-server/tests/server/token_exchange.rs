@@ -119,7 +119,7 @@ async fn web_app_to_api_a_to_api_b_on_behalf_of_the_user() {
     let subject = front_token(&served).await;
 
     // Alice never consented to the middle tier reading her orders.
-    let (_, body) = assert_json_error(
+    let (_, body) = assert_token_error(
         exchange(&served, &subject).await,
         ErrorName::ConsentRequired,
     )
