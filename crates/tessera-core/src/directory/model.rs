@@ -45,6 +45,31 @@ pub struct User {
     /// App roles of APIs granted to the user directly (group roles add to these).
     #[serde(default)]
     pub app_roles: BTreeSet<RoleAssignment>,
+    /// Sign-ins before this moment count for nothing: a session, an authorization code,
+    /// a refresh token or a device approval that rests on one is refused, and enabling
+    /// the user again does not revive it. Set when an administrator revokes the user's
+    /// sessions, disables the user or resets the password, and when the user changes it
+    /// (Entra ID's `signInSessionsValidFromDateTime`).
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub sessions_valid_from: Option<OffsetDateTime>,
+}
+
+impl User {
+    /// Whether a sign-in at `auth_time` was ended by a revocation since
+    /// ([`User::sessions_valid_from`]; to the second, as times are stored).
+    pub fn sign_in_revoked(&self, auth_time: OffsetDateTime) -> bool {
+        self.sessions_valid_from
+            .is_some_and(|from| auth_time.unix_timestamp() < from.unix_timestamp())
+    }
+
+    /// Ends every sign-in of the user up to `now` (see [`User::sessions_valid_from`]).
+    pub fn end_sign_ins(&mut self, now: OffsetDateTime) {
+        self.sessions_valid_from = Some(now);
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -349,6 +349,8 @@ fn plan_user(tp: &mut TenantPlan, u: &UserDoc) -> Result<User, String> {
         groups: u.groups.iter().cloned().collect(),
         app_roles: u.app_roles.iter().cloned().collect(),
         username,
+        // Not in the file: a revocation stays in force through an import.
+        sessions_valid_from: old_user.and_then(|o| o.sessions_valid_from),
     })
 }
 

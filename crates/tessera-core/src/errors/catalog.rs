@@ -802,6 +802,17 @@ catalog! {
         user_action: "The app is not allowed to reach this service for you. Contact the app's support or your administrator.",
         retryable: false, redirectable: false,
     }
+    AuthorizationCodeRevoked {
+        code: 30037, oauth_error: Some(InvalidGrant), status: 400,
+        message: "The authorization code rests on a sign-in that was ended after it was issued: the user's sessions were revoked, the user was disabled, or the password was reset.",
+        causes: &[
+            "An administrator revoked the user's sessions or disabled the user while the code was on its way to the app.",
+            "The password was reset or changed between sign-in and redemption.",
+        ],
+        developer_action: "Start a new authorization request; the user signs in again.",
+        user_action: "Sign in to the app again.",
+        retryable: false, redirectable: false,
+    }
     // ---- user: TS40000–49999 ----------------------------------------------------------
     InvalidCredentials {
         code: 40001, oauth_error: None, status: 400,

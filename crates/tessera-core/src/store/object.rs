@@ -359,6 +359,7 @@ mod tests {
             totp_secret_sealed: None,
             groups: Default::default(),
             app_roles: Default::default(),
+            sessions_valid_from: None,
         };
         let member = crate::store::Flag::UserEnabled.member();
         assert_eq!(serde_json::to_value(&user).unwrap()[member], true);

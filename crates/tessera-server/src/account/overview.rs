@@ -254,6 +254,7 @@ async fn sign_out_everywhere(
         )
         .await?;
         let mut writes = revocation.writes;
+        writes.push(crate::oauth::ended_sign_ins(&state, tenant.id, &current.session.user).await?);
         writes.push(self_audit(
             &state,
             &tenant,

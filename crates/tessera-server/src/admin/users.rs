@@ -216,6 +216,7 @@ pub async fn create(
         totp_secret_sealed: None,
         groups: req.groups.iter().cloned().collect(),
         app_roles: req.app_roles.into_iter().map(Into::into).collect(),
+        sessions_valid_from: None,
     };
     let now = state.clock.now();
     let obj = StoredObject::new(
@@ -279,8 +280,14 @@ pub async fn update(
     if let Some(name) = req.name {
         user.name = Some(name);
     }
+    // Disabling ends every sign-in (and what rests on one) for good: enabling the user
+    // again does not revive it.
+    let disabling = old.enabled && req.enabled == Some(false);
     if let Some(enabled) = req.enabled {
         user.enabled = enabled;
+    }
+    if disabling {
+        user.end_sign_ins(state.clock.now());
     }
     if let Some(groups) = &req.groups {
         user.groups = groups.iter().cloned().collect();
@@ -316,7 +323,24 @@ pub async fn update(
         format!("user:{}", user.username.as_str()),
         changes,
     ));
-    state.store.apply(writes).await.map_err(store)?;
+    if disabling {
+        crate::runtime::retry::on_conflict(|| async {
+            let revocation = crate::oauth::revoke_sessions(
+                &state,
+                t.id,
+                &user.username.key(),
+                "the user was disabled",
+            )
+            .await?;
+            let mut all = writes.clone();
+            all.extend(revocation.writes);
+            state.store.apply(all).await.map_err(store_error)
+        })
+        .await
+        .map_err(problem)?;
+    } else {
+        state.store.apply(writes).await.map_err(store)?;
+    }
     let (obj, _) = find(&state, &t, &username).await?;
     Ok(Json(view(&obj)?))
 }
@@ -401,18 +425,31 @@ pub async fn set_password(
             .hash(Secret::new(req.password), state.rng.clone())
             .await,
     );
-    let writes = vec![
-        replace(&state, obj.clone(), &user),
-        audit(
+    // A reset ends every sign-in with the old password, and what rests on one.
+    user.end_sign_ins(state.clock.now());
+    let updated = replace(&state, obj.clone(), &user);
+    crate::runtime::retry::on_conflict(|| async {
+        let revocation = crate::oauth::revoke_sessions(
+            &state,
+            t.id,
+            &user.username.key(),
+            "the password was reset",
+        )
+        .await?;
+        let mut writes = vec![updated.clone()];
+        writes.extend(revocation.writes);
+        writes.push(audit(
             &state,
             &t,
             &admin.actor,
             "user.password.reset",
             format!("user:{}", user.username.as_str()),
             vec!["password".into()],
-        ),
-    ];
-    state.store.apply(writes).await.map_err(store)?;
+        ));
+        state.store.apply(writes).await.map_err(store_error)
+    })
+    .await
+    .map_err(problem)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -524,6 +561,7 @@ pub async fn revoke_sessions(
         .await?;
         let counts = (revocation.sessions, revocation.refresh_tokens);
         let mut writes = revocation.writes;
+        writes.push(crate::oauth::ended_sign_ins(&state, t.id, &user.username.key()).await?);
         writes.push(audit(
             &state,
             &t,

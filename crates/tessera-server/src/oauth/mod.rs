@@ -58,4 +58,4 @@ pub fn routes() -> Router<AppState> {
         .merge(discovery::routes())
 }
 
-pub use session::{Revocation, revoke_all as revoke_sessions, withdraw_consent};
+pub use session::{Revocation, ended_sign_ins, revoke_all as revoke_sessions, withdraw_consent};

@@ -11,6 +11,7 @@ use tessera_core::crypto::generate_token;
 use tessera_core::directory::model::User;
 use tessera_core::errors::CatalogError;
 use tessera_core::ids::{TenantId, UserId};
+use tessera_core::oauth::device::{Answer, DeviceAuthorization};
 use tessera_core::oauth::records::{Session, purpose};
 use tessera_core::oauth::token::family;
 use tessera_core::store::object::{ObjectKind, StoredObject, Write, encode};
@@ -67,7 +68,8 @@ pub async fn with_user(
 /// The session with its user, unless the user is disabled or is not the one who signed
 /// in: a user deleted and created again under the same name is someone else.
 fn checked(session: Session, (object, user): (StoredObject, User)) -> Option<CurrentSession> {
-    if !user.enabled || !object.id.is(session.user_id) {
+    // A sign-in ended by a revocation since (`User::sessions_valid_from`) is no session.
+    if !user.enabled || !object.id.is(session.user_id) || user.sign_in_revoked(session.auth_time) {
         return None;
     }
     Some(CurrentSession {
@@ -134,9 +136,11 @@ pub async fn start(
 }
 
 /// What ending every session of a user takes: the writes (sessions deleted, live refresh
-/// tokens revoked with `reason`) and how many of each. The caller applies them with its
-/// own change, atomically. A scan of the tenant's records: fine at directory sizes; an
-/// index by user comes if these records move to tables of their own.
+/// tokens revoked with `reason`, device authorizations the user approved and the device
+/// has not yet redeemed declined) and how many of each. The caller applies them with its
+/// own change, atomically, together with the user's `sessions_valid_from`
+/// ([`ended_sign_ins`], or `User::end_sign_ins` on a user it writes anyway), which voids
+/// what no store record holds: authorization codes still in flight.
 pub struct Revocation {
     pub writes: Vec<Write>,
     pub sessions: usize,
@@ -182,7 +186,44 @@ pub async fn revoke_all(
     .await?;
     out.refresh_tokens = tokens.len();
     out.writes.extend(tokens);
+    let now = state.clock.now();
+    for o in state
+        .store
+        .objects_of_user(tenant_id, ObjectKind::DeviceCode, user_key)
+        .await
+        .map_err(store_error)?
+    {
+        let record: DeviceAuthorization = o.decode().map_err(internal)?;
+        if matches!(&record.answer, Answer::Approved(a) if a.user == user_key) {
+            let denied = DeviceAuthorization {
+                answer: Answer::Denied {
+                    user: user_key.to_owned(),
+                },
+                ..record
+            };
+            out.writes
+                .push(Write::Put(o.with_doc(encode(&denied), now)));
+        }
+    }
     Ok(out)
+}
+
+/// The write that ends every sign-in of `user_key` so far (`User::end_sign_ins`): the
+/// user read and written back at its version, so a change made meanwhile conflicts.
+pub async fn ended_sign_ins(
+    state: &AppState,
+    tenant_id: TenantId,
+    user_key: &str,
+) -> Result<Write, CatalogError> {
+    let (object, mut user) = lookup::get::<User>(state, tenant_id, ObjectKind::User, user_key)
+        .await?
+        .ok_or_else(|| {
+            CatalogError::new(tessera_core::errors::ErrorName::InternalError)
+                .internal("the user whose sign-ins end is gone")
+        })?;
+    let now = state.clock.now();
+    user.end_sign_ins(now);
+    Ok(Write::Put(object.with_doc(encode(&user), now)))
 }
 
 /// Withdraws `user_key`'s consent to `client_id` (the stored `consent`): deletes it

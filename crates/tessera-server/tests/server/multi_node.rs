@@ -302,7 +302,11 @@ async fn changes_on_node_a_hold_on_node_b_within_the_bound() {
     .json()
     .await
     .unwrap();
-    assert_eq!(code_of(&v), json!(ErrorName::AccountDisabled.entry().code));
+    // Disabling revoked the user's refresh tokens.
+    assert_eq!(
+        code_of(&v),
+        json!(ErrorName::RefreshTokenRevoked.entry().code)
+    );
     let (_, challenge) = pkce("multi-3");
     let url = authorize_url(
         &b,

@@ -525,12 +525,10 @@ async fn revoking_all_sessions_succeeds_while_tokens_rotate() {
     }
 }
 
-/// A refresh token carries its record sealed, so a rotation writes without reading
-/// first, on condition that the user still exists and is enabled. For a disabled user
-/// nothing is written: the refusal is AccountDisabled, and the same token works again
-/// once the user is enabled (not retired, not counted as reuse).
+/// Disabling a user revokes their refresh tokens (as Entra ID does), and enabling the
+/// user again does not revive them: each use is invalid_grant with RefreshTokenRevoked.
 #[tokio::test]
-async fn a_disabled_users_token_is_refused_and_works_again_once_enabled() {
+async fn a_disabled_users_token_stays_refused_once_enabled() {
     let served = server(None).await;
     let t = tokens_for(&served, "web-app", WEB_CB, "openid offline_access").await;
     let token = t["refresh_token"].as_str().unwrap();
@@ -545,18 +543,37 @@ async fn a_disabled_users_token_is_refused_and_works_again_once_enabled() {
             assert_eq!(r.status, 200, "{}", r.body);
         }
     };
+    served.app.clock.advance(time::Duration::seconds(1));
     patch(false).await;
-    let (status, body) = refresh(&served, "web-app", token, &[]).await;
-    // RFC 6749 §5.2: invalid_grant at the token endpoint, the code saying why.
-    assert_eq!((status, code(&body)), (400, is(ErrorName::AccountDisabled)));
-    assert_eq!(body["error"], "invalid_grant");
-    patch(true).await;
-    let (status, body) = refresh(&served, "web-app", token, &[]).await;
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(
-        claims(&body["id_token"])["sub"],
-        claims(&t["id_token"])["sub"]
-    );
+    for enabled in [false, true] {
+        let (status, body) = refresh(&served, "web-app", token, &[]).await;
+        // RFC 6749 §5.2: invalid_grant at the token endpoint, the code saying why.
+        assert_eq!(
+            (status, code(&body)),
+            (400, is(ErrorName::RefreshTokenRevoked)),
+            "enabled: {enabled}"
+        );
+        assert_eq!(body["error"], "invalid_grant");
+        assert!(
+            body["error_description"]
+                .as_str()
+                .unwrap()
+                .contains("disabled"),
+            "{body}"
+        );
+        patch(true).await;
+    }
+    // A new sign-in works as ever.
+    let again = tokens_for(&served, "web-app", WEB_CB, "openid offline_access").await;
+    let (status, _) = refresh(
+        &served,
+        "web-app",
+        again["refresh_token"].as_str().unwrap(),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 200);
+    let _ = t;
 }
 
 /// An altered refresh token opens to nothing and matches no stored hash: invalid.

@@ -525,7 +525,8 @@ async fn a_refresh_token_of_a_disabled_user_is_inactive() {
     };
     assert_eq!(active().await, Some(true));
     let users = format!("/admin/api/v1/tenants/{TENANT}/users/alice");
-    for (enabled, expected) in [(false, false), (true, true)] {
+    // Disabling revoked it: enabling the user again does not revive it.
+    for (enabled, expected) in [(false, false), (true, false)] {
         let r = served
             .app
             .admin("PATCH", &users, Some(json!({ "enabled": enabled })))

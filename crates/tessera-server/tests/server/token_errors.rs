@@ -310,9 +310,10 @@ async fn altered_or_truncated_code_is_invalid_and_does_not_touch_the_real_one() 
 }
 
 /// The redemption is stored on condition that the code's user still exists and is
-/// enabled (`Store::apply_if`): a user disabled since the sign-in gets AccountDisabled
-/// and spends nothing (the code redeems once the user is enabled again, within its
-/// minute); a user deleted and created again under the name is someone else.
+/// enabled (`Store::apply_if`): a user disabled since the sign-in gets AccountDisabled;
+/// once enabled again, the code is still void (AuthorizationCodeRevoked: disabling ended
+/// the sign-in it rests on); a user deleted and created again under the name is someone
+/// else.
 #[tokio::test]
 async fn a_code_is_redeemed_only_for_its_user_enabled() {
     let served = server(None).await;
@@ -327,11 +328,13 @@ async fn a_code_is_redeemed_only_for_its_user_enabled() {
             assert_eq!(r.status, 200, "{}", r.body);
         }
     };
+    served.app.clock.advance(time::Duration::seconds(1));
     patch(false).await;
     let r = post(&served, &redeem(&code, &[])).await;
     assert_token_error(r, ErrorName::AccountDisabled).await;
     patch(true).await;
-    redeem_web_code(&served, &code, None).await;
+    let r = post(&served, &redeem(&code, &[])).await;
+    assert_token_error(r, ErrorName::AuthorizationCodeRevoked).await;
 
     let code = web_code(&served).await;
     assert_eq!(served.app.admin("DELETE", &user, None).await.status, 204);
@@ -618,4 +621,92 @@ async fn concurrent_redemptions_of_one_code_issue_tokens_once_on_postgres() {
         return;
     };
     concurrent_redemptions(server(Some(db)).await).await;
+}
+
+/// Nothing issued before a revocation yields tokens afterwards (issue: revocation
+/// reaches every credential): after an administrator revokes the user's sessions,
+/// resets the password, or disables and enables the user again, a code still in flight
+/// is AuthorizationCodeRevoked, a refresh token RefreshTokenRevoked (both
+/// invalid_grant), and the browser's session signs in no more.
+#[tokio::test]
+async fn credentials_issued_before_a_revocation_yield_nothing() {
+    let served = server(None).await;
+    let alice = format!("/admin/api/v1/tenants/{TENANT}/users/alice");
+    let actions: [(&str, &str, Option<serde_json::Value>); 3] = [
+        ("DELETE", "/sessions", None),
+        (
+            "POST",
+            "/password",
+            Some(serde_json::json!({ "password": PASSWORD })),
+        ),
+        ("PATCH", "", Some(serde_json::json!({ "enabled": false }))),
+    ];
+    for (method, path, body) in actions {
+        let (verifier, challenge) = pkce("revoked");
+        let browser = browser();
+        let params = [
+            ("client_id", "web-app"),
+            ("redirect_uri", WEB_CB),
+            ("response_type", "code"),
+            ("scope", "openid offline_access"),
+            ("state", "s"),
+            ("code_challenge", challenge.as_str()),
+            ("code_challenge_method", "S256"),
+        ];
+        let redirect = authorize_through_pages(&browser, &served.base, &params, "alice").await;
+        let (_, query) = location_params(&redirect);
+        let first = param(&query, "code").unwrap().to_owned();
+        let tokens = redeem_web_code(&served, &first, Some(&verifier)).await;
+        let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
+        // A second code from the same session, still on its way to the app.
+        let redirect = authorize_through_pages(&browser, &served.base, &params, "alice").await;
+        let (_, query) = location_params(&redirect);
+        let in_flight = param(&query, "code").unwrap().to_owned();
+
+        served.app.clock.advance(time::Duration::seconds(1));
+        let r = served
+            .app
+            .admin(method, &format!("{alice}{path}"), body.clone())
+            .await;
+        assert!(
+            r.status.is_success(),
+            "{method} {path}: {} {}",
+            r.status,
+            r.body
+        );
+        if path.is_empty() {
+            let enable = serde_json::json!({ "enabled": true });
+            assert_eq!(
+                served.app.admin("PATCH", &alice, Some(enable)).await.status,
+                200
+            );
+        }
+
+        let r = post(
+            &served,
+            &redeem(&in_flight, &[("code_verifier", verifier.as_str())]),
+        )
+        .await;
+        assert_token_error(r, ErrorName::AuthorizationCodeRevoked).await;
+        let r = post(
+            &served,
+            &web_form(&[("grant_type", "refresh_token"), ("refresh_token", &refresh)]),
+        )
+        .await;
+        assert_token_error(r, ErrorName::RefreshTokenRevoked).await;
+        // The session is over: the authorization request asks for a sign-in again.
+        let page = browser
+            .get(authorize_url(&served.base, &params))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 200, "{method} {path}");
+        assert!(
+            page.text()
+                .await
+                .unwrap()
+                .contains("autocomplete=\"current-password\""),
+            "{method} {path}: no sign-in page"
+        );
+    }
 }

@@ -28,6 +28,12 @@ pub async fn exchange(
     let key = ctx.master.token_hash(purpose::CODE, code);
     match redeem(ctx, app, request, &key, record).await {
         Ok(issued) => Ok(issued),
+        // Void since its sign-in was ended: the redemption this request stored is
+        // revoked like a replay's (nothing was handed out), and the answer says why.
+        Err(refused) if refused.name == ErrorName::AuthorizationCodeRevoked => {
+            replayed(ctx, &key).await?;
+            Err(refused)
+        }
         // A code that was redeemed before is a replay, whatever else is wrong with this
         // request: RFC 6749 §4.1.2 asks to deny it and revoke what the code gave.
         Err(refused) => Err(replayed(ctx, &key).await?.unwrap_or(refused)),
@@ -102,6 +108,12 @@ async fn redeem(
         }
         Err(e) => return Err(e.into()),
     };
+    // The user's sign-ins were ended after this code's sign-in (sessions revoked, the
+    // user disabled, the password reset): the code is void. What the redemption stored
+    // is never handed out (and a replay of the code revokes it).
+    if user.sign_in_revoked(record.auth_time) {
+        return Err(CatalogError::new(ErrorName::AuthorizationCodeRevoked));
+    }
     issue::tokens(ctx, &grant, &user, plan)
 }
 

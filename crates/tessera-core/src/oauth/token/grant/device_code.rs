@@ -128,6 +128,12 @@ async fn redeem(
         Err(StoreError::Conflict(_)) => return Err(invalid("redeemed by a concurrent poll")),
         Err(e) => return Err(e.into()),
     };
+    // The approving sign-in was ended since (sessions revoked, user disabled, password
+    // reset): the approval no longer stands, and nothing stored is handed out.
+    if user.sign_in_revoked(approval.auth_time) {
+        return Err(CatalogError::new(ErrorName::DeviceAccessDenied)
+            .internal("the approving sign-in was ended after the approval"));
+    }
     issue::tokens(ctx, &grant, &user, plan)
 }
 

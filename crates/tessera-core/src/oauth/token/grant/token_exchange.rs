@@ -99,14 +99,19 @@ pub async fn exchange(
     if !user.enabled {
         return Err(CatalogError::new(ErrorName::AccountDisabled));
     }
-    let user_key = user.username.key();
-
-    let scopes = consented(ctx, app, &resolved, &audience, &user_key).await?;
     let auth_time = claims
         .get("auth_time")
         .and_then(Value::as_i64)
         .and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok())
-        .unwrap_or_else(|| ctx.clock.now());
+        .ok_or_else(|| subject_invalid("it has no auth_time"))?;
+    if user.sign_in_revoked(auth_time) {
+        return Err(subject_invalid(
+            "the user's sign-in it rests on was ended since (sessions revoked, disabled, or password reset)",
+        ));
+    }
+    let user_key = user.username.key();
+
+    let scopes = consented(ctx, app, &resolved, &audience, &user_key).await?;
     let grant = Grant {
         tenant: ctx.tenant,
         app,

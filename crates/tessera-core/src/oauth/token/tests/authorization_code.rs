@@ -187,3 +187,22 @@ async fn the_codes_user_must_still_be_there_and_enabled() {
         .await;
     assert_eq!(spent.unwrap(), None);
 }
+
+/// A code whose sign-in was ended since (the user's sessions revoked, the user disabled
+/// or the password reset) is void, even though the user is enabled.
+#[tokio::test]
+async fn a_code_ends_with_the_sign_in_it_rests_on() {
+    let f = Fixture::new().await;
+    let code = f.seal(&f.code(WEB, WEB_CB, "openid offline_access"));
+    f.later(1);
+    let now = f.now();
+    f.change::<User>(ObjectKind::User, ALICE, |u| u.end_sign_ins(now))
+        .await;
+    assert_eq!(
+        refused(redeem(&f, WEB, f.redeem(&code)).await),
+        ErrorName::AuthorizationCodeRevoked
+    );
+    // A sign-in after the revocation is a sign-in like any other.
+    let fresh = f.seal(&f.code(WEB, WEB_CB, "openid"));
+    redeem(&f, WEB, f.redeem(&fresh)).await.unwrap();
+}

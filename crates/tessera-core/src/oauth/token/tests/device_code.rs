@@ -225,3 +225,19 @@ fn altered(value: &str) -> String {
     bytes[i] = if bytes[i] == b'A' { b'B' } else { b'A' };
     String::from_utf8(bytes).unwrap()
 }
+
+#[tokio::test]
+async fn an_approval_ends_with_the_sign_in_it_rests_on() {
+    let f = fixture().await;
+    let started = start(&f, "openid").await.unwrap();
+    answer(&f, &started.user_code, true).await;
+    // An administrator revokes alice's sessions a second later.
+    f.later(1);
+    let now = f.now();
+    f.change::<User>(ObjectKind::User, ALICE, |u| u.end_sign_ins(now))
+        .await;
+    assert_eq!(
+        refused(poll(&f, WEB, &started.device_code).await),
+        ErrorName::DeviceAccessDenied
+    );
+}

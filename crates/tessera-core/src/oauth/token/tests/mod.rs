@@ -242,6 +242,7 @@ impl Fixture {
             totp_secret_sealed: None,
             groups: BTreeSet::new(),
             app_roles: BTreeSet::new(),
+            sessions_valid_from: None,
         };
         let alice_id = UserId::from_uuid(uuid::Uuid::from_u128(0xa11ce));
         let put = |id: u128, kind, key: &str, doc: String| {
