@@ -1,6 +1,6 @@
 //! Admin API access tokens: verification (the issuing tenant's keys, `typ at+jwt`, the
 //! management API audience, expiry) and the permission check of each route, from the
-//! token's app roles and the tenant its issuer names.
+//! token's app roles that its app still holds, and the tenant its issuer names.
 
 use crate::http::error_response::ErrorResponse;
 use crate::runtime::state::AppState;
@@ -65,7 +65,7 @@ pub async fn verify(state: &AppState, token: &str) -> Result<TokenCaller, Reject
         .ok_or("issuing tenant unknown or disabled")?;
     let c = crate::oauth::access_token::verify(state, &tenant, token).await?;
     crate::oauth::access_token::require_audience(&c, MANAGEMENT_API)?;
-    let roles = c
+    let granted: BTreeSet<String> = c
         .get("roles")
         .and_then(|v| v.as_array())
         .map(|a| {
@@ -74,12 +74,29 @@ pub async fn verify(state: &AppState, token: &str) -> Result<TokenCaller, Reject
                 .collect()
         })
         .unwrap_or_default();
+    let client_id = c
+        .get("client_id")
+        .and_then(|v| v.as_str())
+        .unwrap_or_default()
+        .to_owned();
+    // A role counts only while the app still holds it: an app deleted, or a role taken
+    // from it, takes effect at once rather than when its tokens expire. The app comes
+    // from the cache, which every node drops when an app changes.
+    let app = crate::oauth::lookup::app(state, tenant.id, &client_id)
+        .await?
+        .ok_or("the token's app no longer exists")?;
+    let held: BTreeSet<&str> = app
+        .permissions
+        .iter()
+        .filter(|p| p.api == MANAGEMENT_API)
+        .flat_map(|p| p.app_roles.iter().map(String::as_str))
+        .collect();
+    let roles = granted
+        .into_iter()
+        .filter(|r| held.contains(r.as_str()))
+        .collect();
     Ok(TokenCaller {
-        client_id: c
-            .get("client_id")
-            .and_then(|v| v.as_str())
-            .unwrap_or_default()
-            .to_owned(),
+        client_id,
         issuer_tenant: slug.as_str().to_owned(),
         roles,
     })

@@ -13,7 +13,7 @@ pub(crate) mod csrf;
 mod device;
 mod discovery;
 mod introspect;
-mod lookup;
+pub(crate) mod lookup;
 mod pages;
 pub(crate) mod password;
 mod respond;

@@ -228,3 +228,57 @@ async fn roles_decide_what_and_the_issuer_decides_where() {
     let r = call(&app, &reader, "GET", "/tenants/contoso/users", None).await;
     assert_eq!((r.status.as_u16(), code(&r)), (401, unauthenticated));
 }
+
+/// A token's roles count only while its app still holds them: taking a role from the
+/// app, or deleting the app, takes effect on the next call, not when the token expires.
+#[tokio::test]
+async fn a_role_taken_from_the_app_ends_at_once() {
+    let app = TestApp::new().await;
+    let created = app
+        .admin(
+            "POST",
+            "/admin/api/v1/tenants",
+            Some(json!({ "slug": "contoso" })),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let secret = ops_app(&app, "contoso", "ops", &["Directory.ReadWrite"]).await;
+    let ops = token(&app, "contoso", "ops", &secret).await;
+    let add = |name: &'static str| json!({ "username": name });
+    let users = "/tenants/contoso/users";
+    assert_eq!(
+        call(&app, &ops, "POST", users, Some(add("ann")))
+            .await
+            .status,
+        201
+    );
+
+    // The role is narrowed to reading: the same token may read, not write.
+    let patch =
+        json!({ "permissions": [ { "api": MANAGEMENT_API, "app_roles": ["Directory.Read"] } ] });
+    let r = app
+        .admin(
+            "PATCH",
+            "/admin/api/v1/tenants/contoso/apps/ops",
+            Some(patch),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = call(&app, &ops, "POST", users, Some(add("bea"))).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert_eq!(code(&r), json!(ErrorName::Forbidden.entry().code_str()));
+    // Directory.Read was never in this token: holding it now does not add it.
+    assert_eq!(call(&app, &ops, "GET", users, None).await.status, 403);
+
+    // The app is deleted: the token authenticates no one.
+    let r = app
+        .admin("DELETE", "/admin/api/v1/tenants/contoso/apps/ops", None)
+        .await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    let r = call(&app, &ops, "GET", users, None).await;
+    assert_eq!(r.status, 401, "{}", r.body);
+    assert_eq!(
+        code(&r),
+        json!(ErrorName::Unauthenticated.entry().code_str())
+    );
+}

@@ -181,3 +181,34 @@ fn futures_body(response: axum::response::Response) -> String {
         .to_bytes();
     String::from_utf8(bytes.to_vec()).unwrap()
 }
+
+/// `.ci/run` refuses to run with UPDATE_GOLDEN set (it would turn every golden test
+/// green), and says so before it does anything else.
+#[test]
+fn ci_refuses_to_run_with_update_golden_set() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut child = std::process::Command::new("bash")
+        .arg(root.join(".ci/run"))
+        .env("UPDATE_GOLDEN", "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            // By its PID: it started the real CI instead of refusing.
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(".ci/run did not refuse UPDATE_GOLDEN within 10 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("UPDATE_GOLDEN"), "{stderr}");
+}
