@@ -114,7 +114,12 @@ impl IntoResponse for ErrorResponse {
         let status =
             StatusCode::from_u16(entry.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         log(&self.error, &ctx.trace_id);
-        let mut status = status;
+        // RFC 9110 §15.5.2: a 401 names an authentication scheme; a page has none to
+        // offer (an unknown client on the sign-in page is the request's fault: 400).
+        let mut status = match self.format {
+            ErrorFormat::Page if status == StatusCode::UNAUTHORIZED => StatusCode::BAD_REQUEST,
+            _ => status,
+        };
         let mut response = match self.format {
             ErrorFormat::OAuthJson => (
                 [(header::CONTENT_TYPE, "application/json")],
@@ -152,6 +157,11 @@ impl IntoResponse for ErrorResponse {
         {
             headers.insert(header::WWW_AUTHENTICATE, challenge);
         }
+        debug_assert!(
+            status != StatusCode::UNAUTHORIZED || headers.contains_key(header::WWW_AUTHENTICATE),
+            "a 401 without WWW-Authenticate: {}",
+            self.error.entry().name
+        );
         response
     }
 }

@@ -1,7 +1,8 @@
 //! Extractors whose rejections are catalogued errors. axum's own `Path` and `Query`
-//! reject bad input (invalid percent-encoding, invalid UTF-8, a repeated parameter) with a
-//! bare plain-text 400; these wrap them so every invalid request gets
-//! InvalidRequestFormat with a trace id, in the format the client accepts.
+//! reject bad input with a bare plain-text 400, and `Query` reads invalid UTF-8 lossily
+//! (as U+FFFD) and keeps the last of repeated parameters; these wrap them so every
+//! invalid request, those included, gets InvalidRequestFormat with a trace id, in the
+//! format the client accepts.
 
 use crate::http::error_response::{ErrorFormat, ErrorResponse};
 use axum::extract::FromRequestParts;
@@ -51,6 +52,14 @@ where
     type Rejection = ErrorResponse;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        // axum's Query decodes invalid UTF-8 lossily (into U+FFFD) and keeps the last of
+        // repeated parameters: the strict reading comes first and refuses both.
+        if let Err(e) = Params::parse(parts.uri.query().unwrap_or_default().as_bytes()) {
+            return Err(ErrorResponse::new(
+                e,
+                ErrorFormat::negotiate(&parts.headers),
+            ));
+        }
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(value)) => Ok(Self(value)),
             Err(rejection) => Err(invalid(

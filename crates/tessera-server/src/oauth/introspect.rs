@@ -67,11 +67,14 @@ async fn handle(
 ) -> Result<Value, ErrorResponse> {
     let (params, app) = form_and_client(state, tenant, headers, body).await?;
     if !app.is_confidential() {
-        return Err(ErrorResponse::json(
+        let mut e = ErrorResponse::json(
             CatalogError::new(ErrorName::ClientAuthenticationRequired)
                 .with("endpoint", "introspection")
                 .with("client_id", app.client_id.clone()),
-        ));
+        );
+        // RFC 9110 §15.5.2: the scheme a confidential client would use.
+        e.www_authenticate = Some(format!("Basic realm=\"{}\"", tenant.slug.as_str()));
+        return Err(e);
     }
     let token = params.require("token").map_err(ErrorResponse::json)?;
     let inactive = json!({ "active": false });

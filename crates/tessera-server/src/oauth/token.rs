@@ -65,8 +65,9 @@ pub(crate) fn context<'a>(state: &'a AppState, tenant: &'a Tenant) -> TokenConte
 }
 
 /// The strict form and the app it authenticates: the first two steps of the token,
-/// revocation and introspection endpoints. A 401 after Basic authentication carries
-/// the Basic challenge (RFC 6749 §5.2).
+/// revocation, introspection and device authorization endpoints. A 401 carries the
+/// Basic challenge (RFC 6749 §5.2: a MUST after Basic authentication, and the way to
+/// say which scheme is supported otherwise; RFC 9110 §15.5.2: a 401 always has one).
 pub(crate) async fn form_and_client(
     state: &AppState,
     tenant: &Tenant,
@@ -82,7 +83,7 @@ pub(crate) async fn form_and_client(
         };
     let app = authenticated.map_err(|error| {
         let mut e = ErrorResponse::json(error);
-        if authorization.is_some() && e.error.entry().status == 401 {
+        if e.error.entry().status == 401 {
             e.www_authenticate = Some(format!("Basic realm=\"{}\"", tenant.slug.as_str()));
         }
         e

@@ -225,12 +225,12 @@ async fn malformed_urls_get_catalogued_errors() {
         assert_eq!(v["error_codes"][0], code(name), "{path:.60}: {}", r.body);
         assert_eq!(v["trace_id"].as_str().map(str::len), Some(32));
     }
-    // Invalid UTF-8 in a query value is decoded lossily (U+FFFD), not refused.
+    // Invalid UTF-8 in a query value is refused, not decoded lossily (into U+FFFD).
+    let r = app.get("/errors?q=%FF", Some("application/json")).await;
+    assert_eq!(r.status, 400, "{}", r.body);
     assert_eq!(
-        app.get("/errors?q=%FF", Some("application/json"))
-            .await
-            .status,
-        200
+        r.json()["error_codes"][0],
+        code(ErrorName::InvalidRequestFormat)
     );
     let r = app.get("/errors?q=a&q=b", Some("text/html")).await;
     assert_eq!(r.status, 400);
