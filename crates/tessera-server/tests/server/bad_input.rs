@@ -239,3 +239,62 @@ async fn malformed_urls_get_catalogued_errors() {
         "browsers get the page"
     );
 }
+
+/// Every page that takes a form refuses it without the CSRF token that matches the
+/// browser's cookie: a forged token from a browser that has the cookie, and a form
+/// from a client that never got one. Each is the catalogued error page, and no
+/// session cookie comes with it.
+#[tokio::test]
+async fn every_post_page_refuses_a_forged_or_missing_csrf_token() {
+    use super::oidc::{TENANT, assert_error_page, browser, rp_http, server};
+    let served = server(None).await;
+    let with_cookie = browser();
+    // Any page sets the CSRF cookie.
+    let page = with_cookie
+        .get(format!("{}/{TENANT}/device", served.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let pages = [
+        "signin/password",
+        "signin/consent",
+        "device",
+        "device/sign-in",
+        "device/confirm",
+        "account/signin",
+        "account/consents/revoke",
+        "account/sessions/revoke",
+        "account/password",
+    ];
+    let form = [
+        ("request", "client_id=web-app"),
+        ("username", "alice"),
+        ("password", super::oidc::PASSWORD),
+        ("decision", "allow"),
+        ("user_code", "BCDF-GHJK"),
+        ("client_id", "web-app"),
+    ];
+    for path in pages {
+        for (client, token) in [(&with_cookie, Some("forged-token")), (&rp_http(), None)] {
+            let mut fields: Vec<(&str, &str)> = form.to_vec();
+            if let Some(t) = token {
+                fields.push(("csrf_token", t));
+            }
+            let r = client
+                .post(format!("{}/{TENANT}/{path}", served.base))
+                .form(&fields)
+                .send()
+                .await
+                .unwrap();
+            assert!(
+                r.headers()
+                    .get_all("set-cookie")
+                    .iter()
+                    .all(|c| !c.to_str().unwrap().contains("session=")),
+                "{path}"
+            );
+            assert_error_page(r, ErrorName::CsrfTokenInvalid).await;
+        }
+    }
+}

@@ -361,3 +361,147 @@ async fn sigterm_on_postgres_ends_every_database_session_cleanly() {
     assert_eq!(abandoned, 0, "of {sessions} sessions; {}", server.log());
     let _ = conn.close().await;
 }
+
+/// Secrets never reach the log: after a sign-in (password in a form), a code (in the
+/// callback's query), its redemption with a client secret, a refresh and a UserInfo
+/// call with the access token, the log holds none of those values, at any level.
+#[tokio::test]
+async fn no_secret_reaches_the_log() {
+    use crate::oidc::{browser, hidden, location_params, param};
+    let mut server = Process::serve_with_env(&["--demo"], &[("TESSERA_LOG", "debug")]);
+    // The bootstrap credential is printed once on stderr, never through the log.
+    let credential = {
+        let err = server.child.stderr.take().unwrap();
+        let line = std::io::BufRead::lines(std::io::BufReader::new(err))
+            .map_while(Result::ok)
+            .find(|l| l.contains("bootstrap admin credential"))
+            .expect("the bootstrap credential line");
+        line.rsplit(": ").next().unwrap().trim().to_owned()
+    };
+    let base = server.base.clone();
+    let http = reqwest::Client::new();
+    let admin = |method: reqwest::Method, path: &str| {
+        http.request(method, format!("{base}/admin/api/v1/tenants/demo{path}"))
+            .bearer_auth(&credential)
+    };
+    let cb = "https://logcheck.test/cb";
+    let r = admin(reqwest::Method::POST, "/apps")
+        .json(&serde_json::json!({
+            "client_id": "logcheck", "name": "Log check",
+            "redirect_uris": { "web": [cb] },
+            "grant_types": ["authorization_code", "refresh_token"],
+            "admin_consented": true }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let secret: serde_json::Value = admin(reqwest::Method::POST, "/apps/logcheck/secrets")
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let secret = secret["value"].as_str().unwrap().to_owned();
+
+    let b = browser();
+    let q = serde_urlencoded::to_string([
+        ("client_id", "logcheck"),
+        ("redirect_uri", cb),
+        ("response_type", "code"),
+        ("scope", "openid offline_access"),
+        ("state", "s"),
+    ])
+    .unwrap();
+    let page = b
+        .get(format!("{base}/demo/oauth2/authorize?{q}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let password = tessera_server::routes::demo::PASSWORD;
+    let redirect = b
+        .post(format!("{base}/demo/signin/password"))
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token")),
+            ("request", hidden(&page, "request")),
+            ("username", "demo".into()),
+            ("password", password.into()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let (_, query) = location_params(&redirect);
+    let code = param(&query, "code").expect("a code").to_owned();
+    let token = |form: Vec<(&'static str, String)>| {
+        http.post(format!("{base}/demo/oauth2/token"))
+            .form(&form)
+            .send()
+    };
+    let tokens: serde_json::Value = token(vec![
+        ("grant_type", "authorization_code".into()),
+        ("code", code.clone()),
+        ("redirect_uri", cb.into()),
+        ("client_id", "logcheck".into()),
+        ("client_secret", secret.clone()),
+    ])
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
+    let access = tokens["access_token"].as_str().unwrap().to_owned();
+    let rotated: serde_json::Value = token(vec![
+        ("grant_type", "refresh_token".into()),
+        ("refresh_token", refresh.clone()),
+        ("client_id", "logcheck".into()),
+        ("client_secret", secret.clone()),
+    ])
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let new_refresh = rotated["refresh_token"].as_str().unwrap().to_owned();
+    // The code again: a replay, refused and logged as an error.
+    let replay = token(vec![
+        ("grant_type", "authorization_code".into()),
+        ("code", code.clone()),
+        ("redirect_uri", cb.into()),
+        ("client_id", "logcheck".into()),
+        ("client_secret", secret.clone()),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(replay.status(), 400);
+    // The replay revoked the first access token; the rotated one still works.
+    let new_access = rotated["access_token"].as_str().unwrap().to_owned();
+    let r = http
+        .get(format!("{base}/demo/oauth2/userinfo"))
+        .bearer_auth(&new_access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    let log = server
+        .log_when(|l| l.matches("/demo/oauth2/token").count() >= 3 && l.contains("/userinfo"))
+        .await;
+    assert!(log.matches("/demo/oauth2/token").count() >= 3, "{log}");
+    for (what, value) in [
+        ("password", password),
+        ("code", code.as_str()),
+        ("client secret", secret.as_str()),
+        ("refresh token", refresh.as_str()),
+        ("rotated refresh token", new_refresh.as_str()),
+        ("access token", access.as_str()),
+        ("rotated access token", new_access.as_str()),
+        ("bootstrap credential", credential.as_str()),
+    ] {
+        assert!(!log.contains(value), "the {what} is in the log");
+    }
+}
