@@ -68,6 +68,14 @@ where
     panic!("node B did not see {what} within 2 s");
 }
 
+/// The status and catalogue code (null on success) of a token request.
+async fn outcome(request: reqwest::RequestBuilder) -> (u16, Value) {
+    let r = request.send().await.unwrap();
+    let status = r.status().as_u16();
+    let body: Value = r.json().await.unwrap_or(Value::Null);
+    (status, code_of(&body))
+}
+
 fn code_of(v: &Value) -> Value {
     v["error_codes"][0].clone()
 }
@@ -129,29 +137,25 @@ async fn a_code_from_node_a_is_redeemed_at_node_b_and_races_have_one_winner() {
                 b.clone()
             };
             let (code, verifier) = (code.clone(), verifier.clone());
-            tokio::spawn(async move {
-                redeem(&base, &code, &verifier)
-                    .send()
-                    .await
-                    .unwrap()
-                    .status()
-                    .as_u16()
-            })
+            tokio::spawn(async move { outcome(redeem(&base, &code, &verifier)).await })
         })
         .collect();
-    let mut statuses = Vec::new();
+    let mut outcomes = Vec::new();
     for t in tasks {
-        statuses.push(t.await.unwrap());
+        outcomes.push(t.await.unwrap());
     }
     assert_eq!(
-        statuses.iter().filter(|s| **s == 200).count(),
+        outcomes.iter().filter(|(s, _)| *s == 200).count(),
         1,
         "code redemptions"
     );
-    // Every loser is told its grant is invalid, none gets a server error.
+    // Every loser is told the code was redeemed already, none gets a server error.
+    let redeemed = json!(ErrorName::AuthorizationCodeRedeemed.entry().code);
     assert!(
-        statuses.iter().all(|s| [200, 400].contains(s)),
-        "{statuses:?}"
+        outcomes
+            .iter()
+            .all(|(s, c)| *s == 200 || (*s == 400 && *c == redeemed)),
+        "{outcomes:?}"
     );
 
     // 50 uses of one refresh token over both nodes: one success.
@@ -165,7 +169,7 @@ async fn a_code_from_node_a_is_redeemed_at_node_b_and_races_have_one_winner() {
             };
             let refresh = refresh.clone();
             tokio::spawn(async move {
-                token_request(
+                outcome(token_request(
                     &base,
                     &[
                         ("grant_type", "refresh_token"),
@@ -173,28 +177,36 @@ async fn a_code_from_node_a_is_redeemed_at_node_b_and_races_have_one_winner() {
                         ("client_secret", WEB_SECRET),
                         ("refresh_token", refresh.as_str()),
                     ],
-                )
-                .send()
+                ))
                 .await
-                .unwrap()
-                .status()
-                .as_u16()
             })
         })
         .collect();
-    let mut statuses = Vec::new();
+    let mut outcomes = Vec::new();
     for t in tasks {
-        statuses.push(t.await.unwrap());
+        outcomes.push(t.await.unwrap());
     }
     assert_eq!(
-        statuses.iter().filter(|s| **s == 200).count(),
+        outcomes.iter().filter(|(s, _)| *s == 200).count(),
         1,
         "refresh token uses"
     );
-    // Every loser is told its grant is invalid, none gets a server error.
+    // Every loser presented a token rotated out by the winner: reuse (RFC 9700
+    // §4.14.2), which revokes the family, so a loser that comes after that revocation
+    // finds the token revoked. None gets a server error.
+    let refused = [
+        json!(ErrorName::RefreshTokenReused.entry().code),
+        json!(ErrorName::RefreshTokenRevoked.entry().code),
+    ];
     assert!(
-        statuses.iter().all(|s| [200, 400].contains(s)),
-        "{statuses:?}"
+        outcomes
+            .iter()
+            .all(|(s, c)| *s == 200 || (*s == 400 && refused.contains(c))),
+        "{outcomes:?}"
+    );
+    assert!(
+        outcomes.iter().any(|(_, c)| *c == refused[0]),
+        "a reuse was seen"
     );
 }
 
