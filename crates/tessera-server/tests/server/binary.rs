@@ -370,13 +370,27 @@ async fn no_secret_reaches_the_log() {
     use crate::oidc::{browser, hidden, location_params, param};
     let mut server = Process::serve_with_env(&["--demo"], &[("TESSERA_LOG", "debug")]);
     // The bootstrap credential is printed once on stderr, never through the log.
+    // Its stderr is read to the end on a thread of its own: a pipe closed early would
+    // fail the server's next write there.
     let credential = {
         let err = server.child.stderr.take().unwrap();
-        let line = std::io::BufRead::lines(std::io::BufReader::new(err))
-            .map_while(Result::ok)
-            .find(|l| l.contains("bootstrap admin credential"))
-            .expect("the bootstrap credential line");
-        line.rsplit(": ").next().unwrap().trim().to_owned()
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufRead::lines(std::io::BufReader::new(err)).map_while(Result::ok)
+            {
+                if line.contains("bootstrap admin credential") {
+                    let _ = tx.send(
+                        line.rsplit(": ")
+                            .next()
+                            .unwrap_or_default()
+                            .trim()
+                            .to_owned(),
+                    );
+                }
+            }
+        });
+        rx.recv_timeout(Duration::from_secs(10))
+            .expect("the bootstrap credential line")
     };
     let base = server.base.clone();
     let http = reqwest::Client::new();

@@ -187,3 +187,71 @@ async fn metrics_give_unknown_methods_one_label_and_count_each_request() {
         .unwrap_or_else(|| panic!("no series for method=other: {}", m.body));
     assert!(line.ends_with(" 3"), "{line}");
 }
+
+/// The store goes away under a running server whose cache knows the tenant and its
+/// apps: a request that needs the store (a refresh, revoking or introspecting a refresh
+/// token) is TemporarilyUnavailable (503, Retry-After, a trace id) at the token,
+/// revocation and introspection endpoints, never a refusal of the token; one that needs
+/// only the cache (a client-credentials grant, introspecting an access token) still works.
+#[tokio::test]
+async fn a_store_outage_is_temporarily_unavailable_at_the_protocol_endpoints() {
+    use crate::oidc::{TENANT, WEB_CB, WEB_SECRET, server};
+    let served = server(None).await;
+    let t = crate::refresh::tokens_for(&served, "web-app", WEB_CB, "openid offline_access").await;
+    let refresh = t["refresh_token"].as_str().unwrap();
+    let access = t["access_token"].as_str().unwrap();
+    let form = |pairs: &[(&str, &str)]| {
+        let mut all = vec![("client_id", "web-app"), ("client_secret", WEB_SECRET)];
+        all.extend_from_slice(pairs);
+        serde_urlencoded::to_string(all).unwrap()
+    };
+    // One introspection while the store is up loads the keys and the deny-list into the
+    // cache, as any earlier request of a running server would have.
+    let warm = served
+        .app
+        .send(
+            Request::post(format!("/{TENANT}/oauth2/introspect"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(Body::from(form(&[("token", access)])))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(warm.json()["active"], true);
+    // The same state (and so the same warm cache) on a store that cannot be reached.
+    let mut state = served.app.state.clone();
+    state.store = Arc::new(Unreachable);
+    let down = tessera_server::app(state);
+    let post = |path: &str, body: String| {
+        send(
+            down.clone(),
+            Request::post(format!("/{TENANT}/oauth2/{path}"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(Body::from(body))
+                .unwrap(),
+        )
+    };
+    for (path, body) in [
+        (
+            "token",
+            form(&[("grant_type", "refresh_token"), ("refresh_token", refresh)]),
+        ),
+        ("revoke", form(&[("token", refresh)])),
+        ("introspect", form(&[("token", refresh)])),
+    ] {
+        let r = post(path, body).await;
+        assert_eq!(r.status, 503, "{path}: {}", r.body);
+        assert_eq!(r.header("retry-after"), "5", "{path}");
+        let v = r.json();
+        assert_eq!(
+            v["error_codes"][0],
+            ErrorName::TemporarilyUnavailable.entry().code,
+            "{path}"
+        );
+        assert_eq!(v["error"], "temporarily_unavailable", "{path}");
+        assert_eq!(v["trace_id"].as_str().map(str::len), Some(32), "{path}");
+    }
+    // What needs no store still answers.
+    let r = post("introspect", form(&[("token", access)])).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["active"], true);
+}

@@ -642,3 +642,32 @@ async fn a_refresh_token_is_stored_under_its_id_and_nothing_else_is_one() {
     );
     assert_eq!(refresh(&served, "web-app", sealed, &[]).await.0, 200);
 }
+
+/// The family's absolute lifetime, on the wire: a token used every 13 days (within
+/// the 14-day idle period) keeps rotating until 90 days after the sign-in, then the
+/// answer is invalid_grant with RefreshTokenExpired naming the absolute lifetime.
+#[tokio::test]
+async fn the_absolute_lifetime_ends_a_family_used_within_its_idle_period() {
+    let served = server(None).await;
+    let t = tokens_for(&served, "web-app", WEB_CB, "openid offline_access").await;
+    let mut token = t["refresh_token"].as_str().unwrap().to_owned();
+    for _ in 0..6 {
+        served.app.clock.advance(time::Duration::days(13));
+        let (status, body) = refresh(&served, "web-app", &token, &[]).await;
+        assert_eq!(status, 200, "{body}");
+        token = body["refresh_token"].as_str().unwrap().to_owned();
+    }
+    // Day 91.
+    served.app.clock.advance(time::Duration::days(13));
+    let (status, body) = refresh(&served, "web-app", &token, &[]).await;
+    assert_eq!(
+        (status, code(&body)),
+        (400, is(ErrorName::RefreshTokenExpired))
+    );
+    assert_eq!(body["error"], "invalid_grant");
+    let description = body["error_description"].as_str().unwrap();
+    assert!(
+        description.contains("absolute 7776000-second"),
+        "{description}"
+    );
+}

@@ -179,3 +179,35 @@ async fn only_a_form_encoded_body_carries_the_token() {
         .unwrap();
     assert_eq!(r.status(), 200);
 }
+
+/// A token for the UserInfo endpoint without the `openid` scope: 403 with the
+/// insufficient_scope challenge naming the scope (RFC 6750 §3.1).
+#[tokio::test]
+async fn a_token_without_openid_is_insufficient_scope() {
+    let served = super::oidc::server(None).await;
+    let t = super::refresh::tokens_for(&served, "web-app", super::oidc::WEB_CB, "profile").await;
+    let r = super::oidc::rp_http()
+        .get(format!(
+            "{}/{}/oauth2/userinfo",
+            served.base,
+            super::oidc::TENANT
+        ))
+        .bearer_auth(t["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let challenge = r.headers()["www-authenticate"].to_str().unwrap().to_owned();
+    assert!(
+        challenge.starts_with("Bearer ") && challenge.contains("error=\"insufficient_scope\""),
+        "{challenge}"
+    );
+    assert!(challenge.contains("scope=\"openid\""), "{challenge}");
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(
+        body["error_codes"][0],
+        tessera_core::errors::ErrorName::InsufficientScope
+            .entry()
+            .code
+    );
+}
