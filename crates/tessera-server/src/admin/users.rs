@@ -324,20 +324,8 @@ pub async fn update(
         changes,
     ));
     if disabling {
-        crate::runtime::retry::on_conflict(|| async {
-            let revocation = crate::oauth::revoke_sessions(
-                &state,
-                t.id,
-                &user.username.key(),
-                "the user was disabled",
-            )
-            .await?;
-            let mut all = writes.clone();
-            all.extend(revocation.writes);
-            state.store.apply(all).await.map_err(store_error)
-        })
-        .await
-        .map_err(problem)?;
+        let key = user.username.key();
+        apply_revoking(&state, &t, &key, "the user was disabled", writes).await?;
     } else {
         state.store.apply(writes).await.map_err(store)?;
     }
@@ -427,30 +415,40 @@ pub async fn set_password(
     );
     // A reset ends every sign-in with the old password, and what rests on one.
     user.end_sign_ins(state.clock.now());
-    let updated = replace(&state, obj.clone(), &user);
-    crate::runtime::retry::on_conflict(|| async {
-        let revocation = crate::oauth::revoke_sessions(
-            &state,
-            t.id,
-            &user.username.key(),
-            "the password was reset",
-        )
-        .await?;
-        let mut writes = vec![updated.clone()];
-        writes.extend(revocation.writes);
-        writes.push(audit(
+    let writes = vec![
+        replace(&state, obj.clone(), &user),
+        audit(
             &state,
             &t,
             &admin.actor,
             "user.password.reset",
             format!("user:{}", user.username.as_str()),
             vec!["password".into()],
-        ));
-        state.store.apply(writes).await.map_err(store_error)
+        ),
+    ];
+    let key = user.username.key();
+    apply_revoking(&state, &t, &key, "the password was reset", writes).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Applies `writes` (the user's change, its audit entry) together with the end of every
+/// session, refresh token and unredeemed device approval of the user, atomically; read
+/// and applied again if a refresh rotation changed one of those tokens meanwhile.
+async fn apply_revoking(
+    state: &AppState,
+    t: &Tenant,
+    user_key: &str,
+    reason: &str,
+    writes: Vec<Write>,
+) -> ApiResult<()> {
+    crate::runtime::retry::on_conflict(|| async {
+        let revocation = crate::oauth::revoke_sessions(state, t.id, user_key, reason).await?;
+        let mut all = writes.clone();
+        all.extend(revocation.writes);
+        state.store.apply(all).await.map_err(store_error)
     })
     .await
-    .map_err(problem)?;
-    Ok(StatusCode::NO_CONTENT)
+    .map_err(problem)
 }
 
 #[derive(Debug, Serialize, ToSchema)]

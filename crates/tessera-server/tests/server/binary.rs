@@ -455,18 +455,22 @@ async fn no_secret_reaches_the_log() {
             .form(&form)
             .send()
     };
-    let tokens: serde_json::Value = token(vec![
-        ("grant_type", "authorization_code".into()),
-        ("code", code.clone()),
-        ("redirect_uri", cb.into()),
-        ("client_id", "logcheck".into()),
-        ("client_secret", secret.clone()),
-    ])
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
+    let redemption = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", cb),
+        ("client_id", "logcheck"),
+        ("client_secret", secret.as_str()),
+    ];
+    let redeem = || {
+        token(
+            redemption
+                .iter()
+                .map(|(k, v)| (*k, (*v).to_owned()))
+                .collect(),
+        )
+    };
+    let tokens: serde_json::Value = redeem().await.unwrap().json().await.unwrap();
     let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
     let access = tokens["access_token"].as_str().unwrap().to_owned();
     let rotated: serde_json::Value = token(vec![
@@ -482,15 +486,7 @@ async fn no_secret_reaches_the_log() {
     .unwrap();
     let new_refresh = rotated["refresh_token"].as_str().unwrap().to_owned();
     // The code again: a replay, refused and logged as an error.
-    let replay = token(vec![
-        ("grant_type", "authorization_code".into()),
-        ("code", code.clone()),
-        ("redirect_uri", cb.into()),
-        ("client_id", "logcheck".into()),
-        ("client_secret", secret.clone()),
-    ])
-    .await
-    .unwrap();
+    let replay = redeem().await.unwrap();
     assert_eq!(replay.status(), 400);
     // The replay revoked the first access token; the rotated one still works.
     let new_access = rotated["access_token"].as_str().unwrap().to_owned();
