@@ -14,6 +14,43 @@ use std::time::{Duration, Instant};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// axe-core, which `.ci/run` installs with npm (`TESSERA_TEST_AXE` names another copy).
+const AXE: &str = "/opt/axe/node_modules/axe-core/axe.min.js";
+
+/// The WCAG 2.1 A and AA violations axe-core finds on the page the browser shows, each
+/// as `rule: elements`. `None` (a visible skip) without axe-core.
+async fn wcag_violations(b: &fantoccini::Client) -> Option<Vec<String>> {
+    let path = std::env::var("TESSERA_TEST_AXE").unwrap_or_else(|_| AXE.to_owned());
+    let Ok(source) = std::fs::read_to_string(&path) else {
+        tessera_store::testing::skip(
+            "accessibility",
+            "axe-core is not installed (npm install --prefix /opt/axe axe-core)",
+        );
+        return None;
+    };
+    // Run by the driver, not by the page: the pages' CSP allows no script of theirs.
+    b.execute(&source, vec![]).await.unwrap();
+    let found = b
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+               axe.run(document, { runOnly: { type: 'tag',
+                   values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+                 .then(r => done(r.violations.map(v =>
+                     v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))))
+                 .catch(e => done(['axe-core failed: ' + e]));"#,
+            vec![],
+        )
+        .await
+        .unwrap();
+    Some(serde_json::from_value(found).unwrap())
+}
+
+/// Asserts that the page the browser shows meets WCAG 2.1 AA as far as axe-core checks.
+async fn assert_accessible(b: &fantoccini::Client, page: &str) {
+    if let Some(violations) = wcag_violations(b).await {
+        assert!(violations.is_empty(), "{page}: {violations:#?}");
+    }
+}
 
 /// chromedriver in its own process group, killed with everything it started on drop.
 struct Driver {
@@ -180,6 +217,7 @@ async fn a_browser_signs_in_consents_and_reaches_the_app() {
 
     let b = driver.browser().await;
     b.goto(&authorize("query")).await.unwrap();
+    assert_accessible(&b, "the sign-in page").await;
     b.find(Locator::Css("#username"))
         .await
         .unwrap()
@@ -202,6 +240,7 @@ async fn a_browser_signs_in_consents_and_reaches_the_app() {
     wait_for_url(&b, &consent_url).await;
     let page = b.source().await.unwrap();
     assert!(page.contains("Fabrikam Desktop wants to"), "{page}");
+    assert_accessible(&b, "the consent page").await;
     b.find(Locator::Css("#allow"))
         .await
         .unwrap()
@@ -256,6 +295,19 @@ async fn a_browser_signs_in_consents_and_reaches_the_app() {
             && received.contains("iss="),
         "form_post delivers the response in a POSTed form: {received}"
     );
+    // An error page, and the catalogue's pages.
+    b.goto(&format!(
+        "{}/{TENANT}/oauth2/authorize?client_id=nobody",
+        served.base
+    ))
+    .await
+    .unwrap();
+    wait_for_text(&b, "TS20001").await;
+    assert_accessible(&b, "an error page").await;
+    for path in ["/errors", "/errors/TS20001"] {
+        b.goto(&format!("{}{path}", served.base)).await.unwrap();
+        assert_accessible(&b, path).await;
+    }
     b.close().await.unwrap();
 }
 
@@ -314,9 +366,11 @@ async fn a_browser_approves_a_device() {
     b.goto(started["verification_uri"].as_str().unwrap())
         .await
         .unwrap();
+    assert_accessible(&b, "the device code page").await;
     type_into(&b, "#user_code", "BCDF-GHJK").await;
     click(&b, "#continue").await;
     wait_for_text(&b, "TS30023").await;
+    assert_accessible(&b, "the device code page with an error").await;
     // The field keeps what was typed; replace it with the real code, as a person would
     // type it.
     b.find(Locator::Css("#user_code"))
@@ -328,16 +382,19 @@ async fn a_browser_approves_a_device() {
     type_into(&b, "#user_code", &user_code.replace('-', "").to_lowercase()).await;
     click(&b, "#continue").await;
     wait_for_text(&b, "autocomplete=\"current-password\"").await;
+    assert_accessible(&b, "the device sign-in page").await;
     type_into(&b, "#username", "alice").await;
     type_into(&b, "#password", PASSWORD).await;
     click(&b, "#sign-in").await;
     let confirm = wait_for_text(&b, "A device is asking").await;
+    assert_accessible(&b, "the device confirmation page").await;
     assert!(
         confirm.contains("Fabrikam TV") && confirm.contains("FabrikamTV/2.1 (living room)"),
         "{confirm}"
     );
     click(&b, "#allow").await;
     wait_for_text(&b, "You may return to your device").await;
+    assert_accessible(&b, "the device done page").await;
     b.close().await.unwrap();
 
     served.app.clock.advance(time::Duration::seconds(5));
