@@ -382,7 +382,10 @@ pub async fn delete(
         format!("user:{}", user.username.as_str()),
         Vec::new(),
     ));
-    state.store.apply(writes).await.map_err(store)?;
+    // What rests on the user's sign-ins goes with the user, in the same change:
+    // sessions, refresh tokens and device approvals (codes in flight already fail on
+    // the user's id).
+    apply_revoking(&state, &t, &key, "the user was deleted", writes).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

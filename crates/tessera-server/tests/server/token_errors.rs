@@ -712,3 +712,33 @@ async fn credentials_issued_before_a_revocation_yield_nothing() {
         );
     }
 }
+
+/// Deleting a user ends what rests on the user's sign-ins in the same change: no
+/// session of theirs is left in the store, and their refresh tokens are revoked with
+/// the reason (a user created again under the name inherits nothing).
+#[tokio::test]
+async fn deleting_a_user_ends_their_sessions_and_tokens() {
+    use tessera_core::store::object::ObjectKind;
+    let served = server(None).await;
+    let t = super::refresh::tokens_for(&served, "web-app", WEB_CB, "openid offline_access").await;
+    let refresh = t["refresh_token"].as_str().unwrap();
+    let tenant = fixture_tenant(&served).await;
+    let store = served.app.state.store.clone();
+    let sessions = || store.objects_of_user(tenant.id, ObjectKind::Session, "alice");
+    assert!(!sessions().await.unwrap().is_empty());
+    delete_user(&served, "alice").await;
+    assert!(sessions().await.unwrap().is_empty());
+    let r = post(
+        &served,
+        &web_form(&[("grant_type", "refresh_token"), ("refresh_token", refresh)]),
+    )
+    .await;
+    let (_, body) = assert_token_error(r, ErrorName::RefreshTokenRevoked).await;
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("the user was deleted"),
+        "{body}"
+    );
+}
