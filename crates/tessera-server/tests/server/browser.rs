@@ -308,6 +308,18 @@ async fn a_browser_signs_in_consents_and_reaches_the_app() {
         b.goto(&format!("{}{path}", served.base)).await.unwrap();
         assert_accessible(&b, path).await;
     }
+    // The account pages: signed in (the SSO session), with the consent just given,
+    // and the password form.
+    b.goto(&format!("{}/{TENANT}/account", served.base))
+        .await
+        .unwrap();
+    wait_for_text(&b, "Your account").await;
+    assert_accessible(&b, "the account page").await;
+    b.goto(&format!("{}/{TENANT}/account/password", served.base))
+        .await
+        .unwrap();
+    wait_for_text(&b, "Change your password").await;
+    assert_accessible(&b, "the password page").await;
     b.close().await.unwrap();
 }
 
