@@ -84,9 +84,7 @@ pub async fn verify(
         );
     }
     if exp + LEEWAY_SECONDS <= now {
-        let at = time::OffsetDateTime::from_unix_timestamp(exp)
-            .map(tessera_core::errors::render::timestamp)
-            .unwrap_or_default();
+        let at = tessera_core::errors::render::unix_timestamp(exp);
         return Err(CatalogError::new(ErrorName::BearerTokenExpired).with("time", at));
     }
     let jti = c.get("jti").and_then(Value::as_str).unwrap_or_default();

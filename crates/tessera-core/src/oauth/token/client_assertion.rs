@@ -10,6 +10,7 @@
 
 use super::context::TokenContext;
 use crate::directory::model::App;
+use crate::errors::render::unix_timestamp;
 use crate::errors::{CatalogError, ErrorName};
 use crate::oauth::jose::{self, JwsAlg, JwtError};
 use crate::oauth::records::purpose;
@@ -58,12 +59,6 @@ fn numeric_date(
             .map(Some)
             .ok_or_else(|| malformed(format!("{name} is not a number of seconds"))),
     }
-}
-
-fn time_of(seconds: i64) -> String {
-    OffsetDateTime::from_unix_timestamp(seconds)
-        .map(crate::errors::render::timestamp)
-        .unwrap_or_else(|_| seconds.to_string())
 }
 
 /// Checks `assertion` as `app`'s proof of identity, and spends its `jti`.
@@ -168,16 +163,18 @@ pub async fn verify(
     // §3 items 4 and 5: exp required, nbf and iat not in the future (with leeway).
     let now = ctx.clock.now().unix_timestamp();
     let exp = numeric_date(claims, "exp")?.ok_or_else(|| malformed("the claim exp is missing"))?;
-    if exp + LEEWAY_SECONDS <= now {
-        return Err(CatalogError::new(ErrorName::ClientAssertionExpired).with("time", time_of(exp)));
+    // Saturating: `exp` is the client's number, up to i64::MAX.
+    if exp.saturating_add(LEEWAY_SECONDS) <= now {
+        return Err(
+            CatalogError::new(ErrorName::ClientAssertionExpired).with("time", unix_timestamp(exp))
+        );
     }
     for name in ["nbf", "iat"] {
         if let Some(t) = numeric_date(claims, name)?
             && t > now + LEEWAY_SECONDS
         {
-            return Err(
-                CatalogError::new(ErrorName::ClientAssertionNotYetValid).with("time", time_of(t))
-            );
+            return Err(CatalogError::new(ErrorName::ClientAssertionNotYetValid)
+                .with("time", unix_timestamp(t)));
         }
     }
     if exp - now > MAX_LIFETIME_SECONDS + LEEWAY_SECONDS {

@@ -338,6 +338,12 @@ async fn each_reason_to_refuse_an_assertion_has_its_own_entry() {
             "3600",
         ),
         (
+            "exp at the largest integer JSON allows here",
+            ed.sign(&f, json!({}), &with(&|c| c["exp"] = i64::MAX.into())),
+            ClientAssertionLifetimeTooLong,
+            "600",
+        ),
+        (
             "exp in milliseconds",
             ed.sign(&f, json!({}), &with(&|c| c["exp"] = (now * 1000).into())),
             ClientAssertionLifetimeTooLong,
