@@ -239,6 +239,12 @@ impl App {
             .any(|p| p.api == MANAGEMENT_API && p.app_roles.iter().any(|r| r == role))
     }
 
+    /// Whether the user with key `user_key` may use the app: anyone, unless the app
+    /// requires assignment and the user is not assigned to it.
+    pub fn admits(&self, user_key: &str) -> bool {
+        !self.assignment_required || self.assigned_users.contains(user_key)
+    }
+
     /// Confidential apps authenticate at the token endpoint (secrets or keys); apps with
     /// neither are public clients.
     pub fn is_confidential(&self) -> bool {

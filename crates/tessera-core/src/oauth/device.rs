@@ -187,13 +187,7 @@ pub async fn start(
     }
     let apis = ctx.services.apis(ctx.tenant.id).await?;
     let resolved = scope::resolve(params.get("scope").unwrap_or_default(), app, &apis)?;
-    if !app.admin_consented
-        && let Some(s) = resolved.scopes.iter().find(|s| s.admin_only)
-    {
-        return Err(CatalogError::new(ErrorName::AdminConsentRequired)
-            .with("scope", s.value.clone())
-            .with("tenant", ctx.tenant.slug.as_str()));
-    }
+    resolved.check_admin_consent(app, ctx.tenant.slug.as_str())?;
     let now = ctx.clock.now();
     let record = DeviceAuthorization {
         client_id: app.client_id.clone(),

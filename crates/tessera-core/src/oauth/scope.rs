@@ -49,6 +49,19 @@ impl ResolvedScopes {
     pub fn contains(&self, value: &str) -> bool {
         self.scopes.iter().any(|s| s.value == value)
     }
+
+    /// Scopes only an administrator may grant need the tenant's admin consent to `app`
+    /// (`App::admin_consented`); no user's consent stands in for it.
+    pub fn check_admin_consent(&self, app: &App, tenant: &str) -> Result<(), CatalogError> {
+        match self.scopes.iter().find(|s| s.admin_only) {
+            Some(scope) if !app.admin_consented => {
+                Err(CatalogError::new(ErrorName::AdminConsentRequired)
+                    .with("scope", scope.value.clone())
+                    .with("tenant", tenant.to_owned()))
+            }
+            _ => Ok(()),
+        }
+    }
 }
 
 /// RFC 6749 §3.3: `scope-token = 1*( %x21 / %x23-5B / %x5D-7E )`.

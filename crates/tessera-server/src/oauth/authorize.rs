@@ -168,7 +168,7 @@ async fn run(
     };
 
     // Apps that require assignment admit only the users assigned to them.
-    if app.assignment_required && !app.assigned_users.contains(&current.session.user) {
+    if !app.admits(&current.session.user) {
         return Err(fail(
             CatalogError::new(ErrorName::UserNotAssigned).with("client_id", app.client_id.clone()),
         ));

@@ -28,13 +28,9 @@ pub async fn decide(
     current: &CurrentSession,
     answer: Option<bool>,
 ) -> Result<Decision, CatalogError> {
-    if !app.admin_consented
-        && let Some(scope) = request.scopes.scopes.iter().find(|s| s.admin_only)
-    {
-        return Err(CatalogError::new(ErrorName::AdminConsentRequired)
-            .with("scope", scope.value.clone())
-            .with("tenant", tenant.slug.as_str()));
-    }
+    request
+        .scopes
+        .check_admin_consent(app, tenant.slug.as_str())?;
     match answer {
         Some(false) => {
             return Err(CatalogError::new(ErrorName::ConsentDeclined)

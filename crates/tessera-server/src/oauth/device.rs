@@ -397,14 +397,18 @@ async fn answer(
 ) -> Result<(), CatalogError> {
     let user = current.session.user.clone();
     let now = state.clock.now();
-    if !allow {
+    // A user the app does not admit cannot allow it: the device is told access_denied
+    // at once rather than polling until the code expires, and the user sees why.
+    let admitted = app.admits(&user);
+    if !allow || !admitted {
         let answer = Answer::Denied { user };
-        return device::answer(state.store.as_ref(), now, object, record, answer).await;
-    }
-    if app.assignment_required && !app.assigned_users.contains(&user) {
-        return Err(
-            CatalogError::new(ErrorName::UserNotAssigned).with("client_id", app.client_id.clone())
-        );
+        device::answer(state.store.as_ref(), now, object, record, answer).await?;
+        return if admitted {
+            Ok(())
+        } else {
+            Err(CatalogError::new(ErrorName::UserNotAssigned)
+                .with("client_id", app.client_id.clone()))
+        };
     }
     consent::record(state, tenant, app, record.scopes.clone(), &user).await?;
     let answer = Answer::Approved(Approval {

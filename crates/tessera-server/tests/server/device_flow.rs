@@ -78,6 +78,13 @@ async fn enter(browser: &reqwest::Client, served: &Served, typed: &str) -> reqwe
 
 /// Enters `user_code`, signs in as alice, and answers `decision`; the final page.
 async fn approve(served: &Served, user_code: &str, decision: &str) -> String {
+    let done = answer(served, user_code, decision).await;
+    assert_eq!(done.status(), 200);
+    done.text().await.unwrap()
+}
+
+/// [`approve`]'s steps, the answer's response as it comes.
+async fn answer(served: &Served, user_code: &str, decision: &str) -> reqwest::Response {
     let browser = browser();
     let sign_in_page = enter(&browser, served, user_code).await;
     assert_eq!(sign_in_page.status(), 200);
@@ -102,16 +109,14 @@ async fn approve(served: &Served, user_code: &str, decision: &str) -> String {
     ] {
         assert!(html.contains(&html_escaped(words)), "{words}: {html}");
     }
-    let done = submit(
+    submit(
         &browser,
         &served.base,
         &html,
         &format!("/{TENANT}/device/confirm"),
         &[("decision", decision)],
     )
-    .await;
-    assert_eq!(done.status(), 200);
-    done.text().await.unwrap()
+    .await
 }
 
 #[tokio::test]
@@ -300,4 +305,30 @@ async fn only_apps_allowed_the_grant_may_start_it() {
             .unwrap()
             .contains(&json!(DEVICE_CODE))
     );
+}
+
+/// An app that requires assignment: a user not assigned to it who allows the device is
+/// told why on the page, and the device gets access_denied at its next poll instead of
+/// polling until the code expires.
+#[tokio::test]
+async fn a_user_the_app_does_not_admit_cannot_allow_it() {
+    let served = device_server().await;
+    let r = served
+        .app
+        .admin(
+            "PATCH",
+            &format!("/admin/api/v1/tenants/{TENANT}/apps/{TV}"),
+            Some(json!({ "assignment_required": true })),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let scope = format!("openid {API}/read");
+    let started: Value = start(&served, TV, &scope).await.json().await.unwrap();
+    let r = answer(&served, started["user_code"].as_str().unwrap(), "allow").await;
+    assert_error_page(r, ErrorName::UserNotAssigned).await;
+    assert_token_error(
+        poll(&served, started["device_code"].as_str().unwrap()).await,
+        ErrorName::DeviceAccessDenied,
+    )
+    .await;
 }

@@ -249,7 +249,7 @@ async fn check(
             return Err(CatalogError::new(ErrorName::AccountDisabled));
         }
     }
-    if app.assignment_required && !app.assigned_users.contains(&record.user) {
+    if !app.admits(&record.user) {
         return Err(revoked("the user is no longer assigned to the app"));
     }
     Ok(narrowed)

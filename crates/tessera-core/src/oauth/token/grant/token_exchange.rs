@@ -174,14 +174,10 @@ async fn consented(
     audience: &str,
     user_key: &str,
 ) -> Result<BTreeSet<String>, CatalogError> {
+    resolved.check_admin_consent(app, ctx.tenant.slug.as_str())?;
     let asked = resolved.values();
     if app.admin_consented {
         return Ok(asked);
-    }
-    if let Some(scope) = resolved.scopes.iter().find(|s| s.admin_only) {
-        return Err(CatalogError::new(ErrorName::AdminConsentRequired)
-            .with("scope", scope.value.clone())
-            .with("tenant", ctx.tenant.slug.as_str()));
     }
     let key = Consent::key(&app.client_id, user_key);
     let granted = read::get::<Consent>(ctx.store, ctx.tenant.id, ObjectKind::Consent, &key)
