@@ -73,7 +73,7 @@ async fn handle(
                 .with("client_id", app.client_id.clone()),
         );
         // RFC 9110 §15.5.2: the scheme a confidential client would use.
-        e.www_authenticate = Some(format!("Basic realm=\"{}\"", tenant.slug.as_str()));
+        e.www_authenticate = Some(super::token::basic_challenge(tenant));
         return Err(e);
     }
     let token = params.require("token").map_err(ErrorResponse::json)?;

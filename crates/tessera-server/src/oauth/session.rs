@@ -209,7 +209,8 @@ pub async fn revoke_all(
 }
 
 /// The write that ends every sign-in of `user_key` so far (`User::end_sign_ins`): the
-/// user read and written back at its version, so a change made meanwhile conflicts.
+/// user read and written back at its version, so a change made meanwhile conflicts. A
+/// user deleted meanwhile is a Conflict too (the caller found the user a moment ago).
 pub async fn ended_sign_ins(
     state: &AppState,
     tenant_id: TenantId,
@@ -218,8 +219,9 @@ pub async fn ended_sign_ins(
     let (object, mut user) = lookup::get::<User>(state, tenant_id, ObjectKind::User, user_key)
         .await?
         .ok_or_else(|| {
-            CatalogError::new(tessera_core::errors::ErrorName::InternalError)
-                .internal("the user whose sign-ins end is gone")
+            CatalogError::from(tessera_core::store::StoreError::Conflict(
+                "the user whose sign-ins end was deleted meanwhile".into(),
+            ))
         })?;
     let now = state.clock.now();
     user.end_sign_ins(now);

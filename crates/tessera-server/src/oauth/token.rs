@@ -84,11 +84,17 @@ pub(crate) async fn form_and_client(
     let app = authenticated.map_err(|error| {
         let mut e = ErrorResponse::json(error);
         if e.error.entry().status == 401 {
-            e.www_authenticate = Some(format!("Basic realm=\"{}\"", tenant.slug.as_str()));
+            e.www_authenticate = Some(basic_challenge(tenant));
         }
         e
     })?;
     Ok((params, app))
+}
+
+/// The challenge of a refused client: Basic, the HTTP scheme of the tenant's client
+/// authentication (RFC 6749 §2.3.1).
+pub(crate) fn basic_challenge(tenant: &Tenant) -> String {
+    format!("Basic realm=\"{}\"", tenant.slug.as_str())
 }
 
 /// The outcome, and the app once the client is authenticated (for CORS).

@@ -46,8 +46,8 @@ pub async fn exchange(
     match &record.answer {
         Answer::Denied { .. } => Err(CatalogError::new(ErrorName::DeviceAccessDenied)),
         Answer::Redeemed { .. } => Err(invalid("already redeemed")),
-        Answer::Pending => Err(poll(ctx, object.clone(), record).await),
-        Answer::Approved(approval) => redeem(ctx, app, object.clone(), &record, approval).await,
+        Answer::Pending => Err(poll(ctx, object, record).await),
+        Answer::Approved(approval) => redeem(ctx, app, object, &record, approval).await,
     }
 }
 
