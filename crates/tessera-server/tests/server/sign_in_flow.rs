@@ -13,7 +13,8 @@ use openidconnect::{
     OAuth2TokenResponse, PkceCodeChallenge, RedirectUrl, Scope, TokenResponse,
 };
 
-async fn discover(served: &Served) -> CoreProviderMetadata {
+/// The fixture tenant's discovery document, read and checked by openidconnect-rs.
+pub(super) async fn discover(served: &Served) -> CoreProviderMetadata {
     let issuer = IssuerUrl::new(format!("{}/{TENANT}", served.base)).unwrap();
     CoreProviderMetadata::discover_async(issuer, &rp_http())
         .await

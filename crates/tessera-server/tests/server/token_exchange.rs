@@ -7,12 +7,10 @@
 
 use super::oidc::*;
 use super::support::Served;
-use openidconnect::core::{
-    CoreAuthenticationFlow, CoreClient, CoreProviderMetadata, CoreTokenResponse,
-};
+use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreTokenResponse};
 use openidconnect::{
-    ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge,
-    RedirectUrl, Scope,
+    ClientId, ClientSecret, CsrfToken, Nonce, OAuth2TokenResponse, PkceCodeChallenge, RedirectUrl,
+    Scope,
 };
 use serde_json::{Value, json};
 use tessera_core::errors::ErrorName;
@@ -58,12 +56,8 @@ async fn chain_server() -> Served {
 /// The front app's access token for the middle tier, by the code flow run by
 /// openidconnect-rs (the pages filled in by a cookie-aware client).
 async fn front_token(served: &Served) -> String {
-    let issuer = IssuerUrl::new(format!("{}/{TENANT}", served.base)).unwrap();
-    let metadata = CoreProviderMetadata::discover_async(issuer, &rp_http())
-        .await
-        .unwrap();
     let client = CoreClient::from_provider_metadata(
-        metadata,
+        super::sign_in_flow::discover(served).await,
         ClientId::new("front-app".into()),
         Some(ClientSecret::new(WEB_SECRET.into())),
     )
