@@ -58,9 +58,19 @@ load() { # name, wrk args...
   echo "server memory after: $(rss)"
 }
 
-for alg in EdDSA ES256 RS256; do
+# The signature algorithms: an API's access tokens and an app's ID tokens are RS256
+# unless they registered another (docs/validating-tokens.md). benches/tenant.json
+# registers EdDSA for both, the fast choice; `api_alg`/`app_alg` change them (an empty
+# value returns to the default, RS256).
+admin_patch() { # path, JSON body
   curl -sf -X PATCH -H "Authorization: Bearer $credential" -H 'Content-Type: application/json' \
-    -d "{\"token_signing_alg\":\"$alg\"}" "$base/admin/api/v1/tenants/bench/apps/daemon" >/dev/null
+    -d "$2" "$base/admin/api/v1/tenants/bench/$1" >/dev/null
+}
+api_alg() { admin_patch apis/api%3A%2F%2Fbench "{\"access_token_signing_alg\":\"$1\"}"; }
+app_alg() { admin_patch apps/web "{\"id_token_signed_response_alg\":\"$1\"}"; }
+
+for alg in EdDSA ES256 RS256; do
+  api_alg "$alg"
   load "client_credentials grant, $alg" -c"$CONNECTIONS" -s benches/client_credentials.lua "$base/bench/oauth2/token"
 done
 load "JWKS GET" -c"$CONNECTIONS" "$base/bench/discovery/keys"
@@ -68,14 +78,13 @@ load "discovery GET" -c"$CONNECTIONS" "$base/bench/.well-known/openid-configurat
 export TOKEN="$(curl -sf -H "Authorization: Basic $CLIENT_BASIC" -d "grant_type=client_credentials&scope=$SCOPE" "$base/bench/oauth2/token" \
   | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')"
 load "introspection" -c"$CONNECTIONS" -s benches/introspect.lua "$base/bench/oauth2/introspect"
+api_alg EdDSA
 load "authorization code flows with an SSO session (authorize + token)" -c"$CONNECTIONS" -s benches/code_flow.lua "$base"
 load "refresh token rotations" -c"$CONNECTIONS" -s benches/refresh.lua "$base"
 load "password sign-ins (Argon2id)" -c8 -s benches/signin.lua "$base"
 
 echo
 echo "== client_credentials EdDSA p99, alone and beside 50 password sign-ins/s"
-curl -sf -X PATCH -H "Authorization: Bearer $credential" -H 'Content-Type: application/json' \
-  -d '{"token_signing_alg":"EdDSA"}' "$base/admin/api/v1/tenants/bench/apps/daemon" >/dev/null
 wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s benches/client_credentials.lua \
   "$base/bench/oauth2/token" 2>&1 | grep -E 'Requests/sec| 50%| 99%' | sed 's/^/alone: /'
 python3 benches/signin_rate.py "$base" 50 "$DURATION" > "$work/signin-rate.log" &
@@ -89,14 +98,22 @@ echo "server memory after: $(rss)"
 
 # Introspection of many different tokens. The introspection load earlier presents one
 # token, whose signature the server checks once and then finds in its memo. Here each
-# request presents the next of DISTINCT_TOKENS access tokens (EdDSA: the comparison
-# above set the daemon app back to it), each wrk thread cycling through its share, so a
-# token comes back only after more than the memo holds have passed: nearly every
-# request costs a full signature check. Last, so the loads before it are measured as
-# they always were.
+# request presents the next of DISTINCT_TOKENS access tokens (EdDSA, as
+# benches/tenant.json registers it for the API), each wrk thread cycling through its
+# share, so a token comes back only after more than the memo holds have passed: nearly
+# every request costs a full signature check.
 echo
 echo "== minting $DISTINCT_TOKENS distinct access tokens (client_credentials, EdDSA)"
 python3 benches/mint_tokens.py "$base" "$DISTINCT_TOKENS" "$work/tokens"
 export TOKENS_FILE="$work/tokens"
 load "introspection, $DISTINCT_TOKENS distinct access tokens in turn" -c"$CONNECTIONS" \
   -s benches/introspect_many.lua "$base/bench/oauth2/introspect"
+
+# The code flow and refresh loads again with the defaults: access and ID tokens RS256,
+# two RSA-2048 signatures per response. Last, so the loads before are measured as they
+# always were; the refresh load needs fresh seeds (the first one rotated its own).
+api_alg ""
+app_alg ""
+eval "$(python3 benches/setup.py "$base" 256 "$work/refresh-seeds-rs256")"
+load "authorization code flows with an SSO session, RS256 (the defaults)" -c"$CONNECTIONS" -s benches/code_flow.lua "$base"
+load "refresh token rotations, RS256 (the defaults)" -c"$CONNECTIONS" -s benches/refresh.lua "$base"

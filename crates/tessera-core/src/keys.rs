@@ -1,5 +1,5 @@
-//! Token-signing keys per tenant: Ed25519 (EdDSA, the default), P-256 (ES256) and
-//! RSA-2048 (RS256), generated with aws-lc-rs, private parts sealed under the master key
+//! Token-signing keys per tenant: RSA-2048 (RS256, the default), Ed25519 (EdDSA) and
+//! P-256 (ES256), generated with aws-lc-rs, private parts sealed under the master key
 //! (AES-256-GCM), public parts as JWKs (RFC 7517, RFC 7518 §6, RFC 8037) whose `kid` is
 //! the RFC 7638 thumbprint. A key moves next → active → retired: `next` is published
 //! in the JWKS before it signs anything, so relying parties already have it when it
@@ -28,7 +28,18 @@ pub enum SigningAlg {
 }
 
 impl SigningAlg {
-    pub const ALL: [SigningAlg; 3] = [SigningAlg::EdDSA, SigningAlg::ES256, SigningAlg::RS256];
+    /// What tokens are signed with unless an app (ID tokens) or an API (access tokens)
+    /// registered another algorithm: RS256, the one algorithm OIDC Core §15.1 requires
+    /// of every provider and that every mainstream JOSE library verifies without
+    /// configuration. EdDSA and ES256 sign faster; they are a registration away.
+    pub const DEFAULT: SigningAlg = SigningAlg::RS256;
+
+    /// The registered choice, or [`DEFAULT`](Self::DEFAULT).
+    pub fn or_default(registered: Option<SigningAlg>) -> SigningAlg {
+        registered.unwrap_or(Self::DEFAULT)
+    }
+
+    pub const ALL: [SigningAlg; 3] = [SigningAlg::RS256, SigningAlg::ES256, SigningAlg::EdDSA];
 
     pub fn parse(value: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|a| a.as_str() == value)
@@ -170,8 +181,8 @@ pub fn generate(
     })
 }
 
-/// The writes that give a new tenant one active key of each algorithm (EdDSA by
-/// default; ES256 and RS256 for apps that choose them).
+/// The writes that give a new tenant one active key of each algorithm (RS256 by
+/// default; ES256 and EdDSA for apps and APIs that choose them).
 pub fn initial_keys(
     tenant_id: TenantId,
     master: &MasterKey,

@@ -1,10 +1,7 @@
 //! A tenant as a tenant file, for `tessera export`. Never includes a secret, a password,
 //! a password hash or a TOTP secret.
 
-use super::file::{
-    ApiDoc, AppDoc, AssignmentDoc, GroupDoc, RedirectUrisDoc, ScopeDetail, ScopeDoc, TenantDoc,
-    UserDoc,
-};
+use super::file::{ApiDoc, AppDoc, AssignmentDoc, GroupDoc, RedirectUrisDoc, TenantDoc, UserDoc};
 use super::model::{Api, App, Group, User};
 use crate::store::object::{ObjectKind, StoredObject};
 use crate::tenant::Tenant;
@@ -64,26 +61,7 @@ pub fn export(tenant: &Tenant, objects: &[StoredObject]) -> Result<TenantDoc, St
                 app_roles: u.app_roles.into_iter().collect(),
             })
             .collect(),
-        apis: apis
-            .into_iter()
-            .map(|a| ApiDoc {
-                identifier: a.identifier,
-                name: a.name,
-                scopes: a
-                    .scopes
-                    .into_iter()
-                    .map(|s| {
-                        ScopeDoc::Full(ScopeDetail {
-                            name: s.name,
-                            description: Some(s.description),
-                            admin_consent_required: s.admin_consent_required,
-                        })
-                    })
-                    .collect(),
-                app_roles: a.app_roles,
-                client_id: a.client_id.map(|c| c.to_string()),
-            })
-            .collect(),
+        apis: apis.into_iter().map(|a| ApiDoc::from(&a)).collect(),
         apps: apps
             .into_iter()
             .map(|a| AppDoc {
@@ -107,7 +85,9 @@ pub fn export(tenant: &Tenant, objects: &[StoredObject]) -> Result<TenantDoc, St
                 implicit: a.implicit,
                 permissions: a.permissions,
                 admin_consented: a.admin_consented,
-                token_signing_alg: a.token_signing_alg.map(|alg| alg.as_str().to_owned()),
+                id_token_signed_response_alg: a
+                    .id_token_signed_response_alg
+                    .map(|alg| alg.as_str().to_owned()),
             })
             .collect(),
         assignments,

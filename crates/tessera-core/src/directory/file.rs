@@ -128,6 +128,9 @@ pub struct ApiDoc {
     /// on behalf of their users (token exchange); absent: no app may.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
+    /// `RS256` (the default), `ES256` or `EdDSA`: the signature of its access tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token_signing_alg: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -168,9 +171,9 @@ pub struct AppDoc {
     pub permissions: Vec<Permission>,
     #[serde(default)]
     pub admin_consented: bool,
-    /// `EdDSA` (the default), `ES256` or `RS256`.
+    /// `RS256` (the default), `ES256` or `EdDSA`: the signature of its ID tokens.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_signing_alg: Option<String>,
+    pub id_token_signed_response_alg: Option<String>,
 }
 
 fn default_grant_types() -> Vec<String> {
@@ -223,6 +226,9 @@ impl From<&Api> for ApiDoc {
                 .collect(),
             app_roles: a.app_roles.clone(),
             client_id: a.client_id.as_ref().map(ToString::to_string),
+            access_token_signing_alg: a
+                .access_token_signing_alg
+                .map(|alg| alg.as_str().to_owned()),
         }
     }
 }

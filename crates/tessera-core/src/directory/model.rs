@@ -110,6 +110,11 @@ pub struct Api {
     /// `None`: no app may.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<ClientId>,
+    /// The algorithm of its access tokens' signatures; `None`: RS256, which the
+    /// mainstream resource-server libraries verify without configuration
+    /// (docs/validating-tokens.md has the table). EdDSA is the fastest to sign.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token_signing_alg: Option<crate::keys::SigningAlg>,
 }
 
 /// Grant types an app may use.
@@ -224,10 +229,11 @@ pub struct App {
     pub admin_consented: bool,
     /// Usernames (case-insensitive keys) assigned to the app.
     pub assigned_users: BTreeSet<String>,
-    /// The algorithm of its tokens' signatures; `None`: EdDSA. For clients whose JOSE
-    /// library lacks EdDSA (OIDC `id_token_signed_response_alg`).
+    /// The algorithm of its ID tokens' signatures (OIDC Registration §2
+    /// `id_token_signed_response_alg`); `None`: RS256, which every relying party can
+    /// verify (OIDC Core §3.1.3.7 step 7).
     #[serde(default)]
-    pub token_signing_alg: Option<crate::keys::SigningAlg>,
+    pub id_token_signed_response_alg: Option<crate::keys::SigningAlg>,
 }
 
 impl App {

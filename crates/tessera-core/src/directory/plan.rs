@@ -263,6 +263,10 @@ fn plan_tenant(
             scopes: a.scopes.iter().map(scope).collect(),
             app_roles: a.app_roles.clone(),
             client_id: a.client_id.as_deref().map(ClientId::new),
+            access_token_signing_alg: a
+                .access_token_signing_alg
+                .as_deref()
+                .and_then(crate::keys::SigningAlg::parse),
         };
         tp.put(ObjectKind::Api, &api.identifier, &api, &api.identifier)?;
     }
@@ -428,8 +432,8 @@ fn plan_app(tp: &TenantPlan, tenant: &TenantDoc, a: &AppDoc) -> Result<App, Stri
         permissions: a.permissions.clone(),
         admin_consented: a.admin_consented,
         assigned_users,
-        token_signing_alg: a
-            .token_signing_alg
+        id_token_signed_response_alg: a
+            .id_token_signed_response_alg
             .as_deref()
             .and_then(crate::keys::SigningAlg::parse),
     })

@@ -72,14 +72,11 @@ pub fn check_tenant_doc(doc: &TenantDoc) -> Vec<FieldError> {
     .collect()
 }
 
-fn check_signing_alg(r: &mut Report, base: &str, value: Option<&str>) {
+fn check_signing_alg(r: &mut Report, at: String, value: Option<&str>) {
     if let Some(v) = value
         && crate::keys::SigningAlg::parse(v).is_none()
     {
-        r.invalid(
-            format!("{base}/token_signing_alg"),
-            format!("'{v}' is not one of EdDSA, ES256, RS256"),
-        );
+        r.invalid(at, format!("'{v}' is not one of RS256, ES256, EdDSA"));
     }
 }
 
@@ -212,6 +209,11 @@ fn check_tenant(r: &mut Report, base: &str, t: &TenantDoc) {
     );
     for (i, api) in t.apis.iter().enumerate() {
         let at = format!("{base}/apis/{i}");
+        check_signing_alg(
+            r,
+            format!("{at}/access_token_signing_alg"),
+            api.access_token_signing_alg.as_deref(),
+        );
         if let Some(id) = &api.client_id
             && let Err(why) = check_client_id(id)
         {
@@ -270,7 +272,11 @@ fn check_tenant(r: &mut Report, base: &str, t: &TenantDoc) {
     let mut names: HashSet<&str> = HashSet::new();
     for (i, app) in t.apps.iter().enumerate() {
         let at = format!("{base}/apps/{i}");
-        check_signing_alg(r, &at, app.token_signing_alg.as_deref());
+        check_signing_alg(
+            r,
+            format!("{at}/id_token_signed_response_alg"),
+            app.id_token_signed_response_alg.as_deref(),
+        );
         if let Some(id) = &app.client_id {
             if let Err(why) = check_client_id(id) {
                 r.invalid(format!("{at}/client_id"), why);

@@ -62,6 +62,11 @@ impl Signer {
         })
     }
 
+    /// The algorithm this key signs with.
+    pub fn alg(&self) -> SigningAlg {
+        self.alg
+    }
+
     /// `header.claims.signature`, with `typ` in the header (RFC 9068 §2.1 wants `at+jwt`
     /// for access tokens; ID tokens use `JWT`). The header and the claims are written
     /// straight to bytes and encoded into one buffer: going through `Value`'s `Display`

@@ -170,6 +170,7 @@ mod tests {
                 .collect(),
             app_roles: vec![],
             client_id: None,
+            access_token_signing_alg: None,
         }
     }
 

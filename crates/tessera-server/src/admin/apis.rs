@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use tessera_core::directory::file::{ApiDoc, TenantDoc};
 use tessera_core::directory::model::{Api, ApiScope, App};
 use tessera_core::directory::validate::check_tenant_doc;
+use tessera_core::keys::SigningAlg;
 use tessera_core::store::object::{ObjectKind, StoredObject, Write, encode};
 use tessera_core::tenant::Tenant;
 use utoipa::ToSchema;
@@ -40,6 +41,8 @@ pub struct ApiView {
     /// The app that serves this API and may exchange its tokens on behalf of users.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
+    /// The signature of its access tokens: RS256 (the default), ES256 or EdDSA.
+    pub access_token_signing_alg: String,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -57,6 +60,9 @@ pub struct CreateApi {
     /// The client_id of the app that serves this API: it may exchange the API's access
     /// tokens on behalf of their users (token exchange).
     pub client_id: Option<String>,
+    /// The signature of its access tokens: RS256 (the default, which every mainstream
+    /// resource-server library verifies), ES256 or EdDSA (the fastest to sign).
+    pub access_token_signing_alg: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -69,6 +75,8 @@ pub struct UpdateApi {
     pub app_roles: Option<Vec<String>>,
     /// Sets the app that serves this API; an empty string removes it.
     pub client_id: Option<String>,
+    /// RS256, ES256 or EdDSA; an empty string returns to the default (RS256).
+    pub access_token_signing_alg: Option<String>,
 }
 
 fn view(obj: &StoredObject) -> ApiResult<ApiView> {
@@ -87,6 +95,9 @@ fn view(obj: &StoredObject) -> ApiResult<ApiView> {
             .collect(),
         app_roles: a.app_roles,
         client_id: a.client_id.map(|c| c.to_string()),
+        access_token_signing_alg: SigningAlg::or_default(a.access_token_signing_alg)
+            .as_str()
+            .to_owned(),
         created_at: tessera_core::errors::render::timestamp(obj.created_at),
         updated_at: tessera_core::errors::render::timestamp(obj.updated_at),
     })
@@ -98,8 +109,11 @@ fn to_model(
     scopes: Vec<ScopeView>,
     app_roles: Vec<String>,
     client_id: Option<String>,
+    access_token_signing_alg: Option<&str>,
 ) -> Api {
     Api {
+        // An unknown value is refused by `problems`, which reads the request's string.
+        access_token_signing_alg: access_token_signing_alg.and_then(SigningAlg::parse),
         client_id: client_id
             .filter(|c| !c.is_empty())
             .map(tessera_core::ids::ClientId::new),
@@ -119,10 +133,18 @@ fn to_model(
     }
 }
 
-/// The shared rules for one API; paths relative to it.
-fn problems(t: &Tenant, api: &Api) -> Vec<tessera_core::errors::FieldError> {
+/// The shared rules for one API; paths relative to it. `access_token_signing_alg`: the
+/// request's value, which the model cannot hold when it is unknown.
+fn problems(
+    t: &Tenant,
+    api: &Api,
+    access_token_signing_alg: Option<&str>,
+) -> Vec<tessera_core::errors::FieldError> {
     let doc = TenantDoc {
-        apis: vec![ApiDoc::from(api)],
+        apis: vec![ApiDoc {
+            access_token_signing_alg: access_token_signing_alg.map(str::to_owned),
+            ..ApiDoc::from(api)
+        }],
         ..TenantDoc::empty(t.slug.as_str())
     };
     relative(check_tenant_doc(&doc), "/apis/0")
@@ -168,14 +190,16 @@ pub async fn create(
     AdminJson(req): AdminJson<CreateApi>,
 ) -> ApiResult<(StatusCode, Json<ApiView>)> {
     let t = tenant(&state, &slug).await?;
+    let alg = req.access_token_signing_alg.as_deref();
     let api = to_model(
         req.identifier,
         req.name,
         req.scopes,
         req.app_roles,
         req.client_id,
+        alg,
     );
-    check(problems(&t, &api))?;
+    check(problems(&t, &api, alg))?;
     let now = state.clock.now();
     let obj = StoredObject::new(
         state.rng.object_id(),
@@ -228,6 +252,11 @@ pub async fn update(
 ) -> ApiResult<Json<ApiView>> {
     let t = tenant(&state, &slug).await?;
     let (obj, old) = find(&state, &t, &identifier).await?;
+    let alg = match req.access_token_signing_alg.as_deref() {
+        Some("") => None,
+        Some(requested) => Some(requested),
+        None => old.access_token_signing_alg.map(SigningAlg::as_str),
+    };
     let current_scopes = old
         .scopes
         .iter()
@@ -244,8 +273,9 @@ pub async fn update(
         req.app_roles.unwrap_or_else(|| old.app_roles.clone()),
         req.client_id
             .or_else(|| old.client_id.as_ref().map(ToString::to_string)),
+        alg,
     );
-    check(problems(&t, &api))?;
+    check(problems(&t, &api, alg))?;
     let changes = changed_fields(
         &serde_json::to_value(&old).unwrap_or_default(),
         &serde_json::to_value(&api).unwrap_or_default(),

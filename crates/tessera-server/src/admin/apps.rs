@@ -73,8 +73,8 @@ pub struct AppView {
     pub implicit_access_token: bool,
     pub permissions: Vec<PermissionView>,
     pub admin_consented: bool,
-    /// EdDSA (default), ES256 or RS256.
-    pub token_signing_alg: String,
+    /// The signature of its ID tokens: RS256 (the default), ES256 or EdDSA.
+    pub id_token_signed_response_alg: String,
     /// Confidential apps authenticate with a secret or a registered key.
     pub confidential: bool,
     pub secrets: Vec<SecretView>,
@@ -120,9 +120,7 @@ fn view(obj: &StoredObject) -> ApiResult<AppView> {
             })
             .collect(),
         admin_consented: a.admin_consented,
-        token_signing_alg: a
-            .token_signing_alg
-            .unwrap_or(SigningAlg::EdDSA)
+        id_token_signed_response_alg: SigningAlg::or_default(a.id_token_signed_response_alg)
             .as_str()
             .to_owned(),
         secrets: a
@@ -158,8 +156,8 @@ pub struct AppFields {
     pub implicit_access_token: Option<bool>,
     pub permissions: Option<Vec<PermissionView>>,
     pub admin_consented: Option<bool>,
-    /// The signature algorithm of the app's tokens: EdDSA, ES256 or RS256.
-    pub token_signing_alg: Option<String>,
+    /// The signature of its ID tokens: RS256 (the default), ES256 or EdDSA.
+    pub id_token_signed_response_alg: Option<String>,
     /// Certificate credentials (a JWK Set of public keys) for private_key_jwt.
     #[schema(value_type = Option<Object>)]
     pub jwks: Option<serde_json::Value>,
@@ -233,9 +231,9 @@ fn apply_fields(app: &mut App, f: AppFields) {
     if let Some(v) = f.admin_consented {
         app.admin_consented = v;
     }
-    if let Some(v) = &f.token_signing_alg {
+    if let Some(v) = &f.id_token_signed_response_alg {
         // Validated with the rest of the document below; an unknown value stays None here.
-        app.token_signing_alg = SigningAlg::parse(v);
+        app.id_token_signed_response_alg = SigningAlg::parse(v);
     }
     if let Some(v) = f.jwks {
         app.jwks = Some(v);
@@ -253,7 +251,7 @@ async fn problems(
     t: &Tenant,
     app: &App,
     grant_types: Option<&[String]>,
-    token_signing_alg: Option<&str>,
+    id_token_signed_response_alg: Option<&str>,
 ) -> ApiResult<Vec<FieldError>> {
     let mut doc = doc_with_apis(state, t).await?;
     doc.apps = vec![AppDoc {
@@ -281,9 +279,12 @@ async fn problems(
         implicit: app.implicit,
         permissions: app.permissions.clone(),
         admin_consented: app.admin_consented,
-        token_signing_alg: token_signing_alg
-            .map(str::to_owned)
-            .or_else(|| app.token_signing_alg.map(|a| a.as_str().to_owned())),
+        id_token_signed_response_alg: id_token_signed_response_alg.map(str::to_owned).or_else(
+            || {
+                app.id_token_signed_response_alg
+                    .map(|a| a.as_str().to_owned())
+            },
+        ),
     }];
     let mut out: Vec<FieldError> = relative(check_tenant_doc(&doc), "/apps/0");
     for (i, user) in app.assigned_users.iter().enumerate() {
@@ -366,10 +367,10 @@ pub async fn create(
         implicit: Implicit::default(),
         permissions: Vec::new(),
         admin_consented: false,
-        token_signing_alg: None,
+        id_token_signed_response_alg: None,
         assigned_users: BTreeSet::new(),
     };
-    let alg = req.fields.token_signing_alg.clone();
+    let alg = req.fields.id_token_signed_response_alg.clone();
     apply_fields(&mut app, req.fields);
     guard_management_roles(&admin, None, &app)?;
     check(problems(&state, &t, &app, grant_types.as_deref(), alg.as_deref()).await?)?;
@@ -426,7 +427,7 @@ pub async fn update(
     let t = tenant(&state, &slug).await?;
     let (obj, old) = find(&state, &t, &client_id).await?;
     let grant_types = req.grant_types.clone();
-    let alg = req.token_signing_alg.clone();
+    let alg = req.id_token_signed_response_alg.clone();
     let mut app = old.clone();
     apply_fields(&mut app, req);
     guard_management_roles(&admin, Some(&old), &app)?;

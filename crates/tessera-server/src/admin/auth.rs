@@ -169,7 +169,7 @@ pub async fn ensure_bootstrap_credential(
         implicit: Implicit::default(),
         permissions: Vec::new(),
         admin_consented: false,
-        token_signing_alg: None,
+        id_token_signed_response_alg: None,
         assigned_users: BTreeSet::new(),
     };
     let write = Write::Put(StoredObject::new(

@@ -29,7 +29,7 @@ async fn a_user_changes_their_password_and_is_signed_out_everywhere() {
     let authorize = authorize_url(
         &base,
         &[
-            ("client_id", "rs-app"),
+            ("client_id", "ed-app"),
             ("response_type", "code"),
             ("redirect_uri", WEB_CB),
             ("scope", "openid"),
@@ -49,7 +49,7 @@ async fn a_user_changes_their_password_and_is_signed_out_everywhere() {
     assert_eq!(
         sign_in(&b, &base, &page, "alice", PASSWORD).await.status(),
         303,
-        "rs-app is admin-consented"
+        "ed-app is admin-consented"
     );
     assert_eq!(
         b.get(&authorize).send().await.unwrap().status(),

@@ -59,12 +59,12 @@ async fn get(served: &Served, params: &[(&str, &str)]) -> reqwest::Response {
         .unwrap()
 }
 
-/// A browser with a live SSO session for `user`, started through rs-app (admin
+/// A browser with a live SSO session for `user`, started through ed-app (admin
 /// consented, so no consent page).
 async fn signed_in(served: &Served, user: &str) -> reqwest::Client {
     let b = browser();
     let params = [
-        ("client_id", "rs-app"),
+        ("client_id", "ed-app"),
         ("redirect_uri", WEB_CB),
         ("response_type", "code"),
         ("scope", "openid"),
@@ -492,7 +492,7 @@ async fn form_post_delivers_an_error_as_an_auto_submitting_form() {
     // A code in the same mode is not cacheable either.
     let b = browser();
     let rs = [
-        ("client_id", "rs-app"),
+        ("client_id", "ed-app"),
         ("redirect_uri", WEB_CB),
         ("response_type", "code"),
         ("scope", "openid"),
@@ -606,7 +606,7 @@ async fn prompt_login_with_a_live_session_shows_the_sign_in_page() {
     let served = server(None).await;
     let b = signed_in(&served, "alice").await;
     let rs = [
-        ("client_id", "rs-app"),
+        ("client_id", "ed-app"),
         ("redirect_uri", WEB_CB),
         ("response_type", "code"),
         ("scope", "openid"),
@@ -642,7 +642,7 @@ async fn a_posted_authorization_request_is_answered_with_303() {
     let b = signed_in(&served, "alice").await;
     let endpoint = format!("{}/{TENANT}/oauth2/authorize", served.base);
     let mut rs = vec![
-        ("client_id", "rs-app"),
+        ("client_id", "ed-app"),
         ("redirect_uri", WEB_CB),
         ("response_type", "code"),
         ("scope", "openid"),

@@ -92,7 +92,7 @@ async fn an_app_gets_a_token_for_one_api_with_its_roles() {
             tessera_core::oauth::jose::verify(body["access_token"].as_str().unwrap(), &keys)
                 .unwrap();
         assert_eq!(verified.header["typ"], "at+jwt");
-        assert_eq!(verified.header["alg"], "EdDSA");
+        assert_eq!(verified.header["alg"], "RS256", "the default");
         let c = verified.claims;
         assert_eq!(
             (
@@ -172,4 +172,51 @@ async fn each_mistake_names_the_valid_choices() {
         code_of(&r),
         json!(ErrorName::UnauthorizedGrantType.entry().code)
     );
+}
+
+/// Access tokens are RS256 unless the API registered another algorithm, which an admin
+/// sets (and resets with an empty string); an unknown one is refused with the field.
+#[tokio::test]
+async fn the_apis_registered_algorithm_signs_its_tokens() {
+    let app = app().await;
+    let alg_of = |reply: super::support::Reply| {
+        let token = reply.json()["access_token"].as_str().unwrap().to_owned();
+        let header = token.split('.').next().unwrap().to_owned();
+        let header: serde_json::Value = serde_json::from_slice(
+            &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, header)
+                .unwrap(),
+        )
+        .unwrap();
+        header["alg"].as_str().unwrap().to_owned()
+    };
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("scope", "api://orders/.default"),
+    ];
+    let api = "/admin/api/v1/tenants/tailspin/apis/api%3A%2F%2Forders";
+    assert_eq!(alg_of(token(&app, "daemon", &form).await), "RS256");
+    let shown = app.admin("GET", api, None).await.json();
+    assert_eq!(shown["access_token_signing_alg"], "RS256");
+
+    let bad = app
+        .admin(
+            "PATCH",
+            api,
+            Some(json!({"access_token_signing_alg": "HS256"})),
+        )
+        .await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    assert_eq!(
+        bad.json()["errors"][0]["field"],
+        "/access_token_signing_alg"
+    );
+
+    for (set, expected) in [("EdDSA", "EdDSA"), ("ES256", "ES256"), ("", "RS256")] {
+        let patched = app
+            .admin("PATCH", api, Some(json!({"access_token_signing_alg": set})))
+            .await;
+        assert_eq!(patched.status, 200, "{}", patched.body);
+        assert_eq!(patched.json()["access_token_signing_alg"], expected);
+        assert_eq!(alg_of(token(&app, "daemon", &form).await), expected);
+    }
 }

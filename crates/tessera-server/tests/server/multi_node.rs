@@ -85,7 +85,7 @@ async fn code_from_a(a: &Served, seed: &str) -> (String, String) {
     let (verifier, challenge) = pkce(seed);
     let scope = "openid offline_access";
     (
-        code_for(a, "rs-app", WEB_CB, scope, Some(&challenge), "alice").await,
+        code_for(a, "ed-app", WEB_CB, scope, Some(&challenge), "alice").await,
         verifier,
     )
 }
@@ -95,7 +95,7 @@ fn redeem(base: &str, code: &str, verifier: &str) -> reqwest::RequestBuilder {
         base,
         &[
             ("grant_type", "authorization_code"),
-            ("client_id", "rs-app"),
+            ("client_id", "ed-app"),
             ("client_secret", WEB_SECRET),
             ("code", code),
             ("redirect_uri", WEB_CB),
@@ -173,7 +173,7 @@ async fn a_code_from_node_a_is_redeemed_at_node_b_and_races_have_one_winner() {
                     &base,
                     &[
                         ("grant_type", "refresh_token"),
-                        ("client_id", "rs-app"),
+                        ("client_id", "ed-app"),
                         ("client_secret", WEB_SECRET),
                         ("refresh_token", refresh.as_str()),
                     ],
@@ -323,7 +323,7 @@ async fn changes_on_node_a_hold_on_node_b_within_the_bound() {
     let url = authorize_url(
         &b,
         &[
-            ("client_id", "rs-app"),
+            ("client_id", "ed-app"),
             ("response_type", "code"),
             ("redirect_uri", WEB_CB),
             ("scope", "openid"),

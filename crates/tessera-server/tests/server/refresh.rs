@@ -147,7 +147,7 @@ async fn each_refresh_error_is_catalogued() {
         is(ErrorName::RefreshTokenInvalid)
     );
     assert_eq!(
-        code(&refresh(&served, "rs-app", token, &[]).await.1),
+        code(&refresh(&served, "ed-app", token, &[]).await.1),
         is(ErrorName::RefreshTokenClientMismatch)
     );
     let (_, body) = refresh(&served, "web-app", token, &[("scope", "openid email")]).await;
@@ -349,7 +349,7 @@ async fn a_replayed_code_revokes_the_rotated_family() {
     let url = authorize_url(
         &base,
         &[
-            ("client_id", "rs-app"),
+            ("client_id", "ed-app"),
             ("response_type", "code"),
             ("redirect_uri", WEB_CB),
             ("scope", "openid offline_access"),
@@ -370,7 +370,7 @@ async fn a_replayed_code_revokes_the_rotated_family() {
             &base,
             &[
                 ("grant_type", "authorization_code"),
-                ("client_id", "rs-app"),
+                ("client_id", "ed-app"),
                 ("client_secret", WEB_SECRET),
                 ("code", the_code.as_str()),
                 ("redirect_uri", WEB_CB),
@@ -381,7 +381,7 @@ async fn a_replayed_code_revokes_the_rotated_family() {
     let first: Value = redeem().send().await.unwrap().json().await.unwrap();
     let (status, rotated) = refresh(
         &served,
-        "rs-app",
+        "ed-app",
         first["refresh_token"].as_str().unwrap(),
         &[],
     )
@@ -391,7 +391,7 @@ async fn a_replayed_code_revokes_the_rotated_family() {
     assert_eq!(code(&replay), is(ErrorName::AuthorizationCodeRedeemed));
     let (_, body) = refresh(
         &served,
-        "rs-app",
+        "ed-app",
         rotated["refresh_token"].as_str().unwrap(),
         &[],
     )
@@ -434,7 +434,7 @@ async fn a_recreated_user_does_not_inherit_tokens_or_sessions() {
     let url = authorize_url(
         &base,
         &[
-            ("client_id", "rs-app"),
+            ("client_id", "ed-app"),
             ("response_type", "code"),
             ("redirect_uri", WEB_CB),
             ("scope", "openid"),

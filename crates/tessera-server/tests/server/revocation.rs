@@ -88,7 +88,7 @@ async fn introspection_describes_live_tokens_only_to_confidential_clients() {
     );
     // Another client's refresh token, garbage, a token of nobody: inactive and nothing else.
     for (client, token) in [
-        ("rs-app", refresh),
+        ("ed-app", refresh),
         ("web-app", "garbage"),
         ("web-app", "a.b.c"),
     ] {
@@ -173,7 +173,7 @@ async fn introspection_describes_a_token_only_to_those_it_concerns() {
         ("files-web", true),
         ("files-api", true),
         ("gateway", true),
-        ("rs-app", false),
+        ("ed-app", false),
         ("web-app", false),
     ] {
         let (status, v, _) = call(
@@ -217,7 +217,7 @@ async fn a_revoked_access_token_is_refused_everywhere() {
     let (status, _, body) = call(
         &served,
         "revoke",
-        "rs-app",
+        "ed-app",
         Auth::Basic,
         &[("token", access)],
     )
@@ -312,7 +312,7 @@ async fn revoking_a_refresh_token_revokes_its_family() {
     let (status, v, _) = call(
         &served,
         "revoke",
-        "rs-app",
+        "ed-app",
         Auth::Basic,
         &[("token", second)],
     )
@@ -409,7 +409,7 @@ async fn tokens_verify_across_a_key_rotation() {
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    let after = tokens_for(&served, "rs-app", WEB_CB, "openid").await["access_token"]
+    let after = tokens_for(&served, "ed-app", WEB_CB, "openid").await["access_token"]
         .as_str()
         .unwrap()
         .to_owned();

@@ -143,10 +143,9 @@ async fn full_flow(served: Served) {
         .unwrap();
     assert_eq!(stored_codes(&served).await, 1, "the redemption");
     let now = now_of(&served.app);
-    let id_verifier = client
-        .id_token_verifier()
-        .set_allowed_algs([CoreJwsSigningAlgorithm::EdDsa])
-        .set_time_fn(move || now);
+    // openidconnect-rs's verifier as it comes: it accepts RS256 alone (OIDC Core
+    // §3.1.3.7 step 7), which Tessera signs ID tokens with unless the app chose another.
+    let id_verifier = client.id_token_verifier().set_time_fn(move || now);
     let id_token = tokens.id_token().expect("an ID token for openid");
     let claims = id_token.claims(&id_verifier, &nonce).unwrap();
     assert_eq!(claims.preferred_username().unwrap().as_str(), "alice");
@@ -175,15 +174,15 @@ async fn full_flow(served: Served) {
         .unwrap();
     assert_eq!(info.preferred_username().unwrap().as_str(), "alice");
 
-    // SSO: a second app in the same browser signs in without a password (rs-app has
-    // admin consent), and its tokens are RS256 as it asked.
-    let rs = CoreClient::from_provider_metadata(
+    // SSO: a second app in the same browser signs in without a password (ed-app has
+    // admin consent), and its ID tokens are EdDSA as it registered.
+    let ed = CoreClient::from_provider_metadata(
         metadata.clone(),
-        ClientId::new("rs-app".into()),
+        ClientId::new("ed-app".into()),
         Some(ClientSecret::new(WEB_SECRET.into())),
     )
     .set_redirect_uri(RedirectUrl::new(WEB_CB.into()).unwrap());
-    let (url, _, nonce) = rs
+    let (url, _, nonce) = ed
         .authorize_url(
             CoreAuthenticationFlow::AuthorizationCode,
             CsrfToken::new_random,
@@ -193,7 +192,7 @@ async fn full_flow(served: Served) {
     let redirect = browser.get(url.as_str()).send().await.unwrap();
     assert_eq!(redirect.status(), 302, "no sign-in page with a session");
     let (_, params) = location_params(&redirect);
-    let tokens = rs
+    let tokens = ed
         .exchange_code(AuthorizationCode::new(
             param(&params, "code").unwrap().into(),
         ))
@@ -201,16 +200,19 @@ async fn full_flow(served: Served) {
         .request_async(&rp_http())
         .await
         .unwrap();
-    let rs_verifier = rs.id_token_verifier().set_time_fn(move || now);
-    let rs_claims = tokens
+    let ed_verifier = ed
+        .id_token_verifier()
+        .set_allowed_algs([CoreJwsSigningAlgorithm::EdDsa])
+        .set_time_fn(move || now);
+    let ed_claims = tokens
         .id_token()
         .unwrap()
-        .claims(&rs_verifier, &nonce)
+        .claims(&ed_verifier, &nonce)
         .unwrap();
-    assert_eq!(rs_claims.subject(), claims.subject());
+    assert_eq!(ed_claims.subject(), claims.subject());
     assert_eq!(
         tokens.id_token().unwrap().signing_alg().unwrap(),
-        &CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256
+        &CoreJwsSigningAlgorithm::EdDsa
     );
 
     // The first app again: consent was given once, so it is not asked again.
@@ -301,7 +303,7 @@ async fn discovery_names_every_endpoint_and_capability_at_both_locations() {
     );
     assert_eq!(
         oidc["id_token_signing_alg_values_supported"],
-        serde_json::json!(["EdDSA", "ES256", "RS256"])
+        serde_json::json!(["RS256", "ES256", "EdDSA"])
     );
 
     let missing = rp_http()

@@ -423,7 +423,7 @@ async fn code_of_another_client_is_refused() {
     let r = post(
         &served,
         &[
-            ("client_id", "rs-app"),
+            ("client_id", "ed-app"),
             ("client_secret", WEB_SECRET),
             ("grant_type", "authorization_code"),
             ("code", &code),

@@ -44,11 +44,13 @@ pub struct Grant<'a> {
 
 /// What a grant issues that does not depend on the user's document, decided before the
 /// write that stores it: the time, the access token's id and end, the refresh token; and
-/// the signer, looked up first so that a tenant without an active key of the app's
-/// algorithm fails before a code or refresh token is spent.
+/// the signers, looked up first so that a tenant without an active key of the API's or
+/// the app's algorithm fails before a code or refresh token is spent.
 pub struct Plan {
     pub now: OffsetDateTime,
-    signer: Arc<Signer>,
+    access_signer: Arc<Signer>,
+    /// The ID token's signer, when `openid` was granted.
+    id_signer: Option<Arc<Signer>>,
     pub access_jti: String,
     pub access_expires_at: OffsetDateTime,
     pub refresh: Option<NewRefresh>,
@@ -63,10 +65,17 @@ pub async fn plan(
     grant: &Grant<'_>,
     successor: Option<RefreshToken>,
 ) -> Result<Plan, CatalogError> {
-    let signer = ctx
-        .services
-        .signer(grant.tenant.id, signing_alg(grant.app))
-        .await?;
+    let access_alg = access_token_alg(ctx, grant.audience.as_deref()).await?;
+    let access_signer = ctx.services.signer(grant.tenant.id, access_alg).await?;
+    let id_signer = if grant.scopes.contains(scope::OPENID) {
+        Some(
+            ctx.services
+                .signer(grant.tenant.id, id_token_alg(grant.app))
+                .await?,
+        )
+    } else {
+        None
+    };
     let now = ctx.clock.now();
     let policy = &grant.tenant.policy;
     let record = match successor {
@@ -105,7 +114,8 @@ pub async fn plan(
     let lifetime = i64::from(policy.access_token_lifetime_seconds);
     Ok(Plan {
         now,
-        signer,
+        access_signer,
+        id_signer,
         access_jti: ctx.rng.uuid().to_string(),
         access_expires_at: now + time::Duration::seconds(lifetime),
         refresh: record.map(|r| mint_refresh(ctx, r)),
@@ -230,9 +240,30 @@ struct IdClaims<'a> {
     tid: TenantId,
 }
 
-/// The algorithm of the app's tokens: its own choice, EdDSA by default.
-pub fn signing_alg(app: &App) -> SigningAlg {
-    app.token_signing_alg.unwrap_or(SigningAlg::EdDSA)
+/// The algorithm of the app's ID tokens: its registered `id_token_signed_response_alg`
+/// (OIDC Registration §2), RS256 by default (OIDC Core §3.1.3.7 step 7).
+pub fn id_token_alg(app: &App) -> SigningAlg {
+    SigningAlg::or_default(app.id_token_signed_response_alg)
+}
+
+/// The algorithm of access tokens for `audience`: the one its API registered, or the
+/// default. Tokens for no API (UserInfo) and for the management API, which only
+/// Tessera reads, take the default too.
+pub async fn access_token_alg(
+    ctx: &TokenContext<'_>,
+    audience: Option<&str>,
+) -> Result<SigningAlg, CatalogError> {
+    let registered = match audience {
+        Some(identifier) => ctx
+            .services
+            .apis(ctx.tenant.id)
+            .await?
+            .iter()
+            .find(|a| a.identifier == identifier)
+            .and_then(|a| a.access_token_signing_alg),
+        None => None,
+    };
+    Ok(SigningAlg::or_default(registered))
 }
 
 fn internal(detail: String) -> CatalogError {
@@ -249,13 +280,13 @@ pub fn tokens(
 ) -> Result<TokenResponse, CatalogError> {
     let Plan {
         now,
-        signer,
+        access_signer,
+        id_signer,
         access_jti: jti,
         access_expires_at: exp,
         refresh,
     } = plan;
     let issuer = &ctx.issuer;
-    let alg = signing_alg(grant.app);
     let lifetime = i64::from(grant.tenant.policy.access_token_lifetime_seconds);
     let audience = grant.audience.clone().unwrap_or_else(|| ctx.userinfo_url());
     let scope_string = grant.scopes.iter().cloned().collect::<Vec<_>>().join(" ");
@@ -293,9 +324,11 @@ pub fn tokens(
         tid: grant.tenant.id,
     };
     // RFC 9068 §2.1: typ "at+jwt", so an access token is never mistaken for an ID token.
-    let access_token = signer.sign("at+jwt", &access_claims).map_err(internal)?;
+    let access_token = access_signer
+        .sign("at+jwt", &access_claims)
+        .map_err(internal)?;
 
-    let id_token = if grant.scopes.contains(scope::OPENID) {
+    let id_token = if let Some(signer) = id_signer {
         // OIDC Core §2 and §3.1.3.6.
         let profile = grant.scopes.contains(scope::PROFILE);
         // Addresses are entered by administrators, not verified by Tessera.
@@ -305,7 +338,8 @@ pub fn tokens(
             .filter(|_| grant.scopes.contains(scope::EMAIL));
         let id = IdClaims {
             amr: &grant.amr,
-            at_hash: left_half_hash(alg, &access_token),
+            // OIDC Core §3.1.3.6: the hash of the ID token's own `alg`.
+            at_hash: left_half_hash(signer.alg(), &access_token),
             aud: grant.app.client_id.as_str(),
             auth_time: grant.auth_time.unix_timestamp(),
             azp: grant.app.client_id.as_str(),

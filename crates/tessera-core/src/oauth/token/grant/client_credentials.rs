@@ -4,11 +4,12 @@
 //! no slow hash (the client secret is a keyed HMAC), one signature.
 
 use super::super::context::TokenContext;
-use super::super::issue::{TokenResponse, signing_alg};
+use super::super::issue::TokenResponse;
 use super::super::request::ClientCredentialsRequest;
 use crate::directory::model::{App, MANAGEMENT_API};
 use crate::errors::{CatalogError, ErrorName};
 use crate::ids::TenantId;
+use crate::keys::SigningAlg;
 
 /// An app's own access token (RFC 9068 §2.2), serialized straight from this struct
 /// rather than built as a `serde_json::Value` map first (the hottest path: see
@@ -53,20 +54,21 @@ pub async fn exchange(
         .ok_or_else(invalid_resource)?;
     // The management API is built into every tenant (`directory::model`); others must
     // still exist (an API deleted after the app was granted it).
-    if api != MANAGEMENT_API
-        && !ctx
-            .services
-            .apis(ctx.tenant.id)
-            .await?
-            .iter()
-            .any(|a| a.identifier == api)
-    {
-        return Err(invalid_resource());
-    }
+    let alg = if api == MANAGEMENT_API {
+        SigningAlg::DEFAULT
+    } else {
+        let apis = ctx.services.apis(ctx.tenant.id).await?;
+        let registered = apis.iter().find(|a| a.identifier == api);
+        SigningAlg::or_default(
+            registered
+                .ok_or_else(invalid_resource)?
+                .access_token_signing_alg,
+        )
+    };
 
     let now = ctx.clock.now();
     let lifetime = i64::from(ctx.tenant.policy.access_token_lifetime_seconds);
-    let signer = ctx.services.signer(ctx.tenant.id, signing_alg(app)).await?;
+    let signer = ctx.services.signer(ctx.tenant.id, alg).await?;
     // RFC 9068 §2.2: with no resource owner, `sub` identifies the client.
     let iat = now.unix_timestamp();
     let claims = AppAccessClaims {

@@ -206,3 +206,48 @@ async fn a_code_ends_with_the_sign_in_it_rests_on() {
     let fresh = f.seal(&f.code(WEB, WEB_CB, "openid"));
     redeem(&f, WEB, f.redeem(&fresh)).await.unwrap();
 }
+
+/// The `alg` in a JWT's header.
+fn alg_of(jwt: &str) -> String {
+    let header = jwt.split('.').next().unwrap();
+    let header: serde_json::Value = serde_json::from_slice(
+        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, header).unwrap(),
+    )
+    .unwrap();
+    header["alg"].as_str().unwrap().to_owned()
+}
+
+/// OIDC Core §3.1.3.7 step 7: ID tokens are RS256 unless the app registered
+/// `id_token_signed_response_alg`; access tokens take their API's algorithm, RS256 when
+/// it registered none; `at_hash` uses the hash of the ID token's own algorithm.
+#[tokio::test]
+async fn id_tokens_and_access_tokens_are_rs256_unless_the_app_or_api_chose_otherwise() {
+    let f = Fixture::new().await;
+    let scopes = format!("openid {API}/read");
+    let response = f.code_flow(&scopes).await;
+    assert_eq!(alg_of(response.id_token.as_deref().unwrap()), "RS256");
+    assert_eq!(alg_of(&response.access_token), "RS256");
+
+    f.change::<App>(ObjectKind::App, WEB, |app| {
+        app.id_token_signed_response_alg = Some(SigningAlg::EdDSA);
+    })
+    .await;
+    let response = f.code_flow(&scopes).await;
+    let id_token = response.id_token.as_deref().unwrap();
+    assert_eq!(alg_of(id_token), "EdDSA");
+    assert_eq!(alg_of(&response.access_token), "RS256", "the API decides");
+    assert_eq!(
+        claims(id_token)["at_hash"],
+        crate::oauth::jose::left_half_hash(SigningAlg::EdDSA, &response.access_token)
+    );
+
+    f.change::<Api>(ObjectKind::Api, API, |api| {
+        api.access_token_signing_alg = Some(SigningAlg::ES256);
+    })
+    .await;
+    let response = f.code_flow(&scopes).await;
+    assert_eq!(alg_of(&response.access_token), "ES256");
+    assert_eq!(alg_of(response.id_token.as_deref().unwrap()), "EdDSA");
+    // A token for UserInfo alone belongs to no API: the default.
+    assert_eq!(alg_of(&f.code_flow("openid").await.access_token), "RS256");
+}

@@ -55,3 +55,24 @@ async fn without_an_active_key_the_failure_is_internal() {
     *f.services.signer.lock().unwrap() = None;
     assert_eq!(refused(grant(&f, API).await), ErrorName::InternalError);
 }
+
+/// The API's registered algorithm signs its tokens; RS256 when it registered none. The
+/// app's `id_token_signed_response_alg` is about ID tokens and does not enter.
+#[tokio::test]
+async fn the_token_is_signed_with_the_apis_algorithm() {
+    let f = Fixture::new().await;
+    f.change::<App>(ObjectKind::App, WEB, |app| {
+        app.id_token_signed_response_alg = Some(SigningAlg::ES256);
+    })
+    .await;
+    grant(&f, API).await.unwrap();
+    f.change::<Api>(ObjectKind::Api, API, |api| {
+        api.access_token_signing_alg = Some(SigningAlg::EdDSA);
+    })
+    .await;
+    grant(&f, API).await.unwrap();
+    assert_eq!(
+        *f.services.algs_asked.lock().unwrap(),
+        [SigningAlg::RS256, SigningAlg::EdDSA]
+    );
+}

@@ -37,7 +37,7 @@ use crate::store::memory::MemoryStore;
 use crate::store::object::{ObjectKind, StoredObject, Write, encode};
 use crate::store::read;
 use crate::tenant::{Tenant, TenantKind, TenantPolicy, TenantSlug};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use time::OffsetDateTime;
 use time::macros::datetime;
@@ -55,12 +55,15 @@ pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 pub const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 pub const ISSUER: &str = "https://id.contoso.test/contoso";
 
-/// The server's caches, played by the store itself and a fixed signer.
+/// The server's caches, played by the store itself and fixed signers.
 pub struct Services {
     store: Arc<MemoryStore>,
-    /// `None`: the tenant has no active key (a misconfigured installation).
-    pub signer: Mutex<Option<Arc<Signer>>>,
-    /// The signer's public key, which access tokens verify against.
+    /// The active key of each algorithm; `None`: the tenant has no active key (a
+    /// misconfigured installation).
+    pub signer: Mutex<Option<HashMap<SigningAlg, Arc<Signer>>>>,
+    /// Every algorithm a signer was asked for, in order.
+    pub algs_asked: Mutex<Vec<SigningAlg>>,
+    /// The signers' public keys, which access tokens verify against.
     public_keys: Vec<serde_json::Value>,
     /// The fixture's clock (shared), for access tokens' expiry.
     clock: Arc<FixedClock>,
@@ -94,10 +97,12 @@ impl TokenServices for Services {
         _tenant_id: TenantId,
         alg: SigningAlg,
     ) -> Result<Arc<Signer>, CatalogError> {
-        assert_eq!(alg, SigningAlg::EdDSA);
-        self.signer.lock().unwrap().clone().ok_or_else(|| {
-            CatalogError::new(ErrorName::InternalError).internal("no active EdDSA key")
-        })
+        self.algs_asked.lock().unwrap().push(alg);
+        let signers = self.signer.lock().unwrap();
+        signers
+            .as_ref()
+            .and_then(|s| s.get(&alg).cloned())
+            .ok_or_else(|| CatalogError::new(ErrorName::InternalError).internal("no active key"))
     }
 
     /// The server's check, played with the fixture's one key and the store's deny-list.
@@ -128,6 +133,22 @@ impl TokenServices for Services {
     }
 
     async fn pause(&self, _duration: std::time::Duration) {}
+}
+
+/// One active key of each algorithm, generated once per test run (an RSA key takes a
+/// while); the fixture's tenant and master key are the same in every test.
+fn fixture_keys(tenant_id: TenantId, master: &MasterKey) -> &'static [crate::keys::SigningKey] {
+    static KEYS: std::sync::OnceLock<Vec<crate::keys::SigningKey>> = std::sync::OnceLock::new();
+    KEYS.get_or_init(|| {
+        SigningAlg::ALL
+            .into_iter()
+            .map(|alg| {
+                let rng = SequenceRng::new(alg as u64);
+                let now = datetime!(2026-11-26 0:00 UTC);
+                crate::keys::generate(alg, KeyState::Active, tenant_id, master, &rng, now).unwrap()
+            })
+            .collect()
+    })
 }
 
 pub struct Fixture {
@@ -174,7 +195,7 @@ fn web_app(master: &MasterKey) -> App {
         }],
         admin_consented: true,
         assigned_users: BTreeSet::new(),
-        token_signing_alg: None,
+        id_token_signed_response_alg: None,
     }
 }
 
@@ -210,16 +231,7 @@ impl Fixture {
             })
             .await
             .unwrap();
-        let key = crate::keys::generate(
-            SigningAlg::EdDSA,
-            KeyState::Active,
-            tenant.id,
-            &master,
-            &rng,
-            now,
-        )
-        .unwrap();
-        let signer = Arc::new(Signer::open(&key, tenant.id, &master).unwrap());
+        let keys = fixture_keys(tenant.id, &master);
         let api = Api {
             identifier: API.into(),
             name: "Contoso API".into(),
@@ -232,6 +244,7 @@ impl Fixture {
                 .to_vec(),
             app_roles: vec!["Reader".into()],
             client_id: None,
+            access_token_signing_alg: None,
         };
         let alice = User {
             username: Username::parse(ALICE).unwrap(),
@@ -265,8 +278,18 @@ impl Fixture {
             .unwrap();
         let services = Services {
             store: store.clone(),
-            signer: Mutex::new(Some(signer)),
-            public_keys: vec![key.public_jwk.clone()],
+            signer: Mutex::new(Some(
+                keys.iter()
+                    .map(|k| {
+                        (
+                            k.alg,
+                            Arc::new(Signer::open(k, tenant.id, &master).unwrap()),
+                        )
+                    })
+                    .collect(),
+            )),
+            algs_asked: Mutex::new(Vec::new()),
+            public_keys: keys.iter().map(|k| k.public_jwk.clone()).collect(),
             clock: clock.clone(),
         };
         Self {

@@ -29,6 +29,7 @@ async fn fixture() -> Fixture {
         }],
         app_roles: vec![],
         client_id: Some(MIDDLE.into()),
+        access_token_signing_alg: None,
     };
     let now = f.now();
     let put = |id: u128, kind, key: &str, doc: String| {
