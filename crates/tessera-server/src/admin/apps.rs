@@ -232,7 +232,8 @@ fn apply_fields(app: &mut App, f: AppFields) {
         app.admin_consented = v;
     }
     if let Some(v) = &f.id_token_signed_response_alg {
-        // Validated with the rest of the document below; an unknown value stays None here.
+        // Validated with the rest of the document below; an unknown value stays None
+        // here, and an empty one returns to the default.
         app.id_token_signed_response_alg = SigningAlg::parse(v);
     }
     if let Some(v) = f.jwks {
@@ -241,6 +242,11 @@ fn apply_fields(app: &mut App, f: AppFields) {
     if let Some(v) = f.assigned_users {
         app.assigned_users = v.iter().map(|u| u.to_lowercase()).collect();
     }
+}
+
+/// The algorithm a request names, to validate; an empty string asks for the default.
+fn requested_alg(value: Option<&str>) -> Option<String> {
+    value.filter(|v| !v.is_empty()).map(str::to_owned)
 }
 
 /// Checks an app with the shared rules (redirect URIs, grant types, permissions against
@@ -370,7 +376,7 @@ pub async fn create(
         id_token_signed_response_alg: None,
         assigned_users: BTreeSet::new(),
     };
-    let alg = req.fields.id_token_signed_response_alg.clone();
+    let alg = requested_alg(req.fields.id_token_signed_response_alg.as_deref());
     apply_fields(&mut app, req.fields);
     guard_management_roles(&admin, None, &app)?;
     check(problems(&state, &t, &app, grant_types.as_deref(), alg.as_deref()).await?)?;
@@ -427,7 +433,7 @@ pub async fn update(
     let t = tenant(&state, &slug).await?;
     let (obj, old) = find(&state, &t, &client_id).await?;
     let grant_types = req.grant_types.clone();
-    let alg = req.id_token_signed_response_alg.clone();
+    let alg = requested_alg(req.id_token_signed_response_alg.as_deref());
     let mut app = old.clone();
     apply_fields(&mut app, req);
     guard_management_roles(&admin, Some(&old), &app)?;

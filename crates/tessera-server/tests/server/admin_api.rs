@@ -1011,3 +1011,43 @@ async fn user_lists_page_through_more_users_than_one_store_batch() {
         matching
     );
 }
+
+/// An app's ID-token algorithm: RS256 until it registers another, back to RS256 with an
+/// empty string, and an unknown one refused with its field.
+#[tokio::test]
+async fn an_apps_id_token_algorithm_is_set_and_reset() {
+    let app = with_tenant("contoso").await;
+    let apps = "/admin/api/v1/tenants/contoso/apps";
+    let created = app
+        .admin(
+            "POST",
+            apps,
+            Some(json!({"client_id": "web", "name": "Web"})),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(created.json()["id_token_signed_response_alg"], "RS256");
+    let bad = app
+        .admin(
+            "PATCH",
+            &format!("{apps}/web"),
+            Some(json!({"id_token_signed_response_alg": "none"})),
+        )
+        .await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    assert_eq!(
+        bad.json()["errors"][0]["field"],
+        "/id_token_signed_response_alg"
+    );
+    for (set, shown) in [("EdDSA", "EdDSA"), ("", "RS256")] {
+        let patched = app
+            .admin(
+                "PATCH",
+                &format!("{apps}/web"),
+                Some(json!({"id_token_signed_response_alg": set})),
+            )
+            .await;
+        assert_eq!(patched.status, 200, "{}", patched.body);
+        assert_eq!(patched.json()["id_token_signed_response_alg"], shown);
+    }
+}
