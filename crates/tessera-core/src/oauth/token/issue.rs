@@ -65,7 +65,7 @@ pub async fn plan(
     grant: &Grant<'_>,
     successor: Option<RefreshToken>,
 ) -> Result<Plan, CatalogError> {
-    let access_alg = access_token_alg(ctx, grant.audience.as_deref()).await?;
+    let access_alg = access_token_alg(ctx, grant.app, grant.audience.as_deref()).await?;
     let access_signer = ctx.services.signer(grant.tenant.id, access_alg).await?;
     let id_signer = if grant.scopes.contains(scope::OPENID) {
         Some(
@@ -246,23 +246,24 @@ pub fn id_token_alg(app: &App) -> SigningAlg {
     SigningAlg::or_default(app.id_token_signed_response_alg)
 }
 
-/// The algorithm of access tokens for `audience`: the one its API registered, or the
-/// default. Tokens for no API (UserInfo) and for the management API, which only
-/// Tessera reads, take the default too.
+/// The algorithm of `app`'s access tokens for `audience`: the one its API registered,
+/// or the default. A token for no API is for UserInfo, which only Tessera reads: it
+/// takes the app's ID-token algorithm, which the app verifies already.
 pub async fn access_token_alg(
     ctx: &TokenContext<'_>,
+    app: &App,
     audience: Option<&str>,
 ) -> Result<SigningAlg, CatalogError> {
-    let registered = match audience {
-        Some(identifier) => ctx
-            .services
-            .apis(ctx.tenant.id)
-            .await?
-            .iter()
-            .find(|a| a.identifier == identifier)
-            .and_then(|a| a.access_token_signing_alg),
-        None => None,
+    let Some(identifier) = audience else {
+        return Ok(id_token_alg(app));
     };
+    let registered = ctx
+        .services
+        .apis(ctx.tenant.id)
+        .await?
+        .iter()
+        .find(|a| a.identifier == identifier)
+        .and_then(|a| a.access_token_signing_alg);
     Ok(SigningAlg::or_default(registered))
 }
 

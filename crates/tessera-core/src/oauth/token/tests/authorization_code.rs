@@ -219,7 +219,8 @@ fn alg_of(jwt: &str) -> String {
 
 /// OIDC Core §3.1.3.7 step 7: ID tokens are RS256 unless the app registered
 /// `id_token_signed_response_alg`; access tokens take their API's algorithm, RS256 when
-/// it registered none; `at_hash` uses the hash of the ID token's own algorithm.
+/// it registered none, and tokens for UserInfo alone the app's; `at_hash` uses the hash
+/// of the ID token's own algorithm.
 #[tokio::test]
 async fn id_tokens_and_access_tokens_are_rs256_unless_the_app_or_api_chose_otherwise() {
     let f = Fixture::new().await;
@@ -227,6 +228,7 @@ async fn id_tokens_and_access_tokens_are_rs256_unless_the_app_or_api_chose_other
     let response = f.code_flow(&scopes).await;
     assert_eq!(alg_of(response.id_token.as_deref().unwrap()), "RS256");
     assert_eq!(alg_of(&response.access_token), "RS256");
+    assert_eq!(alg_of(&f.code_flow("openid").await.access_token), "RS256");
 
     f.change::<App>(ObjectKind::App, WEB, |app| {
         app.id_token_signed_response_alg = Some(SigningAlg::EdDSA);
@@ -248,6 +250,7 @@ async fn id_tokens_and_access_tokens_are_rs256_unless_the_app_or_api_chose_other
     let response = f.code_flow(&scopes).await;
     assert_eq!(alg_of(&response.access_token), "ES256");
     assert_eq!(alg_of(response.id_token.as_deref().unwrap()), "EdDSA");
-    // A token for UserInfo alone belongs to no API: the default.
-    assert_eq!(alg_of(&f.code_flow("openid").await.access_token), "RS256");
+    // A token for UserInfo alone belongs to no API: only Tessera reads it, and it
+    // takes the app's ID-token algorithm.
+    assert_eq!(alg_of(&f.code_flow("openid").await.access_token), "EdDSA");
 }
