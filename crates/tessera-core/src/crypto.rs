@@ -23,13 +23,79 @@ const SEALED_PREFIX: &str = "v1.";
 /// First byte of a sealed bearer value (inside the base64), so its format can change.
 const BEARER_VERSION: u8 = 1;
 
-/// The 32-byte master key. `Debug` never prints it.
+/// The length of a key id (`KeyId`) in bytes.
+const KEY_ID_LEN: usize = 4;
+
+/// Names one master key in the values it sealed and in the store's key-ring record: the
+/// first 4 bytes of an HKDF output of the key, shown as 8 hex digits. It says nothing
+/// usable about the key, and 32 bits keep the few keys of one ring apart.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct KeyId([u8; KEY_ID_LEN]);
+
+impl std::fmt::Display for KeyId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&hex(&self.0))
+    }
+}
+
+impl std::fmt::Debug for KeyId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "KeyId({self})")
+    }
+}
+
+/// One master key of the ring: its id and the two sealing subkeys derived from it.
+#[derive(Clone)]
+struct SealingKey {
+    id: KeyId,
+    aead_key: [u8; 32],
+    bearer_key: [u8; 32],
+}
+
+impl SealingKey {
+    fn derive(master: &[u8; 32]) -> Self {
+        let hk = hkdf::Hkdf::<Sha256>::new(Some(b"tessera master key"), master);
+        let mut id = [0u8; KEY_ID_LEN];
+        let mut aead_key = [0u8; 32];
+        let mut bearer_key = [0u8; 32];
+        // Outputs this short are far below HKDF-SHA-256's limit; expand cannot fail.
+        let _ = hk.expand(b"key id v1", &mut id);
+        let _ = hk.expand(b"at-rest aead v1", &mut aead_key);
+        let _ = hk.expand(b"sealed bearer aead v1", &mut bearer_key);
+        Self {
+            id: KeyId(id),
+            aead_key,
+            bearer_key,
+        }
+    }
+
+    fn bearer_aead(&self) -> LessSafeKey {
+        LessSafeKey::new(
+            UnboundKey::new(&AES_256_GCM_SIV, &self.bearer_key)
+                .unwrap_or_else(|_| unreachable!("a 32-byte key fits AES-256-GCM-SIV")),
+        )
+    }
+}
+
+/// The master key ring: the keys that seal values at rest and bearer values, and the
+/// keys of the keyed hashes. The first key of the ring seals; every key opens what it
+/// sealed (each sealed value names its key's id), so a new key can be put first while
+/// values sealed under the old one are re-sealed or expire
+/// (docs/decisions/0018-master-key-ring.md).
+///
+/// The keyed hashes (client secrets, bearer values' lookup keys) cannot follow a
+/// rotation: a hash cannot be recomputed without the value it hides. Their keys derive
+/// from a *hash root*, fixed for the life of the store, which the store keeps sealed
+/// under the ring (`crate::key_ring`); a ring made from key bytes alone derives its
+/// root from its first key, which is the root a new store records. `Debug` never
+/// prints a key.
 #[derive(Clone)]
 pub struct MasterKey {
+    /// Never empty; the first seals.
+    ring: Vec<SealingKey>,
+    hash_root: [u8; 32],
     hmac_key: [u8; 32],
-    aead_key: [u8; 32],
     token_key: [u8; 32],
-    bearer_key: [u8; 32],
 }
 
 impl std::fmt::Debug for MasterKey {
@@ -40,34 +106,75 @@ impl std::fmt::Debug for MasterKey {
 
 /// Why a master key file's content was refused.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("must hold 32 random bytes in base64 (44 characters), as `tessera` generates")]
+#[error(
+    "must hold one or more master keys, one per line, each 32 random bytes in base64 (44 \
+     characters) as `tessera` generates; the first seals, all open; lines starting with # \
+     are comments"
+)]
 pub struct BadMasterKey;
 
+/// The root of the keyed hashes that a ring whose first key is `master` starts a new
+/// store with.
+fn derived_hash_root(master: &[u8; 32]) -> [u8; 32] {
+    let hk = hkdf::Hkdf::<Sha256>::new(Some(b"tessera master key"), master);
+    let mut root = [0u8; 32];
+    let _ = hk.expand(b"hash root v1", &mut root);
+    root
+}
+
 impl MasterKey {
+    /// A ring of one key.
     pub fn from_bytes(master: &[u8; 32]) -> Self {
-        let hk = hkdf::Hkdf::<Sha256>::new(Some(b"tessera master key"), master);
-        let mut hmac_key = [0u8; 32];
-        let mut aead_key = [0u8; 32];
-        let mut token_key = [0u8; 32];
-        let mut bearer_key = [0u8; 32];
-        // 32-byte outputs are far below HKDF-SHA-256's limit; expand cannot fail.
-        let _ = hk.expand(b"client secret hmac v1", &mut hmac_key);
-        let _ = hk.expand(b"at-rest aead v1", &mut aead_key);
-        let _ = hk.expand(b"token hmac v1", &mut token_key);
-        let _ = hk.expand(b"sealed bearer aead v1", &mut bearer_key);
-        Self {
-            hmac_key,
-            aead_key,
-            token_key,
-            bearer_key,
-        }
+        Self::from_ring(&[*master])
     }
 
-    /// Parses the content of a master key file (base64 of 32 bytes, whitespace ignored).
+    /// A ring of `keys`, the first sealing; the hash root derived from the first.
+    fn from_ring(keys: &[[u8; 32]]) -> Self {
+        let root = keys.first().map(derived_hash_root).unwrap_or_default();
+        Self {
+            ring: keys.iter().map(SealingKey::derive).collect(),
+            hash_root: [0; 32],
+            hmac_key: [0; 32],
+            token_key: [0; 32],
+        }
+        .with_hash_root(root)
+    }
+
+    /// The same ring with the keyed hashes of `root`: the store's, read from its
+    /// key-ring record (`crate::key_ring::fit`).
+    pub fn with_hash_root(mut self, root: [u8; 32]) -> Self {
+        let hk = hkdf::Hkdf::<Sha256>::new(Some(b"tessera hash root"), &root);
+        let _ = hk.expand(b"client secret hmac v1", &mut self.hmac_key);
+        let _ = hk.expand(b"token hmac v1", &mut self.token_key);
+        self.hash_root = root;
+        self
+    }
+
+    /// The root of the keyed hashes, for the store's record only.
+    pub(crate) fn hash_root(&self) -> &[u8; 32] {
+        &self.hash_root
+    }
+
+    /// Parses the content of a master key file: one key per line (base64 of 32 bytes),
+    /// the first sealing; blank lines and lines starting with `#` are skipped. The same
+    /// key twice is refused (it would look like a rotation that is not one).
     pub fn parse(text: &str) -> Result<Self, BadMasterKey> {
-        let bytes = STANDARD.decode(text.trim()).map_err(|_| BadMasterKey)?;
-        let bytes: [u8; 32] = bytes.try_into().map_err(|_| BadMasterKey)?;
-        Ok(Self::from_bytes(&bytes))
+        let mut keys: Vec<[u8; 32]> = Vec::new();
+        for line in text.lines().map(str::trim) {
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let bytes = STANDARD.decode(line).map_err(|_| BadMasterKey)?;
+            let key: [u8; 32] = bytes.try_into().map_err(|_| BadMasterKey)?;
+            if keys.contains(&key) {
+                return Err(BadMasterKey);
+            }
+            keys.push(key);
+        }
+        if keys.is_empty() {
+            return Err(BadMasterKey);
+        }
+        Ok(Self::from_ring(&keys))
     }
 
     /// A new master key file's content.
@@ -75,6 +182,20 @@ impl MasterKey {
         let mut bytes = [0u8; 32];
         rng.fill(&mut bytes);
         format!("{}\n", STANDARD.encode(bytes))
+    }
+
+    /// The id of the key that seals.
+    pub fn primary_id(&self) -> KeyId {
+        self.ring[0].id
+    }
+
+    /// The ids of every key of the ring, the sealing one first.
+    pub fn key_ids(&self) -> Vec<KeyId> {
+        self.ring.iter().map(|k| k.id).collect()
+    }
+
+    fn key(&self, id: &[u8]) -> Option<&SealingKey> {
+        self.ring.iter().find(|k| k.id.0 == id)
     }
 
     /// The stored form of a client secret: hex HMAC-SHA-256 under the derived key.
@@ -104,9 +225,11 @@ impl MasterKey {
     }
 
     /// Encrypts `plaintext` bound to `context` (e.g. the tenant and record id, so a
-    /// sealed value copied to another row does not open there).
+    /// sealed value copied to another row does not open there), under the ring's first
+    /// key: `v1.{key id}.{base64url of nonce, ciphertext and tag}`.
     pub fn seal(&self, rng: &dyn Rng, plaintext: &[u8], context: &str) -> String {
-        let cipher = Aes256Gcm::new((&self.aead_key).into());
+        let key = &self.ring[0];
+        let cipher = Aes256Gcm::new((&key.aead_key).into());
         let mut nonce = [0u8; 12];
         rng.fill(&mut nonce);
         let sealed = cipher
@@ -120,20 +243,21 @@ impl MasterKey {
             .unwrap_or_else(|_| unreachable!("AES-GCM encryption of in-memory data cannot fail"));
         let mut out = nonce.to_vec();
         out.extend_from_slice(&sealed);
-        format!("{SEALED_PREFIX}{}", URL_SAFE_NO_PAD.encode(out))
+        format!("{SEALED_PREFIX}{}.{}", key.id, URL_SAFE_NO_PAD.encode(out))
     }
 
-    /// Decrypts a value from [`seal`](Self::seal); `None` when it was sealed under another
-    /// key or context, or was altered.
+    /// Decrypts a value from [`seal`](Self::seal) with the ring's key that sealed it;
+    /// `None` when no key of the ring did, or it was sealed under another context, or
+    /// altered.
     pub fn open(&self, sealed: &str, context: &str) -> Option<Vec<u8>> {
-        let bytes = URL_SAFE_NO_PAD
-            .decode(sealed.strip_prefix(SEALED_PREFIX)?)
-            .ok()?;
+        let (id, body) = sealed.strip_prefix(SEALED_PREFIX)?.split_once('.')?;
+        let key = self.ring.iter().find(|k| k.id.to_string() == id)?;
+        let bytes = URL_SAFE_NO_PAD.decode(body).ok()?;
         if bytes.len() < 12 + 16 {
             return None;
         }
         let (nonce, body) = bytes.split_at(12);
-        Aes256Gcm::new((&self.aead_key).into())
+        Aes256Gcm::new((&key.aead_key).into())
             .decrypt(
                 Nonce::from_slice(nonce),
                 Payload {
@@ -143,25 +267,46 @@ impl MasterKey {
             )
             .ok()
     }
+
+    /// Whether `sealed` (from [`seal`](Self::seal)) was sealed by the ring's first key.
+    pub fn sealed_by_primary(&self, sealed: &str) -> bool {
+        sealed_with(sealed) == Some(self.primary_id())
+    }
+}
+
+/// The id of the key that sealed `sealed` (from [`MasterKey::seal`]), read from its
+/// prefix; `None` when it is not a sealed value.
+pub fn sealed_with(sealed: &str) -> Option<KeyId> {
+    let (id, _) = sealed.strip_prefix(SEALED_PREFIX)?.split_once('.')?;
+    let mut bytes = [0u8; KEY_ID_LEN];
+    if id.len() != 2 * KEY_ID_LEN {
+        return None;
+    }
+    for (i, b) in bytes.iter_mut().enumerate() {
+        *b = u8::from_str_radix(id.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(KeyId(bytes))
 }
 
 impl MasterKey {
     /// A bearer value that carries `plaintext` (an authorization code's record), bound to
-    /// `context` (its kind and tenant): base64url of a version byte, a random nonce and
-    /// the AES-256-GCM-SIV ciphertext and tag. GCM-SIV (RFC 8452), not GCM, because these
-    /// are minted thousands of times a second under one long-lived key with random
-    /// nonces: GCM's random-nonce budget is 2^32 messages per key (NIST SP 800-38D
-    /// §8.3), and a repeated GCM nonce gives away the authentication key, while
-    /// GCM-SIV is built not to fail that way: a repeated nonce shows at worst that two
-    /// values sealed the same plaintext (RFC 8452 §1).
+    /// `context` (its kind and tenant): base64url of a version byte, the sealing key's
+    /// id, a random nonce and the AES-256-GCM-SIV ciphertext and tag. GCM-SIV (RFC
+    /// 8452), not GCM, because these are minted thousands of times a second under one
+    /// long-lived key with random nonces: GCM's random-nonce budget is 2^32 messages per
+    /// key (NIST SP 800-38D §8.3), and a repeated GCM nonce gives away the
+    /// authentication key, while GCM-SIV is built not to fail that way: a repeated nonce
+    /// shows at worst that two values sealed the same plaintext (RFC 8452 §1).
     pub fn seal_bearer(&self, rng: &dyn Rng, plaintext: &[u8], context: &str) -> String {
+        let key = &self.ring[0];
         let mut nonce = [0u8; NONCE_LEN];
         rng.fill(&mut nonce);
-        let mut out = Vec::with_capacity(1 + NONCE_LEN + plaintext.len() + 16);
+        let mut out = Vec::with_capacity(1 + KEY_ID_LEN + NONCE_LEN + plaintext.len() + 16);
         out.push(BEARER_VERSION);
+        out.extend_from_slice(&key.id.0);
         out.extend_from_slice(&nonce);
         let mut body = plaintext.to_vec();
-        self.bearer_aead()
+        key.bearer_aead()
             .seal_in_place_append_tag(
                 aws_lc_rs::aead::Nonce::assume_unique_for_key(nonce),
                 Aad::from(context.as_bytes()),
@@ -172,31 +317,27 @@ impl MasterKey {
         URL_SAFE_NO_PAD.encode(out)
     }
 
-    /// The plaintext of a value from [`seal_bearer`](Self::seal_bearer); `None` for
-    /// anything else: another key or context, an altered or truncated value, garbage.
+    /// The plaintext of a value from [`seal_bearer`](Self::seal_bearer), opened with the
+    /// ring's key that sealed it; `None` for anything else: a key no longer in the ring,
+    /// another context, an altered or truncated value, garbage.
     pub fn open_bearer(&self, value: &str, context: &str) -> Option<Vec<u8>> {
         let bytes = URL_SAFE_NO_PAD.decode(value).ok()?;
         let (&version, rest) = bytes.split_first()?;
-        if version != BEARER_VERSION || rest.len() < NONCE_LEN + 16 {
+        if version != BEARER_VERSION || rest.len() < KEY_ID_LEN + NONCE_LEN + 16 {
             return None;
         }
+        let (id, rest) = rest.split_at(KEY_ID_LEN);
+        let key = self.key(id)?;
         let (nonce, body) = rest.split_at(NONCE_LEN);
         let nonce = aws_lc_rs::aead::Nonce::try_assume_unique_for_key(nonce).ok()?;
         let mut body = body.to_vec();
-        let plain = self
+        let plain = key
             .bearer_aead()
             .open_in_place(nonce, Aad::from(context.as_bytes()), &mut body)
             .ok()?
             .len();
         body.truncate(plain);
         Some(body)
-    }
-
-    fn bearer_aead(&self) -> LessSafeKey {
-        LessSafeKey::new(
-            UnboundKey::new(&AES_256_GCM_SIV, &self.bearer_key)
-                .unwrap_or_else(|_| unreachable!("a 32-byte key fits AES-256-GCM-SIV")),
-        )
     }
 }
 
@@ -366,6 +507,46 @@ mod tests {
         assert_eq!(k.open("garbage", "x"), None);
     }
 
+    /// A ring seals with its first key and opens with any of its keys; a key taken out
+    /// of the ring no longer opens what it sealed; the file format's mistakes are
+    /// refused.
+    #[test]
+    fn a_ring_seals_with_its_first_key_and_opens_with_every_key() {
+        let line = |k: u8| format!("{}\n", STANDARD.encode([k; 32]));
+        let old = MasterKey::parse(&line(1)).unwrap();
+        let both = MasterKey::parse(&format!("# rotation\n{}\n{}", line(2), line(1))).unwrap();
+        let new = MasterKey::parse(&line(2)).unwrap();
+        let rng = SequenceRng::new(11);
+        assert_eq!(both.key_ids(), [new.primary_id(), old.primary_id()]);
+        assert_ne!(old.primary_id(), new.primary_id());
+
+        let at_rest = old.seal(&rng, b"secret", "ctx");
+        let bearer = old.seal_bearer(&rng, b"record", "ctx");
+        assert_eq!(sealed_with(&at_rest), Some(old.primary_id()));
+        assert_eq!(both.open(&at_rest, "ctx").as_deref(), Some(&b"secret"[..]));
+        assert_eq!(
+            both.open_bearer(&bearer, "ctx").as_deref(),
+            Some(&b"record"[..])
+        );
+        assert!(!both.sealed_by_primary(&at_rest));
+        assert_eq!(new.open(&at_rest, "ctx"), None);
+        assert_eq!(new.open_bearer(&bearer, "ctx"), None);
+
+        let fresh = both.seal(&rng, b"secret", "ctx");
+        assert!(both.sealed_by_primary(&fresh));
+        assert_eq!(new.open(&fresh, "ctx").as_deref(), Some(&b"secret"[..]));
+        assert_eq!(old.open(&fresh, "ctx"), None);
+        let fresh_bearer = both.seal_bearer(&rng, b"record", "ctx");
+        assert_eq!(
+            new.open_bearer(&fresh_bearer, "ctx").as_deref(),
+            Some(&b"record"[..])
+        );
+
+        for bad in ["", "# only a comment\n", &format!("{}{}", line(1), line(1))] {
+            assert_eq!(MasterKey::parse(bad).err(), Some(BadMasterKey), "{bad:?}");
+        }
+    }
+
     #[test]
     fn sealed_bearer_values_open_only_unaltered_under_their_key_and_context() {
         let k = key();
@@ -378,10 +559,10 @@ mod tests {
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
             "{value}"
         );
-        // Version byte, nonce, ciphertext, tag.
+        // Version byte, key id, nonce, ciphertext, tag.
         assert_eq!(
             URL_SAFE_NO_PAD.decode(&value).unwrap().len(),
-            1 + 12 + plain.len() + 16
+            1 + 4 + 12 + plain.len() + 16
         );
         assert_eq!(
             k.open_bearer(&value, "authorization_code/tenant-a")

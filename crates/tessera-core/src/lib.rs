@@ -10,6 +10,7 @@ pub mod crypto;
 pub mod directory;
 pub mod errors;
 pub mod ids;
+pub mod key_ring;
 pub mod keys;
 pub mod oauth;
 pub mod retry;

@@ -1306,4 +1306,15 @@ catalog! {
         user_action: "Try again. If it keeps happening, contact your administrator and quote the trace id.",
         retryable: true, redirectable: true,
     }
+    MasterKeyMismatch {
+        code: 90004, oauth_error: Some(ServerError), status: 503,
+        message: "No key in the master key file opens this store: it was sealed by the master key with id {key_id}, and the file holds {ring}.",
+        causes: &[
+            "The node was started with another master key file than the one the store was created with.",
+            "A rotation removed the old key from the file before every value sealed under it was re-sealed.",
+        ],
+        developer_action: "Start the node with the store's master key file. To rotate, put the new key on the first line of the file and keep the old one on a line below it until `tessera admin master-key` reports that nothing needs it.",
+        user_action: "Contact your administrator.",
+        retryable: false, redirectable: false,
+    }
 }

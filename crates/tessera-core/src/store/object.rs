@@ -29,10 +29,13 @@ pub enum ObjectKind {
     /// A `private_key_jwt` assertion already used, keyed by the hash of its client and
     /// `jti` (`oauth::token::client_assertion`).
     UsedClientAssertion,
+    /// The store's record of the master key ring (`crate::key_ring`), one, in the
+    /// admin tenant; never exported.
+    KeyRing,
 }
 
 impl ObjectKind {
-    pub const ALL: [ObjectKind; 12] = [
+    pub const ALL: [ObjectKind; 13] = [
         ObjectKind::User,
         ObjectKind::Group,
         ObjectKind::Api,
@@ -45,6 +48,7 @@ impl ObjectKind {
         ObjectKind::DeviceCode,
         ObjectKind::RevokedAccessToken,
         ObjectKind::UsedClientAssertion,
+        ObjectKind::KeyRing,
     ];
 
     /// The kinds a tenant file declares (signing keys belong to the installation).
@@ -103,6 +107,7 @@ impl ObjectKind {
             ObjectKind::DeviceCode => "device_code",
             ObjectKind::RevokedAccessToken => "revoked_access_token",
             ObjectKind::UsedClientAssertion => "used_client_assertion",
+            ObjectKind::KeyRing => "key_ring",
         }
     }
 

@@ -39,6 +39,28 @@ pub async fn open_store(settings: &Settings) -> Result<(Arc<dyn Store>, MasterKe
     )
     .await
     .map_err(|e| Fatal::runtime(format!("cannot create the admin tenant: {e}")))?;
+    let master = crate::runtime::master_key::fit(
+        store.as_ref(),
+        master,
+        &tessera_core::clock::SystemClock,
+        &tessera_core::rng::OsRng,
+    )
+    .await
+    .map_err(|e| match e {
+        crate::runtime::master_key::FitError::Mismatch(err) => Fatal {
+            message: format!(
+                "{} {}: {} {}",
+                err.entry().code_str(),
+                err.entry().name,
+                err.message(),
+                err.entry().developer_action
+            ),
+            status: 2,
+        },
+        crate::runtime::master_key::FitError::Store(e) => {
+            Fatal::runtime(format!("cannot read the store's master key record: {e}"))
+        }
+    })?;
     Ok((store, master))
 }
 
