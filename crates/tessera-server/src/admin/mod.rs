@@ -11,6 +11,7 @@ mod common;
 mod groups;
 mod json;
 mod keys;
+mod master_key;
 mod tenants;
 mod token_auth;
 mod users;
@@ -59,6 +60,8 @@ pub fn router() -> Router<AppState> {
         .routes(routes!(audit::list))
         .routes(routes!(keys::list))
         .routes(routes!(keys::rotate))
+        .routes(routes!(master_key::status))
+        .routes(routes!(master_key::reseal))
         .split_for_parts();
     doc.paths.paths = doc
         .paths

@@ -90,6 +90,13 @@ pub enum Task {
         #[arg(long)]
         tenant: String,
     },
+    /// Show the master key ring: its keys and how many values at rest each sealed
+    MasterKey {
+        /// Move every value at rest under the ring's first key (after the new key was
+        /// put first in the master key file of every node)
+        #[arg(long)]
+        reseal: bool,
+    },
 }
 
 fn read_password() -> Result<String, Fatal> {
@@ -172,6 +179,10 @@ fn request(task: &Task) -> Result<(&'static str, String, Option<Value>), Fatal> 
             format!("/admin/api/v1/tenants/{tenant}/keys/rotate"),
             None,
         ),
+        Task::MasterKey { reseal: false } => ("GET", "/admin/api/v1/master-key".into(), None),
+        Task::MasterKey { reseal: true } => {
+            ("POST", "/admin/api/v1/master-key/reseal".into(), None)
+        }
     })
 }
 
@@ -199,7 +210,46 @@ fn summary(task: &Task, v: &Value) -> String {
             v["value"].as_str().unwrap_or("")
         ),
         Task::RotateKeys { tenant } => format!("rotated the signing keys of {tenant}"),
+        Task::MasterKey { .. } => ring_summary(v),
     }
+}
+
+/// The ring's status in a few lines.
+fn ring_summary(v: &Value) -> String {
+    let list = |key: &str| -> String {
+        v[key]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default()
+    };
+    let sealed = v["sealed"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, n)| format!("{k}: {n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default();
+    let mut out = format!(
+        "ring (the first seals): {}\nvalues at rest by sealing key: {sealed}\nto re-seal: {}; unopenable with this ring: {}",
+        list("ring"),
+        v["to_reseal"],
+        v["unopenable"]
+    );
+    if let Some(until) = v["older_keys_needed_until"].as_str() {
+        out.push_str(&format!(
+            "\nlast re-seal: {} under {}; refresh tokens sealed under older keys may be presented until {until}",
+            v["resealed_at"].as_str().unwrap_or(""),
+            v["resealed_under"].as_str().unwrap_or("")
+        ));
+    }
+    out
 }
 
 /// Runs one admin task; returns what to print.

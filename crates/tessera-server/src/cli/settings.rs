@@ -142,7 +142,7 @@ pub const MASTER_KEY_FILE: Setting = Setting {
     key: "master_key_file",
     flag: FlagScope::Global,
     value_name: "FILE",
-    help: "File holding the key that encrypts signing keys at rest",
+    help: "File holding the master key ring (one key per line, the first seals) that seals signing keys, TOTP secrets, codes and refresh tokens and keys secret hashes",
     default: "none",
     accepted: "any non-empty path",
 };

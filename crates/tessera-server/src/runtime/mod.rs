@@ -1,11 +1,12 @@
 //! What a running server holds beside its routes: the shared state, the caches, the
-//! password pool, the master key, the bootstrap of a new store, the sweeper and the
+//! password pool, the master key ring and its re-seal, the bootstrap of a new store, the sweeper and the
 //! retry of writes that lost a race.
 
 pub mod bootstrap;
 pub mod cache;
 pub mod master_key;
 pub mod passwords;
+pub mod reseal;
 pub(crate) mod retry;
 pub mod signers;
 pub mod state;

@@ -51,6 +51,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/tenants/{slug}/audit"),
     ("get", "/tenants/{slug}/keys"),
     ("post", "/tenants/{slug}/keys/rotate"),
+    ("get", "/master-key"),
+    ("post", "/master-key/reseal"),
 ];
 
 async fn with_tenant(slug: &str) -> TestApp {

@@ -179,3 +179,55 @@ async fn everyday_tasks_from_the_command_line() {
         ]
     );
 }
+
+/// `tessera admin master-key` shows the ring and what each key sealed; with `--reseal`
+/// after a new key was put first, everything at rest moves under it.
+#[test]
+fn the_master_key_ring_from_the_command_line() {
+    let dir = TempDir::new("admin-cli-ring");
+    ok(&admin(&dir, &["add-tenant", "--slug", "contoso"], None));
+    let old = std::fs::read_to_string(dir.path().join("tessera-data/master.key")).unwrap();
+    let old_id = tessera_core::crypto::MasterKey::parse(&old)
+        .unwrap()
+        .primary_id()
+        .to_string();
+    let shown = ok(&admin(&dir, &["master-key"], None));
+    assert!(
+        shown.starts_with(&format!("ring (the first seals): {old_id}\n")),
+        "{shown}"
+    );
+    assert!(shown.contains("to re-seal: 0;"), "{shown}");
+
+    let new = tessera_core::crypto::MasterKey::generate_file_content(
+        &tessera_core::rng::SequenceRng::new(5),
+    );
+    let new_id = tessera_core::crypto::MasterKey::parse(&new)
+        .unwrap()
+        .primary_id()
+        .to_string();
+    let ring = dir.path().join("ring.key");
+    std::fs::write(&ring, format!("{new}{old}")).unwrap();
+    let ring = ring.display().to_string();
+    let shown = ok(&admin(
+        &dir,
+        &["master-key", "--master-key-file", &ring],
+        None,
+    ));
+    // Two tenants' signing keys (three each) and the key-ring record.
+    assert!(shown.contains(&format!("{old_id}: 7")), "{shown}");
+    assert!(shown.contains("to re-seal: 7;"), "{shown}");
+    let moved = ok(&admin(
+        &dir,
+        &["master-key", "--reseal", "--master-key-file", &ring],
+        None,
+    ));
+    assert!(
+        moved.contains(&format!("by sealing key: {new_id}: 7\n")),
+        "{moved}"
+    );
+    assert!(moved.contains("to re-seal: 0;"), "{moved}");
+    assert!(
+        moved.contains(&format!("under {new_id}; refresh tokens")),
+        "{moved}"
+    );
+}

@@ -280,6 +280,36 @@ fn the_master_key_is_generated_once_with_owner_only_permissions() {
     ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--master-key-file"), "{}", stderr(&o));
+    // A real key, but not the store's: `serve` refuses to start (it would report ready
+    // and fail at the first sign-in) with the catalogued error, naming both keys.
+    let store_key = tessera_core::crypto::MasterKey::parse(&first).unwrap();
+    let other_text = tessera_core::crypto::MasterKey::generate_file_content(
+        &tessera_core::rng::SequenceRng::new(99),
+    );
+    let other = tessera_core::crypto::MasterKey::parse(&other_text).unwrap();
+    let other_path = t.write("other.key", &other_text);
+    let o = t.run(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--master-key-file",
+        &other_path,
+    ]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("TS90004 MasterKeyMismatch"), "{err}");
+    assert!(err.contains(&store_key.primary_id().to_string()), "{err}");
+    assert!(err.contains(&other.primary_id().to_string()), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    // The store's key on the second line of a ring: it fits (a rotation's first step).
+    let ring = t.write("ring.key", &format!("{other_text}{first}"));
+    let o = t.run(&[
+        "import",
+        "--master-key-file",
+        &ring,
+        &t.write("d.json", FIXTURE),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
 
 /// A new tenant gets an active signing key of each algorithm, private parts sealed.

@@ -18,6 +18,7 @@ mod golden;
 mod health;
 mod import_export;
 mod jwks;
+mod master_key;
 mod multi_node;
 mod oidc;
 mod refresh;

@@ -121,6 +121,16 @@ impl TestApp {
         )
         .await
         .unwrap();
+        // As `tessera serve` does: the ring takes the store's hash root.
+        let fitted = tessera_server::runtime::master_key::fit(
+            state.store.as_ref(),
+            state.master.as_ref().clone(),
+            state.clock.as_ref(),
+            state.rng.as_ref(),
+        )
+        .await
+        .unwrap();
+        state.master = Arc::new(fitted);
         let token = tessera_server::admin::auth::ensure_bootstrap_credential(
             state.store.as_ref(),
             &state.master,
