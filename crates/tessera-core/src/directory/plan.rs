@@ -40,6 +40,18 @@ pub struct Plan {
     pub writes: Vec<Write>,
     /// One line per created or updated object, e.g. `contoso: created user alice`.
     pub report: Vec<String>,
+    /// Users whose sign-ins the import ends (disabled, or given a new password), as the
+    /// admin API would: the importer revokes what rests on them in the same change.
+    pub ended_sign_ins: Vec<EndedSignIns>,
+}
+
+/// A user whose sign-ins an import ends, and why (the reason revoked refresh tokens
+/// carry).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndedSignIns {
+    pub tenant_id: TenantId,
+    pub user_key: String,
+    pub reason: &'static str,
 }
 
 /// Plans the import of a file that passed [`super::validate::check`]. `current` maps
@@ -344,7 +356,7 @@ fn plan_user(tp: &mut TenantPlan, u: &UserDoc) -> Result<User, String> {
         (Some(secret), _) => Some(tp.p.master.seal(tp.p.rng, secret.as_bytes(), &context)),
         (None, kept) => kept,
     };
-    Ok(User {
+    let mut user = User {
         email: u.email.clone(),
         name: u.name.clone(),
         enabled: u.enabled,
@@ -355,7 +367,25 @@ fn plan_user(tp: &mut TenantPlan, u: &UserDoc) -> Result<User, String> {
         username,
         // Not in the file: a revocation stays in force through an import.
         sessions_valid_from: old_user.and_then(|o| o.sessions_valid_from),
-    })
+    };
+    // Disabling a user or setting a new password ends their sign-ins, whether the admin
+    // API or a file does it; enabling them again later revives nothing.
+    let reason = match old_user {
+        Some(old) if old.enabled && !user.enabled => Some("the user was disabled"),
+        Some(old) if old.password_hash.is_some() && old.password_hash != user.password_hash => {
+            Some("the password was reset")
+        }
+        _ => None,
+    };
+    if let Some(reason) = reason {
+        user.end_sign_ins(tp.p.now);
+        tp.out.ended_sign_ins.push(EndedSignIns {
+            tenant_id: tp.tenant_id,
+            user_key: user.username.key(),
+            reason,
+        });
+    }
+    Ok(user)
 }
 
 /// The AEAD context of a user's sealed TOTP secret.

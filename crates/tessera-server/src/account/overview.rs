@@ -247,7 +247,8 @@ async fn sign_out_everywhere(
     // Read and applied again if a refresh rotation changed a token meanwhile.
     let result = crate::runtime::retry::on_conflict(|| async {
         let revocation = revoke_sessions(
-            &state,
+            state.store.as_ref(),
+            state.clock.now(),
             tenant.id,
             &current.session.user,
             "the user signed out everywhere",

@@ -149,8 +149,14 @@ async fn store_change(
     user.end_sign_ins(state.clock.now());
     let updated = Write::Put(object.with_doc(encode(&user), state.clock.now()));
     crate::runtime::retry::on_conflict(|| async {
-        let revocation =
-            revoke_sessions(state, tenant.id, user_key, "the password was changed").await?;
+        let revocation = revoke_sessions(
+            state.store.as_ref(),
+            state.clock.now(),
+            tenant.id,
+            user_key,
+            "the password was changed",
+        )
+        .await?;
         let mut writes = vec![updated.clone()];
         writes.extend(revocation.writes);
         writes.push(self_audit(

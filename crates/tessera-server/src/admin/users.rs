@@ -445,7 +445,14 @@ async fn apply_revoking(
     writes: Vec<Write>,
 ) -> ApiResult<()> {
     crate::runtime::retry::on_conflict(|| async {
-        let revocation = crate::oauth::revoke_sessions(state, t.id, user_key, reason).await?;
+        let revocation = crate::oauth::revoke_sessions(
+            state.store.as_ref(),
+            state.clock.now(),
+            t.id,
+            user_key,
+            reason,
+        )
+        .await?;
         let mut all = writes.clone();
         all.extend(revocation.writes);
         state.store.apply(all).await.map_err(store_error)
@@ -554,7 +561,8 @@ pub async fn revoke_sessions(
     // Read and applied again if a refresh rotation changed a token meanwhile.
     let (sessions, refresh_tokens) = crate::runtime::retry::on_conflict(|| async {
         let revocation = crate::oauth::revoke_sessions(
-            &state,
+            state.store.as_ref(),
+            state.clock.now(),
             t.id,
             &user.username.key(),
             "all sessions of the user were revoked",

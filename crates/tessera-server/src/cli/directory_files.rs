@@ -103,9 +103,23 @@ pub async fn import(
         password_params,
         now: clock.now(),
     };
-    let plan = plan(file, &current, &planner).map_err(runtime)?;
+    let mut plan = plan(file, &current, &planner).map_err(runtime)?;
     if plan.writes.is_empty() {
         return Ok(vec!["no changes".to_owned()]);
+    }
+    // What rests on the sign-ins the import ends goes in the same change: sessions,
+    // refresh tokens, device approvals (codes in flight end by the user's own stamp).
+    for ended in &plan.ended_sign_ins {
+        let revocation = crate::oauth::revoke_sessions(
+            store,
+            planner.now,
+            ended.tenant_id,
+            &ended.user_key,
+            ended.reason,
+        )
+        .await
+        .map_err(|e| runtime(format!("nothing was imported: {}", e.message())))?;
+        plan.writes.extend(revocation.writes);
     }
     store.apply(plan.writes).await.map_err(|e| match e {
         StoreError::Conflict(d) => runtime(format!(

@@ -15,8 +15,9 @@ use tessera_core::oauth::device::{Answer, DeviceAuthorization};
 use tessera_core::oauth::records::{Session, purpose};
 use tessera_core::oauth::token::family;
 use tessera_core::store::object::{ObjectKind, StoredObject, Write, encode};
-use tessera_core::store::read;
+use tessera_core::store::{Store, read};
 use tessera_core::tenant::Tenant;
+use time::OffsetDateTime;
 
 /// A live session and its user, as found from the request's cookie.
 #[derive(Debug, Clone)]
@@ -148,7 +149,8 @@ pub struct Revocation {
 }
 
 pub async fn revoke_all(
-    state: &AppState,
+    store: &dyn Store,
+    now: OffsetDateTime,
     tenant_id: TenantId,
     user_key: &str,
     reason: &str,
@@ -160,8 +162,7 @@ pub async fn revoke_all(
         sessions: 0,
         refresh_tokens: 0,
     };
-    for o in state
-        .store
+    for o in store
         .objects_of_user(tenant_id, ObjectKind::Session, user_key)
         .await
         .map_err(store_error)?
@@ -175,20 +176,13 @@ pub async fn revoke_all(
             });
         }
     }
-    let tokens = family::revocations(
-        state.store.as_ref(),
-        state.clock.now(),
-        tenant_id,
-        user_key,
-        reason,
-        |t| t.user == user_key && t.revoked.is_none(),
-    )
+    let tokens = family::revocations(store, now, tenant_id, user_key, reason, |t| {
+        t.user == user_key && t.revoked.is_none()
+    })
     .await?;
     out.refresh_tokens = tokens.len();
     out.writes.extend(tokens);
-    let now = state.clock.now();
-    for o in state
-        .store
+    for o in store
         .objects_of_user(tenant_id, ObjectKind::DeviceCode, user_key)
         .await
         .map_err(store_error)?

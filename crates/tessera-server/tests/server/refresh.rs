@@ -671,3 +671,56 @@ async fn the_absolute_lifetime_ends_a_family_used_within_its_idle_period() {
         "{description}"
     );
 }
+
+/// A tenant file that disables a user or gives them a new password ends their sign-ins
+/// as the admin API does: their refresh tokens are refused (RefreshTokenRevoked, the
+/// reason in the description), and a later file that enables them revives nothing.
+#[tokio::test]
+async fn an_import_that_disables_a_user_or_resets_a_password_ends_their_tokens() {
+    let served = server(None).await;
+    let with_alice = |change: &dyn Fn(&mut Value)| {
+        let mut file = tenant_file();
+        for user in file["tenants"][0]["users"].as_array_mut().unwrap() {
+            if user["username"] == "alice" {
+                change(user);
+            }
+        }
+        file
+    };
+    let refused_because = |body: &Value, why: &str| {
+        assert_eq!(code(body), is(ErrorName::RefreshTokenRevoked), "{body}");
+        let description = body["error_description"].as_str().unwrap();
+        assert!(description.contains(why), "{description}");
+    };
+
+    let first = tokens_for(&served, "web-app", WEB_CB, "openid offline_access").await;
+    let first = first["refresh_token"].as_str().unwrap().to_owned();
+    served.app.clock.advance(time::Duration::seconds(1));
+    served
+        .app
+        .import(with_alice(&|u| u["enabled"] = json!(false)))
+        .await;
+    let (status, body) = refresh(&served, "web-app", &first, &[]).await;
+    assert_eq!(status, 400);
+    refused_because(&body, "disabled");
+    served.app.import(tenant_file()).await;
+    let (_, body) = refresh(&served, "web-app", &first, &[]).await;
+    refused_because(&body, "disabled");
+
+    let second = tokens_for(&served, "web-app", WEB_CB, "openid offline_access").await;
+    let second = second["refresh_token"].as_str().unwrap().to_owned();
+    // The same file again changes nothing and ends nothing.
+    served.app.import(tenant_file()).await;
+    let (status, body) = refresh(&served, "web-app", &second, &[]).await;
+    assert_eq!(status, 200, "{body}");
+    let second = body["refresh_token"].as_str().unwrap().to_owned();
+    served.app.clock.advance(time::Duration::seconds(1));
+    served
+        .app
+        .import(with_alice(&|u| {
+            u["password"] = json!("a new password from the file")
+        }))
+        .await;
+    let (_, body) = refresh(&served, "web-app", &second, &[]).await;
+    refused_because(&body, "password");
+}
