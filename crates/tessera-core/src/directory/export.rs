@@ -88,6 +88,7 @@ pub fn export(tenant: &Tenant, objects: &[StoredObject]) -> Result<TenantDoc, St
                 id_token_signed_response_alg: a
                     .id_token_signed_response_alg
                     .map(|alg| alg.as_str().to_owned()),
+                enabled: a.enabled,
             })
             .collect(),
         assignments,

@@ -174,6 +174,10 @@ pub struct AppDoc {
     /// `RS256` (the default), `ES256` or `EdDSA`: the signature of its ID tokens.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id_token_signed_response_alg: Option<String>,
+    /// `false`: the app gets no sign-in and no token (AppDisabled), and what it was
+    /// issued before stays void when it is enabled again.
+    #[serde(default = "yes")]
+    pub enabled: bool,
 }
 
 fn default_grant_types() -> Vec<String> {

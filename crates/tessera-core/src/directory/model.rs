@@ -234,9 +234,46 @@ pub struct App {
     /// verify (OIDC Core §3.1.3.7 step 7).
     #[serde(default)]
     pub id_token_signed_response_alg: Option<crate::keys::SigningAlg>,
+    /// A disabled app gets nothing: no sign-in, no token, no client authentication
+    /// (AppDisabled).
+    pub enabled: bool,
+    /// Codes, refresh tokens and device authorizations of the app issued before this
+    /// moment are void: it is set when the app is registered (so a new app with the
+    /// client_id of a deleted one inherits nothing) and when it is disabled (so enabling
+    /// it again revives nothing).
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub tokens_valid_from: Option<OffsetDateTime>,
 }
 
 impl App {
+    /// The app a request names, when it may be used: ClientNotFound when the tenant has
+    /// none with `client_id`, AppDisabled when an administrator disabled it.
+    pub fn usable(
+        found: Option<App>,
+        client_id: &str,
+        tenant: &str,
+    ) -> Result<App, crate::errors::CatalogError> {
+        use crate::errors::{CatalogError, ErrorName};
+        let app = found.ok_or_else(|| {
+            CatalogError::new(ErrorName::ClientNotFound)
+                .with("client_id", client_id.chars().take(128).collect::<String>())
+                .with("tenant", tenant.to_owned())
+        })?;
+        if !app.enabled {
+            return Err(
+                CatalogError::new(ErrorName::AppDisabled).with("client_id", app.client_id.clone())
+            );
+        }
+        Ok(app)
+    }
+
+    /// Whether a credential of the app issued at `issued_at` was voided since
+    /// ([`App::tokens_valid_from`]; to the second, as times are stored).
+    pub fn tokens_revoked(&self, issued_at: OffsetDateTime) -> bool {
+        self.tokens_valid_from
+            .is_some_and(|from| issued_at.unix_timestamp() < from.unix_timestamp())
+    }
+
     /// Whether the app holds `role` of Tessera's management API (granted in its
     /// registration, like any permission).
     pub fn has_management_role(&self, role: &str) -> bool {

@@ -466,5 +466,21 @@ fn plan_app(tp: &TenantPlan, tenant: &TenantDoc, a: &AppDoc) -> Result<App, Stri
             .id_token_signed_response_alg
             .as_deref()
             .and_then(crate::keys::SigningAlg::parse),
+        enabled: a.enabled,
+        tokens_valid_from: tokens_valid_from(old.as_ref(), a.enabled, tp.p.now),
     })
+}
+
+/// [`App::tokens_valid_from`] after a change that leaves the app `enabled`: a new app's
+/// credentials start now, a disabled app's end now, otherwise they stay as they were.
+pub fn tokens_valid_from(
+    old: Option<&App>,
+    enabled: bool,
+    now: OffsetDateTime,
+) -> Option<OffsetDateTime> {
+    match old {
+        None => Some(now),
+        Some(old) if old.enabled && !enabled => Some(now),
+        Some(old) => old.tokens_valid_from,
+    }
 }

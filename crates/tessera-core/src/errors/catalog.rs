@@ -391,6 +391,16 @@ catalog! {
         user_action: "The app could not finish signing you in. Contact the app's support and quote the trace id.",
         retryable: false, redirectable: false,
     }
+    AppDisabled {
+        code: 20014, oauth_error: Some(UnauthorizedClient), status: 400,
+        message: "The app {client_id} is disabled in this tenant.",
+        causes: &[
+            "An administrator disabled the app registration.",
+        ],
+        developer_action: "Ask the tenant's administrator to enable the app. Codes, refresh tokens and device authorizations issued before it was disabled stay void; sign the user in again.",
+        user_action: "This app has been turned off by your administrator. Contact them if you need it.",
+        retryable: false, redirectable: false,
+    }
     // ---- grant: TS30000–39999 ---------------------------------------------------------
     AuthorizationCodeInvalid {
         code: 30001, oauth_error: Some(InvalidGrant), status: 400,
@@ -804,10 +814,11 @@ catalog! {
     }
     AuthorizationCodeRevoked {
         code: 30037, oauth_error: Some(InvalidGrant), status: 400,
-        message: "The authorization code rests on a sign-in that was ended after it was issued: the user's sessions were revoked, the user was disabled, or the password was reset.",
+        message: "The authorization code was voided after it was issued: the user's sessions were revoked, the user was disabled, the password was reset, or the app was disabled.",
         causes: &[
             "An administrator revoked the user's sessions or disabled the user while the code was on its way to the app.",
             "The password was reset or changed between sign-in and redemption.",
+            "An administrator disabled the app after the code was issued (enabling it again does not revive the code).",
         ],
         developer_action: "Start a new authorization request; the user signs in again.",
         user_action: "Sign in to the app again.",

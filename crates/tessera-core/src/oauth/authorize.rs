@@ -286,7 +286,7 @@ mod tests {
             "post_logout_redirect_uris": [],
             "secrets": if confidential { serde_json::json!([{ "id": uuid::Uuid::nil(), "hash": "h", "hint": "x", "expires_at": null, "created_at": "2026-01-01T00:00:00Z" }]) } else { serde_json::json!([]) },
             "jwks": null, "grant_types": ["authorization_code"], "implicit": { "id_token": false, "access_token": false },
-            "permissions": [], "admin_consented": false, "assigned_users": []
+            "permissions": [], "admin_consented": false, "assigned_users": [], "enabled": true
         }))
         .unwrap()
     }

@@ -52,6 +52,10 @@ pub struct DeviceAuthorization {
     pub interval: u32,
     #[serde(with = "time::serde::rfc3339::option")]
     pub last_poll: Option<OffsetDateTime>,
+    /// When the device asked: an app disabled since voids the authorization
+    /// (`App::tokens_valid_from`).
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
     pub expires_at: OffsetDateTime,
     /// Where the user's answer stands; its `user` member is the record's owner
@@ -196,6 +200,7 @@ pub async fn start(
         device: device.map(|d| d.chars().take(200).collect()),
         interval: INTERVAL_SECONDS,
         last_poll: None,
+        created_at: now,
         expires_at: now + time::Duration::seconds(LIFETIME_SECONDS),
         answer: Answer::Pending,
     };

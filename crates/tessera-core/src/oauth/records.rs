@@ -66,6 +66,10 @@ pub struct AuthCode {
     #[serde(with = "time::serde::rfc3339")]
     pub auth_time: OffsetDateTime,
     pub amr: Vec<String>,
+    /// When the code was issued: an app disabled since voids it
+    /// (`App::tokens_valid_from`).
+    #[serde(with = "time::serde::rfc3339")]
+    pub issued_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
     pub expires_at: OffsetDateTime,
     /// Set by the one redemption that succeeded; what it issued, so a replay can
@@ -299,6 +303,7 @@ mod tests {
             sid: "sid-1".into(),
             auth_time: at,
             amr: vec!["pwd".into()],
+            issued_at: at,
             expires_at: at + time::Duration::seconds(60),
             redeemed: None,
         }

@@ -180,7 +180,7 @@ mod tests {
             "redirect_uris": { "web": [], "spa": [], "native": [] }, "post_logout_redirect_uris": [],
             "secrets": [], "jwks": null, "grant_types": [], "implicit": { "id_token": false, "access_token": false },
             "permissions": perms.iter().map(|(a, s)| Permission { api: (*a).into(), scopes: s.iter().map(|x| (*x).into()).collect(), app_roles: vec![] }).collect::<Vec<_>>(),
-            "admin_consented": false, "assigned_users": []
+            "admin_consented": false, "assigned_users": [], "enabled": true
         }))
         .unwrap()
     }

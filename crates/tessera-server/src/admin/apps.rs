@@ -75,6 +75,8 @@ pub struct AppView {
     pub admin_consented: bool,
     /// The signature of its ID tokens: RS256 (the default), ES256 or EdDSA.
     pub id_token_signed_response_alg: String,
+    /// A disabled app gets no sign-in and no token (AppDisabled).
+    pub enabled: bool,
     /// Confidential apps authenticate with a secret or a registered key.
     pub confidential: bool,
     pub secrets: Vec<SecretView>,
@@ -123,6 +125,7 @@ fn view(obj: &StoredObject) -> ApiResult<AppView> {
         id_token_signed_response_alg: SigningAlg::or_default(a.id_token_signed_response_alg)
             .as_str()
             .to_owned(),
+        enabled: a.enabled,
         secrets: a
             .secrets
             .iter()
@@ -158,6 +161,9 @@ pub struct AppFields {
     pub admin_consented: Option<bool>,
     /// The signature of its ID tokens: RS256 (the default), ES256 or EdDSA.
     pub id_token_signed_response_alg: Option<String>,
+    /// `false` disables the app: no sign-in, no token; what it was issued before stays
+    /// void when it is enabled again.
+    pub enabled: Option<bool>,
     /// Certificate credentials (a JWK Set of public keys) for private_key_jwt.
     #[schema(value_type = Option<Object>)]
     pub jwks: Option<serde_json::Value>,
@@ -231,6 +237,9 @@ fn apply_fields(app: &mut App, f: AppFields) {
     if let Some(v) = f.admin_consented {
         app.admin_consented = v;
     }
+    if let Some(v) = f.enabled {
+        app.enabled = v;
+    }
     if let Some(v) = &f.id_token_signed_response_alg {
         // Validated with the rest of the document below; an unknown value stays None
         // here, and an empty one returns to the default.
@@ -291,6 +300,7 @@ async fn problems(
                     .map(|a| a.as_str().to_owned())
             },
         ),
+        enabled: app.enabled,
     }];
     let mut out: Vec<FieldError> = relative(check_tenant_doc(&doc), "/apps/0");
     for (i, user) in app.assigned_users.iter().enumerate() {
@@ -375,6 +385,8 @@ pub async fn create(
         admin_consented: false,
         id_token_signed_response_alg: None,
         assigned_users: BTreeSet::new(),
+        enabled: true,
+        tokens_valid_from: Some(state.clock.now()),
     };
     let alg = requested_alg(req.fields.id_token_signed_response_alg.as_deref());
     apply_fields(&mut app, req.fields);
@@ -436,6 +448,12 @@ pub async fn update(
     let alg = requested_alg(req.id_token_signed_response_alg.as_deref());
     let mut app = old.clone();
     apply_fields(&mut app, req);
+    // Disabling voids what the app was issued so far; enabling it again revives none.
+    app.tokens_valid_from = tessera_core::directory::plan::tokens_valid_from(
+        Some(&old),
+        app.enabled,
+        state.clock.now(),
+    );
     guard_management_roles(&admin, Some(&old), &app)?;
     check(problems(&state, &t, &app, grant_types.as_deref(), alg.as_deref()).await?)?;
     let changes = changed_fields(&doc_value(&old), &doc_value(&app));

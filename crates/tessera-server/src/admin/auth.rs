@@ -171,6 +171,8 @@ pub async fn ensure_bootstrap_credential(
         admin_consented: false,
         id_token_signed_response_alg: None,
         assigned_users: BTreeSet::new(),
+        enabled: true,
+        tokens_valid_from: Some(now),
     };
     let write = Write::Put(StoredObject::new(
         rng.object_id(),

@@ -93,16 +93,10 @@ async fn run(
 ) -> Result<Step, AuthorizeError> {
     let page = AuthorizeError::page;
     let client_id = checks::check_client_id(params).map_err(page)?;
-    let app = lookup::app(state, tenant.id, client_id)
+    let found = lookup::app(state, tenant.id, client_id)
         .await
-        .map_err(page)?
-        .ok_or_else(|| {
-            page(
-                CatalogError::new(ErrorName::ClientNotFound)
-                    .with("client_id", client_id.chars().take(128).collect::<String>())
-                    .with("tenant", tenant.slug.as_str()),
-            )
-        })?;
+        .map_err(page)?;
+    let app = App::usable(found, client_id, tenant.slug.as_str()).map_err(page)?;
     let redirect = checks::check_redirect_uri(params, &app).map_err(page)?;
     let apis = lookup::apis(state, tenant.id).await.map_err(page)?;
     let request = checks::check_request(params, &app, &apis, &tenant.policy, redirect.clone())?;
@@ -234,6 +228,7 @@ fn issue_code(
         sid: current.session.sid.clone(),
         auth_time: current.session.auth_time,
         amr: current.session.amr.clone(),
+        issued_at: now,
         expires_at: now + time::Duration::seconds(i64::from(tenant.policy.code_lifetime_seconds)),
         redeemed: None,
     };

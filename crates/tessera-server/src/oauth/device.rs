@@ -196,13 +196,8 @@ async fn found(
     let now = state.clock.now();
     let (object, record) =
         device::pending(state.store.as_ref(), &state.master, tenant.id, now, typed).await?;
-    let app = lookup::app(state, tenant.id, record.client_id.as_str())
-        .await?
-        .ok_or_else(|| {
-            CatalogError::new(ErrorName::ClientNotFound)
-                .with("client_id", record.client_id.clone())
-                .with("tenant", tenant.slug.as_str())
-        })?;
+    let found = lookup::app(state, tenant.id, record.client_id.as_str()).await?;
+    let app = App::usable(found, record.client_id.as_str(), tenant.slug.as_str())?;
     Ok((object, record, app))
 }
 

@@ -724,3 +724,109 @@ async fn an_import_that_disables_a_user_or_resets_a_password_ends_their_tokens()
     let (_, body) = refresh(&served, "web-app", &second, &[]).await;
     refused_because(&body, "password");
 }
+
+/// An app disabled by an admin gets nothing (AppDisabled, unauthorized_client at the
+/// token endpoint, an error page at the authorization endpoint); what it was issued
+/// before stays void once it is enabled again, as does what a deleted app was issued
+/// when an app with its client_id is registered anew.
+#[tokio::test]
+async fn a_disabled_or_recreated_app_inherits_no_token() {
+    let served = server(None).await;
+    let app_path = format!("/admin/api/v1/tenants/{TENANT}/apps/web-app");
+    let set_enabled = |enabled: bool| {
+        let (app, path) = (&served.app, app_path.clone());
+        async move {
+            let r = app
+                .admin("PATCH", &path, Some(json!({ "enabled": enabled })))
+                .await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            assert_eq!(r.json()["enabled"], enabled);
+        }
+    };
+    let before = tokens_for(&served, "web-app", WEB_CB, "openid offline_access").await;
+    let before = before["refresh_token"].as_str().unwrap().to_owned();
+    let (verifier, challenge) = pkce("in flight");
+    let in_flight = code_for(
+        &served,
+        "web-app",
+        WEB_CB,
+        "openid",
+        Some(&challenge),
+        "alice",
+    )
+    .await;
+    served.app.clock.advance(time::Duration::seconds(1));
+    set_enabled(false).await;
+
+    let (status, body) = refresh(&served, "web-app", &before, &[]).await;
+    assert_eq!(
+        (status, code(&body)),
+        (400, is(ErrorName::AppDisabled)),
+        "{body}"
+    );
+    assert_eq!(body["error"], "unauthorized_client");
+    let page = browser()
+        .get(format!(
+            "{}/{TENANT}/oauth2/authorize?client_id=web-app&response_type=code&scope=openid&redirect_uri={WEB_CB}",
+            served.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 400, "an error page, no redirect");
+    assert!(page.text().await.unwrap().contains("TS20014"));
+
+    set_enabled(true).await;
+    let (status, body) = refresh(&served, "web-app", &before, &[]).await;
+    assert_eq!(
+        (status, code(&body)),
+        (400, is(ErrorName::RefreshTokenRevoked)),
+        "{body}"
+    );
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("app was disabled"),
+        "{body}"
+    );
+    let redeemed = token_request(
+        &served.base,
+        &[
+            ("grant_type", "authorization_code"),
+            ("client_id", "web-app"),
+            ("client_secret", WEB_SECRET),
+            ("code", &in_flight),
+            ("redirect_uri", WEB_CB),
+            ("code_verifier", &verifier),
+        ],
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(redeemed.status(), 400);
+    let body: Value = redeemed.json().await.unwrap();
+    assert_eq!(
+        code(&body),
+        is(ErrorName::AuthorizationCodeRevoked),
+        "{body}"
+    );
+
+    // A new sign-in works; then the app is deleted and registered again under the same
+    // client_id: the new registration starts with nothing.
+    let after = tokens_for(&served, "web-app", WEB_CB, "openid offline_access").await;
+    let after = after["refresh_token"].as_str().unwrap().to_owned();
+    let (status, body) = refresh(&served, "web-app", &after, &[]).await;
+    assert_eq!(status, 200, "{body}");
+    let after = body["refresh_token"].as_str().unwrap().to_owned();
+    let deleted = served.app.admin("DELETE", &app_path, None).await;
+    assert_eq!(deleted.status, 204, "{}", deleted.body);
+    served.app.clock.advance(time::Duration::seconds(1));
+    served.app.import(tenant_file()).await;
+    let (status, body) = refresh(&served, "web-app", &after, &[]).await;
+    assert_eq!(
+        (status, code(&body)),
+        (400, is(ErrorName::RefreshTokenRevoked)),
+        "{body}"
+    );
+}

@@ -119,18 +119,11 @@ impl ClientAuthentication {
     /// apps must prove a live secret, public apps must not send one (RFC 6749 §2.1).
     pub async fn authenticate(&self, ctx: &TokenContext<'_>) -> Result<App, CatalogError> {
         let client_id = self.client_id();
-        let app = ctx
-            .services
-            .app(ctx.tenant.id, client_id)
-            .await?
-            .ok_or_else(|| {
-                CatalogError::new(ErrorName::ClientNotFound)
-                    .with(
-                        "client_id",
-                        client_id.as_str().chars().take(128).collect::<String>(),
-                    )
-                    .with("tenant", ctx.tenant.slug.as_str())
-            })?;
+        let app = App::usable(
+            ctx.services.app(ctx.tenant.id, client_id).await?,
+            client_id.as_str(),
+            ctx.tenant.slug.as_str(),
+        )?;
         match self {
             Self::None { .. } if app.is_confidential() => {
                 Err(CatalogError::new(ErrorName::MissingClientCredentials)

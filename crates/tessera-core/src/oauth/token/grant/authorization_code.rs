@@ -167,6 +167,9 @@ fn check(
                 .with("client_id", app.client_id.clone()),
         );
     }
+    if app.tokens_revoked(record.issued_at) {
+        return Err(CatalogError::new(ErrorName::AuthorizationCodeRevoked));
+    }
     // §4.1.3: redirect_uri is required when the authorization request had one (always,
     // here), and must be identical.
     let sent = request.redirect_uri.as_deref().unwrap_or_default();

@@ -38,6 +38,11 @@ pub async fn exchange(
     if record.client_id != app.client_id {
         return Err(invalid("issued to another client"));
     }
+    // The app was disabled (or registered anew) since the device asked: the device is
+    // told no, as when the user declines.
+    if app.tokens_revoked(record.created_at) {
+        return Err(CatalogError::new(ErrorName::DeviceAccessDenied));
+    }
     let now = ctx.clock.now();
     if record.expires_at <= now {
         return Err(CatalogError::new(ErrorName::DeviceCodeExpired)

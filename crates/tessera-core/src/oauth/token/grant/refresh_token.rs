@@ -227,6 +227,9 @@ async fn check(
         return Err(CatalogError::new(ErrorName::RefreshTokenClientMismatch)
             .with("client_id", app.client_id.clone()));
     }
+    if app.tokens_revoked(record.issued_at) {
+        return Err(revoked("the app was disabled or registered anew since"));
+    }
     if let Some(origin) = asked.redeemed_from {
         crate::oauth::token::browser::check_origin(app, record.platform, origin)?;
     }

@@ -241,3 +241,34 @@ async fn an_approval_ends_with_the_sign_in_it_rests_on() {
         ErrorName::DeviceAccessDenied
     );
 }
+
+/// The app was disabled after the device asked (and enabled again): the device is told
+/// no, even though the user allowed it; a disabled app cannot even poll.
+#[tokio::test]
+async fn an_authorization_ends_with_the_app_disabled_since() {
+    let f = fixture().await;
+    let started = start(&f, "openid").await.unwrap();
+    answer(&f, &started.user_code, true).await;
+    f.later(1);
+    let now = f.now();
+    f.change::<App>(ObjectKind::App, WEB, |a| {
+        a.enabled = false;
+        a.tokens_valid_from = Some(now);
+    })
+    .await;
+    assert_eq!(
+        refused(poll(&f, WEB, &started.device_code).await),
+        ErrorName::DeviceAccessDenied,
+        "the grant checks the record's time, whatever the client check said"
+    );
+    f.change::<App>(ObjectKind::App, WEB, |a| a.enabled = true)
+        .await;
+    assert_eq!(
+        refused(poll(&f, WEB, &started.device_code).await),
+        ErrorName::DeviceAccessDenied
+    );
+    // A device that asks after the app is enabled again is served as ever.
+    let again = start(&f, "openid").await.unwrap();
+    answer(&f, &again.user_code, true).await;
+    assert!(poll(&f, WEB, &again.device_code).await.is_ok());
+}

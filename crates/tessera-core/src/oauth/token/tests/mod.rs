@@ -196,6 +196,8 @@ fn web_app(master: &MasterKey) -> App {
         admin_consented: true,
         assigned_users: BTreeSet::new(),
         id_token_signed_response_alg: None,
+        enabled: true,
+        tokens_valid_from: None,
     }
 }
 
@@ -364,6 +366,7 @@ impl Fixture {
             sid: "sid-1".into(),
             auth_time: now,
             amr: vec!["pwd".into()],
+            issued_at: now,
             expires_at: now + time::Duration::seconds(60),
             redeemed: None,
         }
