@@ -238,6 +238,28 @@ catalog! {
         user_action: "Go back to the app and start signing in again. If it keeps happening, allow cookies for this site.",
         retryable: true, redirectable: false,
     }
+    RequestHeadersTooLarge {
+        code: 10019, oauth_error: Some(InvalidRequest), status: 431,
+        message: "The request's header section is larger than Tessera accepts.",
+        causes: &[
+            "Too many or too large cookies for this host (cookies of other applications on the same domain count too).",
+            "A header carrying a whole token chain or an unrelated payload.",
+        ],
+        developer_action: "Send fewer or smaller headers: clear stale cookies for the host, and send tokens in the body where the protocol allows it.",
+        user_action: "Clear this site's cookies in your browser and try again.",
+        retryable: false, redirectable: false,
+    }
+    UriTooLong {
+        code: 10020, oauth_error: Some(InvalidRequest), status: 414,
+        message: "The request's URI is longer than Tessera accepts.",
+        causes: &[
+            "An authorization request with a very large state, scope list or request object in the query.",
+            "A redirect loop that appends to the URL each time.",
+        ],
+        developer_action: "Keep the query short: a state value of reasonable size, and a POSTed authorization request for large parameters.",
+        user_action: "The app sent an address that is too long. Contact the app's support and quote the trace id.",
+        retryable: false, redirectable: false,
+    }
     // ---- client: TS20000–29999 --------------------------------------------------------
     ClientNotFound {
         code: 20001, oauth_error: Some(InvalidClient), status: 401,

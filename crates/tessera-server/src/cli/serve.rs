@@ -137,6 +137,7 @@ pub async fn run(settings: Settings, demo: bool) -> Result<(), Fatal> {
         }
     });
 
+    let listener = crate::http::malformed::CataloguedListener::new(listener, state.clone());
     let app = crate::app(state);
     tracing::info!(
         store = store.backend(),

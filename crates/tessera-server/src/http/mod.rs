@@ -1,5 +1,6 @@
 //! HTTP plumbing every route shares: the request context and its middleware, error
-//! rendering, extractors, body limits, logs, metrics and tenant resolution.
+//! rendering, extractors, body limits, logs, metrics, tenant resolution, and the
+//! catalogued answer to requests hyper refuses before routing.
 
 pub mod context;
 pub mod error_response;
@@ -7,6 +8,7 @@ pub mod extract;
 pub(crate) mod limits;
 pub(crate) mod log_format;
 pub mod logging;
+pub mod malformed;
 pub mod metrics;
 pub mod request_context;
 pub mod tenant_path;

@@ -298,3 +298,83 @@ async fn every_post_page_refuses_a_forged_or_missing_csrf_token() {
         }
     }
 }
+
+/// Sends `raw` bytes on a new connection to `base` and reads until the server closes.
+fn raw_exchange(base: &str, raw: &[u8]) -> String {
+    use std::io::{Read, Write};
+    let addr = base.trim_start_matches("http://");
+    let mut socket = std::net::TcpStream::connect(addr).unwrap();
+    socket
+        .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    socket.write_all(raw).unwrap();
+    let mut out = Vec::new();
+    let _ = socket.read_to_end(&mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Requests hyper refuses before any route (RFC 9112: a bad request line, a header
+/// without a colon, an unknown version, two Content-Lengths, a header section or URI
+/// too large) get the catalogue's document with a trace id, not a bare status; framing
+/// errors in the body and Content-Length beside Transfer-Encoding reach the routes and
+/// are catalogued there. The real binary, over a raw TCP socket.
+#[test]
+fn malformed_http_gets_a_catalogued_answer() {
+    let server = crate::support::Process::serve(&[]);
+    let big_header = format!(
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(1_000_000)
+    );
+    let long_uri = format!("GET /{} HTTP/1.1\r\nHost: x\r\n\r\n", "a".repeat(1_000_000));
+    let cases: [(&str, &[u8], u16, ErrorName); 7] = [
+        ("bad request line", b"GARBAGE\r\n\r\n", 400, ErrorName::InvalidRequestFormat),
+        ("header without a colon", b"GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n", 400, ErrorName::InvalidRequestFormat),
+        ("unknown version", b"GET /healthz HTTP/9.9\r\nHost: x\r\n\r\n", 400, ErrorName::InvalidRequestFormat),
+        ("two Content-Lengths", b"POST /admin/oauth2/token HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nabcdef", 400, ErrorName::InvalidRequestFormat),
+        ("bad chunking", b"POST /admin/oauth2/token HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Type: application/x-www-form-urlencoded\r\n\r\nZZZ\r\nabc\r\n0\r\n\r\n", 400, ErrorName::InvalidRequestFormat),
+        ("header section too large", big_header.as_bytes(), 431, ErrorName::RequestHeadersTooLarge),
+        ("Content-Length beside Transfer-Encoding", b"POST /admin/oauth2/token HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 415, ErrorName::UnsupportedMediaType),
+    ];
+    for (what, raw, status, name) in cases {
+        let answer = raw_exchange(&server.base, raw);
+        let (head, body) = answer
+            .split_once("\r\n\r\n")
+            .unwrap_or_else(|| panic!("{what}: no response: {answer:?}"));
+        assert!(
+            head.starts_with(&format!("HTTP/1.1 {status} ")),
+            "{what}: {head}"
+        );
+        assert!(
+            head.to_ascii_lowercase().contains("\r\nx-trace-id: "),
+            "{what}: {head}"
+        );
+        let doc: serde_json::Value = serde_json::from_str(body)
+            .unwrap_or_else(|e| panic!("{what}: not JSON ({e}): {body:?}"));
+        assert_eq!(doc["error_codes"][0], code(name), "{what}: {doc}");
+        assert!(doc["trace_id"].is_string(), "{what}: {doc}");
+    }
+    // A URI longer than hyper reads is refused as one (hyper's limit is its buffer).
+    let answer = raw_exchange(&server.base, long_uri.as_bytes());
+    assert!(
+        answer.starts_with("HTTP/1.1 414 ") || answer.starts_with("HTTP/1.1 431 "),
+        "{}",
+        &answer[..answer.len().min(200)]
+    );
+    assert!(
+        answer.contains("\"trace_id\""),
+        "{}",
+        &answer[..answer.len().min(300)]
+    );
+    // The refusals are in the log with their trace ids.
+    let log = server.log();
+    assert!(
+        log.contains("refused a malformed HTTP request before routing"),
+        "{log}"
+    );
+    // And the server still serves.
+    let ok = raw_exchange(
+        &server.base,
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert!(ok.starts_with("HTTP/1.1 200 "), "{ok}");
+}
