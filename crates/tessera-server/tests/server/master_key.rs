@@ -48,17 +48,7 @@ async fn node(
         &tessera_core::rng::OsRng,
     )
     .await?;
-    let mut state = AppState::new(store, &a.base, master);
-    state.passwords = tessera_server::runtime::passwords::Passwords::new(
-        2,
-        tessera_core::crypto::PasswordParams {
-            memory_kib: 1024,
-            iterations: 1,
-            parallelism: 1,
-        },
-    );
-    state.clock = a.app.clock.clone();
-    state.rng = Arc::new(tessera_core::rng::OsRng);
+    let state = super::support::node_state(store, &a.base, master, a.app.clock.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let router = tessera_server::app(state.clone());

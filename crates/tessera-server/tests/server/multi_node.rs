@@ -9,7 +9,6 @@ use super::oidc::*;
 use super::refresh::tokens_for;
 use super::support::Served;
 use serde_json::{Value, json};
-use std::sync::Arc;
 use tessera_core::errors::ErrorName;
 
 /// A second node on node A's database, with the same master key and public URL (the
@@ -19,21 +18,12 @@ pub(super) async fn second_node(a: &Served) -> (String, tokio::task::JoinHandle<
     let store = tessera_store::open(&url.parse::<tessera_store::DatabaseUrl>().unwrap())
         .await
         .unwrap();
-    let mut state = tessera_server::AppState::new(
+    let state = super::support::node_state(
         store,
         &a.base,
         tessera_core::crypto::MasterKey::from_bytes(&[42u8; 32]),
+        a.app.clock.clone(),
     );
-    state.passwords = tessera_server::runtime::passwords::Passwords::new(
-        2,
-        tessera_core::crypto::PasswordParams {
-            memory_kib: 1024,
-            iterations: 1,
-            parallelism: 1,
-        },
-    );
-    state.clock = a.app.clock.clone();
-    state.rng = Arc::new(tessera_core::rng::OsRng);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let router = tessera_server::app(state);

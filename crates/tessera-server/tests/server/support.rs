@@ -45,6 +45,28 @@ impl Drop for TempDir {
     }
 }
 
+/// A node's state as tests run it: cheap Argon2 parameters keep them fast (production
+/// defaults are tested in core), the tests' clock, the system's randomness.
+pub fn node_state(
+    store: Arc<dyn tessera_core::store::Store>,
+    public_url: &str,
+    master: tessera_core::crypto::MasterKey,
+    clock: Arc<FixedClock>,
+) -> AppState {
+    let mut state = AppState::new(store, public_url, master);
+    state.passwords = tessera_server::runtime::passwords::Passwords::new(
+        2,
+        tessera_core::crypto::PasswordParams {
+            memory_kib: 1024,
+            iterations: 1,
+            parallelism: 1,
+        },
+    );
+    state.clock = clock;
+    state.rng = Arc::new(tessera_core::rng::OsRng);
+    state
+}
+
 /// An app on its own SQLite store, fixed clock (T0) and seeded randomness.
 pub struct TestApp {
     pub state: AppState,
@@ -100,18 +122,8 @@ impl TestApp {
         };
         let store = tessera_store::open(&url).await.unwrap();
         let master = tessera_core::crypto::MasterKey::from_bytes(&[42u8; 32]);
-        let mut state = AppState::new(store, public_url, master);
-        // Cheap Argon2 parameters keep tests fast; production defaults are tested in core.
-        state.passwords = tessera_server::runtime::passwords::Passwords::new(
-            2,
-            tessera_core::crypto::PasswordParams {
-                memory_kib: 1024,
-                iterations: 1,
-                parallelism: 1,
-            },
-        );
         let clock = Arc::new(FixedClock::new(T0));
-        state.clock = clock.clone();
+        let mut state = node_state(store, public_url, master, clock.clone());
         state.rng = Arc::new(SequenceRng::new(1));
         tessera_server::runtime::bootstrap::ensure_admin_tenant(
             state.store.as_ref(),
