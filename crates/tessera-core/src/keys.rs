@@ -181,28 +181,31 @@ pub fn generate(
     })
 }
 
-/// The writes that give a new tenant one active key of each algorithm (RS256 by
-/// default; ES256 and EdDSA for apps and APIs that choose them).
+/// The writes that give a new tenant, for each algorithm (RS256 by default; ES256 and
+/// EdDSA for apps and APIs that choose them), an active key and the `next` key that
+/// the first rotation promotes: published in the JWKS from the start, so even the first
+/// rotation never signs with a key no relying party has seen.
 pub fn initial_keys(
     tenant_id: TenantId,
     master: &MasterKey,
     rng: &dyn Rng,
     now: OffsetDateTime,
 ) -> Result<Vec<Write>, String> {
-    SigningAlg::ALL
-        .iter()
-        .map(|alg| {
-            let key = generate(*alg, KeyState::Active, tenant_id, master, rng, now)?;
-            Ok(Write::Put(StoredObject::new(
+    let mut writes = Vec::new();
+    for alg in SigningAlg::ALL {
+        for state in [KeyState::Active, KeyState::Next] {
+            let key = generate(alg, state, tenant_id, master, rng, now)?;
+            writes.push(Write::Put(StoredObject::new(
                 rng.object_id(),
                 tenant_id,
                 ObjectKind::SigningKey,
                 key.kid.clone(),
                 encode(&key),
                 now,
-            )))
-        })
-        .collect()
+            )));
+        }
+    }
+    Ok(writes)
 }
 
 #[cfg(test)]
@@ -392,11 +395,28 @@ mod rotation_tests {
                 .collect()
         };
         let first = initial_keys(tenant, &master, &rng, t0).unwrap();
-        let active_before: Vec<String> =
-            states(&first).into_iter().map(|(_, _, kid)| kid).collect();
+        let initial = states(&first);
+        let of_state = |st: KeyState| -> Vec<String> {
+            initial
+                .iter()
+                .filter(|(_, s, _)| *s == st)
+                .map(|(_, _, kid)| kid.clone())
+                .collect()
+        };
+        let (active_before, next_before) = (of_state(KeyState::Active), of_state(KeyState::Next));
+        // A new tenant has an active and a next key of each algorithm.
+        assert_eq!((active_before.len(), next_before.len()), (3, 3));
         let objects = to_objects(first);
         let r1 = rotate(&objects, tenant, &master, &rng, t0).unwrap();
         let s1 = states(&r1);
+        // Even the first rotation signs with a key published since the tenant began.
+        for kid in &next_before {
+            assert!(
+                s1.iter()
+                    .any(|(_, state, k)| k == kid && *state == KeyState::Active),
+                "{kid} promoted by the first rotation"
+            );
+        }
         // Each algorithm: old active retired, a new active, a new next.
         for alg in SigningAlg::ALL {
             let of = |st: KeyState| s1.iter().filter(|(a, s, _)| *a == alg && *s == st).count();

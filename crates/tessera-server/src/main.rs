@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use tessera_core::clock::SystemClock;
 use tessera_core::directory::file::Format;
 use tessera_core::rng::OsRng;
-use tessera_server::cli::fatal::Fatal;
+use tessera_server::cli::fatal::{Fatal, print_out};
 use tessera_server::cli::settings::{self, Settings};
 use tessera_server::cli::{Cli, Command, ExportFormat};
 use tessera_server::cli::{directory_files, explain, serve};
@@ -100,7 +100,7 @@ async fn run(command: Command, settings: Settings) -> Result<(), Fatal> {
             )
             .await?
             {
-                println!("{line}");
+                print_out(&format!("{line}\n"))?;
             }
             Ok(())
         }
@@ -113,8 +113,10 @@ async fn run(command: Command, settings: Settings) -> Result<(), Fatal> {
             let mut state = tessera_server::AppState::new(store, &public_url, master);
             state.passwords =
                 tessera_server::runtime::passwords::Passwords::new(1, settings.password_params);
-            println!("{}", tessera_server::cli::admin::run(state, &args).await?);
-            Ok(())
+            let text =
+                tessera_server::cli::admin::run(state, &args, settings.public_url.as_deref())
+                    .await?;
+            print_out(&format!("{text}\n"))
         }
         Command::Export(args) => {
             let (store, _) = serve::open_store(&settings).await?;
@@ -122,11 +124,7 @@ async fn run(command: Command, settings: Settings) -> Result<(), Fatal> {
                 ExportFormat::Json => Format::Json,
                 ExportFormat::Toml => Format::Toml,
             };
-            print!(
-                "{}",
-                directory_files::export(store.as_ref(), &args.tenant, format).await?
-            );
-            Ok(())
+            print_out(&directory_files::export(store.as_ref(), &args.tenant, format).await?)
         }
     }
 }

@@ -542,13 +542,15 @@ catalog! {
     }
     RefreshTokenInvalid {
         code: 30011, oauth_error: Some(InvalidGrant), status: 400,
-        message: "The refresh token is not valid: it is malformed or was not issued by this tenant.",
+        message: "The refresh token is not valid: it is malformed, was not issued by this tenant, or is no longer known to it.",
         causes: &[
             "The token was cut short or changed in storage.",
             "A refresh token from another tenant or environment was used.",
             "An access token or ID token was sent as refresh_token.",
+            "The token ended long enough ago to have been swept from the store.",
+            "The master key that sealed it was removed from the key ring (a rotation finished, or an emergency one).",
         ],
-        developer_action: "Store the refresh_token value from the token response unchanged and send it to the token endpoint of the tenant that issued it.",
+        developer_action: "Store the refresh_token value from the token response unchanged and send it to the token endpoint of the tenant that issued it; when it is refused, sign the user in again.",
         user_action: "Sign in to the app again.",
         retryable: false, redirectable: false,
     }
@@ -1285,12 +1287,13 @@ catalog! {
     }
     Unauthenticated {
         code: 80004, oauth_error: None, status: 401,
-        message: "The admin API needs a valid access token in the Authorization header.",
+        message: "The admin API needs a credential in the Authorization header: the bootstrap admin credential, or an access token for the management API.",
         causes: &[
-            "No Authorization header, or an expired or revoked token.",
-            "A token issued for another API was sent.",
+            "No Authorization header, or one that is not `Bearer <credential>`.",
+            "The bootstrap credential was mistyped, or replaced since (a new secret of the built-in app).",
+            "An expired or revoked access token, or one issued for another API.",
         ],
-        developer_action: "Get an access token for the admin API from the admin tenant and send it as Authorization: Bearer on each call; renew it before it expires.",
+        developer_action: "Send Authorization: Bearer with the bootstrap credential printed at the first start, or with an access token for the management API from the admin tenant's token endpoint (client_credentials, scope api://tessera-management/.default), renewed before it expires. `tessera admin` on the server needs neither.",
         user_action: "Sign in again.",
         retryable: false, redirectable: false,
     }

@@ -29,7 +29,7 @@ use utoipa_axum::routes;
 #[openapi(
     info(
         title = "Tessera admin API",
-        description = "Tenants, users, apps, secrets and the audit log. Authenticate with `Authorization: Bearer <credential>`; errors are RFC 9457 problem details whose `code` is a Tessera error code (see /errors).",
+        description = "Tenants and their directory: users (passwords, consents, sessions), groups, APIs, apps (secrets, keys, assignments), signing keys and their rotation, the audit log; and the installation's master key ring. Authenticate with `Authorization: Bearer <credential>` (the bootstrap credential, or an access token for the management API); errors are RFC 9457 problem details whose `code` is a Tessera error code (see /errors).",
         version = "1"
     ),
     modifiers(&SecurityAddon),

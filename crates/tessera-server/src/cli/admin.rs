@@ -186,13 +186,22 @@ fn request(task: &Task) -> Result<(&'static str, String, Option<Value>), Fatal> 
     })
 }
 
-fn summary(task: &Task, v: &Value) -> String {
+/// `public_url`: the configured public URL, when there is one; without it the server
+/// names its issuers after the address it binds, which this command cannot know.
+fn summary(task: &Task, v: &Value, public_url: Option<&str>) -> String {
     match task {
-        Task::AddTenant { .. } => format!(
-            "created tenant {} (issuer {})",
-            v["slug"].as_str().unwrap_or(""),
-            v["issuer"].as_str().unwrap_or("")
-        ),
+        Task::AddTenant { .. } => match public_url {
+            Some(_) => format!(
+                "created tenant {} (issuer {})",
+                v["slug"].as_str().unwrap_or(""),
+                v["issuer"].as_str().unwrap_or("")
+            ),
+            None => format!(
+                "created tenant {0} (its issuer is the server's public URL followed by /{0}; \
+                 set public_url in the config file or TESSERA_PUBLIC_URL to see it in full)",
+                v["slug"].as_str().unwrap_or("")
+            ),
+        },
         Task::AddUser { tenant, .. } => format!(
             "created user {} in {tenant}",
             v["username"].as_str().unwrap_or("")
@@ -253,7 +262,11 @@ fn ring_summary(v: &Value) -> String {
 }
 
 /// Runs one admin task; returns what to print.
-pub async fn run(state: AppState, args: &AdminArgs) -> Result<String, Fatal> {
+pub async fn run(
+    state: AppState,
+    args: &AdminArgs,
+    public_url: Option<&str>,
+) -> Result<String, Fatal> {
     let (method, path, body) = request(&args.task)?;
     let mut req = Request::builder().method(method).uri(&path);
     if body.is_some() {
@@ -286,7 +299,7 @@ pub async fn run(state: AppState, args: &AdminArgs) -> Result<String, Fatal> {
                 serde_json::to_string_pretty(&value).unwrap_or_default()
             });
         }
-        return Ok(summary(&args.task, &value));
+        return Ok(summary(&args.task, &value, public_url));
     }
     if args.json {
         // The problem document, as the API sent it, with the failing status.

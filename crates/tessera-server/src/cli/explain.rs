@@ -34,10 +34,13 @@ pub fn output(args: &ExplainArgs) -> Result<String, String> {
 
 pub fn run(args: &ExplainArgs) -> ExitCode {
     match output(args) {
-        Ok(text) => {
-            println!("{}", text.trim_end());
-            ExitCode::SUCCESS
-        }
+        Ok(text) => match crate::cli::fatal::print_out(&format!("{}\n", text.trim_end())) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(fatal) => {
+                eprintln!("error: {}", fatal.message);
+                ExitCode::from(fatal.status)
+            }
+        },
         Err(why) => {
             eprintln!("error: {why}");
             ExitCode::from(2)

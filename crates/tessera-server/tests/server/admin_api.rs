@@ -607,8 +607,8 @@ async fn signing_keys_are_listed_without_private_parts_and_rotate() {
     let items = keys.json()["items"].as_array().unwrap().clone();
     assert_eq!(
         items.len(),
-        3,
-        "one active key per algorithm: {}",
+        6,
+        "an active and a next key per algorithm: {}",
         keys.body
     );
     assert!(

@@ -213,21 +213,46 @@ fn the_master_key_ring_from_the_command_line() {
         &["master-key", "--master-key-file", &ring],
         None,
     ));
-    // Two tenants' signing keys (three each) and the key-ring record.
-    assert!(shown.contains(&format!("{old_id}: 7")), "{shown}");
-    assert!(shown.contains("to re-seal: 7;"), "{shown}");
+    // Two tenants' signing keys (an active and a next key of three algorithms each)
+    // and the key-ring record.
+    assert!(shown.contains(&format!("{old_id}: 13")), "{shown}");
+    assert!(shown.contains("to re-seal: 13;"), "{shown}");
     let moved = ok(&admin(
         &dir,
         &["master-key", "--reseal", "--master-key-file", &ring],
         None,
     ));
     assert!(
-        moved.contains(&format!("by sealing key: {new_id}: 7\n")),
+        moved.contains(&format!("by sealing key: {new_id}: 13\n")),
         "{moved}"
     );
     assert!(moved.contains("to re-seal: 0;"), "{moved}");
     assert!(
         moved.contains(&format!("under {new_id}; refresh tokens")),
         "{moved}"
+    );
+}
+
+/// `add-tenant` names the issuer only when it knows the public URL; without one the
+/// server takes its issuers from the address it binds, which the command cannot know.
+#[test]
+fn add_tenant_names_the_issuer_only_under_a_known_public_url() {
+    let dir = TempDir::new("admin-cli-issuer");
+    let without = ok(&admin(&dir, &["add-tenant", "--slug", "contoso"], None));
+    assert!(
+        without.contains("the server's public URL followed by /contoso"),
+        "{without}"
+    );
+    assert!(!without.contains("8080"), "{without}");
+    let with = tessera()
+        .args(["admin", "add-tenant", "--slug", "fabrikam"])
+        .current_dir(dir.path())
+        .env_remove("TESSERA_DATABASE_URL")
+        .env("TESSERA_PUBLIC_URL", "https://id.example.com")
+        .output()
+        .unwrap();
+    assert_eq!(
+        ok(&with).trim(),
+        "created tenant fabrikam (issuer https://id.example.com/fabrikam)"
     );
 }

@@ -300,7 +300,7 @@ async fn serve_demo_walks_the_flow_to_decoded_tokens() {
         "{html}"
     );
     assert!(
-        html.contains("Issued: opaque"),
+        html.contains("Issued: its record sealed"),
         "offline_access gave a refresh token"
     );
 }

@@ -137,6 +137,32 @@ fn explain_prints_an_entry_by_name_or_code() {
     assert_eq!(v["name"], "InvalidScope");
 }
 
+/// A reader that stops early (`tessera explain --all | head`) ends the output quietly:
+/// exit 0, nothing on stderr, no panic.
+#[test]
+fn explain_into_a_reader_that_stops_early_ends_quietly() {
+    use std::io::Read;
+    let mut child = tessera()
+        .args(["explain", "--all"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 64];
+    child
+        .stdout
+        .as_mut()
+        .unwrap()
+        .read_exact(&mut first)
+        .unwrap();
+    // The reader goes away with most of the catalogue still unwritten.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.is_empty(), "{err}");
+}
+
 #[test]
 fn explain_of_an_unknown_code_exits_2_with_one_line() {
     let out = tessera().args(["explain", "TS12345"]).output().unwrap();

@@ -20,7 +20,8 @@ async fn a_tenant_publishes_its_public_keys() {
     let keys = r.json()["keys"].as_array().unwrap().clone();
     let mut algs: Vec<&str> = keys.iter().map(|k| k["alg"].as_str().unwrap()).collect();
     algs.sort_unstable();
-    assert_eq!(algs, ["ES256", "EdDSA", "RS256"]);
+    // The active key of each algorithm and the next one, published from the start.
+    assert_eq!(algs, ["ES256", "ES256", "EdDSA", "EdDSA", "RS256", "RS256"]);
     for k in &keys {
         assert_eq!(k["use"], "sig");
         assert!(
@@ -91,4 +92,50 @@ async fn unknown_and_disabled_tenants_get_catalogued_errors() {
         disabled.json()["error_codes"][0],
         ErrorName::TenantDisabled.entry().code
     );
+}
+
+/// A relying party that fetched the JWKS once, right after the tenant was created,
+/// still verifies the tokens signed after the first rotation without fetching again:
+/// the key that signs them was published as `next` from the start.
+#[tokio::test]
+async fn the_first_rotation_signs_with_a_key_a_caching_client_already_has() {
+    let app = TestApp::new().await;
+    app.import(json!({ "tenants": [{
+        "slug": "tailspin",
+        "apis": [ { "identifier": "api://orders", "name": "Orders", "app_roles": ["Orders.Read"] } ],
+        "apps": [ { "client_id": "daemon", "name": "Daemon", "grant_types": ["client_credentials"],
+                    "secrets": [ { "value": "daemon-secret-0123456789abcdefghijklmnopq" } ],
+                    "permissions": [ { "api": "api://orders", "app_roles": ["Orders.Read"] } ] } ]
+    }]}))
+    .await;
+    let cached = app.get("/tailspin/discovery/keys", None).await.json()["keys"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let rotated = app
+        .admin("POST", "/admin/api/v1/tenants/tailspin/keys/rotate", None)
+        .await;
+    assert_eq!(rotated.status, 200, "{}", rotated.body);
+    let basic = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        "daemon:daemon-secret-0123456789abcdefghijklmnopq",
+    );
+    let reply = app
+        .send(
+            axum::http::Request::post("/tailspin/oauth2/token")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("authorization", format!("Basic {basic}"))
+                .body(axum::body::Body::from(
+                    "grant_type=client_credentials&scope=api%3A%2F%2Forders%2F.default",
+                ))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let token = reply.json()["access_token"].as_str().unwrap().to_owned();
+    let verified = tessera_core::oauth::jose::verify(&token, &cached)
+        .expect("the cached JWKS verifies a token signed after the first rotation");
+    let kid = verified.header["kid"].as_str().unwrap();
+    let before: Vec<&str> = cached.iter().map(|k| k["kid"].as_str().unwrap()).collect();
+    assert!(before.contains(&kid));
 }

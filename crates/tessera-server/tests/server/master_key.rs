@@ -119,8 +119,8 @@ async fn a_rotation_keeps_credentials_moves_values_at_rest_and_ends_what_only_th
     let before = admin(&a, &c_state, "GET", "/admin/api/v1/master-key").await;
     assert_eq!(before["ring"], json!([id_of(NEW), id_of(OLD)]));
     let at_rest = before["sealed"][id_of(OLD)].as_u64().unwrap();
-    // Two tenants' signing keys (3 each), the key-ring record.
-    assert!(at_rest >= 7, "{before}");
+    // Two tenants' signing keys (6 each), the key-ring record.
+    assert_eq!(at_rest, 13, "{before}");
     assert_eq!(before["to_reseal"], at_rest);
     assert_eq!(before["resealed_at"], Value::Null);
 

@@ -1,5 +1,5 @@
 //! Minting the tokens of a grant: an RFC 9068 JWT access token, an OIDC ID token when
-//! `openid` was granted, and an opaque refresh token (stored hashed) when
+//! `openid` was granted, and a refresh token (its record, sealed) when
 //! `offline_access` was granted and the app may use the refresh grant. A refresh token's
 //! value is its record sealed (`RefreshToken::seal`); the store keeps the record under
 //! the id of its object (`RefreshToken::id_key`).
