@@ -6,7 +6,7 @@ use super::common::{
     doc_with_apis, internal, list_page, name_matches, not_found, problem, relative, replace, store,
     tenant,
 };
-use super::json::{AdminJson, check};
+use super::json::{AdminJson, check, merge_patch};
 use crate::http::extract::{Path, Query};
 use crate::runtime::state::AppState;
 use axum::Json;
@@ -150,7 +150,10 @@ pub struct AppFields {
     pub name: Option<String>,
     pub multi_tenant: Option<bool>,
     pub assignment_required: Option<bool>,
-    pub redirect_uris: Option<RedirectUrisView>,
+    /// A JSON Merge Patch (RFC 7396) of the redirect URIs by platform (`web`, `spa`,
+    /// `native`): the lists given replace theirs, null empties one, the others are kept.
+    #[schema(value_type = Option<RedirectUrisView>)]
+    pub redirect_uris: Option<serde_json::Value>,
     pub post_logout_redirect_uris: Option<Vec<String>>,
     /// Grant types: authorization_code, refresh_token, client_credentials, and the URNs of
     /// the device code, token exchange and JWT bearer grants.
@@ -195,7 +198,8 @@ pub struct NewSecret {
     pub expires_at: Option<String>,
 }
 
-fn apply_fields(app: &mut App, f: AppFields) {
+/// `f` applied to `app`; a redirect-URI patch that does not fit is a field error.
+fn apply_fields(app: &mut App, f: AppFields) -> Result<(), FieldError> {
     if let Some(v) = f.name {
         app.name = v;
     }
@@ -205,7 +209,18 @@ fn apply_fields(app: &mut App, f: AppFields) {
     if let Some(v) = f.assignment_required {
         app.assignment_required = v;
     }
-    if let Some(v) = f.redirect_uris {
+    if let Some(patch) = f.redirect_uris {
+        let current = RedirectUrisView {
+            web: app.redirect_uris.web.clone(),
+            spa: app.redirect_uris.spa.clone(),
+            native: app.redirect_uris.native.clone(),
+        };
+        let v = merge_patch(
+            "/redirect_uris",
+            &current,
+            &RedirectUrisView::default(),
+            &patch,
+        )?;
         app.redirect_uris = RedirectUris {
             web: v.web,
             spa: v.spa,
@@ -251,6 +266,7 @@ fn apply_fields(app: &mut App, f: AppFields) {
     if let Some(v) = f.assigned_users {
         app.assigned_users = v.iter().map(|u| u.to_lowercase()).collect();
     }
+    Ok(())
 }
 
 /// The algorithm a request names, to validate; an empty string asks for the default.
@@ -389,7 +405,7 @@ pub async fn create(
         tokens_valid_from: Some(state.clock.now()),
     };
     let alg = requested_alg(req.fields.id_token_signed_response_alg.as_deref());
-    apply_fields(&mut app, req.fields);
+    apply_fields(&mut app, req.fields).map_err(|e| check(vec![e]).unwrap_err())?;
     guard_management_roles(&admin, None, &app)?;
     check(problems(&state, &t, &app, grant_types.as_deref(), alg.as_deref()).await?)?;
     let now = state.clock.now();
@@ -447,7 +463,7 @@ pub async fn update(
     let grant_types = req.grant_types.clone();
     let alg = requested_alg(req.id_token_signed_response_alg.as_deref());
     let mut app = old.clone();
-    apply_fields(&mut app, req);
+    apply_fields(&mut app, req).map_err(|e| check(vec![e]).unwrap_err())?;
     // Disabling voids what the app was issued so far; enabling it again revives none.
     app.tokens_valid_from = tessera_core::directory::plan::tokens_valid_from(
         Some(&old),

@@ -51,37 +51,58 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for AdminJson<T> {
         let de = &mut serde_json::Deserializer::from_slice(&bytes);
         serde_path_to_error::deserialize(de)
             .map(AdminJson)
-            .map_err(|e| {
-                let mut field = String::new();
-                for seg in e.path().iter() {
-                    field.push('/');
-                    field.push_str(
-                        &seg.to_string()
-                            .trim_start_matches('.')
-                            .replace(['[', ']'], ""),
-                    );
-                }
-                let message = e.inner().to_string();
-                let message = message
-                    .rsplit_once(" at line ")
-                    .map_or(message.as_str(), |(m, _)| m)
-                    .to_owned();
-                let fe = FieldError {
-                    field: if field.is_empty() || field == "/." {
-                        "/".into()
-                    } else {
-                        field
-                    },
-                    code: ErrorName::ValidationFailed.entry().code_str(),
-                    message,
-                };
-                problem(
-                    CatalogError::new(ErrorName::ValidationFailed)
-                        .with("count", "1")
-                        .with_fields(vec![fe]),
-                )
-            })
+            .map_err(|e| check(vec![field_error("", e)]).unwrap_err())
     }
+}
+
+/// The field error of a value that does not fit its type, named by JSON pointer under
+/// `base` (`""` for the body itself).
+fn field_error<E: std::fmt::Display>(base: &str, e: serde_path_to_error::Error<E>) -> FieldError {
+    let mut field = base.to_owned();
+    for seg in e.path().iter() {
+        let seg = seg.to_string();
+        let seg = seg.trim_start_matches('.').replace(['[', ']'], "");
+        if !seg.is_empty() {
+            field.push('/');
+            field.push_str(&seg);
+        }
+    }
+    let message = e.inner().to_string();
+    let message = message
+        .rsplit_once(" at line ")
+        .map_or(message.as_str(), |(m, _)| m)
+        .to_owned();
+    FieldError {
+        field: if field.is_empty() { "/".into() } else { field },
+        code: ErrorName::ValidationFailed.entry().code_str(),
+        message,
+    }
+}
+
+/// A PATCH of the nested object at `field` (RFC 7396, JSON Merge Patch): `patch`'s
+/// members replace `current`'s, members set to `null` return to `default`'s, members it
+/// leaves out keep their value; the result read back as `T`. So a client that sends
+/// one member of a policy never resets the others. A patch that is not an object, or a
+/// result that does not fit `T`, is a field error.
+pub fn merge_patch<T: serde::Serialize + DeserializeOwned>(
+    field: &str,
+    current: &T,
+    default: &T,
+    patch: &serde_json::Value,
+) -> Result<T, FieldError> {
+    if !patch.is_object() {
+        return Err(FieldError {
+            field: field.to_owned(),
+            code: ErrorName::ValidationFailed.entry().code_str(),
+            message: "must be an object: the members to change (RFC 7396 JSON Merge Patch)".into(),
+        });
+    }
+    let mut merged = serde_json::to_value(current).unwrap_or_default();
+    json_patch::merge(&mut merged, patch);
+    // Members the patch removed take their default.
+    let mut result = serde_json::to_value(default).unwrap_or_default();
+    json_patch::merge(&mut result, &merged);
+    serde_path_to_error::deserialize(result).map_err(|e| field_error(field, e))
 }
 
 /// ValidationFailed with every field error, or `Ok` when there are none.

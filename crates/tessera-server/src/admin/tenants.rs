@@ -4,7 +4,7 @@ use super::auth::Admin;
 use super::common::{
     ApiResult, ListQuery, Page, Problem, audit, changed_fields, conflict, problem, store, tenant,
 };
-use super::json::{AdminJson, check};
+use super::json::{AdminJson, check, merge_patch};
 use tessera_core::ids::TenantId;
 
 use crate::http::extract::{Path, Query};
@@ -144,7 +144,10 @@ pub struct UpdateTenant {
     pub display_name: Option<String>,
     #[schema(value_type = Option<String>)]
     pub kind: Option<TenantKind>,
-    pub policy: Option<PolicyView>,
+    /// A JSON Merge Patch (RFC 7396) of the policy: the members given replace theirs,
+    /// members set to null return to their default, members left out keep their value.
+    #[schema(value_type = Option<Object>)]
+    pub policy: Option<serde_json::Value>,
     /// Disabled tenants refuse every sign-in and token request.
     pub disabled: Option<bool>,
 }
@@ -317,11 +320,17 @@ pub async fn update(
         .clone()
         .unwrap_or_else(|| t.display_name.clone());
     let kind = req.kind.unwrap_or(t.kind);
-    let policy: TenantPolicy = req
-        .policy
-        .clone()
-        .map(Into::into)
-        .unwrap_or_else(|| t.policy.clone());
+    let policy: TenantPolicy = match &req.policy {
+        Some(patch) => merge_patch(
+            "/policy",
+            &PolicyView::from(t.policy.clone()),
+            &PolicyView::from(TenantPolicy::default()),
+            patch,
+        )
+        .map_err(|e| check(vec![e]).unwrap_err())?
+        .into(),
+        None => t.policy.clone(),
+    };
     let disabled = req.disabled.unwrap_or(t.disabled);
     let mut problems = check_tenant_doc(&doc(
         t.slug.as_str(),

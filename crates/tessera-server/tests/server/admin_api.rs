@@ -1053,3 +1053,71 @@ async fn an_apps_id_token_algorithm_is_set_and_reset() {
         assert_eq!(patched.json()["id_token_signed_response_alg"], shown);
     }
 }
+
+/// PATCH of a nested object is a JSON Merge Patch (RFC 7396): the members sent replace
+/// theirs, null returns one to its default, the members left out keep their values
+/// (a client sending one member of a policy never resets the others); what does not
+/// fit is refused with the field.
+#[tokio::test]
+async fn patching_a_nested_object_merges() {
+    let app = with_tenant("contoso").await;
+    let tenant = "/admin/api/v1/tenants/contoso";
+    let patch = |body: serde_json::Value| app.admin("PATCH", tenant, Some(body));
+    let r =
+        patch(json!({"policy": {"lockout_threshold": 7, "access_token_lifetime_seconds": 600}}))
+            .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = patch(json!({"policy": {"code_lifetime_seconds": 120}})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let policy = r.json()["policy"].clone();
+    assert_eq!(
+        (
+            &policy["lockout_threshold"],
+            &policy["access_token_lifetime_seconds"],
+            &policy["code_lifetime_seconds"]
+        ),
+        (&json!(7), &json!(600), &json!(120)),
+        "the members left out kept their values: {policy}"
+    );
+    let r = patch(json!({"policy": {"access_token_lifetime_seconds": null}})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let policy = r.json()["policy"].clone();
+    assert_eq!(
+        policy["access_token_lifetime_seconds"], 3600,
+        "null: the default"
+    );
+    assert_eq!(policy["lockout_threshold"], 7);
+    for (body, field) in [
+        (json!({"policy": 5}), "/policy"),
+        (json!({"policy": {"nonsense": 1}}), "/policy/nonsense"),
+        (
+            json!({"policy": {"lockout_threshold": "many"}}),
+            "/policy/lockout_threshold",
+        ),
+    ] {
+        let r = patch(body.clone()).await;
+        assert_eq!(r.status, 400, "{body}: {}", r.body);
+        assert_eq!(r.json()["errors"][0]["field"], field, "{body}: {}", r.body);
+    }
+
+    let apps = "/admin/api/v1/tenants/contoso/apps";
+    let created = app
+        .admin("POST", apps, Some(json!({"client_id": "web", "name": "Web",
+            "redirect_uris": {"web": ["https://web.contoso.test/cb"], "native": ["http://127.0.0.1/cb"]}})))
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let r = app
+        .admin(
+            "PATCH",
+            &format!("{apps}/web"),
+            Some(
+                json!({"redirect_uris": {"spa": ["https://spa.contoso.test/cb"], "native": null}}),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        r.json()["redirect_uris"],
+        json!({"web": ["https://web.contoso.test/cb"], "spa": ["https://spa.contoso.test/cb"], "native": []})
+    );
+}
