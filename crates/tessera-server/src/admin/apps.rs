@@ -6,7 +6,7 @@ use super::common::{
     doc_with_apis, internal, list_page, name_matches, not_found, problem, relative, replace, store,
     tenant,
 };
-use super::json::{AdminJson, check, merge_patch};
+use super::json::{AdminJson, check, invalid, merge_patch};
 use crate::http::extract::{Path, Query};
 use crate::runtime::state::AppState;
 use axum::Json;
@@ -405,7 +405,7 @@ pub async fn create(
         tokens_valid_from: Some(state.clock.now()),
     };
     let alg = requested_alg(req.fields.id_token_signed_response_alg.as_deref());
-    apply_fields(&mut app, req.fields).map_err(|e| check(vec![e]).unwrap_err())?;
+    apply_fields(&mut app, req.fields).map_err(|e| invalid(vec![e]))?;
     guard_management_roles(&admin, None, &app)?;
     check(problems(&state, &t, &app, grant_types.as_deref(), alg.as_deref()).await?)?;
     let now = state.clock.now();
@@ -463,7 +463,7 @@ pub async fn update(
     let grant_types = req.grant_types.clone();
     let alg = requested_alg(req.id_token_signed_response_alg.as_deref());
     let mut app = old.clone();
-    apply_fields(&mut app, req).map_err(|e| check(vec![e]).unwrap_err())?;
+    apply_fields(&mut app, req).map_err(|e| invalid(vec![e]))?;
     // Disabling voids what the app was issued so far; enabling it again revives none.
     app.tokens_valid_from = tessera_core::directory::plan::tokens_valid_from(
         Some(&old),

@@ -51,7 +51,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for AdminJson<T> {
         let de = &mut serde_json::Deserializer::from_slice(&bytes);
         serde_path_to_error::deserialize(de)
             .map(AdminJson)
-            .map_err(|e| check(vec![field_error("", e)]).unwrap_err())
+            .map_err(|e| invalid(vec![field_error("", e)]))
     }
 }
 
@@ -110,9 +110,14 @@ pub fn check(fields: Vec<FieldError>) -> Result<(), ErrorResponse> {
     if fields.is_empty() {
         return Ok(());
     }
-    Err(problem(
+    Err(invalid(fields))
+}
+
+/// ValidationFailed with these field errors.
+pub fn invalid(fields: Vec<FieldError>) -> ErrorResponse {
+    problem(
         CatalogError::new(ErrorName::ValidationFailed)
             .with("count", fields.len().to_string())
             .with_fields(fields),
-    ))
+    )
 }

@@ -4,7 +4,7 @@ use super::auth::Admin;
 use super::common::{
     ApiResult, ListQuery, Page, Problem, audit, changed_fields, conflict, problem, store, tenant,
 };
-use super::json::{AdminJson, check, merge_patch};
+use super::json::{AdminJson, check, invalid, merge_patch};
 use tessera_core::ids::TenantId;
 
 use crate::http::extract::{Path, Query};
@@ -327,7 +327,7 @@ pub async fn update(
             &PolicyView::from(TenantPolicy::default()),
             patch,
         )
-        .map_err(|e| check(vec![e]).unwrap_err())?
+        .map_err(|e| invalid(vec![e]))?
         .into(),
         None => t.policy.clone(),
     };
