@@ -104,6 +104,7 @@ pub async fn run(settings: Settings, demo: bool) -> Result<(), Fatal> {
         state.demo = true;
         Some(crate::routes::demo::setup(&state).await?)
     } else {
+        crate::routes::demo::retire(&state).await?;
         None
     };
 

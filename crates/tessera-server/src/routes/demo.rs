@@ -17,12 +17,14 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use minijinja::context;
 use sha2::Digest;
-use tessera_core::crypto::generate_token;
+use tessera_core::crypto::{generate_token, verify_password};
 use tessera_core::directory::file::TenantFile;
+use tessera_core::directory::model::User;
 use tessera_core::errors::{CatalogError, ErrorName};
 use tessera_core::oauth::params::Params;
 use tessera_core::oauth::token::request::CodeRequest;
 use tessera_core::secret::Secret;
+use tessera_core::store::object::{ObjectKind, Write, encode};
 
 pub const TENANT: &str = "demo";
 pub const CLIENT_ID: &str = "demo-app";
@@ -56,6 +58,68 @@ pub async fn setup(state: &AppState) -> Result<String, Fatal> {
         "demo: open {}/demo-app in a browser and sign in as '{USERNAME}' with password '{PASSWORD}'",
         state.public_url
     ))
+}
+
+/// A start without `--demo` on a store that once ran with it: the demo account, whose
+/// password is printed in every demo start and in the docs, is disabled (its sessions,
+/// refresh tokens and device approvals ended with it), so no node serves a well-known
+/// credential it was not asked to. Only an enabled `demo` user of the `demo` tenant whose
+/// password is still the public one is touched; `--demo` enables it again. Whether it
+/// was disabled now.
+pub async fn retire(state: &AppState) -> Result<bool, Fatal> {
+    let fail = |e: String| Fatal::runtime(format!("cannot check the demo account: {e}"));
+    let slug = tessera_core::tenant::TenantSlug::parse(TENANT).map_err(|e| fail(e.message()))?;
+    let Some(tenant) = state
+        .store
+        .tenant(&slug)
+        .await
+        .map_err(|e| fail(e.to_string()))?
+    else {
+        return Ok(false);
+    };
+    let found = tessera_core::store::read::get::<User>(
+        state.store.as_ref(),
+        tenant.id,
+        ObjectKind::User,
+        USERNAME,
+    )
+    .await
+    .map_err(|e| fail(e.to_string()))?;
+    let Some((object, mut user)) = found else {
+        return Ok(false);
+    };
+    let public = user
+        .password_hash
+        .as_deref()
+        .is_some_and(|hash| verify_password(&Secret::new(PASSWORD), hash));
+    if !user.enabled || !public {
+        return Ok(false);
+    }
+    let now = state.clock.now();
+    user.enabled = false;
+    user.end_sign_ins(now);
+    let revocation = crate::oauth::revoke_sessions(
+        state.store.as_ref(),
+        now,
+        tenant.id,
+        &user.username.key(),
+        "the demo account was disabled",
+    )
+    .await
+    .map_err(|e| fail(e.message()))?;
+    let mut writes = vec![Write::Put(object.with_doc(encode(&user), now))];
+    writes.extend(revocation.writes);
+    state
+        .store
+        .apply(writes)
+        .await
+        .map_err(|e| fail(e.to_string()))?;
+    tracing::warn!(
+        tenant = TENANT,
+        user = USERNAME,
+        "disabled the demo account: its password is public; start with --demo to use it again"
+    );
+    Ok(true)
 }
 
 pub fn routes() -> Router<AppState> {

@@ -515,3 +515,53 @@ async fn no_secret_reaches_the_log() {
         assert!(!log.contains(value), "the {what} is in the log");
     }
 }
+
+/// A start without `--demo` on a store that ran with it disables the demo account (its
+/// password is public) and ends its sign-ins; `--demo` enables it again; an account
+/// whose password was changed is left alone.
+#[tokio::test]
+async fn a_start_without_demo_disables_the_demo_account() {
+    use tessera_core::directory::model::User;
+    use tessera_core::store::object::ObjectKind;
+    use tessera_server::routes::demo;
+    let app = crate::support::TestApp::new().await;
+    let user = || async {
+        let slug = tessera_core::tenant::TenantSlug::parse(demo::TENANT).unwrap();
+        let tenant = app.state.store.tenant(&slug).await.unwrap().unwrap();
+        tessera_core::store::read::get::<User>(
+            app.state.store.as_ref(),
+            tenant.id,
+            ObjectKind::User,
+            demo::USERNAME,
+        )
+        .await
+        .unwrap()
+        .unwrap()
+        .1
+    };
+    assert!(
+        !demo::retire(&app.state).await.unwrap(),
+        "no demo tenant yet"
+    );
+    demo::setup(&app.state).await.unwrap();
+    assert!(user().await.enabled);
+    app.clock.advance(time::Duration::seconds(1));
+    assert!(demo::retire(&app.state).await.unwrap());
+    let retired = user().await;
+    assert!(!retired.enabled);
+    assert!(retired.sessions_valid_from.is_some(), "its sign-ins ended");
+    assert!(!demo::retire(&app.state).await.unwrap(), "once");
+    demo::setup(&app.state).await.unwrap();
+    assert!(user().await.enabled, "--demo enables it again");
+    // A changed password is the operator's own: the account stays.
+    let changed = app
+        .admin(
+            "POST",
+            "/admin/api/v1/tenants/demo/users/demo/password",
+            Some(serde_json::json!({"password": "a password nobody printed"})),
+        )
+        .await;
+    assert_eq!(changed.status, 204, "{}", changed.body);
+    assert!(!demo::retire(&app.state).await.unwrap());
+    assert!(user().await.enabled);
+}
