@@ -37,6 +37,11 @@ impl TempDir {
     pub fn path(&self) -> &Path {
         &self.0
     }
+
+    /// Another handle on the directory at `path`: whichever is dropped first removes it.
+    pub fn borrowed(path: &Path) -> Self {
+        Self(path.to_owned())
+    }
 }
 
 impl Drop for TempDir {
@@ -259,7 +264,15 @@ impl Process {
 
     /// [`Process::serve`] with these environment variables set.
     pub fn serve_with_env(args: &[&str], env: &[(&str, &str)]) -> Self {
-        let dir = TempDir::new("proc");
+        Self::start(TempDir::new("proc"), args, env)
+    }
+
+    /// [`Process::serve`] in `dir`, which earlier commands set up; it is kept.
+    pub fn serve_in(dir: &TempDir, args: &[&str]) -> Self {
+        Self::start(TempDir::borrowed(dir.path()), args, &[])
+    }
+
+    fn start(dir: TempDir, args: &[&str], env: &[(&str, &str)]) -> Self {
         let mut child = tessera()
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(args)
