@@ -91,7 +91,9 @@ impl<'de> Deserialize<'de> for TenantSlug {
 
 /// Whether a tenant is for an organisation's accounts or for personal accounts (the
 /// `consumers` meta-tenant routes to the latter).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum TenantKind {
     #[default]
@@ -144,11 +146,12 @@ pub struct NewTenant {
 }
 
 /// A tenant's sign-in policy (`policy` in the tenant file).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct TenantPolicy {
     /// Failed sign-ins before the account locks (smart lockout).
     pub lockout_threshold: u32,
+    /// How long an account stays locked after `lockout_threshold` failures.
     pub lockout_seconds: u32,
     /// How old a second factor may be before it is asked for again.
     pub mfa_max_age_seconds: u32,

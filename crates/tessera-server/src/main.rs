@@ -43,6 +43,26 @@ fn main() -> ExitCode {
     if let Command::Explain(args) = &cli.command {
         return explain::run(args);
     }
+    if let Command::Import(args) = &cli.command
+        && args.schema
+    {
+        use tessera_core::directory::reference;
+        let text = if args.markdown {
+            reference::markdown()
+        } else {
+            format!(
+                "{}\n",
+                serde_json::to_string_pretty(&reference::schema()).unwrap_or_default()
+            )
+        };
+        return match print_out(&text) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(fatal) => {
+                eprintln!("error: {}", fatal.message);
+                ExitCode::from(fatal.status)
+            }
+        };
+    }
     let settings = match settings::resolve(&cli.flag_values(), |k| std::env::var(k).ok()) {
         Ok(s) => s,
         Err(e) => {
@@ -88,7 +108,7 @@ async fn run(command: Command, settings: Settings) -> Result<(), Fatal> {
         Command::Explain(_) => Ok(()),
         Command::Import(args) => {
             // Read and validate before touching the store: bad input changes nothing.
-            let file = directory_files::read(&args.file)?;
+            let file = directory_files::read(args.file.as_deref().unwrap_or("-"))?;
             let (store, master) = serve::open_store(&settings).await?;
             for line in directory_files::import(
                 store.as_ref(),

@@ -5,32 +5,44 @@
 use super::model::{Api, Implicit, Permission, RedirectUris, RoleAssignment};
 use crate::tenant::TenantKind;
 use crate::tenant::TenantPolicy;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TenantFile {
+    /// The tenants the file declares; each is created, or updated to match.
     pub tenants: Vec<TenantDoc>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TenantDoc {
+    /// The tenant's name in every URL (`/{slug}/oauth2/…`): lowercase letters, digits and
+    /// hyphens.
     pub slug: String,
+    /// Shown on the sign-in pages; the slug when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
+    /// `work` (an organization's directory) or `consumers` (personal accounts).
     #[serde(default)]
     pub kind: TenantKind,
+    /// Lifetimes and sign-in rules; members left out take their defaults.
     #[serde(default)]
     pub policy: TenantPolicy,
+    /// Groups of users; a group's app roles are its members'.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub groups: Vec<GroupDoc>,
+    /// The tenant's users.
     #[serde(default)]
     pub users: Vec<UserDoc>,
+    /// APIs (resources) apps may get tokens for.
     #[serde(default)]
     pub apis: Vec<ApiDoc>,
+    /// App registrations: the clients that sign users in or get tokens.
     #[serde(default)]
     pub apps: Vec<AppDoc>,
+    /// Users assigned to apps that require assignment (`assignment_required`).
     #[serde(default)]
     pub assignments: Vec<AssignmentDoc>,
 }
@@ -52,31 +64,40 @@ impl TenantDoc {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GroupDoc {
+    /// Unique in the tenant; users name it in their `groups`.
     pub name: String,
     /// App roles every member holds.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub app_roles: Vec<RoleAssignment>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserDoc {
+    /// The sign-in name (an email-like name or a plain one), unique in the tenant
+    /// whatever its case.
     pub username: String,
     /// Set (or changed) on import; never exported.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
+    /// Shown in ID tokens with the `email` scope (`email_verified` is false: Tessera
+    /// does not verify addresses).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// The display name, in ID tokens with the `profile` scope.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// `false`: the user cannot sign in, and a file that disables a user ends their
+    /// sessions and tokens.
     #[serde(default = "yes")]
     pub enabled: bool,
     /// Base32 (RFC 4648) TOTP secret; stored sealed, never exported.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub totp_secret: Option<String>,
+    /// The names of the groups the user belongs to.
     #[serde(default)]
     pub groups: Vec<String>,
     /// App roles granted to the user directly.
@@ -89,19 +110,23 @@ fn yes() -> bool {
 }
 
 /// A delegated scope: a bare name, or a table with its consent text and flag.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum ScopeDoc {
     Name(String),
     Full(ScopeDetail),
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScopeDetail {
+    /// The scope's name; requested as `{api identifier}/{name}`.
     pub name: String,
+    /// What the consent page says the app may do; `Use the {name} permission`
+    /// when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// Only an administrator may consent (the app needs `admin_consented`).
     #[serde(default)]
     pub admin_consent_required: bool,
 }
@@ -115,13 +140,19 @@ impl ScopeDoc {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApiDoc {
+    /// The API's URI (`api://orders`, `https://api.contoso.test`): the `aud` of its
+    /// access tokens and the prefix of its scopes.
     pub identifier: String,
+    /// Shown on consent pages.
     pub name: String,
+    /// Delegated permissions, which users consent to: names, or tables with a
+    /// description.
     #[serde(default)]
     pub scopes: Vec<ScopeDoc>,
+    /// Roles apps and users can be granted on the API, in tokens' `roles`.
     #[serde(default)]
     pub app_roles: Vec<String>,
     /// The client_id of the app that serves this API and may exchange its tokens
@@ -133,7 +164,7 @@ pub struct ApiDoc {
     pub access_token_signing_alg: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SecretDoc {
     /// At least 32 characters (e.g. from a secret manager). Never exported.
@@ -143,32 +174,46 @@ pub struct SecretDoc {
     pub expires_at: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AppDoc {
     /// Generated when absent (an existing app with the same name keeps its own).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
+    /// Shown on sign-in and consent pages.
     pub name: String,
+    /// Whether users of other tenants may sign in to it.
     #[serde(default)]
     pub multi_tenant: bool,
+    /// Only users named in `assignments` may sign in to it.
     #[serde(default)]
     pub assignment_required: bool,
+    /// Where codes are sent, by platform: `web` (confidential server apps),
+    /// `spa` (browser apps: codes redeemed from the browser, short-lived refresh
+    /// tokens), `native` (loopback URIs accept any port, RFC 8252). Compared as strings.
     #[serde(default)]
     pub redirect_uris: RedirectUrisDoc,
+    /// Where users may be sent after signing out.
     #[serde(default)]
     pub post_logout_redirect_uris: Vec<String>,
     /// Omitted: a public client, or one that authenticates with `jwks` keys.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secrets: Option<Vec<SecretDoc>>,
+    /// A JWK Set of public keys for `private_key_jwt` client authentication.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jwks: Option<serde_json::Value>,
+    /// `authorization_code`, `refresh_token`, `client_credentials`,
+    /// `urn:ietf:params:oauth:grant-type:device_code`,
+    /// `urn:ietf:params:oauth:grant-type:token-exchange`.
     #[serde(default = "default_grant_types")]
     pub grant_types: Vec<String>,
+    /// Tokens the authorization endpoint may return directly (implicit flow).
     #[serde(default)]
     pub implicit: Implicit,
+    /// The API scopes and app roles it may ask for.
     #[serde(default)]
     pub permissions: Vec<Permission>,
+    /// An administrator consented for every user: they are not asked.
     #[serde(default)]
     pub admin_consented: bool,
     /// `RS256` (the default), `ES256` or `EdDSA`: the signature of its ID tokens.
@@ -184,13 +229,16 @@ fn default_grant_types() -> Vec<String> {
     vec!["authorization_code".to_owned(), "refresh_token".to_owned()]
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RedirectUrisDoc {
+    /// Redirect URIs of a confidential web app.
     #[serde(default)]
     pub web: Vec<String>,
+    /// Redirect URIs of a single-page app (its origins may call the token endpoint).
     #[serde(default)]
     pub spa: Vec<String>,
+    /// Redirect URIs of a native app (loopback or a private-use scheme).
     #[serde(default)]
     pub native: Vec<String>,
 }
@@ -205,10 +253,12 @@ impl From<&RedirectUrisDoc> for RedirectUris {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssignmentDoc {
+    /// The username.
     pub user: String,
+    /// The app's client_id (or its name, for an app declared without one).
     pub app: String,
 }
 

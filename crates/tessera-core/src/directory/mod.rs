@@ -10,4 +10,5 @@ pub mod model;
 pub mod names;
 pub mod plan;
 pub mod redirect;
+pub mod reference;
 pub mod validate;

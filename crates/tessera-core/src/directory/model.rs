@@ -81,11 +81,14 @@ pub struct Group {
 }
 
 /// An app role of an API, assigned to a user or a group.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct RoleAssignment {
     /// The API identifier.
     pub api: String,
+    /// The role's name, one of the API's `app_roles`.
     pub role: String,
 }
 
@@ -194,20 +197,27 @@ pub struct ClientSecret {
     pub created_at: OffsetDateTime,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields, default)]
 pub struct Implicit {
+    /// The authorization endpoint may return an ID token.
     pub id_token: bool,
+    /// The authorization endpoint may return an access token.
     pub access_token: bool,
 }
 
 /// Permissions an app requests on one API.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Permission {
+    /// The API's identifier.
     pub api: String,
+    /// Delegated scopes of that API the app may ask users for.
     #[serde(default)]
     pub scopes: Vec<String>,
+    /// App roles of that API the app holds itself (client credentials).
     #[serde(default)]
     pub app_roles: Vec<String>,
 }

@@ -58,7 +58,15 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct ImportArgs {
     /// The tenant file
-    pub file: String,
+    #[arg(required_unless_present = "schema")]
+    pub file: Option<String>,
+    /// Print the tenant file's JSON Schema instead (made from the importer's own types;
+    /// with --markdown, the reference page docs/tenant-file.md); reads no settings
+    #[arg(long, conflicts_with = "file")]
+    pub schema: bool,
+    /// With --schema: the reference as Markdown
+    #[arg(long, requires = "schema")]
+    pub markdown: bool,
 }
 
 #[derive(Debug, Args)]

@@ -407,3 +407,108 @@ async fn new_tenants_get_sealed_signing_keys() {
         log.len()
     );
 }
+
+/// The tenant file's reference and JSON Schema are generated from the importer's own
+/// types; this fails when the committed ones are out of date. Regenerate with
+/// `cargo run -q -- import --schema > docs/tenant-file.schema.json` and
+/// `cargo run -q -- import --schema --markdown > docs/tenant-file.md`.
+#[test]
+fn the_committed_tenant_file_reference_is_current() {
+    let docs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs");
+    for (file, args) in [
+        ("tenant-file.schema.json", &["import", "--schema"][..]),
+        ("tenant-file.md", &["import", "--schema", "--markdown"][..]),
+    ] {
+        let committed = std::fs::read_to_string(docs.join(file)).unwrap();
+        let out = tessera().args(args).output().unwrap();
+        assert!(out.status.success());
+        assert!(
+            committed == String::from_utf8(out.stdout).unwrap(),
+            "docs/{file} is stale: run `cargo run -q -- {} > docs/{file}`",
+            args.join(" ")
+        );
+    }
+}
+
+/// Every member of every tenant file the repository ships (the getting-started guide's,
+/// the benchmark's, this suite's fixture) is one the schema names, at its place: a
+/// schema that left a field out, or a file using one the importer dropped, fails here.
+#[test]
+fn the_shipped_tenant_files_use_only_what_the_schema_names() {
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../docs/tenant-file.schema.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    fn resolve<'a>(
+        schema: &'a serde_json::Value,
+        node: &'a serde_json::Value,
+    ) -> &'a serde_json::Value {
+        match node.get("$ref").and_then(|r| r.as_str()) {
+            Some(r) => &schema["$defs"][r.rsplit('/').next().unwrap()],
+            None => node,
+        }
+    }
+    fn walk(
+        schema: &serde_json::Value,
+        node: &serde_json::Value,
+        value: &serde_json::Value,
+        at: &str,
+    ) {
+        let node = resolve(schema, node);
+        if let Some(options) = node
+            .get("anyOf")
+            .or_else(|| node.get("oneOf"))
+            .and_then(|o| o.as_array())
+        {
+            // A value fits one of the options (a scope is a name or a table).
+            let fits = |o: &serde_json::Value| {
+                let o = resolve(schema, o);
+                match value {
+                    serde_json::Value::Object(_) => o.get("properties").is_some(),
+                    _ => o.get("properties").is_none(),
+                }
+            };
+            if let Some(option) = options.iter().find(|o| fits(o)) {
+                walk(schema, option, value, at);
+            }
+            return;
+        }
+        match value {
+            serde_json::Value::Object(members) if node.get("properties").is_some() => {
+                for (name, member) in members {
+                    let property = node["properties"]
+                        .get(name)
+                        .unwrap_or_else(|| panic!("{at}/{name} is not in the schema"));
+                    walk(schema, property, member, &format!("{at}/{name}"));
+                }
+            }
+            serde_json::Value::Array(items) => {
+                if let Some(item) = node.get("items") {
+                    for (i, v) in items.iter().enumerate() {
+                        walk(schema, item, v, &format!("{at}/{i}"));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let guide = include_str!("../../../../docs/getting-started.md");
+    let guide_file = guide
+        .split("```json\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .unwrap();
+    let bench = include_str!("../../../../benches/tenant.json");
+    for (name, text) in [
+        ("the guide's", guide_file.to_owned()),
+        ("the benchmark's", bench.to_owned()),
+        ("the fixture", crate::oidc::tenant_file().to_string()),
+    ] {
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        walk(&schema, &schema, &value, name);
+    }
+}
