@@ -21,16 +21,7 @@ const GUIDE: &str = include_str!("../../../../docs/getting-started.md");
 
 /// The fenced blocks of `language` in the guide, in order.
 fn blocks(language: &str) -> Vec<String> {
-    let fence = format!("```{language}\n");
-    let mut out = Vec::new();
-    let mut rest = GUIDE;
-    while let Some(start) = rest.find(&fence) {
-        let body = &rest[start + fence.len()..];
-        let end = body.find("```\n").expect("a closed block");
-        out.push(body[..end].to_owned());
-        rest = &body[end..][3..];
-    }
-    out
+    crate::docs_examples::fenced(GUIDE, language)
 }
 
 /// One command line of the guide, run in `dir`: `tessera ARGS`, or `printf 'TEXT\n' |

@@ -14,6 +14,7 @@ mod client_assertion;
 mod client_credentials;
 mod cors;
 mod device_flow;
+mod docs_examples;
 mod getting_started;
 mod golden;
 mod health;
