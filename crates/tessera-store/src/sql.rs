@@ -38,6 +38,8 @@ pub const LIST_TENANTS_AFTER: &str = concat!(
     " FROM tenants WHERE slug > $1 ORDER BY slug LIMIT $2"
 );
 
+const DELETE_TENANT_OBJECTS: &str = "DELETE FROM directory_objects WHERE tenant_id = $1";
+const DELETE_TENANT: &str = "DELETE FROM tenants WHERE id = $1";
 const UPDATE_TENANT: &str = "UPDATE tenants SET display_name = $2, kind = $3, policy = $4, updated_at = $5, disabled = $6 WHERE id = $1";
 
 pub const SELECT_OBJECTS: &str = concat!(
@@ -261,6 +263,19 @@ pub fn statements(write: &Write) -> Stmt {
             ],
             expect: Expect::Any,
             what: format!("audit {}", e.action),
+        },
+        Write::DeleteTenantObjects { id } => Stmt {
+            sql: DELETE_TENANT_OBJECTS,
+            params: vec![Text(id.to_string())],
+            expect: Expect::Any,
+            what: format!("delete the objects of tenant {id}"),
+        },
+        // The audit log goes with the row (ON DELETE CASCADE on both backends).
+        Write::DeleteTenant { id } => Stmt {
+            sql: DELETE_TENANT,
+            params: vec![Text(id.to_string())],
+            expect: Expect::SomeRow(StoreError::Conflict),
+            what: format!("delete tenant {id}"),
         },
         Write::Delete {
             tenant_id,

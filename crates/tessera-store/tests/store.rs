@@ -144,6 +144,87 @@ async fn two_tenants(store: &dyn Store) -> (TenantId, TenantId) {
 mod cases {
     use super::*;
 
+    /// Deleting a tenant takes its objects, of every kind, and its audit log with it in
+    /// one change, announced to caches; another tenant keeps all of its own; the slug
+    /// is free again; deleting a tenant that is not there is a conflict.
+    pub async fn a_deleted_tenant_takes_everything_it_holds(f: Fixture) {
+        use tessera_core::audit::{AuditEntry, AuditQuery};
+        let (a, b) = two_tenants(f.store.as_ref()).await;
+        let audit = |id: u128, tenant| {
+            Write::Audit(AuditEntry {
+                id: ObjectId::from_uuid(uuid::Uuid::from_u128(id)),
+                tenant_id: tenant,
+                at: T0,
+                actor: "cli".into(),
+                action: "user.create".into(),
+                target: format!("user:u{id}"),
+                changes: vec![],
+            })
+        };
+        f.store
+            .apply(vec![
+                Write::Put(object(a, ObjectKind::User, "alice", "{}", 1)),
+                Write::Put(object(a, ObjectKind::App, "web", "{}", 2)),
+                Write::Put(object(a, ObjectKind::Session, "s", "{}", 3)),
+                Write::Put(object(b, ObjectKind::User, "bob", "{}", 4)),
+                audit(5, a),
+                audit(6, b),
+            ])
+            .await
+            .unwrap();
+        let changes = Arc::new(std::sync::Mutex::new(Vec::new()));
+        struct Recorder(Arc<std::sync::Mutex<Vec<Change>>>);
+        impl tessera_core::store::ChangeListener for Recorder {
+            fn changed(&self, change: Option<Change>) {
+                if let Some(c) = change {
+                    self.0.lock().unwrap().push(c);
+                }
+            }
+        }
+        f.store.listen(Arc::new(Recorder(changes.clone())));
+        f.store.apply(Write::delete_tenant(a).into()).await.unwrap();
+        for kind in ObjectKind::ALL {
+            assert!(
+                f.store.objects(a, kind).await.unwrap().is_empty(),
+                "{kind:?} left"
+            );
+        }
+        let all = AuditQuery {
+            actor: None,
+            since: None,
+            until: None,
+            limit: 100,
+        };
+        assert!(f.store.audit(a, &all).await.unwrap().is_empty());
+        assert!(
+            f.store
+                .tenant(&TenantSlug::parse("alpha").unwrap())
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert_eq!(f.store.objects(b, ObjectKind::User).await.unwrap().len(), 1);
+        assert_eq!(f.store.audit(b, &all).await.unwrap().len(), 1);
+        wait_until(|| {
+            changes
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|c| c.tenant == a && c.kind.is_none())
+        })
+        .await;
+        f.store
+            .create_tenant(new_tenant("alpha", T0))
+            .await
+            .expect("the slug is free again");
+        // A tenant that is not there (deleted by another node meanwhile) conflicts.
+        let gone = TenantId::from_uuid(uuid::Uuid::from_u128(0xdead));
+        assert!(matches!(
+            f.store.apply(Write::delete_tenant(gone).into()).await,
+            Err(StoreError::Conflict(_))
+        ));
+    }
+
     pub async fn objects_round_trip_in_key_order(f: Fixture) {
         let (a, _) = two_tenants(f.store.as_ref()).await;
         let w = vec![
@@ -1480,6 +1561,7 @@ contract!(
     audit_entries_filter_and_stay_in_their_tenant,
     changes_to_cached_data_are_announced,
     expired_objects_are_deleted_in_batches,
+    a_deleted_tenant_takes_everything_it_holds,
 );
 
 /// A database whose schema is newer than this binary must be refused, not used.

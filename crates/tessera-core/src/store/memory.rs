@@ -71,6 +71,14 @@ impl State {
                 }
                 Ok(())
             }
+            Write::DeleteTenantObjects { id } => {
+                self.objects.retain(|_, o| o.tenant_id != id);
+                Ok(())
+            }
+            Write::DeleteTenant { id } => {
+                self.tenants.retain(|_, t| t.id != id);
+                Ok(())
+            }
             Write::CreateTenant(_) | Write::UpdateTenant { .. } | Write::Audit(_) => Ok(()),
         }
     }

@@ -233,9 +233,28 @@ pub enum Write {
     },
     /// Appends to the audit log, atomically with the change it records.
     Audit(crate::audit::AuditEntry),
+    /// Deletes every directory object of the tenant (the first half of deleting it:
+    /// [`Write::delete_tenant`]).
+    DeleteTenantObjects {
+        id: TenantId,
+    },
+    /// Deletes the tenant's row and its audit log.
+    DeleteTenant {
+        id: TenantId,
+    },
 }
 
 impl Write {
+    /// The writes that delete a tenant and everything it holds, in one change: its
+    /// objects first (PostgreSQL keeps no foreign key from objects to tenants, decision
+    /// 0005), then the tenant and its audit log.
+    pub fn delete_tenant(id: TenantId) -> [Write; 2] {
+        [
+            Write::DeleteTenantObjects { id },
+            Write::DeleteTenant { id },
+        ]
+    }
+
     /// What cached data (a tenant record, or objects of a cached kind) this write
     /// changes; `None` for writes no cache holds.
     pub fn change(&self) -> Option<crate::store::Change> {
@@ -245,7 +264,9 @@ impl Write {
                 tenant: t.id,
                 kind: None,
             }),
-            Write::UpdateTenant { id, .. } => Some(Change {
+            Write::UpdateTenant { id, .. }
+            | Write::DeleteTenantObjects { id }
+            | Write::DeleteTenant { id } => Some(Change {
                 tenant: *id,
                 kind: None,
             }),

@@ -41,7 +41,7 @@ struct ApiDoc;
 pub fn router() -> Router<AppState> {
     let (routes, mut doc) = OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
         .routes(routes!(tenants::list, tenants::create))
-        .routes(routes!(tenants::get, tenants::update))
+        .routes(routes!(tenants::get, tenants::update, tenants::delete))
         .routes(routes!(users::list, users::create))
         .routes(routes!(users::get, users::update, users::delete))
         .routes(routes!(users::set_password))

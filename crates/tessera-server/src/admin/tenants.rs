@@ -378,3 +378,58 @@ pub async fn update(
     let t = tenant(&state, &slug).await?;
     Ok(Json(view(&state, t)))
 }
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteTenant {
+    /// The tenant's slug again: the deletion cannot be undone.
+    pub confirm: Option<String>,
+}
+
+/// Delete a tenant and everything it holds (users, groups, APIs, apps, keys, sessions,
+/// tokens' records, its audit log), in one change; the admin tenant's audit log records
+/// it. `confirm` must repeat the slug. Tokens it signed stop verifying at once: its keys
+/// are gone.
+#[utoipa::path(delete, path = "/tenants/{slug}", tag = "tenants", params(("slug" = String, Path), DeleteTenant),
+    responses((status = 204), (status = 400, body = Problem), (status = 404, body = Problem)))]
+pub async fn delete(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    Query(q): Query<DeleteTenant>,
+) -> ApiResult<StatusCode> {
+    let t = tenant(&state, &slug).await?;
+    let field = |field: &str, message: &str| FieldError {
+        field: field.into(),
+        code: ErrorName::ValidationFailed.entry().code_str(),
+        message: message.into(),
+    };
+    if t.slug == TenantSlug::admin() {
+        return Err(invalid(vec![field(
+            "/slug",
+            "the admin tenant holds Tessera's own administration and cannot be deleted",
+        )]));
+    }
+    if q.confirm.as_deref() != Some(t.slug.as_str()) {
+        return Err(invalid(vec![field(
+            "/confirm",
+            "must repeat the tenant's slug (?confirm={slug}): deleting a tenant cannot be undone",
+        )]));
+    }
+    let admin_tenant = tenant(&state, TenantSlug::admin().as_str()).await?;
+    let mut writes: Vec<Write> = Write::delete_tenant(t.id).into();
+    writes.push(audit(
+        &state,
+        &admin_tenant,
+        &admin.actor,
+        "tenant.delete",
+        format!("tenant:{}", t.slug),
+        vec!["everything it held".into()],
+    ));
+    match state.store.apply(writes).await {
+        Ok(()) => Ok(StatusCode::NO_CONTENT),
+        // Deleted by another request meanwhile.
+        Err(StoreError::Conflict(_)) => Err(super::common::not_found(&format!("tenant {slug}"))),
+        Err(e) => Err(store(e)),
+    }
+}

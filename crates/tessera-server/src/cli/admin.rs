@@ -34,6 +34,14 @@ pub enum Task {
         #[arg(long)]
         display_name: Option<String>,
     },
+    /// Delete a tenant and everything it holds (cannot be undone)
+    DeleteTenant {
+        #[arg(long)]
+        tenant: String,
+        /// The tenant's slug again, to confirm
+        #[arg(long)]
+        confirm: String,
+    },
     /// Create a user
     AddUser {
         #[arg(long)]
@@ -123,6 +131,11 @@ fn request(task: &Task) -> Result<(&'static str, String, Option<Value>), Fatal> 
             "/admin/api/v1/tenants".into(),
             Some(json!({"slug": slug, "display_name": display_name})),
         ),
+        Task::DeleteTenant { tenant, confirm } => (
+            "DELETE",
+            format!("/admin/api/v1/tenants/{tenant}?confirm={confirm}"),
+            None,
+        ),
         Task::AddUser {
             tenant,
             username,
@@ -202,6 +215,9 @@ fn summary(task: &Task, v: &Value, public_url: Option<&str>) -> String {
                 v["slug"].as_str().unwrap_or("")
             ),
         },
+        Task::DeleteTenant { tenant, .. } => {
+            format!("deleted tenant {tenant} and everything it held")
+        }
         Task::AddUser { tenant, .. } => format!(
             "created user {} in {tenant}",
             v["username"].as_str().unwrap_or("")

@@ -51,6 +51,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/tenants/{slug}/audit"),
     ("get", "/tenants/{slug}/keys"),
     ("post", "/tenants/{slug}/keys/rotate"),
+    ("delete", "/tenants/{slug}"),
     ("get", "/master-key"),
     ("post", "/master-key/reseal"),
 ];
@@ -1120,4 +1121,68 @@ async fn patching_a_nested_object_merges() {
         r.json()["redirect_uris"],
         json!({"web": ["https://web.contoso.test/cb"], "spa": ["https://spa.contoso.test/cb"], "native": []})
     );
+}
+
+/// A tenant is deleted with everything it holds once the request repeats its slug; the
+/// admin tenant cannot be; the admin tenant's audit log records it; nothing of it is
+/// served afterwards, and the slug can be used again.
+#[tokio::test]
+async fn a_tenant_is_deleted_with_everything_once_confirmed() {
+    let app = with_tenant("contoso").await;
+    app.import(json!({ "tenants": [{ "slug": "contoso",
+        "users": [ { "username": "alice", "password": "correct horse battery" } ],
+        "apps": [ { "client_id": "web", "name": "Web", "redirect_uris": { "web": ["https://web.test/cb"] } } ] }] }))
+        .await;
+    assert_eq!(app.get("/contoso/discovery/keys", None).await.status, 200);
+    let path = "/admin/api/v1/tenants/contoso";
+    for (query, field) in [("", "/confirm"), ("?confirm=fabrikam", "/confirm")] {
+        let r = app.admin("DELETE", &format!("{path}{query}"), None).await;
+        assert_eq!(r.status, 400, "{}", r.body);
+        assert_eq!(r.json()["errors"][0]["field"], field);
+    }
+    let r = app
+        .admin("DELETE", "/admin/api/v1/tenants/admin?confirm=admin", None)
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.json()["errors"][0]["field"], "/slug");
+
+    let r = app
+        .admin("DELETE", &format!("{path}?confirm=contoso"), None)
+        .await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    for gone in [
+        "/contoso/discovery/keys",
+        "/contoso/.well-known/openid-configuration",
+    ] {
+        let r = app.get(gone, None).await;
+        assert_eq!(r.status, 404, "{gone}: {}", r.body);
+        assert_eq!(
+            r.json()["error_codes"][0],
+            ErrorName::TenantNotFound.entry().code
+        );
+    }
+    assert_eq!(app.admin("GET", path, None).await.status, 404);
+    let again = app
+        .admin("DELETE", &format!("{path}?confirm=contoso"), None)
+        .await;
+    assert_eq!(again.status, 404);
+    let log = app
+        .admin("GET", "/admin/api/v1/tenants/admin/audit", None)
+        .await
+        .json();
+    assert_eq!(log["items"][0]["action"], "tenant.delete");
+    assert_eq!(log["items"][0]["target"], "tenant:contoso");
+    // The slug is free; the new tenant holds nothing of the old one.
+    let created = app
+        .admin(
+            "POST",
+            "/admin/api/v1/tenants",
+            Some(json!({"slug": "contoso"})),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let users = app
+        .admin("GET", "/admin/api/v1/tenants/contoso/users", None)
+        .await;
+    assert_eq!(users.json()["items"], json!([]));
 }

@@ -256,3 +256,40 @@ fn add_tenant_names_the_issuer_only_under_a_known_public_url() {
         "created tenant fabrikam (issuer https://id.example.com/fabrikam)"
     );
 }
+
+/// `delete-tenant` needs the slug twice; then the tenant is gone.
+#[test]
+fn delete_tenant_from_the_command_line() {
+    let dir = TempDir::new("admin-cli-delete");
+    ok(&admin(&dir, &["add-tenant", "--slug", "contoso"], None));
+    let refused = admin(
+        &dir,
+        &[
+            "delete-tenant",
+            "--tenant",
+            "contoso",
+            "--confirm",
+            "fabrikam",
+        ],
+        None,
+    );
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("/confirm"));
+    assert_eq!(
+        ok(&admin(
+            &dir,
+            &[
+                "delete-tenant",
+                "--tenant",
+                "contoso",
+                "--confirm",
+                "contoso"
+            ],
+            None
+        ))
+        .trim(),
+        "deleted tenant contoso and everything it held"
+    );
+    // Created anew: the slug is free.
+    assert!(ok(&admin(&dir, &["add-tenant", "--slug", "contoso"], None)).starts_with("created"));
+}
