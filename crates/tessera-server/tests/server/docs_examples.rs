@@ -333,6 +333,42 @@ async fn the_configuration_examples_run() {
     assert!(ready.starts_with('{'), "JSON logs: {ready}");
     assert!(ready.contains("https://login.example.com"), "{ready}");
 
+    // The bootstrap line the page shows is the one the first start prints on stderr.
+    let shown = page
+        .split("```\n")
+        .find(|b| b.starts_with("bootstrap admin credential"))
+        .expect("the page shows the bootstrap line");
+    let shown = shown.trim_end().trim_end_matches('…');
+    let scratch = TempDir::new("docs-bootstrap");
+    let mut first = tessera()
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .current_dir(scratch.path())
+        .env_remove("TESSERA_DATABASE_URL")
+        .env_remove("TESSERA_MASTER_KEY_FILE")
+        .env_remove("TESSERA_CONFIG")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = std::io::BufReader::new(first.stderr.take().unwrap());
+    let mut printed = String::new();
+    for _ in 0..20 {
+        let mut line = String::new();
+        if std::io::BufRead::read_line(&mut err, &mut line).unwrap() == 0 {
+            break;
+        }
+        if line.starts_with("bootstrap admin credential") {
+            printed = line;
+            break;
+        }
+    }
+    let _ = first.kill();
+    let _ = first.wait();
+    assert!(
+        printed.starts_with(shown),
+        "printed {printed:?}, shown {shown:?}"
+    );
+
     // The admin API requests, in order, against a server of our own.
     let server = Process::serve(&[]);
     let credential = credential(&server.dir);
