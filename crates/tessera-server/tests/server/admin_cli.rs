@@ -2,26 +2,10 @@
 //! summaries or `--json`, catalogued errors with exit 2, and `cli` in the audit log.
 
 use crate::support::{TempDir, tessera};
-use std::io::Write;
-use std::process::{Output, Stdio};
+use std::process::Output;
 
 fn admin(dir: &TempDir, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = tessera()
-        .arg("admin")
-        .args(args)
-        .current_dir(dir.path())
-        .env_remove("TESSERA_DATABASE_URL")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    if let Some(text) = stdin {
-        input.write_all(text.as_bytes()).unwrap();
-    }
-    drop(input);
-    child.wait_with_output().unwrap()
+    crate::support::run_in(dir, std::iter::once(&"admin").chain(args), stdin)
 }
 
 fn ok(o: &Output) -> String {

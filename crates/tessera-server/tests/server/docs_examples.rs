@@ -16,6 +16,21 @@ fn read(relative: &str) -> String {
     std::fs::read_to_string(docs_dir().join(relative)).unwrap()
 }
 
+/// The first line of `out` that contains `needle`, among its first 50.
+fn line_with(out: impl std::io::Read, needle: &str) -> String {
+    let mut out = std::io::BufReader::new(out);
+    for _ in 0..50 {
+        let mut line = String::new();
+        if std::io::BufRead::read_line(&mut out, &mut line).unwrap_or(0) == 0 {
+            break;
+        }
+        if line.contains(needle) {
+            return line;
+        }
+    }
+    String::new()
+}
+
 /// The fenced blocks of `language` in `text`, in order.
 pub fn fenced(text: &str, language: &str) -> Vec<String> {
     let fence = format!("```{language}\n");
@@ -316,18 +331,7 @@ async fn the_configuration_examples_run() {
         .spawn()
         .unwrap();
     // The file's other settings hold: JSON logs, and its public URL in the ready line.
-    let mut ready = String::new();
-    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
-    for _ in 0..50 {
-        let mut line = String::new();
-        if std::io::BufRead::read_line(&mut out, &mut line).unwrap() == 0 {
-            break;
-        }
-        if line.contains("ready on http://") {
-            ready = line;
-            break;
-        }
-    }
+    let ready = line_with(child.stdout.take().unwrap(), "ready on http://");
     let _ = child.kill();
     let _ = child.wait();
     assert!(ready.starts_with('{'), "JSON logs: {ready}");
@@ -350,18 +354,7 @@ async fn the_configuration_examples_run() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let mut err = std::io::BufReader::new(first.stderr.take().unwrap());
-    let mut printed = String::new();
-    for _ in 0..20 {
-        let mut line = String::new();
-        if std::io::BufRead::read_line(&mut err, &mut line).unwrap() == 0 {
-            break;
-        }
-        if line.starts_with("bootstrap admin credential") {
-            printed = line;
-            break;
-        }
-    }
+    let printed = line_with(first.stderr.take().unwrap(), "bootstrap admin credential");
     let _ = first.kill();
     let _ = first.wait();
     assert!(

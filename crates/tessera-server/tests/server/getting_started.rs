@@ -8,14 +8,13 @@ use crate::oidc::{
     PASSWORD, TENANT, WEB_CB, WEB_SECRET, authorize_through_pages, browser, location_params, param,
     rp_http,
 };
-use crate::support::{Process, TempDir, tessera};
+use crate::support::{Process, TempDir};
 use openidconnect::core::{CoreClient, CoreProviderMetadata};
 use openidconnect::{
     AuthorizationCode, ClientId, ClientSecret, IssuerUrl, OAuth2TokenResponse, RedirectUrl,
     TokenResponse,
 };
-use std::io::Write;
-use std::process::{Output, Stdio};
+use std::process::Output;
 
 const GUIDE: &str = include_str!("../../../../docs/getting-started.md");
 
@@ -40,22 +39,7 @@ fn run(dir: &TempDir, line: &str) -> Output {
     };
     let mut words = command.split_whitespace();
     assert_eq!(words.next(), Some("tessera"), "{line}");
-    let mut child = tessera()
-        .args(words)
-        .current_dir(dir.path())
-        .env_remove("TESSERA_DATABASE_URL")
-        .env_remove("TESSERA_MASTER_KEY_FILE")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    if let Some(text) = stdin {
-        input.write_all(text.as_bytes()).unwrap();
-    }
-    drop(input);
-    child.wait_with_output().unwrap()
+    crate::support::run_in(dir, words, stdin.as_deref())
 }
 
 fn succeeded(line: &str, o: &Output) -> String {

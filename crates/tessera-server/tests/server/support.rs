@@ -255,6 +255,32 @@ pub fn tessera() -> Command {
     Command::new(env!("CARGO_BIN_EXE_tessera"))
 }
 
+/// `tessera ARGS` run to its end in `dir` on the directory's default store and key,
+/// with `stdin` on its standard input.
+pub fn run_in<I, S>(dir: &TempDir, args: I, stdin: Option<&str>) -> std::process::Output
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    use std::io::Write;
+    let mut child = tessera()
+        .args(args)
+        .current_dir(dir.path())
+        .env_remove("TESSERA_DATABASE_URL")
+        .env_remove("TESSERA_MASTER_KEY_FILE")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(text) = stdin {
+        input.write_all(text.as_bytes()).unwrap();
+    }
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
 impl Process {
     /// Starts `tessera serve --listen 127.0.0.1:0 <args>` in a fresh directory and waits
     /// for its ready line.
