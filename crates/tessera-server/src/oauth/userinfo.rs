@@ -1,7 +1,7 @@
 //! `/{t}/oauth2/userinfo` (OIDC Core §5.3), GET and POST. The access token is a bearer
 //! token (RFC 6750 §2.1 header, or §2.2 form body on POST) that Tessera itself issued
-//! for this endpoint; every failure is a 401 with a `WWW-Authenticate: Bearer`
-//! challenge naming `invalid_token` and why (RFC 6750 §3).
+//! for this endpoint; every failure carries a `WWW-Authenticate: Bearer` challenge
+//! naming its RFC 6750 §3.1 error code and why.
 
 use crate::http::error_response::ErrorResponse;
 use crate::http::tenant_path::ResolvedTenant;
@@ -74,28 +74,34 @@ fn unverified_client_id(token: &str) -> Option<String> {
     claims.get("client_id")?.as_str().map(str::to_owned)
 }
 
-/// The error with its RFC 6750 §3 challenge. A request without any token gets the
-/// challenge without an error code (§3.1).
+/// The error with its RFC 6750 §3 challenge, whatever its status: `insufficient_scope`
+/// with the scope needed (403), `invalid_token` for a token refused (401),
+/// `invalid_request` for a request malformed (400, 415: §3.1), and the bare challenge
+/// for a request without any token (§3.1) or a failure of the server's own, which no
+/// RFC 6750 error code describes.
 fn challenge(tenant: &Tenant, err: CatalogError) -> Response {
     let realm = tenant.slug.as_str();
-    let www = if err.name == ErrorName::InsufficientScope {
-        Some(format!(
-            "Bearer realm=\"{realm}\", error=\"insufficient_scope\", scope=\"openid\""
-        ))
-    } else if err.entry().status == 401 && err.name != ErrorName::BearerTokenMissing {
+    let with_error = |code: &str| {
         let description: String = err
             .message()
             .chars()
             .map(|c| if c == '"' || c == '\\' { '\'' } else { c })
             .collect();
-        Some(format!(
-            "Bearer realm=\"{realm}\", error=\"invalid_token\", error_description=\"{description}\""
-        ))
-    } else if err.name == ErrorName::BearerTokenMissing {
-        Some(format!("Bearer realm=\"{realm}\""))
-    } else {
-        None
+        format!("Bearer realm=\"{realm}\", error=\"{code}\", error_description=\"{description}\"")
     };
+    let status = err.entry().status;
+    let www = if err.name == ErrorName::InsufficientScope {
+        format!("Bearer realm=\"{realm}\", error=\"insufficient_scope\", scope=\"openid\"")
+    } else if err.name == ErrorName::BearerTokenMissing {
+        format!("Bearer realm=\"{realm}\"")
+    } else if status == 401 {
+        with_error("invalid_token")
+    } else if (400..500).contains(&status) {
+        with_error("invalid_request")
+    } else {
+        format!("Bearer realm=\"{realm}\"")
+    };
+    let www = Some(www);
     let mut e = ErrorResponse::json(err);
     e.www_authenticate = www;
     e.into_response()

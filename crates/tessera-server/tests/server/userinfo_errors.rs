@@ -20,6 +20,16 @@ async fn with_bearer(served: &Served, token: &str) -> reqwest::Response {
 }
 
 /// Checks the RFC 6750 §3 challenge of a rejected token.
+fn invalid_request_challenge(headers: &reqwest::header::HeaderMap) {
+    let challenge = headers["www-authenticate"].to_str().unwrap();
+    assert!(
+        challenge.starts_with(
+            "Bearer realm=\"fabrikam\", error=\"invalid_request\", error_description=\""
+        ),
+        "{challenge}"
+    );
+}
+
 fn invalid_token_challenge(headers: &reqwest::header::HeaderMap) {
     let www = headers["www-authenticate"].to_str().unwrap();
     assert!(
@@ -128,6 +138,8 @@ async fn token_in_header_and_body_is_invalid_request() {
         .send()
         .await
         .unwrap();
+    // RFC 6750 §3.1: a malformed request is invalid_request, with its challenge too.
+    invalid_request_challenge(r.headers());
     let (_, body) = assert_json_error(r, ErrorName::InvalidRequestFormat).await;
     assert!(
         body["error_description"]
@@ -168,6 +180,7 @@ async fn only_a_form_encoded_body_carries_the_token() {
         .await
         .unwrap();
     assert_eq!(r.status(), 415);
+    invalid_request_challenge(r.headers());
     assert_json_error(r, ErrorName::UnsupportedMediaType).await;
     let r = rp_http()
         .post(url(&served))
