@@ -63,6 +63,21 @@ impl AuthorizeError {
     }
 }
 
+/// Step 0: a request of a protocol Tessera does not serve, which some clients send to
+/// an authorization endpoint: WS-Federation (`wa=wsignin1.0`, `wtrealm`) or SAML 2.0
+/// (`SAMLRequest`, HTTP-Redirect and HTTP-POST bindings). Said plainly, rather than
+/// as a missing `client_id`.
+pub fn check_protocol(params: &Params) -> Result<(), CatalogError> {
+    let protocol = if params.get("wa").is_some() || params.get("wtrealm").is_some() {
+        "WS-Federation"
+    } else if params.get("SAMLRequest").is_some() {
+        "SAML 2.0"
+    } else {
+        return Ok(());
+    };
+    Err(CatalogError::new(ErrorName::ProtocolNotSupported).with("protocol", protocol))
+}
+
 /// Step 1: the `client_id`, before the app is looked up.
 pub fn check_client_id(params: &Params) -> Result<&str, CatalogError> {
     params.require("client_id")

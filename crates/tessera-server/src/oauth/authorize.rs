@@ -92,6 +92,7 @@ async fn run(
     set_cookies: &mut Vec<HeaderValue>,
 ) -> Result<Step, AuthorizeError> {
     let page = AuthorizeError::page;
+    checks::check_protocol(params).map_err(page)?;
     let client_id = checks::check_client_id(params).map_err(page)?;
     let found = lookup::app(state, tenant.id, client_id)
         .await
@@ -264,4 +265,21 @@ pub async fn post(
         }
         Err(e) => ErrorResponse::page(e).into_response(),
     }
+}
+
+/// `/{t}/wsfed` and `/{t}/saml2`, where Entra ID serves WS-Federation and SAML 2.0: an
+/// app moved over with its old protocol learns on a page that Tessera does not serve it.
+pub async fn ws_federation() -> Response {
+    not_served("WS-Federation")
+}
+
+pub async fn saml2() -> Response {
+    not_served("SAML 2.0")
+}
+
+fn not_served(protocol: &str) -> Response {
+    ErrorResponse::page(
+        CatalogError::new(ErrorName::ProtocolNotSupported).with("protocol", protocol.to_owned()),
+    )
+    .into_response()
 }

@@ -26,7 +26,7 @@ mod userinfo;
 
 use crate::runtime::state::AppState;
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -34,6 +34,8 @@ pub fn routes() -> Router<AppState> {
             "/{tenant}/oauth2/authorize",
             get(authorize::get).post(authorize::post),
         )
+        .route("/{tenant}/wsfed", any(authorize::ws_federation))
+        .route("/{tenant}/saml2", any(authorize::saml2))
         .route("/{tenant}/signin/password", post(signin::password))
         .route("/{tenant}/signin/consent", post(signin::consent))
         .route("/{tenant}/oauth2/devicecode", post(device::authorize))

@@ -124,6 +124,35 @@ async fn unknown_tenant_is_an_error_page() {
     assert!(html.contains("no-such-tenant"), "{html}");
 }
 
+/// WS-Federation and SAML 2.0 requests, at the authorization endpoint (GET and POST)
+/// or at the paths Entra ID serves them on, are told plainly that Tessera does not
+/// serve the protocol, instead of being refused for a missing client_id.
+#[tokio::test]
+async fn other_protocols_are_named_as_not_supported() {
+    let served = server(None).await;
+    let base = format!("{}/{TENANT}", served.base);
+    let ws_fed = "wa=wsignin1.0&wtrealm=urn%3Aapp&wctx=x";
+    let saml = "SAMLRequest=fZJNT8MwDIbvSPyH";
+    for (url, protocol) in [
+        (format!("{base}/oauth2/authorize?{ws_fed}"), "WS-Federation"),
+        (format!("{base}/wsfed?{ws_fed}"), "WS-Federation"),
+        (format!("{base}/oauth2/authorize?{saml}"), "SAML 2.0"),
+        (format!("{base}/saml2?{saml}"), "SAML 2.0"),
+    ] {
+        let r = browser().get(&url).send().await.unwrap();
+        let html = assert_error_page(r, ErrorName::ProtocolNotSupported).await;
+        assert!(html.contains(protocol), "{url}: {html}");
+    }
+    let posted = browser()
+        .post(format!("{base}/oauth2/authorize"))
+        .form(&[("SAMLRequest", "fZJNT8MwDIbvSPyH"), ("RelayState", "r")])
+        .send()
+        .await
+        .unwrap();
+    let html = assert_error_page(posted, ErrorName::ProtocolNotSupported).await;
+    assert!(html.contains("SAML 2.0"), "{html}");
+}
+
 #[tokio::test]
 async fn missing_client_id_is_an_error_page() {
     let served = server(None).await;
