@@ -363,6 +363,77 @@ pub fn rotate(
     Ok(writes)
 }
 
+/// An emergency rotation: the key `kid` is removed at once, so every token it signed
+/// stops verifying (they name a key the JWKS no longer holds). When it was the active
+/// key of its algorithm, the `next` key (published already) becomes active, or a fresh
+/// key when there is none; when it was active or next, a new `next` key is made, so the
+/// following rotation again promotes a key relying parties have seen. `None`: the
+/// tenant has no key `kid`.
+pub fn remove(
+    current: &[StoredObject],
+    kid: &str,
+    tenant_id: TenantId,
+    master: &MasterKey,
+    rng: &dyn Rng,
+    now: OffsetDateTime,
+) -> Result<Option<Vec<Write>>, String> {
+    let keys: Vec<(&StoredObject, SigningKey)> = current
+        .iter()
+        .map(|o| o.decode::<SigningKey>().map(|k| (o, k)))
+        .collect::<Result<_, _>>()?;
+    let Some((object, removed)) = keys.iter().find(|(_, k)| k.kid == kid) else {
+        return Ok(None);
+    };
+    let new_object = |key: &SigningKey| {
+        StoredObject::new(
+            rng.object_id(),
+            tenant_id,
+            ObjectKind::SigningKey,
+            key.kid.clone(),
+            encode(key),
+            now,
+        )
+    };
+    let mut writes = vec![Write::Delete {
+        tenant_id,
+        kind: ObjectKind::SigningKey,
+        id: object.id,
+    }];
+    let next = keys
+        .iter()
+        .find(|(_, k)| k.alg == removed.alg && k.state == KeyState::Next);
+    if removed.state == KeyState::Active {
+        writes.push(Write::Put(match next {
+            Some((obj, key)) => (*obj).clone().with_doc(
+                encode(&SigningKey {
+                    state: KeyState::Active,
+                    ..key.clone()
+                }),
+                now,
+            ),
+            None => new_object(&generate(
+                removed.alg,
+                KeyState::Active,
+                tenant_id,
+                master,
+                rng,
+                now,
+            )?),
+        }));
+    }
+    if removed.state != KeyState::Retired {
+        writes.push(Write::Put(new_object(&generate(
+            removed.alg,
+            KeyState::Next,
+            tenant_id,
+            master,
+            rng,
+            now,
+        )?)));
+    }
+    Ok(Some(writes))
+}
+
 #[cfg(test)]
 mod rotation_tests {
     use super::*;
@@ -455,5 +526,45 @@ mod rotation_tests {
                 "{kid} promoted"
             );
         }
+    }
+
+    #[test]
+    fn removing_the_active_key_promotes_next_and_prepares_another() {
+        let master = MasterKey::from_bytes(&[1u8; 32]);
+        let rng = SequenceRng::new(3);
+        let tenant = TenantId::from_uuid(uuid::Uuid::from_u128(6));
+        let t0 = datetime!(2026-11-26 0:00 UTC);
+        let objects: Vec<StoredObject> = initial_keys(tenant, &master, &rng, t0)
+            .unwrap()
+            .into_iter()
+            .filter_map(|w| if let Write::Put(o) = w { Some(o) } else { None })
+            .collect();
+        let keys: Vec<SigningKey> = objects.iter().map(|o| o.decode().unwrap()).collect();
+        let of = |state| {
+            keys.iter()
+                .find(|k| k.alg == SigningAlg::RS256 && k.state == state)
+                .unwrap()
+                .kid
+                .clone()
+        };
+        let (active, next) = (of(KeyState::Active), of(KeyState::Next));
+        assert!(
+            remove(&objects, "nope", tenant, &master, &rng, t0)
+                .unwrap()
+                .is_none()
+        );
+        let writes = remove(&objects, &active, tenant, &master, &rng, t0)
+            .unwrap()
+            .unwrap();
+        assert!(
+            matches!(&writes[0], Write::Delete { id, .. } if objects.iter().any(|o| o.id == *id && o.key == active))
+        );
+        let put = states(&writes);
+        assert_eq!(put.len(), 2, "{put:?}");
+        assert!(put.contains(&(SigningAlg::RS256, KeyState::Active, next)));
+        assert!(
+            put.iter()
+                .any(|(alg, state, _)| *alg == SigningAlg::RS256 && *state == KeyState::Next)
+        );
     }
 }

@@ -106,3 +106,41 @@ pub async fn rotate(
     state.store.apply(writes).await.map_err(store)?;
     Ok(Json(views(&state, t.id).await?))
 }
+
+/// Remove a compromised key at once (an emergency rotation): every token it signed stops
+/// verifying, here and at every relying party that fetches the JWKS again. An active
+/// key's place goes to the `next` key, and a new `next` key is made.
+#[utoipa::path(delete, path = "/tenants/{slug}/keys/{kid}", tag = "keys", params(("slug" = String, Path), ("kid" = String, Path)),
+    responses((status = 200, body = KeyList), (status = 404, body = Problem)))]
+pub async fn remove(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path((slug, kid)): Path<(String, String)>,
+) -> ApiResult<Json<KeyList>> {
+    let t = tenant(&state, &slug).await?;
+    let current = state
+        .store
+        .objects(t.id, ObjectKind::SigningKey)
+        .await
+        .map_err(store)?;
+    let mut writes = tessera_core::keys::remove(
+        &current,
+        &kid,
+        t.id,
+        &state.master,
+        state.rng.as_ref(),
+        state.clock.now(),
+    )
+    .map_err(internal)?
+    .ok_or_else(|| super::common::not_found(&format!("signing key {kid}")))?;
+    writes.push(audit(
+        &state,
+        &t,
+        &admin.actor,
+        "keys.remove",
+        format!("key:{kid}"),
+        vec!["signing_keys".into()],
+    ));
+    state.store.apply(writes).await.map_err(store)?;
+    Ok(Json(views(&state, t.id).await?))
+}

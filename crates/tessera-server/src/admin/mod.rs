@@ -60,6 +60,7 @@ pub fn router() -> Router<AppState> {
         .routes(routes!(audit::list))
         .routes(routes!(keys::list))
         .routes(routes!(keys::rotate))
+        .routes(routes!(keys::remove))
         .routes(routes!(master_key::status))
         .routes(routes!(master_key::reseal))
         .split_for_parts();

@@ -51,6 +51,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/tenants/{slug}/audit"),
     ("get", "/tenants/{slug}/keys"),
     ("post", "/tenants/{slug}/keys/rotate"),
+    ("delete", "/tenants/{slug}/keys/{kid}"),
     ("delete", "/tenants/{slug}"),
     ("get", "/master-key"),
     ("post", "/master-key/reseal"),

@@ -139,3 +139,101 @@ async fn the_first_rotation_signs_with_a_key_a_caching_client_already_has() {
     let before: Vec<&str> = cached.iter().map(|k| k["kid"].as_str().unwrap()).collect();
     assert!(before.contains(&kid));
 }
+
+/// An emergency rotation removes a compromised key at once: the tokens it signed stop
+/// verifying (introspection calls them inactive), the JWKS drops it, and the next key,
+/// published since the tenant began, signs from then on.
+#[tokio::test]
+async fn a_removed_key_takes_its_tokens_with_it() {
+    let app = TestApp::new().await;
+    app.import(json!({ "tenants": [{
+        "slug": "tailspin",
+        "apis": [ { "identifier": "api://orders", "name": "Orders", "app_roles": ["Orders.Read"] } ],
+        "apps": [ { "client_id": "daemon", "name": "Daemon", "grant_types": ["client_credentials"],
+                    "secrets": [ { "value": "daemon-secret-0123456789abcdefghijklmnopq" } ],
+                    "permissions": [ { "api": "api://orders", "app_roles": ["Orders.Read"] } ] } ]
+    }]}))
+    .await;
+    let basic = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        "daemon:daemon-secret-0123456789abcdefghijklmnopq",
+    );
+    let post = |path: &'static str, body: String| {
+        let basic = basic.clone();
+        let app = &app;
+        async move {
+            app.send(
+                axum::http::Request::post(path)
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .header("authorization", format!("Basic {basic}"))
+                    .body(axum::body::Body::from(body))
+                    .unwrap(),
+            )
+            .await
+            .json()
+        }
+    };
+    let token = || {
+        post(
+            "/tailspin/oauth2/token",
+            "grant_type=client_credentials&scope=api%3A%2F%2Forders%2F.default".into(),
+        )
+    };
+    let kid_of = |t: &str| {
+        let header = t.split('.').next().unwrap();
+        let header: serde_json::Value = serde_json::from_slice(
+            &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, header)
+                .unwrap(),
+        )
+        .unwrap();
+        header["kid"].as_str().unwrap().to_owned()
+    };
+    let old = token().await["access_token"].as_str().unwrap().to_owned();
+    let active = |t: String| post("/tailspin/oauth2/introspect", format!("token={t}"));
+    assert_eq!(active(old.clone()).await["active"], true);
+    let compromised = kid_of(&old);
+
+    let missing = app
+        .admin(
+            "DELETE",
+            "/admin/api/v1/tenants/tailspin/keys/no-such-kid",
+            None,
+        )
+        .await;
+    assert_eq!(missing.status, 404, "{}", missing.body);
+    let removed = app
+        .admin(
+            "DELETE",
+            &format!("/admin/api/v1/tenants/tailspin/keys/{compromised}"),
+            None,
+        )
+        .await;
+    assert_eq!(removed.status, 200, "{}", removed.body);
+
+    assert_eq!(
+        active(old).await["active"],
+        false,
+        "its tokens stop verifying"
+    );
+    let jwks = app.get("/tailspin/discovery/keys", None).await.json();
+    let kids: Vec<&str> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap())
+        .collect();
+    assert!(!kids.contains(&compromised.as_str()));
+    assert_eq!(
+        kids.len(),
+        6,
+        "an active and a next key of each algorithm again"
+    );
+    let fresh = token().await["access_token"].as_str().unwrap().to_owned();
+    assert!(kids.contains(&kid_of(&fresh).as_str()));
+    assert_eq!(active(fresh).await["active"], true);
+    let log = app
+        .admin("GET", "/admin/api/v1/tenants/tailspin/audit", None)
+        .await
+        .json();
+    assert_eq!(log["items"][0]["action"], "keys.remove");
+}
