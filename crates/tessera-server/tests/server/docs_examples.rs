@@ -191,20 +191,18 @@ async fn curl(command: &str, base: &str, credential: &str) -> (u16, Value) {
 
 /// A new bootstrap credential of a server's store (docs/getting-started.md, step 6).
 fn credential(dir: &TempDir) -> String {
-    let out = tessera()
-        .args([
+    let out = crate::support::run_in(
+        dir,
+        [
             "admin",
             "add-secret",
             "--tenant",
             "admin",
             "--client-id",
             "tessera-bootstrap",
-        ])
-        .current_dir(dir.path())
-        .env_remove("TESSERA_DATABASE_URL")
-        .env_remove("TESSERA_MASTER_KEY_FILE")
-        .output()
-        .unwrap();
+        ],
+        None,
+    );
     assert!(
         out.status.success(),
         "{}",
@@ -400,13 +398,7 @@ async fn the_grant_examples_run() {
     let server = Process::serve(&[]);
     let path = server.dir.path().join("contoso.json");
     std::fs::write(&path, file.to_string()).unwrap();
-    let out = tessera()
-        .args(["import", &path.display().to_string()])
-        .current_dir(server.dir.path())
-        .env_remove("TESSERA_DATABASE_URL")
-        .env_remove("TESSERA_MASTER_KEY_FILE")
-        .output()
-        .unwrap();
+    let out = crate::support::run_in(&server.dir, ["import", &path.display().to_string()], None);
     assert!(
         out.status.success(),
         "{}",

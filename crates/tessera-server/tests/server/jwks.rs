@@ -100,14 +100,7 @@ async fn unknown_and_disabled_tenants_get_catalogued_errors() {
 #[tokio::test]
 async fn the_first_rotation_signs_with_a_key_a_caching_client_already_has() {
     let app = TestApp::new().await;
-    app.import(json!({ "tenants": [{
-        "slug": "tailspin",
-        "apis": [ { "identifier": "api://orders", "name": "Orders", "app_roles": ["Orders.Read"] } ],
-        "apps": [ { "client_id": "daemon", "name": "Daemon", "grant_types": ["client_credentials"],
-                    "secrets": [ { "value": "daemon-secret-0123456789abcdefghijklmnopq" } ],
-                    "permissions": [ { "api": "api://orders", "app_roles": ["Orders.Read"] } ] } ]
-    }]}))
-    .await;
+    with_daemon(&app).await;
     let cached = app.get("/tailspin/discovery/keys", None).await.json()["keys"]
         .as_array()
         .unwrap()
@@ -116,23 +109,8 @@ async fn the_first_rotation_signs_with_a_key_a_caching_client_already_has() {
         .admin("POST", "/admin/api/v1/tenants/tailspin/keys/rotate", None)
         .await;
     assert_eq!(rotated.status, 200, "{}", rotated.body);
-    let basic = base64::Engine::encode(
-        &base64::engine::general_purpose::STANDARD,
-        "daemon:daemon-secret-0123456789abcdefghijklmnopq",
-    );
-    let reply = app
-        .send(
-            axum::http::Request::post("/tailspin/oauth2/token")
-                .header("content-type", "application/x-www-form-urlencoded")
-                .header("authorization", format!("Basic {basic}"))
-                .body(axum::body::Body::from(
-                    "grant_type=client_credentials&scope=api%3A%2F%2Forders%2F.default",
-                ))
-                .unwrap(),
-        )
-        .await;
-    assert_eq!(reply.status, 200, "{}", reply.body);
-    let token = reply.json()["access_token"].as_str().unwrap().to_owned();
+    let reply = as_daemon(&app, "/tailspin/oauth2/token", CC.into()).await;
+    let token = reply["access_token"].as_str().unwrap().to_owned();
     let verified = tessera_core::oauth::jose::verify(&token, &cached)
         .expect("the cached JWKS verifies a token signed after the first rotation");
     let kid = verified.header["kid"].as_str().unwrap();
@@ -146,39 +124,9 @@ async fn the_first_rotation_signs_with_a_key_a_caching_client_already_has() {
 #[tokio::test]
 async fn a_removed_key_takes_its_tokens_with_it() {
     let app = TestApp::new().await;
-    app.import(json!({ "tenants": [{
-        "slug": "tailspin",
-        "apis": [ { "identifier": "api://orders", "name": "Orders", "app_roles": ["Orders.Read"] } ],
-        "apps": [ { "client_id": "daemon", "name": "Daemon", "grant_types": ["client_credentials"],
-                    "secrets": [ { "value": "daemon-secret-0123456789abcdefghijklmnopq" } ],
-                    "permissions": [ { "api": "api://orders", "app_roles": ["Orders.Read"] } ] } ]
-    }]}))
-    .await;
-    let basic = base64::Engine::encode(
-        &base64::engine::general_purpose::STANDARD,
-        "daemon:daemon-secret-0123456789abcdefghijklmnopq",
-    );
-    let post = |path: &'static str, body: String| {
-        let basic = basic.clone();
-        let app = &app;
-        async move {
-            app.send(
-                axum::http::Request::post(path)
-                    .header("content-type", "application/x-www-form-urlencoded")
-                    .header("authorization", format!("Basic {basic}"))
-                    .body(axum::body::Body::from(body))
-                    .unwrap(),
-            )
-            .await
-            .json()
-        }
-    };
-    let token = || {
-        post(
-            "/tailspin/oauth2/token",
-            "grant_type=client_credentials&scope=api%3A%2F%2Forders%2F.default".into(),
-        )
-    };
+    with_daemon(&app).await;
+    let post = |path: &'static str, body: String| as_daemon(&app, path, body);
+    let token = || post("/tailspin/oauth2/token", CC.into());
     let kid_of = |t: &str| {
         let header = t.split('.').next().unwrap();
         let header: serde_json::Value = serde_json::from_slice(
@@ -236,4 +184,36 @@ async fn a_removed_key_takes_its_tokens_with_it() {
         .await
         .json();
     assert_eq!(log["items"][0]["action"], "keys.remove");
+}
+
+/// The form of `daemon`'s client_credentials request.
+const CC: &str = "grant_type=client_credentials&scope=api%3A%2F%2Forders%2F.default";
+
+/// Imports the tenant `tailspin` with an API and a client-credentials app, `daemon`.
+async fn with_daemon(app: &TestApp) {
+    app.import(json!({ "tenants": [{
+        "slug": "tailspin",
+        "apis": [ { "identifier": "api://orders", "name": "Orders", "app_roles": ["Orders.Read"] } ],
+        "apps": [ { "client_id": "daemon", "name": "Daemon", "grant_types": ["client_credentials"],
+                    "secrets": [ { "value": "daemon-secret-0123456789abcdefghijklmnopq" } ],
+                    "permissions": [ { "api": "api://orders", "app_roles": ["Orders.Read"] } ] } ]
+    }]}))
+    .await;
+}
+
+/// A client_credentials request of `daemon`: the path, the form, Basic auth.
+async fn as_daemon(app: &TestApp, path: &str, body: String) -> serde_json::Value {
+    let basic = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        "daemon:daemon-secret-0123456789abcdefghijklmnopq",
+    );
+    app.send(
+        axum::http::Request::post(path)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("authorization", format!("Basic {basic}"))
+            .body(axum::body::Body::from(body))
+            .unwrap(),
+    )
+    .await
+    .json()
 }
