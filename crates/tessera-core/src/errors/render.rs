@@ -19,7 +19,6 @@ pub struct ErrorContext {
     pub public_url: std::sync::Arc<str>,
 }
 
-/// `2026-11-26T19:30:00Z`: RFC 3339 in UTC to the second.
 /// [`timestamp`] of a JWT NumericDate (seconds since the epoch, RFC 7519 §2); the
 /// number itself when it lies beyond the dates `time` represents.
 pub fn unix_timestamp(seconds: i64) -> String {
@@ -28,6 +27,7 @@ pub fn unix_timestamp(seconds: i64) -> String {
         .unwrap_or_else(|_| seconds.to_string())
 }
 
+/// `2026-11-26T19:30:00Z`: RFC 3339 in UTC to the second.
 pub fn timestamp(at: OffsetDateTime) -> String {
     let at = at.to_offset(time::UtcOffset::UTC);
     format!(
