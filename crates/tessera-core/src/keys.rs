@@ -194,18 +194,71 @@ pub fn initial_keys(
     let mut writes = Vec::new();
     for alg in SigningAlg::ALL {
         for state in [KeyState::Active, KeyState::Next] {
-            let key = generate(alg, state, tenant_id, master, rng, now)?;
-            writes.push(Write::Put(StoredObject::new(
-                rng.object_id(),
-                tenant_id,
-                ObjectKind::SigningKey,
-                key.kid.clone(),
-                encode(&key),
-                now,
-            )));
+            writes.push(new_key(alg, state, tenant_id, master, rng, now)?);
         }
     }
     Ok(writes)
+}
+
+/// The write that stores a new key of `alg` in `state`.
+fn new_key(
+    alg: SigningAlg,
+    state: KeyState,
+    tenant_id: TenantId,
+    master: &MasterKey,
+    rng: &dyn Rng,
+    now: OffsetDateTime,
+) -> Result<Write, String> {
+    let key = generate(alg, state, tenant_id, master, rng, now)?;
+    Ok(Write::Put(StoredObject::new(
+        rng.object_id(),
+        tenant_id,
+        ObjectKind::SigningKey,
+        key.kid.clone(),
+        encode(&key),
+        now,
+    )))
+}
+
+/// The write that moves the stored `key` to `state`.
+fn moved(object: &StoredObject, key: &SigningKey, state: KeyState, now: OffsetDateTime) -> Write {
+    let key = SigningKey {
+        state,
+        ..key.clone()
+    };
+    Write::Put(object.clone().with_doc(encode(&key), now))
+}
+
+/// The tenant's stored keys, decoded.
+fn decoded(current: &[StoredObject]) -> Result<Vec<(&StoredObject, SigningKey)>, String> {
+    current
+        .iter()
+        .map(|o| o.decode::<SigningKey>().map(|k| (o, k)))
+        .collect()
+}
+
+/// What a rotation and the removal of an active key share: `alg`'s `next` key (already
+/// published) becomes active, or a fresh key when there is none, and a new `next` key
+/// is made for the rotation after.
+fn promote_next(
+    keys: &[(&StoredObject, SigningKey)],
+    alg: SigningAlg,
+    tenant_id: TenantId,
+    master: &MasterKey,
+    rng: &dyn Rng,
+    now: OffsetDateTime,
+) -> Result<[Write; 2], String> {
+    let next = keys
+        .iter()
+        .find(|(_, k)| k.alg == alg && k.state == KeyState::Next);
+    let active = match next {
+        Some((object, key)) => moved(object, key, KeyState::Active, now),
+        None => new_key(alg, KeyState::Active, tenant_id, master, rng, now)?,
+    };
+    Ok([
+        active,
+        new_key(alg, KeyState::Next, tenant_id, master, rng, now)?,
+    ])
 }
 
 #[cfg(test)]
@@ -310,55 +363,16 @@ pub fn rotate(
     rng: &dyn Rng,
     now: OffsetDateTime,
 ) -> Result<Vec<Write>, String> {
+    let keys = decoded(current)?;
     let mut writes = Vec::new();
-    let mut put = |obj: Option<&StoredObject>, key: &SigningKey| {
-        writes.push(Write::Put(match obj {
-            Some(o) => o.clone().with_doc(encode(key), now),
-            None => StoredObject::new(
-                rng.object_id(),
-                tenant_id,
-                ObjectKind::SigningKey,
-                key.kid.clone(),
-                encode(key),
-                now,
-            ),
-        }));
-    };
-    let keys: Vec<(&StoredObject, SigningKey)> = current
-        .iter()
-        .map(|o| o.decode::<SigningKey>().map(|k| (o, k)))
-        .collect::<Result<_, _>>()?;
     for alg in SigningAlg::ALL {
-        let of = |state: KeyState| {
-            keys.iter()
-                .filter(move |(_, k)| k.alg == alg && k.state == state)
-        };
-        for (obj, key) in of(KeyState::Active) {
-            put(
-                Some(obj),
-                &SigningKey {
-                    state: KeyState::Retired,
-                    ..key.clone()
-                },
-            );
+        for (object, key) in keys
+            .iter()
+            .filter(|(_, k)| k.alg == alg && k.state == KeyState::Active)
+        {
+            writes.push(moved(object, key, KeyState::Retired, now));
         }
-        match of(KeyState::Next).next() {
-            Some((obj, key)) => put(
-                Some(obj),
-                &SigningKey {
-                    state: KeyState::Active,
-                    ..key.clone()
-                },
-            ),
-            None => put(
-                None,
-                &generate(alg, KeyState::Active, tenant_id, master, rng, now)?,
-            ),
-        }
-        put(
-            None,
-            &generate(alg, KeyState::Next, tenant_id, master, rng, now)?,
-        );
+        writes.extend(promote_next(&keys, alg, tenant_id, master, rng, now)?);
     }
     Ok(writes)
 }
@@ -377,59 +391,37 @@ pub fn remove(
     rng: &dyn Rng,
     now: OffsetDateTime,
 ) -> Result<Option<Vec<Write>>, String> {
-    let keys: Vec<(&StoredObject, SigningKey)> = current
-        .iter()
-        .map(|o| o.decode::<SigningKey>().map(|k| (o, k)))
-        .collect::<Result<_, _>>()?;
+    let keys = decoded(current)?;
     let Some((object, removed)) = keys.iter().find(|(_, k)| k.kid == kid) else {
         return Ok(None);
-    };
-    let new_object = |key: &SigningKey| {
-        StoredObject::new(
-            rng.object_id(),
-            tenant_id,
-            ObjectKind::SigningKey,
-            key.kid.clone(),
-            encode(key),
-            now,
-        )
     };
     let mut writes = vec![Write::Delete {
         tenant_id,
         kind: ObjectKind::SigningKey,
         id: object.id,
     }];
-    let next = keys
-        .iter()
-        .find(|(_, k)| k.alg == removed.alg && k.state == KeyState::Next);
-    if removed.state == KeyState::Active {
-        writes.push(Write::Put(match next {
-            Some((obj, key)) => (*obj).clone().with_doc(
-                encode(&SigningKey {
-                    state: KeyState::Active,
-                    ..key.clone()
-                }),
-                now,
-            ),
-            None => new_object(&generate(
+    match removed.state {
+        KeyState::Active => {
+            writes.extend(promote_next(
+                &keys,
                 removed.alg,
-                KeyState::Active,
                 tenant_id,
                 master,
                 rng,
                 now,
-            )?),
-        }));
-    }
-    if removed.state != KeyState::Retired {
-        writes.push(Write::Put(new_object(&generate(
-            removed.alg,
-            KeyState::Next,
-            tenant_id,
-            master,
-            rng,
-            now,
-        )?)));
+            )?);
+        }
+        KeyState::Next => {
+            writes.push(new_key(
+                removed.alg,
+                KeyState::Next,
+                tenant_id,
+                master,
+                rng,
+                now,
+            )?);
+        }
+        KeyState::Retired => {}
     }
     Ok(Some(writes))
 }

@@ -81,30 +81,13 @@ pub async fn rotate(
     State(state): State<AppState>,
     Path(slug): Path<String>,
 ) -> ApiResult<Json<KeyList>> {
-    let t = tenant(&state, &slug).await?;
-    let current = state
-        .store
-        .objects(t.id, ObjectKind::SigningKey)
-        .await
-        .map_err(store)?;
-    let mut writes = tessera_core::keys::rotate(
-        &current,
-        t.id,
-        &state.master,
-        state.rng.as_ref(),
-        state.clock.now(),
-    )
-    .map_err(internal)?;
-    writes.push(audit(
-        &state,
-        &t,
-        &admin.actor,
-        "keys.rotate",
-        format!("tenant:{}", t.slug),
-        vec!["signing_keys".into()],
-    ));
-    state.store.apply(writes).await.map_err(store)?;
-    Ok(Json(views(&state, t.id).await?))
+    change_keys(&state, &admin, &slug, "keys.rotate", |current, t, now| {
+        let writes =
+            tessera_core::keys::rotate(current, t.id, &state.master, state.rng.as_ref(), now)
+                .map_err(internal)?;
+        Ok((writes, format!("tenant:{}", t.slug)))
+    })
+    .await
 }
 
 /// Remove a compromised key at once (an emergency rotation): every token it signed stops
@@ -117,30 +100,45 @@ pub async fn remove(
     State(state): State<AppState>,
     Path((slug, kid)): Path<(String, String)>,
 ) -> ApiResult<Json<KeyList>> {
-    let t = tenant(&state, &slug).await?;
+    change_keys(&state, &admin, &slug, "keys.remove", |current, t, now| {
+        let writes =
+            tessera_core::keys::remove(current, &kid, t.id, &state.master, state.rng.as_ref(), now)
+                .map_err(internal)?
+                .ok_or_else(|| super::common::not_found(&format!("signing key {kid}")))?;
+        Ok((writes, format!("key:{kid}")))
+    })
+    .await
+}
+
+/// The tenant's keys changed by `change` (which gets them, the tenant and the time, and
+/// gives the writes and the audit target), recorded as `action` in one write; the keys
+/// after.
+async fn change_keys(
+    state: &AppState,
+    admin: &Admin,
+    slug: &str,
+    action: &str,
+    change: impl FnOnce(
+        &[tessera_core::store::object::StoredObject],
+        &tessera_core::tenant::Tenant,
+        time::OffsetDateTime,
+    ) -> ApiResult<(Vec<tessera_core::store::object::Write>, String)>,
+) -> ApiResult<Json<KeyList>> {
+    let t = tenant(state, slug).await?;
     let current = state
         .store
         .objects(t.id, ObjectKind::SigningKey)
         .await
         .map_err(store)?;
-    let mut writes = tessera_core::keys::remove(
-        &current,
-        &kid,
-        t.id,
-        &state.master,
-        state.rng.as_ref(),
-        state.clock.now(),
-    )
-    .map_err(internal)?
-    .ok_or_else(|| super::common::not_found(&format!("signing key {kid}")))?;
+    let (mut writes, target) = change(&current, &t, state.clock.now())?;
     writes.push(audit(
-        &state,
+        state,
         &t,
         &admin.actor,
-        "keys.remove",
-        format!("key:{kid}"),
+        action,
+        target,
         vec!["signing_keys".into()],
     ));
     state.store.apply(writes).await.map_err(store)?;
-    Ok(Json(views(&state, t.id).await?))
+    Ok(Json(views(state, t.id).await?))
 }
