@@ -1040,6 +1040,18 @@ catalog! {
         user_action: "Choose a longer password that you do not use elsewhere.",
         retryable: false, redirectable: false,
     }
+    IdTokenHintInvalid {
+        code: 40018, oauth_error: Some(InvalidRequest), status: 400,
+        message: "The id_token_hint is not an ID token this tenant issued: {reason}.",
+        causes: &[
+            "The hint is an access token, or an ID token of another tenant or provider.",
+            "The token was cut short or changed on its way.",
+            "The key that signed it was removed from the tenant after a compromise.",
+        ],
+        developer_action: "Send as id_token_hint the ID token this tenant issued to the app, unchanged (an expired one is accepted), or leave the parameter out.",
+        user_action: "Sign in to the app again.",
+        retryable: false, redirectable: true,
+    }
     // ---- consent: TS50000–59999 -------------------------------------------------------
     InvalidScope {
         code: 50001, oauth_error: Some(InvalidScope), status: 400,

@@ -29,6 +29,7 @@ pub struct Prompt {
     pub none: bool,
     pub login: bool,
     pub consent: bool,
+    pub select_account: bool,
 }
 
 /// A fully checked authorization request for the `code` response type.
@@ -41,6 +42,8 @@ pub struct AuthorizeRequest {
     pub nonce: Option<String>,
     pub prompt: Prompt,
     pub login_hint: Option<String>,
+    /// Unverified: the server checks it against the tenant's keys (`id_token_hint`).
+    pub id_token_hint: Option<String>,
     pub max_age: Option<u64>,
 }
 
@@ -189,6 +192,7 @@ pub fn check_request(
         nonce: params.get("nonce").map(str::to_owned),
         prompt,
         login_hint: params.get("login_hint").map(str::to_owned),
+        id_token_hint: params.get("id_token_hint").map(str::to_owned),
         max_age,
     })
 }
@@ -269,8 +273,7 @@ fn check_prompt(params: &Params) -> Result<Prompt, CatalogError> {
             "none" => prompt.none = true,
             "login" => prompt.login = true,
             "consent" => prompt.consent = true,
-            // One account per browser session: there is nothing to select.
-            "select_account" => {}
+            "select_account" => prompt.select_account = true,
             other => {
                 return Err(CatalogError::new(ErrorName::InvalidRequestFormat).with(
                     "detail",
@@ -283,7 +286,7 @@ fn check_prompt(params: &Params) -> Result<Prompt, CatalogError> {
         }
     }
     // OIDC Core §3.1.2.1: none with any other value is an error.
-    if prompt.none && (prompt.login || prompt.consent) {
+    if prompt.none && (prompt.login || prompt.consent || prompt.select_account) {
         return Err(CatalogError::new(ErrorName::InvalidRequestFormat)
             .with("detail", "prompt=none cannot be combined with other values"));
     }

@@ -2,6 +2,7 @@
 //! scopes, PKCE, the authorization request's checks, JWS framing, and the records the
 //! flows store. The server crate drives these with the store and HTTP.
 
+pub mod account;
 pub mod authorize;
 pub mod device;
 pub mod jose;

@@ -45,6 +45,9 @@ pub struct Session {
     pub amr: Vec<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub expires_at: OffsetDateTime,
+    /// The apps that received a code or token in this session: the ones a logout
+    /// notifies (OIDC Back-Channel Logout §2.7, Front-Channel Logout §3).
+    pub clients: std::collections::BTreeSet<ClientId>,
 }
 
 /// An issued authorization code and everything it is bound to (RFC 6749 §4.1.2,

@@ -6,7 +6,7 @@ use super::password::self_audit;
 use crate::http::error_response::{ErrorResponse, store_error};
 use crate::http::tenant_path::PageTenant;
 use crate::oauth::session::{self, CurrentSession};
-use crate::oauth::{cookies, csrf, password, revoke_sessions, withdraw_consent};
+use crate::oauth::{csrf, password, revoke_sessions, withdraw_consent};
 use crate::pages::page;
 use crate::runtime::state::AppState;
 use axum::Router;
@@ -152,8 +152,9 @@ async fn sign_in(
     let password = Secret::new(fields.get("password").unwrap_or_default());
     match password::authenticate(&state, &tenant, username, password).await {
         Ok(user_key) => {
-            match session::start(&state, &tenant, &user_key, vec!["pwd".to_owned()]).await {
-                Ok((_, cookie)) => see_other(&base(&tenant), Some(cookie)),
+            match session::start(&state, &tenant, &headers, &user_key, vec!["pwd".to_owned()]).await
+            {
+                Ok((_, _, cookie)) => see_other(&base(&tenant), Some(cookie)),
                 Err(e) => ErrorResponse::page(e).into_response(),
             }
         }
@@ -266,12 +267,14 @@ async fn sign_out_everywhere(
         ));
         state.store.apply(writes).await.map_err(store_error)
     });
-    match result.await {
-        // The cookie goes too; the overview then offers to sign in again.
-        Ok(()) => see_other(
-            &base(&tenant),
-            Some(cookies::session_header(&state, &tenant, None)),
-        ),
+    // The cookie forgets the user too (other accounts of this browser stay); the
+    // overview then offers to sign in again.
+    let cookie = match result.await {
+        Ok(()) => session::cookie_without(&state, &tenant, &headers, &current.session.user).await,
+        Err(e) => Err(e),
+    };
+    match cookie {
+        Ok(cookie) => see_other(&base(&tenant), Some(cookie)),
         Err(e) => ErrorResponse::page(e).into_response(),
     }
 }

@@ -6,7 +6,7 @@
 //! then the request's own parameters, the session (sign-in page), assignment, consent
 //! (consent page) and the code, with errors sent to the client.
 
-use super::{consent, lookup, pages, respond, session};
+use super::{consent, id_token_hint, lookup, pages, respond, session};
 use crate::http::error_response::ErrorResponse;
 use crate::http::extract::form;
 use crate::http::tenant_path::PageTenant;
@@ -19,6 +19,7 @@ use axum::response::{IntoResponse, Response};
 use session::CurrentSession;
 use tessera_core::directory::model::App;
 use tessera_core::errors::{CatalogError, ErrorName};
+use tessera_core::oauth::account::{self, Account, Ask, Choice, Hint};
 use tessera_core::oauth::authorize::{self as checks, AuthorizeError, AuthorizeRequest};
 use tessera_core::oauth::params::Params;
 use tessera_core::oauth::records::AuthCode;
@@ -31,8 +32,11 @@ pub enum Interaction {
     Start { posted: bool },
     /// The sign-in form was submitted and the password verified.
     SignedIn(Box<CurrentSession>, HeaderValue),
-    /// The consent form was submitted.
-    Consent { allow: bool },
+    /// The account picker was answered: the session `account` (empty: "use another
+    /// account").
+    Picked { account: String },
+    /// The consent form was submitted by the account with session `account`.
+    Consent { allow: bool, account: String },
 }
 
 /// Runs the authorization request `params` as far as it can go.
@@ -47,7 +51,9 @@ pub async fn proceed(
     // the POST (and its body) at the client.
     let after_post = match interaction {
         Interaction::Start { posted } => posted,
-        Interaction::SignedIn(..) | Interaction::Consent { .. } => true,
+        Interaction::SignedIn(..) | Interaction::Picked { .. } | Interaction::Consent { .. } => {
+            true
+        }
     };
     let issuer = state.issuer(tenant.slug.as_str());
     let mut set_cookies = Vec::new();
@@ -113,54 +119,48 @@ async fn run(
         ));
     }
 
-    let answer = match interaction {
-        Interaction::Consent { allow } => Some(allow),
+    // The user: a fresh sign-in, or one of the browser's accounts (`account::at_start`).
+    let hint = hint(state, tenant, &request).await.map_err(fail)?;
+    let hint = hint.as_ref();
+    let answer = match &interaction {
+        Interaction::Consent { allow, .. } => Some(*allow),
         _ => None,
     };
-    // The user: a fresh sign-in, or the SSO session unless the app asks to sign in again.
-    let current = match interaction {
+    let chosen = match interaction {
         Interaction::SignedIn(current, cookie) => {
             set_cookies.push(cookie);
-            *current
+            Ok(Chosen::Session(current))
         }
-        Interaction::Start { .. } | Interaction::Consent { .. } => {
-            let found = session::current(state, tenant, headers)
-                .await
-                .map_err(fail)?;
-            let now = state.clock.now();
-            let too_old = |s: &CurrentSession| {
-                request.max_age.is_some_and(|max| {
-                    (now - s.session.auth_time).whole_seconds()
-                        > i64::try_from(max).unwrap_or(i64::MAX)
-                })
-            };
-            // prompt=login and max_age ask for a sign-in before the flow, not again on
-            // the consent page that follows it (that would loop).
-            let starting = matches!(interaction, Interaction::Start { .. });
-            let needs_sign_in = starting && request.prompt.login;
-            match found {
-                Some(s) if !(needs_sign_in || (starting && too_old(&s))) => s,
-                _ if request.prompt.none => {
-                    return Err(fail(CatalogError::new(ErrorName::LoginRequired)));
-                }
-                _ => {
-                    return Ok(Step::Page(pages::sign_in(
-                        state,
-                        tenant,
-                        headers,
-                        pages::SignInForm {
-                            app: &app,
-                            action: pages::sign_in_action(tenant),
-                            carried: params.encode(),
-                            redirect_uri: Some(&request.redirect.uri),
-                            username: request.login_hint.as_deref(),
-                            error: None,
-                        },
-                    )));
-                }
-            }
+        Interaction::Start { .. } => choose(state, tenant, headers, &request, hint, None).await,
+        Interaction::Picked { account } | Interaction::Consent { account, .. } => {
+            choose(state, tenant, headers, &request, hint, Some(&account)).await
+        }
+    }
+    .map_err(fail)?;
+    let current = match chosen {
+        Chosen::Session(current) => *current,
+        Chosen::SignIn(username) => {
+            return Ok(Step::Page(pages::sign_in(
+                state,
+                tenant,
+                headers,
+                pages::SignInForm {
+                    app: &app,
+                    action: pages::sign_in_action(tenant),
+                    carried: params.encode(),
+                    redirect_uri: Some(&request.redirect.uri),
+                    username: username.as_deref(),
+                    error: None,
+                },
+            )));
+        }
+        Chosen::Pick(accounts) => {
+            return Ok(Step::Page(pages::pick_account(
+                state, tenant, headers, &app, params, &request, &accounts,
+            )));
         }
     };
+    account::check_hinted_user(hint, current.user_id).map_err(fail)?;
 
     // Apps that require assignment admit only the users assigned to them.
     if !app.admits(&current.session.user) {
@@ -200,8 +200,75 @@ async fn run(
         }
     }
 
+    session::remember_client(state, tenant, &current, &app.client_id)
+        .await
+        .map_err(fail)?;
     let code = issue_code(state, tenant, &app, &request, &current);
     Ok(Step::Code(request, code))
+}
+
+/// The account the request names: a verified `id_token_hint` (IdTokenHintInvalid when
+/// it does not verify), else `login_hint`.
+async fn hint(
+    state: &AppState,
+    tenant: &Tenant,
+    request: &AuthorizeRequest,
+) -> Result<Option<Hint>, CatalogError> {
+    if let Some(token) = &request.id_token_hint {
+        return Ok(Some(
+            id_token_hint::verify(state, tenant, token).await?.hint(),
+        ));
+    }
+    Ok(request.login_hint.clone().map(Hint::Login))
+}
+
+/// Who the request continues as, or the page that asks.
+enum Chosen {
+    Session(Box<CurrentSession>),
+    /// A sign-in page, prefilled with the username.
+    SignIn(Option<String>),
+    /// The account picker over these accounts.
+    Pick(Vec<CurrentSession>),
+}
+
+/// Chooses among the browser's accounts (`account::at_start`), or, after the picker or
+/// the consent page, takes the account with session `picked` (`account::picked`).
+async fn choose(
+    state: &AppState,
+    tenant: &Tenant,
+    headers: &HeaderMap,
+    request: &AuthorizeRequest,
+    hint: Option<&Hint>,
+    picked: Option<&str>,
+) -> Result<Chosen, CatalogError> {
+    let mut sessions = session::all(state, tenant, headers).await?;
+    let choice = {
+        let accounts: Vec<Account<'_>> = sessions
+            .iter()
+            .map(|c| Account {
+                sid: &c.session.sid,
+                user_id: c.user_id,
+                username: c.user.username.as_str(),
+                email: c.user.email.as_deref(),
+                auth_time: c.session.auth_time,
+            })
+            .collect();
+        let ask = Ask {
+            prompt: request.prompt,
+            max_age: request.max_age,
+            hint,
+            now: state.clock.now(),
+        };
+        match picked {
+            None => account::at_start(&accounts, ask)?,
+            Some(sid) => account::picked(&accounts, sid, ask)?,
+        }
+    };
+    Ok(match choice {
+        Choice::Use(i) => Chosen::Session(Box::new(sessions.swap_remove(i))),
+        Choice::SignIn { username } => Chosen::SignIn(username),
+        Choice::Pick => Chosen::Pick(sessions),
+    })
 }
 
 /// A new authorization code bound to everything the token request must match

@@ -318,7 +318,7 @@ pub async fn sign_in(
     };
     let username = fields.get("username").unwrap_or_default();
     let secret = Secret::new(fields.get("password").unwrap_or_default());
-    match session::sign_in_with_password(&state, &tenant, username, secret).await {
+    match session::sign_in_with_password(&state, &tenant, &headers, username, secret).await {
         Ok((current, cookie)) => {
             let mut r =
                 confirm_page(&state, &tenant, &headers, &typed, &record, &app, &current).await;

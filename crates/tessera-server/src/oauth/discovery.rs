@@ -85,7 +85,8 @@ fn document(state: &AppState, tenant: &Tenant) -> serde_json::Value {
         // RFC 8414 §2: the algorithms of private_key_jwt assertions.
         "token_endpoint_auth_signing_alg_values_supported": assertion_algs,
         "code_challenge_methods_supported": pkce,
-        "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid", "amr", "azp", "name", "preferred_username", "email", "email_verified"],
+        "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid", "acr", "amr", "azp", "name", "preferred_username", "email", "email_verified"],
+        "acr_values_supported": ["1", "2"],
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
         // RFC 9207 §3.
         "authorization_response_iss_parameter_supported": true,

@@ -12,6 +12,7 @@ mod cors;
 pub(crate) mod csrf;
 mod device;
 mod discovery;
+mod id_token_hint;
 mod introspect;
 pub(crate) mod lookup;
 mod pages;
@@ -38,6 +39,7 @@ pub fn routes() -> Router<AppState> {
         .route("/{tenant}/saml2", any(authorize::saml2))
         .route("/{tenant}/signin/password", post(signin::password))
         .route("/{tenant}/signin/consent", post(signin::consent))
+        .route("/{tenant}/signin/select", post(signin::select))
         .route("/{tenant}/oauth2/devicecode", post(device::authorize))
         .route("/{tenant}/device", get(device::show).post(device::enter))
         .route("/{tenant}/device/sign-in", post(device::sign_in))

@@ -24,6 +24,10 @@ pub fn consent_action(slug: &str) -> String {
     format!("/{slug}/signin/consent")
 }
 
+pub fn select_action(tenant: &Tenant) -> String {
+    format!("/{}/signin/select", tenant.slug.as_str())
+}
+
 /// What the sign-in page shows.
 pub struct SignInForm<'a> {
     pub app: &'a App,
@@ -112,6 +116,46 @@ pub fn consent(
             username => current.user.username.as_str(),
             scopes => scopes,
             action => consent_action(tenant_slug),
+            account => current.session.sid,
+            request => params.encode(),
+            csrf_token => token.token,
+        },
+        &request.redirect.uri,
+    );
+    csrf::attach(response, token)
+}
+
+/// The account picker (`prompt=select_account`, or several accounts signed in): one
+/// button per account of this browser, and one to sign in with another.
+pub fn pick_account(
+    state: &AppState,
+    tenant: &Tenant,
+    headers: &HeaderMap,
+    app: &App,
+    params: &Params,
+    request: &AuthorizeRequest,
+    accounts: &[CurrentSession],
+) -> Response {
+    let token = csrf::issue(state, headers);
+    let listed: Vec<_> = accounts
+        .iter()
+        .map(|c| {
+            context! {
+                sid => c.session.sid,
+                username => c.user.username.as_str(),
+                name => c.user.name,
+            }
+        })
+        .collect();
+    let response = page_redirecting_to(
+        StatusCode::OK,
+        "select_account.html",
+        context! {
+            title => "Pick an account",
+            app_name => app.name,
+            tenant_name => tenant.display_name,
+            accounts => listed,
+            action => select_action(tenant),
             request => params.encode(),
             csrf_token => token.token,
         },

@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, HeaderValue};
 use tessera_core::crypto::generate_token;
 use tessera_core::directory::model::User;
 use tessera_core::errors::CatalogError;
-use tessera_core::ids::{TenantId, UserId};
+use tessera_core::ids::{ClientId, TenantId, UserId};
 use tessera_core::oauth::device::{Answer, DeviceAuthorization};
 use tessera_core::oauth::records::{Session, purpose};
 use tessera_core::oauth::token::family;
@@ -26,71 +26,132 @@ pub struct CurrentSession {
     /// The user's object id (the `sub` claim).
     pub user_id: UserId,
     pub user: User,
+    /// The stored session, to write it back at its version (`remember_client`).
+    pub object: StoredObject,
 }
 
-/// The session the request's cookie names, if it is live and its user still exists
-/// and is enabled.
+/// How many accounts one browser keeps signed in side by side: a new sign-in beyond
+/// it drops the one used least recently from the cookie.
+pub const MAX_ACCOUNTS: usize = 5;
+
+/// The session values in the request's cookie, most recently signed in first: the
+/// cookie holds them dot-separated (base64url values contain no dot).
+fn cookie_values<'h>(state: &AppState, headers: &'h HeaderMap) -> Vec<&'h str> {
+    let name = cookies::session_name(state.secure_cookies());
+    cookies::get(headers, name)
+        .map(|v| {
+            v.split('.')
+                .filter(|t| !t.is_empty())
+                .take(MAX_ACCOUNTS)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Every live session in the request's cookie with the value that names it, most
+/// recently signed in first; sessions that ended, expired, or whose user is gone or
+/// disabled are left out.
+async fn live<'h>(
+    state: &AppState,
+    tenant: &Tenant,
+    headers: &'h HeaderMap,
+) -> Result<Vec<(&'h str, CurrentSession)>, CatalogError> {
+    let mut out = Vec::new();
+    for value in cookie_values(state, headers) {
+        let key = state.master.token_hash(purpose::SESSION, value);
+        let Some(found) = read::record_with_user::<Session>(
+            state.store.as_ref(),
+            tenant.id,
+            ObjectKind::Session,
+            &key,
+        )
+        .await?
+        else {
+            continue;
+        };
+        if found.record.expires_at <= state.clock.now() {
+            continue;
+        }
+        if let Some(current) = found
+            .user
+            .and_then(|user| checked(found.object, found.record, user))
+        {
+            out.push((value, current));
+        }
+    }
+    Ok(out)
+}
+
+/// Every account signed in in this browser, most recently signed in first.
+pub async fn all(
+    state: &AppState,
+    tenant: &Tenant,
+    headers: &HeaderMap,
+) -> Result<Vec<CurrentSession>, CatalogError> {
+    Ok(live(state, tenant, headers)
+        .await?
+        .into_iter()
+        .map(|(_, c)| c)
+        .collect())
+}
+
+/// The account signed in most recently in this browser, if any: the one the account
+/// and device pages act as.
 pub async fn current(
     state: &AppState,
     tenant: &Tenant,
     headers: &HeaderMap,
 ) -> Result<Option<CurrentSession>, CatalogError> {
-    let name = cookies::session_name(state.secure_cookies());
-    let Some(value) = cookies::get(headers, name) else {
-        return Ok(None);
-    };
-    let key = state.master.token_hash(purpose::SESSION, value);
-    let Some(found) = read::record_with_user::<Session>(
-        state.store.as_ref(),
-        tenant.id,
-        ObjectKind::Session,
-        &key,
-    )
-    .await?
-    else {
-        return Ok(None);
-    };
-    if found.record.expires_at <= state.clock.now() {
-        return Ok(None);
-    }
-    Ok(found.user.and_then(|user| checked(found.record, user)))
+    Ok(all(state, tenant, headers).await?.into_iter().next())
 }
 
 /// The session with its user, or `None` when the user is gone or disabled.
-pub async fn with_user(
+async fn with_user(
     state: &AppState,
     tenant: &Tenant,
+    object: StoredObject,
     session: Session,
 ) -> Result<Option<CurrentSession>, CatalogError> {
     let user = lookup::get::<User>(state, tenant.id, ObjectKind::User, &session.user).await?;
-    Ok(user.and_then(|user| checked(session, user)))
+    Ok(user.and_then(|user| checked(object, session, user)))
 }
 
 /// The session with its user, unless the user is disabled or is not the one who signed
 /// in: a user deleted and created again under the same name is someone else.
-fn checked(session: Session, (object, user): (StoredObject, User)) -> Option<CurrentSession> {
+fn checked(
+    object: StoredObject,
+    session: Session,
+    (user_object, user): (StoredObject, User),
+) -> Option<CurrentSession> {
     // A sign-in ended by a revocation since (`User::sessions_valid_from`) is no session.
-    if !user.enabled || !object.id.is(session.user_id) || user.sign_in_revoked(session.auth_time) {
+    if !user.enabled
+        || !user_object.id.is(session.user_id)
+        || user.sign_in_revoked(session.auth_time)
+    {
         return None;
     }
     Some(CurrentSession {
         session,
-        user_id: UserId::of(object.id),
+        user_id: UserId::of(user_object.id),
         user,
+        object,
     })
 }
 
 /// Signs in with a password (`password::authenticate`) and starts the session: the
-/// session with its user, and the `Set-Cookie` header that carries it.
+/// session with its user, and the `Set-Cookie` header that carries it beside the
+/// browser's other accounts.
 pub async fn sign_in_with_password(
     state: &AppState,
     tenant: &Tenant,
+    headers: &HeaderMap,
     username: &str,
     password: tessera_core::secret::Secret,
 ) -> Result<(CurrentSession, HeaderValue), CatalogError> {
     let who = super::password::authenticate(state, tenant, username, password).await?;
-    let (session, cookie) = start(state, tenant, &who, vec!["pwd".to_owned()]).await?;
-    match with_user(state, tenant, session).await? {
+    let (object, session, cookie) =
+        start(state, tenant, headers, &who, vec!["pwd".to_owned()]).await?;
+    match with_user(state, tenant, object, session).await? {
         Some(current) => Ok((current, cookie)),
         // Disabled or deleted between the password check and now.
         None => Err(CatalogError::new(
@@ -99,24 +160,36 @@ pub async fn sign_in_with_password(
     }
 }
 
-/// Starts a session for `user_key` after a successful sign-in; returns it with the
-/// `Set-Cookie` header that carries it.
+/// Starts a session for `who` after a successful sign-in; returns it with the
+/// `Set-Cookie` header that carries it first, before the browser's other accounts.
+/// A user already signed in in this browser signs in again: the session keeps its
+/// `sid` and the apps that took part in it (so a logout still reaches them), under a
+/// new cookie value and with the new `auth_time` and `amr`.
 pub async fn start(
     state: &AppState,
     tenant: &Tenant,
+    headers: &HeaderMap,
     who: &super::password::Authenticated,
     amr: Vec<String>,
-) -> Result<(Session, HeaderValue), CatalogError> {
+) -> Result<(StoredObject, Session, HeaderValue), CatalogError> {
     let now = state.clock.now();
+    let others = live(state, tenant, headers).await?;
+    let again = others.iter().find(|(_, c)| c.session.user == who.key);
     let lifetime = i64::from(tenant.policy.session_lifetime_seconds);
     let value = generate_token(state.rng.as_ref());
     let session = Session {
-        sid: state.rng.uuid().to_string(),
+        sid: match again {
+            Some((_, c)) => c.session.sid.clone(),
+            None => state.rng.uuid().to_string(),
+        },
         user: who.key.clone(),
         user_id: who.id,
         auth_time: now,
         amr,
         expires_at: now + time::Duration::seconds(lifetime),
+        clients: again
+            .map(|(_, c)| c.session.clients.clone())
+            .unwrap_or_default(),
     };
     let object = StoredObject::new(
         state.rng.record_id(now),
@@ -127,13 +200,93 @@ pub async fn start(
         now,
     )
     .expiring(session.expires_at);
-    state
-        .store
-        .apply(vec![Write::Put(object)])
-        .await
-        .map_err(store_error)?;
-    let cookie = super::cookies::session_header(state, tenant, Some(&value));
-    Ok((session, cookie))
+    let mut writes = vec![Write::Put(object.clone())];
+    if let Some((_, c)) = again {
+        writes.push(Write::Delete {
+            tenant_id: tenant.id,
+            kind: ObjectKind::Session,
+            id: c.object.id,
+        });
+    }
+    state.store.apply(writes).await.map_err(store_error)?;
+    let kept = others
+        .iter()
+        .filter(|(_, c)| c.session.user != who.key)
+        .map(|(v, _)| *v);
+    let values: Vec<&str> = std::iter::once(value.as_str())
+        .chain(kept)
+        .take(MAX_ACCOUNTS)
+        .collect();
+    let cookie = super::cookies::session_header(state, tenant, Some(&values.join(".")));
+    Ok((object, session, cookie))
+}
+
+/// The `Set-Cookie` that keeps the browser's other accounts but no longer names the
+/// sessions of `user_key` (it signed out), or deletes the cookie when none is left.
+pub async fn cookie_without(
+    state: &AppState,
+    tenant: &Tenant,
+    headers: &HeaderMap,
+    user_key: &str,
+) -> Result<HeaderValue, CatalogError> {
+    let kept: Vec<&str> = live(state, tenant, headers)
+        .await?
+        .into_iter()
+        .filter(|(_, c)| c.session.user != user_key)
+        .map(|(v, _)| v)
+        .collect();
+    let value = (!kept.is_empty()).then(|| kept.join("."));
+    Ok(super::cookies::session_header(
+        state,
+        tenant,
+        value.as_deref(),
+    ))
+}
+
+/// Records that `client_id` received a code in the session `current`, so a logout of
+/// the session notifies it. Written once per app and session (a repeat finds it there),
+/// at the version read, and read again if another tab wrote meanwhile.
+pub async fn remember_client(
+    state: &AppState,
+    tenant: &Tenant,
+    current: &CurrentSession,
+    client_id: &ClientId,
+) -> Result<(), CatalogError> {
+    if current.session.clients.contains(client_id) {
+        return Ok(());
+    }
+    let mut first = Some(current.object.clone());
+    crate::runtime::retry::on_conflict(|| {
+        let read = first.take();
+        async move {
+            let object = match read {
+                Some(o) => o,
+                None => match state
+                    .store
+                    .object(tenant.id, ObjectKind::Session, &current.object.key)
+                    .await
+                    .map_err(store_error)?
+                {
+                    Some(o) => o,
+                    // Signed out meanwhile: nothing is left to notify.
+                    None => return Ok(()),
+                },
+            };
+            let mut session: Session = object.decode().map_err(|e| {
+                CatalogError::new(tessera_core::errors::ErrorName::InternalError).internal(e)
+            })?;
+            if !session.clients.insert(client_id.clone()) {
+                return Ok(());
+            }
+            let now = state.clock.now();
+            state
+                .store
+                .apply(vec![Write::Put(object.with_doc(encode(&session), now))])
+                .await
+                .map_err(store_error)
+        }
+    })
+    .await
 }
 
 /// What ending every session of a user takes: the writes (sessions deleted, live refresh

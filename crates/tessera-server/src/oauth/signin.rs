@@ -40,7 +40,7 @@ pub async fn password(
     };
     let username = fields.get("username").unwrap_or_default();
     let password = Secret::new(fields.get("password").unwrap_or_default());
-    match session::sign_in_with_password(&state, &tenant, username, password).await {
+    match session::sign_in_with_password(&state, &tenant, &headers, username, password).await {
         Ok((current, cookie)) => {
             authorize::proceed(
                 &state,
@@ -111,12 +111,36 @@ pub async fn consent(
         Ok(allow) => allow,
         Err(e) => return ErrorResponse::page(e).into_response(),
     };
+    let account = fields.get("account").unwrap_or_default().to_owned();
     authorize::proceed(
         &state,
         &tenant,
         &headers,
         request,
-        Interaction::Consent { allow },
+        Interaction::Consent { allow, account },
+    )
+    .await
+}
+
+/// The account picker's answer: the session of the account chosen, or none for "use
+/// another account".
+pub async fn select(
+    State(state): State<AppState>,
+    PageTenant(tenant): PageTenant,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (fields, request) = match page_form(&state, &headers, &body) {
+        Ok(v) => v,
+        Err(e) => return ErrorResponse::page(e).into_response(),
+    };
+    let account = fields.get("account").unwrap_or_default().to_owned();
+    authorize::proceed(
+        &state,
+        &tenant,
+        &headers,
+        request,
+        Interaction::Picked { account },
     )
     .await
 }

@@ -24,7 +24,7 @@ const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' dat
 const FORM_POST_CSP: &str = "default-src 'none'; style-src 'self'; script-src 'self'; \
                              frame-ancestors 'none'; base-uri 'none'";
 
-const TEMPLATE_SOURCES: [(&str, &str); 12] = [
+const TEMPLATE_SOURCES: [(&str, &str); 13] = [
     ("account.html", include_str!("templates/account.html")),
     (
         "change_password.html",
@@ -33,6 +33,10 @@ const TEMPLATE_SOURCES: [(&str, &str); 12] = [
     ("demo.html", include_str!("templates/demo.html")),
     ("sign_in.html", include_str!("templates/sign_in.html")),
     ("consent.html", include_str!("templates/consent.html")),
+    (
+        "select_account.html",
+        include_str!("templates/select_account.html"),
+    ),
     ("device.html", include_str!("templates/device.html")),
     (
         "device_done.html",

@@ -23,6 +23,7 @@ mod jwks;
 mod master_key;
 mod multi_node;
 mod oidc;
+mod prompt;
 mod refresh;
 mod revocation;
 mod sign_in_flow;

@@ -129,6 +129,10 @@ pub async fn submit(
         ("csrf_token".to_owned(), hidden(page, "csrf_token")),
         ("request".to_owned(), hidden(page, "request")),
     ];
+    // The consent page names the account it asks for, as a browser would send it back.
+    if page.contains("name=\"account\" value=\"") {
+        form.push(("account".to_owned(), hidden(page, "account")));
+    }
     form.extend(
         extra
             .iter()

@@ -217,6 +217,7 @@ struct Actor<'a> {
 /// not null. Fields in alphabetical order, as the map had them.
 #[derive(serde::Serialize)]
 struct IdClaims<'a> {
+    acr: &'static str,
     amr: &'a [String],
     at_hash: String,
     aud: &'a str,
@@ -238,6 +239,17 @@ struct IdClaims<'a> {
     sid: &'a str,
     sub: UserId,
     tid: TenantId,
+}
+
+/// The authentication context class of a sign-in by the methods `amr` (RFC 8176):
+/// "1" for one factor, "2" when a second one (`otp`, `mfa`) was presented, as Entra ID
+/// and the assurance levels of ISO/IEC 29115 count them (OIDC Core §2 `acr`).
+pub fn acr(amr: &[String]) -> &'static str {
+    if amr.iter().any(|m| m == "otp" || m == "mfa") {
+        "2"
+    } else {
+        "1"
+    }
 }
 
 /// The algorithm of the app's ID tokens: its registered `id_token_signed_response_alg`
@@ -338,6 +350,7 @@ pub fn tokens(
             .as_deref()
             .filter(|_| grant.scopes.contains(scope::EMAIL));
         let id = IdClaims {
+            acr: acr(&grant.amr),
             amr: &grant.amr,
             // OIDC Core §3.1.3.6: the hash of the ID token's own `alg`.
             at_hash: left_half_hash(signer.alg(), &access_token),
@@ -378,6 +391,7 @@ mod tests {
 
     fn id_claims<'a>(amr: &'a [String], optional: Option<&'a str>) -> IdClaims<'a> {
         IdClaims {
+            acr: acr(amr),
             amr,
             at_hash: "h".into(),
             aud: "web",
@@ -413,6 +427,8 @@ mod tests {
             assert!(bare.get(claim).is_none(), "{claim} in {bare}");
         }
         assert_eq!(bare["amr"], serde_json::json!(["pwd"]));
+        assert_eq!(bare["acr"], "1");
+        assert_eq!(acr(&["pwd".to_owned(), "otp".to_owned()]), "2");
         assert_eq!(bare["sub"], uuid::Uuid::nil().to_string());
 
         let full = serde_json::to_value(id_claims(&amr, Some("x"))).unwrap();
