@@ -174,6 +174,8 @@ pub struct TenantPolicy {
     /// Accept `code_challenge_method=plain` (RFC 7636 §4.2); off by default because
     /// RFC 9700 §2.1.1 recommends S256.
     pub pkce_plain_allowed: bool,
+    /// How long a sign-out confirmation page may be answered (LogoutRequestExpired).
+    pub logout_request_seconds: u32,
 }
 
 impl Default for TenantPolicy {
@@ -193,6 +195,7 @@ impl Default for TenantPolicy {
             // Entra ID's fixed SPA refresh token lifetime.
             spa_refresh_token_lifetime_seconds: 24 * 3600,
             pkce_plain_allowed: false,
+            logout_request_seconds: 300,
         }
     }
 }

@@ -75,6 +75,8 @@ pub fn export(tenant: &Tenant, objects: &[StoredObject]) -> Result<TenantDoc, St
                     native: a.redirect_uris.native,
                 },
                 post_logout_redirect_uris: a.post_logout_redirect_uris,
+                backchannel_logout_uri: a.backchannel_logout_uri,
+                frontchannel_logout_uri: a.frontchannel_logout_uri,
                 secrets: None,
                 jwks: a.jwks,
                 grant_types: a

@@ -196,6 +196,14 @@ pub struct AppDoc {
     /// Where users may be sent after signing out.
     #[serde(default)]
     pub post_logout_redirect_uris: Vec<String>,
+    /// Where Tessera POSTs a signed logout token when a session the app took part in
+    /// ends (OIDC Back-Channel Logout): https, or http to a loopback address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backchannel_logout_uri: Option<String>,
+    /// Loaded in a hidden frame of the signed-out page, with `iss` and `sid` (OIDC
+    /// Front-Channel Logout): https, or http to a loopback address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frontchannel_logout_uri: Option<String>,
     /// Omitted: a public client, or one that authenticates with `jwks` keys.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secrets: Option<Vec<SecretDoc>>,

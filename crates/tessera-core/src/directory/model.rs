@@ -230,6 +230,12 @@ pub struct App {
     pub assignment_required: bool,
     pub redirect_uris: RedirectUris,
     pub post_logout_redirect_uris: Vec<String>,
+    /// Where a logout token is POSTed when a session the app took part in ends (OIDC
+    /// Back-Channel Logout §2.2).
+    pub backchannel_logout_uri: Option<String>,
+    /// Loaded in a frame of the signed-out page, with `iss` and `sid` (OIDC
+    /// Front-Channel Logout §2).
+    pub frontchannel_logout_uri: Option<String>,
     pub secrets: Vec<ClientSecret>,
     /// Certificate credentials for `private_key_jwt`: a JWK Set, kept as given.
     pub jwks: Option<serde_json::Value>,

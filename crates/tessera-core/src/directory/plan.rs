@@ -451,6 +451,8 @@ fn plan_app(tp: &TenantPlan, tenant: &TenantDoc, a: &AppDoc) -> Result<App, Stri
         assignment_required: a.assignment_required,
         redirect_uris: (&a.redirect_uris).into(),
         post_logout_redirect_uris: a.post_logout_redirect_uris.clone(),
+        backchannel_logout_uri: a.backchannel_logout_uri.clone(),
+        frontchannel_logout_uri: a.frontchannel_logout_uri.clone(),
         secrets,
         jwks: a.jwks.clone(),
         grant_types: a

@@ -111,6 +111,7 @@ fn check_tenant(r: &mut Report, base: &str, t: &TenantDoc) {
             p.spa_refresh_token_lifetime_seconds,
             7 * 24 * 3600,
         ),
+        ("logout_request_seconds", p.logout_request_seconds, 3600),
     ] {
         if !(60..=max).contains(&value) {
             r.invalid(
@@ -311,6 +312,15 @@ fn check_tenant(r: &mut Report, base: &str, t: &TenantDoc) {
         for (u, uri) in app.post_logout_redirect_uris.iter().enumerate() {
             if let Err(why) = redirect::check(Platform::Native, uri) {
                 r.invalid(format!("{at}/post_logout_redirect_uris/{u}"), why);
+            }
+        }
+        for (key, uri) in [
+            ("backchannel_logout_uri", &app.backchannel_logout_uri),
+            ("frontchannel_logout_uri", &app.frontchannel_logout_uri),
+        ] {
+            // The web platform's rules: https, or http to a loopback host.
+            if let Some(Err(why)) = uri.as_deref().map(|u| redirect::check(Platform::Web, u)) {
+                r.invalid(format!("{at}/{key}"), why);
             }
         }
         for (g, grant) in app.grant_types.iter().enumerate() {

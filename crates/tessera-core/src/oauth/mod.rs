@@ -6,6 +6,7 @@ pub mod account;
 pub mod authorize;
 pub mod device;
 pub mod jose;
+pub mod logout;
 pub mod params;
 pub mod pkce;
 pub mod records;

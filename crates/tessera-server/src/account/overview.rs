@@ -270,7 +270,7 @@ async fn sign_out_everywhere(
     // The cookie forgets the user too (other accounts of this browser stay); the
     // overview then offers to sign in again.
     let cookie = match result.await {
-        Ok(()) => session::cookie_without(&state, &tenant, &headers, &current.session.user).await,
+        Ok(()) => session::refreshed_cookie(&state, &tenant, &headers).await,
         Err(e) => Err(e),
     };
     match cookie {

@@ -68,6 +68,10 @@ pub struct AppView {
     pub assignment_required: bool,
     pub redirect_uris: RedirectUrisView,
     pub post_logout_redirect_uris: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backchannel_logout_uri: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub frontchannel_logout_uri: Option<String>,
     pub grant_types: Vec<String>,
     pub implicit_id_token: bool,
     pub implicit_access_token: bool,
@@ -105,6 +109,8 @@ fn view(obj: &StoredObject) -> ApiResult<AppView> {
             native: a.redirect_uris.native,
         },
         post_logout_redirect_uris: a.post_logout_redirect_uris,
+        backchannel_logout_uri: a.backchannel_logout_uri,
+        frontchannel_logout_uri: a.frontchannel_logout_uri,
         grant_types: a
             .grant_types
             .iter()
@@ -155,6 +161,10 @@ pub struct AppFields {
     #[schema(value_type = Option<RedirectUrisView>)]
     pub redirect_uris: Option<serde_json::Value>,
     pub post_logout_redirect_uris: Option<Vec<String>>,
+    /// OIDC Back-Channel Logout: where logout tokens are POSTed; "" removes it.
+    pub backchannel_logout_uri: Option<String>,
+    /// OIDC Front-Channel Logout: loaded in a frame of the signed-out page; "" removes it.
+    pub frontchannel_logout_uri: Option<String>,
     /// Grant types: authorization_code, refresh_token, client_credentials, and the URNs of
     /// the device code, token exchange and JWT bearer grants.
     pub grant_types: Option<Vec<String>>,
@@ -230,6 +240,12 @@ fn apply_fields(app: &mut App, f: AppFields) -> Result<(), FieldError> {
     if let Some(v) = f.post_logout_redirect_uris {
         app.post_logout_redirect_uris = v;
     }
+    if let Some(v) = f.backchannel_logout_uri {
+        app.backchannel_logout_uri = Some(v).filter(|v| !v.is_empty());
+    }
+    if let Some(v) = f.frontchannel_logout_uri {
+        app.frontchannel_logout_uri = Some(v).filter(|v| !v.is_empty());
+    }
     if let Some(v) = f.grant_types {
         app.grant_types = v.iter().filter_map(|g| GrantType::parse(g)).collect();
     }
@@ -296,6 +312,8 @@ async fn problems(
             native: app.redirect_uris.native.clone(),
         },
         post_logout_redirect_uris: app.post_logout_redirect_uris.clone(),
+        backchannel_logout_uri: app.backchannel_logout_uri.clone(),
+        frontchannel_logout_uri: app.frontchannel_logout_uri.clone(),
         secrets: None,
         jwks: app.jwks.clone(),
         grant_types: grant_types.map_or_else(
@@ -391,6 +409,8 @@ pub async fn create(
         assignment_required: false,
         redirect_uris: RedirectUris::default(),
         post_logout_redirect_uris: Vec::new(),
+        backchannel_logout_uri: None,
+        frontchannel_logout_uri: None,
         secrets: Vec::new(),
         jwks: None,
         grant_types: [GrantType::AuthorizationCode, GrantType::RefreshToken]

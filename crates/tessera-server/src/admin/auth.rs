@@ -157,6 +157,8 @@ pub async fn ensure_bootstrap_credential(
         assignment_required: true,
         redirect_uris: RedirectUris::default(),
         post_logout_redirect_uris: Vec::new(),
+        backchannel_logout_uri: None,
+        frontchannel_logout_uri: None,
         secrets: vec![ClientSecret {
             id: rng.uuid(),
             hash: master.secret_hash(&value),

@@ -43,6 +43,8 @@ pub struct PolicyView {
     pub spa_refresh_token_lifetime_seconds: u32,
     #[serde(default)]
     pub pkce_plain_allowed: bool,
+    #[serde(default = "defaults::logout_request")]
+    pub logout_request_seconds: u32,
 }
 
 mod defaults {
@@ -62,6 +64,9 @@ mod defaults {
     pub fn spa_refresh() -> u32 {
         TenantPolicy::default().spa_refresh_token_lifetime_seconds
     }
+    pub fn logout_request() -> u32 {
+        TenantPolicy::default().logout_request_seconds
+    }
 }
 
 impl From<TenantPolicy> for PolicyView {
@@ -78,6 +83,7 @@ impl From<TenantPolicy> for PolicyView {
             refresh_token_idle_seconds: p.refresh_token_idle_seconds,
             spa_refresh_token_lifetime_seconds: p.spa_refresh_token_lifetime_seconds,
             pkce_plain_allowed: p.pkce_plain_allowed,
+            logout_request_seconds: p.logout_request_seconds,
         }
     }
 }
@@ -96,6 +102,7 @@ impl From<PolicyView> for TenantPolicy {
             refresh_token_idle_seconds: p.refresh_token_idle_seconds,
             spa_refresh_token_lifetime_seconds: p.spa_refresh_token_lifetime_seconds,
             pkce_plain_allowed: p.pkce_plain_allowed,
+            logout_request_seconds: p.logout_request_seconds,
         }
     }
 }

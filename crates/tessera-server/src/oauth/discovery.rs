@@ -70,6 +70,12 @@ fn document(state: &AppState, tenant: &Tenant) -> serde_json::Value {
         // RFC 8628 §4.
         "device_authorization_endpoint": format!("{issuer}/oauth2/devicecode"),
         "introspection_endpoint": format!("{issuer}/oauth2/introspect"),
+        // OIDC RP-Initiated Logout §2.1, Back-Channel Logout §2.1, Front-Channel Logout §3.
+        "end_session_endpoint": format!("{issuer}/oauth2/logout"),
+        "backchannel_logout_supported": true,
+        "backchannel_logout_session_supported": true,
+        "frontchannel_logout_supported": true,
+        "frontchannel_logout_session_supported": true,
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
         "revocation_endpoint_auth_signing_alg_values_supported": assertion_algs,
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt"],

@@ -18,6 +18,8 @@ use tessera_core::tenant::Tenant;
 pub struct IdTokenHint {
     pub sub: UserId,
     pub sid: Option<String>,
+    /// The app it was issued to (`aud`).
+    pub audience: String,
     pub username: Option<String>,
 }
 
@@ -64,7 +66,17 @@ pub async fn verify(
     let sub = text("sub")
         .and_then(UserId::parse)
         .ok_or_else(|| invalid("it names no user (sub)"))?;
+    // OIDC Core §2: aud is the client_id, as a string or an array of one.
+    let audience = match c.get("aud") {
+        Some(Value::String(a)) => a.clone(),
+        Some(Value::Array(a)) if a.len() == 1 => a[0].as_str().unwrap_or_default().to_owned(),
+        _ => String::new(),
+    };
+    if audience.is_empty() {
+        return Err(invalid("it names no app (aud)"));
+    }
     Ok(IdTokenHint {
+        audience,
         sub,
         sid: text("sid").map(str::to_owned),
         username: text("preferred_username").map(str::to_owned),

@@ -6,6 +6,7 @@
 
 pub(crate) mod access_token;
 pub(crate) mod authorize;
+mod backchannel;
 mod consent;
 pub(crate) mod cookies;
 mod cors;
@@ -14,6 +15,7 @@ mod device;
 mod discovery;
 mod id_token_hint;
 mod introspect;
+mod logout;
 pub(crate) mod lookup;
 mod pages;
 pub(crate) mod password;
@@ -40,6 +42,11 @@ pub fn routes() -> Router<AppState> {
         .route("/{tenant}/signin/password", post(signin::password))
         .route("/{tenant}/signin/consent", post(signin::consent))
         .route("/{tenant}/signin/select", post(signin::select))
+        .route(
+            "/{tenant}/oauth2/logout",
+            get(logout::get).post(logout::post),
+        )
+        .route("/{tenant}/oauth2/logout/confirm", post(logout::confirm))
         .route("/{tenant}/oauth2/devicecode", post(device::authorize))
         .route("/{tenant}/device", get(device::show).post(device::enter))
         .route("/{tenant}/device/sign-in", post(device::sign_in))

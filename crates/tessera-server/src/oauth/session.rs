@@ -221,18 +221,16 @@ pub async fn start(
     Ok((object, session, cookie))
 }
 
-/// The `Set-Cookie` that keeps the browser's other accounts but no longer names the
-/// sessions of `user_key` (it signed out), or deletes the cookie when none is left.
-pub async fn cookie_without(
+/// The `Set-Cookie` that names only the browser's sessions still live (after some
+/// signed out or were revoked), or deletes the cookie when none is left.
+pub async fn refreshed_cookie(
     state: &AppState,
     tenant: &Tenant,
     headers: &HeaderMap,
-    user_key: &str,
 ) -> Result<HeaderValue, CatalogError> {
     let kept: Vec<&str> = live(state, tenant, headers)
         .await?
         .into_iter()
-        .filter(|(_, c)| c.session.user != user_key)
         .map(|(v, _)| v)
         .collect();
     let value = (!kept.is_empty()).then(|| kept.join("."));

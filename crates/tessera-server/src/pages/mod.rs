@@ -24,7 +24,7 @@ const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' dat
 const FORM_POST_CSP: &str = "default-src 'none'; style-src 'self'; script-src 'self'; \
                              frame-ancestors 'none'; base-uri 'none'";
 
-const TEMPLATE_SOURCES: [(&str, &str); 13] = [
+const TEMPLATE_SOURCES: [(&str, &str); 15] = [
     ("account.html", include_str!("templates/account.html")),
     (
         "change_password.html",
@@ -33,6 +33,11 @@ const TEMPLATE_SOURCES: [(&str, &str); 13] = [
     ("demo.html", include_str!("templates/demo.html")),
     ("sign_in.html", include_str!("templates/sign_in.html")),
     ("consent.html", include_str!("templates/consent.html")),
+    (
+        "logout_confirm.html",
+        include_str!("templates/logout_confirm.html"),
+    ),
+    ("signed_out.html", include_str!("templates/signed_out.html")),
     (
         "select_account.html",
         include_str!("templates/select_account.html"),
@@ -104,6 +109,40 @@ pub fn page(status: StatusCode, name: &str, ctx: impl Serialize) -> Response {
     }
 }
 
+/// The origin of `uri` as a CSP source: scheme, host and port for http(s), the scheme
+/// alone for a private-use scheme.
+fn csp_source(uri: &str) -> String {
+    match url::Url::parse(uri) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") => u.origin().ascii_serialization(),
+        Ok(u) => format!("{}:", u.scheme()),
+        Err(_) => String::new(),
+    }
+}
+
+/// A page that loads `frames` (the front-channel logout URIs of the apps signed out,
+/// OIDC Front-Channel Logout §3): their origins, and nothing else, in `frame-src`.
+pub fn page_with_frames(
+    status: StatusCode,
+    name: &str,
+    ctx: impl Serialize,
+    frames: &[String],
+) -> Response {
+    let sources: Vec<String> = frames.iter().map(|f| csp_source(f)).collect();
+    let frame_src = if sources.is_empty() {
+        "'none'".to_owned()
+    } else {
+        sources.join(" ")
+    };
+    let csp = format!(
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; frame-src {frame_src}; \
+         form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    );
+    match render(name, ctx) {
+        Ok(body) => html(status, body, &csp),
+        Err(e) => render_failure(name, &e),
+    }
+}
+
 /// A page whose forms end in a redirect to `redirect_uri` (sign-in, consent). Browsers
 /// apply `form-action` to the redirects that follow a submission too (CSP Level 3
 /// §6.4.2), so the client's origin (or private-use scheme) joins `'self'` there.
@@ -113,11 +152,7 @@ pub fn page_redirecting_to(
     ctx: impl Serialize,
     redirect_uri: &str,
 ) -> Response {
-    let target = match url::Url::parse(redirect_uri) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") => u.origin().ascii_serialization(),
-        Ok(u) => format!("{}:", u.scheme()),
-        Err(_) => String::new(),
-    };
+    let target = csp_source(redirect_uri);
     let csp = format!(
         "default-src 'none'; style-src 'self'; img-src 'self' data:; \
          form-action 'self' {target}; frame-ancestors 'none'; base-uri 'none'"

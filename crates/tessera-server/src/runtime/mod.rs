@@ -5,6 +5,7 @@
 pub mod bootstrap;
 pub mod cache;
 pub mod master_key;
+pub mod outbound;
 pub mod passwords;
 pub mod reseal;
 pub(crate) mod retry;

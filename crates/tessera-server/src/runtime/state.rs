@@ -50,6 +50,8 @@ pub struct Shared {
     pub verified_tokens: crate::runtime::verified_tokens::VerifiedTokens,
     /// `serve --demo`: the demo relying party's routes are mounted.
     pub demo: bool,
+    /// The HTTP client of back-channel logout, and its retry pauses.
+    pub outbound: crate::runtime::outbound::Outbound,
 }
 
 impl Shared {
@@ -81,6 +83,7 @@ impl AppState {
             signers: crate::runtime::signers::Signers::default(),
             verified_tokens: Default::default(),
             demo: false,
+            outbound: Default::default(),
         }))
     }
 }

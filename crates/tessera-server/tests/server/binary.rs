@@ -393,7 +393,7 @@ async fn no_secret_reaches_the_log() {
             .expect("the bootstrap credential line")
     };
     let base = server.base.clone();
-    let http = reqwest::Client::new();
+    let http = super::support::http_client().build().unwrap();
     let admin = |method: reqwest::Method, path: &str| {
         http.request(method, format!("{base}/admin/api/v1/tenants/demo{path}"))
             .bearer_auth(&credential)

@@ -254,7 +254,9 @@ async fn a_browser_signs_in_consents_and_reaches_the_app() {
         .collect();
     assert_eq!(param(&params, "state"), Some("st-1"));
     let code = param(&params, "code").unwrap().to_owned();
-    let tokens = reqwest::Client::new()
+    let tokens = super::support::http_client()
+        .build()
+        .unwrap()
         .post(format!("{}/{TENANT}/oauth2/token", served.base))
         .form(&[
             ("grant_type", "authorization_code"),

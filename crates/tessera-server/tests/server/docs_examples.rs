@@ -145,7 +145,7 @@ async fn curl(command: &str, base: &str, credential: &str) -> (u16, Value) {
         i += 2;
     }
     let url = url.unwrap_or_else(|| panic!("no URL in {command}"));
-    let client = reqwest::Client::new();
+    let client = super::support::http_client().build().unwrap();
     let mut request = if data.is_empty() {
         client.get(&url)
     } else {
@@ -281,7 +281,9 @@ async fn the_readme_runs_tessera_with_no_configuration() {
     assert!(
         readme.contains("curl -H 'Accept: application/json' 127.0.0.1:8080/errors/InvalidScope")
     );
-    let entry: Value = reqwest::Client::new()
+    let entry: Value = super::support::http_client()
+        .build()
+        .unwrap()
         .get(format!("{}/errors/InvalidScope", server.base))
         .header("accept", "application/json")
         .send()

@@ -20,6 +20,7 @@ mod golden;
 mod health;
 mod import_export;
 mod jwks;
+mod logout;
 mod master_key;
 mod multi_node;
 mod oidc;

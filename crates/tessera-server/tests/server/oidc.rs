@@ -56,7 +56,7 @@ pub async fn server(pg: Option<tessera_store::testing::TestDatabase>) -> Served 
 
 /// A browser stand-in: keeps cookies, never follows redirects (tests read them).
 pub fn browser() -> reqwest::Client {
-    reqwest::Client::builder()
+    super::support::http_client()
         .cookie_store(true)
         .redirect(Policy::none())
         .build()
@@ -65,7 +65,7 @@ pub fn browser() -> reqwest::Client {
 
 /// The HTTP client openidconnect-rs uses (no redirects, as its docs require).
 pub fn rp_http() -> reqwest::Client {
-    reqwest::Client::builder()
+    super::support::http_client()
         .redirect(Policy::none())
         .build()
         .unwrap()

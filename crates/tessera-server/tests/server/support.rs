@@ -69,6 +69,11 @@ pub fn node_state(
     );
     state.clock = clock;
     state.rng = Arc::new(tessera_core::rng::OsRng);
+    // Back-channel logout retries within a test's patience.
+    state.outbound.retry_delays = Arc::from([
+        std::time::Duration::from_millis(50),
+        std::time::Duration::from_millis(100),
+    ]);
     state
 }
 
@@ -396,10 +401,20 @@ impl Drop for Process {
 
 /// A blocking-free HTTP GET against a running process.
 pub async fn http_get(url: &str, accept: &str) -> reqwest::Response {
-    reqwest::Client::new()
+    http_client()
+        .build()
+        .unwrap()
         .get(url)
         .header("accept", accept)
         .send()
         .await
         .unwrap()
+}
+
+/// A reqwest client builder for the tests. Tessera's own TLS (rustls on aws-lc-rs,
+/// `runtime::outbound`) turns on reqwest's rustls without a built-in provider in this
+/// build too, so the tests' clients name the provider as Tessera's does.
+pub fn http_client() -> reqwest::ClientBuilder {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    reqwest::Client::builder()
 }

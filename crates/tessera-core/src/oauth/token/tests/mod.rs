@@ -173,6 +173,8 @@ fn web_app(master: &MasterKey) -> App {
             ..Default::default()
         },
         post_logout_redirect_uris: vec![],
+        backchannel_logout_uri: None,
+        frontchannel_logout_uri: None,
         secrets: vec![ClientSecret {
             id: uuid::Uuid::from_u128(0x5ec),
             hash: master.secret_hash(&Secret::new(WEB_SECRET)),
