@@ -7,7 +7,7 @@
 //! app refusing the token, and is final (§2.8). The outcome of each notice goes to the
 //! tenant's audit log (`logout.backchannel.delivered` / `.failed`). Notices live in the
 //! node's memory: a node stopped mid-retry drops the rest (documented in
-//! docs/logout.md).
+//! docs/sign-in-and-logout.md).
 
 use super::session::CurrentSession;
 use super::signing;

@@ -1,7 +1,8 @@
 //! A real browser (Debian's headless Chromium through chromedriver and fantoccini)
 //! signs in through the pages, consents, and reaches the app's callback — once with the
 //! `query` response mode, then (same browser, SSO) with `form_post`, whose auto-submit
-//! script must run under the page's CSP. Skipped visibly without Chromium; a failure
+//! script must run under the page's CSP; approves a device; picks between two accounts
+//! and signs out. axe-core checks every page. Skipped visibly without Chromium; a failure
 //! under TESSERA_TEST_REQUIRE_ALL=1.
 
 use super::oidc::*;
@@ -416,4 +417,81 @@ async fn a_browser_approves_a_device() {
     assert_eq!(r.status(), 200);
     let tokens: serde_json::Value = r.json().await.unwrap();
     assert!(tokens["access_token"].is_string() && tokens["id_token"].is_string());
+}
+
+/// Two people in one browser: alice signs in, then bob (prompt=login); the next request
+/// shows the account picker, where bob is chosen; then signing out (RP-initiated logout)
+/// asks to confirm, lists both accounts, and ends both sessions. Every page is checked
+/// with axe-core.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_picks_between_two_accounts_and_signs_out() {
+    let Some(driver) = Driver::start() else {
+        return;
+    };
+    let served = server(None).await;
+    let rp = start_rp().await;
+    let callback = format!("{rp}/callback");
+    let (_, challenge) = pkce();
+    let authorize = |prompt: Option<&str>| {
+        let mut q = vec![
+            ("client_id", "native-app"),
+            ("response_type", "code"),
+            ("redirect_uri", callback.as_str()),
+            ("scope", "openid profile"),
+            ("state", "st-2"),
+            ("code_challenge", challenge.as_str()),
+            ("code_challenge_method", "S256"),
+        ];
+        if let Some(p) = prompt {
+            q.push(("prompt", p));
+        }
+        format!(
+            "{}/{TENANT}/oauth2/authorize?{}",
+            served.base,
+            serde_urlencoded::to_string(q).unwrap()
+        )
+    };
+    let b = driver.browser().await;
+    for (user, prompt) in [("alice", None), ("bob", Some("login"))] {
+        b.goto(&authorize(prompt)).await.unwrap();
+        wait_for_text(&b, "autocomplete=\"current-password\"").await;
+        type_into(&b, "#username", user).await;
+        type_into(&b, "#password", PASSWORD).await;
+        click(&b, "#sign-in").await;
+        wait_for_text(&b, "Fabrikam Desktop wants to").await;
+        click(&b, "#allow").await;
+        wait_for_url(&b, &callback).await;
+    }
+
+    b.goto(&authorize(None)).await.unwrap();
+    let picker = wait_for_text(&b, "Pick an account").await;
+    assert!(
+        picker.contains("Alice Example") && picker.contains("bob"),
+        "{picker}"
+    );
+    assert_accessible(&b, "the account picker").await;
+    b.find(Locator::XPath("//button[contains(., 'bob')]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let landed = wait_for_url(&b, &callback).await;
+    assert!(landed.query_pairs().any(|(k, _)| k == "code"), "{landed}");
+
+    b.goto(&format!("{}/{TENANT}/oauth2/logout", served.base))
+        .await
+        .unwrap();
+    let confirm = wait_for_text(&b, "Sign out?").await;
+    assert!(
+        confirm.contains("alice") && confirm.contains("bob"),
+        "{confirm}"
+    );
+    assert_accessible(&b, "the sign-out confirmation").await;
+    click(&b, "#sign-out").await;
+    wait_for_text(&b, "You signed out").await;
+    assert_accessible(&b, "the signed-out page").await;
+    b.goto(&authorize(None)).await.unwrap();
+    wait_for_text(&b, "autocomplete=\"current-password\"").await;
+    b.close().await.unwrap();
 }
