@@ -74,6 +74,10 @@ pub struct SigningKey {
     pub private_sealed: String,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
+    /// When it entered its `state`: for `active`, the start of its rotation period; for
+    /// `retired`, the start of the wait until every token it signed has expired.
+    #[serde(with = "time::serde::rfc3339")]
+    pub since: OffsetDateTime,
 }
 
 /// The AEAD context a key's private part is sealed under.
@@ -178,6 +182,7 @@ pub fn generate(
         alg,
         state,
         created_at: now,
+        since: now,
     })
 }
 
@@ -224,6 +229,7 @@ fn new_key(
 fn moved(object: &StoredObject, key: &SigningKey, state: KeyState, now: OffsetDateTime) -> Write {
     let key = SigningKey {
         state,
+        since: now,
         ..key.clone()
     };
     Write::Put(object.clone().with_doc(encode(&key), now))
@@ -366,13 +372,82 @@ pub fn rotate(
     let keys = decoded(current)?;
     let mut writes = Vec::new();
     for alg in SigningAlg::ALL {
-        for (object, key) in keys
-            .iter()
-            .filter(|(_, k)| k.alg == alg && k.state == KeyState::Active)
-        {
-            writes.push(moved(object, key, KeyState::Retired, now));
+        writes.extend(rotate_alg(&keys, alg, tenant_id, master, rng, now)?);
+    }
+    Ok(writes)
+}
+
+/// One rotation of `alg`'s keys: active → retired, next → active, a new next.
+fn rotate_alg(
+    keys: &[(&StoredObject, SigningKey)],
+    alg: SigningAlg,
+    tenant_id: TenantId,
+    master: &MasterKey,
+    rng: &dyn Rng,
+    now: OffsetDateTime,
+) -> Result<Vec<Write>, String> {
+    let mut writes: Vec<Write> = keys
+        .iter()
+        .filter(|(_, k)| k.alg == alg && k.state == KeyState::Active)
+        .map(|(object, key)| moved(object, key, KeyState::Retired, now))
+        .collect();
+    writes.extend(promote_next(keys, alg, tenant_id, master, rng, now)?);
+    Ok(writes)
+}
+
+/// What the tenant's key schedule asks for now (`TenantPolicy::signing_key_rotation_days`,
+/// `signing_key_publish_seconds`), per algorithm:
+/// - an active key older than the rotation period is rotated, once its `next` key has
+///   been published at least the publish time (relying parties that cache the JWKS
+///   for up to that long already hold it); until then, nothing;
+/// - an algorithm with no `next` key gets one (published now, promoted later);
+/// - a retired key goes once every token it signed has expired: retired longer than
+///   the access- and ID-token lifetime and the verifiers' leeway.
+///
+/// Several nodes may compute the same change; the writes are versioned (a `Put` of a
+/// key read at its version, new keys under new kids), so one applies and the others
+/// conflict (`Store::apply`), and all sign with the key the store then names.
+pub fn scheduled(
+    current: &[StoredObject],
+    policy: &crate::tenant::TenantPolicy,
+    tenant_id: TenantId,
+    master: &MasterKey,
+    rng: &dyn Rng,
+    now: OffsetDateTime,
+) -> Result<Vec<Write>, String> {
+    let keys = decoded(current)?;
+    let mut writes = Vec::new();
+    let days = |d: u32| time::Duration::days(i64::from(d));
+    let seconds = |s: u32| time::Duration::seconds(i64::from(s));
+    for alg in SigningAlg::ALL {
+        let of = |state| keys.iter().find(|(_, k)| k.alg == alg && k.state == state);
+        let (Some((_, active)), next) = (of(KeyState::Active), of(KeyState::Next)) else {
+            continue;
+        };
+        match next {
+            None => writes.push(new_key(alg, KeyState::Next, tenant_id, master, rng, now)?),
+            Some((_, next))
+                if policy.signing_key_rotation_days > 0
+                    && now - active.since >= days(policy.signing_key_rotation_days)
+                    && now - next.created_at >= seconds(policy.signing_key_publish_seconds) =>
+            {
+                writes.extend(rotate_alg(&keys, alg, tenant_id, master, rng, now)?);
+            }
+            Some(_) => {}
         }
-        writes.extend(promote_next(&keys, alg, tenant_id, master, rng, now)?);
+    }
+    // Tokens live `access_token_lifetime_seconds` (ID tokens too); verifiers allow
+    // `deny_list::LEEWAY_SECONDS` of clock skew beyond.
+    let outlived = seconds(policy.access_token_lifetime_seconds)
+        + time::Duration::seconds(crate::oauth::token::deny_list::LEEWAY_SECONDS);
+    for (object, key) in &keys {
+        if key.state == KeyState::Retired && now - key.since > outlived {
+            writes.push(Write::Delete {
+                tenant_id,
+                kind: ObjectKind::SigningKey,
+                id: object.id,
+            });
+        }
     }
     Ok(writes)
 }
@@ -443,6 +518,94 @@ mod rotation_tests {
                 _ => None,
             })
             .collect()
+    }
+
+    /// `objects` after `writes` (puts replace by id, deletes remove).
+    fn applied(mut objects: Vec<StoredObject>, writes: Vec<Write>) -> Vec<StoredObject> {
+        for w in writes {
+            match w {
+                Write::Put(o) => {
+                    objects.retain(|x| x.id != o.id);
+                    objects.push(o);
+                }
+                Write::Delete { id, .. } => objects.retain(|x| x.id != id),
+                _ => {}
+            }
+        }
+        objects
+    }
+
+    fn count(objects: &[StoredObject], state: KeyState) -> usize {
+        objects
+            .iter()
+            .filter(|o| o.decode::<SigningKey>().unwrap().state == state)
+            .count()
+    }
+
+    #[test]
+    fn the_schedule_rotates_after_its_period_prunes_after_the_tokens_and_waits_for_publication() {
+        let master = MasterKey::from_bytes(&[1u8; 32]);
+        let rng = SequenceRng::new(3);
+        let tenant = TenantId::from_uuid(uuid::Uuid::from_u128(6));
+        let policy = crate::tenant::TenantPolicy::default();
+        let t0 = datetime!(2026-11-26 0:00 UTC);
+        let day = time::Duration::days(1);
+        let puts = |w: Vec<Write>| applied(Vec::new(), w);
+        let keys = puts(initial_keys(tenant, &master, &rng, t0).unwrap());
+        let run = |objects: &[StoredObject], at| {
+            scheduled(objects, &policy, tenant, &master, &rng, at).unwrap()
+        };
+        assert!(run(&keys, t0 + day * 89).is_empty(), "not before 90 days");
+        let rotation = run(&keys, t0 + day * 90);
+        let keys = applied(keys, rotation);
+        assert_eq!(
+            (
+                count(&keys, KeyState::Active),
+                count(&keys, KeyState::Next),
+                count(&keys, KeyState::Retired)
+            ),
+            (3, 3, 3)
+        );
+        // Retired keys stay until the tokens they signed expired (1 h + leeway).
+        let t1 = t0 + day * 90;
+        assert!(run(&keys, t1 + time::Duration::hours(1)).is_empty());
+        let pruning = run(&keys, t1 + time::Duration::hours(2));
+        let keys = applied(keys, pruning);
+        assert_eq!(count(&keys, KeyState::Retired), 0);
+        // A next key made late (after an emergency removal, say) waits for its day of
+        // publication even when the active key is due.
+        let without_next: Vec<StoredObject> = keys
+            .iter()
+            .filter(|o| o.decode::<SigningKey>().unwrap().state != KeyState::Next)
+            .cloned()
+            .collect();
+        let t2 = t1 + day * 90;
+        let made = run(&without_next, t2);
+        assert_eq!(
+            states(&made)
+                .iter()
+                .filter(|(_, s, _)| *s == KeyState::Next)
+                .count(),
+            3
+        );
+        assert_eq!(made.len(), 3, "only the missing next keys");
+        let keys = applied(without_next, made);
+        assert!(run(&keys, t2 + time::Duration::hours(23)).is_empty());
+        assert_eq!(
+            run(&keys, t2 + day).len(),
+            9,
+            "three rotations of three writes"
+        );
+        // 0 turns the schedule off.
+        let off = crate::tenant::TenantPolicy {
+            signing_key_rotation_days: 0,
+            ..policy.clone()
+        };
+        assert!(
+            scheduled(&keys, &off, tenant, &master, &rng, t2 + day * 1000)
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[test]

@@ -176,6 +176,12 @@ pub struct TenantPolicy {
     pub pkce_plain_allowed: bool,
     /// How long a sign-out confirmation page may be answered (LogoutRequestExpired).
     pub logout_request_seconds: u32,
+    /// Days an active signing key signs before the schedule rotates it; 0: only manual
+    /// rotation.
+    pub signing_key_rotation_days: u32,
+    /// The least time a `next` key is published in the JWKS before the schedule lets it
+    /// sign, so relying parties that cache the JWKS that long already hold it.
+    pub signing_key_publish_seconds: u32,
 }
 
 impl Default for TenantPolicy {
@@ -196,6 +202,9 @@ impl Default for TenantPolicy {
             spa_refresh_token_lifetime_seconds: 24 * 3600,
             pkce_plain_allowed: false,
             logout_request_seconds: 300,
+            // Entra ID rolls its keys over every few weeks; a quarter is a common policy.
+            signing_key_rotation_days: 90,
+            signing_key_publish_seconds: 24 * 3600,
         }
     }
 }

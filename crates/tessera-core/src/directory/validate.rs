@@ -112,6 +112,11 @@ fn check_tenant(r: &mut Report, base: &str, t: &TenantDoc) {
             7 * 24 * 3600,
         ),
         ("logout_request_seconds", p.logout_request_seconds, 3600),
+        (
+            "signing_key_publish_seconds",
+            p.signing_key_publish_seconds,
+            30 * 24 * 3600,
+        ),
     ] {
         if !(60..=max).contains(&value) {
             r.invalid(
@@ -119,6 +124,12 @@ fn check_tenant(r: &mut Report, base: &str, t: &TenantDoc) {
                 format!("must be between 60 and {max} seconds"),
             );
         }
+    }
+    if p.signing_key_rotation_days > 3650 {
+        r.invalid(
+            format!("{base}/policy/signing_key_rotation_days"),
+            "must be 0 (rotate by hand only) to 3650 days",
+        );
     }
     if p.lockout_threshold == 0 {
         r.invalid(

@@ -23,6 +23,9 @@ pub struct KeyView {
     #[schema(value_type = Object)]
     pub public_jwk: serde_json::Value,
     pub created_at: String,
+    /// When it entered its state (an active key's rotation period and a retired key's
+    /// wait for removal count from here).
+    pub since: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -48,6 +51,7 @@ async fn views(state: &AppState, tenant_id: TenantId) -> ApiResult<KeyList> {
                     .unwrap_or_default(),
                 public_jwk: k.public_jwk,
                 created_at: tessera_core::errors::render::timestamp(k.created_at),
+                since: tessera_core::errors::render::timestamp(k.since),
             })
         })
         .collect::<ApiResult<_>>()?;
@@ -73,7 +77,10 @@ pub async fn list(
     Ok(Json(views(&state, t.id).await?))
 }
 
-/// Rotate a tenant's signing keys: active → retired, next → active, a new next.
+/// Rotate a tenant's signing keys now: active → retired, next → active, a new next.
+/// Unlike the schedule (`signing_key_rotation_days`), this does not wait for the next
+/// key's publication time: relying parties that fetched the JWKS before the next key
+/// existed must fetch it again.
 #[utoipa::path(post, path = "/tenants/{slug}/keys/rotate", tag = "keys", params(("slug" = String, Path)),
     responses((status = 200, body = KeyList), (status = 404, body = Problem)))]
 pub async fn rotate(

@@ -45,6 +45,11 @@ pub struct PolicyView {
     pub pkce_plain_allowed: bool,
     #[serde(default = "defaults::logout_request")]
     pub logout_request_seconds: u32,
+    /// 0: keys rotate only when an administrator rotates them.
+    #[serde(default = "defaults::rotation_days")]
+    pub signing_key_rotation_days: u32,
+    #[serde(default = "defaults::publish")]
+    pub signing_key_publish_seconds: u32,
 }
 
 mod defaults {
@@ -67,6 +72,12 @@ mod defaults {
     pub fn logout_request() -> u32 {
         TenantPolicy::default().logout_request_seconds
     }
+    pub fn rotation_days() -> u32 {
+        TenantPolicy::default().signing_key_rotation_days
+    }
+    pub fn publish() -> u32 {
+        TenantPolicy::default().signing_key_publish_seconds
+    }
 }
 
 impl From<TenantPolicy> for PolicyView {
@@ -84,6 +95,8 @@ impl From<TenantPolicy> for PolicyView {
             spa_refresh_token_lifetime_seconds: p.spa_refresh_token_lifetime_seconds,
             pkce_plain_allowed: p.pkce_plain_allowed,
             logout_request_seconds: p.logout_request_seconds,
+            signing_key_rotation_days: p.signing_key_rotation_days,
+            signing_key_publish_seconds: p.signing_key_publish_seconds,
         }
     }
 }
@@ -103,6 +116,8 @@ impl From<PolicyView> for TenantPolicy {
             spa_refresh_token_lifetime_seconds: p.spa_refresh_token_lifetime_seconds,
             pkce_plain_allowed: p.pkce_plain_allowed,
             logout_request_seconds: p.logout_request_seconds,
+            signing_key_rotation_days: p.signing_key_rotation_days,
+            signing_key_publish_seconds: p.signing_key_publish_seconds,
         }
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod bootstrap;
 pub mod cache;
+pub mod key_schedule;
 pub mod master_key;
 pub mod outbound;
 pub mod passwords;

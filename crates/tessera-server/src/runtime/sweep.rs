@@ -1,5 +1,6 @@
 //! Removing protocol records that can no longer matter: expired sessions, codes,
-//! refresh tokens and deny-list entries. `serve` runs it every few minutes.
+//! refresh tokens and deny-list entries; and keeping each tenant's signing-key schedule
+//! (`runtime::key_schedule`). `serve` runs it every few minutes.
 
 use crate::http::error_response::store_error;
 use crate::runtime::state::AppState;
@@ -27,6 +28,9 @@ pub async fn sweep(state: &AppState) -> Result<usize, CatalogError> {
                 Err(e) => {
                     tracing::warn!(tenant = %tenant.slug, error = %e, "sweeping a tenant failed; retrying next round")
                 }
+            }
+            if let Err(e) = crate::runtime::key_schedule::keep(state, tenant).await {
+                tracing::warn!(tenant = %tenant.slug, error = %e, "the signing-key schedule failed; retrying next round");
             }
         }
         match page.next {

@@ -118,6 +118,135 @@ async fn the_first_rotation_signs_with_a_key_a_caching_client_already_has() {
     assert!(before.contains(&kid));
 }
 
+/// The schedule (every sweep) rotates after the tenant's 90 days to a key a relying
+/// party that cached the JWKS at the start already holds, removes the retired key once
+/// its tokens expired, and leaves a late-made next key unused until it has been
+/// published a day; a second node sweeping at the same moment changes nothing more.
+#[tokio::test]
+async fn the_schedule_rotates_to_published_keys_and_prunes_retired_ones() {
+    use tessera_server::runtime::sweep::sweep;
+    let app = TestApp::new().await;
+    with_daemon(&app).await;
+    let kids = |jwks: &serde_json::Value| -> Vec<String> {
+        jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["kid"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let cached = app.get("/tailspin/discovery/keys", None).await.json();
+    let old = as_daemon(&app, "/tailspin/oauth2/token", CC.into()).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    sweep(&app.state).await.unwrap();
+    assert_eq!(
+        kids(&app.get("/tailspin/discovery/keys", None).await.json()),
+        kids(&cached)
+    );
+
+    app.clock.advance(time::Duration::days(90));
+    sweep(&app.state).await.unwrap();
+    // The same sweep on a second node finds nothing left to do.
+    sweep(&app.state).await.unwrap();
+    let rotated = app.get("/tailspin/discovery/keys", None).await.json();
+    assert_eq!(
+        kids(&rotated).len(),
+        9,
+        "retired, active and next of each algorithm"
+    );
+    let token = as_daemon(&app, "/tailspin/oauth2/token", CC.into()).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let keys = cached["keys"].as_array().unwrap();
+    let new = tessera_core::oauth::jose::verify(&token, keys)
+        .expect("the JWKS cached before the rotation verifies the new tokens");
+    let old_kid = tessera_core::oauth::jose::verify(&old, keys)
+        .unwrap()
+        .header["kid"]
+        .clone();
+    assert_ne!(new.header["kid"], old_kid, "another key signs");
+    let log = app
+        .admin("GET", "/admin/api/v1/tenants/tailspin/audit", None)
+        .await
+        .json();
+    assert_eq!(log["items"][0]["action"], "keys.schedule");
+    assert_eq!(log["items"][0]["actor"], "tessera");
+
+    // An hour (the token lifetime) and the leeway later, the retired keys go.
+    app.clock.advance(time::Duration::hours(2));
+    sweep(&app.state).await.unwrap();
+    let pruned = kids(&app.get("/tailspin/discovery/keys", None).await.json());
+    assert_eq!(pruned.len(), 6);
+    assert!(!pruned.contains(&old_kid.as_str().unwrap().to_owned()));
+
+    // A next key replaced (emergency removal) when the active key is due waits its day
+    // of publication before it signs.
+    app.clock.advance(time::Duration::days(90));
+    let listed = app
+        .admin("GET", "/admin/api/v1/tenants/tailspin/keys", None)
+        .await
+        .json();
+    let next_rs = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["alg"] == "RS256" && k["state"] == "next")
+        .unwrap()["kid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let removed = app
+        .admin(
+            "DELETE",
+            &format!("/admin/api/v1/tenants/tailspin/keys/{next_rs}"),
+            None,
+        )
+        .await;
+    assert_eq!(removed.status, 200, "{}", removed.body);
+    sweep(&app.state).await.unwrap();
+    let states = |items: &serde_json::Value| -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = items["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| {
+                (
+                    k["alg"].as_str().unwrap().to_owned(),
+                    k["state"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let after = app
+        .admin("GET", "/admin/api/v1/tenants/tailspin/keys", None)
+        .await
+        .json();
+    let rs: Vec<_> = states(&after)
+        .into_iter()
+        .filter(|(a, _)| a == "RS256")
+        .collect();
+    assert_eq!(
+        rs,
+        [
+            ("RS256".to_owned(), "active".to_owned()),
+            ("RS256".to_owned(), "next".to_owned())
+        ],
+        "RS256 waits"
+    );
+    app.clock.advance(time::Duration::days(1));
+    sweep(&app.state).await.unwrap();
+    let after = app
+        .admin("GET", "/admin/api/v1/tenants/tailspin/keys", None)
+        .await
+        .json();
+    assert!(states(&after).contains(&("RS256".to_owned(), "retired".to_owned())));
+}
+
 /// An emergency rotation removes a compromised key at once: the tokens it signed stop
 /// verifying (introspection calls them inactive), the JWKS drops it, and the next key,
 /// published since the tenant began, signs from then on.
