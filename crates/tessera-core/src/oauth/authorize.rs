@@ -32,10 +32,56 @@ pub struct Prompt {
     pub select_account: bool,
 }
 
-/// A fully checked authorization request for the `code` response type.
+/// `response_type` (RFC 6749 §3.1.1, OAuth 2.0 Multiple Response Type Encoding
+/// Practices §3): which of a code, an ID token and an access token the authorization
+/// endpoint returns; space-separated, in any order, each once.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ResponseType {
+    pub code: bool,
+    pub id_token: bool,
+    pub token: bool,
+}
+
+impl ResponseType {
+    pub fn parse(value: &str) -> Option<Self> {
+        let mut rt = Self::default();
+        for part in value.split(' ').filter(|s| !s.is_empty()) {
+            let seen = match part {
+                "code" => &mut rt.code,
+                "id_token" => &mut rt.id_token,
+                "token" => &mut rt.token,
+                _ => return None,
+            };
+            if std::mem::replace(seen, true) {
+                return None;
+            }
+        }
+        (rt != Self::default()).then_some(rt)
+    }
+
+    /// Whether tokens come back through the browser: the fragment is then the default
+    /// response mode and the query is refused (Multiple Response Types §5).
+    pub fn front_channel(self) -> bool {
+        self.id_token || self.token
+    }
+}
+
+/// The response types Tessera serves, for error messages and discovery.
+pub const RESPONSE_TYPES: [&str; 7] = [
+    "code",
+    "id_token",
+    "id_token token",
+    "code id_token",
+    "code token",
+    "code id_token token",
+    "token",
+];
+
+/// A fully checked authorization request.
 #[derive(Debug, Clone)]
 pub struct AuthorizeRequest {
     pub client_id: ClientId,
+    pub response_type: ResponseType,
     pub redirect: VerifiedRedirect,
     pub scopes: ResolvedScopes,
     pub challenge: Option<Challenge>,
@@ -114,8 +160,12 @@ pub fn check_redirect_uri(params: &Params, app: &App) -> Result<VerifiedRedirect
         mode: ResponseMode::Query,
         state: params.get("state").map(str::to_owned),
     };
-    // The response mode decides how even the errors below reach the client.
+    // The response mode decides how even the errors below reach the client. Tokens in
+    // the response make the fragment the default (Multiple Response Types §5).
+    let front_channel = ResponseType::parse(params.get("response_type").unwrap_or_default())
+        .is_some_and(ResponseType::front_channel);
     redirect.mode = match params.get("response_mode") {
+        None if front_channel => ResponseMode::Fragment,
         None | Some("query") => ResponseMode::Query,
         Some("form_post") => ResponseMode::FormPost,
         Some("fragment") => ResponseMode::Fragment,
@@ -163,8 +213,8 @@ pub fn check_request(
     redirect: VerifiedRedirect,
 ) -> Result<AuthorizeRequest, AuthorizeError> {
     let fail = |e: CatalogError| AuthorizeError::redirect(&redirect, e);
-    check_response_mode(params).map_err(fail)?;
-    check_response_type(params, app).map_err(fail)?;
+    let response_type = check_response_type(params, app).map_err(fail)?;
+    check_response_mode(params, response_type).map_err(fail)?;
     let scopes =
         scope::resolve(params.get("scope").unwrap_or_default(), app, apis).map_err(fail)?;
     if !scopes.contains(scope::OPENID) && scopes.scopes.is_empty() {
@@ -173,7 +223,29 @@ pub fn check_request(
                 .with("detail", "the parameter scope is missing"),
         ));
     }
-    let challenge = check_pkce(params, app, policy).map_err(fail)?;
+    let invalid = |detail: &str| {
+        fail(CatalogError::new(ErrorName::InvalidRequestFormat).with("detail", detail.to_owned()))
+    };
+    // OIDC Core §3.2.2.1 and §3.3.2.11: an ID token from the authorization endpoint
+    // needs openid, and a nonce to bind it to the app's session against replay.
+    if response_type.id_token && !scopes.contains(scope::OPENID) {
+        return Err(invalid("response_type id_token needs the scope openid"));
+    }
+    if response_type.id_token && params.get("nonce").is_none() {
+        return Err(invalid(
+            "nonce is required when the authorization endpoint returns an ID token (OpenID Connect Core 3.2.2.1)",
+        ));
+    }
+    let challenge = if response_type.code {
+        check_pkce(params, app, policy).map_err(fail)?
+    } else if params.get("code_challenge").is_some() {
+        return Err(fail(CatalogError::new(ErrorName::PkceNotExpected).with(
+            "reason",
+            "a code_challenge was sent with a response type that issues no code",
+        )));
+    } else {
+        None
+    };
     let prompt = check_prompt(params).map_err(fail)?;
     let max_age = match params.get("max_age") {
         None => None,
@@ -186,6 +258,7 @@ pub fn check_request(
     };
     Ok(AuthorizeRequest {
         client_id: app.client_id.clone(),
+        response_type,
         redirect,
         scopes,
         challenge,
@@ -197,42 +270,45 @@ pub fn check_request(
     })
 }
 
-const RESPONSE_MODES: &str = "query, form_post";
-
-fn check_response_mode(params: &Params) -> Result<(), CatalogError> {
+/// The response modes: `query` (codes only), `fragment`, `form_post`.
+fn check_response_mode(params: &Params, response_type: ResponseType) -> Result<(), CatalogError> {
+    let refused = |value: &str, supported: &str| {
+        Err(CatalogError::new(ErrorName::UnsupportedResponseMode)
+            .with("value", value.chars().take(64).collect::<String>())
+            .with("supported", supported.to_owned()))
+    };
     match params.get("response_mode") {
-        None | Some("query" | "form_post") => Ok(()),
-        Some(other) => Err(CatalogError::new(ErrorName::UnsupportedResponseMode)
-            .with("value", other.chars().take(64).collect::<String>())
-            .with("supported", RESPONSE_MODES)),
+        // Multiple Response Types §5: tokens must not travel in a query, which servers
+        // and proxies log and browsers send on in Referer.
+        Some("query") if response_type.front_channel() => refused("query", "fragment, form_post"),
+        None | Some("query" | "fragment" | "form_post") => Ok(()),
+        Some(other) => refused(other, "query, fragment, form_post"),
     }
 }
 
-/// `code` only. Implicit and hybrid types first tell whether the app could use them at
-/// all (ImplicitIdTokenNotEnabled / ImplicitAccessTokenNotEnabled), as Entra ID does.
-fn check_response_type(params: &Params, app: &App) -> Result<(), CatalogError> {
+/// A response type Tessera serves; one that returns an ID token or an access token from
+/// the authorization endpoint only for an app that enabled it
+/// (ImplicitIdTokenNotEnabled / ImplicitAccessTokenNotEnabled), as Entra ID does: RFC
+/// 9700 §2.1.2 advises against them, so they are off by default.
+fn check_response_type(params: &Params, app: &App) -> Result<ResponseType, CatalogError> {
     let value = params.require("response_type")?;
-    let parts: Vec<&str> = value.split(' ').filter(|s| !s.is_empty()).collect();
-    if parts == ["code"] {
-        return Ok(());
-    }
-    let known = parts
-        .iter()
-        .all(|p| matches!(*p, "code" | "id_token" | "token"));
+    let rt = ResponseType::parse(value).ok_or_else(|| {
+        CatalogError::new(ErrorName::UnsupportedResponseType)
+            .with("value", value.chars().take(64).collect::<String>())
+            .with("supported", RESPONSE_TYPES.join(", "))
+    })?;
     let with = |name| {
         CatalogError::new(name)
             .with("response_type", value.to_owned())
             .with("client_id", app.client_id.clone())
     };
-    if known && parts.contains(&"id_token") && !app.implicit.id_token {
+    if rt.id_token && !app.implicit.id_token {
         return Err(with(ErrorName::ImplicitIdTokenNotEnabled));
     }
-    if known && parts.contains(&"token") && !app.implicit.access_token {
+    if rt.token && !app.implicit.access_token {
         return Err(with(ErrorName::ImplicitAccessTokenNotEnabled));
     }
-    Err(CatalogError::new(ErrorName::UnsupportedResponseType)
-        .with("value", value.chars().take(64).collect::<String>())
-        .with("supported", "code"))
+    Ok(rt)
 }
 
 /// RFC 7636 and RFC 9700 §2.1.1: public clients must use PKCE; confidential ones may.
@@ -424,5 +500,90 @@ mod tests {
         assert_eq!(ok.redirect.mode, ResponseMode::FormPost);
         assert_eq!(ok.redirect.state.as_deref(), Some("s"));
         assert_eq!(ok.nonce.as_deref(), Some("n"));
+    }
+
+    #[test]
+    fn response_types_parse_in_any_order_each_once() {
+        let rt = |code, id_token, token| {
+            Some(ResponseType {
+                code,
+                id_token,
+                token,
+            })
+        };
+        assert_eq!(ResponseType::parse("code"), rt(true, false, false));
+        assert_eq!(ResponseType::parse("token id_token"), rt(false, true, true));
+        assert_eq!(
+            ResponseType::parse("id_token  code token"),
+            rt(true, true, true)
+        );
+        for bad in [
+            "",
+            " ",
+            "code code",
+            "none",
+            "code none",
+            "Code",
+            "id_token,token",
+        ] {
+            assert_eq!(ResponseType::parse(bad), None, "{bad:?}");
+        }
+        for listed in RESPONSE_TYPES {
+            assert!(ResponseType::parse(listed).is_some(), "{listed}");
+        }
+        assert!(!ResponseType::parse("code").unwrap().front_channel());
+        assert!(ResponseType::parse("code token").unwrap().front_channel());
+    }
+
+    #[test]
+    fn front_channel_types_default_to_the_fragment_and_refuse_the_query() {
+        let implicit = |confidential| {
+            let mut a = app(confidential);
+            a.implicit = crate::directory::model::Implicit {
+                id_token: true,
+                access_token: true,
+            };
+            a
+        };
+        let check = |a: &App, q: &str| {
+            let p = params(&format!("redirect_uri=https%3A%2F%2Fapp.test%2Fcb&{q}"));
+            let r = check_redirect_uri(&p, a).unwrap();
+            let mode = r.mode;
+            (mode, check_request(&p, a, &[], &TenantPolicy::default(), r))
+        };
+        let a = implicit(true);
+        let (mode, ok) = check(&a, "response_type=code+id_token&scope=openid&nonce=n");
+        assert_eq!(mode, ResponseMode::Fragment);
+        assert!(ok.unwrap().response_type.code);
+        let (mode, _) = check(&a, "response_type=code&scope=openid");
+        assert_eq!(mode, ResponseMode::Query);
+        let refused = |q: &str| match check(&a, q).1 {
+            Err(AuthorizeError::Redirect(b)) => b.1.name,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            refused("response_type=id_token&scope=openid&nonce=n&response_mode=query"),
+            ErrorName::UnsupportedResponseMode
+        );
+        assert_eq!(
+            refused("response_type=id_token&scope=openid"),
+            ErrorName::InvalidRequestFormat
+        );
+        assert_eq!(
+            refused(&format!("response_type=token&scope=openid&{PKCE}")),
+            ErrorName::PkceNotExpected
+        );
+        // A public client's implicit request needs no PKCE (there is no code); its
+        // hybrid request does.
+        let public = implicit(false);
+        assert!(
+            check(&public, "response_type=id_token&scope=openid&nonce=n")
+                .1
+                .is_ok()
+        );
+        assert!(matches!(
+            check(&public, "response_type=code+id_token&scope=openid&nonce=n").1,
+            Err(AuthorizeError::Redirect(b)) if b.1.name == ErrorName::PkceRequired
+        ));
     }
 }

@@ -3,8 +3,9 @@
 //! field), so a tampered form is no more than a new request, checked like any other.
 //!
 //! Order (RFC 6749 §4.1.2.1): tenant → client → redirect URI, with errors on a page;
-//! then the request's own parameters, the session (sign-in page), assignment, consent
-//! (consent page) and the code, with errors sent to the client.
+//! then the request's own parameters, the account (sign-in page, account picker),
+//! assignment, consent (consent page) and the answer — a code, and for the implicit and
+//! hybrid response types tokens too — with errors sent to the client.
 
 use super::{consent, id_token_hint, lookup, pages, respond, session};
 use crate::http::error_response::ErrorResponse;
@@ -23,6 +24,7 @@ use tessera_core::oauth::account::{self, Account, Ask, Choice, Hint};
 use tessera_core::oauth::authorize::{self as checks, AuthorizeError, AuthorizeRequest};
 use tessera_core::oauth::params::Params;
 use tessera_core::oauth::records::AuthCode;
+use tessera_core::oauth::token::issue;
 use tessera_core::tenant::Tenant;
 
 /// What the browser just did.
@@ -67,8 +69,8 @@ pub async fn proceed(
     )
     .await
     {
-        Ok(Step::Code(request, code)) => {
-            respond::code(&request.redirect, code, &issuer, after_post)
+        Ok(Step::Answer(request, params)) => {
+            respond::success(&request.redirect, params, &issuer, after_post)
         }
         Ok(Step::Page(page)) => page,
         Err(AuthorizeError::Page(err)) => ErrorResponse::page(*err).into_response(),
@@ -85,7 +87,8 @@ fn with_cookies(mut response: Response, cookies: Vec<HeaderValue>) -> Response {
 }
 
 enum Step {
-    Code(AuthorizeRequest, String),
+    /// The response's parameters: a code and/or tokens.
+    Answer(AuthorizeRequest, Vec<(&'static str, String)>),
     Page(Response),
 }
 
@@ -108,9 +111,10 @@ async fn run(
     let apis = lookup::apis(state, tenant.id).await.map_err(page)?;
     let request = checks::check_request(params, &app, &apis, &tenant.policy, redirect.clone())?;
     let fail = |e: CatalogError| AuthorizeError::redirect(&redirect, e);
-    if !app
-        .grant_types
-        .contains(&tessera_core::directory::model::GrantType::AuthorizationCode)
+    if request.response_type.code
+        && !app
+            .grant_types
+            .contains(&tessera_core::directory::model::GrantType::AuthorizationCode)
     {
         return Err(fail(
             CatalogError::new(ErrorName::UnauthorizedGrantType)
@@ -203,8 +207,71 @@ async fn run(
     session::remember_client(state, tenant, &current, &app.client_id)
         .await
         .map_err(fail)?;
-    let code = issue_code(state, tenant, &app, &request, &current);
-    Ok(Step::Code(request, code))
+    let mut answer = Vec::new();
+    let code = request
+        .response_type
+        .code
+        .then(|| issue_code(state, tenant, &app, &request, &current));
+    if request.response_type.front_channel() {
+        let tokens = front_channel_tokens(state, tenant, &app, &request, &current, code.as_deref())
+            .await
+            .map_err(fail)?;
+        if let Some(t) = tokens.access_token {
+            // RFC 6749 §4.2.2.
+            answer.push(("access_token", t));
+            answer.push(("token_type", "Bearer".to_owned()));
+            answer.push(("expires_in", tokens.expires_in.to_string()));
+            answer.push(("scope", tokens.scope));
+        }
+        if let Some(t) = tokens.id_token {
+            answer.push(("id_token", t));
+        }
+    }
+    if let Some(code) = code {
+        answer.insert(0, ("code", code));
+    }
+    Ok(Step::Answer(request, answer))
+}
+
+/// The tokens an implicit or hybrid response carries (OIDC Core §3.2.2.5, §3.3.2.5),
+/// minted by the token engine as the token endpoint's are, for the same grant a code
+/// would carry, less `offline_access`: no refresh token comes through the browser.
+async fn front_channel_tokens(
+    state: &AppState,
+    tenant: &Tenant,
+    app: &App,
+    request: &AuthorizeRequest,
+    current: &CurrentSession,
+    code: Option<&str>,
+) -> Result<issue::FrontChannelTokens, CatalogError> {
+    let ctx = super::token::context(state, tenant);
+    let mut scopes = request.scopes.values();
+    scopes.remove(tessera_core::oauth::scope::OFFLINE_ACCESS);
+    let grant = issue::Grant {
+        tenant,
+        app,
+        user_id: current.user_id,
+        user_key: current.session.user.clone(),
+        scopes,
+        audience: request.scopes.audience.clone(),
+        nonce: request.nonce.clone(),
+        sid: current.session.sid.clone(),
+        auth_time: current.session.auth_time,
+        amr: current.session.amr.clone(),
+        platform: request.redirect.platform,
+        delegated: false,
+    };
+    let plan = issue::plan(&ctx, &grant, None).await?;
+    let rt = request.response_type;
+    issue::front_channel(
+        &ctx,
+        &grant,
+        &current.user,
+        &plan,
+        rt.token,
+        rt.id_token,
+        code,
+    )
 }
 
 /// The account the request names: a verified `id_token_hint` (IdTokenHintInvalid when

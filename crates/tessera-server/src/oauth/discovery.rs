@@ -82,8 +82,9 @@ fn document(state: &AppState, tenant: &Tenant) -> serde_json::Value {
         "introspection_endpoint_auth_signing_alg_values_supported": assertion_algs,
         "jwks_uri": format!("{issuer}/discovery/keys"),
         "scopes_supported": OIDC_SCOPES.iter().map(|(s, _)| *s).collect::<Vec<_>>(),
-        "response_types_supported": ["code"],
-        "response_modes_supported": ["query", "form_post"],
+        // OIDC Discovery §3; implicit and hybrid types only for apps that enable them.
+        "response_types_supported": tessera_core::oauth::authorize::RESPONSE_TYPES,
+        "response_modes_supported": ["query", "fragment", "form_post"],
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials", "urn:ietf:params:oauth:grant-type:device_code", "urn:ietf:params:oauth:grant-type:token-exchange"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": algs,

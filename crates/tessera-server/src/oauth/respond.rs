@@ -1,6 +1,7 @@
-//! Authorization responses sent to the client's verified redirect URI: the code on
-//! success (RFC 6749 §4.1.2), or an error (§4.1.2.1), each with `state` and `iss`
-//! (RFC 9207), in the `query` or `form_post` response mode.
+//! Authorization responses sent to the client's verified redirect URI: a code and/or
+//! tokens on success (RFC 6749 §4.1.2, §4.2.2; OIDC Core §3.2.2.5, §3.3.2.5), or an
+//! error (§4.1.2.1), each with `state` and `iss` (RFC 9207), in the `query`,
+//! `fragment` or `form_post` response mode.
 
 use crate::pages;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -52,9 +53,13 @@ pub fn to_client(
     }
 }
 
-/// A code for the client.
-pub fn code(redirect: &VerifiedRedirect, code: String, issuer: &str, after_post: bool) -> Response {
-    let mut params = vec![("code", code)];
+/// A successful response for the client: a code, tokens, or both (`params`).
+pub fn success(
+    redirect: &VerifiedRedirect,
+    mut params: Vec<(&'static str, String)>,
+    issuer: &str,
+    after_post: bool,
+) -> Response {
     if let Some(state) = &redirect.state {
         params.push(("state", state.clone()));
     }

@@ -18,6 +18,7 @@ mod docs_examples;
 mod getting_started;
 mod golden;
 mod health;
+mod implicit;
 mod import_export;
 mod jwks;
 mod logout;

@@ -286,7 +286,7 @@ async fn discovery_names_every_endpoint_and_capability_at_both_locations() {
     );
     assert_eq!(
         oidc["response_modes_supported"],
-        serde_json::json!(["query", "form_post"])
+        serde_json::json!(["query", "fragment", "form_post"])
     );
     assert_eq!(
         oidc["token_endpoint_auth_methods_supported"],

@@ -219,10 +219,13 @@ struct Actor<'a> {
 struct IdClaims<'a> {
     acr: &'static str,
     amr: &'a [String],
-    at_hash: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    at_hash: Option<String>,
     aud: &'a str,
     auth_time: i64,
     azp: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    c_hash: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     email: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -291,18 +294,89 @@ pub fn tokens(
     user: &User,
     plan: Plan,
 ) -> Result<TokenResponse, CatalogError> {
-    let Plan {
-        now,
-        access_signer,
-        id_signer,
-        access_jti: jti,
-        access_expires_at: exp,
-        refresh,
-    } = plan;
-    let issuer = &ctx.issuer;
-    let lifetime = i64::from(grant.tenant.policy.access_token_lifetime_seconds);
+    let access_token = access_token(ctx, grant, &plan)?;
+    let id_token = match &plan.id_signer {
+        Some(signer) => Some(id_token(
+            ctx,
+            grant,
+            user,
+            &plan,
+            signer,
+            Some(&access_token),
+            None,
+        )?),
+        None => None,
+    };
+    Ok(TokenResponse {
+        access_token,
+        expires_in: i64::from(grant.tenant.policy.access_token_lifetime_seconds),
+        id_token,
+        issued_token_type: None,
+        refresh_token: plan.refresh.map(|r| r.value),
+        scope: Some(scope_string(grant)),
+        token_type: "Bearer",
+    })
+}
+
+/// What the authorization endpoint returns itself (OIDC Core §3.2.2.5 implicit,
+/// §3.3.2.5 hybrid): an access token when `token` was asked for, an ID token when
+/// `id_token` was. Never a refresh token: the plan of such a grant has none.
+pub struct FrontChannelTokens {
+    pub access_token: Option<String>,
+    pub id_token: Option<String>,
+    pub expires_in: i64,
+    pub scope: String,
+}
+
+/// The front-channel tokens of `grant`: the access token when `with_access`; the ID
+/// token when `with_id`, with `at_hash` when the access token comes with it (OIDC Core
+/// §3.2.2.10, §3.3.2.11) and `c_hash` when `code` does (§3.3.2.11).
+pub fn front_channel(
+    ctx: &TokenContext<'_>,
+    grant: &Grant<'_>,
+    user: &User,
+    plan: &Plan,
+    with_access: bool,
+    with_id: bool,
+    code: Option<&str>,
+) -> Result<FrontChannelTokens, CatalogError> {
+    let access_token = if with_access {
+        Some(access_token(ctx, grant, plan)?)
+    } else {
+        None
+    };
+    let id_token = match (&plan.id_signer, with_id) {
+        (Some(signer), true) => Some(id_token(
+            ctx,
+            grant,
+            user,
+            plan,
+            signer,
+            access_token.as_deref(),
+            code,
+        )?),
+        _ => None,
+    };
+    Ok(FrontChannelTokens {
+        access_token,
+        id_token,
+        expires_in: i64::from(grant.tenant.policy.access_token_lifetime_seconds),
+        scope: scope_string(grant),
+    })
+}
+
+fn scope_string(grant: &Grant<'_>) -> String {
+    grant.scopes.iter().cloned().collect::<Vec<_>>().join(" ")
+}
+
+/// The access token of the plan (RFC 9068 §2.2).
+fn access_token(
+    ctx: &TokenContext<'_>,
+    grant: &Grant<'_>,
+    plan: &Plan,
+) -> Result<String, CatalogError> {
     let audience = grant.audience.clone().unwrap_or_else(|| ctx.userinfo_url());
-    let scope_string = grant.scopes.iter().cloned().collect::<Vec<_>>().join(" ");
+    let scope_string = scope_string(grant);
     // `scp` holds the API's own scope names (the audience already names the API), as
     // Entra ID does; `scope` the values as granted (RFC 9068 §2.2.3).
     let scp: Vec<&str> = grant
@@ -316,8 +390,7 @@ pub fn tokens(
             None => s,
         })
         .collect();
-    // RFC 9068 §2.2.
-    let iat = now.unix_timestamp();
+    let iat = plan.now.unix_timestamp();
     let access_claims = AccessClaims {
         act: grant.delegated.then(|| Actor {
             sub: grant.app.client_id.as_str(),
@@ -325,10 +398,10 @@ pub fn tokens(
         aud: &audience,
         auth_time: grant.auth_time.unix_timestamp(),
         client_id: grant.app.client_id.as_str(),
-        exp: exp.unix_timestamp(),
+        exp: plan.access_expires_at.unix_timestamp(),
         iat,
-        iss: issuer,
-        jti: &jti,
+        iss: &ctx.issuer,
+        jti: &plan.access_jti,
         nbf: iat,
         scope: &scope_string,
         scp: scp.join(" "),
@@ -337,52 +410,50 @@ pub fn tokens(
         tid: grant.tenant.id,
     };
     // RFC 9068 §2.1: typ "at+jwt", so an access token is never mistaken for an ID token.
-    let access_token = access_signer
+    plan.access_signer
         .sign("at+jwt", &access_claims)
-        .map_err(internal)?;
+        .map_err(internal)
+}
 
-    let id_token = if let Some(signer) = id_signer {
-        // OIDC Core §2 and §3.1.3.6.
-        let profile = grant.scopes.contains(scope::PROFILE);
-        // Addresses are entered by administrators, not verified by Tessera.
-        let email = user
-            .email
-            .as_deref()
-            .filter(|_| grant.scopes.contains(scope::EMAIL));
-        let id = IdClaims {
-            acr: acr(&grant.amr),
-            amr: &grant.amr,
-            // OIDC Core §3.1.3.6: the hash of the ID token's own `alg`.
-            at_hash: left_half_hash(signer.alg(), &access_token),
-            aud: grant.app.client_id.as_str(),
-            auth_time: grant.auth_time.unix_timestamp(),
-            azp: grant.app.client_id.as_str(),
-            email,
-            email_verified: email.map(|_| false),
-            exp: exp.unix_timestamp(),
-            iat,
-            iss: issuer,
-            name: user.name.as_deref().filter(|_| profile),
-            nonce: grant.nonce.as_deref(),
-            preferred_username: profile.then(|| user.username.as_str()),
-            sid: &grant.sid,
-            sub: grant.user_id,
-            tid: grant.tenant.id,
-        };
-        Some(signer.sign("JWT", &id).map_err(internal)?)
-    } else {
-        None
+/// The ID token of the plan (OIDC Core §2), with `at_hash` of `access_token` and
+/// `c_hash` of `code` when given (§3.1.3.6, §3.3.2.11), each the hash of the ID
+/// token's own `alg`.
+fn id_token(
+    ctx: &TokenContext<'_>,
+    grant: &Grant<'_>,
+    user: &User,
+    plan: &Plan,
+    signer: &Signer,
+    access_token: Option<&str>,
+    code: Option<&str>,
+) -> Result<String, CatalogError> {
+    let profile = grant.scopes.contains(scope::PROFILE);
+    // Addresses are entered by administrators, not verified by Tessera.
+    let email = user
+        .email
+        .as_deref()
+        .filter(|_| grant.scopes.contains(scope::EMAIL));
+    let id = IdClaims {
+        acr: acr(&grant.amr),
+        amr: &grant.amr,
+        at_hash: access_token.map(|t| left_half_hash(signer.alg(), t)),
+        aud: grant.app.client_id.as_str(),
+        auth_time: grant.auth_time.unix_timestamp(),
+        azp: grant.app.client_id.as_str(),
+        c_hash: code.map(|c| left_half_hash(signer.alg(), c)),
+        email,
+        email_verified: email.map(|_| false),
+        exp: plan.access_expires_at.unix_timestamp(),
+        iat: plan.now.unix_timestamp(),
+        iss: &ctx.issuer,
+        name: user.name.as_deref().filter(|_| profile),
+        nonce: grant.nonce.as_deref(),
+        preferred_username: profile.then(|| user.username.as_str()),
+        sid: &grant.sid,
+        sub: grant.user_id,
+        tid: grant.tenant.id,
     };
-
-    Ok(TokenResponse {
-        access_token,
-        expires_in: lifetime,
-        id_token,
-        issued_token_type: None,
-        refresh_token: refresh.map(|r| r.value),
-        scope: Some(scope_string),
-        token_type: "Bearer",
-    })
+    signer.sign("JWT", &id).map_err(internal)
 }
 
 #[cfg(test)]
@@ -393,10 +464,11 @@ mod tests {
         IdClaims {
             acr: acr(amr),
             amr,
-            at_hash: "h".into(),
+            at_hash: Some("h".into()),
             aud: "web",
             auth_time: 1,
             azp: "web",
+            c_hash: None,
             email: optional,
             email_verified: optional.map(|_| false),
             exp: 3,
