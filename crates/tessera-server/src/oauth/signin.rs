@@ -15,6 +15,7 @@ use tessera_core::errors::{CatalogError, ErrorName};
 use tessera_core::oauth::authorize as checks;
 use tessera_core::oauth::params::Params;
 use tessera_core::secret::Secret;
+use tessera_core::tenant::Tenant;
 
 /// The submitted form of a sign-in page, CSRF-checked, with the authorization request
 /// it carries.
@@ -103,22 +104,12 @@ pub async fn consent(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (fields, request) = match page_form(&state, &headers, &body) {
-        Ok(v) => v,
-        Err(e) => return ErrorResponse::page(e).into_response(),
-    };
-    let allow = match decision(&fields) {
-        Ok(allow) => allow,
-        Err(e) => return ErrorResponse::page(e).into_response(),
-    };
-    let account = fields.get("account").unwrap_or_default().to_owned();
-    authorize::proceed(
-        &state,
-        &tenant,
-        &headers,
-        request,
-        Interaction::Consent { allow, account },
-    )
+    continue_form(&state, &tenant, &headers, &body, |fields| {
+        Ok(Interaction::Consent {
+            allow: decision(fields)?,
+            account: account(fields),
+        })
+    })
     .await
 }
 
@@ -130,17 +121,34 @@ pub async fn select(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (fields, request) = match page_form(&state, &headers, &body) {
-        Ok(v) => v,
-        Err(e) => return ErrorResponse::page(e).into_response(),
-    };
-    let account = fields.get("account").unwrap_or_default().to_owned();
-    authorize::proceed(
-        &state,
-        &tenant,
-        &headers,
-        request,
-        Interaction::Picked { account },
-    )
+    continue_form(&state, &tenant, &headers, &body, |fields| {
+        Ok(Interaction::Picked {
+            account: account(fields),
+        })
+    })
     .await
+}
+
+/// The session a page form names (`account`), as the consent page and the picker send it.
+fn account(fields: &Params) -> String {
+    fields.get("account").unwrap_or_default().to_owned()
+}
+
+/// A submitted page form (CSRF-checked) continuing its authorization request as the
+/// interaction its fields make.
+async fn continue_form(
+    state: &AppState,
+    tenant: &Tenant,
+    headers: &HeaderMap,
+    body: &[u8],
+    interaction: impl FnOnce(&Params) -> Result<Interaction, CatalogError>,
+) -> Response {
+    let made = page_form(state, headers, body)
+        .and_then(|(fields, request)| Ok((interaction(&fields)?, request)));
+    match made {
+        Ok((interaction, request)) => {
+            authorize::proceed(state, tenant, headers, request, interaction).await
+        }
+        Err(e) => ErrorResponse::page(e).into_response(),
+    }
 }

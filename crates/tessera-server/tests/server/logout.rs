@@ -104,13 +104,25 @@ async fn id_token_for(
     client_id: &str,
     user: &str,
 ) -> String {
-    let params = [
+    id_token_with(served, browser, client_id, user, &[]).await
+}
+
+/// As [`id_token_for`], with `extra` parameters in the authorization request.
+async fn id_token_with(
+    served: &Served,
+    browser: &reqwest::Client,
+    client_id: &str,
+    user: &str,
+    extra: &[(&str, &str)],
+) -> String {
+    let mut params = vec![
         ("client_id", client_id),
         ("redirect_uri", WEB_CB),
         ("response_type", "code"),
         ("scope", "openid"),
         ("state", "st"),
     ];
+    params.extend_from_slice(extra);
     let redirect = authorize_through_pages(browser, &served.base, &params, user).await;
     let code = param(&location_params(&redirect).1, "code")
         .unwrap()
@@ -448,40 +460,7 @@ async fn a_hinted_logout_ends_only_that_account() {
     let served = server(None).await;
     let b = browser();
     id_token_for(&served, &b, "ed-app", "alice").await;
-    let bob_page = b
-        .get(authorize_url(
-            &served.base,
-            &[
-                ("client_id", "ed-app"),
-                ("redirect_uri", WEB_CB),
-                ("response_type", "code"),
-                ("scope", "openid"),
-                ("prompt", "login"),
-            ],
-        ))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let done = sign_in(&b, &served.base, &bob_page, "bob", PASSWORD).await;
-    let code = param(&location_params(&done).1, "code").unwrap().to_owned();
-    let tokens: Value = rp_http()
-        .post(format!("{}/{TENANT}/oauth2/token", served.base))
-        .basic_auth("ed-app", Some(WEB_SECRET))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("redirect_uri", WEB_CB),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let bob_hint = tokens["id_token"].as_str().unwrap();
+    let bob_hint = &id_token_with(&served, &b, "ed-app", "bob", &[("prompt", "login")]).await;
 
     let html = logout(&served, &b, &[("id_token_hint", bob_hint)])
         .await
