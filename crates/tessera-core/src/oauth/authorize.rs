@@ -86,6 +86,8 @@ pub struct AuthorizeRequest {
     pub scopes: ResolvedScopes,
     pub challenge: Option<Challenge>,
     pub nonce: Option<String>,
+    /// `claims` (OIDC Core §5.5): the claims Tessera has that were asked for by name.
+    pub claims: super::claims::RequestedClaims,
     pub prompt: Prompt,
     pub login_hint: Option<String>,
     /// Unverified: the server checks it against the tenant's keys (`id_token_hint`).
@@ -246,6 +248,10 @@ pub fn check_request(
     } else {
         None
     };
+    let claims = match params.get("claims") {
+        Some(value) => super::claims::RequestedClaims::parse(value).map_err(fail)?,
+        None => Default::default(),
+    };
     let prompt = check_prompt(params).map_err(fail)?;
     let max_age = match params.get("max_age") {
         None => None,
@@ -263,6 +269,7 @@ pub fn check_request(
         scopes,
         challenge,
         nonce: params.get("nonce").map(str::to_owned),
+        claims,
         prompt,
         login_hint: params.get("login_hint").map(str::to_owned),
         id_token_hint: params.get("id_token_hint").map(str::to_owned),

@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod authorize;
+pub mod claims;
 pub mod device;
 pub mod jose;
 pub mod logout;

@@ -10,6 +10,7 @@
 //! (marked redeemed) as a new object under the code's hash, so of two redemptions
 //! exactly one writes, and a replay finds what the first one issued.
 
+use super::claims::RequestedClaims;
 use super::pkce::Challenge;
 use crate::crypto::MasterKey;
 use crate::directory::redirect::Platform;
@@ -60,6 +61,9 @@ pub struct AuthCode {
     pub platform: Platform,
     pub challenge: Option<Challenge>,
     pub nonce: Option<String>,
+    /// Claims asked for by name (`claims`, OIDC Core §5.5), carried into the tokens.
+    #[serde(default, skip_serializing_if = "RequestedClaims::is_empty")]
+    pub claims: RequestedClaims,
     pub scopes: BTreeSet<String>,
     /// The API the access token is for; `None`: the UserInfo endpoint.
     pub audience: Option<String>,
@@ -126,6 +130,10 @@ pub struct RefreshToken {
     pub user_id: UserId,
     pub scopes: BTreeSet<String>,
     pub audience: Option<String>,
+    /// Claims asked for by name at the authorization, released in every ID token and
+    /// at UserInfo for the family's tokens too.
+    #[serde(default, skip_serializing_if = "RequestedClaims::is_empty")]
+    pub claims: RequestedClaims,
     pub sid: String,
     /// Every token descended from one authorization shares it.
     pub family: String,
@@ -158,13 +166,15 @@ pub const ROTATED: &str = "rotated";
 struct SealedRefresh {
     /// The stored object's id.
     id: ObjectId,
-    // The record's members: client_id, user, user_id, scopes, audience, sid, family,
-    // platform, amr.
+    // The record's members: client_id, user, user_id, scopes, audience, claims, sid,
+    // family, platform, amr.
     c: ClientId,
     u: String,
     ui: UserId,
     s: BTreeSet<String>,
     a: Option<String>,
+    #[serde(default, skip_serializing_if = "RequestedClaims::is_empty")]
+    q: RequestedClaims,
     sid: String,
     f: String,
     p: Platform,
@@ -182,6 +192,7 @@ impl SealedRefresh {
             ui: r.user_id,
             s: r.scopes.clone(),
             a: r.audience.clone(),
+            q: r.claims.clone(),
             sid: r.sid.clone(),
             f: r.family.clone(),
             p: r.platform,
@@ -202,6 +213,7 @@ impl SealedRefresh {
             user_id: self.ui,
             scopes: self.s,
             audience: self.a,
+            claims: self.q,
             sid: self.sid,
             family: self.f,
             platform: self.p,
@@ -299,6 +311,7 @@ mod tests {
                 method: super::super::pkce::Method::S256,
             }),
             nonce: Some("n-0S6_WzA2Mj".into()),
+            claims: Default::default(),
             scopes: ["openid".to_owned(), "offline_access".to_owned()].into(),
             audience: None,
             user: "alice".into(),
@@ -344,6 +357,7 @@ mod tests {
             user_id: UserId::from_uuid(uuid::Uuid::from_u128(7)),
             scopes: ["openid".to_owned(), "offline_access".to_owned()].into(),
             audience: Some("api://orders".into()),
+            claims: Default::default(),
             sid: "sid-1".into(),
             family: "family-1".into(),
             platform: Platform::Web,

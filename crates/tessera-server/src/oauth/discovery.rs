@@ -97,7 +97,8 @@ fn document(state: &AppState, tenant: &Tenant) -> serde_json::Value {
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
         // RFC 9207 §3.
         "authorization_response_iss_parameter_supported": true,
-        "claims_parameter_supported": false,
+        // OIDC Core §5.5, for the claims above that scopes release.
+        "claims_parameter_supported": true,
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
         "service_documentation": format!("{}/errors", state.public_url),

@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use tessera_core::directory::model::User;
 use tessera_core::errors::{CatalogError, ErrorName};
 use tessera_core::ids::ObjectId;
+use tessera_core::oauth::claims::released;
 use tessera_core::oauth::scope;
 use tessera_core::oauth::token::context::userinfo_url;
 use tessera_core::store::object::ObjectKind;
@@ -174,19 +175,31 @@ async fn claims(
         .unwrap_or_default()
         .split(' ')
         .collect();
-    // OIDC Core §5.4: claims by scope.
+    // OIDC Core §5.4: claims by scope; §5.5: by name, as the authorization asked.
+    let asked: std::collections::BTreeSet<String> = c
+        .get("userinfo_claims")
+        .and_then(|v| v.as_str())
+        .unwrap_or_default()
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let release = |claim| released(claim, |s| scopes.contains(&s), &asked);
     let mut out = serde_json::json!({ "sub": sub });
-    if scopes.contains(&scope::PROFILE) {
+    if release("preferred_username") {
         out["preferred_username"] = user.username.as_str().into();
-        if let Some(name) = &user.name {
-            out["name"] = name.clone().into();
-        }
     }
-    if scopes.contains(&scope::EMAIL)
-        && let Some(email) = &user.email
-    {
-        out["email"] = email.clone().into();
-        out["email_verified"] = false.into();
+    if let Some(name) = user.name.as_ref().filter(|_| release("name")) {
+        out["name"] = name.clone().into();
+    }
+    if let Some(email) = user.email.as_ref() {
+        if release("email") {
+            out["email"] = email.clone().into();
+        }
+        // Addresses are entered by administrators, not verified by Tessera.
+        if release("email_verified") {
+            out["email_verified"] = false.into();
+        }
     }
     Ok(out)
 }

@@ -562,3 +562,103 @@ async fn revoking_a_users_sessions_ends_sso_and_revokes_refresh_tokens() {
         audit.body
     );
 }
+
+/// OIDC Core §5.5: claims asked for by name are released without their scope, in the ID
+/// token (also the ones refreshes issue) or at UserInfo as asked; claims Tessera does not
+/// have and members it does not know are ignored; a malformed value is refused.
+#[tokio::test]
+async fn the_claims_parameter_releases_claims_by_name() {
+    use tessera_core::errors::ErrorName;
+    let served = server(None).await;
+    let payload = |jwt: &str| -> serde_json::Value {
+        let part = jwt.split('.').nth(1).unwrap();
+        serde_json::from_slice(
+            &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, part)
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    let claims = r#"{"id_token":{"email":{"essential":true},"name":null,"shoe_size":null},"userinfo":{"preferred_username":null},"access_token":{"xms_cc":{"values":["CP1"]}}}"#;
+    let (verifier, challenge) = pkce("claims");
+    let params = [
+        ("client_id", "web-app"),
+        ("redirect_uri", WEB_CB),
+        ("response_type", "code"),
+        ("scope", "openid offline_access"),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+        ("claims", claims),
+    ];
+    let redirect = authorize_through_pages(&browser(), &served.base, &params, "alice").await;
+    let code = param(&location_params(&redirect).1, "code")
+        .unwrap()
+        .to_owned();
+    let tokens = redeem_web_code(&served, &code, Some(&verifier)).await;
+    let id = payload(tokens["id_token"].as_str().unwrap());
+    assert_eq!(id["email"], "alice@fabrikam.test");
+    assert_eq!(id["name"], "Alice Example");
+    for absent in [
+        "preferred_username",
+        "email_verified",
+        "shoe_size",
+        "xms_cc",
+    ] {
+        assert!(id.get(absent).is_none(), "{absent} in {id}");
+    }
+    let info: serde_json::Value = rp_http()
+        .get(format!("{}/{TENANT}/oauth2/userinfo", served.base))
+        .bearer_auth(tokens["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["preferred_username"], "alice");
+    assert!(
+        info.get("email").is_none() && info.get("name").is_none(),
+        "{info}"
+    );
+    // A refresh keeps what the authorization asked for.
+    let refreshed: serde_json::Value = token_request(
+        &served.base,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+            ("client_id", "web-app"),
+            ("client_secret", WEB_SECRET),
+        ],
+    )
+    .send()
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(
+        payload(refreshed["id_token"].as_str().unwrap())["email"],
+        "alice@fabrikam.test"
+    );
+
+    let mut bad = params.to_vec();
+    bad[6] = ("claims", r#"{"id_token":["email"]}"#);
+    bad.push(("state", "st"));
+    let r = browser()
+        .get(authorize_url(&served.base, &bad))
+        .send()
+        .await
+        .unwrap();
+    assert_redirected_error(
+        &r,
+        &served,
+        WEB_CB,
+        Some("st"),
+        ErrorName::InvalidRequestFormat,
+    );
+    let meta = served
+        .app
+        .get(&format!("/{TENANT}/.well-known/openid-configuration"), None)
+        .await
+        .json();
+    assert_eq!(meta["claims_parameter_supported"], true);
+}

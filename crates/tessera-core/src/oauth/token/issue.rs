@@ -11,6 +11,7 @@ use crate::errors::{CatalogError, ErrorName};
 use crate::ids::UserId;
 use crate::ids::{ObjectId, TenantId};
 use crate::keys::SigningAlg;
+use crate::oauth::claims::{RequestedClaims, released};
 use crate::oauth::jose::{Signer, left_half_hash};
 use crate::oauth::records::RefreshToken;
 use crate::oauth::scope;
@@ -33,6 +34,8 @@ pub struct Grant<'a> {
     pub scopes: BTreeSet<String>,
     pub audience: Option<String>,
     pub nonce: Option<String>,
+    /// Claims asked for by name (`claims`, OIDC Core §5.5).
+    pub claims: RequestedClaims,
     pub sid: String,
     pub auth_time: OffsetDateTime,
     pub amr: Vec<String>,
@@ -98,6 +101,7 @@ pub async fn plan(
                 user_id: grant.user_id,
                 scopes: grant.scopes.clone(),
                 audience: grant.audience.clone(),
+                claims: grant.claims.clone(),
                 sid: grant.sid.clone(),
                 family: ctx.rng.uuid().to_string(),
                 platform: grant.platform,
@@ -205,6 +209,10 @@ struct AccessClaims<'a> {
     sid: &'a str,
     sub: UserId,
     tid: TenantId,
+    /// The claims the app asked UserInfo for by name (`claims`' `userinfo` member),
+    /// space-separated; only on tokens for UserInfo, and only when asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    userinfo_claims: Option<String>,
 }
 
 /// RFC 8693 §4.1: the party acting for the subject; here the app, by its client_id.
@@ -408,6 +416,12 @@ fn access_token(
         sid: &grant.sid,
         sub: grant.user_id,
         tid: grant.tenant.id,
+        userinfo_claims: (grant.audience.is_none() && !grant.claims.userinfo.is_empty()).then(
+            || {
+                let asked: Vec<&str> = grant.claims.userinfo.iter().map(String::as_str).collect();
+                asked.join(" ")
+            },
+        ),
     };
     // RFC 9068 §2.1: typ "at+jwt", so an access token is never mistaken for an ID token.
     plan.access_signer
@@ -427,12 +441,11 @@ fn id_token(
     access_token: Option<&str>,
     code: Option<&str>,
 ) -> Result<String, CatalogError> {
-    let profile = grant.scopes.contains(scope::PROFILE);
+    // OIDC Core §5.4 by scope, §5.5 by name.
+    let release = |claim| released(claim, |s| grant.scopes.contains(s), &grant.claims.id_token);
+    let email = user.email.as_deref().filter(|_| release("email"));
     // Addresses are entered by administrators, not verified by Tessera.
-    let email = user
-        .email
-        .as_deref()
-        .filter(|_| grant.scopes.contains(scope::EMAIL));
+    let email_verified = (user.email.is_some() && release("email_verified")).then_some(false);
     let id = IdClaims {
         acr: acr(&grant.amr),
         amr: &grant.amr,
@@ -442,13 +455,13 @@ fn id_token(
         azp: grant.app.client_id.as_str(),
         c_hash: code.map(|c| left_half_hash(signer.alg(), c)),
         email,
-        email_verified: email.map(|_| false),
+        email_verified,
         exp: plan.access_expires_at.unix_timestamp(),
         iat: plan.now.unix_timestamp(),
         iss: &ctx.issuer,
-        name: user.name.as_deref().filter(|_| profile),
+        name: user.name.as_deref().filter(|_| release("name")),
         nonce: grant.nonce.as_deref(),
-        preferred_username: profile.then(|| user.username.as_str()),
+        preferred_username: release("preferred_username").then(|| user.username.as_str()),
         sid: &grant.sid,
         sub: grant.user_id,
         tid: grant.tenant.id,

@@ -61,6 +61,7 @@ async fn redeem(
         scopes: record.scopes.clone(),
         audience: record.audience.clone(),
         nonce: record.nonce.clone(),
+        claims: record.claims.clone(),
         sid: record.sid.clone(),
         auth_time: record.auth_time,
         amr: record.amr.clone(),

@@ -106,6 +106,7 @@ async fn redeem(
         scopes: record.scopes.clone(),
         audience: record.audience.clone(),
         nonce: None,
+        claims: Default::default(),
         sid: approval.sid.clone(),
         auth_time: approval.auth_time,
         amr: approval.amr.clone(),

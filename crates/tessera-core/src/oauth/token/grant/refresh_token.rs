@@ -158,6 +158,7 @@ async fn rotate(
         scopes,
         audience,
         nonce: None,
+        claims: record.claims.clone(),
         sid: record.sid.clone(),
         auth_time: record.auth_time,
         amr: record.amr.clone(),

@@ -120,6 +120,7 @@ pub async fn exchange(
         scopes,
         audience: Some(audience),
         nonce: None,
+        claims: Default::default(),
         sid: text("sid").unwrap_or_default().to_owned(),
         auth_time,
         amr: Vec::new(),

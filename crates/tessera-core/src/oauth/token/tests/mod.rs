@@ -361,6 +361,7 @@ impl Fixture {
                 method: Method::S256,
             }),
             nonce: Some("n-0S6_WzA2Mj".into()),
+            claims: Default::default(),
             scopes: scopes.split(' ').map(str::to_owned).collect(),
             audience: scopes.contains(API).then(|| API.to_owned()),
             user: ALICE.into(),
