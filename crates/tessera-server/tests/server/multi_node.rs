@@ -14,6 +14,18 @@ use tessera_core::errors::ErrorName;
 /// A second node on node A's database, with the same master key and public URL (the
 /// load balancer's), and its own randomness.
 pub(super) async fn second_node(a: &Served) -> (String, tokio::task::JoinHandle<()>) {
+    let (base, task, _) = second_node_with_state(a).await;
+    (base, task)
+}
+
+/// [`second_node`], with the node's state (to run its sweeps).
+async fn second_node_with_state(
+    a: &Served,
+) -> (
+    String,
+    tokio::task::JoinHandle<()>,
+    tessera_server::runtime::state::AppState,
+) {
     let url = a.app.db_url.clone().expect("node A is on PostgreSQL");
     let store = tessera_store::open(&url.parse::<tessera_store::DatabaseUrl>().unwrap())
         .await
@@ -26,11 +38,11 @@ pub(super) async fn second_node(a: &Served) -> (String, tokio::task::JoinHandle<
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let router = tessera_server::app(state);
+    let router = tessera_server::app(state.clone());
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, router).await;
     });
-    (base, task)
+    (base, task, state)
 }
 
 pub(super) async fn two_nodes(test: &str) -> Option<(Served, String, tokio::task::JoinHandle<()>)> {
@@ -361,4 +373,105 @@ async fn changes_on_node_a_hold_on_node_b_within_the_bound() {
         }
     })
     .await;
+}
+
+/// Both nodes run the key schedule at the same moment, when the keys are due: one
+/// rotation happens (the other node's versioned writes conflict), and both nodes then
+/// publish the same keys and sign with the same active one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_sweeping_at_once_rotate_the_keys_once() {
+    use tessera_server::runtime::sweep::sweep;
+    let Some(db) = tessera_store::testing::postgres_or_skip("two nodes rotate once").await else {
+        return;
+    };
+    let a = server(Some(db)).await;
+    let (b, _task, b_state) = second_node_with_state(&a).await;
+    a.app.clock.advance(time::Duration::days(91));
+    let (ra, rb) = tokio::join!(sweep(&a.app.state), sweep(&b_state));
+    ra.unwrap();
+    rb.unwrap();
+    let listed = a
+        .app
+        .admin("GET", &format!("/admin/api/v1/tenants/{TENANT}/keys"), None)
+        .await
+        .json();
+    let mut states: Vec<String> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["state"].as_str().unwrap().to_owned())
+        .collect();
+    states.sort();
+    assert_eq!(
+        states,
+        [
+            "active", "active", "active", "next", "next", "next", "retired", "retired", "retired"
+        ],
+        "one rotation of each algorithm, not two"
+    );
+    let kids = |jwks: Value| -> Vec<String> {
+        let mut k: Vec<String> = jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["kid"].as_str().unwrap().to_owned())
+            .collect();
+        k.sort();
+        k
+    };
+    let on_a = kids(
+        rp_http()
+            .get(format!("{}/{TENANT}/discovery/keys", a.base))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap(),
+    );
+    within_notification_bound("the rotation's keys", || {
+        let (b, expected) = (b.clone(), on_a.clone());
+        async move {
+            let on_b: Value = rp_http()
+                .get(format!("{b}/{TENANT}/discovery/keys"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            kids(on_b) == expected
+        }
+    })
+    .await;
+    // Codes from either node's pages redeem for tokens signed by the one active key.
+    let kid_of = |jwt: &str| {
+        let header = jwt.split('.').next().unwrap();
+        let header: Value = serde_json::from_slice(
+            &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, header)
+                .unwrap(),
+        )
+        .unwrap();
+        header["kid"].as_str().unwrap().to_owned()
+    };
+    let (code, verifier) = code_from_a(&a, "rotate-once").await;
+    let from_b: Value = redeem(&b, &code, &verifier)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let (code, verifier) = code_from_a(&a, "rotate-once-a").await;
+    let from_a: Value = redeem(&a.base, &code, &verifier)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        kid_of(from_a["id_token"].as_str().unwrap()),
+        kid_of(from_b["id_token"].as_str().unwrap())
+    );
 }
