@@ -411,6 +411,13 @@ pub fn verify_password(password: &Secret, phc: &str) -> bool {
 #[derive(Default)]
 pub struct PasswordScratch(Vec<argon2::Block>);
 
+impl PasswordScratch {
+    /// Whether it holds Argon2 memory (after a verification), which dropping it frees.
+    pub fn holds_memory(&self) -> bool {
+        self.0.capacity() > 0
+    }
+}
+
 /// [`verify_password`] using `scratch` for Argon2's memory. The same computation as
 /// the argon2 crate's `PasswordVerifier` (algorithm, version and parameters from the
 /// PHC string; constant-time comparison of the output), without its allocation.

@@ -3,9 +3,10 @@
 //! password changes queues here instead of stalling every other request
 //! (docs/decisions/0012-argon2-worker-pool.md).
 
+use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
-use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
 use tessera_core::crypto::{PasswordParams, PasswordScratch, hash_password, verify_password_in};
 use tessera_core::rng::Rng;
 use tessera_core::secret::Secret;
@@ -14,48 +15,176 @@ use tokio::sync::oneshot;
 /// Work for a hashing thread, given that thread's Argon2 memory.
 type Job = Box<dyn FnOnce(&mut PasswordScratch) + Send>;
 
-/// A fixed set of worker threads, one hash at a time each. Dedicated threads rather
-/// than tokio's blocking pool: each Argon2id hash allocates its 19 MiB there, and
-/// spread over the many blocking-pool threads (which also serve SQLite reads) glibc kept
-/// a copy per thread arena: the benchmark saw 1.3 GB resident after a sign-in load.
-/// Each worker keeps one Argon2 memory for good (19 MiB at the defaults) and verifies
-/// in it, so memory stays at that per worker however many sign-ins run.
-/// Workers stop when the last `Passwords` clone is dropped.
+/// How long a worker waits for a job before it gives its Argon2 memory back and ends:
+/// a server then idles at its base memory after a burst of sign-ins instead of keeping
+/// 19 MiB per worker for good. Under load a worker never waits this long, so sign-ins
+/// keep reusing their memory; the first hash after an idle period starts a worker and
+/// allocates again (a fraction of a millisecond beside the hash's 20 ms).
+pub const IDLE_RELEASE: Duration = Duration::from_secs(5);
+
+/// After dropping its memory a worker stays this long more (taking any job that comes)
+/// before it ends: mimalloc, the binary's allocator, returns freed memory to the system
+/// only after its purge delay (1 s), when a thread frees a page or ends; a thread that
+/// ends after the delay has passed purges it (docs/decisions/0019).
+const PURGE_WAIT: Duration = Duration::from_millis(1_100);
+
+/// The pool's shared state: the queue, and how many workers run and wait.
+struct State {
+    jobs: VecDeque<Job>,
+    /// Workers alive.
+    live: usize,
+    /// Workers waiting for a job.
+    idle: usize,
+    /// The last `Passwords` was dropped: workers end.
+    closed: bool,
+}
+
+struct Pool {
+    state: Mutex<State>,
+    ready: Condvar,
+    /// At most this many workers, so at most this many hashes at once.
+    max: usize,
+    /// [`IDLE_RELEASE`] and [`PURGE_WAIT`] (shorter in tests).
+    idle_release: Duration,
+    purge_wait: Duration,
+}
+
+/// Hashing threads started on demand, at most one per core, one hash at a time each.
+/// Dedicated threads rather than tokio's blocking pool: each Argon2id hash allocates its
+/// 19 MiB there, and spread over the many blocking-pool threads (which also serve SQLite
+/// reads) glibc kept a copy per thread arena: the benchmark saw 1.3 GB resident after a
+/// sign-in load. A worker keeps one Argon2 memory while it is busy and verifies in it,
+/// so memory stays at 19 MiB per worker however many sign-ins run; after [`IDLE_RELEASE`]
+/// without work it frees it and ends (docs/decisions/0012, 0019).
 #[derive(Clone)]
 pub struct Passwords {
-    jobs: mpsc::Sender<Job>,
+    pool: Arc<Closing>,
     params: PasswordParams,
+}
+
+/// Closes the pool when the last `Passwords` goes, which ends the workers.
+struct Closing(Arc<Pool>);
+
+impl Drop for Closing {
+    fn drop(&mut self) {
+        if let Ok(mut state) = self.0.state.lock() {
+            state.closed = true;
+        }
+        self.0.ready.notify_all();
+    }
+}
+
+/// A worker: jobs one after another in one Argon2 memory, until it has waited
+/// [`IDLE_RELEASE`] and then [`PURGE_WAIT`] without one.
+fn work(pool: &Pool) {
+    let mut scratch = PasswordScratch::default();
+    let mut freed = false;
+    // A poisoned lock cannot happen: jobs run outside it and catch their own panics.
+    let Ok(mut state) = pool.state.lock() else {
+        return;
+    };
+    loop {
+        if let Some(job) = state.jobs.pop_front() {
+            drop(state);
+            freed = false;
+            job(&mut scratch);
+            state = match pool.state.lock() {
+                Ok(s) => s,
+                Err(_) => return,
+            };
+            continue;
+        }
+        if state.closed {
+            state.live -= 1;
+            return;
+        }
+        let wait = if freed {
+            pool.purge_wait
+        } else {
+            pool.idle_release
+        };
+        state.idle += 1;
+        let (guard, timeout) = match pool.ready.wait_timeout(state, wait) {
+            Ok(v) => v,
+            Err(_) => return,
+        };
+        state = guard;
+        state.idle -= 1;
+        if timeout.timed_out() && state.jobs.is_empty() {
+            if freed {
+                // Ending now lets mimalloc purge the memory freed a purge delay ago.
+                state.live -= 1;
+                return;
+            }
+            scratch = PasswordScratch::default();
+            freed = true;
+        }
+    }
 }
 
 impl Passwords {
     /// At most `concurrency` hashes run at once (one per core by default); the others
     /// queue.
     pub fn new(concurrency: usize, params: PasswordParams) -> Self {
-        let (jobs, queue) = mpsc::channel::<Job>();
-        let queue = Arc::new(Mutex::new(queue));
-        for i in 0..concurrency.max(1) {
-            let queue = queue.clone();
-            let worker = move || {
-                let mut scratch = PasswordScratch::default();
-                loop {
-                    // Hold the lock only to take a job; a poisoned lock cannot happen
-                    // (jobs run outside it and catch their own panics).
-                    let job = match queue.lock().map(|q| q.recv()) {
-                        Ok(Ok(job)) => job,
-                        _ => return,
-                    };
-                    job(&mut scratch);
-                }
-            };
-            if let Err(e) = std::thread::Builder::new()
-                .name(format!("tessera-argon2-{i}"))
-                .spawn(worker)
+        Self::with_idle_times(concurrency, params, IDLE_RELEASE, PURGE_WAIT)
+    }
+
+    /// [`Passwords::new`] with other idle times than [`IDLE_RELEASE`] and [`PURGE_WAIT`].
+    pub fn with_idle_times(
+        concurrency: usize,
+        params: PasswordParams,
+        idle_release: Duration,
+        purge_wait: Duration,
+    ) -> Self {
+        let pool = Arc::new(Pool {
+            state: Mutex::new(State {
+                jobs: VecDeque::new(),
+                live: 0,
+                idle: 0,
+                closed: false,
+            }),
+            ready: Condvar::new(),
+            max: concurrency.max(1),
+            idle_release,
+            purge_wait,
+        });
+        Self {
+            pool: Arc::new(Closing(pool)),
+            params,
+        }
+    }
+
+    /// Queues `job` for a worker, starting one when none waits and fewer than the
+    /// maximum run; `Err(job)` when none runs and none could be started.
+    fn submit(&self, job: Job) -> Result<(), Job> {
+        let pool = &self.pool.0;
+        let Ok(mut state) = pool.state.lock() else {
+            return Err(job);
+        };
+        if state.idle == 0 && state.live < pool.max {
+            let worker_pool = pool.clone();
+            match std::thread::Builder::new()
+                .name("tessera-argon2".to_owned())
+                .spawn(move || work(&worker_pool))
             {
-                // With no worker at all every sign-in would hang: say so loudly.
-                tracing::error!(error = %e, "cannot start a password hashing thread");
+                Ok(_) => state.live += 1,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot start a password hashing thread");
+                    if state.live == 0 {
+                        return Err(job);
+                    }
+                }
             }
         }
-        Self { jobs, params }
+        state.jobs.push_back(job);
+        drop(state);
+        pool.ready.notify_one();
+        Ok(())
+    }
+
+    /// How many hashing workers are running now.
+    pub fn workers(&self) -> usize {
+        self.pool.0.state.lock().map_or(0, |s| s.live)
     }
 
     pub fn params(&self) -> PasswordParams {
@@ -81,10 +210,10 @@ impl Passwords {
         let job: Job = Box::new(move |scratch| {
             let _ = done.send(catch_unwind(AssertUnwindSafe(|| work(scratch))));
         });
-        if let Err(mpsc::SendError(job)) = self.jobs.send(job) {
-            // No worker could be started (logged in `new`): hash on tokio's blocking
-            // pool instead, with fresh memory, rather than fail every sign-in.
-            // The job answers through its channel; the task handle is not needed.
+        if let Err(job) = self.submit(job) {
+            // No worker could be started (logged in `submit`): hash on tokio's blocking
+            // pool instead, with fresh memory, rather than fail every sign-in. The job
+            // answers through its channel; the task handle is not needed.
             drop(tokio::task::spawn_blocking(move || {
                 job(&mut PasswordScratch::default())
             }));
@@ -103,5 +232,76 @@ impl Default for Passwords {
     fn default() -> Self {
         let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
         Self::new(cores, PasswordParams::default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tessera_core::rng::SequenceRng;
+
+    const CHEAP: PasswordParams = PasswordParams {
+        memory_kib: 1024,
+        iterations: 1,
+        parallelism: 1,
+    };
+
+    async fn until(what: &str, check: impl Fn() -> bool) {
+        for _ in 0..200 {
+            if check() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("never: {what}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn workers_start_on_demand_end_when_idle_and_start_again() {
+        let p = Passwords::with_idle_times(
+            2,
+            CHEAP,
+            Duration::from_millis(50),
+            Duration::from_millis(20),
+        );
+        assert_eq!(p.workers(), 0, "none before the first hash");
+        let hash = p
+            .hash(Secret::new("pw"), Arc::new(SequenceRng::new(1)))
+            .await;
+        assert!(p.verify(Secret::new("pw"), hash.clone()).await);
+        assert!(!p.verify(Secret::new("nope"), hash.clone()).await);
+        assert_eq!(p.workers(), 1, "one at a time needs one worker");
+        until("the idle worker ends", || p.workers() == 0).await;
+        // Eight at once: at most two workers, every answer right.
+        let all = (0..8).map(|i| {
+            let (p, hash) = (p.clone(), hash.clone());
+            async move {
+                p.verify(Secret::new(if i % 2 == 0 { "pw" } else { "x" }), hash)
+                    .await
+            }
+        });
+        let answers = futures_util::future::join_all(all).await;
+        assert_eq!(
+            answers,
+            [true, false, true, false, true, false, true, false]
+        );
+        assert!(p.workers() <= 2);
+        until("both end", || p.workers() == 0).await;
+    }
+
+    #[tokio::test]
+    async fn dropping_the_last_handle_ends_the_workers() {
+        let p =
+            Passwords::with_idle_times(1, CHEAP, Duration::from_secs(60), Duration::from_secs(60));
+        let hash = p
+            .hash(Secret::new("pw"), Arc::new(SequenceRng::new(1)))
+            .await;
+        let pool = p.pool.0.clone();
+        assert!(p.verify(Secret::new("pw"), hash).await);
+        drop(p);
+        until("the worker ends", || {
+            pool.state.lock().map_or(0, |s| s.live) == 0
+        })
+        .await;
     }
 }
