@@ -182,6 +182,8 @@ pub struct TenantPolicy {
     /// The least time a `next` key is published in the JWKS before the schedule lets it
     /// sign, so relying parties that cache the JWKS that long already hold it.
     pub signing_key_publish_seconds: u32,
+    /// The fewest characters a new password may have (8 to 256).
+    pub password_min_length: u32,
 }
 
 impl Default for TenantPolicy {
@@ -205,6 +207,8 @@ impl Default for TenantPolicy {
             // Entra ID rolls its keys over every few weeks; a quarter is a common policy.
             signing_key_rotation_days: 90,
             signing_key_publish_seconds: 24 * 3600,
+            // NIST SP 800-63B §5.1.1.2's floor for passwords a user chooses.
+            password_min_length: 8,
         }
     }
 }

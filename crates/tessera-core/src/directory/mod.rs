@@ -8,6 +8,7 @@ pub mod export;
 pub mod file;
 pub mod model;
 pub mod names;
+pub mod password_policy;
 pub mod plan;
 pub mod redirect;
 pub mod reference;

@@ -9,8 +9,6 @@ use crate::errors::{ErrorName, FieldError};
 use crate::tenant::TenantSlug;
 use std::collections::{HashMap, HashSet};
 
-/// Minimum length of a password set through the directory.
-pub const MIN_PASSWORD_LEN: usize = 8;
 /// Minimum length of a client secret supplied in a tenant file.
 pub const MIN_SUPPLIED_SECRET_LEN: usize = 32;
 
@@ -125,6 +123,12 @@ fn check_tenant(r: &mut Report, base: &str, t: &TenantDoc) {
             );
         }
     }
+    if !(8..=256).contains(&p.password_min_length) {
+        r.invalid(
+            format!("{base}/policy/password_min_length"),
+            "must be between 8 and 256 characters",
+        );
+    }
     if p.signing_key_rotation_days > 3650 {
         r.invalid(
             format!("{base}/policy/signing_key_rotation_days"),
@@ -179,13 +183,20 @@ fn check_tenant(r: &mut Report, base: &str, t: &TenantDoc) {
             }
             Err(why) => r.invalid(format!("{at}/username"), why),
         }
+        // A tenant file's passwords meet the tenant's length and name rules; the deny
+        // list is the server's, applied where users and administrators set passwords.
         if let Some(pw) = &u.password
-            && pw.chars().count() < MIN_PASSWORD_LEN
+            && let Err(why) = super::password_policy::check(
+                p.password_min_length,
+                &super::password_policy::DenyList::default(),
+                &u.username,
+                pw,
+            )
         {
             r.add(
                 format!("{at}/password"),
                 ErrorName::PasswordPolicyViolation,
-                format!("must be at least {MIN_PASSWORD_LEN} characters"),
+                why,
             );
         }
         if let Some(email) = &u.email

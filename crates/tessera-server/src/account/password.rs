@@ -18,7 +18,6 @@ use axum::routing::get;
 use minijinja::context;
 use tessera_core::audit::AuditEntry;
 use tessera_core::directory::model::User;
-use tessera_core::directory::validate::MIN_PASSWORD_LEN;
 use tessera_core::errors::render::ErrorView;
 use tessera_core::errors::{CatalogError, ErrorName};
 use tessera_core::secret::Secret;
@@ -73,7 +72,7 @@ fn password_page(
             username => username,
             error => error,
             done => done,
-            min_length => MIN_PASSWORD_LEN,
+            min_length => tenant.policy.password_min_length,
         },
     );
     csrf::attach(response, token)
@@ -109,16 +108,14 @@ async fn change(
         Err(e) if e.entry().status < 500 => return again(&e),
         Err(e) => return ErrorResponse::page(e).into_response(),
     };
-    let policy = |reason: String| {
-        CatalogError::new(ErrorName::PasswordPolicyViolation).with("reason", reason)
-    };
-    if new.chars().count() < MIN_PASSWORD_LEN {
-        return again(&policy(format!(
-            "it must be at least {MIN_PASSWORD_LEN} characters"
-        )));
+    if let Err(e) = state.password_allowed(&tenant, username, new) {
+        return again(&e);
     }
     if fields.get("confirm_password") != Some(new) {
-        return again(&policy("the two new passwords differ".to_owned()));
+        return again(
+            &CatalogError::new(ErrorName::PasswordPolicyViolation)
+                .with("reason", "the two new passwords differ"),
+        );
     }
     match store_change(&state, &tenant, &user_key, Secret::new(new)).await {
         Ok(()) => password_page(&state, &tenant, &headers, username, None, true),

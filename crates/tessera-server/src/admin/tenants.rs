@@ -50,6 +50,8 @@ pub struct PolicyView {
     pub signing_key_rotation_days: u32,
     #[serde(default = "defaults::publish")]
     pub signing_key_publish_seconds: u32,
+    #[serde(default = "defaults::password_min_length")]
+    pub password_min_length: u32,
 }
 
 mod defaults {
@@ -78,6 +80,9 @@ mod defaults {
     pub fn publish() -> u32 {
         TenantPolicy::default().signing_key_publish_seconds
     }
+    pub fn password_min_length() -> u32 {
+        TenantPolicy::default().password_min_length
+    }
 }
 
 impl From<TenantPolicy> for PolicyView {
@@ -97,6 +102,7 @@ impl From<TenantPolicy> for PolicyView {
             logout_request_seconds: p.logout_request_seconds,
             signing_key_rotation_days: p.signing_key_rotation_days,
             signing_key_publish_seconds: p.signing_key_publish_seconds,
+            password_min_length: p.password_min_length,
         }
     }
 }
@@ -118,6 +124,7 @@ impl From<PolicyView> for TenantPolicy {
             logout_request_seconds: p.logout_request_seconds,
             signing_key_rotation_days: p.signing_key_rotation_days,
             signing_key_publish_seconds: p.signing_key_publish_seconds,
+            password_min_length: p.password_min_length,
         }
     }
 }

@@ -100,6 +100,28 @@ async fn problems(state: &AppState, t: &Tenant, u: UserDoc) -> ApiResult<Vec<Fie
     Ok(relative(check_tenant_doc(&doc), "/users/0"))
 }
 
+/// The password policy's refusal of `password` for `username`, as a field error of
+/// `/password` (the tenant's length and name rules, and the server's deny list).
+fn password_problems(
+    state: &AppState,
+    t: &Tenant,
+    username: &str,
+    password: &str,
+) -> Vec<FieldError> {
+    match state.password_allowed(t, username, password) {
+        Ok(()) => Vec::new(),
+        Err(e) => vec![FieldError {
+            field: "/password".into(),
+            code: ErrorName::PasswordPolicyViolation.entry().code_str(),
+            message: e
+                .params
+                .iter()
+                .find(|(k, _)| *k == "reason")
+                .map_or_else(|| e.message(), |(_, v)| v.clone()),
+        }],
+    }
+}
+
 /// Group objects for names the tenant does not have yet.
 async fn missing_groups(state: &AppState, t: &Tenant, names: &[String]) -> ApiResult<Vec<Write>> {
     let mut out = Vec::new();
@@ -179,7 +201,13 @@ pub async fn create(
         groups: req.groups.clone(),
         app_roles: req.app_roles.iter().cloned().map(Into::into).collect(),
     };
-    check(problems(&state, &t, doc).await?)?;
+    let mut found = problems(&state, &t, doc).await?;
+    if let Some(pw) = &req.password
+        && found.iter().all(|f| f.field != "/password")
+    {
+        found.extend(password_problems(&state, &t, &req.username, pw));
+    }
+    check(found)?;
     let username = Username::parse(&req.username).map_err(|e| {
         problem(
             CatalogError::new(ErrorName::ValidationFailed)
@@ -400,16 +428,12 @@ pub async fn set_password(
 ) -> ApiResult<StatusCode> {
     let t = tenant(&state, &slug).await?;
     let (obj, mut user) = find(&state, &t, &username).await?;
-    if req.password.chars().count() < tessera_core::directory::validate::MIN_PASSWORD_LEN {
-        check(vec![FieldError {
-            field: "/password".into(),
-            code: ErrorName::PasswordPolicyViolation.entry().code_str(),
-            message: format!(
-                "must be at least {} characters",
-                tessera_core::directory::validate::MIN_PASSWORD_LEN
-            ),
-        }])?;
-    }
+    check(password_problems(
+        &state,
+        &t,
+        user.username.as_str(),
+        &req.password,
+    ))?;
     user.password_hash = Some(
         state
             .passwords

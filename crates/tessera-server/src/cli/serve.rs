@@ -65,6 +65,20 @@ pub async fn open_store(settings: &Settings) -> Result<(Arc<dyn Store>, MasterKe
 }
 
 pub async fn run(settings: Settings, demo: bool) -> Result<(), Fatal> {
+    // Read first: a setting that cannot be used fails before the store is touched.
+    let deny_list = Arc::new(match &settings.password_deny_list {
+        None => Default::default(),
+        Some(path) => {
+            // A bad setting, as the other settings' errors are: exit status 2.
+            let text = std::fs::read_to_string(path).map_err(|e| Fatal {
+                message: format!("password_deny_list: cannot read {}: {e}", path.display()),
+                status: 2,
+            })?;
+            let list = tessera_core::directory::password_policy::DenyList::parse(&text);
+            tracing::info!(passwords = list.len(), file = %path.display(), "password deny list loaded");
+            list
+        }
+    });
     let (store, master) = open_store(&settings).await?;
     let created = crate::admin::auth::ensure_bootstrap_credential(
         store.as_ref(),
@@ -95,6 +109,7 @@ pub async fn run(settings: Settings, demo: bool) -> Result<(), Fatal> {
         .unwrap_or_else(|| format!("http://{addr}"));
     let mut state = AppState::new(store.clone(), &public_url, master);
     state.max_body_bytes = settings.max_body_bytes;
+    state.password_deny_list = deny_list;
     state.passwords = crate::runtime::passwords::Passwords::new(
         std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
         settings.password_params,

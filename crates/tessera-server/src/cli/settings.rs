@@ -31,6 +31,8 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// Argon2id parameters for new password hashes (existing hashes keep their own).
     pub password_params: tessera_core::crypto::PasswordParams,
+    /// A file of passwords no one may choose, one per line.
+    pub password_deny_list: Option<PathBuf>,
 }
 
 /// Raw values from the command line, before layering.
@@ -188,8 +190,17 @@ pub const PASSWORD_PARALLELISM: Setting = Setting {
     accepted: "Argon2id lanes, `1` to `8`",
 };
 
+pub const PASSWORD_DENY_LIST: Setting = Setting {
+    key: "password_deny_list",
+    flag: FlagScope::None,
+    value_name: "FILE",
+    help: "File of common or breached passwords no one may choose, one per line (# comments)",
+    default: "none",
+    accepted: "a readable file, read at start",
+};
+
 /// Every setting, in the order docs/configuration.md lists them.
-pub const ALL: [&Setting; 10] = [
+pub const ALL: [&Setting; 11] = [
     &CONFIG,
     &LISTEN,
     &DATABASE_URL,
@@ -200,6 +211,7 @@ pub const ALL: [&Setting; 10] = [
     &PASSWORD_MEMORY_KIB,
     &PASSWORD_ITERATIONS,
     &PASSWORD_PARALLELISM,
+    &PASSWORD_DENY_LIST,
 ];
 
 /// The keys a config file may hold.
@@ -355,8 +367,19 @@ pub fn resolve(
         iterations: number(&layers, &PASSWORD_ITERATIONS, 1, 10, defaults.iterations)?,
         parallelism: number(&layers, &PASSWORD_PARALLELISM, 1, 8, defaults.parallelism)?,
     };
+    let password_deny_list = layers
+        .pick(&PASSWORD_DENY_LIST, &None)?
+        .map(|(raw, from)| {
+            if raw.trim().is_empty() {
+                Err(SettingsError(format!("{from}: must name a file")))
+            } else {
+                Ok(PathBuf::from(raw))
+            }
+        })
+        .transpose()?;
     Ok(Settings {
         password_params,
+        password_deny_list,
         listen,
         database_url_display: redact_password(&db_raw),
         database_url,

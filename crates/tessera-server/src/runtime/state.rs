@@ -52,12 +52,36 @@ pub struct Shared {
     pub demo: bool,
     /// The HTTP client of back-channel logout, and its retry pauses.
     pub outbound: crate::runtime::outbound::Outbound,
+    /// Passwords no one may choose (`password_deny_list`), empty without one.
+    pub password_deny_list: Arc<tessera_core::directory::password_policy::DenyList>,
 }
 
 impl Shared {
     /// Cookies carry `Secure` whenever the public URL is https.
     pub fn secure_cookies(&self) -> bool {
         self.public_url.starts_with("https://")
+    }
+
+    /// Why `password` may not be `username`'s new password in `tenant`, as a
+    /// PasswordPolicyViolation (`password_policy::check`).
+    pub fn password_allowed(
+        &self,
+        tenant: &tessera_core::tenant::Tenant,
+        username: &str,
+        password: &str,
+    ) -> Result<(), tessera_core::errors::CatalogError> {
+        tessera_core::directory::password_policy::check(
+            tenant.policy.password_min_length,
+            &self.password_deny_list,
+            username,
+            password,
+        )
+        .map_err(|reason| {
+            tessera_core::errors::CatalogError::new(
+                tessera_core::errors::ErrorName::PasswordPolicyViolation,
+            )
+            .with("reason", reason)
+        })
     }
 
     /// The issuer of a tenant (`{public_url}/{slug}`).
@@ -84,6 +108,7 @@ impl AppState {
             verified_tokens: Default::default(),
             demo: false,
             outbound: Default::default(),
+            password_deny_list: Default::default(),
         }))
     }
 }

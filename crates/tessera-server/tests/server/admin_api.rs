@@ -1187,3 +1187,77 @@ async fn a_tenant_is_deleted_with_everything_once_confirmed() {
         .await;
     assert_eq!(users.json()["items"], json!([]));
 }
+
+/// The password policy where administrators set passwords: the tenant's
+/// `password_min_length`, no user name inside, and the server's deny list.
+#[tokio::test]
+async fn passwords_follow_the_tenant_policy_and_the_deny_list() {
+    let mut app = TestApp::new().await;
+    app.state.password_deny_list =
+        std::sync::Arc::new(tessera_core::directory::password_policy::DenyList::parse(
+            "# breached\nSummer2026-Holiday\n",
+        ));
+    let made = app
+        .admin(
+            "POST",
+            "/admin/api/v1/tenants",
+            Some(
+                json!({"slug": "strict", "policy": {"lockout_threshold": 5, "lockout_seconds": 60,
+                "mfa_max_age_seconds": 3600, "code_lifetime_seconds": 60, "blocked_ip_ranges": [],
+                "password_min_length": 14}}),
+            ),
+        )
+        .await;
+    assert_eq!(made.status, 201, "{}", made.body);
+    let base = "/admin/api/v1/tenants/strict/users";
+    let refused = |r: &super::support::Reply, why: &str| {
+        assert_eq!(r.status, 400, "{}", r.body);
+        let e = &r.json()["errors"][0];
+        assert_eq!(e["field"], "/password", "{}", r.body);
+        assert_eq!(e["code"], code(ErrorName::PasswordPolicyViolation));
+        assert!(e["message"].as_str().unwrap().contains(why), "{}", r.body);
+    };
+    for (password, why) in [
+        ("thirteen-char", "at least 14"),
+        ("carol-is-my-name", "user name"),
+        ("SUMMER2026-holiday", "common or breached"),
+    ] {
+        let r = app
+            .admin(
+                "POST",
+                base,
+                Some(json!({"username": "carol", "password": password})),
+            )
+            .await;
+        refused(&r, why);
+    }
+    let ok = app
+        .admin(
+            "POST",
+            base,
+            Some(json!({"username": "carol", "password": "fourteen chars!"})),
+        )
+        .await;
+    assert_eq!(ok.status, 201, "{}", ok.body);
+    let reset = app
+        .admin(
+            "POST",
+            &format!("{base}/carol/password"),
+            Some(json!({"password": "Summer2026-Holiday"})),
+        )
+        .await;
+    refused(&reset, "common or breached");
+    let bad_policy = app
+        .admin(
+            "PATCH",
+            "/admin/api/v1/tenants/strict",
+            Some(json!({"policy": {"password_min_length": 7}})),
+        )
+        .await;
+    assert_eq!(bad_policy.status, 400, "{}", bad_policy.body);
+    assert!(
+        bad_policy.body.contains("/policy/password_min_length"),
+        "{}",
+        bad_policy.body
+    );
+}

@@ -60,6 +60,11 @@ fn bad_settings_exit_2_with_one_line_naming_the_setting() {
             "--config",
         ),
         (vec!["serve", "--log-format", "xml"], vec![], "--log-format"),
+        (
+            vec!["serve", "--listen", "127.0.0.1:0"],
+            vec![("TESSERA_PASSWORD_DENY_LIST", "/nonexistent/deny.txt")],
+            "password_deny_list: cannot read /nonexistent/deny.txt",
+        ),
         (vec!["serve", "--no-such-flag"], vec![], "--no-such-flag"),
         (vec!["frobnicate"], vec![], "frobnicate"),
     ];

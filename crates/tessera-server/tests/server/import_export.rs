@@ -104,7 +104,9 @@ async fn import_is_idempotent_and_export_hides_secrets(t: Target) {
         "s3cr3t-from-the-vault",
         "JBSWY3DP",
         "$argon2",
-        "password",
+        // Members, not the policy's password_min_length.
+        "\"password\"",
+        "\"password_hash\"",
         "totp",
     ] {
         assert!(
