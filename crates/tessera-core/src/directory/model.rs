@@ -56,6 +56,10 @@ pub struct User {
         skip_serializing_if = "Option::is_none"
     )]
     pub sessions_valid_from: Option<OffsetDateTime>,
+    /// An administrator set a temporary password: signing in is refused
+    /// (PasswordChangeRequired) until the user chooses a new one on the account page.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub password_change_required: bool,
 }
 
 impl User {

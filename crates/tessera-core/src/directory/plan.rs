@@ -360,13 +360,16 @@ fn plan_user(tp: &mut TenantPlan, u: &UserDoc) -> Result<User, String> {
         email: u.email.clone(),
         name: u.name.clone(),
         enabled: u.enabled,
-        password_hash,
         totp_secret_sealed,
         groups: u.groups.iter().cloned().collect(),
         app_roles: u.app_roles.iter().cloned().collect(),
         username,
-        // Not in the file: a revocation stays in force through an import.
+        // Not in the file: a revocation stays in force through an import, and so does
+        // a temporary password the file leaves as it was.
         sessions_valid_from: old_user.and_then(|o| o.sessions_valid_from),
+        password_change_required: old_user
+            .is_some_and(|o| o.password_change_required && o.password_hash == password_hash),
+        password_hash,
     };
     // Disabling a user or setting a new password ends their sign-ins, whether the admin
     // API or a file does it; enabling them again later revives nothing.

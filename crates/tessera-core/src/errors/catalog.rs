@@ -1040,6 +1040,16 @@ catalog! {
         user_action: "Choose a longer password that you do not use elsewhere.",
         retryable: false, redirectable: false,
     }
+    PasswordChangeRequired {
+        code: 40019, oauth_error: Some(InteractionRequired), status: 400,
+        message: "An administrator set a temporary password for this account; a new one must be chosen before signing in.",
+        causes: &[
+            "The password was reset by an administrator, who asked for it to be changed at the next sign-in.",
+        ],
+        developer_action: "Nothing in the app causes this. The user chooses a new password on the account page (/{tenant}/account/password) with the temporary one, then signs in again.",
+        user_action: "Choose a new password with the link shown (you need the temporary password you were given), then sign in again.",
+        retryable: false, redirectable: true,
+    }
     IdTokenHintInvalid {
         code: 40018, oauth_error: Some(InvalidRequest), status: 400,
         message: "The id_token_hint is not an ID token this tenant issued: {reason}.",

@@ -386,6 +386,7 @@ mod tests {
             groups: Default::default(),
             app_roles: Default::default(),
             sessions_valid_from: None,
+            password_change_required: false,
         };
         let member = crate::store::Flag::UserEnabled.member();
         assert_eq!(serde_json::to_value(&user).unwrap()[member], true);

@@ -150,7 +150,10 @@ async fn sign_in(
     };
     let username = fields.get("username").unwrap_or_default();
     let password = Secret::new(fields.get("password").unwrap_or_default());
-    match password::authenticate(&state, &tenant, username, password).await {
+    let who = password::authenticate(&state, &tenant, username, password)
+        .await
+        .and_then(password::Authenticated::may_sign_in);
+    match who {
         Ok(user_key) => {
             match session::start(&state, &tenant, &headers, &user_key, vec!["pwd".to_owned()]).await
             {
@@ -160,13 +163,15 @@ async fn sign_in(
         }
         Err(e) if e.entry().status < 500 => {
             let status = StatusCode::from_u16(e.entry().status).unwrap_or(StatusCode::BAD_REQUEST);
+            let change_password = crate::oauth::pages::change_password_link(&tenant, Some(&e));
             let error = ErrorView::new(&e, &crate::http::request_context::current());
             render(
                 &state,
                 &tenant,
                 &headers,
                 status,
-                context! { signed_in => false, username => username, error => error },
+                context! { signed_in => false, username => username, error => error,
+                change_password => change_password },
             )
         }
         Err(e) => ErrorResponse::page(e).into_response(),

@@ -143,6 +143,8 @@ async fn store_change(
         .ok_or_else(|| CatalogError::new(ErrorName::InvalidCredentials))?;
     let mut user = object.decode::<User>().map_err(internal)?;
     user.password_hash = Some(state.passwords.hash(new, state.rng.clone()).await);
+    // The user's own password now, temporary or not before.
+    user.password_change_required = false;
     user.end_sign_ins(state.clock.now());
     let updated = Write::Put(object.with_doc(encode(&user), state.clock.now()));
     crate::runtime::retry::on_conflict(|| async {

@@ -90,6 +90,9 @@ pub struct UpdateUser {
 #[serde(deny_unknown_fields)]
 pub struct SetPassword {
     pub password: String,
+    /// A temporary password (the default): the user must choose a new one before
+    /// signing in (PasswordChangeRequired). `false`: the password is the user's own.
+    pub temporary: Option<bool>,
 }
 
 /// The shared validation rules, applied to one user (app roles against the tenant's
@@ -245,6 +248,7 @@ pub async fn create(
         groups: req.groups.iter().cloned().collect(),
         app_roles: req.app_roles.into_iter().map(Into::into).collect(),
         sessions_valid_from: None,
+        password_change_required: false,
     };
     let now = state.clock.now();
     let obj = StoredObject::new(
@@ -440,6 +444,7 @@ pub async fn set_password(
             .hash(Secret::new(req.password), state.rng.clone())
             .await,
     );
+    user.password_change_required = req.temporary.unwrap_or(true);
     // A reset ends every sign-in with the old password, and what rests on one.
     user.end_sign_ins(state.clock.now());
     let writes = vec![

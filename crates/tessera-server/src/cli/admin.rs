@@ -57,12 +57,16 @@ pub enum Task {
         #[arg(long)]
         name: Option<String>,
     },
-    /// Set a new password for a user (read from standard input)
+    /// Set a new password for a user (read from standard input): a temporary one, which
+    /// the user must change before signing in, unless --permanent
     ResetPassword {
         #[arg(long)]
         tenant: String,
         #[arg(long)]
         username: String,
+        /// The password is the user's own: no change is asked for
+        #[arg(long)]
+        permanent: bool,
     },
     /// End every SSO session of a user and revoke their refresh tokens
     RevokeSessions {
@@ -156,10 +160,14 @@ fn request(task: &Task) -> Result<(&'static str, String, Option<Value>), Fatal> 
                 ),
             )
         }
-        Task::ResetPassword { tenant, username } => (
+        Task::ResetPassword {
+            tenant,
+            username,
+            permanent,
+        } => (
             "POST",
             format!("/admin/api/v1/tenants/{tenant}/users/{username}/password"),
-            Some(json!({"password": read_password()?})),
+            Some(json!({"password": read_password()?, "temporary": !permanent})),
         ),
         Task::RevokeSessions { tenant, username } => (
             "DELETE",
@@ -222,7 +230,18 @@ fn summary(task: &Task, v: &Value, public_url: Option<&str>) -> String {
             "created user {} in {tenant}",
             v["username"].as_str().unwrap_or("")
         ),
-        Task::ResetPassword { username, .. } => format!("set a new password for {username}"),
+        Task::ResetPassword {
+            username,
+            permanent,
+            ..
+        } => {
+            let kind = if *permanent {
+                ""
+            } else {
+                " (temporary: they choose their own before signing in)"
+            };
+            format!("set a new password for {username}{kind}")
+        }
         Task::RevokeSessions { username, .. } => format!(
             "revoked {} session(s) and {} refresh token(s) of {username}",
             v["sessions"].as_u64().unwrap_or(0),

@@ -17,7 +17,7 @@ mod id_token_hint;
 mod introspect;
 mod logout;
 pub(crate) mod lookup;
-mod pages;
+pub(crate) mod pages;
 pub(crate) mod password;
 mod respond;
 mod revoke;

@@ -56,6 +56,13 @@ pub fn form_error(error: Option<&CatalogError>) -> (Option<ErrorView>, StatusCod
     (view, status)
 }
 
+/// Where a user whose password is temporary (PasswordChangeRequired) chooses a new one.
+pub fn change_password_link(tenant: &Tenant, error: Option<&CatalogError>) -> Option<String> {
+    error
+        .filter(|e| e.name == tessera_core::errors::ErrorName::PasswordChangeRequired)
+        .map(|_| format!("/{}/account/password", tenant.slug.as_str()))
+}
+
 /// The sign-in form, with an error from the last attempt if there was one.
 pub fn sign_in(
     state: &AppState,
@@ -72,9 +79,11 @@ pub fn sign_in(
         error,
     } = form;
     let token = csrf::issue(state, headers);
+    let change_password = change_password_link(tenant, error);
     let (error, status) = form_error(error);
     let ctx = context! {
         title => "Sign in",
+        change_password => change_password,
         app_name => app.name,
         tenant_name => tenant.display_name,
         action => action,

@@ -33,6 +33,19 @@ async fn decoy(state: &AppState) -> String {
 pub struct Authenticated {
     pub key: String,
     pub id: UserId,
+    /// The password is a temporary one an administrator set: it proves who this is
+    /// (enough to change it), but does not sign in ([`Authenticated::may_sign_in`]).
+    pub temporary: bool,
+}
+
+impl Authenticated {
+    /// PasswordChangeRequired when the password is temporary.
+    pub fn may_sign_in(self) -> Result<Self, CatalogError> {
+        if self.temporary {
+            return Err(CatalogError::new(ErrorName::PasswordChangeRequired));
+        }
+        Ok(self)
+    }
 }
 
 /// The user when `username` and `password` match an enabled user.
@@ -62,5 +75,6 @@ pub async fn authenticate(
     Ok(Authenticated {
         key: user.username.key(),
         id: UserId::of(object.id),
+        temporary: user.password_change_required,
     })
 }

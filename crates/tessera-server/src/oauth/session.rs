@@ -148,7 +148,9 @@ pub async fn sign_in_with_password(
     username: &str,
     password: tessera_core::secret::Secret,
 ) -> Result<(CurrentSession, HeaderValue), CatalogError> {
-    let who = super::password::authenticate(state, tenant, username, password).await?;
+    let who = super::password::authenticate(state, tenant, username, password)
+        .await?
+        .may_sign_in()?;
     let (object, session, cookie) =
         start(state, tenant, headers, &who, vec!["pwd".to_owned()]).await?;
     match with_user(state, tenant, object, session).await? {

@@ -270,7 +270,9 @@ mod tests {
             .await;
         assert!(p.verify(Secret::new("pw"), hash.clone()).await);
         assert!(!p.verify(Secret::new("nope"), hash.clone()).await);
-        assert_eq!(p.workers(), 1, "one at a time needs one worker");
+        // One request at a time: one worker, or two when a request came while the first
+        // was between its answer and its next wait.
+        assert!((1..=2).contains(&p.workers()));
         until("the idle worker ends", || p.workers() == 0).await;
         // Eight at once: at most two workers, every answer right.
         let all = (0..8).map(|i| {

@@ -397,3 +397,121 @@ async fn the_account_page_lists_and_revokes_consents_and_signs_out_everywhere() 
         ErrorName::RefreshTokenRevoked.entry().code
     );
 }
+
+/// An administrator's reset sets a temporary password by default: it signs no one in
+/// (PasswordChangeRequired, with a link to choose a new one) but proves who the user is
+/// on the change page; after the change the user signs in with the new password. A reset
+/// marked not temporary signs in at once.
+#[tokio::test]
+async fn a_temporary_password_must_be_changed_before_signing_in() {
+    use tessera_core::errors::ErrorName;
+    let served = server(None).await;
+    let base = served.base.clone();
+    let reset = |user: &'static str, password: &'static str, temporary: Option<bool>| {
+        let app = &served.app;
+        async move {
+            let mut body = serde_json::json!({ "password": password });
+            if let Some(t) = temporary {
+                body["temporary"] = t.into();
+            }
+            app.admin(
+                "POST",
+                &format!("/admin/api/v1/tenants/{TENANT}/users/{user}/password"),
+                Some(body),
+            )
+            .await
+        }
+    };
+    assert_eq!(
+        reset("alice", "temporary password 1", None).await.status,
+        204
+    );
+    let params = [
+        ("client_id", "ed-app"),
+        ("redirect_uri", WEB_CB),
+        ("response_type", "code"),
+        ("scope", "openid"),
+    ];
+    let b = browser();
+    let page = b
+        .get(authorize_url(&base, &params))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let refused = sign_in(&b, &base, &page, "alice", "temporary password 1").await;
+    assert_eq!(refused.status(), 400);
+    let html = refused.text().await.unwrap();
+    assert!(
+        html.contains(&ErrorName::PasswordChangeRequired.entry().code_str()),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!(
+            "href=\"{}\"",
+            html_escaped(&format!("/{TENANT}/account/password"))
+        )),
+        "{html}"
+    );
+    // The account page's own sign-in refuses it too.
+    let account = b
+        .get(format!("{base}/{TENANT}/account"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let r = b
+        .post(format!("{base}/{TENANT}/account/signin"))
+        .form(&[
+            ("csrf_token", hidden(&account, "csrf_token").as_str()),
+            ("username", "alice"),
+            ("password", "temporary password 1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(r.text().await.unwrap().contains("id=\"change-password\""));
+
+    let changed = change_form(
+        &b,
+        &base,
+        &[
+            ("username", "alice"),
+            ("current_password", "temporary password 1"),
+            ("new_password", "my very own password"),
+            ("confirm_password", "my very own password"),
+        ],
+    )
+    .await;
+    assert_eq!(changed.status(), 200);
+    let page = b
+        .get(authorize_url(&base, &params))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let done = sign_in(&b, &base, &page, "alice", "my very own password").await;
+    assert_eq!(done.status(), 303, "signed in with the new password");
+
+    assert_eq!(
+        reset("bob", "a brand new secret", Some(false)).await.status,
+        204
+    );
+    let fresh = browser();
+    let page = fresh
+        .get(authorize_url(&base, &params))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let done = sign_in(&fresh, &base, &page, "bob", "a brand new secret").await;
+    assert_eq!(done.status(), 303, "not temporary: signs in at once");
+}

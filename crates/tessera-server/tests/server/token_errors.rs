@@ -639,7 +639,7 @@ async fn credentials_issued_before_a_revocation_yield_nothing() {
         (
             "POST",
             "/password",
-            Some(serde_json::json!({ "password": PASSWORD })),
+            Some(serde_json::json!({ "password": PASSWORD, "temporary": false })),
         ),
         ("PATCH", "", Some(serde_json::json!({ "enabled": false }))),
     ];

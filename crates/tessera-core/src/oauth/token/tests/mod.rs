@@ -260,6 +260,7 @@ impl Fixture {
             groups: BTreeSet::new(),
             app_roles: BTreeSet::new(),
             sessions_valid_from: None,
+            password_change_required: false,
         };
         let alice_id = UserId::from_uuid(uuid::Uuid::from_u128(0xa11ce));
         let put = |id: u128, kind, key: &str, doc: String| {
