@@ -12,6 +12,7 @@ pub mod errors;
 pub mod ids;
 pub mod key_ring;
 pub mod keys;
+pub mod network;
 pub mod oauth;
 pub mod retry;
 pub mod rng;

@@ -524,17 +524,7 @@ fn check_jwks(jwks: &serde_json::Value) -> Vec<(String, String)> {
 }
 
 fn is_cidr(s: &str) -> bool {
-    let Some((addr, prefix)) = s.split_once('/') else {
-        return false;
-    };
-    let Ok(prefix) = prefix.parse::<u8>() else {
-        return false;
-    };
-    match addr.parse::<std::net::IpAddr>() {
-        Ok(std::net::IpAddr::V4(_)) => prefix <= 32,
-        Ok(std::net::IpAddr::V6(_)) => prefix <= 128,
-        Err(_) => false,
-    }
+    crate::network::parse_range(s).is_some()
 }
 
 fn is_email(s: &str) -> bool {

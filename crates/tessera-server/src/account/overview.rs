@@ -3,6 +3,7 @@
 //! refresh token of the user ends); without one, a sign-in form that starts a session.
 
 use super::password::self_audit;
+use crate::http::client_address::ClientAddress;
 use crate::http::error_response::{ErrorResponse, store_error};
 use crate::http::tenant_path::PageTenant;
 use crate::oauth::session::{self, CurrentSession};
@@ -142,6 +143,7 @@ async fn sign_in(
     State(state): State<AppState>,
     PageTenant(tenant): PageTenant,
     headers: HeaderMap,
+    ClientAddress(client): ClientAddress,
     body: Bytes,
 ) -> Response {
     let fields = match csrf::checked_form(&state, &headers, &body) {
@@ -150,7 +152,7 @@ async fn sign_in(
     };
     let username = fields.get("username").unwrap_or_default();
     let password = Secret::new(fields.get("password").unwrap_or_default());
-    let who = password::authenticate(&state, &tenant, username, password)
+    let who = password::authenticate(&state, &tenant, client, username, password)
         .await
         .and_then(password::Authenticated::may_sign_in);
     match who {

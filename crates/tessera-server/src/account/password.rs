@@ -3,6 +3,7 @@
 //! A changed password ends every session and refresh token of the user (OWASP
 //! Authentication Cheat Sheet: re-authenticate everywhere after a credential change).
 
+use crate::http::client_address::ClientAddress;
 use crate::http::error_response::{ErrorResponse, store_error};
 use crate::http::extract::form;
 use crate::http::tenant_path::PageTenant;
@@ -90,6 +91,7 @@ async fn change(
     State(state): State<AppState>,
     PageTenant(tenant): PageTenant,
     headers: HeaderMap,
+    ClientAddress(client): ClientAddress,
     body: Bytes,
 ) -> Response {
     let fields = match form(&headers, &body)
@@ -103,7 +105,7 @@ async fn change(
         |e: &CatalogError| password_page(&state, &tenant, &headers, username, Some(e), false);
     let current = Secret::new(fields.get("current_password").unwrap_or_default());
     let new = fields.get("new_password").unwrap_or_default();
-    let user_key = match password::authenticate(&state, &tenant, username, current).await {
+    let user_key = match password::authenticate(&state, &tenant, client, username, current).await {
         Ok(who) => who.key,
         Err(e) if e.entry().status < 500 => return again(&e),
         Err(e) => return ErrorResponse::page(e).into_response(),

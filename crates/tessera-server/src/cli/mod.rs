@@ -93,6 +93,8 @@ pub struct ServeArgs {
     pub public_url: Option<String>,
     #[arg(long, value_name = settings::MAX_BODY_BYTES.value_name, help = settings::MAX_BODY_BYTES.help_line())]
     pub max_body_bytes: Option<String>,
+    #[arg(long, value_name = settings::TRUSTED_PROXIES.value_name, help = settings::TRUSTED_PROXIES.help_line())]
+    pub trusted_proxies: Option<String>,
     /// Import a demo tenant, user and app, and serve a demo app at /demo-app that walks
     /// the sign-in flow and shows the tokens (never in production: the password is printed)
     #[arg(long)]
@@ -129,6 +131,7 @@ impl Cli {
             flags.listen = serve.listen.clone();
             flags.public_url = serve.public_url.clone();
             flags.max_body_bytes = serve.max_body_bytes.clone();
+            flags.trusted_proxies = serve.trusted_proxies.clone();
         }
         flags
     }

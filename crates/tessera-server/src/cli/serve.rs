@@ -110,6 +110,7 @@ pub async fn run(settings: Settings, demo: bool) -> Result<(), Fatal> {
     let mut state = AppState::new(store.clone(), &public_url, master);
     state.max_body_bytes = settings.max_body_bytes;
     state.password_deny_list = deny_list;
+    state.trusted_proxies = Arc::from(settings.trusted_proxies.clone());
     state.passwords = crate::runtime::passwords::Passwords::new(
         std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
         settings.password_params,
@@ -165,12 +166,16 @@ pub async fn run(settings: Settings, demo: bool) -> Result<(), Fatal> {
         eprintln!("{line}");
     }
     let (signalled, on_signal) = tokio::sync::oneshot::channel::<()>();
-    let server = axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown_signal().await;
-            let _ = signalled.send(());
-        })
-        .into_future();
+    // The peer's address reaches handlers (`http::client_address`).
+    let server = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<crate::http::malformed::PeerAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        let _ = signalled.send(());
+    })
+    .into_future();
     // In-flight requests get SHUTDOWN_GRACE to finish; a client that never completes
     // its request must not keep the process alive forever.
     let deadline = async move {

@@ -33,6 +33,8 @@ pub struct Settings {
     pub password_params: tessera_core::crypto::PasswordParams,
     /// A file of passwords no one may choose, one per line.
     pub password_deny_list: Option<PathBuf>,
+    /// Proxies whose `X-Forwarded-For` names the client (`tessera_core::network`).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// Raw values from the command line, before layering.
@@ -45,6 +47,7 @@ pub struct FlagValues {
     pub master_key_file: Option<String>,
     pub log_format: Option<String>,
     pub max_body_bytes: Option<String>,
+    pub trusted_proxies: Option<String>,
 }
 
 /// A one-line explanation of a bad setting.
@@ -190,6 +193,14 @@ pub const PASSWORD_PARALLELISM: Setting = Setting {
     accepted: "Argon2id lanes, `1` to `8`",
 };
 
+pub const TRUSTED_PROXIES: Setting = Setting {
+    key: "trusted_proxies",
+    flag: FlagScope::Serve,
+    value_name: "CIDRS",
+    help: "Comma-separated CIDR ranges of the proxies in front of Tessera, whose X-Forwarded-For header names the client's address",
+    default: "none: the peer's address is the client's",
+    accepted: "CIDR ranges such as `10.0.0.0/8,2001:db8::/32`, comma-separated",
+};
 pub const PASSWORD_DENY_LIST: Setting = Setting {
     key: "password_deny_list",
     flag: FlagScope::None,
@@ -200,7 +211,7 @@ pub const PASSWORD_DENY_LIST: Setting = Setting {
 };
 
 /// Every setting, in the order docs/configuration.md lists them.
-pub const ALL: [&Setting; 11] = [
+pub const ALL: [&Setting; 12] = [
     &CONFIG,
     &LISTEN,
     &DATABASE_URL,
@@ -208,6 +219,7 @@ pub const ALL: [&Setting; 11] = [
     &MASTER_KEY_FILE,
     &LOG_FORMAT,
     &MAX_BODY_BYTES,
+    &TRUSTED_PROXIES,
     &PASSWORD_MEMORY_KIB,
     &PASSWORD_ITERATIONS,
     &PASSWORD_PARALLELISM,
@@ -377,9 +389,25 @@ pub fn resolve(
             }
         })
         .transpose()?;
+    let trusted_proxies = match layers.pick(&TRUSTED_PROXIES, &flags.trusted_proxies)? {
+        Some((raw, from)) => raw
+            .split(',')
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .map(|r| {
+                tessera_core::network::parse_range(r).ok_or_else(|| {
+                    SettingsError(format!(
+                        "{from}: '{r}' is not a CIDR range such as 10.0.0.0/8"
+                    ))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+        None => Vec::new(),
+    };
     Ok(Settings {
         password_params,
         password_deny_list,
+        trusted_proxies,
         listen,
         database_url_display: redact_password(&db_raw),
         database_url,

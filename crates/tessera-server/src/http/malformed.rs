@@ -35,19 +35,35 @@ impl CataloguedListener {
     }
 }
 
+/// The peer's address of a connection the listener accepted; handlers read it as
+/// `ConnectInfo<PeerAddr>` (`http::client_address`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeerAddr(pub SocketAddr);
+
 impl axum::serve::Listener for CataloguedListener {
     type Io = CataloguedIo<TcpStream>;
-    type Addr = SocketAddr;
+    type Addr = PeerAddr;
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
         // axum's own accept loop for TCP: it waits out transient errors (EMFILE and
         // the like) instead of ending the server.
         let (stream, addr) = axum::serve::Listener::accept(&mut self.inner).await;
-        (CataloguedIo::new(stream, self.state.clone()), addr)
+        (
+            CataloguedIo::new(stream, self.state.clone()),
+            PeerAddr(addr),
+        )
     }
 
     fn local_addr(&self) -> io::Result<Self::Addr> {
-        self.inner.local_addr()
+        self.inner.local_addr().map(PeerAddr)
+    }
+}
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, CataloguedListener>>
+    for PeerAddr
+{
+    fn connect_info(stream: axum::serve::IncomingStream<'_, CataloguedListener>) -> Self {
+        *stream.remote_addr()
     }
 }
 

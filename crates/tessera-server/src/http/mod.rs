@@ -2,6 +2,7 @@
 //! rendering, extractors, body limits, logs, metrics, tenant resolution, and the
 //! catalogued answer to requests hyper refuses before routing.
 
+pub mod client_address;
 pub mod context;
 pub mod error_response;
 pub mod extract;

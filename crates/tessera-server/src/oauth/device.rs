@@ -13,6 +13,7 @@
 
 use super::token::{context, form_and_client};
 use super::{consent, csrf, lookup, pages, session};
+use crate::http::client_address::ClientAddress;
 use crate::http::error_response::ErrorResponse;
 use crate::http::tenant_path::{PageTenant, ResolvedTenant};
 use crate::pages::page;
@@ -306,6 +307,7 @@ pub async fn sign_in(
     State(state): State<AppState>,
     PageTenant(tenant): PageTenant,
     headers: HeaderMap,
+    ClientAddress(client): ClientAddress,
     body: Bytes,
 ) -> Response {
     let (fields, typed) = match carrying_form(&state, &headers, &body) {
@@ -318,7 +320,8 @@ pub async fn sign_in(
     };
     let username = fields.get("username").unwrap_or_default();
     let secret = Secret::new(fields.get("password").unwrap_or_default());
-    match session::sign_in_with_password(&state, &tenant, &headers, username, secret).await {
+    match session::sign_in_with_password(&state, &tenant, &headers, client, username, secret).await
+    {
         Ok((current, cookie)) => {
             let mut r =
                 confirm_page(&state, &tenant, &headers, &typed, &record, &app, &current).await;

@@ -48,13 +48,22 @@ impl Authenticated {
     }
 }
 
-/// The user when `username` and `password` match an enabled user.
+/// The user when `username` and `password` match an enabled user, asked from
+/// `client` (the client's address, when known), which the tenant may block
+/// (SignInBlockedNetwork: said before any password is checked, so it tells nothing of the
+/// user).
 pub async fn authenticate(
     state: &AppState,
     tenant: &Tenant,
+    client: Option<std::net::IpAddr>,
     username: &str,
     password: Secret,
 ) -> Result<Authenticated, CatalogError> {
+    if let Some(ip) = client
+        && tessera_core::network::in_ranges(ip, &tenant.policy.blocked_ip_ranges)
+    {
+        return Err(CatalogError::new(ErrorName::SignInBlockedNetwork).with("ip", ip.to_string()));
+    }
     let invalid = || CatalogError::new(ErrorName::InvalidCredentials);
     let user = match Username::parse(username) {
         Ok(name) => lookup::get::<User>(state, tenant.id, ObjectKind::User, &name.key()).await?,

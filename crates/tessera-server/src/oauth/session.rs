@@ -145,10 +145,11 @@ pub async fn sign_in_with_password(
     state: &AppState,
     tenant: &Tenant,
     headers: &HeaderMap,
+    client: Option<std::net::IpAddr>,
     username: &str,
     password: tessera_core::secret::Secret,
 ) -> Result<(CurrentSession, HeaderValue), CatalogError> {
-    let who = super::password::authenticate(state, tenant, username, password)
+    let who = super::password::authenticate(state, tenant, client, username, password)
         .await?
         .may_sign_in()?;
     let (object, session, cookie) =

@@ -4,6 +4,7 @@
 
 use super::authorize::{self, Interaction};
 use super::{csrf, lookup, pages, session};
+use crate::http::client_address::ClientAddress;
 use crate::http::error_response::ErrorResponse;
 use crate::http::tenant_path::PageTenant;
 use crate::runtime::state::AppState;
@@ -33,6 +34,7 @@ pub async fn password(
     State(state): State<AppState>,
     PageTenant(tenant): PageTenant,
     headers: HeaderMap,
+    ClientAddress(client): ClientAddress,
     body: Bytes,
 ) -> Response {
     let (fields, request) = match page_form(&state, &headers, &body) {
@@ -41,7 +43,9 @@ pub async fn password(
     };
     let username = fields.get("username").unwrap_or_default();
     let password = Secret::new(fields.get("password").unwrap_or_default());
-    match session::sign_in_with_password(&state, &tenant, &headers, username, password).await {
+    match session::sign_in_with_password(&state, &tenant, &headers, client, username, password)
+        .await
+    {
         Ok((current, cookie)) => {
             authorize::proceed(
                 &state,

@@ -52,6 +52,8 @@ pub struct Shared {
     pub demo: bool,
     /// The HTTP client of back-channel logout, and its retry pauses.
     pub outbound: crate::runtime::outbound::Outbound,
+    /// Proxies whose `X-Forwarded-For` names the client (`trusted_proxies`).
+    pub trusted_proxies: Arc<[ipnet::IpNet]>,
     /// Passwords no one may choose (`password_deny_list`), empty without one.
     pub password_deny_list: Arc<tessera_core::directory::password_policy::DenyList>,
 }
@@ -109,6 +111,7 @@ impl AppState {
             demo: false,
             outbound: Default::default(),
             password_deny_list: Default::default(),
+            trusted_proxies: Arc::from([]),
         }))
     }
 }

@@ -24,6 +24,7 @@ mod jwks;
 mod logout;
 mod master_key;
 mod multi_node;
+mod network;
 mod oidc;
 mod prompt;
 mod refresh;

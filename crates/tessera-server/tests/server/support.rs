@@ -101,12 +101,23 @@ pub struct Served {
 
 impl Served {
     pub async fn start(pg: Option<tessera_store::testing::TestDatabase>) -> Self {
+        Self::start_configured(pg, |_| {}).await
+    }
+
+    /// [`Served::start`] with the app's state changed by `configure` first. Handlers see
+    /// the peer's address, as under `tessera serve`.
+    pub async fn start_configured(
+        pg: Option<tessera_store::testing::TestDatabase>,
+        configure: impl FnOnce(&mut AppState),
+    ) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let app = TestApp::open(pg, &base).await;
+        let mut app = TestApp::open(pg, &base).await;
+        configure(&mut app.state);
         let router = app.router();
         let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, router).await;
+            let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+            let _ = axum::serve(listener, service).await;
         });
         Self { app, base, task }
     }

@@ -1,0 +1,96 @@
+//! Sign-in refused from a tenant's blocked networks (SignInBlockedNetwork), with the
+//! client's address taken from `X-Forwarded-For` only behind a trusted proxy.
+
+use super::oidc::*;
+use super::support::Served;
+use serde_json::json;
+use tessera_core::errors::ErrorName;
+
+/// The fixture tenant blocking `ranges`, on a server trusting `proxies`.
+async fn blocking(ranges: &[&str], proxies: &[&str]) -> Served {
+    let trusted: Vec<ipnet::IpNet> = proxies.iter().map(|p| p.parse().unwrap()).collect();
+    let served = Served::start_configured(None, move |state| {
+        state.trusted_proxies = std::sync::Arc::from(trusted);
+    })
+    .await;
+    served.app.import(tenant_file()).await;
+    let r = served
+        .app
+        .admin(
+            "PATCH",
+            &format!("/admin/api/v1/tenants/{TENANT}"),
+            Some(
+                json!({ "policy": { "lockout_threshold": 5, "lockout_seconds": 60,
+                "mfa_max_age_seconds": 3600, "code_lifetime_seconds": 60,
+                "blocked_ip_ranges": ranges } }),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    served
+}
+
+/// Signs alice in to ed-app with `X-Forwarded-For: forwarded` when given.
+async fn sign_in_from(served: &Served, forwarded: Option<&str>) -> reqwest::Response {
+    let b = browser();
+    let url = authorize_url(
+        &served.base,
+        &[
+            ("client_id", "ed-app"),
+            ("redirect_uri", WEB_CB),
+            ("response_type", "code"),
+            ("scope", "openid"),
+        ],
+    );
+    let page = b.get(url).send().await.unwrap().text().await.unwrap();
+    let mut request = b
+        .post(format!("{}/{TENANT}/signin/password", served.base))
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token")),
+            ("request", hidden(&page, "request")),
+            ("username", "alice".to_owned()),
+            ("password", PASSWORD.to_owned()),
+        ]);
+    if let Some(f) = forwarded {
+        request = request.header("x-forwarded-for", f);
+    }
+    request.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_blocked_network_cannot_sign_in_and_only_trusted_proxies_speak_for_clients() {
+    // Behind a trusted proxy (the loopback peer), the forwarded address decides.
+    let behind_proxy = blocking(&["203.0.113.0/24", "2001:db8::/32"], &["127.0.0.1/32"]).await;
+    let refused = sign_in_from(&behind_proxy, Some("198.51.100.1, 203.0.113.9")).await;
+    assert_eq!(refused.status(), 403);
+    let html = refused.text().await.unwrap();
+    assert!(
+        html.contains(&ErrorName::SignInBlockedNetwork.entry().code_str()),
+        "{html}"
+    );
+    assert!(
+        html.contains("203.0.113.9"),
+        "the page names the address: {html}"
+    );
+    let v6 = sign_in_from(&behind_proxy, Some("2001:db8::7")).await;
+    assert_eq!(v6.status(), 403);
+    // A spoofed entry left of the proxy's own cannot unblock: the right-most counts.
+    let spoofed = sign_in_from(&behind_proxy, Some("203.0.113.9, 198.51.100.1")).await;
+    assert_eq!(
+        spoofed.status(),
+        303,
+        "198.51.100.1 is the proxy's client, and allowed"
+    );
+    assert_eq!(sign_in_from(&behind_proxy, None).await.status(), 303);
+
+    // Without trusted proxies the header is the client's own claim, and ignored.
+    let direct = blocking(&["203.0.113.0/24"], &[]).await;
+    assert_eq!(
+        sign_in_from(&direct, Some("203.0.113.9")).await.status(),
+        303
+    );
+    let loopback = blocking(&["127.0.0.0/8"], &[]).await;
+    let refused = sign_in_from(&loopback, Some("198.51.100.1")).await;
+    assert_eq!(refused.status(), 403);
+    assert!(refused.text().await.unwrap().contains("127.0.0.1"));
+}
