@@ -333,16 +333,7 @@ pub fn resolve(
         }
         None => None,
     };
-    let master_key_file = layers
-        .pick(&MASTER_KEY_FILE, &flags.master_key_file)?
-        .map(|(raw, from)| {
-            if raw.trim().is_empty() {
-                Err(SettingsError(format!("{from}: must name a file")))
-            } else {
-                Ok(PathBuf::from(raw))
-            }
-        })
-        .transpose()?;
+    let master_key_file = file_path(layers.pick(&MASTER_KEY_FILE, &flags.master_key_file)?)?;
     let log_format = match layers.pick(&LOG_FORMAT, &flags.log_format)? {
         Some((raw, from)) => match raw.as_str() {
             "human" => LogFormat::Human,
@@ -379,16 +370,7 @@ pub fn resolve(
         iterations: number(&layers, &PASSWORD_ITERATIONS, 1, 10, defaults.iterations)?,
         parallelism: number(&layers, &PASSWORD_PARALLELISM, 1, 8, defaults.parallelism)?,
     };
-    let password_deny_list = layers
-        .pick(&PASSWORD_DENY_LIST, &None)?
-        .map(|(raw, from)| {
-            if raw.trim().is_empty() {
-                Err(SettingsError(format!("{from}: must name a file")))
-            } else {
-                Ok(PathBuf::from(raw))
-            }
-        })
-        .transpose()?;
+    let password_deny_list = file_path(layers.pick(&PASSWORD_DENY_LIST, &None)?)?;
     let trusted_proxies = match layers.pick(&TRUSTED_PROXIES, &flags.trusted_proxies)? {
         Some((raw, from)) => raw
             .split(',')
@@ -416,6 +398,19 @@ pub fn resolve(
         log_format,
         max_body_bytes,
     })
+}
+
+/// A setting naming a file (picked with where it came from): any non-empty path.
+fn file_path(picked: Option<(String, String)>) -> Result<Option<PathBuf>, SettingsError> {
+    picked
+        .map(|(raw, from)| {
+            if raw.trim().is_empty() {
+                Err(SettingsError(format!("{from}: must name a file")))
+            } else {
+                Ok(PathBuf::from(raw))
+            }
+        })
+        .transpose()
 }
 
 /// An integer setting without a flag, within `min..=max`.

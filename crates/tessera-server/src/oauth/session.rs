@@ -212,6 +212,12 @@ pub async fn start(
         });
     }
     state.store.apply(writes).await.map_err(store_error)?;
+    // As stored: the store counts every write, the first included (`StoredObject::version`),
+    // so the session can be written back at once (`remember_client`) without a conflict.
+    let object = StoredObject {
+        version: object.version + 1,
+        ..object
+    };
     let kept = others
         .iter()
         .filter(|(_, c)| c.session.user != who.key)
