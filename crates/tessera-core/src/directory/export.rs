@@ -28,12 +28,21 @@ pub fn export(tenant: &Tenant, objects: &[StoredObject]) -> Result<TenantDoc, St
     let assignments = apps
         .iter()
         .flat_map(|app| {
-            app.assigned_users.iter().map(|key| AssignmentDoc {
-                user: display
-                    .get(key)
-                    .map_or_else(|| key.clone(), |s| (*s).to_owned()),
+            let users = app.assigned_users.iter().map(|key| AssignmentDoc {
+                user: Some(
+                    display
+                        .get(key)
+                        .map_or_else(|| key.clone(), |s| (*s).to_owned()),
+                ),
+                group: None,
                 app: app.client_id.to_string(),
-            })
+            });
+            let groups = app.assigned_groups.iter().map(|name| AssignmentDoc {
+                user: None,
+                group: Some(name.clone()),
+                app: app.client_id.to_string(),
+            });
+            users.chain(groups)
         })
         .collect();
     Ok(TenantDoc {

@@ -42,7 +42,7 @@ pub struct TenantDoc {
     /// App registrations: the clients that sign users in or get tokens.
     #[serde(default)]
     pub apps: Vec<AppDoc>,
-    /// Users assigned to apps that require assignment (`assignment_required`).
+    /// Users and groups assigned to apps that require assignment (`assignment_required`).
     #[serde(default)]
     pub assignments: Vec<AssignmentDoc>,
 }
@@ -264,8 +264,12 @@ impl From<&RedirectUrisDoc> for RedirectUris {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssignmentDoc {
-    /// The username.
-    pub user: String,
+    /// The username: the user is assigned (give `user` or `group`, not both).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// A group's name: every member is assigned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
     /// The app's client_id (or its name, for an app declared without one).
     pub app: String,
 }

@@ -249,6 +249,9 @@ pub struct App {
     pub admin_consented: bool,
     /// Usernames (case-insensitive keys) assigned to the app.
     pub assigned_users: BTreeSet<String>,
+    /// Groups assigned to the app: their members are admitted too.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub assigned_groups: BTreeSet<String>,
     /// The algorithm of its ID tokens' signatures (OIDC Registration §2
     /// `id_token_signed_response_alg`); `None`: RS256, which every relying party can
     /// verify (OIDC Core §3.1.3.7 step 7).
@@ -302,10 +305,13 @@ impl App {
             .any(|p| p.api == MANAGEMENT_API && p.app_roles.iter().any(|r| r == role))
     }
 
-    /// Whether the user with key `user_key` may use the app: anyone, unless the app
-    /// requires assignment and the user is not assigned to it.
-    pub fn admits(&self, user_key: &str) -> bool {
-        !self.assignment_required || self.assigned_users.contains(user_key)
+    /// Whether the user with key `user_key`, a member of `groups`, may use the app:
+    /// anyone, unless the app requires assignment and neither the user nor one of the
+    /// user's groups is assigned to it (UserNotAssigned).
+    pub fn admits(&self, user_key: &str, groups: &BTreeSet<String>) -> bool {
+        !self.assignment_required
+            || self.assigned_users.contains(user_key)
+            || !self.assigned_groups.is_disjoint(groups)
     }
 
     /// Confidential apps authenticate at the token endpoint (secrets or keys); apps with

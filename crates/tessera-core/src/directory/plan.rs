@@ -441,12 +441,16 @@ fn plan_app(tp: &TenantPlan, tenant: &TenantDoc, a: &AppDoc) -> Result<App, Stri
             }),
         }
     }
-    let assigned_users = tenant
+    let assignments: Vec<_> = tenant
         .assignments
         .iter()
         .filter(|x| x.app == client_id || (a.client_id.is_none() && x.app == a.name))
-        .map(|x| x.user.to_lowercase())
         .collect();
+    let assigned_users = assignments
+        .iter()
+        .filter_map(|x| x.user.as_ref().map(|u| u.to_lowercase()))
+        .collect();
+    let assigned_groups = assignments.iter().filter_map(|x| x.group.clone()).collect();
     Ok(App {
         client_id: ClientId::new(client_id),
         name: a.name.clone(),
@@ -467,6 +471,7 @@ fn plan_app(tp: &TenantPlan, tenant: &TenantDoc, a: &AppDoc) -> Result<App, Stri
         permissions: a.permissions.clone(),
         admin_consented: a.admin_consented,
         assigned_users,
+        assigned_groups,
         id_token_signed_response_alg: a
             .id_token_signed_response_alg
             .as_deref()

@@ -442,14 +442,31 @@ fn check_tenant(r: &mut Report, base: &str, t: &TenantDoc) {
         }
     }
 
+    let groups: HashSet<&str> = t
+        .groups
+        .iter()
+        .map(|g| g.name.as_str())
+        .chain(
+            t.users
+                .iter()
+                .flat_map(|u| u.groups.iter().map(String::as_str)),
+        )
+        .collect();
     for (i, a) in t.assignments.iter().enumerate() {
         let at = format!("{base}/assignments/{i}");
-        if !users.contains(&a.user.to_lowercase()) {
-            r.add(
+        match (&a.user, &a.group) {
+            (Some(user), None) if !users.contains(&user.to_lowercase()) => r.add(
                 format!("{at}/user"),
                 ErrorName::NotFound,
-                format!("no user {} is declared in this tenant", a.user),
-            );
+                format!("no user {user} is declared in this tenant"),
+            ),
+            (None, Some(group)) if !groups.contains(group.as_str()) => r.add(
+                format!("{at}/group"),
+                ErrorName::NotFound,
+                format!("no group {group} is declared in this tenant"),
+            ),
+            (Some(_), None) | (None, Some(_)) => {}
+            _ => r.invalid(at.clone(), "give either user or group"),
         }
         let app_known = t.apps.iter().any(|app| {
             app.client_id.as_deref() == Some(a.app.as_str())
@@ -591,8 +608,25 @@ mod tests {
                      "secrets":[{"value":"0123456789abcdef0123456789abcdef","expires_at":"2030-01-01T00:00:00Z"}],
                      "grant_types":["authorization_code","client_credentials"],
                      "permissions":[{"api":"api://contoso","scopes":["read"],"app_roles":["Reader"]}]}],
-            "assignments":[{"user":"ALICE","app":"web"}]}]}"#;
+            "assignments":[{"user":"ALICE","app":"web"},{"group":"staff","app":"web"}]}]}"#;
         assert_eq!(errors(ok), vec![]);
+    }
+
+    #[test]
+    fn an_assignment_names_a_known_user_or_group_not_both() {
+        let file = r#"{"tenants":[{"slug":"contoso","users":[{"username":"alice","groups":["staff"]}],
+            "apps":[{"client_id":"web","name":"Web","redirect_uris":{"web":["https://a.test/cb"]}}],
+            "assignments":[{"group":"nobody","app":"web"},{"user":"alice","group":"staff","app":"web"},
+                           {"app":"web"}]}]}"#;
+        let fields: Vec<String> = errors(file).into_iter().map(|(f, _)| f).collect();
+        assert_eq!(
+            fields,
+            [
+                "/tenants/0/assignments/0/group",
+                "/tenants/0/assignments/1",
+                "/tenants/0/assignments/2"
+            ]
+        );
     }
 
     #[test]

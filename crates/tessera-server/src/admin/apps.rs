@@ -87,6 +87,8 @@ pub struct AppView {
     #[schema(value_type = Option<Object>)]
     pub jwks: Option<serde_json::Value>,
     pub assigned_users: Vec<String>,
+    /// Groups whose members are assigned.
+    pub assigned_groups: Vec<String>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -144,6 +146,7 @@ fn view(obj: &StoredObject) -> ApiResult<AppView> {
             .collect(),
         jwks: a.jwks,
         assigned_users: a.assigned_users.into_iter().collect(),
+        assigned_groups: a.assigned_groups.into_iter().collect(),
         created_at: ts(obj.created_at),
         updated_at: ts(obj.updated_at),
     })
@@ -182,6 +185,8 @@ pub struct AppFields {
     pub jwks: Option<serde_json::Value>,
     /// Usernames assigned to the app.
     pub assigned_users: Option<Vec<String>>,
+    /// Groups whose members are assigned (replaces the list).
+    pub assigned_groups: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -282,6 +287,9 @@ fn apply_fields(app: &mut App, f: AppFields) -> Result<(), FieldError> {
     if let Some(v) = f.assigned_users {
         app.assigned_users = v.iter().map(|u| u.to_lowercase()).collect();
     }
+    if let Some(v) = f.assigned_groups {
+        app.assigned_groups = v.into_iter().collect();
+    }
     Ok(())
 }
 
@@ -349,6 +357,21 @@ async fn problems(
                 field: format!("/assigned_users/{i}"),
                 code: ErrorName::NotFound.entry().code_str(),
                 message: format!("no user {user} in this tenant"),
+            });
+        }
+    }
+    for (i, group) in app.assigned_groups.iter().enumerate() {
+        if state
+            .store
+            .object(t.id, ObjectKind::Group, group)
+            .await
+            .map_err(store)?
+            .is_none()
+        {
+            out.push(FieldError {
+                field: format!("/assigned_groups/{i}"),
+                code: ErrorName::NotFound.entry().code_str(),
+                message: format!("no group {group} in this tenant"),
             });
         }
     }
@@ -421,6 +444,7 @@ pub async fn create(
         admin_consented: false,
         id_token_signed_response_alg: None,
         assigned_users: BTreeSet::new(),
+        assigned_groups: BTreeSet::new(),
         enabled: true,
         tokens_valid_from: Some(state.clock.now()),
     };

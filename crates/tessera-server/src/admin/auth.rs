@@ -173,6 +173,7 @@ pub async fn ensure_bootstrap_credential(
         admin_consented: false,
         id_token_signed_response_alg: None,
         assigned_users: BTreeSet::new(),
+        assigned_groups: BTreeSet::new(),
         enabled: true,
         tokens_valid_from: Some(now),
     };

@@ -160,6 +160,18 @@ pub async fn delete(
             writes.push(replace(&state, o, &u));
         }
     }
+    // A later group with the same name must not inherit this one's assignments.
+    for app_obj in state
+        .store
+        .objects(t.id, ObjectKind::App)
+        .await
+        .map_err(store)?
+    {
+        let mut app: tessera_core::directory::model::App = app_obj.decode().map_err(internal)?;
+        if app.assigned_groups.remove(&name) {
+            writes.push(replace(&state, app_obj, &app));
+        }
+    }
     writes.push(audit(
         &state,
         &t,

@@ -167,7 +167,7 @@ async fn run(
     account::check_hinted_user(hint, current.user_id).map_err(fail)?;
 
     // Apps that require assignment admit only the users assigned to them.
-    if !app.admits(&current.session.user) {
+    if !app.admits(&current.session.user, &current.user.groups) {
         return Err(fail(
             CatalogError::new(ErrorName::UserNotAssigned).with("client_id", app.client_id.clone()),
         ));

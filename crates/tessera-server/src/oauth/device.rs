@@ -397,7 +397,7 @@ async fn answer(
     let now = state.clock.now();
     // A user the app does not admit cannot allow it: the device is told access_denied
     // at once rather than polling until the code expires, and the user sees why.
-    let admitted = app.admits(&user);
+    let admitted = app.admits(&user, &current.user.groups);
     if !allow || !admitted {
         let answer = Answer::Denied { user };
         device::answer(state.store.as_ref(), now, object, record, answer).await?;

@@ -662,3 +662,119 @@ async fn a_posted_authorization_request_is_answered_with_303() {
         "{location}"
     );
 }
+
+/// A group assigned to an app admits its members: at sign-in, and at every refresh,
+/// which stops once the user leaves the group (the refresh grant's fast path knows no
+/// groups, so the facts it reads decide).
+#[tokio::test]
+async fn members_of_an_assigned_group_are_admitted_while_members() {
+    let served = server(None).await;
+    let admin = |method: &'static str, path: String, body: serde_json::Value| {
+        let app = &served.app;
+        async move { app.admin(method, &path, Some(body)).await }
+    };
+    let users = format!("/admin/api/v1/tenants/{TENANT}/users");
+    let apps = format!("/admin/api/v1/tenants/{TENANT}/apps");
+    let r = admin(
+        "PATCH",
+        format!("{users}/alice"),
+        serde_json::json!({ "groups": ["finance"] }),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let missing = admin(
+        "PATCH",
+        format!("{apps}/assigned-app"),
+        serde_json::json!({ "assigned_groups": ["nope"] }),
+    )
+    .await;
+    assert_eq!(missing.status, 400, "{}", missing.body);
+    assert!(
+        missing.body.contains("/assigned_groups/0"),
+        "{}",
+        missing.body
+    );
+    let r = admin(
+        "PATCH",
+        format!("{apps}/assigned-app"),
+        serde_json::json!({ "assigned_groups": ["finance"] }),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["assigned_groups"], serde_json::json!(["finance"]));
+
+    let params = web(&[
+        ("client_id", "assigned-app"),
+        ("scope", "openid offline_access"),
+    ]);
+    let r = authorize_through_pages(&browser(), &served.base, &params, "alice").await;
+    let code = param(&location_params(&r).1, "code")
+        .expect("alice is admitted through finance")
+        .to_owned();
+    let tokens: serde_json::Value = token_request(
+        &served.base,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", WEB_CB),
+            ("client_id", "assigned-app"),
+            ("client_secret", WEB_SECRET),
+        ],
+    )
+    .send()
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let refresh = |token: String| {
+        let base = served.base.clone();
+        async move {
+            token_request(
+                &base,
+                &[
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", token.as_str()),
+                    ("client_id", "assigned-app"),
+                    ("client_secret", WEB_SECRET),
+                ],
+            )
+            .send()
+            .await
+            .unwrap()
+        }
+    };
+    let r = refresh(tokens["refresh_token"].as_str().unwrap().to_owned()).await;
+    assert_eq!(r.status(), 200, "a member refreshes");
+    let next: serde_json::Value = r.json().await.unwrap();
+
+    let r = admin(
+        "PATCH",
+        format!("{users}/alice"),
+        serde_json::json!({ "groups": [] }),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    served.app.clock.advance(time::Duration::seconds(1));
+    let r = refresh(next["refresh_token"].as_str().unwrap().to_owned()).await;
+    assert_eq!(r.status(), 400);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(
+        body["error_codes"][0],
+        ErrorName::RefreshTokenRevoked.entry().code
+    );
+    let r = authorize_through_pages(
+        &browser(),
+        &served.base,
+        &web(&[("client_id", "assigned-app")]),
+        "alice",
+    )
+    .await;
+    assert_redirected_error(
+        &r,
+        &served,
+        WEB_CB,
+        Some("s-123"),
+        ErrorName::UserNotAssigned,
+    );
+}

@@ -253,7 +253,13 @@ async fn check(
             return Err(CatalogError::new(ErrorName::AccountDisabled));
         }
     }
-    if !app.admits(&record.user) {
+    // Assumed facts know no groups: a user admitted only through a group fails here
+    // first, and the facts read (with the user's groups) decide (`exchange`).
+    static NO_GROUPS: BTreeSet<String> = BTreeSet::new();
+    let groups = stored
+        .and_then(|s| s.user.as_ref())
+        .map_or(&NO_GROUPS, |(_, u)| &u.groups);
+    if !app.admits(&record.user, groups) {
         return Err(revoked("the user is no longer assigned to the app"));
     }
     Ok(narrowed)
