@@ -14,6 +14,7 @@ pub mod key_ring;
 pub mod keys;
 pub mod network;
 pub mod oauth;
+pub mod platform;
 pub mod retry;
 pub mod rng;
 pub mod secret;

@@ -184,6 +184,9 @@ pub struct TenantPolicy {
     pub signing_key_publish_seconds: u32,
     /// The fewest characters a new password may have (8 to 256).
     pub password_min_length: u32,
+    /// The device platforms users may sign in from (PlatformNotAllowed); empty: all.
+    /// Taken from the browser's user agent, which a user can change.
+    pub allowed_platforms: Vec<crate::platform::Platform>,
 }
 
 impl Default for TenantPolicy {
@@ -209,6 +212,7 @@ impl Default for TenantPolicy {
             signing_key_publish_seconds: 24 * 3600,
             // NIST SP 800-63B §5.1.1.2's floor for passwords a user chooses.
             password_min_length: 8,
+            allowed_platforms: Vec::new(),
         }
     }
 }

@@ -86,6 +86,7 @@ pub fn export(tenant: &Tenant, objects: &[StoredObject]) -> Result<TenantDoc, St
                 post_logout_redirect_uris: a.post_logout_redirect_uris,
                 backchannel_logout_uri: a.backchannel_logout_uri,
                 frontchannel_logout_uri: a.frontchannel_logout_uri,
+                allowed_platforms: a.allowed_platforms,
                 secrets: None,
                 jwks: a.jwks,
                 grant_types: a

@@ -204,6 +204,11 @@ pub struct AppDoc {
     /// Front-Channel Logout): https, or http to a loopback address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub frontchannel_logout_uri: Option<String>,
+    /// The device platforms its users may sign in from, as their browser's user agent
+    /// names them (`android`, `ios`, `windows`, `macos`, `chromeos`, `linux`, `other`);
+    /// left out: every platform.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed_platforms: Vec<crate::platform::Platform>,
     /// Omitted: a public client, or one that authenticates with `jwks` keys.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secrets: Option<Vec<SecretDoc>>,

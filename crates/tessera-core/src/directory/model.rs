@@ -252,6 +252,9 @@ pub struct App {
     /// Groups assigned to the app: their members are admitted too.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub assigned_groups: BTreeSet<String>,
+    /// The device platforms its users may sign in from (PlatformNotAllowed); empty: all.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed_platforms: Vec<crate::platform::Platform>,
     /// The algorithm of its ID tokens' signatures (OIDC Registration §2
     /// `id_token_signed_response_alg`); `None`: RS256, which every relying party can
     /// verify (OIDC Core §3.1.3.7 step 7).

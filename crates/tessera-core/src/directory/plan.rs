@@ -460,6 +460,7 @@ fn plan_app(tp: &TenantPlan, tenant: &TenantDoc, a: &AppDoc) -> Result<App, Stri
         post_logout_redirect_uris: a.post_logout_redirect_uris.clone(),
         backchannel_logout_uri: a.backchannel_logout_uri.clone(),
         frontchannel_logout_uri: a.frontchannel_logout_uri.clone(),
+        allowed_platforms: a.allowed_platforms.clone(),
         secrets,
         jwks: a.jwks.clone(),
         grant_types: a

@@ -72,6 +72,9 @@ pub struct AppView {
     pub backchannel_logout_uri: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub frontchannel_logout_uri: Option<String>,
+    /// Device platforms its users may sign in from; empty: all.
+    #[schema(value_type = Vec<String>)]
+    pub allowed_platforms: Vec<tessera_core::platform::Platform>,
     pub grant_types: Vec<String>,
     pub implicit_id_token: bool,
     pub implicit_access_token: bool,
@@ -113,6 +116,7 @@ fn view(obj: &StoredObject) -> ApiResult<AppView> {
         post_logout_redirect_uris: a.post_logout_redirect_uris,
         backchannel_logout_uri: a.backchannel_logout_uri,
         frontchannel_logout_uri: a.frontchannel_logout_uri,
+        allowed_platforms: a.allowed_platforms,
         grant_types: a
             .grant_types
             .iter()
@@ -168,6 +172,9 @@ pub struct AppFields {
     pub backchannel_logout_uri: Option<String>,
     /// OIDC Front-Channel Logout: loaded in a frame of the signed-out page; "" removes it.
     pub frontchannel_logout_uri: Option<String>,
+    /// Device platforms its users may sign in from (replaces the list; [] allows all).
+    #[schema(value_type = Option<Vec<String>>)]
+    pub allowed_platforms: Option<Vec<tessera_core::platform::Platform>>,
     /// Grant types: authorization_code, refresh_token, client_credentials, and the URNs of
     /// the device code, token exchange and JWT bearer grants.
     pub grant_types: Option<Vec<String>>,
@@ -251,6 +258,9 @@ fn apply_fields(app: &mut App, f: AppFields) -> Result<(), FieldError> {
     if let Some(v) = f.frontchannel_logout_uri {
         app.frontchannel_logout_uri = Some(v).filter(|v| !v.is_empty());
     }
+    if let Some(v) = f.allowed_platforms {
+        app.allowed_platforms = v;
+    }
     if let Some(v) = f.grant_types {
         app.grant_types = v.iter().filter_map(|g| GrantType::parse(g)).collect();
     }
@@ -322,6 +332,7 @@ async fn problems(
         post_logout_redirect_uris: app.post_logout_redirect_uris.clone(),
         backchannel_logout_uri: app.backchannel_logout_uri.clone(),
         frontchannel_logout_uri: app.frontchannel_logout_uri.clone(),
+        allowed_platforms: app.allowed_platforms.clone(),
         secrets: None,
         jwks: app.jwks.clone(),
         grant_types: grant_types.map_or_else(
@@ -445,6 +456,7 @@ pub async fn create(
         id_token_signed_response_alg: None,
         assigned_users: BTreeSet::new(),
         assigned_groups: BTreeSet::new(),
+        allowed_platforms: Vec::new(),
         enabled: true,
         tokens_valid_from: Some(state.clock.now()),
     };

@@ -174,6 +174,7 @@ pub async fn ensure_bootstrap_credential(
         id_token_signed_response_alg: None,
         assigned_users: BTreeSet::new(),
         assigned_groups: BTreeSet::new(),
+        allowed_platforms: Vec::new(),
         enabled: true,
         tokens_valid_from: Some(now),
     };

@@ -52,6 +52,11 @@ pub struct PolicyView {
     pub signing_key_publish_seconds: u32,
     #[serde(default = "defaults::password_min_length")]
     pub password_min_length: u32,
+    /// Device platforms users may sign in from (android, ios, windows, macos, chromeos,
+    /// linux, other); empty: all.
+    #[serde(default)]
+    #[schema(value_type = Vec<String>)]
+    pub allowed_platforms: Vec<tessera_core::platform::Platform>,
 }
 
 mod defaults {
@@ -103,6 +108,7 @@ impl From<TenantPolicy> for PolicyView {
             signing_key_rotation_days: p.signing_key_rotation_days,
             signing_key_publish_seconds: p.signing_key_publish_seconds,
             password_min_length: p.password_min_length,
+            allowed_platforms: p.allowed_platforms,
         }
     }
 }
@@ -125,6 +131,7 @@ impl From<PolicyView> for TenantPolicy {
             signing_key_rotation_days: p.signing_key_rotation_days,
             signing_key_publish_seconds: p.signing_key_publish_seconds,
             password_min_length: p.password_min_length,
+            allowed_platforms: p.allowed_platforms,
         }
     }
 }

@@ -123,6 +123,8 @@ async fn run(
         ));
     }
 
+    platform_allowed(tenant, &app, headers).map_err(fail)?;
+
     // The user: a fresh sign-in, or one of the browser's accounts (`account::at_start`).
     let hint = hint(state, tenant, &request).await.map_err(fail)?;
     let hint = hint.as_ref();
@@ -273,6 +275,27 @@ async fn front_channel_tokens(
         rt.id_token,
         code,
     )
+}
+
+/// The tenant's and the app's device-platform rules, against the platform the
+/// browser's user agent names (PlatformNotAllowed), before anyone is asked to sign in.
+pub(crate) fn platform_allowed(
+    tenant: &Tenant,
+    app: &App,
+    headers: &HeaderMap,
+) -> Result<(), CatalogError> {
+    use tessera_core::platform::{self, Platform};
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok());
+    let found = Platform::of_user_agent(user_agent);
+    if platform::allowed(&tenant.policy.allowed_platforms, found)
+        && platform::allowed(&app.allowed_platforms, found)
+    {
+        Ok(())
+    } else {
+        Err(CatalogError::new(ErrorName::PlatformNotAllowed).with("platform", found.as_str()))
+    }
 }
 
 /// The account the request names: a verified `id_token_hint` (IdTokenHintInvalid when

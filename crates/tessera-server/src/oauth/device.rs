@@ -366,6 +366,9 @@ pub async fn confirm(
         Ok(None) => return sign_in_page(&state, &tenant, &headers, &typed, &app, None, None),
         Err(e) => return ErrorResponse::page(e).into_response(),
     };
+    if let Err(e) = super::authorize::platform_allowed(&tenant, &app, &headers) {
+        return ErrorResponse::page(e).into_response();
+    }
     match answer(&state, &tenant, &app, object, record, &current, allow).await {
         Ok(()) => page(
             StatusCode::OK,

@@ -94,3 +94,88 @@ async fn a_blocked_network_cannot_sign_in_and_only_trusted_proxies_speak_for_cli
     assert_eq!(refused.status(), 403);
     assert!(refused.text().await.unwrap().contains("127.0.0.1"));
 }
+
+/// A tenant's and an app's device-platform rules, from the browser's user agent: a
+/// platform left out is refused (PlatformNotAllowed, naming it) before anyone signs in.
+#[tokio::test]
+async fn platforms_outside_the_tenant_or_app_rules_are_refused() {
+    const WINDOWS: &str =
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/120 Safari/537.36";
+    const LINUX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0";
+    let served = server(None).await;
+    let r = served
+        .app
+        .admin(
+            "PATCH",
+            &format!("/admin/api/v1/tenants/{TENANT}"),
+            Some(
+                json!({ "policy": { "lockout_threshold": 5, "lockout_seconds": 60,
+                "mfa_max_age_seconds": 3600, "code_lifetime_seconds": 60, "blocked_ip_ranges": [],
+                "allowed_platforms": ["windows", "macos"] } }),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let open = |ua: &'static str| {
+        let url = authorize_url(
+            &served.base,
+            &[
+                ("client_id", "ed-app"),
+                ("redirect_uri", WEB_CB),
+                ("response_type", "code"),
+                ("scope", "openid"),
+                ("state", "st"),
+            ],
+        );
+        async move {
+            browser()
+                .get(url)
+                .header("user-agent", ua)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let refused = open(LINUX).await;
+    let query = assert_redirected_error(
+        &refused,
+        &served,
+        WEB_CB,
+        Some("st"),
+        ErrorName::PlatformNotAllowed,
+    );
+    assert!(
+        param(&query, "error_description")
+            .unwrap()
+            .contains("linux"),
+        "{query:?}"
+    );
+    assert_eq!(open(WINDOWS).await.status(), 200, "the sign-in page");
+
+    let r = served
+        .app
+        .admin(
+            "PATCH",
+            &format!("/admin/api/v1/tenants/{TENANT}/apps/ed-app"),
+            Some(json!({ "allowed_platforms": ["macos"] })),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let refused = open(WINDOWS).await;
+    assert_redirected_error(
+        &refused,
+        &served,
+        WEB_CB,
+        Some("st"),
+        ErrorName::PlatformNotAllowed,
+    );
+    let bad = served
+        .app
+        .admin(
+            "PATCH",
+            &format!("/admin/api/v1/tenants/{TENANT}/apps/ed-app"),
+            Some(json!({ "allowed_platforms": ["amiga"] })),
+        )
+        .await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+}

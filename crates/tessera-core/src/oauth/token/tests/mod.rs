@@ -198,6 +198,7 @@ fn web_app(master: &MasterKey) -> App {
         admin_consented: true,
         assigned_users: BTreeSet::new(),
         assigned_groups: Default::default(),
+        allowed_platforms: Vec::new(),
         id_token_signed_response_alg: None,
         enabled: true,
         tokens_valid_from: None,
