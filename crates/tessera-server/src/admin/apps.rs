@@ -356,33 +356,53 @@ async fn problems(
         enabled: app.enabled,
     }];
     let mut out: Vec<FieldError> = relative(check_tenant_doc(&doc), "/apps/0");
-    for (i, user) in app.assigned_users.iter().enumerate() {
+    out.extend(
+        missing(
+            state,
+            t,
+            ObjectKind::User,
+            &app.assigned_users,
+            "assigned_users",
+            "user",
+        )
+        .await?,
+    );
+    out.extend(
+        missing(
+            state,
+            t,
+            ObjectKind::Group,
+            &app.assigned_groups,
+            "assigned_groups",
+            "group",
+        )
+        .await?,
+    );
+    Ok(out)
+}
+
+/// A NotFound field error `/{field}/{i}` for each of `keys` the tenant has no `kind` of.
+async fn missing(
+    state: &AppState,
+    t: &Tenant,
+    kind: ObjectKind,
+    keys: &BTreeSet<String>,
+    field: &str,
+    noun: &str,
+) -> ApiResult<Vec<FieldError>> {
+    let mut out = Vec::new();
+    for (i, key) in keys.iter().enumerate() {
         if state
             .store
-            .object(t.id, ObjectKind::User, user)
+            .object(t.id, kind, key)
             .await
             .map_err(store)?
             .is_none()
         {
             out.push(FieldError {
-                field: format!("/assigned_users/{i}"),
+                field: format!("/{field}/{i}"),
                 code: ErrorName::NotFound.entry().code_str(),
-                message: format!("no user {user} in this tenant"),
-            });
-        }
-    }
-    for (i, group) in app.assigned_groups.iter().enumerate() {
-        if state
-            .store
-            .object(t.id, ObjectKind::Group, group)
-            .await
-            .map_err(store)?
-            .is_none()
-        {
-            out.push(FieldError {
-                field: format!("/assigned_groups/{i}"),
-                code: ErrorName::NotFound.entry().code_str(),
-                message: format!("no group {group} in this tenant"),
+                message: format!("no {noun} {key} in this tenant"),
             });
         }
     }
