@@ -27,12 +27,15 @@ impl FromRequestParts<AppState> for ClientAddress {
                 None => return Ok(Self(None)),
             },
         };
-        // Several header lines are one list, in order (RFC 9110 §5.3).
-        let forwarded: Vec<&str> = parts
+        // Several header lines are one list, in order (RFC 9110 §5.3). Bytes that are not
+        // text are kept as replacement characters, never a reason to drop a line: the
+        // client writes the left part of the line a proxy appends to, and a dropped line
+        // would make the proxy itself the client, outside every block list.
+        let forwarded: Vec<std::borrow::Cow<'_, str>> = parts
             .headers
             .get_all("x-forwarded-for")
             .iter()
-            .filter_map(|v| v.to_str().ok())
+            .map(|v| String::from_utf8_lossy(v.as_bytes()))
             .collect();
         let forwarded = (!forwarded.is_empty()).then(|| forwarded.join(","));
         Ok(Self(Some(tessera_core::network::client_address(

@@ -30,8 +30,21 @@ async fn blocking(ranges: &[&str], proxies: &[&str]) -> Served {
     served
 }
 
+/// Signs alice in to ed-app with the raw `X-Forwarded-For` value `forwarded`.
+async fn sign_in_from_bytes(served: &Served, forwarded: &[u8]) -> reqwest::Response {
+    let value = reqwest::header::HeaderValue::from_bytes(forwarded).unwrap();
+    sign_in_with(served, Some(value)).await
+}
+
 /// Signs alice in to ed-app with `X-Forwarded-For: forwarded` when given.
 async fn sign_in_from(served: &Served, forwarded: Option<&str>) -> reqwest::Response {
+    sign_in_with(served, forwarded.map(|f| f.parse().unwrap())).await
+}
+
+async fn sign_in_with(
+    served: &Served,
+    forwarded: Option<reqwest::header::HeaderValue>,
+) -> reqwest::Response {
     let b = browser();
     let url = authorize_url(
         &served.base,
@@ -72,6 +85,9 @@ async fn a_blocked_network_cannot_sign_in_and_only_trusted_proxies_speak_for_cli
         html.contains("203.0.113.9"),
         "the page names the address: {html}"
     );
+    // Bytes that are not text in the client's part do not drop the proxy's entry.
+    let garbled = sign_in_from_bytes(&behind_proxy, b"\xe9t\xe9, 203.0.113.9").await;
+    assert_eq!(garbled.status(), 403);
     let v6 = sign_in_from(&behind_proxy, Some("2001:db8::7")).await;
     assert_eq!(v6.status(), 403);
     // A spoofed entry left of the proxy's own cannot unblock: the right-most counts.
