@@ -44,6 +44,7 @@ pub static MIGRATIONS: &[Migration] = &[
     split!(6, "owner", "0006_owner"),
     split!(7, "consent_owner", "0007_consent_owner"),
     split!(8, "no_tenant_lock", "0008_no_tenant_lock"),
+    split!(9, "multi_tenant_apps", "0009_multi_tenant_apps"),
 ];
 
 /// The bookkeeping table; the same SQL works in both dialects.

@@ -85,6 +85,18 @@ impl PgStore {
     }
 
     /// The object a read by tenant, kind and `third` ($3: a key or an id) finds.
+    /// The tenant a read by slug or id finds.
+    async fn one_tenant(&self, sql: &'static str, key: String) -> StoreResult<Option<Tenant>> {
+        let mut lease = self.lane.acquire().await.map_err(map_err)?;
+        let row = sqlx::query(sql)
+            .bind(key)
+            .fetch_optional(lease.conn())
+            .await;
+        let row = lease.finish(row).map_err(map_err)?;
+        row.map(|r| tenant_row(&r).map_err(map_err)?.into_tenant())
+            .transpose()
+    }
+
     async fn one_object(
         &self,
         sql: &'static str,
@@ -261,14 +273,33 @@ impl Store for PgStore {
     }
 
     async fn tenant(&self, slug: &TenantSlug) -> StoreResult<Option<Tenant>> {
+        self.one_tenant(sql::SELECT_TENANT_BY_SLUG, slug.as_str().to_owned())
+            .await
+    }
+
+    async fn tenant_by_id(&self, id: TenantId) -> StoreResult<Option<Tenant>> {
+        self.one_tenant(sql::SELECT_TENANT_BY_ID, id.to_string())
+            .await
+    }
+
+    async fn multi_tenant_app(
+        &self,
+        client_id: &str,
+    ) -> StoreResult<Option<(Tenant, StoredObject)>> {
         let mut lease = self.lane.acquire().await.map_err(map_err)?;
-        let row = sqlx::query(sql::SELECT_TENANT_BY_SLUG)
-            .bind(slug.as_str())
+        let row = sqlx::query(sql::SELECT_MULTI_TENANT_APP_POSTGRES)
+            .bind(client_id)
             .fetch_optional(lease.conn())
             .await;
         let row = lease.finish(row).map_err(map_err)?;
-        row.map(|r| tenant_row(&r).map_err(map_err)?.into_tenant())
-            .transpose()
+        let Some(app) = row
+            .map(|r| object_row(&r).map_err(map_err)?.into_object())
+            .transpose()?
+        else {
+            return Ok(None);
+        };
+        // A tenant deleted between the two reads took its apps with it.
+        Ok(self.tenant_by_id(app.tenant_id).await?.map(|t| (t, app)))
     }
 
     async fn list_tenants(&self, after: Option<&str>, limit: u32) -> StoreResult<Page<Tenant>> {

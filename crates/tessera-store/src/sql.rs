@@ -32,6 +32,11 @@ pub const SELECT_TENANT_BY_SLUG: &str = concat!(
     " FROM tenants WHERE slug = $1"
 );
 
+/// By id, the primary key: the home tenant of a multi-tenant app
+/// (`Store::multi_tenant_app`).
+pub const SELECT_TENANT_BY_ID: &str =
+    concat!("SELECT ", tenant_columns!(), " FROM tenants WHERE id = $1");
+
 pub const LIST_TENANTS_AFTER: &str = concat!(
     "SELECT ",
     tenant_columns!(),
@@ -67,6 +72,19 @@ pub const SELECT_OBJECT: &str = concat!(
 pub const SELECT_OBJECTS_OF_USER: &str = concat!(
     object_select!(),
     " WHERE tenant_id = $1 AND kind = $2 AND owner = $3"
+);
+
+/// The multi-tenant app with client_id `$1`, in whichever tenant holds it, through the
+/// unique partial index of migration 0009, whose predicate each dialect repeats so that
+/// the planner can use it (it is also what makes a second one a conflict).
+pub const SELECT_MULTI_TENANT_APP_SQLITE: &str = concat!(
+    object_select!(),
+    " WHERE key = $1 AND kind = 'app' AND json_extract(doc, '$.multi_tenant') = 1"
+);
+/// [`SELECT_MULTI_TENANT_APP_SQLITE`] in PostgreSQL's words.
+pub const SELECT_MULTI_TENANT_APP_POSTGRES: &str = concat!(
+    object_select!(),
+    " WHERE key = $1 AND kind = 'app' AND (doc::jsonb -> 'multi_tenant') = 'true'::jsonb"
 );
 
 /// Puts objects in key order, as `Store::objects_of_user` promises.
@@ -155,7 +173,14 @@ pub const DELETE_OBJECT: &str =
 
 /// `$N` → `?N` for SQLite.
 pub fn for_sqlite(sql: &str) -> String {
-    sql.replace('$', "?")
+    // Only a `$` before a digit is a placeholder: a JSON path such as `'$.member'` stays.
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        let placeholder = c == '$' && chars.peek().is_some_and(char::is_ascii_digit);
+        out.push(if placeholder { '?' } else { c });
+    }
+    out
 }
 
 /// A bound parameter, the same for both drivers.

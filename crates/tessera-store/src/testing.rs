@@ -26,6 +26,10 @@ pub fn statements_and_their_index() -> Vec<(&'static str, &'static str)> {
             "directory_objects_tenant_id_kind_key_key",
         ),
         (sql::DELETE_EXPIRED, "directory_objects_expiry"),
+        (
+            sql::SELECT_MULTI_TENANT_APP_POSTGRES,
+            "directory_objects_multi_tenant_app",
+        ),
     ]
 }
 

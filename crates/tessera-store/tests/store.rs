@@ -470,6 +470,89 @@ mod cases {
             .unwrap();
     }
 
+    /// A multi-tenant app is found by client_id from anywhere, with its tenant; a
+    /// client_id names at most one across tenants (a new one, or an app made
+    /// multi-tenant, is a conflict), while single-tenant apps share it freely; a tenant
+    /// is also read by id.
+    pub async fn multi_tenant_apps_are_found_from_every_tenant(f: Fixture) {
+        let (a, b) = two_tenants(f.store.as_ref()).await;
+        let multi = r#"{"multi_tenant": true}"#;
+        let single = r#"{"multi_tenant": false}"#;
+        assert_eq!(f.store.multi_tenant_app("shared").await.unwrap(), None);
+        f.store
+            .apply(vec![
+                Write::Put(object(a, ObjectKind::App, "shared", multi, 1)),
+                Write::Put(object(b, ObjectKind::App, "shared", single, 2)),
+                // Another kind's document with the member is no app.
+                Write::Put(object(b, ObjectKind::Api, "shared", multi, 3)),
+            ])
+            .await
+            .unwrap();
+        let (tenant, app) = f.store.multi_tenant_app("shared").await.unwrap().unwrap();
+        assert_eq!((tenant.id, tenant.slug.as_str()), (a, "alpha"));
+        assert_eq!((app.tenant_id, app.key.as_str()), (a, "shared"));
+        assert_eq!(f.store.multi_tenant_app("SHARED").await.unwrap(), None);
+
+        // A second multi-tenant app with the client_id, new or by an update: conflict.
+        let err = f
+            .store
+            .apply(vec![Write::Put(object(
+                b,
+                ObjectKind::App,
+                "shared",
+                multi,
+                4,
+            ))])
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+        let b_app = f
+            .store
+            .object(b, ObjectKind::App, "shared")
+            .await
+            .unwrap()
+            .unwrap();
+        let made_multi = b_app.clone().with_doc(multi.into(), T0);
+        let err = f
+            .store
+            .apply(vec![Write::Put(made_multi.clone())])
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+
+        // Once alpha's is single-tenant, beta's may become the one.
+        let a_app = f
+            .store
+            .object(a, ObjectKind::App, "shared")
+            .await
+            .unwrap()
+            .unwrap();
+        f.store
+            .apply(vec![
+                Write::Put(a_app.with_doc(single.into(), T0)),
+                Write::Put(made_multi),
+            ])
+            .await
+            .unwrap();
+        let (tenant, _) = f.store.multi_tenant_app("shared").await.unwrap().unwrap();
+        assert_eq!(tenant.slug.as_str(), "beta");
+        assert_eq!(
+            f.store
+                .tenant_by_id(b)
+                .await
+                .unwrap()
+                .unwrap()
+                .slug
+                .as_str(),
+            "beta"
+        );
+
+        // A deleted tenant takes its multi-tenant apps with it.
+        f.store.apply(Write::delete_tenant(b).into()).await.unwrap();
+        assert_eq!(f.store.multi_tenant_app("shared").await.unwrap(), None);
+        assert_eq!(f.store.tenant_by_id(b).await.unwrap(), None);
+    }
+
     pub async fn a_failing_batch_writes_nothing(f: Fixture) {
         let (a, _) = two_tenants(f.store.as_ref()).await;
         f.store
@@ -1545,6 +1628,7 @@ contract!(
     objects_round_trip_in_key_order,
     put_with_a_known_id_replaces_the_document,
     keys_are_unique_per_tenant_and_kind,
+    multi_tenant_apps_are_found_from_every_tenant,
     a_stale_write_is_a_conflict_not_a_lost_update,
     an_update_may_change_the_key_and_the_expiry,
     a_failing_batch_writes_nothing,

@@ -41,6 +41,13 @@ impl State {
                 {
                     return conflict("key taken");
                 }
+                if object.is_multi_tenant_app()
+                    && self.objects.values().any(|o| {
+                        o.id != object.id && o.key == object.key && o.is_multi_tenant_app()
+                    })
+                {
+                    return conflict("multi-tenant client_id taken");
+                }
                 match self.objects.get(&object.id) {
                     None if object.version == 0 => {}
                     Some(stored)
@@ -142,6 +149,25 @@ impl Store for MemoryStore {
 
     async fn tenant(&self, slug: &TenantSlug) -> StoreResult<Option<Tenant>> {
         Ok(self.lock().tenants.get(slug.as_str()).cloned())
+    }
+
+    async fn tenant_by_id(&self, id: TenantId) -> StoreResult<Option<Tenant>> {
+        Ok(self.lock().tenants.values().find(|t| t.id == id).cloned())
+    }
+
+    async fn multi_tenant_app(
+        &self,
+        client_id: &str,
+    ) -> StoreResult<Option<(Tenant, StoredObject)>> {
+        let state = self.lock();
+        Ok(state
+            .objects
+            .values()
+            .find(|o| o.key == client_id && o.is_multi_tenant_app())
+            .and_then(|o| {
+                let tenant = state.tenants.values().find(|t| t.id == o.tenant_id)?;
+                Some((tenant.clone(), o.clone()))
+            }))
     }
 
     async fn list_tenants(&self, _after: Option<&str>, _limit: u32) -> StoreResult<Page<Tenant>> {

@@ -195,6 +195,15 @@ impl StoredObject {
         serde_json::from_str::<Owned>(&self.doc).ok()?.user
     }
 
+    /// Whether this is an app open to every tenant: `ObjectKind::App` whose document's
+    /// [`MULTI_TENANT_MEMBER`] is the JSON boolean `true`. The backends' unique index
+    /// on such apps' keys (`Store::multi_tenant_app`) tests the same member.
+    pub fn is_multi_tenant_app(&self) -> bool {
+        self.kind == ObjectKind::App
+            && serde_json::from_str::<serde_json::Value>(&self.doc)
+                .is_ok_and(|d| d.get(MULTI_TENANT_MEMBER) == Some(&serde_json::Value::Bool(true)))
+    }
+
     pub fn decode<T: DeserializeOwned>(&self) -> Result<T, String> {
         serde_json::from_str(&self.doc).map_err(|e| {
             format!(
@@ -213,6 +222,11 @@ pub fn encode<T: Serialize>(value: &T) -> String {
 }
 
 /// One step of an atomic batch of directory writes.
+/// The member of an app's document that makes it multi-tenant
+/// (`crate::directory::model::App::multi_tenant`), named by the backends' index of
+/// multi-tenant client_ids (migration 0009); a test holds it to the model.
+pub const MULTI_TENANT_MEMBER: &str = "multi_tenant";
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Write {
     CreateTenant(crate::tenant::NewTenant),
@@ -390,6 +404,37 @@ mod tests {
         };
         let member = crate::store::Flag::UserEnabled.member();
         assert_eq!(serde_json::to_value(&user).unwrap()[member], true);
+    }
+
+    #[test]
+    fn the_multi_tenant_member_is_the_models() {
+        let app = |multi: bool| -> crate::directory::model::App {
+            serde_json::from_value(serde_json::json!({
+                "client_id": "c", "name": "C", "multi_tenant": multi, "assignment_required": false,
+                "redirect_uris": {"web": [], "spa": [], "native": []}, "post_logout_redirect_uris": [], "secrets": [], "jwks": null,
+                "grant_types": [], "implicit": {}, "permissions": [], "admin_consented": false,
+                "assigned_users": [], "enabled": true
+            }))
+            .unwrap()
+        };
+        let t = TenantId::from_uuid(uuid::Uuid::from_u128(3));
+        let stored = |kind, multi| {
+            StoredObject::new(
+                ObjectId::from_uuid(uuid::Uuid::nil()),
+                t,
+                kind,
+                "c",
+                encode(&app(multi)),
+                OffsetDateTime::UNIX_EPOCH,
+            )
+        };
+        assert!(stored(ObjectKind::App, true).is_multi_tenant_app());
+        assert!(!stored(ObjectKind::App, false).is_multi_tenant_app());
+        assert!(!stored(ObjectKind::Api, true).is_multi_tenant_app());
+        assert_eq!(
+            serde_json::to_value(app(true)).unwrap()[MULTI_TENANT_MEMBER],
+            true
+        );
     }
 
     #[test]

@@ -44,6 +44,12 @@ impl Store for Unreachable {
     async fn list_tenants(&self, _: Option<&str>, _: u32) -> StoreResult<Page<Tenant>> {
         Err(StoreError::Unavailable("connection refused".into()))
     }
+    async fn tenant_by_id(&self, _: TenantId) -> StoreResult<Option<Tenant>> {
+        Err(StoreError::Unavailable("connection refused".into()))
+    }
+    async fn multi_tenant_app(&self, _: &str) -> StoreResult<Option<(Tenant, StoredObject)>> {
+        Err(StoreError::Unavailable("connection refused".into()))
+    }
     async fn objects(&self, _: TenantId, _: ObjectKind) -> StoreResult<Vec<StoredObject>> {
         Err(StoreError::Unavailable("connection refused".into()))
     }

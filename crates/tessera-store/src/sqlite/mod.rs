@@ -119,6 +119,31 @@ impl tessera_core::store::Store for SqliteStore {
         tenants::by_slug(self, slug).await
     }
 
+    async fn tenant_by_id(
+        &self,
+        id: TenantId,
+    ) -> StoreResult<Option<tessera_core::tenant::Tenant>> {
+        tenants::by_id(self, id).await
+    }
+
+    async fn multi_tenant_app(
+        &self,
+        client_id: &str,
+    ) -> StoreResult<
+        Option<(
+            tessera_core::tenant::Tenant,
+            tessera_core::store::object::StoredObject,
+        )>,
+    > {
+        let Some(app) = objects::multi_tenant_app(self, client_id).await? else {
+            return Ok(None);
+        };
+        // A tenant deleted between the two reads took its apps with it.
+        Ok(tenants::by_id(self, app.tenant_id)
+            .await?
+            .map(|tenant| (tenant, app)))
+    }
+
     async fn list_tenants(
         &self,
         after: Option<&str>,
@@ -365,9 +390,13 @@ mod tests {
                 .filter(|op| *op == "IdxInsert" || *op == "IdxDelete")
                 .count()
         };
-        // The (tenant, kind, key) and expiry indexes, each entry deleted and re-inserted.
-        assert_eq!(index_writes(crate::sql::UPDATE_OBJECT), 4);
-        assert_eq!(index_writes(crate::sql::UPDATE_OBJECT_KEEPING_KEY), 0);
+        // The (tenant, kind, key), expiry and multi-tenant app indexes, each entry
+        // deleted and re-inserted.
+        assert_eq!(index_writes(crate::sql::UPDATE_OBJECT), 6);
+        // Only the multi-tenant app index, whose condition reads the document: its
+        // entry is written only for an app (the condition tests the kind first), so a
+        // token's or a session's update leaves every index page as it was.
+        assert_eq!(index_writes(crate::sql::UPDATE_OBJECT_KEEPING_KEY), 2);
         // And it still finds its row by primary key, not by a scan.
         let plan: String = conn
             .query_row(
@@ -380,5 +409,26 @@ mod tests {
             )
             .expect("query plan");
         assert!(plan.contains("(id=?)"), "{plan}");
+    }
+    /// The multi-tenant app's lookup (`Store::multi_tenant_app`) reads its partial
+    /// index, not every object: the query repeats the index's condition word for word.
+    #[test]
+    fn a_multi_tenant_app_is_found_by_its_index() {
+        let mut conn = rusqlite::Connection::open_in_memory().expect("in-memory database");
+        super::migrate(&mut conn).expect("migrations");
+        let plan: String = conn
+            .query_row(
+                &format!(
+                    "EXPLAIN QUERY PLAN {}",
+                    crate::sql::for_sqlite(crate::sql::SELECT_MULTI_TENANT_APP_SQLITE)
+                ),
+                rusqlite::params!["c"],
+                |r| r.get(3),
+            )
+            .expect("query plan");
+        assert!(
+            plan.contains("USING INDEX directory_objects_multi_tenant_app"),
+            "{plan}"
+        );
     }
 }

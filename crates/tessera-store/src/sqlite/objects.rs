@@ -122,6 +122,18 @@ pub async fn get(
     )
 }
 
+/// The multi-tenant app with this client_id, in any tenant (migration 0009's index).
+pub async fn multi_tenant_app(
+    store: &SqliteStore,
+    client_id: &str,
+) -> StoreResult<Option<StoredObject>> {
+    lookup_one(
+        store,
+        sql::SELECT_MULTI_TENANT_APP_SQLITE,
+        &[Value::Text(client_id.to_owned())],
+    )
+}
+
 pub async fn of_user(
     store: &SqliteStore,
     tenant_id: TenantId,

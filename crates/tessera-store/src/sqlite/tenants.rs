@@ -3,6 +3,7 @@
 use super::{SqliteStore, map_err};
 use crate::sql::{self, TenantRow};
 use rusqlite::{OptionalExtension, Row, params};
+use tessera_core::ids::TenantId;
 use tessera_core::store::{Page, StoreError, StoreResult};
 use tessera_core::tenant::{NewTenant, Tenant, TenantSlug};
 
@@ -53,6 +54,17 @@ pub async fn by_slug(store: &SqliteStore, slug: &TenantSlug) -> StoreResult<Opti
         .lookup(|c| {
             c.prepare_cached(&sql::for_sqlite(sql::SELECT_TENANT_BY_SLUG))
                 .and_then(|mut s| s.query_row(params![slug.as_str()], row).optional())
+                .map_err(map_err)
+        })?
+        .map(TenantRow::into_tenant)
+        .transpose()
+}
+
+pub async fn by_id(store: &SqliteStore, id: TenantId) -> StoreResult<Option<Tenant>> {
+    store
+        .lookup(|c| {
+            c.prepare_cached(&sql::for_sqlite(sql::SELECT_TENANT_BY_ID))
+                .and_then(|mut s| s.query_row(params![id.to_string()], row).optional())
                 .map_err(map_err)
         })?
         .map(TenantRow::into_tenant)
