@@ -187,6 +187,10 @@ pub struct TenantPolicy {
     /// The device platforms users may sign in from (PlatformNotAllowed); empty: all.
     /// Taken from the browser's user agent, which a user can change.
     pub allowed_platforms: Vec<crate::platform::Platform>,
+    /// The other tenants (slugs) whose users may sign in to this tenant's multi-tenant
+    /// apps (TenantAccessRestricted); `null`: every tenant. This tenant's own users are
+    /// always admitted.
+    pub admitted_tenants: Option<Vec<String>>,
 }
 
 impl Default for TenantPolicy {
@@ -213,6 +217,7 @@ impl Default for TenantPolicy {
             // NIST SP 800-63B §5.1.1.2's floor for passwords a user chooses.
             password_min_length: 8,
             allowed_platforms: Vec::new(),
+            admitted_tenants: None,
         }
     }
 }

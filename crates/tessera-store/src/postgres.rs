@@ -282,24 +282,25 @@ impl Store for PgStore {
             .await
     }
 
-    async fn multi_tenant_app(
+    async fn apps_with_client_id(
         &self,
         client_id: &str,
-    ) -> StoreResult<Option<(Tenant, StoredObject)>> {
+    ) -> StoreResult<Vec<(Tenant, StoredObject)>> {
         let mut lease = self.lane.acquire().await.map_err(map_err)?;
-        let row = sqlx::query(sql::SELECT_MULTI_TENANT_APP_POSTGRES)
+        let rows = sqlx::query(sql::SELECT_APPS_WITH_CLIENT_ID)
             .bind(client_id)
-            .fetch_optional(lease.conn())
+            .fetch_all(lease.conn())
             .await;
-        let row = lease.finish(row).map_err(map_err)?;
-        let Some(app) = row
-            .map(|r| object_row(&r).map_err(map_err)?.into_object())
-            .transpose()?
-        else {
-            return Ok(None);
-        };
-        // A tenant deleted between the two reads took its apps with it.
-        Ok(self.tenant_by_id(app.tenant_id).await?.map(|t| (t, app)))
+        let rows = lease.finish(rows).map_err(map_err)?;
+        let mut found = Vec::new();
+        for row in rows {
+            let app = object_row(&row).map_err(map_err)?.into_object()?;
+            // A tenant deleted between the reads took its apps with it.
+            if let Some(tenant) = self.tenant_by_id(app.tenant_id).await? {
+                found.push((tenant, app));
+            }
+        }
+        Ok(found)
     }
 
     async fn list_tenants(&self, after: Option<&str>, limit: u32) -> StoreResult<Page<Tenant>> {

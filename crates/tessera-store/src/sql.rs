@@ -33,7 +33,7 @@ pub const SELECT_TENANT_BY_SLUG: &str = concat!(
 );
 
 /// By id, the primary key: the home tenant of a multi-tenant app
-/// (`Store::multi_tenant_app`).
+/// (`Store::apps_with_client_id`).
 pub const SELECT_TENANT_BY_ID: &str =
     concat!("SELECT ", tenant_columns!(), " FROM tenants WHERE id = $1");
 
@@ -74,18 +74,10 @@ pub const SELECT_OBJECTS_OF_USER: &str = concat!(
     " WHERE tenant_id = $1 AND kind = $2 AND owner = $3"
 );
 
-/// The multi-tenant app with client_id `$1`, in whichever tenant holds it, through the
-/// unique partial index of migration 0009, whose predicate each dialect repeats so that
-/// the planner can use it (it is also what makes a second one a conflict).
-pub const SELECT_MULTI_TENANT_APP_SQLITE: &str = concat!(
-    object_select!(),
-    " WHERE key = $1 AND kind = 'app' AND json_extract(doc, '$.multi_tenant') = 1"
-);
-/// [`SELECT_MULTI_TENANT_APP_SQLITE`] in PostgreSQL's words.
-pub const SELECT_MULTI_TENANT_APP_POSTGRES: &str = concat!(
-    object_select!(),
-    " WHERE key = $1 AND kind = 'app' AND (doc::jsonb -> 'multi_tenant') = 'true'::jsonb"
-);
+/// Every app with client_id `$1`, in every tenant, through migration 0009's partial
+/// index of app keys.
+pub const SELECT_APPS_WITH_CLIENT_ID: &str =
+    concat!(object_select!(), " WHERE key = $1 AND kind = 'app'");
 
 /// Puts objects in key order, as `Store::objects_of_user` promises.
 pub fn by_key(mut objects: Vec<StoredObject>) -> Vec<StoredObject> {

@@ -27,8 +27,8 @@ pub fn statements_and_their_index() -> Vec<(&'static str, &'static str)> {
         ),
         (sql::DELETE_EXPIRED, "directory_objects_expiry"),
         (
-            sql::SELECT_MULTI_TENANT_APP_POSTGRES,
-            "directory_objects_multi_tenant_app",
+            sql::SELECT_APPS_WITH_CLIENT_ID,
+            "directory_objects_app_client_id",
         ),
     ]
 }

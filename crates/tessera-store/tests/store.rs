@@ -470,15 +470,29 @@ mod cases {
             .unwrap();
     }
 
-    /// A multi-tenant app is found by client_id from anywhere, with its tenant; a
-    /// client_id names at most one across tenants (a new one, or an app made
+    /// Apps are found by client_id from anywhere, with their tenants; a client_id
+    /// names at most one multi-tenant app across tenants (a new one, or an app made
     /// multi-tenant, is a conflict), while single-tenant apps share it freely; a tenant
     /// is also read by id.
-    pub async fn multi_tenant_apps_are_found_from_every_tenant(f: Fixture) {
+    pub async fn apps_are_found_by_client_id_from_every_tenant(f: Fixture) {
         let (a, b) = two_tenants(f.store.as_ref()).await;
         let multi = r#"{"multi_tenant": true}"#;
         let single = r#"{"multi_tenant": false}"#;
-        assert_eq!(f.store.multi_tenant_app("shared").await.unwrap(), None);
+        let found = |store: Arc<dyn Store>| async move {
+            let mut found: Vec<(String, bool)> = store
+                .apps_with_client_id("shared")
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|(t, o)| {
+                    assert_eq!((t.id, o.key.as_str()), (o.tenant_id, "shared"));
+                    (t.slug.as_str().to_owned(), o.is_multi_tenant_app())
+                })
+                .collect();
+            found.sort();
+            found
+        };
+        assert!(found(f.store.clone()).await.is_empty());
         f.store
             .apply(vec![
                 Write::Put(object(a, ObjectKind::App, "shared", multi, 1)),
@@ -488,16 +502,29 @@ mod cases {
             ])
             .await
             .unwrap();
-        let (tenant, app) = f.store.multi_tenant_app("shared").await.unwrap().unwrap();
-        assert_eq!((tenant.id, tenant.slug.as_str()), (a, "alpha"));
-        assert_eq!((app.tenant_id, app.key.as_str()), (a, "shared"));
-        assert_eq!(f.store.multi_tenant_app("SHARED").await.unwrap(), None);
+        assert_eq!(
+            found(f.store.clone()).await,
+            [("alpha".to_owned(), true), ("beta".to_owned(), false)]
+        );
+        assert!(
+            f.store
+                .apps_with_client_id("SHARED")
+                .await
+                .unwrap()
+                .is_empty()
+        );
 
         // A second multi-tenant app with the client_id, new or by an update: conflict.
+        let c = f
+            .store
+            .create_tenant(new_tenant("gamma", T0))
+            .await
+            .unwrap()
+            .id;
         let err = f
             .store
             .apply(vec![Write::Put(object(
-                b,
+                c,
                 ObjectKind::App,
                 "shared",
                 multi,
@@ -534,8 +561,10 @@ mod cases {
             ])
             .await
             .unwrap();
-        let (tenant, _) = f.store.multi_tenant_app("shared").await.unwrap().unwrap();
-        assert_eq!(tenant.slug.as_str(), "beta");
+        assert_eq!(
+            found(f.store.clone()).await,
+            [("alpha".to_owned(), false), ("beta".to_owned(), true)]
+        );
         assert_eq!(
             f.store
                 .tenant_by_id(b)
@@ -547,9 +576,9 @@ mod cases {
             "beta"
         );
 
-        // A deleted tenant takes its multi-tenant apps with it.
+        // A deleted tenant takes its apps with it.
         f.store.apply(Write::delete_tenant(b).into()).await.unwrap();
-        assert_eq!(f.store.multi_tenant_app("shared").await.unwrap(), None);
+        assert_eq!(found(f.store.clone()).await, [("alpha".to_owned(), false)]);
         assert_eq!(f.store.tenant_by_id(b).await.unwrap(), None);
     }
 
@@ -1628,7 +1657,7 @@ contract!(
     objects_round_trip_in_key_order,
     put_with_a_known_id_replaces_the_document,
     keys_are_unique_per_tenant_and_kind,
-    multi_tenant_apps_are_found_from_every_tenant,
+    apps_are_found_by_client_id_from_every_tenant,
     a_stale_write_is_a_conflict_not_a_lost_update,
     an_update_may_change_the_key_and_the_expiry,
     a_failing_batch_writes_nothing,

@@ -77,6 +77,7 @@ pub fn export(tenant: &Tenant, objects: &[StoredObject]) -> Result<TenantDoc, St
                 client_id: Some(a.client_id.into()),
                 name: a.name,
                 multi_tenant: a.multi_tenant,
+                personal_accounts: a.personal_accounts,
                 assignment_required: a.assignment_required,
                 redirect_uris: RedirectUrisDoc {
                     web: a.redirect_uris.web,

@@ -182,9 +182,15 @@ pub struct AppDoc {
     pub client_id: Option<String>,
     /// Shown on sign-in and consent pages.
     pub name: String,
-    /// Whether users of other tenants may sign in to it.
+    /// Whether users of other tenants may sign in to it: through `/common`,
+    /// `/organizations` and `/consumers`, or at their own tenant's endpoints, once an
+    /// administrator there has consented. Its client_id must be unique across tenants.
     #[serde(default)]
     pub multi_tenant: bool,
+    /// Whether users of personal-account tenants (`kind: consumers`) may sign in to it
+    /// (the `/consumers` endpoint). Only for a multi-tenant app.
+    #[serde(default)]
+    pub personal_accounts: bool,
     /// Only users named in `assignments` may sign in to it.
     #[serde(default)]
     pub assignment_required: bool,

@@ -231,6 +231,9 @@ pub struct App {
     pub client_id: ClientId,
     pub name: String,
     pub multi_tenant: bool,
+    /// Users of personal-account tenants may sign in to it (a multi-tenant app only).
+    #[serde(default)]
+    pub personal_accounts: bool,
     pub assignment_required: bool,
     pub redirect_uris: RedirectUris,
     pub post_logout_redirect_uris: Vec<String>,
@@ -322,6 +325,21 @@ impl App {
     pub fn is_confidential(&self) -> bool {
         !self.secrets.is_empty() || self.jwks.is_some()
     }
+}
+
+/// A multi-tenant app of another tenant that an administrator of this tenant consented
+/// to for everyone in it (Entra ID's enterprise application): its users may sign in to
+/// it here, where its permissions count as admin-consented. Stored in the consenting
+/// tenant, keyed by the client_id; it counts only for the app of `home_tenant`, so an
+/// app re-registered elsewhere under the same client_id inherits nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForeignApp {
+    pub client_id: ClientId,
+    pub home_tenant: crate::ids::TenantId,
+    /// The administrator's user key.
+    pub consented_by: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub consented_at: OffsetDateTime,
 }
 
 /// A user's consent to the scopes an app asked for, reused at the next sign-in (tenant-wide

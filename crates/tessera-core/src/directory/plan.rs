@@ -455,6 +455,7 @@ fn plan_app(tp: &TenantPlan, tenant: &TenantDoc, a: &AppDoc) -> Result<App, Stri
         client_id: ClientId::new(client_id),
         name: a.name.clone(),
         multi_tenant: a.multi_tenant,
+        personal_accounts: a.personal_accounts,
         assignment_required: a.assignment_required,
         redirect_uris: (&a.redirect_uris).into(),
         post_logout_redirect_uris: a.post_logout_redirect_uris.clone(),

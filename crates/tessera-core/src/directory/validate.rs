@@ -149,6 +149,14 @@ fn check_tenant(r: &mut Report, base: &str, t: &TenantDoc) {
             );
         }
     }
+    for (i, slug) in p.admitted_tenants.iter().flatten().enumerate() {
+        if TenantSlug::parse(slug).is_err() {
+            r.invalid(
+                format!("{base}/policy/admitted_tenants/{i}"),
+                format!("'{slug}' is not a tenant slug"),
+            );
+        }
+    }
     if let Some(name) = &t.display_name
         && (name.trim().is_empty() || name.len() > 256)
     {
@@ -319,6 +327,12 @@ fn check_tenant(r: &mut Report, base: &str, t: &TenantDoc) {
         }
         if app.name.trim().is_empty() || app.name.len() > 256 {
             r.invalid(format!("{at}/name"), "must be 1 to 256 characters");
+        }
+        if app.personal_accounts && !app.multi_tenant {
+            r.invalid(
+                format!("{at}/personal_accounts"),
+                "only a multi-tenant app is open to personal accounts",
+            );
         }
         for (platform, list, key) in [
             (Platform::Web, &app.redirect_uris.web, "web"),

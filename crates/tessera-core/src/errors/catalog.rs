@@ -1155,9 +1155,10 @@ catalog! {
     }
     ConsumersEndpointNotAllowed {
         code: 60004, oauth_error: Some(InvalidRequest), status: 400,
-        message: "The app {client_id} is not registered for personal accounts and cannot use the consumers endpoint.",
+        message: "The app {client_id} is not open to personal accounts, so it cannot be used through {tenant}.",
         causes: &[
             "The authority is set to consumers but the app accepts only work accounts.",
+            "A user of a personal-account tenant tried to sign in to a multi-tenant app registered without personal_accounts.",
         ],
         developer_action: "Use the app's own tenant or organizations as authority, or register the app for personal accounts.",
         user_action: "This app does not accept personal accounts. Sign in with your work account.",
@@ -1170,19 +1171,19 @@ catalog! {
             "A user of another tenant signed in to a multi-tenant app no one in their tenant has consented to, and users may not consent.",
             "An administrator removed the app from the tenant.",
         ],
-        developer_action: "Have an administrator of the user's tenant consent to the app (send them through an authorization request with prompt=consent).",
+        developer_action: "Have an administrator of the user's tenant consent to the app for everyone there: send them to /{tenant}/adminconsent?client_id=…&redirect_uri=… (docs/multi-tenant.md).",
         user_action: "Ask your administrator to add this app to your organization.",
         retryable: false, redirectable: true,
     }
     TenantAccessRestricted {
         code: 60006, oauth_error: Some(AccessDenied), status: 403,
-        message: "A tenant restriction policy forbids signing in to {tenant} from here.",
+        message: "The tenant {home_tenant}, where the app {client_id} is registered, does not admit users of {tenant} to its apps.",
         causes: &[
-            "The network or the user's home tenant allows sign-in only to certain tenants.",
-            "The user tried to sign in with an account of another organization.",
+            "The app's tenant lists the tenants whose users may sign in to its multi-tenant apps (policy admitted_tenants), and the user's tenant is not among them.",
+            "The user signed in with an account of another organization than the one the app serves.",
         ],
-        developer_action: "Nothing in the app causes this. Tenant restrictions are set by the user's organization.",
-        user_action: "Sign in with your organization's account, or ask your administrator whether this tenant can be allowed.",
+        developer_action: "Add the user's tenant to admitted_tenants in the policy of the app's tenant, if its users should sign in.",
+        user_action: "Sign in with an account of an organization this app serves, or ask the app's owner whether yours can be admitted.",
         retryable: false, redirectable: true,
     }
     TenantSlugInvalid {
@@ -1216,6 +1217,17 @@ catalog! {
         developer_action: "Choose another slug, or update the existing tenant instead of creating it (imports should be idempotent).",
         user_action: "Choose another name for the tenant.",
         retryable: false, redirectable: false,
+    }
+    TenantAdminRequired {
+        code: 60010, oauth_error: Some(AccessDenied), status: 403,
+        message: "{user} is not an administrator of {tenant}, so cannot consent to the app {client_id} for everyone there.",
+        causes: &[
+            "Someone without the management API's Directory.ReadWrite role (directly or through a group) opened an admin-consent link.",
+            "The browser is signed in with another account of the tenant than the administrator's.",
+        ],
+        developer_action: "Send the admin-consent link to an administrator of the customer's tenant.",
+        user_action: "Ask an administrator of your organization to open the link, or sign in as one.",
+        retryable: false, redirectable: true,
     }
     // ---- external: TS70000–79999 ------------------------------------------------------
     ProtocolNotSupported {

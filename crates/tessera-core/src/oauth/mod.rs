@@ -12,4 +12,5 @@ pub mod params;
 pub mod pkce;
 pub mod records;
 pub mod scope;
+pub mod tenancy;
 pub mod token;

@@ -44,6 +44,18 @@ impl Params {
         })
     }
 
+    /// Every parameter, in name order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+    }
+
+    /// These parameters but `name`.
+    pub fn without(&self, name: &str) -> Self {
+        let mut map = self.0.clone();
+        map.remove(name);
+        Self(map)
+    }
+
     /// Re-encodes the parameters (used to carry an authorization request through the
     /// sign-in pages).
     pub fn encode(&self) -> String {

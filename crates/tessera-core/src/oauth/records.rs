@@ -85,6 +85,36 @@ pub struct AuthCode {
     pub redeemed: Option<Redemption>,
 }
 
+/// Codes and refresh tokens begin with their tenant's id (base64url, 22 characters) and
+/// a `~` (unreserved in URLs, RFC 3986 §2.3, and never in base64url or a JWT, so the
+/// two stay apart at introspection and revocation), so that the meta-tenants' token endpoint (`/common/oauth2/token`) can tell
+/// which tenant opens one ([`tenant_of`]); a tenant's own endpoint issues and reads the
+/// same form. The id is no secret (tokens carry it as `tid`), and the sealed rest is
+/// bound to it, so a value with another tenant's id in front opens nowhere.
+fn routed(tenant_id: TenantId, sealed: String) -> String {
+    use base64::Engine;
+    let id =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(tenant_id.as_uuid().as_bytes());
+    format!("{id}~{sealed}")
+}
+
+/// The tenant a code or refresh token names; `None` for a value of no such form.
+/// Only the tenant can tell whether it is genuine.
+pub fn tenant_of(value: &str) -> Option<TenantId> {
+    use base64::Engine;
+    let (id, _) = value.split_once('~')?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(id)
+        .ok()?;
+    Some(TenantId::from_uuid(uuid::Uuid::from_slice(&bytes).ok()?))
+}
+
+/// The sealed part of a value of `tenant_id` ([`routed`]).
+fn sealed_part(tenant_id: TenantId, value: &str) -> Option<&str> {
+    let (_, sealed) = value.split_once('~')?;
+    (tenant_of(value)? == tenant_id).then_some(sealed)
+}
+
 impl AuthCode {
     /// The authorization code: this record sealed under the master key
     /// ([`MasterKey::seal_bearer`]) and bound to the tenant, so it opens at no other
@@ -93,13 +123,16 @@ impl AuthCode {
     pub fn seal(&self, master: &MasterKey, rng: &dyn Rng, tenant_id: TenantId) -> String {
         let plain = serde_json::to_vec(self)
             .unwrap_or_else(|_| unreachable!("a record of strings and times serializes"));
-        master.seal_bearer(rng, &plain, &Self::context(tenant_id))
+        routed(
+            tenant_id,
+            master.seal_bearer(rng, &plain, &Self::context(tenant_id)),
+        )
     }
 
     /// The record a code carries; `None` when `code` is not a code this tenant issued
     /// under this master key, unaltered. Expiry and bindings are the caller's checks.
     pub fn open(master: &MasterKey, tenant_id: TenantId, code: &str) -> Option<Self> {
-        let plain = master.open_bearer(code, &Self::context(tenant_id))?;
+        let plain = master.open_bearer(sealed_part(tenant_id, code)?, &Self::context(tenant_id))?;
         let record: Self = serde_json::from_slice(&plain).ok()?;
         // A code never carries a redemption; one that did was not sealed by `seal`.
         record.redeemed.is_none().then_some(record)
@@ -244,7 +277,10 @@ impl RefreshToken {
     ) -> String {
         let plain = serde_json::to_vec(&SealedRefresh::new(id, self))
             .unwrap_or_else(|_| unreachable!("a record of strings and numbers serializes"));
-        master.seal_bearer(rng, &plain, &Self::context(tenant_id))
+        routed(
+            tenant_id,
+            master.seal_bearer(rng, &plain, &Self::context(tenant_id)),
+        )
     }
 
     /// The object id and record that `value` carries, if this tenant sealed it under
@@ -252,7 +288,8 @@ impl RefreshToken {
     /// tenant). Whether the token still works (rotated, revoked) is the store's to say:
     /// its object is stored under [`Self::id_key`]`(id)`.
     pub fn open(master: &MasterKey, tenant_id: TenantId, value: &str) -> Option<(ObjectId, Self)> {
-        let plain = master.open_bearer(value, &Self::context(tenant_id))?;
+        let plain =
+            master.open_bearer(sealed_part(tenant_id, value)?, &Self::context(tenant_id))?;
         let sealed: SealedRefresh = serde_json::from_slice(&plain).ok()?;
         let id = sealed.id;
         sealed.record().map(|record| (id, record))
@@ -344,9 +381,32 @@ mod tests {
             AuthCode::open(&MasterKey::from_bytes(&[4u8; 32]), tenant, &code),
             None
         );
-        // A random 256-bit value (the format before codes were sealed) is no code.
+        // A random 256-bit value is no code.
         let random = crate::crypto::generate_token(&SequenceRng::new(2));
         assert_eq!(AuthCode::open(&master, tenant, &random), None);
+    }
+
+    /// The tenant a value names is readable, and naming another tenant in front of the
+    /// sealed part makes the value open nowhere: not at the tenant named, whose id the
+    /// sealed part is not bound to, nor at its own, whose id is not in front.
+    #[test]
+    fn a_value_names_its_tenant_and_another_name_opens_nothing() {
+        let master = MasterKey::from_bytes(&[3u8; 32]);
+        let tenant = TenantId::from_uuid(uuid::Uuid::from_u128(1));
+        let other = TenantId::from_uuid(uuid::Uuid::from_u128(2));
+        let code = code_record().seal(&master, &SequenceRng::new(1), tenant);
+        assert_eq!(tenant_of(&code), Some(tenant));
+        let (_, sealed) = code.split_once('~').unwrap();
+        let renamed = routed(other, sealed.to_owned());
+        assert_eq!(tenant_of(&renamed), Some(other));
+        assert_eq!(AuthCode::open(&master, other, &renamed), None);
+        assert_eq!(AuthCode::open(&master, tenant, &renamed), None);
+        assert_eq!(AuthCode::open(&master, tenant, sealed), None);
+        let (_, _, refresh) = sealed_refresh();
+        assert_eq!(tenant_of(&refresh), Some(TENANT));
+        for garbage in ["", "~", "x~y", "no-separator-at-all", "AAAA~b"] {
+            assert_eq!(tenant_of(garbage), None, "{garbage}");
+        }
     }
 
     fn refresh_record() -> RefreshToken {

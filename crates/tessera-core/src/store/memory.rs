@@ -155,19 +155,20 @@ impl Store for MemoryStore {
         Ok(self.lock().tenants.values().find(|t| t.id == id).cloned())
     }
 
-    async fn multi_tenant_app(
+    async fn apps_with_client_id(
         &self,
         client_id: &str,
-    ) -> StoreResult<Option<(Tenant, StoredObject)>> {
+    ) -> StoreResult<Vec<(Tenant, StoredObject)>> {
         let state = self.lock();
         Ok(state
             .objects
             .values()
-            .find(|o| o.key == client_id && o.is_multi_tenant_app())
-            .and_then(|o| {
+            .filter(|o| o.key == client_id && o.kind == ObjectKind::App)
+            .filter_map(|o| {
                 let tenant = state.tenants.values().find(|t| t.id == o.tenant_id)?;
                 Some((tenant.clone(), o.clone()))
-            }))
+            })
+            .collect())
     }
 
     async fn list_tenants(&self, _after: Option<&str>, _limit: u32) -> StoreResult<Page<Tenant>> {

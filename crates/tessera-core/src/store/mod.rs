@@ -135,15 +135,15 @@ pub trait Store: Send + Sync + 'static {
     /// The tenant with this id, enabled or not.
     async fn tenant_by_id(&self, id: TenantId) -> StoreResult<Option<Tenant>>;
 
-    /// The multi-tenant app (`ObjectKind::App` whose document's `multi_tenant` is
-    /// `true`) with this client_id, in whichever tenant registered it, and that tenant.
-    /// A client_id names at most one multi-tenant app across all tenants: a write that
-    /// would make a second (a new one, or an app made multi-tenant) is a `Conflict`.
-    /// Single-tenant apps are never returned, and share client_ids freely.
-    async fn multi_tenant_app(
+    /// Every app (`ObjectKind::App`) with this client_id, in every tenant, each with
+    /// its tenant, in no particular order. Single-tenant apps share client_ids freely,
+    /// but a client_id names at most one multi-tenant app
+    /// ([`StoredObject::is_multi_tenant_app`]) across all tenants: a write that would
+    /// make a second (a new one, or an app made multi-tenant) is a `Conflict`.
+    async fn apps_with_client_id(
         &self,
         client_id: &str,
-    ) -> StoreResult<Option<(Tenant, StoredObject)>>;
+    ) -> StoreResult<Vec<(Tenant, StoredObject)>>;
 
     /// Tenants in slug order, at most `limit`, starting after the cursor `after` (an
     /// opaque string from a previous page's `next`).

@@ -29,13 +29,16 @@ pub enum ObjectKind {
     /// A `private_key_jwt` assertion already used, keyed by the hash of its client and
     /// `jti` (`oauth::token::client_assertion`).
     UsedClientAssertion,
+    /// A multi-tenant app of another tenant admitted into this one by an
+    /// administrator's consent (`model::ForeignApp`), keyed by client_id.
+    ForeignApp,
     /// The store's record of the master key ring (`crate::key_ring`), one, in the
     /// admin tenant; never exported.
     KeyRing,
 }
 
 impl ObjectKind {
-    pub const ALL: [ObjectKind; 13] = [
+    pub const ALL: [ObjectKind; 14] = [
         ObjectKind::User,
         ObjectKind::Group,
         ObjectKind::Api,
@@ -48,6 +51,7 @@ impl ObjectKind {
         ObjectKind::DeviceCode,
         ObjectKind::RevokedAccessToken,
         ObjectKind::UsedClientAssertion,
+        ObjectKind::ForeignApp,
         ObjectKind::KeyRing,
     ];
 
@@ -88,6 +92,7 @@ impl ObjectKind {
             self,
             ObjectKind::Api
                 | ObjectKind::App
+                | ObjectKind::ForeignApp
                 | ObjectKind::SigningKey
                 | ObjectKind::RevokedAccessToken
         )
@@ -107,6 +112,7 @@ impl ObjectKind {
             ObjectKind::DeviceCode => "device_code",
             ObjectKind::RevokedAccessToken => "revoked_access_token",
             ObjectKind::UsedClientAssertion => "used_client_assertion",
+            ObjectKind::ForeignApp => "foreign_app",
             ObjectKind::KeyRing => "key_ring",
         }
     }
@@ -197,7 +203,7 @@ impl StoredObject {
 
     /// Whether this is an app open to every tenant: `ObjectKind::App` whose document's
     /// [`MULTI_TENANT_MEMBER`] is the JSON boolean `true`. The backends' unique index
-    /// on such apps' keys (`Store::multi_tenant_app`) tests the same member.
+    /// on such apps' keys (`Store::apps_with_client_id`) tests the same member.
     pub fn is_multi_tenant_app(&self) -> bool {
         self.kind == ObjectKind::App
             && serde_json::from_str::<serde_json::Value>(&self.doc)
@@ -331,7 +337,8 @@ mod tests {
                 ObjectKind::Api,
                 ObjectKind::App,
                 ObjectKind::SigningKey,
-                ObjectKind::RevokedAccessToken
+                ObjectKind::RevokedAccessToken,
+                ObjectKind::ForeignApp
             ]
         );
         for kind in announced {

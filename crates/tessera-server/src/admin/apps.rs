@@ -65,6 +65,7 @@ pub struct AppView {
     pub client_id: String,
     pub name: String,
     pub multi_tenant: bool,
+    pub personal_accounts: bool,
     pub assignment_required: bool,
     pub redirect_uris: RedirectUrisView,
     pub post_logout_redirect_uris: Vec<String>,
@@ -107,6 +108,7 @@ fn view(obj: &StoredObject) -> ApiResult<AppView> {
         client_id: a.client_id.into(),
         name: a.name,
         multi_tenant: a.multi_tenant,
+        personal_accounts: a.personal_accounts,
         assignment_required: a.assignment_required,
         redirect_uris: RedirectUrisView {
             web: a.redirect_uris.web,
@@ -162,6 +164,7 @@ fn view(obj: &StoredObject) -> ApiResult<AppView> {
 pub struct AppFields {
     pub name: Option<String>,
     pub multi_tenant: Option<bool>,
+    pub personal_accounts: Option<bool>,
     pub assignment_required: Option<bool>,
     /// A JSON Merge Patch (RFC 7396) of the redirect URIs by platform (`web`, `spa`,
     /// `native`): the lists given replace theirs, null empties one, the others are kept.
@@ -227,6 +230,9 @@ fn apply_fields(app: &mut App, f: AppFields) -> Result<(), FieldError> {
     }
     if let Some(v) = f.multi_tenant {
         app.multi_tenant = v;
+    }
+    if let Some(v) = f.personal_accounts {
+        app.personal_accounts = v;
     }
     if let Some(v) = f.assignment_required {
         app.assignment_required = v;
@@ -323,6 +329,7 @@ async fn problems(
         client_id: Some(app.client_id.to_string()),
         name: app.name.clone(),
         multi_tenant: app.multi_tenant,
+        personal_accounts: app.personal_accounts,
         assignment_required: app.assignment_required,
         redirect_uris: RedirectUrisDoc {
             web: app.redirect_uris.web.clone(),
@@ -460,6 +467,7 @@ pub async fn create(
         ),
         name: String::new(),
         multi_tenant: false,
+        personal_accounts: false,
         assignment_required: false,
         redirect_uris: RedirectUris::default(),
         post_logout_redirect_uris: Vec::new(),

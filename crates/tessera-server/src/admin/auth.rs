@@ -154,6 +154,7 @@ pub async fn ensure_bootstrap_credential(
         client_id: ClientId::new(BOOTSTRAP_APP),
         name: "Tessera bootstrap admin credential".to_owned(),
         multi_tenant: false,
+        personal_accounts: false,
         assignment_required: true,
         redirect_uris: RedirectUris::default(),
         post_logout_redirect_uris: Vec::new(),

@@ -57,6 +57,10 @@ pub struct PolicyView {
     #[serde(default)]
     #[schema(value_type = Vec<String>)]
     pub allowed_platforms: Vec<tessera_core::platform::Platform>,
+    /// The other tenants (slugs) whose users may sign in to this tenant's multi-tenant
+    /// apps; null: every tenant.
+    #[serde(default)]
+    pub admitted_tenants: Option<Vec<String>>,
 }
 
 mod defaults {
@@ -109,6 +113,7 @@ impl From<TenantPolicy> for PolicyView {
             signing_key_publish_seconds: p.signing_key_publish_seconds,
             password_min_length: p.password_min_length,
             allowed_platforms: p.allowed_platforms,
+            admitted_tenants: p.admitted_tenants,
         }
     }
 }
@@ -132,6 +137,7 @@ impl From<PolicyView> for TenantPolicy {
             signing_key_publish_seconds: p.signing_key_publish_seconds,
             password_min_length: p.password_min_length,
             allowed_platforms: p.allowed_platforms,
+            admitted_tenants: p.admitted_tenants,
         }
     }
 }

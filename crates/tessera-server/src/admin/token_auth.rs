@@ -82,7 +82,7 @@ pub async fn verify(state: &AppState, token: &str) -> Result<TokenCaller, Reject
     // A role counts only while the app still holds it: an app deleted, or a role taken
     // from it, takes effect at once rather than when its tokens expire. The app comes
     // from the cache, which every node drops when an app changes.
-    let app = crate::oauth::lookup::app(state, tenant.id, &client_id)
+    let app = crate::oauth::lookup::app(state, &tenant, &client_id)
         .await?
         .ok_or("the token's app no longer exists")?;
     let held: BTreeSet<&str> = app

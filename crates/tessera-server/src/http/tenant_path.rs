@@ -1,7 +1,7 @@
 //! Resolving the `{tenant}` path segment of protocol endpoints: an unknown slug is
 //! TenantNotFound (404), a disabled tenant TenantDisabled (403), both as OAuth JSON.
-//! The meta-tenants (`common`, `organizations`, `consumers`) need multi-tenant app
-//! routing, which arrives with the sign-in flow; until then they resolve to nothing.
+//! The meta-tenants (`common`, `organizations`, `consumers`) are no tenants and resolve
+//! to nothing here; the endpoints they serve take them first (`oauth::meta`).
 
 use crate::http::error_response::{ErrorResponse, store_error};
 use crate::runtime::cache::Key;

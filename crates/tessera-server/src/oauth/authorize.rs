@@ -7,10 +7,10 @@
 //! assignment, consent (consent page) and the answer — a code, and for the implicit and
 //! hybrid response types tokens too — with errors sent to the client.
 
+use super::meta::Realm;
 use super::{consent, id_token_hint, lookup, pages, respond, session};
 use crate::http::error_response::ErrorResponse;
 use crate::http::extract::form;
-use crate::http::tenant_path::PageTenant;
 use crate::runtime::state::AppState;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -103,9 +103,7 @@ async fn run(
     let page = AuthorizeError::page;
     checks::check_protocol(params).map_err(page)?;
     let client_id = checks::check_client_id(params).map_err(page)?;
-    let found = lookup::app(state, tenant.id, client_id)
-        .await
-        .map_err(page)?;
+    let found = lookup::app(state, tenant, client_id).await.map_err(page)?;
     let app = App::usable(found, client_id, tenant.slug.as_str()).map_err(page)?;
     let redirect = checks::check_redirect_uri(params, &app).map_err(page)?;
     let apis = lookup::apis(state, tenant.id).await.map_err(page)?;
@@ -397,31 +395,52 @@ fn issue_code(
 
 pub async fn get(
     State(state): State<AppState>,
-    PageTenant(tenant): PageTenant,
+    realm: Realm,
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
     match Params::parse(uri.query().unwrap_or_default().as_bytes()) {
-        Ok(params) => {
-            let start = Interaction::Start { posted: false };
-            proceed(&state, &tenant, &headers, params, start).await
-        }
+        Ok(params) => start(&state, realm, &headers, params, false).await,
         Err(e) => ErrorResponse::page(e).into_response(),
+    }
+}
+
+/// A new authorization request: at a tenant, or at a meta-tenant that hands it on to
+/// the user's tenant (`meta`).
+async fn start(
+    state: &AppState,
+    realm: Realm,
+    headers: &HeaderMap,
+    params: Params,
+    posted: bool,
+) -> Response {
+    match realm {
+        Realm::Tenant(tenant) => {
+            let start = Interaction::Start { posted };
+            proceed(state, &tenant, headers, params, start).await
+        }
+        Realm::Meta(meta) => {
+            super::meta::hand_on(
+                state,
+                meta,
+                super::meta::Endpoint::Authorize,
+                params,
+                posted,
+            )
+            .await
+        }
     }
 }
 
 /// OIDC Core §3.1.2.1: the authorization endpoint accepts POST with a form body too.
 pub async fn post(
     State(state): State<AppState>,
-    PageTenant(tenant): PageTenant,
+    realm: Realm,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     match form(&headers, &body) {
-        Ok(params) => {
-            let start = Interaction::Start { posted: true };
-            proceed(&state, &tenant, &headers, params, start).await
-        }
+        Ok(params) => start(&state, realm, &headers, params, true).await,
         Err(e) => ErrorResponse::page(e).into_response(),
     }
 }

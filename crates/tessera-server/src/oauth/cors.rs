@@ -61,7 +61,7 @@ pub async fn allow_client_origin(
     if !headers.contains_key(header::ORIGIN) {
         return;
     }
-    if let Ok(Some(app)) = super::lookup::app(state, tenant.id, client_id).await {
+    if let Ok(Some(app)) = super::lookup::app(state, tenant, client_id).await {
         allow_spa_origin(response, headers, &app);
     }
 }

@@ -197,7 +197,7 @@ async fn found(
     let now = state.clock.now();
     let (object, record) =
         device::pending(state.store.as_ref(), &state.master, tenant.id, now, typed).await?;
-    let found = lookup::app(state, tenant.id, record.client_id.as_str()).await?;
+    let found = lookup::app(state, tenant, record.client_id.as_str()).await?;
     let app = App::usable(found, record.client_id.as_str(), tenant.slug.as_str())?;
     Ok((object, record, app))
 }

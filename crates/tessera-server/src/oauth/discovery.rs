@@ -13,10 +13,18 @@ use axum::routing::get;
 use tessera_core::keys::SigningAlg;
 use tessera_core::oauth::jose::JwsAlg;
 use tessera_core::oauth::scope::OIDC_SCOPES;
+use tessera_core::oauth::tenancy::MetaTenant;
 use tessera_core::tenant::Tenant;
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
+    let mut router = Router::new();
+    for meta in MetaTenant::ALL {
+        router = router.route(
+            &format!("/{}/.well-known/openid-configuration", meta.as_str()),
+            get(move |State(state): State<AppState>| meta_configuration(state, meta)),
+        );
+    }
+    router
         .route(
             "/{tenant}/.well-known/openid-configuration",
             get(openid_configuration),
@@ -25,6 +33,51 @@ pub fn routes() -> Router<AppState> {
             "/.well-known/oauth-authorization-server/{tenant}",
             get(oauth_metadata),
         )
+}
+
+/// The document of a meta-tenant, in Entra ID's form: an issuer template,
+/// `{base}/{tenantid}`, where `{tenantid}` stands for the path segment (the slug) of the
+/// tenant whose user signs in, which is the issuer of every token (no token is issued
+/// by a meta-tenant), and the endpoints the meta-tenant serves (`super::meta`). No
+/// `jwks_uri`: keys belong to tenants, and a token's are at its issuer's
+/// `/discovery/keys` (docs/multi-tenant.md).
+async fn meta_configuration(state: AppState, meta: MetaTenant) -> Response {
+    use axum::http::{HeaderValue, header};
+    use axum::response::IntoResponse;
+    let base = format!("{}/{}", state.public_url, meta.as_str());
+    let algs: Vec<&str> = SigningAlg::ALL.iter().map(|a| a.as_str()).collect();
+    let document = serde_json::json!({
+        "issuer": format!("{}/{{tenantid}}", state.public_url),
+        "authorization_endpoint": format!("{base}/oauth2/authorize"),
+        "token_endpoint": format!("{base}/oauth2/token"),
+        "scopes_supported": OIDC_SCOPES.iter().map(|(s, _)| *s).collect::<Vec<_>>(),
+        "response_types_supported": tessera_core::oauth::authorize::RESPONSE_TYPES,
+        "response_modes_supported": ["query", "fragment", "form_post"],
+        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": algs,
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
+        "code_challenge_methods_supported": ["S256"],
+        // RFC 9207 §3: the response names the tenant that answered, and so where to
+        // redeem the code and whose keys sign the tokens.
+        "authorization_response_iss_parameter_supported": true,
+        "claims_parameter_supported": true,
+        "service_documentation": format!("{}/errors", state.public_url),
+    });
+    (
+        [
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=300"),
+            ),
+            (
+                header::ACCESS_CONTROL_ALLOW_ORIGIN,
+                HeaderValue::from_static("*"),
+            ),
+        ],
+        axum::Json(document),
+    )
+        .into_response()
 }
 
 async fn openid_configuration(

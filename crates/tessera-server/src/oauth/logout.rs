@@ -131,7 +131,7 @@ async fn requesting(
     client_id: Option<&str>,
 ) -> Result<Option<App>, CatalogError> {
     let Some(id) = client_id else { return Ok(None) };
-    match lookup::app(state, tenant.id, id).await? {
+    match lookup::app(state, tenant, id).await? {
         Some(app) => Ok(Some(app)),
         None => Err(CatalogError::new(ErrorName::ClientNotFound)
             .with("client_id", id.chars().take(128).collect::<String>())
@@ -200,7 +200,7 @@ async fn finish(
     let mut notices = Vec::new();
     for c in ended {
         for client_id in &c.session.clients {
-            let Some(app) = lookup::app(state, tenant.id, client_id.as_str()).await? else {
+            let Some(app) = lookup::app(state, tenant, client_id.as_str()).await? else {
                 continue;
             };
             if let Some(uri) = &app.frontchannel_logout_uri {
@@ -213,7 +213,7 @@ async fn finish(
     }
     backchannel::send(state, tenant, notices);
     let app_name = match &request.client_id {
-        Some(id) => lookup::app(state, tenant.id, id.as_str())
+        Some(id) => lookup::app(state, tenant, id.as_str())
             .await?
             .map(|a| a.name),
         None => None,

@@ -5,6 +5,7 @@
 //! cookies and the server's caches. This file holds the route table only.
 
 pub(crate) mod access_token;
+mod admin_consent;
 pub(crate) mod authorize;
 mod backchannel;
 mod consent;
@@ -17,6 +18,7 @@ mod id_token_hint;
 mod introspect;
 mod logout;
 pub(crate) mod lookup;
+mod meta;
 pub(crate) mod pages;
 pub(crate) mod password;
 mod respond;
@@ -36,6 +38,15 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/{tenant}/oauth2/authorize",
             get(authorize::get).post(authorize::post),
+        )
+        .route("/{tenant}/adminconsent", get(admin_consent::get))
+        .route(
+            "/{tenant}/adminconsent/sign-in",
+            post(admin_consent::sign_in),
+        )
+        .route(
+            "/{tenant}/adminconsent/confirm",
+            post(admin_consent::confirm),
         )
         .route("/{tenant}/wsfed", any(authorize::ws_federation))
         .route("/{tenant}/saml2", any(authorize::saml2))
@@ -66,6 +77,9 @@ pub fn routes() -> Router<AppState> {
                 .post(userinfo::userinfo)
                 .options(cors::preflight),
         )
+        .route("/common/oauth2/token", post(meta::token))
+        .route("/organizations/oauth2/token", post(meta::token))
+        .route("/consumers/oauth2/token", post(meta::token))
         .merge(discovery::routes())
 }
 

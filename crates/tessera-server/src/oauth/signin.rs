@@ -60,7 +60,7 @@ pub async fn password(
             // Show the form again with the error, if the request still names a real app;
             // otherwise the normal checks explain what is wrong with the request.
             let app = match request.get("client_id") {
-                Some(id) => lookup::app(&state, tenant.id, id).await.ok().flatten(),
+                Some(id) => lookup::app(&state, &tenant, id).await.ok().flatten(),
                 None => None,
             };
             let verified = app.and_then(|app| {

@@ -22,6 +22,7 @@ use tessera_core::ids::TenantId;
 use tessera_core::keys::SigningAlg;
 use tessera_core::oauth::jose::Signer;
 use tessera_core::oauth::params::Params;
+use tessera_core::oauth::tenancy::MetaTenant;
 use tessera_core::oauth::token::{
     self, ClientAuthentication, TokenContext, TokenRequest, TokenResponse, TokenServices,
 };
@@ -33,7 +34,19 @@ pub async fn token(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (result, app) = handle(&state, &tenant, &headers, &body).await;
+    answer(&state, &tenant, None, &headers, &body).await
+}
+
+/// The token endpoint's answer for `tenant`; through a meta-tenant (`meta`), the app
+/// must be one it serves (`MetaTenant::serves`).
+pub(crate) async fn answer(
+    state: &AppState,
+    tenant: &Tenant,
+    meta: Option<MetaTenant>,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Response {
+    let (result, app) = handle(state, tenant, meta, headers, body).await;
     let mut response = match result {
         Ok(body) => {
             let mut r = Json(body).into_response();
@@ -46,7 +59,7 @@ pub async fn token(
         Err(e) => e.into_response(),
     };
     if let Some(app) = app {
-        super::cors::allow_spa_origin(&mut response, &headers, &app);
+        super::cors::allow_spa_origin(&mut response, headers, &app);
     }
     response
 }
@@ -101,6 +114,7 @@ pub(crate) fn basic_challenge(tenant: &Tenant) -> String {
 async fn handle(
     state: &AppState,
     tenant: &Tenant,
+    meta: Option<MetaTenant>,
     headers: &HeaderMap,
     body: &[u8],
 ) -> (Result<TokenResponse, ErrorResponse>, Option<App>) {
@@ -108,6 +122,9 @@ async fn handle(
         Ok(v) => v,
         Err(e) => return (Err(e), None),
     };
+    if let Some(Err(e)) = meta.map(|m| m.serves(&app)) {
+        return (Err(ErrorResponse::token(e)), Some(app));
+    }
     let origin = headers
         .get(header::ORIGIN)
         .map(|v| v.to_str().unwrap_or_default());
@@ -146,10 +163,10 @@ pub async fn redeem_code(
 impl TokenServices for AppState {
     async fn app(
         &self,
-        tenant_id: TenantId,
+        tenant: &Tenant,
         client_id: &ClientId,
     ) -> Result<Option<App>, CatalogError> {
-        lookup::app(self, tenant_id, client_id.as_str()).await
+        lookup::app(self, tenant, client_id.as_str()).await
     }
 
     async fn apis(&self, tenant_id: TenantId) -> Result<Arc<Vec<Api>>, CatalogError> {

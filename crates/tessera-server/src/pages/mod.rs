@@ -24,7 +24,7 @@ const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' dat
 const FORM_POST_CSP: &str = "default-src 'none'; style-src 'self'; script-src 'self'; \
                              frame-ancestors 'none'; base-uri 'none'";
 
-const TEMPLATE_SOURCES: [(&str, &str); 15] = [
+const TEMPLATE_SOURCES: [(&str, &str); 17] = [
     ("account.html", include_str!("templates/account.html")),
     (
         "change_password.html",
@@ -43,6 +43,14 @@ const TEMPLATE_SOURCES: [(&str, &str); 15] = [
         include_str!("templates/select_account.html"),
     ),
     ("device.html", include_str!("templates/device.html")),
+    (
+        "choose_tenant.html",
+        include_str!("templates/choose_tenant.html"),
+    ),
+    (
+        "admin_consent.html",
+        include_str!("templates/admin_consent.html"),
+    ),
     (
         "device_done.html",
         include_str!("templates/device_done.html"),

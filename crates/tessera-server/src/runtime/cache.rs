@@ -40,6 +40,11 @@ pub enum Key {
     Tenant(String),
     /// `Option<App>` by client_id.
     App(TenantId, String),
+    /// `Option<ForeignApp>` (`oauth::lookup`): a multi-tenant app of another tenant,
+    /// by client_id, with its home tenant and this tenant's consent to it. It is
+    /// built from another tenant's records, whose id the key cannot name: any app or
+    /// tenant change drops it (such entries are few; the tenant's own apps keep theirs).
+    ForeignApp(TenantId, String),
     /// `Vec<Api>`.
     Apis(TenantId),
     /// `HashSet<String>`: the origins of every app's `spa` redirect URIs (CORS).
@@ -63,6 +68,8 @@ impl Key {
         match (self, change.kind) {
             (Key::Tenant(_), None) => true,
             (Key::Tenant(_), Some(_)) => false,
+            (Key::ForeignApp(..), None | Some(ObjectKind::App)) => true,
+            (Key::ForeignApp(t, _), Some(ObjectKind::ForeignApp)) => of(t),
             (
                 Key::App(t, _)
                 | Key::Apis(t)

@@ -515,7 +515,7 @@ async fn form_post_delivers_an_error_as_an_auto_submitting_form() {
         code.len() > 43
             && code
                 .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+                .all(|b| b.is_ascii_alphanumeric() || b"-_~".contains(&b)),
         "a sealed code: {code}"
     );
     assert_eq!(hidden(&html, "iss"), issuer(&served));

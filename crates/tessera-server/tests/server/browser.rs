@@ -2,7 +2,8 @@
 //! signs in through the pages, consents, and reaches the app's callback — once with the
 //! `query` response mode, then (same browser, SSO) with `form_post`, whose auto-submit
 //! script must run under the page's CSP; approves a device; picks between two accounts
-//! and signs out. axe-core checks every page. Skipped visibly without Chromium; a failure
+//! and signs out; finds its tenant through `/common`, where an administrator adds a
+//! multi-tenant app. axe-core checks every page. Skipped visibly without Chromium; a failure
 //! under TESSERA_TEST_REQUIRE_ALL=1.
 
 use super::oidc::*;
@@ -493,5 +494,101 @@ async fn a_browser_picks_between_two_accounts_and_signs_out() {
     assert_accessible(&b, "the signed-out page").await;
     b.goto(&authorize(None)).await.unwrap();
     wait_for_text(&b, "autocomplete=\"current-password\"").await;
+    b.close().await.unwrap();
+}
+
+/// A multi-tenant app through `/common`: an administrator of northwind finds their
+/// tenant on the page that asks for it (mistyping it once), signs in and adds the app;
+/// then a sign-in through `/common` reaches the app's callback from northwind. Every
+/// page is checked with axe-core.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_finds_its_tenant_and_an_administrator_adds_the_app() {
+    use super::multi_tenant::{SECRET, server as multi_tenant_server};
+    let Some(driver) = Driver::start() else {
+        return;
+    };
+    let served = multi_tenant_server(None).await;
+    let rp = start_rp().await;
+    let callback = format!("{rp}/callback");
+    // Import adds to what is there: contoso gains an app whose callback is this test's.
+    served
+        .app
+        .import(
+            serde_json::json!({ "tenants": [ { "slug": "contoso", "apps": [
+            { "client_id": "mt-browser", "name": "Contoso Portal", "multi_tenant": true,
+              "redirect_uris": { "web": [callback] }, "secrets": [ { "value": SECRET } ] } ] } ] }),
+        )
+        .await;
+    let b = driver.browser().await;
+    let query = |extra: &[(&str, &str)]| {
+        let mut q = vec![
+            ("client_id", "mt-browser"),
+            ("redirect_uri", callback.as_str()),
+        ];
+        q.extend_from_slice(extra);
+        serde_urlencoded::to_string(q).unwrap()
+    };
+
+    b.goto(&format!(
+        "{}/common/adminconsent?{}",
+        served.base,
+        query(&[("state", "ac")])
+    ))
+    .await
+    .unwrap();
+    wait_for_text(&b, "Find your organization").await;
+    assert_accessible(&b, "the tenant page").await;
+    type_into(&b, "#domain_hint", "northwnd").await;
+    click(&b, "#continue").await;
+    wait_for_text(&b, "TS60001").await;
+    assert_accessible(&b, "the tenant page with an error").await;
+    b.find(Locator::Css("#domain_hint"))
+        .await
+        .unwrap()
+        .clear()
+        .await
+        .unwrap();
+    type_into(&b, "#domain_hint", "Northwind").await;
+    click(&b, "#continue").await;
+    wait_for_text(&b, "autocomplete=\"current-password\"").await;
+    type_into(&b, "#username", "nina").await;
+    type_into(&b, "#password", PASSWORD).await;
+    click(&b, "#sign-in").await;
+    let page = wait_for_text(&b, "Add Contoso Portal to Northwind").await;
+    assert!(page.contains("Contoso"), "{page}");
+    assert_accessible(&b, "the admin-consent page").await;
+    click(&b, "#allow").await;
+    let landed = wait_for_url(&b, &callback).await;
+    assert!(
+        landed
+            .query_pairs()
+            .any(|(k, v)| k == "admin_consent" && v == "True"),
+        "{landed}"
+    );
+
+    // nina's session at northwind serves the sign-in; /common asks for the tenant first.
+    b.goto(&format!(
+        "{}/common/oauth2/authorize?{}",
+        served.base,
+        query(&[
+            ("response_type", "code"),
+            ("scope", "openid"),
+            ("state", "st")
+        ])
+    ))
+    .await
+    .unwrap();
+    wait_for_text(&b, "Find your organization").await;
+    type_into(&b, "#domain_hint", "northwind").await;
+    click(&b, "#continue").await;
+    let landed = wait_for_url(&b, &callback).await;
+    let iss = format!("{}/northwind", served.base);
+    assert!(
+        landed.query_pairs().any(|(k, _)| k == "code")
+            && landed
+                .query_pairs()
+                .any(|(k, v)| k == "iss" && v == iss.as_str()),
+        "{landed}"
+    );
     b.close().await.unwrap();
 }

@@ -47,7 +47,7 @@ impl Store for Unreachable {
     async fn tenant_by_id(&self, _: TenantId) -> StoreResult<Option<Tenant>> {
         Err(StoreError::Unavailable("connection refused".into()))
     }
-    async fn multi_tenant_app(&self, _: &str) -> StoreResult<Option<(Tenant, StoredObject)>> {
+    async fn apps_with_client_id(&self, _: &str) -> StoreResult<Vec<(Tenant, StoredObject)>> {
         Err(StoreError::Unavailable("connection refused".into()))
     }
     async fn objects(&self, _: TenantId, _: ObjectKind) -> StoreResult<Vec<StoredObject>> {

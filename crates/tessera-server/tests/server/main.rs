@@ -24,6 +24,7 @@ mod jwks;
 mod logout;
 mod master_key;
 mod multi_node;
+mod multi_tenant;
 mod network;
 mod oidc;
 mod prompt;

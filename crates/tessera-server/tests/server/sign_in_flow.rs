@@ -121,14 +121,22 @@ async fn full_flow(served: Served) {
     );
     let code = param(&params, "code").unwrap().to_owned();
     // The code is its own record, sealed: URL-safe, opaque (nothing of the record shows
-    // through), and nothing about it is stored until it is redeemed.
+    // through but its tenant's id, in front), and nothing about it is stored until it is
+    // redeemed.
+    let tenant = fixture_tenant(&served).await;
+    assert_eq!(
+        tessera_core::oauth::records::tenant_of(&code),
+        Some(tenant.id)
+    );
+    let (_, sealed) = code.split_once('~').unwrap();
     assert!(
-        code.bytes()
+        sealed
+            .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
         "{code}"
     );
     let raw =
-        base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, &code).unwrap();
+        base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, sealed).unwrap();
     for plain in [&b"alice"[..], b"web-app", b"openid", WEB_CB.as_bytes()] {
         assert!(!raw.windows(plain.len()).any(|w| w == plain));
     }

@@ -126,22 +126,23 @@ impl tessera_core::store::Store for SqliteStore {
         tenants::by_id(self, id).await
     }
 
-    async fn multi_tenant_app(
+    async fn apps_with_client_id(
         &self,
         client_id: &str,
     ) -> StoreResult<
-        Option<(
+        Vec<(
             tessera_core::tenant::Tenant,
             tessera_core::store::object::StoredObject,
         )>,
     > {
-        let Some(app) = objects::multi_tenant_app(self, client_id).await? else {
-            return Ok(None);
-        };
-        // A tenant deleted between the two reads took its apps with it.
-        Ok(tenants::by_id(self, app.tenant_id)
-            .await?
-            .map(|tenant| (tenant, app)))
+        let mut found = Vec::new();
+        for app in objects::apps_with_client_id(self, client_id).await? {
+            // A tenant deleted between the reads took its apps with it.
+            if let Some(tenant) = tenants::by_id(self, app.tenant_id).await? {
+                found.push((tenant, app));
+            }
+        }
+        Ok(found)
     }
 
     async fn list_tenants(
@@ -390,9 +391,9 @@ mod tests {
                 .filter(|op| *op == "IdxInsert" || *op == "IdxDelete")
                 .count()
         };
-        // The (tenant, kind, key), expiry and multi-tenant app indexes, each entry
-        // deleted and re-inserted.
-        assert_eq!(index_writes(crate::sql::UPDATE_OBJECT), 6);
+        // The (tenant, kind, key), expiry, app client_id and multi-tenant app indexes,
+        // each entry deleted and re-inserted.
+        assert_eq!(index_writes(crate::sql::UPDATE_OBJECT), 8);
         // Only the multi-tenant app index, whose condition reads the document: its
         // entry is written only for an app (the condition tests the kind first), so a
         // token's or a session's update leaves every index page as it was.
@@ -410,24 +411,24 @@ mod tests {
             .expect("query plan");
         assert!(plan.contains("(id=?)"), "{plan}");
     }
-    /// The multi-tenant app's lookup (`Store::multi_tenant_app`) reads its partial
-    /// index, not every object: the query repeats the index's condition word for word.
+    /// The lookup of apps by client_id (`Store::apps_with_client_id`) reads its partial
+    /// index, not every object.
     #[test]
-    fn a_multi_tenant_app_is_found_by_its_index() {
+    fn apps_are_found_by_client_id_through_their_index() {
         let mut conn = rusqlite::Connection::open_in_memory().expect("in-memory database");
         super::migrate(&mut conn).expect("migrations");
         let plan: String = conn
             .query_row(
                 &format!(
                     "EXPLAIN QUERY PLAN {}",
-                    crate::sql::for_sqlite(crate::sql::SELECT_MULTI_TENANT_APP_SQLITE)
+                    crate::sql::for_sqlite(crate::sql::SELECT_APPS_WITH_CLIENT_ID)
                 ),
                 rusqlite::params!["c"],
                 |r| r.get(3),
             )
             .expect("query plan");
         assert!(
-            plan.contains("USING INDEX directory_objects_multi_tenant_app"),
+            plan.contains("USING INDEX directory_objects_app_client_id"),
             "{plan}"
         );
     }

@@ -122,14 +122,14 @@ pub async fn get(
     )
 }
 
-/// The multi-tenant app with this client_id, in any tenant (migration 0009's index).
-pub async fn multi_tenant_app(
+/// Every app with this client_id, in any tenant (migration 0009's index).
+pub async fn apps_with_client_id(
     store: &SqliteStore,
     client_id: &str,
-) -> StoreResult<Option<StoredObject>> {
-    lookup_one(
+) -> StoreResult<Vec<StoredObject>> {
+    lookup_many(
         store,
-        sql::SELECT_MULTI_TENANT_APP_SQLITE,
+        sql::SELECT_APPS_WITH_CLIENT_ID,
         &[Value::Text(client_id.to_owned())],
     )
 }

@@ -120,7 +120,7 @@ impl ClientAuthentication {
     pub async fn authenticate(&self, ctx: &TokenContext<'_>) -> Result<App, CatalogError> {
         let client_id = self.client_id();
         let app = App::usable(
-            ctx.services.app(ctx.tenant.id, client_id).await?,
+            ctx.services.app(ctx.tenant, client_id).await?,
             client_id.as_str(),
             ctx.tenant.slug.as_str(),
         )?;

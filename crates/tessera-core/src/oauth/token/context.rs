@@ -21,12 +21,11 @@ use std::time::Duration;
 /// answers from memory and keeps it fresh (its cache module says how).
 #[async_trait::async_trait]
 pub trait TokenServices: Send + Sync {
-    /// The app with this client_id in the tenant, if there is one.
-    async fn app(
-        &self,
-        tenant_id: TenantId,
-        client_id: &ClientId,
-    ) -> Result<Option<App>, CatalogError>;
+    /// The app with this client_id in the tenant, if there is one: the tenant's own, or
+    /// a multi-tenant app of another tenant that serves this one's users
+    /// (`oauth::tenancy::foreign_app`, whose refusals are the error).
+    async fn app(&self, tenant: &Tenant, client_id: &ClientId)
+    -> Result<Option<App>, CatalogError>;
 
     /// Every API of the tenant.
     async fn apis(&self, tenant_id: TenantId) -> Result<Arc<Vec<Api>>, CatalogError>;

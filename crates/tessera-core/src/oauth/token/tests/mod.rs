@@ -73,12 +73,12 @@ pub struct Services {
 impl TokenServices for Services {
     async fn app(
         &self,
-        tenant_id: TenantId,
+        tenant: &Tenant,
         client_id: &ClientId,
     ) -> Result<Option<App>, CatalogError> {
         let found = read::get::<App>(
             self.store.as_ref(),
-            tenant_id,
+            tenant.id,
             ObjectKind::App,
             client_id.as_str(),
         );
@@ -167,6 +167,7 @@ fn web_app(master: &MasterKey) -> App {
         client_id: WEB.into(),
         name: "Web".into(),
         multi_tenant: false,
+        personal_accounts: false,
         assignment_required: false,
         redirect_uris: RedirectUris {
             web: vec![WEB_CB.into()],
@@ -324,7 +325,7 @@ impl Fixture {
 
     pub async fn app(&self, client_id: &str) -> App {
         self.services
-            .app(self.tenant.id, &ClientId::new(client_id))
+            .app(&self.tenant, &ClientId::new(client_id))
             .await
             .unwrap()
             .unwrap()
