@@ -8,6 +8,7 @@ mod apps;
 mod audit;
 pub mod auth;
 mod common;
+mod foreign_apps;
 mod groups;
 mod json;
 mod keys;
@@ -29,7 +30,7 @@ use utoipa_axum::routes;
 #[openapi(
     info(
         title = "Tessera admin API",
-        description = "Tenants and their directory: users (passwords, consents, sessions), groups, APIs, apps (secrets, keys, assignments), signing keys and their rotation, the audit log; and the installation's master key ring. Authenticate with `Authorization: Bearer <credential>` (the bootstrap credential, or an access token for the management API); errors are RFC 9457 problem details whose `code` is a Tessera error code (see /errors).",
+        description = "Tenants and their directory: users (passwords, consents, sessions), groups, APIs, apps (secrets, keys, assignments), other tenants' multi-tenant apps consented to, signing keys and their rotation, the audit log; and the installation's master key ring. Authenticate with `Authorization: Bearer <credential>` (the bootstrap credential, or an access token for the management API); errors are RFC 9457 problem details whose `code` is a Tessera error code (see /errors).",
         version = "1"
     ),
     modifiers(&SecurityAddon),
@@ -53,6 +54,8 @@ pub fn router() -> Router<AppState> {
         .routes(routes!(apps::add_secret))
         .routes(routes!(apps::remove_secret))
         .routes(routes!(apps::add_key))
+        .routes(routes!(foreign_apps::list))
+        .routes(routes!(foreign_apps::remove))
         .routes(routes!(groups::list, groups::create))
         .routes(routes!(groups::delete))
         .routes(routes!(apis::list, apis::create))

@@ -94,8 +94,10 @@ pub(crate) async fn form_and_client(
             Ok(method) => method.authenticate(&context(state, tenant)).await,
             Err(e) => Err(e),
         };
+    // RFC 6749 §5.2's error values, as for the grant's own refusals: a client refused
+    // for a reason §5.2 does not name (AppNotAvailableInTenant) is `invalid_grant`.
     let app = authenticated.map_err(|error| {
-        let mut e = ErrorResponse::json(error);
+        let mut e = ErrorResponse::token(error);
         if e.error.entry().status == 401 {
             e.www_authenticate = Some(basic_challenge(tenant));
         }

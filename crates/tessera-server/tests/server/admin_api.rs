@@ -27,6 +27,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("delete", "/tenants/{slug}/users/{username}"),
     ("post", "/tenants/{slug}/users/{username}/password"),
     ("get", "/tenants/{slug}/users/{username}/consents"),
+    ("get", "/tenants/{slug}/foreign-apps"),
+    ("delete", "/tenants/{slug}/foreign-apps/{client_id}"),
     (
         "delete",
         "/tenants/{slug}/users/{username}/consents/{client_id}",

@@ -381,6 +381,46 @@ async fn a_user_of_another_tenant_signs_in_through_common(served: Served) {
         .await
         .unwrap();
     assert_eq!(again.status(), 200);
+    let next_refresh: serde_json::Value = again.json().await.unwrap();
+
+    // The admin API lists the consent and removes it: the app is no longer available
+    // in northwind, not even to refresh a token.
+    let listed = served
+        .app
+        .admin("GET", "/admin/api/v1/tenants/northwind/foreign-apps", None)
+        .await
+        .json();
+    assert_eq!(listed["items"][0]["client_id"], "mt-app");
+    assert_eq!(listed["items"][0]["home_tenant"], "contoso");
+    assert_eq!(listed["items"][0]["consented_by"], "nina");
+    let removed = served
+        .app
+        .admin(
+            "DELETE",
+            "/admin/api/v1/tenants/northwind/foreign-apps/mt-app",
+            None,
+        )
+        .await;
+    assert_eq!(removed.status, 204, "{}", removed.body);
+    let refused = rp_http()
+        .post(format!("{base}/common/oauth2/token"))
+        .basic_auth("mt-app", Some(SECRET))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            (
+                "refresh_token",
+                next_refresh["refresh_token"].as_str().unwrap(),
+            ),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_token_error(refused, ErrorName::AppNotAvailableInTenant).await;
+    assert_error_page(
+        ned.get(&at_tenant).send().await.unwrap(),
+        ErrorName::AppNotAvailableInTenant,
+    )
+    .await;
 
     // carol, of contoso itself, goes through /common to her own tenant.
     let carol = browser();
