@@ -71,9 +71,10 @@ impl Endpoint {
 
 /// A request to `endpoint` at a meta-tenant. In order: the protocol, the client, the
 /// app (found across tenants; `MetaTenant::serves`), the redirect URI (all errors so
-/// far on a page, RFC 6749 §4.1.2.1), then the user's tenant: the page that asks for
-/// it, or a redirect to the same endpoint of that tenant with the same parameters
-/// (303 after a POST, RFC 9700 §4.12).
+/// far on a page, RFC 6749 §4.1.2.1), then the user's tenant: InteractionRequired to
+/// the app under `prompt=none` without one, the page that asks for it, or a redirect
+/// to the same endpoint of that tenant with the same parameters (303 after a POST,
+/// RFC 9700 §4.12).
 pub async fn hand_on(
     state: &AppState,
     meta: MetaTenant,
@@ -81,16 +82,25 @@ pub async fn hand_on(
     params: Params,
     posted: bool,
 ) -> Response {
-    let (app, redirect_uri) = match app(state, meta, &params).await {
+    let (app, redirect) = match app(state, meta, &params).await {
         Ok(found) => found,
         Err(e) => return ErrorResponse::page(e).into_response(),
     };
+    let silent = params
+        .get("prompt")
+        .is_some_and(|p| p.split(' ').any(|v| v == "none"));
+    if silent && params.get(TENANT_PARAM).is_none() {
+        // OIDC Core §3.1.2.1: prompt=none shows no page, and finding the tenant takes one.
+        let err = CatalogError::new(ErrorName::InteractionRequired)
+            .with("reason", "choosing the organization to sign in with");
+        return super::respond::error_without_issuer(&redirect, &err, posted);
+    }
     let page = Page {
         meta,
         endpoint,
         app: &app,
         params: &params,
-        redirect_uri: &redirect_uri,
+        redirect_uri: &redirect.uri,
     };
     let Some(named) = params.get(TENANT_PARAM) else {
         return page.render("", None);
@@ -196,7 +206,7 @@ async fn app(
     state: &AppState,
     meta: MetaTenant,
     params: &Params,
-) -> Result<(App, String), CatalogError> {
+) -> Result<(App, checks::VerifiedRedirect), CatalogError> {
     checks::check_protocol(params)?;
     let client_id = checks::check_client_id(params)?;
     let registered = state
@@ -221,7 +231,7 @@ async fn app(
     let app = App::usable(found, client_id, meta.as_str())?;
     meta.serves(&app)?;
     let redirect = checks::check_redirect_uri(params, &app)?;
-    Ok((app, redirect.uri))
+    Ok((app, redirect))
 }
 
 /// The tenant a user named, if `meta` takes its users: TenantNotFound otherwise (a

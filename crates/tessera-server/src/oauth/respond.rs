@@ -74,12 +74,31 @@ pub fn error(
     issuer: &str,
     after_post: bool,
 ) -> Response {
+    let ctx = logged(err);
+    let params = redirect_params(err, &ctx, redirect.state.as_deref(), issuer);
+    to_client(redirect, &params, after_post)
+}
+
+/// [`error`] from a meta-tenant (`super::meta`), which is no issuer: without `iss`
+/// (RFC 9207 §2 names the issuer that made the response, and no tenant did).
+pub fn error_without_issuer(
+    redirect: &VerifiedRedirect,
+    err: &CatalogError,
+    after_post: bool,
+) -> Response {
+    let ctx = logged(err);
+    let mut params = redirect_params(err, &ctx, redirect.state.as_deref(), "");
+    params.retain(|(name, _)| *name != "iss");
+    to_client(redirect, &params, after_post)
+}
+
+/// Logs an error sent to the client, like every other error response; its context.
+fn logged(err: &CatalogError) -> tessera_core::errors::render::ErrorContext {
     let ctx = crate::http::request_context::current();
     let entry = err.entry();
     tracing::info!(trace_id = %ctx.trace_id, code = %entry.code_str(), name = entry.name,
         internal = err.internal.as_deref().unwrap_or(""), "error redirected to the client");
-    let params = redirect_params(err, &ctx, redirect.state.as_deref(), issuer);
-    to_client(redirect, &params, after_post)
+    ctx
 }
 
 /// An error page for a failure that is Tessera's, not the request's.

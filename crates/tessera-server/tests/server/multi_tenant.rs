@@ -526,6 +526,20 @@ async fn meta_tenants_refuse_what_they_do_not_serve() {
     )
     .await;
 
+    // prompt=none cannot show the page that asks for the tenant: the app hears so, with
+    // no `iss`, since no tenant answered (RFC 9207 §2).
+    let mut silent = sign_in_params("mt-app");
+    silent.push(("prompt", "none"));
+    let r = get(at("common", &silent)).await;
+    let (target, params) = location_params(&r);
+    assert_eq!(target, CB);
+    assert_eq!(
+        param(&params, "error"),
+        Some(oauth_error(ErrorName::InteractionRequired))
+    );
+    assert_eq!(param(&params, "state"), Some("st"));
+    assert_eq!(param(&params, "iss"), None);
+
     // Which tenants each meta-tenant takes.
     for (meta, client_id, tenant, served_there) in [
         ("organizations", "mt-personal", "personal", false),
