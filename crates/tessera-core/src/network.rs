@@ -55,12 +55,33 @@ pub fn client_address(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[IpNe
     client
 }
 
+/// The network an address belongs to, as smart lockout tells familiar places apart
+/// (`directory::lockout`): its /24 for IPv4, its /64 for IPv6 (one household or office
+/// line usually keeps its prefix while the host part changes).
+pub fn network_of(address: IpAddr) -> String {
+    let prefix = match canonical(address) {
+        IpAddr::V4(_) => 24,
+        IpAddr::V6(_) => 64,
+    };
+    IpNet::new(canonical(address), prefix)
+        .map(|n| n.trunc().to_string())
+        .unwrap_or_else(|_| address.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn an_address_belongs_to_its_slash_24_or_slash_64() {
+        let net = |a: &str| network_of(a.parse().unwrap());
+        assert_eq!(net("203.0.113.77"), "203.0.113.0/24");
+        assert_eq!(net("::ffff:203.0.113.9"), "203.0.113.0/24");
+        assert_eq!(net("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
     }
 
     #[test]

@@ -151,8 +151,12 @@ pub struct NewTenant {
 pub struct TenantPolicy {
     /// Failed sign-ins before the account locks (smart lockout).
     pub lockout_threshold: u32,
-    /// How long an account stays locked after `lockout_threshold` failures.
+    /// How long an account stays locked after `lockout_threshold` failures (each
+    /// further lockout before a successful sign-in lasts twice as long, at most a day).
     pub lockout_seconds: u32,
+    /// The span within which `lockout_threshold` failures lock the account; failures
+    /// older than this are forgotten.
+    pub lockout_window_seconds: u32,
     /// How old a second factor may be before it is asked for again.
     pub mfa_max_age_seconds: u32,
     /// Authorization code lifetime (RFC 6749 §4.1.2 recommends at most 10 minutes).
@@ -198,6 +202,7 @@ impl Default for TenantPolicy {
         Self {
             lockout_threshold: 5,
             lockout_seconds: 60,
+            lockout_window_seconds: 600,
             mfa_max_age_seconds: 3600,
             code_lifetime_seconds: 60,
             blocked_ip_ranges: Vec::new(),

@@ -111,6 +111,11 @@ fn check_tenant(r: &mut Report, base: &str, t: &TenantDoc) {
         ),
         ("logout_request_seconds", p.logout_request_seconds, 3600),
         (
+            "lockout_window_seconds",
+            p.lockout_window_seconds,
+            24 * 3600,
+        ),
+        (
             "signing_key_publish_seconds",
             p.signing_key_publish_seconds,
             30 * 24 * 3600,

@@ -28,6 +28,9 @@ pub mod purpose {
     pub const REFRESH: &str = "refresh_token";
     pub const CSRF: &str = "csrf";
     pub const CLIENT_ASSERTION: &str = "client_assertion";
+    /// The network of a sign-in (`directory::lockout`): not a bearer value, but kept
+    /// only as a keyed hash all the same.
+    pub const SIGN_IN_NETWORK: &str = "sign_in_network";
 }
 
 /// A signed-in browser (the SSO session behind the session cookie).

@@ -29,6 +29,8 @@ pub enum ObjectKind {
     /// A `private_key_jwt` assertion already used, keyed by the hash of its client and
     /// `jti` (`oauth::token::client_assertion`).
     UsedClientAssertion,
+    /// A user's failed sign-ins (`directory::lockout`), keyed by the user's key.
+    SignInFailures,
     /// A multi-tenant app of another tenant admitted into this one by an
     /// administrator's consent (`model::ForeignApp`), keyed by client_id.
     ForeignApp,
@@ -38,7 +40,7 @@ pub enum ObjectKind {
 }
 
 impl ObjectKind {
-    pub const ALL: [ObjectKind; 14] = [
+    pub const ALL: [ObjectKind; 15] = [
         ObjectKind::User,
         ObjectKind::Group,
         ObjectKind::Api,
@@ -51,6 +53,7 @@ impl ObjectKind {
         ObjectKind::DeviceCode,
         ObjectKind::RevokedAccessToken,
         ObjectKind::UsedClientAssertion,
+        ObjectKind::SignInFailures,
         ObjectKind::ForeignApp,
         ObjectKind::KeyRing,
     ];
@@ -74,6 +77,7 @@ impl ObjectKind {
                 | ObjectKind::DeviceCode
                 | ObjectKind::RevokedAccessToken
                 | ObjectKind::UsedClientAssertion
+                | ObjectKind::SignInFailures
         )
     }
 
@@ -112,6 +116,7 @@ impl ObjectKind {
             ObjectKind::DeviceCode => "device_code",
             ObjectKind::RevokedAccessToken => "revoked_access_token",
             ObjectKind::UsedClientAssertion => "used_client_assertion",
+            ObjectKind::SignInFailures => "sign_in_failures",
             ObjectKind::ForeignApp => "foreign_app",
             ObjectKind::KeyRing => "key_ring",
         }

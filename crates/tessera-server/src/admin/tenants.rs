@@ -27,6 +27,8 @@ use utoipa::ToSchema;
 pub struct PolicyView {
     pub lockout_threshold: u32,
     pub lockout_seconds: u32,
+    #[serde(default = "defaults::lockout_window")]
+    pub lockout_window_seconds: u32,
     pub mfa_max_age_seconds: u32,
     pub code_lifetime_seconds: u32,
     pub blocked_ip_ranges: Vec<String>,
@@ -65,6 +67,9 @@ pub struct PolicyView {
 
 mod defaults {
     use tessera_core::tenant::TenantPolicy;
+    pub fn lockout_window() -> u32 {
+        TenantPolicy::default().lockout_window_seconds
+    }
     pub fn session() -> u32 {
         TenantPolicy::default().session_lifetime_seconds
     }
@@ -99,6 +104,7 @@ impl From<TenantPolicy> for PolicyView {
         Self {
             lockout_threshold: p.lockout_threshold,
             lockout_seconds: p.lockout_seconds,
+            lockout_window_seconds: p.lockout_window_seconds,
             mfa_max_age_seconds: p.mfa_max_age_seconds,
             code_lifetime_seconds: p.code_lifetime_seconds,
             blocked_ip_ranges: p.blocked_ip_ranges,
@@ -123,6 +129,7 @@ impl From<PolicyView> for TenantPolicy {
         Self {
             lockout_threshold: p.lockout_threshold,
             lockout_seconds: p.lockout_seconds,
+            lockout_window_seconds: p.lockout_window_seconds,
             mfa_max_age_seconds: p.mfa_max_age_seconds,
             code_lifetime_seconds: p.code_lifetime_seconds,
             blocked_ip_ranges: p.blocked_ip_ranges,

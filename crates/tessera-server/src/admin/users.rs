@@ -381,6 +381,19 @@ pub async fn delete(
         kind: ObjectKind::User,
         id: obj.id,
     }];
+    // A later user with the same name must not inherit this one's failed sign-ins.
+    if let Some(failures) = state
+        .store
+        .object(t.id, ObjectKind::SignInFailures, &key)
+        .await
+        .map_err(store)?
+    {
+        writes.push(Write::Delete {
+            tenant_id: t.id,
+            kind: ObjectKind::SignInFailures,
+            id: failures.id,
+        });
+    }
     // A later user with the same name must not inherit this one's consents.
     for consent_obj in state
         .store
@@ -565,6 +578,50 @@ pub async fn revoke_consent(
     )
     .await
     .map_err(problem)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Unlock an account that failed sign-ins locked (smart lockout): both counts start
+/// over; the networks the user signed in from stay familiar.
+#[utoipa::path(delete, path = "/tenants/{slug}/users/{username}/lockout", tag = "users", params(("slug" = String, Path), ("username" = String, Path)),
+    responses((status = 204), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn unlock(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path((slug, username)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    use tessera_core::directory::lockout::SignInFailures;
+    let t = tenant(&state, &slug).await?;
+    let (_, user) = find(&state, &t, &username).await?;
+    let key = user.username.key();
+    let found = state
+        .store
+        .object(t.id, ObjectKind::SignInFailures, &key)
+        .await
+        .map_err(store)?;
+    // Nothing counted: nothing to unlock.
+    let Some(object) = found else {
+        return Ok(StatusCode::NO_CONTENT);
+    };
+    let mut record: SignInFailures = object.decode().map_err(internal)?;
+    record.unlock();
+    let doc = tessera_core::store::object::encode(&record);
+    // A sign-in that changed the record meanwhile makes this a Conflict: try again.
+    state
+        .store
+        .apply(vec![
+            Write::Put(object.with_doc(doc, state.clock.now())),
+            audit(
+                &state,
+                &t,
+                &admin.actor,
+                "user.unlock",
+                format!("user:{}", user.username.as_str()),
+                Vec::new(),
+            ),
+        ])
+        .await
+        .map_err(store)?;
     Ok(StatusCode::NO_CONTENT)
 }
 

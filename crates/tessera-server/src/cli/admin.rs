@@ -75,6 +75,13 @@ pub enum Task {
         #[arg(long)]
         username: String,
     },
+    /// Unlock a user's account locked by failed sign-ins (smart lockout)
+    UnlockUser {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        username: String,
+    },
     /// Register an app
     AddApp {
         #[arg(long)]
@@ -174,6 +181,11 @@ fn request(task: &Task) -> Result<(&'static str, String, Option<Value>), Fatal> 
             format!("/admin/api/v1/tenants/{tenant}/users/{username}/sessions"),
             None,
         ),
+        Task::UnlockUser { tenant, username } => (
+            "DELETE",
+            format!("/admin/api/v1/tenants/{tenant}/users/{username}/lockout"),
+            None,
+        ),
         Task::AddApp {
             tenant,
             client_id,
@@ -247,6 +259,7 @@ fn summary(task: &Task, v: &Value, public_url: Option<&str>) -> String {
             v["sessions"].as_u64().unwrap_or(0),
             v["refresh_tokens"].as_u64().unwrap_or(0)
         ),
+        Task::UnlockUser { username, .. } => format!("unlocked {username}"),
         Task::AddApp { .. } => format!("registered app {}", v["client_id"].as_str().unwrap_or("")),
         Task::AddSecret { client_id, .. } => format!(
             "new secret for {client_id} (id {}); shown once, store it now:\n{}",

@@ -56,6 +56,9 @@ pub struct Shared {
     pub trusted_proxies: Arc<[ipnet::IpNet]>,
     /// Passwords no one may choose (`password_deny_list`), empty without one.
     pub password_deny_list: Arc<tessera_core::directory::password_policy::DenyList>,
+    /// What an unknown user's answer imitates: the decoy hash at this pool's cost, and
+    /// how long a wrong password's bookkeeping takes (`oauth::password`).
+    pub unknown_users: Arc<crate::oauth::password::UnknownUsers>,
 }
 
 impl Shared {
@@ -112,6 +115,7 @@ impl AppState {
             outbound: Default::default(),
             password_deny_list: Default::default(),
             trusted_proxies: Arc::from([]),
+            unknown_users: Default::default(),
         }))
     }
 }

@@ -27,6 +27,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("delete", "/tenants/{slug}/users/{username}"),
     ("post", "/tenants/{slug}/users/{username}/password"),
     ("get", "/tenants/{slug}/users/{username}/consents"),
+    ("delete", "/tenants/{slug}/users/{username}/lockout"),
     ("get", "/tenants/{slug}/foreign-apps"),
     ("delete", "/tenants/{slug}/foreign-apps/{client_id}"),
     (

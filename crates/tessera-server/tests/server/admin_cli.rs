@@ -103,6 +103,15 @@ async fn everyday_tasks_from_the_command_line() {
         .trim(),
         "revoked 0 session(s) and 0 refresh token(s) of alice"
     );
+    assert_eq!(
+        ok(&admin(
+            &dir,
+            &["unlock-user", "--tenant", "contoso", "--username", "alice"],
+            None
+        ))
+        .trim(),
+        "unlocked alice"
+    );
 
     let bad = admin(
         &dir,

@@ -21,6 +21,7 @@ mod health;
 mod implicit;
 mod import_export;
 mod jwks;
+mod lockout;
 mod logout;
 mod master_key;
 mod multi_node;
