@@ -62,3 +62,47 @@ mod tests {
         assert!(changed_fields(&old, &old).is_empty());
     }
 }
+
+/// One sign-in attempt or step, as the sign-in log keeps it (`ObjectKind::SignInEvent`):
+/// what Entra ID's sign-in logs are read for. Kept for the tenant's
+/// `sign_in_log_days`, under [`SignInEvent::key`], so the events of one request are
+/// found by its trace id, and a user's by the owner index (`user`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct SignInEvent {
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// The user's key as typed (an unknown username too, so failed guesses at it show).
+    pub user: String,
+    /// `password`, `consent`, `admin_consent`, `device_approval`.
+    pub step: String,
+    /// `success`, or `failure` with its catalogue code and name.
+    pub outcome: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The app the sign-in was for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+    pub trace_id: String,
+    /// The sign-in (the session's `sid`) the step started or continued.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+}
+
+impl SignInEvent {
+    /// The object key: the trace id first, so a request's events are one key range
+    /// (`Store::objects_after` from the trace id), then the event's own id.
+    pub fn key(&self, id: ObjectId) -> String {
+        format!("{}.{id}", self.trace_id)
+    }
+
+    /// The key range of a trace's events: keys after this one, while they start with it.
+    pub fn trace_prefix(trace_id: &str) -> String {
+        format!("{trace_id}.")
+    }
+}

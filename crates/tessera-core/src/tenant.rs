@@ -188,6 +188,8 @@ pub struct TenantPolicy {
     pub signing_key_publish_seconds: u32,
     /// The fewest characters a new password may have (8 to 256).
     pub password_min_length: u32,
+    /// Days the sign-in log keeps each attempt (1 to 365).
+    pub sign_in_log_days: u32,
     /// The device platforms users may sign in from (PlatformNotAllowed); empty: all.
     /// Taken from the browser's user agent, which a user can change.
     pub allowed_platforms: Vec<crate::platform::Platform>,
@@ -221,6 +223,8 @@ impl Default for TenantPolicy {
             signing_key_publish_seconds: 24 * 3600,
             // NIST SP 800-63B §5.1.1.2's floor for passwords a user chooses.
             password_min_length: 8,
+            // Entra ID keeps sign-in logs 30 days.
+            sign_in_log_days: 30,
             allowed_platforms: Vec::new(),
             admitted_tenants: None,
         }

@@ -128,6 +128,12 @@ fn check_tenant(r: &mut Report, base: &str, t: &TenantDoc) {
             );
         }
     }
+    if !(1..=365).contains(&p.sign_in_log_days) {
+        r.invalid(
+            format!("{base}/policy/sign_in_log_days"),
+            "must be between 1 and 365 days",
+        );
+    }
     if !(8..=256).contains(&p.password_min_length) {
         r.invalid(
             format!("{base}/policy/password_min_length"),

@@ -31,6 +31,8 @@ pub enum ObjectKind {
     UsedClientAssertion,
     /// A user's failed sign-ins (`directory::lockout`), keyed by the user's key.
     SignInFailures,
+    /// One event of the sign-in log (`audit::SignInEvent`), keyed by trace id and id.
+    SignInEvent,
     /// A multi-tenant app of another tenant admitted into this one by an
     /// administrator's consent (`model::ForeignApp`), keyed by client_id.
     ForeignApp,
@@ -40,7 +42,7 @@ pub enum ObjectKind {
 }
 
 impl ObjectKind {
-    pub const ALL: [ObjectKind; 15] = [
+    pub const ALL: [ObjectKind; 16] = [
         ObjectKind::User,
         ObjectKind::Group,
         ObjectKind::Api,
@@ -54,6 +56,7 @@ impl ObjectKind {
         ObjectKind::RevokedAccessToken,
         ObjectKind::UsedClientAssertion,
         ObjectKind::SignInFailures,
+        ObjectKind::SignInEvent,
         ObjectKind::ForeignApp,
         ObjectKind::KeyRing,
     ];
@@ -78,6 +81,7 @@ impl ObjectKind {
                 | ObjectKind::RevokedAccessToken
                 | ObjectKind::UsedClientAssertion
                 | ObjectKind::SignInFailures
+                | ObjectKind::SignInEvent
         )
     }
 
@@ -117,6 +121,7 @@ impl ObjectKind {
             ObjectKind::RevokedAccessToken => "revoked_access_token",
             ObjectKind::UsedClientAssertion => "used_client_assertion",
             ObjectKind::SignInFailures => "sign_in_failures",
+            ObjectKind::SignInEvent => "sign_in_event",
             ObjectKind::ForeignApp => "foreign_app",
             ObjectKind::KeyRing => "key_ring",
         }

@@ -13,6 +13,7 @@ mod groups;
 mod json;
 mod keys;
 mod master_key;
+mod sign_ins;
 mod tenants;
 mod token_auth;
 mod users;
@@ -30,7 +31,7 @@ use utoipa_axum::routes;
 #[openapi(
     info(
         title = "Tessera admin API",
-        description = "Tenants and their directory: users (passwords, consents, sessions), groups, APIs, apps (secrets, keys, assignments), other tenants' multi-tenant apps consented to, signing keys and their rotation, the audit log; and the installation's master key ring. Authenticate with `Authorization: Bearer <credential>` (the bootstrap credential, or an access token for the management API); errors are RFC 9457 problem details whose `code` is a Tessera error code (see /errors).",
+        description = "Tenants and their directory: users (passwords, consents, sessions), groups, APIs, apps (secrets, keys, assignments), other tenants' multi-tenant apps consented to, signing keys and their rotation, the audit log and the sign-in log (also by trace id across tenants); and the installation's master key ring. Authenticate with `Authorization: Bearer <credential>` (the bootstrap credential, or an access token for the management API); errors are RFC 9457 problem details whose `code` is a Tessera error code (see /errors).",
         version = "1"
     ),
     modifiers(&SecurityAddon),
@@ -62,6 +63,8 @@ pub fn router() -> Router<AppState> {
         .routes(routes!(apis::list, apis::create))
         .routes(routes!(apis::get, apis::update, apis::delete))
         .routes(routes!(audit::list))
+        .routes(routes!(sign_ins::list))
+        .routes(routes!(sign_ins::trace))
         .routes(routes!(keys::list))
         .routes(routes!(keys::rotate))
         .routes(routes!(keys::remove))

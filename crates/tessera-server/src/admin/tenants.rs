@@ -54,6 +54,8 @@ pub struct PolicyView {
     pub signing_key_publish_seconds: u32,
     #[serde(default = "defaults::password_min_length")]
     pub password_min_length: u32,
+    #[serde(default = "defaults::sign_in_log_days")]
+    pub sign_in_log_days: u32,
     /// Device platforms users may sign in from (android, ios, windows, macos, chromeos,
     /// linux, other); empty: all.
     #[serde(default)]
@@ -94,6 +96,9 @@ mod defaults {
     pub fn publish() -> u32 {
         TenantPolicy::default().signing_key_publish_seconds
     }
+    pub fn sign_in_log_days() -> u32 {
+        TenantPolicy::default().sign_in_log_days
+    }
     pub fn password_min_length() -> u32 {
         TenantPolicy::default().password_min_length
     }
@@ -118,6 +123,7 @@ impl From<TenantPolicy> for PolicyView {
             signing_key_rotation_days: p.signing_key_rotation_days,
             signing_key_publish_seconds: p.signing_key_publish_seconds,
             password_min_length: p.password_min_length,
+            sign_in_log_days: p.sign_in_log_days,
             allowed_platforms: p.allowed_platforms,
             admitted_tenants: p.admitted_tenants,
         }
@@ -143,6 +149,7 @@ impl From<PolicyView> for TenantPolicy {
             signing_key_rotation_days: p.signing_key_rotation_days,
             signing_key_publish_seconds: p.signing_key_publish_seconds,
             password_min_length: p.password_min_length,
+            sign_in_log_days: p.sign_in_log_days,
             allowed_platforms: p.allowed_platforms,
             admitted_tenants: p.admitted_tenants,
         }

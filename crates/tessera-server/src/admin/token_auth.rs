@@ -150,6 +150,8 @@ impl TokenCaller {
             ),
             ["tenants", slug, ..] if read => (Some(*slug), &readers, ROLE_DIRECTORY_READ),
             ["tenants", slug, ..] => (Some(*slug), &writers, ROLE_DIRECTORY_READ_WRITE),
+            // A trace id may belong to any tenant.
+            ["traces", ..] if read => (None, &readers, ROLE_DIRECTORY_READ),
             // The master key ring is the installation's, like creating tenants.
             ["master-key", ..] => (None, &[ROLE_TENANTS_READ_WRITE], ROLE_TENANTS_READ_WRITE),
             _ => return forbidden("the bootstrap admin credential".into()),

@@ -109,6 +109,12 @@ pub enum Task {
         #[arg(long)]
         tenant: String,
     },
+    /// Show every sign-in event of a request, by the trace id an error page shows, and
+    /// of the sign-in it belongs to, in any tenant
+    Trace {
+        /// The trace id (32 hex digits)
+        trace_id: String,
+    },
     /// Show the master key ring: its keys and how many values at rest each sealed
     MasterKey {
         /// Move every value at rest under the ring's first key (after the new key was
@@ -212,6 +218,14 @@ fn request(task: &Task) -> Result<(&'static str, String, Option<Value>), Fatal> 
             format!("/admin/api/v1/tenants/{tenant}/keys/rotate"),
             None,
         ),
+        Task::Trace { trace_id } => (
+            "GET",
+            format!(
+                "/admin/api/v1/traces/{}",
+                url::form_urlencoded::byte_serialize(trace_id.as_bytes()).collect::<String>()
+            ),
+            None,
+        ),
         Task::MasterKey { reseal: false } => ("GET", "/admin/api/v1/master-key".into(), None),
         Task::MasterKey { reseal: true } => {
             ("POST", "/admin/api/v1/master-key/reseal".into(), None)
@@ -267,8 +281,40 @@ fn summary(task: &Task, v: &Value, public_url: Option<&str>) -> String {
             v["value"].as_str().unwrap_or("")
         ),
         Task::RotateKeys { tenant } => format!("rotated the signing keys of {tenant}"),
+        Task::Trace { trace_id } => trace_summary(trace_id, v),
         Task::MasterKey { .. } => ring_summary(v),
     }
+}
+
+/// A trace's events, oldest first, one line each.
+fn trace_summary(trace_id: &str, v: &Value) -> String {
+    let events = v["items"].as_array().cloned().unwrap_or_default();
+    if events.is_empty() {
+        return format!("no sign-in event with the trace id {trace_id}");
+    }
+    let text = |e: &Value, k: &str| e[k].as_str().unwrap_or("-").to_owned();
+    events
+        .iter()
+        .rev()
+        .map(|e| {
+            let outcome = match e["code"].as_str() {
+                Some(code) => format!("{} {code} {}", text(e, "outcome"), text(e, "error")),
+                None => text(e, "outcome"),
+            };
+            format!(
+                "{} {} {} {outcome} user={} app={} from={} agent={:?} trace={}",
+                text(e, "at"),
+                text(e, "tenant"),
+                text(e, "step"),
+                text(e, "user"),
+                text(e, "app"),
+                text(e, "client_address"),
+                text(e, "user_agent"),
+                text(e, "trace_id"),
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The ring's status in a few lines.

@@ -86,7 +86,9 @@ pub async fn sign_in(
     };
     let username = fields.get("username").unwrap_or_default();
     let secret = Secret::new(fields.get("password").unwrap_or_default());
-    match session::sign_in_with_password(&state, &tenant, &headers, client, username, secret).await
+    let app = Some(request.app.client_id.as_str());
+    match session::sign_in_with_password(&state, &tenant, &headers, client, app, username, secret)
+        .await
     {
         Ok((current, cookie)) => {
             let mut r = consent_page(&state, &tenant, &headers, &params, &request, &current).await;
@@ -112,6 +114,7 @@ pub async fn confirm(
     State(state): State<AppState>,
     PageTenant(tenant): PageTenant,
     headers: HeaderMap,
+    ClientAddress(client): ClientAddress,
     body: Bytes,
 ) -> Response {
     let (fields, params, request) = match form(&state, &tenant, &headers, &body).await {
@@ -132,15 +135,23 @@ pub async fn confirm(
         return sign_in_page(&state, &tenant, &headers, &params, &request, None, None);
     };
     let issuer = state.issuer(tenant.slug.as_str());
-    if !allow {
-        let declined = CatalogError::new(ErrorName::ConsentDeclined)
-            .with("client_id", request.app.client_id.to_string());
-        return respond::error(&request.redirect, &declined, &issuer, true);
-    }
-    let outcome = match admin(&state, &tenant, &current, &request).await {
-        Ok(()) => consent(&state, &tenant, &current, request.own.clone(), &request).await,
-        Err(e) => Err(e),
+    let outcome = if allow {
+        match admin(&state, &tenant, &current, &request).await {
+            Ok(()) => consent(&state, &tenant, &current, request.own.clone(), &request).await,
+            Err(e) => Err(e),
+        }
+    } else {
+        Err(CatalogError::new(ErrorName::ConsentDeclined)
+            .with("client_id", request.app.client_id.to_string()))
     };
+    let step = super::sign_in_log::Step {
+        step: "admin_consent",
+        user: &current.session.user,
+        app: Some(request.app.client_id.as_str()),
+        client,
+        sid: Some(&current.session.sid),
+    };
+    super::sign_in_log::record(&state, &tenant, &headers, step, outcome.as_ref().copied()).await;
     match outcome {
         Ok(()) => respond::success(
             &request.redirect,

@@ -173,7 +173,7 @@ async fn run(
         ));
     }
 
-    match consent::decide(state, tenant, &app, &request, &current, answer)
+    match consent::decide(state, tenant, &app, &request, &current, answer, headers)
         .await
         .map_err(fail)?
     {

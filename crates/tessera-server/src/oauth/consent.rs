@@ -27,16 +27,14 @@ pub async fn decide(
     request: &AuthorizeRequest,
     current: &CurrentSession,
     answer: Option<bool>,
+    headers: &axum::http::HeaderMap,
 ) -> Result<Decision, CatalogError> {
     request
         .scopes
         .check_admin_consent(app, tenant.slug.as_str())?;
-    match answer {
-        Some(false) => {
-            return Err(CatalogError::new(ErrorName::ConsentDeclined)
-                .with("client_id", app.client_id.clone()));
-        }
-        Some(true) => {
+    if let Some(allow) = answer {
+        // The user's answer on the consent page goes to the sign-in log.
+        let outcome = if allow {
             record(
                 state,
                 tenant,
@@ -44,10 +42,20 @@ pub async fn decide(
                 request.scopes.values(),
                 &current.session.user,
             )
-            .await?;
-            return Ok(Decision::Granted);
-        }
-        None => {}
+            .await
+        } else {
+            Err(CatalogError::new(ErrorName::ConsentDeclined)
+                .with("client_id", app.client_id.clone()))
+        };
+        let step = super::sign_in_log::Step {
+            step: "consent",
+            user: &current.session.user,
+            app: Some(app.client_id.as_str()),
+            client: None,
+            sid: Some(&current.session.sid),
+        };
+        super::sign_in_log::record(state, tenant, headers, step, outcome.as_ref().copied()).await;
+        return outcome.map(|()| Decision::Granted);
     }
     if request.prompt.consent {
         return Ok(Decision::Ask);

@@ -320,7 +320,11 @@ pub async fn sign_in(
     };
     let username = fields.get("username").unwrap_or_default();
     let secret = Secret::new(fields.get("password").unwrap_or_default());
-    match session::sign_in_with_password(&state, &tenant, &headers, client, username, secret).await
+    let for_app = Some(app.client_id.as_str());
+    match session::sign_in_with_password(
+        &state, &tenant, &headers, client, for_app, username, secret,
+    )
+    .await
     {
         Ok((current, cookie)) => {
             let mut r =
@@ -346,6 +350,7 @@ pub async fn confirm(
     State(state): State<AppState>,
     PageTenant(tenant): PageTenant,
     headers: HeaderMap,
+    ClientAddress(client): ClientAddress,
     body: Bytes,
 ) -> Response {
     let (fields, typed) = match carrying_form(&state, &headers, &body) {
@@ -369,7 +374,23 @@ pub async fn confirm(
     if let Err(e) = super::authorize::platform_allowed(&tenant, &app, &headers) {
         return ErrorResponse::page(e).into_response();
     }
-    match answer(&state, &tenant, &app, object, record, &current, allow).await {
+    let answered = answer(&state, &tenant, &app, object, record, &current, allow).await;
+    // The user's yes or no goes to the sign-in log, like a consent page's.
+    let declined = CatalogError::new(ErrorName::DeviceAccessDenied);
+    let outcome = match &answered {
+        Ok(()) if !allow => Err(&declined),
+        Ok(()) => Ok(()),
+        Err(e) => Err(e),
+    };
+    let step = super::sign_in_log::Step {
+        step: "device_approval",
+        user: &current.session.user,
+        app: Some(app.client_id.as_str()),
+        client,
+        sid: Some(&current.session.sid),
+    };
+    super::sign_in_log::record(&state, &tenant, &headers, step, outcome).await;
+    match answered {
         Ok(()) => page(
             StatusCode::OK,
             "device_done.html",

@@ -24,6 +24,7 @@ pub(crate) mod password;
 mod respond;
 mod revoke;
 pub(crate) mod session;
+pub(crate) mod sign_in_log;
 mod signin;
 pub mod signing;
 pub(crate) mod token;

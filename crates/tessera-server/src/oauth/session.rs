@@ -141,7 +141,35 @@ fn checked(
 /// Signs in with a password (`password::authenticate`) and starts the session: the
 /// session with its user, and the `Set-Cookie` header that carries it beside the
 /// browser's other accounts.
+///
+/// The attempt, for `app` when it is for one, goes to the sign-in log whatever its
+/// outcome (`sign_in_log`).
 pub async fn sign_in_with_password(
+    state: &AppState,
+    tenant: &Tenant,
+    headers: &HeaderMap,
+    client: Option<std::net::IpAddr>,
+    app: Option<&str>,
+    username: &str,
+    password: tessera_core::secret::Secret,
+) -> Result<(CurrentSession, HeaderValue), CatalogError> {
+    let outcome = password_session(state, tenant, headers, client, username, password).await;
+    let step = super::sign_in_log::Step {
+        step: "password",
+        user: match &outcome {
+            Ok((current, _)) => current.session.user.as_str(),
+            Err(_) => username.trim(),
+        },
+        app,
+        client,
+        sid: outcome.as_ref().ok().map(|(c, _)| c.session.sid.as_str()),
+    };
+    let logged = outcome.as_ref().map(|_| ());
+    super::sign_in_log::record(state, tenant, headers, step, logged).await;
+    outcome
+}
+
+async fn password_session(
     state: &AppState,
     tenant: &Tenant,
     headers: &HeaderMap,

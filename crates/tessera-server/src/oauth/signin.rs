@@ -43,7 +43,8 @@ pub async fn password(
     };
     let username = fields.get("username").unwrap_or_default();
     let password = Secret::new(fields.get("password").unwrap_or_default());
-    match session::sign_in_with_password(&state, &tenant, &headers, client, username, password)
+    let app = request.get("client_id");
+    match session::sign_in_with_password(&state, &tenant, &headers, client, app, username, password)
         .await
     {
         Ok((current, cookie)) => {

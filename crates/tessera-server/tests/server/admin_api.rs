@@ -29,6 +29,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/tenants/{slug}/users/{username}/consents"),
     ("delete", "/tenants/{slug}/users/{username}/lockout"),
     ("get", "/tenants/{slug}/foreign-apps"),
+    ("get", "/tenants/{slug}/sign-ins"),
+    ("get", "/traces/{trace_id}"),
     ("delete", "/tenants/{slug}/foreign-apps/{client_id}"),
     (
         "delete",
@@ -576,7 +578,8 @@ async fn the_openapi_document_lists_every_route() {
             .replace("{client_id}", "none")
             .replace("{name}", "none")
             .replace("{identifier}", "api%3A%2F%2Fnone")
-            .replace("{id}", "none");
+            .replace("{id}", "none")
+            .replace("{trace_id}", "none");
         let r = app.admin(&method.to_uppercase(), &concrete, None).await;
         assert!(r.status != 405, "{method} {concrete}: {}", r.status);
         if r.status == 404 {

@@ -112,6 +112,15 @@ async fn everyday_tasks_from_the_command_line() {
         .trim(),
         "unlocked alice"
     );
+    assert_eq!(
+        ok(&admin(
+            &dir,
+            &["trace", "0123456789abcdef0123456789abcdef"],
+            None
+        ))
+        .trim(),
+        "no sign-in event with the trace id 0123456789abcdef0123456789abcdef"
+    );
 
     let bad = admin(
         &dir,

@@ -32,6 +32,7 @@ mod prompt;
 mod refresh;
 mod revocation;
 mod sign_in_flow;
+mod sign_in_log;
 mod support;
 mod token_errors;
 mod token_exchange;
