@@ -188,6 +188,12 @@ pub struct TenantPolicy {
     pub signing_key_publish_seconds: u32,
     /// The fewest characters a new password may have (8 to 256).
     pub password_min_length: u32,
+    /// Requests a minute one client address may make to each kind of endpoint
+    /// (authorization, password sign-in, token, device), per node; 0: no limit.
+    pub rate_limit_per_address_per_minute: u32,
+    /// Requests a minute one client may make to the token and device authorization
+    /// endpoints once authenticated, per node; 0: no limit.
+    pub rate_limit_per_client_per_minute: u32,
     /// Days the sign-in log keeps each attempt (1 to 365).
     pub sign_in_log_days: u32,
     /// The device platforms users may sign in from (PlatformNotAllowed); empty: all.
@@ -223,6 +229,10 @@ impl Default for TenantPolicy {
             signing_key_publish_seconds: 24 * 3600,
             // NIST SP 800-63B §5.1.1.2's floor for passwords a user chooses.
             password_min_length: 8,
+            // A busy office behind one address stays well within these; a script
+            // guessing or a runaway loop does not.
+            rate_limit_per_address_per_minute: 1200,
+            rate_limit_per_client_per_minute: 6000,
             // Entra ID keeps sign-in logs 30 days.
             sign_in_log_days: 30,
             allowed_platforms: Vec::new(),

@@ -56,6 +56,12 @@ pub struct PolicyView {
     pub password_min_length: u32,
     #[serde(default = "defaults::sign_in_log_days")]
     pub sign_in_log_days: u32,
+    /// 0: no limit.
+    #[serde(default = "defaults::per_address")]
+    pub rate_limit_per_address_per_minute: u32,
+    /// 0: no limit.
+    #[serde(default = "defaults::per_client")]
+    pub rate_limit_per_client_per_minute: u32,
     /// Device platforms users may sign in from (android, ios, windows, macos, chromeos,
     /// linux, other); empty: all.
     #[serde(default)]
@@ -96,6 +102,12 @@ mod defaults {
     pub fn publish() -> u32 {
         TenantPolicy::default().signing_key_publish_seconds
     }
+    pub fn per_address() -> u32 {
+        TenantPolicy::default().rate_limit_per_address_per_minute
+    }
+    pub fn per_client() -> u32 {
+        TenantPolicy::default().rate_limit_per_client_per_minute
+    }
     pub fn sign_in_log_days() -> u32 {
         TenantPolicy::default().sign_in_log_days
     }
@@ -124,6 +136,8 @@ impl From<TenantPolicy> for PolicyView {
             signing_key_publish_seconds: p.signing_key_publish_seconds,
             password_min_length: p.password_min_length,
             sign_in_log_days: p.sign_in_log_days,
+            rate_limit_per_address_per_minute: p.rate_limit_per_address_per_minute,
+            rate_limit_per_client_per_minute: p.rate_limit_per_client_per_minute,
             allowed_platforms: p.allowed_platforms,
             admitted_tenants: p.admitted_tenants,
         }
@@ -150,6 +164,8 @@ impl From<PolicyView> for TenantPolicy {
             signing_key_publish_seconds: p.signing_key_publish_seconds,
             password_min_length: p.password_min_length,
             sign_in_log_days: p.sign_in_log_days,
+            rate_limit_per_address_per_minute: p.rate_limit_per_address_per_minute,
+            rate_limit_per_client_per_minute: p.rate_limit_per_client_per_minute,
             allowed_platforms: p.allowed_platforms,
             admitted_tenants: p.admitted_tenants,
         }

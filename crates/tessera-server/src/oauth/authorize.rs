@@ -9,6 +9,7 @@
 
 use super::meta::Realm;
 use super::{consent, id_token_hint, lookup, pages, respond, session};
+use crate::http::client_address::ClientAddress;
 use crate::http::error_response::ErrorResponse;
 use crate::http::extract::form;
 use crate::runtime::state::AppState;
@@ -397,10 +398,11 @@ pub async fn get(
     State(state): State<AppState>,
     realm: Realm,
     headers: HeaderMap,
+    ClientAddress(client): ClientAddress,
     uri: Uri,
 ) -> Response {
     match Params::parse(uri.query().unwrap_or_default().as_bytes()) {
-        Ok(params) => start(&state, realm, &headers, params, false).await,
+        Ok(params) => start(&state, realm, &headers, client, params, false).await,
         Err(e) => ErrorResponse::page(e).into_response(),
     }
 }
@@ -411,11 +413,19 @@ async fn start(
     state: &AppState,
     realm: Realm,
     headers: &HeaderMap,
+    client: Option<std::net::IpAddr>,
     params: Params,
     posted: bool,
 ) -> Response {
     match realm {
         Realm::Tenant(tenant) => {
+            use crate::runtime::rate_limits::Endpoint;
+            if let Err(e) = state
+                .rate_limits
+                .check_address(&tenant, Endpoint::Authorize, client)
+            {
+                return ErrorResponse::page(e).into_response();
+            }
             let start = Interaction::Start { posted };
             proceed(state, &tenant, headers, params, start).await
         }
@@ -437,10 +447,11 @@ pub async fn post(
     State(state): State<AppState>,
     realm: Realm,
     headers: HeaderMap,
+    ClientAddress(client): ClientAddress,
     body: Bytes,
 ) -> Response {
     match form(&headers, &body) {
-        Ok(params) => start(&state, realm, &headers, params, true).await,
+        Ok(params) => start(&state, realm, &headers, client, params, true).await,
         Err(e) => ErrorResponse::page(e).into_response(),
     }
 }

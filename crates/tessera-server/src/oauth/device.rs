@@ -42,9 +42,25 @@ pub async fn authorize(
     State(state): State<AppState>,
     ResolvedTenant(tenant): ResolvedTenant,
     headers: HeaderMap,
+    ClientAddress(client): ClientAddress,
     body: Bytes,
 ) -> Response {
-    let started = match form_and_client(&state, &tenant, &headers, &body).await {
+    use crate::runtime::rate_limits::{Endpoint, Subject};
+    let limits = &state.rate_limits;
+    let counted = limits
+        .check_address(&tenant, Endpoint::Device, client)
+        .map_err(ErrorResponse::token);
+    let authenticated = match counted {
+        Ok(()) => form_and_client(&state, &tenant, &headers, &body).await,
+        Err(e) => Err(e),
+    };
+    let started = match authenticated.and_then(|(params, app)| {
+        let by_client = Subject::Client(app.client_id.to_string());
+        limits
+            .check(&tenant, Endpoint::Device, by_client)
+            .map_err(ErrorResponse::token)?;
+        Ok((params, app))
+    }) {
         Ok((params, app)) => {
             let agent = headers
                 .get(header::USER_AGENT)
@@ -142,8 +158,16 @@ pub async fn enter(
     State(state): State<AppState>,
     PageTenant(tenant): PageTenant,
     headers: HeaderMap,
+    ClientAddress(client): ClientAddress,
     body: Bytes,
 ) -> Response {
+    use crate::runtime::rate_limits::Endpoint;
+    if let Err(e) = state
+        .rate_limits
+        .check_address(&tenant, Endpoint::Device, client)
+    {
+        return ErrorResponse::page(e).into_response();
+    }
     let fields = match csrf::checked_form(&state, &headers, &body) {
         Ok(f) => f,
         Err(e) => return ErrorResponse::page(e).into_response(),

@@ -143,6 +143,7 @@ pub async fn token(
     axum::extract::State(state): axum::extract::State<AppState>,
     uri: axum::http::Uri,
     headers: axum::http::HeaderMap,
+    crate::http::client_address::ClientAddress(client): crate::http::client_address::ClientAddress,
     body: axum::body::Bytes,
 ) -> Response {
     let segment = uri
@@ -155,7 +156,9 @@ pub async fn token(
         return ErrorResponse::json(CatalogError::new(ErrorName::TenantNotFound)).into_response();
     };
     match token_tenant(&state, meta, &headers, &body).await {
-        Ok(tenant) => super::token::answer(&state, &tenant, Some(meta), &headers, &body).await,
+        Ok(tenant) => {
+            super::token::answer(&state, &tenant, Some(meta), &headers, client, &body).await
+        }
         Err(e) => ErrorResponse::token(e).into_response(),
     }
 }

@@ -177,6 +177,10 @@ async fn password_session(
     username: &str,
     password: tessera_core::secret::Secret,
 ) -> Result<(CurrentSession, HeaderValue), CatalogError> {
+    use crate::runtime::rate_limits::Endpoint;
+    state
+        .rate_limits
+        .check_address(tenant, Endpoint::SignIn, client)?;
     let who = super::password::authenticate(state, tenant, client, username, password)
         .await?
         .may_sign_in()?;

@@ -5,6 +5,7 @@
 //! `Cache-Control: no-store` (§5.1).
 
 use super::{lookup, signing};
+use crate::http::client_address::ClientAddress;
 use crate::http::error_response::ErrorResponse;
 use crate::http::extract::form;
 use crate::http::tenant_path::ResolvedTenant;
@@ -32,9 +33,10 @@ pub async fn token(
     State(state): State<AppState>,
     ResolvedTenant(tenant): ResolvedTenant,
     headers: HeaderMap,
+    ClientAddress(client): ClientAddress,
     body: Bytes,
 ) -> Response {
-    answer(&state, &tenant, None, &headers, &body).await
+    answer(&state, &tenant, None, &headers, client, &body).await
 }
 
 /// The token endpoint's answer for `tenant`; through a meta-tenant (`meta`), the app
@@ -44,9 +46,10 @@ pub(crate) async fn answer(
     tenant: &Tenant,
     meta: Option<MetaTenant>,
     headers: &HeaderMap,
+    client: Option<std::net::IpAddr>,
     body: &[u8],
 ) -> Response {
-    let (result, app) = handle(state, tenant, meta, headers, body).await;
+    let (result, app) = handle(state, tenant, meta, headers, client, body).await;
     let mut response = match result {
         Ok(body) => {
             let mut r = Json(body).into_response();
@@ -118,12 +121,24 @@ async fn handle(
     tenant: &Tenant,
     meta: Option<MetaTenant>,
     headers: &HeaderMap,
+    client: Option<std::net::IpAddr>,
     body: &[u8],
 ) -> (Result<TokenResponse, ErrorResponse>, Option<App>) {
+    use crate::runtime::rate_limits::{Endpoint, Subject};
+    if let Err(e) = state
+        .rate_limits
+        .check_address(tenant, Endpoint::Token, client)
+    {
+        return (Err(ErrorResponse::token(e)), None);
+    }
     let (params, app) = match form_and_client(state, tenant, headers, body).await {
         Ok(v) => v,
         Err(e) => return (Err(e), None),
     };
+    let by_client = Subject::Client(app.client_id.to_string());
+    if let Err(e) = state.rate_limits.check(tenant, Endpoint::Token, by_client) {
+        return (Err(ErrorResponse::token(e)), Some(app));
+    }
     if let Some(Err(e)) = meta.map(|m| m.serves(&app)) {
         return (Err(ErrorResponse::token(e)), Some(app));
     }

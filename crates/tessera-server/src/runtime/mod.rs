@@ -8,6 +8,7 @@ pub mod key_schedule;
 pub mod master_key;
 pub mod outbound;
 pub mod passwords;
+pub mod rate_limits;
 pub mod reseal;
 pub(crate) mod retry;
 pub mod signers;

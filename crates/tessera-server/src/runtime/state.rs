@@ -59,6 +59,8 @@ pub struct Shared {
     /// What an unknown user's answer imitates: the decoy hash at this pool's cost, and
     /// how long a wrong password's bookkeeping takes (`oauth::password`).
     pub unknown_users: Arc<crate::oauth::password::UnknownUsers>,
+    /// Requests counted per client address and per client (`runtime::rate_limits`).
+    pub rate_limits: Arc<crate::runtime::rate_limits::RateLimits>,
 }
 
 impl Shared {
@@ -116,6 +118,7 @@ impl AppState {
             password_deny_list: Default::default(),
             trusted_proxies: Arc::from([]),
             unknown_users: Default::default(),
+            rate_limits: Default::default(),
         }))
     }
 }

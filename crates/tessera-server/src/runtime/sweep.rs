@@ -1,6 +1,7 @@
 //! Removing protocol records that can no longer matter: expired sessions, codes,
-//! refresh tokens and deny-list entries; and keeping each tenant's signing-key schedule
-//! (`runtime::key_schedule`). `serve` runs it every few minutes.
+//! refresh tokens and deny-list entries; keeping each tenant's signing-key schedule
+//! (`runtime::key_schedule`); forgetting rate-limit counts back at a full allowance.
+//! `serve` runs it every few minutes.
 
 use crate::http::error_response::store_error;
 use crate::runtime::state::AppState;
@@ -13,6 +14,7 @@ pub const INTERVAL: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// Sweeps every tenant; returns how many records went.
 pub async fn sweep(state: &AppState) -> Result<usize, CatalogError> {
+    state.rate_limits.forget_idle();
     let mut removed = 0;
     let mut after: Option<String> = None;
     loop {

@@ -173,8 +173,9 @@ async fn failed_passwords_lock_the_account_on_postgres() {
 
 /// An unknown user gets InvalidCredentials, the answer to a wrong password, after one
 /// Argon2 verification at the production cost too, and after as long as a wrong
-/// password's bookkeeping takes: the medians of several attempts of each agree within
-/// a fifth. (Without the decoy hash the unknown user's answer takes a fraction.)
+/// password's bookkeeping takes: the medians of fifteen attempts of each, interleaved,
+/// agree within half (the tests beside this one load the machine). Without the decoy
+/// hash the unknown user's answer takes a tenth of the time and this fails.
 #[tokio::test]
 async fn an_unknown_user_is_answered_like_a_wrong_password_in_the_same_time() {
     let served = locking(None, 1000, true).await;
@@ -184,7 +185,7 @@ async fn an_unknown_user_is_answered_like_a_wrong_password_in_the_same_time() {
     };
     let mut unknown = Vec::new();
     let mut wrong = Vec::new();
-    for i in 0..9 {
+    for i in 0..15 {
         let start = Instant::now();
         let r = attempt(&served, "nobody-at-all", "guess", ELSEWHERE).await;
         unknown.push(start.elapsed());
@@ -199,7 +200,7 @@ async fn an_unknown_user_is_answered_like_a_wrong_password_in_the_same_time() {
     let (unknown, wrong) = (median(unknown), median(wrong));
     let (low, high) = (unknown.min(wrong), unknown.max(wrong));
     assert!(
-        high.as_secs_f64() <= low.as_secs_f64() * 1.2,
+        high.as_secs_f64() <= low.as_secs_f64() * 1.5,
         "unknown user {unknown:?}, wrong password {wrong:?}"
     );
 }

@@ -29,6 +29,7 @@ mod multi_tenant;
 mod network;
 mod oidc;
 mod prompt;
+mod rate_limits;
 mod refresh;
 mod revocation;
 mod sign_in_flow;
