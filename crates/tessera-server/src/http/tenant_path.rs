@@ -23,14 +23,19 @@ impl FromRequestParts<AppState> for ResolvedTenant {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let path = parts.uri.path().trim_start_matches('/');
-        let segment = path.split_once('/').map_or(path, |(first, _)| first);
+        let segment = first_segment(parts.uri.path());
         // Browsers (the authorization endpoint, the pages) get an error page; programs JSON.
         resolve(state, segment).await.map(Self).map_err(|mut e| {
             e.format = crate::http::error_response::ErrorFormat::negotiate(&parts.headers);
             e
         })
     }
+}
+
+/// The first segment of a request path: the tenant's slug, or a meta-tenant.
+pub fn first_segment(path: &str) -> &str {
+    let path = path.trim_start_matches('/');
+    path.split_once('/').map_or(path, |(first, _)| first)
 }
 
 /// The tenant of a browser-facing route (authorization, sign-in and account pages): an

@@ -37,9 +37,7 @@ impl FromRequestParts<AppState> for Realm {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let path = parts.uri.path().trim_start_matches('/');
-        let segment = path.split_once('/').map_or(path, |(first, _)| first);
-        if let Some(meta) = MetaTenant::parse(segment) {
+        if let Some(meta) = MetaTenant::parse(tenant_path::first_segment(parts.uri.path())) {
             return Ok(Realm::Meta(meta));
         }
         let PageTenant(tenant) = PageTenant::from_request_parts(parts, state).await?;
@@ -146,13 +144,7 @@ pub async fn token(
     crate::http::client_address::ClientAddress(client): crate::http::client_address::ClientAddress,
     body: axum::body::Bytes,
 ) -> Response {
-    let segment = uri
-        .path()
-        .trim_start_matches('/')
-        .split('/')
-        .next()
-        .unwrap_or_default();
-    let Some(meta) = MetaTenant::parse(segment) else {
+    let Some(meta) = MetaTenant::parse(tenant_path::first_segment(uri.path())) else {
         return ErrorResponse::json(CatalogError::new(ErrorName::TenantNotFound)).into_response();
     };
     match token_tenant(&state, meta, &headers, &body).await {

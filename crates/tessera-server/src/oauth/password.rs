@@ -127,6 +127,15 @@ async fn record<T>(
     .await
 }
 
+/// More sign-ins wait for a hash than the pool queues: TemporarilyUnavailable, to try
+/// again in a second, whoever the user (nothing about the user was checked).
+fn overloaded() -> CatalogError {
+    CatalogError::new(ErrorName::TemporarilyUnavailable)
+        .with("seconds", "1")
+        .retry_after(1)
+        .internal("the password hashing queue is full")
+}
+
 /// A hash nobody's password matches, verified when the user does not exist so both
 /// answers take one Argon2 verification.
 async fn decoy(state: &AppState) -> String {
@@ -182,7 +191,11 @@ pub async fn authenticate(
         Err(_) => None,
     };
     let Some((object, user)) = user.filter(|(_, u)| u.password_hash.is_some()) else {
-        let _ = state.passwords.verify(password, decoy(state).await).await;
+        state
+            .passwords
+            .try_verify(password, decoy(state).await)
+            .await
+            .map_err(|_| overloaded())?;
         // As long as a wrong password's bookkeeping takes, which a known user's answer
         // waits for.
         tokio::time::sleep(state.unknown_users.bookkeeping.typical()).await;
@@ -202,7 +215,11 @@ pub async fn authenticate(
     seen.check(seen.familiarity(network.as_deref()), now)?;
     let hash = user.password_hash.clone().unwrap_or_default();
     let hashing = std::time::Instant::now();
-    let verified = state.passwords.verify(password, hash).await;
+    let verified = state
+        .passwords
+        .try_verify(password, hash)
+        .await
+        .map_err(|_| overloaded())?;
     let hashing = hashing.elapsed();
     if !verified {
         let locked = record(state, tenant, &key, |f| {

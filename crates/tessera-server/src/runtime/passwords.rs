@@ -28,6 +28,16 @@ pub const IDLE_RELEASE: Duration = Duration::from_secs(5);
 /// ends after the delay has passed purges it (docs/decisions/0019).
 const PURGE_WAIT: Duration = Duration::from_millis(1_100);
 
+/// Verifications waiting beyond this many per worker are refused ([`Busy`]) rather than
+/// queued: a flood of sign-ins is shed at once with a catalogued 503 (at 20 ms a hash,
+/// sixteen waiting is a third of a second), instead of every sign-in waiting longer and
+/// the queue growing without bound.
+pub const QUEUED_PER_WORKER: usize = 16;
+
+/// More hashes wait than the pool queues ([`Passwords::try_verify`]).
+#[derive(Debug, PartialEq, Eq)]
+pub struct Busy;
+
 /// The pool's shared state: the queue, and how many workers run and wait.
 struct State {
     jobs: VecDeque<Job>,
@@ -202,6 +212,18 @@ impl Passwords {
             .await
     }
 
+    /// [`Passwords::verify`], unless [`QUEUED_PER_WORKER`] verifications per worker
+    /// already wait: then [`Busy`] at once. (The count is read before the job is
+    /// queued, so a burst may overshoot by the requests arriving at the same instant.)
+    pub async fn try_verify(&self, password: Secret, phc: String) -> Result<bool, Busy> {
+        let pool = &self.pool.0;
+        let queued = pool.state.lock().map_or(0, |s| s.jobs.len());
+        if queued >= pool.max * QUEUED_PER_WORKER {
+            return Err(Busy);
+        }
+        Ok(self.verify(password, phc).await)
+    }
+
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce(&mut PasswordScratch) -> T + Send + 'static,
@@ -289,6 +311,57 @@ mod tests {
         );
         assert!(p.workers() <= 2);
         until("both end", || p.workers() == 0).await;
+    }
+
+    /// With its one worker held and the queue full, a verification is refused at once;
+    /// once the worker is free, verifications run again.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_full_queue_refuses_verifications() {
+        let p =
+            Passwords::with_idle_times(1, CHEAP, Duration::from_secs(60), Duration::from_secs(60));
+        let hash = p
+            .hash(Secret::new("pw"), Arc::new(SequenceRng::new(1)))
+            .await;
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let blocker = tokio::spawn({
+            let p = p.clone();
+            async move {
+                p.run(move |_| {
+                    let _ = held.recv();
+                })
+                .await
+            }
+        });
+        until("the worker is held", || {
+            p.pool
+                .0
+                .state
+                .lock()
+                .is_ok_and(|s| s.jobs.is_empty() && s.idle == 0 && s.live == 1)
+        })
+        .await;
+        let waiting: Vec<_> = (0..QUEUED_PER_WORKER)
+            .map(|_| {
+                tokio::spawn({
+                    let (p, hash) = (p.clone(), hash.clone());
+                    async move { p.verify(Secret::new("pw"), hash).await }
+                })
+            })
+            .collect();
+        until("the queue is full", || {
+            p.pool.0.state.lock().map_or(0, |s| s.jobs.len()) == QUEUED_PER_WORKER
+        })
+        .await;
+        assert_eq!(
+            p.try_verify(Secret::new("pw"), hash.clone()).await,
+            Err(Busy)
+        );
+        release.send(()).unwrap();
+        blocker.await.unwrap();
+        for w in waiting {
+            assert!(w.await.unwrap());
+        }
+        assert_eq!(p.try_verify(Secret::new("pw"), hash).await, Ok(true));
     }
 
     #[tokio::test]
