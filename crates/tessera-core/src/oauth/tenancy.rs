@@ -116,7 +116,9 @@ pub fn foreign_app(
 }
 
 /// [`foreign_app`]'s checks 1 and 2, which no consent changes (an administrator may
-/// consent only where they pass); ClientNotFound for an app that is not multi-tenant.
+/// consent only where they pass); ClientNotFound for an app that is not multi-tenant,
+/// AppDisabled for one whose own tenant is disabled (it serves no one while its owner
+/// cannot sign in).
 pub fn may_serve(app: &App, home: &Tenant, tenant: &Tenant) -> Result<(), CatalogError> {
     let refused = |name| {
         CatalogError::new(name)
@@ -125,6 +127,11 @@ pub fn may_serve(app: &App, home: &Tenant, tenant: &Tenant) -> Result<(), Catalo
     };
     if !app.multi_tenant {
         return Err(refused(ErrorName::ClientNotFound));
+    }
+    if home.disabled {
+        return Err(
+            CatalogError::new(ErrorName::AppDisabled).with("client_id", app.client_id.to_string())
+        );
     }
     if tenant.kind == TenantKind::Consumers && !app.personal_accounts {
         return Err(refused(ErrorName::ConsumersEndpointNotAllowed));
@@ -154,4 +161,145 @@ pub fn is_tenant_admin(user: &User, groups: &[Group]) -> bool {
         || groups
             .iter()
             .any(|g| user.groups.contains(&g.name) && grants(&g.app_roles))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::directory::model::RoleAssignment;
+    use crate::ids::TenantId;
+    use crate::tenant::{TenantPolicy, TenantSlug};
+
+    fn tenant(slug: &str, n: u128, kind: TenantKind) -> Tenant {
+        Tenant {
+            id: TenantId::from_uuid(uuid::Uuid::from_u128(n)),
+            slug: TenantSlug::parse(slug).unwrap(),
+            display_name: slug.into(),
+            kind,
+            policy: TenantPolicy::default(),
+            disabled: false,
+            created_at: time::OffsetDateTime::UNIX_EPOCH,
+            updated_at: time::OffsetDateTime::UNIX_EPOCH,
+        }
+    }
+
+    fn app(multi: bool, personal: bool) -> App {
+        serde_json::from_value(serde_json::json!({
+            "client_id": "crm", "name": "CRM", "multi_tenant": multi,
+            "personal_accounts": personal, "assignment_required": true,
+            "redirect_uris": {"web": ["https://crm.test/cb"], "spa": [], "native": []},
+            "post_logout_redirect_uris": [], "secrets": [], "jwks": null,
+            "grant_types": ["authorization_code"], "implicit": {},
+            "permissions": [{"api": "api://tessera-management", "scopes": [], "app_roles": ["Directory.ReadWrite"]}],
+            "admin_consented": false, "assigned_users": ["carol"], "enabled": true
+        }))
+        .unwrap()
+    }
+
+    fn consent(home: &Tenant) -> ForeignApp {
+        ForeignApp {
+            client_id: "crm".into(),
+            home_tenant: home.id,
+            consented_by: "nina".into(),
+            consented_at: time::OffsetDateTime::UNIX_EPOCH,
+        }
+    }
+
+    fn refusal(r: Result<App, CatalogError>) -> ErrorName {
+        r.map(|_| ()).unwrap_err().name
+    }
+
+    #[test]
+    fn meta_tenants_serve_multi_tenant_apps_and_take_their_kinds_of_tenant() {
+        let (work, personal) = (
+            tenant("northwind", 2, TenantKind::Work),
+            tenant("personal", 3, TenantKind::Consumers),
+        );
+        for meta in MetaTenant::ALL {
+            assert_eq!(MetaTenant::parse(&meta.as_str().to_uppercase()), Some(meta));
+        }
+        assert_eq!(MetaTenant::parse("contoso"), None);
+        let single = MetaTenant::Common.serves(&app(false, false)).unwrap_err();
+        assert_eq!(single.name, ErrorName::CommonEndpointNotAllowed);
+        assert!(MetaTenant::Organizations.serves(&app(true, false)).is_ok());
+        let consumers = MetaTenant::Consumers.serves(&app(true, false)).unwrap_err();
+        assert_eq!(consumers.name, ErrorName::ConsumersEndpointNotAllowed);
+        assert!(MetaTenant::Consumers.serves(&app(true, true)).is_ok());
+        assert!(MetaTenant::Common.admits(&work) && MetaTenant::Common.admits(&personal));
+        assert!(MetaTenant::Organizations.admits(&work));
+        assert!(!MetaTenant::Organizations.admits(&personal));
+        assert!(MetaTenant::Consumers.admits(&personal));
+        assert!(!MetaTenant::Consumers.admits(&work));
+    }
+
+    #[test]
+    fn a_foreign_app_is_checked_in_order_and_served_without_home_rights() {
+        let home = tenant("contoso", 1, TenantKind::Work);
+        let work = tenant("northwind", 2, TenantKind::Work);
+        let personal = tenant("personal", 3, TenantKind::Consumers);
+        let given = consent(&home);
+        // 1. Personal accounts, before anything else.
+        let r = foreign_app(app(true, false), &home, &personal, None);
+        assert_eq!(refusal(r), ErrorName::ConsumersEndpointNotAllowed);
+        // 2. The home tenant's list, even with a consent.
+        let mut restricting = home.clone();
+        restricting.policy.admitted_tenants = Some(vec!["Personal".into()]);
+        let r = foreign_app(app(true, true), &restricting, &work, Some(&given));
+        assert_eq!(refusal(r), ErrorName::TenantAccessRestricted);
+        assert!(foreign_app(app(true, true), &restricting, &personal, None).is_ok());
+        // 3. A work tenant needs its administrator's consent, to this home's app.
+        let r = foreign_app(app(true, false), &home, &work, None);
+        assert_eq!(refusal(r), ErrorName::AppNotAvailableInTenant);
+        let elsewhere = consent(&tenant("fabrikam", 9, TenantKind::Work));
+        let r = foreign_app(app(true, false), &home, &work, Some(&elsewhere));
+        assert_eq!(refusal(r), ErrorName::AppNotAvailableInTenant);
+        let served = foreign_app(app(true, false), &home, &work, Some(&given)).unwrap();
+        assert!(served.admin_consented);
+        assert!(!served.assignment_required && served.assigned_users.is_empty());
+        assert!(served.permissions.iter().all(|p| p.app_roles.is_empty()));
+        // A personal-account tenant needs none, and consents user by user.
+        let open = foreign_app(app(true, true), &home, &personal, None).unwrap();
+        assert!(!open.admin_consented);
+        // Not multi-tenant, or its own tenant disabled: it serves no one.
+        let r = foreign_app(app(false, false), &home, &work, Some(&given));
+        assert_eq!(refusal(r), ErrorName::ClientNotFound);
+        let mut disabled = home.clone();
+        disabled.disabled = true;
+        let r = foreign_app(app(true, false), &disabled, &work, Some(&given));
+        assert_eq!(refusal(r), ErrorName::AppDisabled);
+    }
+
+    #[test]
+    fn administrators_hold_directory_read_write_directly_or_by_group() {
+        let role = |role: &str| RoleAssignment {
+            api: MANAGEMENT_API.into(),
+            role: role.into(),
+        };
+        let user = |roles: Vec<RoleAssignment>, groups: &[&str]| -> User {
+            let mut u: User = serde_json::from_value(serde_json::json!({
+                "username": "nina", "email": null, "name": null, "enabled": true,
+                "password_hash": null, "totp_secret_sealed": null, "groups": groups
+            }))
+            .unwrap();
+            u.app_roles = roles.into_iter().collect();
+            u
+        };
+        let admins = Group {
+            name: "admins".into(),
+            app_roles: [role(ROLE_DIRECTORY_READ_WRITE)].into(),
+        };
+        assert!(is_tenant_admin(
+            &user(vec![role(ROLE_DIRECTORY_READ_WRITE)], &[]),
+            &[]
+        ));
+        assert!(!is_tenant_admin(
+            &user(vec![role("Directory.Read")], &[]),
+            &[]
+        ));
+        assert!(is_tenant_admin(
+            &user(vec![], &["admins"]),
+            std::slice::from_ref(&admins)
+        ));
+        assert!(!is_tenant_admin(&user(vec![], &["staff"]), &[admins]));
+    }
 }

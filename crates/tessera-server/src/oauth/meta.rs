@@ -225,6 +225,10 @@ async fn app(
     };
     let app = App::usable(found, client_id, meta.as_str())?;
     meta.serves(&app)?;
+    // An app whose own tenant is disabled serves no one (`tenancy::may_serve`).
+    if chosen.is_some_and(|(home, _)| home.disabled) {
+        return Err(CatalogError::new(ErrorName::AppDisabled).with("client_id", client_id));
+    }
     let redirect = checks::check_redirect_uri(params, &app)?;
     Ok((app, redirect))
 }

@@ -660,6 +660,27 @@ async fn meta_tenants_refuse_what_they_do_not_serve() {
     .await
     .unwrap();
     assert_token_error(r, ErrorName::CommonEndpointNotAllowed).await;
+
+    // While the app's own tenant is disabled, its apps serve no one, anywhere.
+    let disabled = served
+        .app
+        .admin(
+            "PATCH",
+            "/admin/api/v1/tenants/contoso",
+            Some(json!({ "disabled": true })),
+        )
+        .await;
+    assert_eq!(disabled.status, 200, "{}", disabled.body);
+    assert_error_page(
+        get(at("common", &sign_in_params("mt-personal"))).await,
+        ErrorName::AppDisabled,
+    )
+    .await;
+    assert_error_page(
+        get(tenant_url("personal", "mt-personal")).await,
+        ErrorName::AppDisabled,
+    )
+    .await;
 }
 
 /// A client_id names one multi-tenant app across every tenant: the admin API refuses a
