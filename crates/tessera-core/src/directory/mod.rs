@@ -13,4 +13,5 @@ pub mod password_policy;
 pub mod plan;
 pub mod redirect;
 pub mod reference;
+pub mod totp;
 pub mod validate;

@@ -588,11 +588,10 @@ fn is_scoped_management_role(api: &str, role: &str) -> bool {
         })
 }
 
+/// A TOTP secret the sign-in step can use: base32 that decodes (`totp::secret_bytes`),
+/// of at least 16 characters (80 bits).
 fn is_base32(s: &str) -> bool {
-    let t = s.trim_end_matches('=');
-    t.len() >= 16
-        && t.bytes()
-            .all(|b| b.is_ascii_uppercase() || (b'2'..=b'7').contains(&b))
+    super::totp::secret_bytes(s).is_some_and(|key| key.len() >= 10)
 }
 
 #[cfg(test)]
