@@ -149,13 +149,6 @@ impl SignInFailures {
         self.familiar = Counter::default();
         self.unfamiliar = Counter::default();
     }
-
-    /// Whether anything is locked at `now`.
-    pub fn locked(&self, now: OffsetDateTime) -> bool {
-        [&self.familiar, &self.unfamiliar]
-            .iter()
-            .any(|c| c.locked_until.is_some_and(|u| u > now))
-    }
 }
 
 #[cfg(test)]
@@ -200,7 +193,7 @@ mod tests {
         );
         // A success there starts that count over.
         f.succeeded(u, Some("net".into()));
-        assert!(!f.locked(second - Duration::seconds(1)));
+        assert!(f.check(u, second - Duration::seconds(1)).is_ok());
         assert_eq!(f.unfamiliar.lockouts, 0);
     }
 
@@ -274,8 +267,9 @@ mod tests {
         for i in 0..3 {
             f.failed(Familiarity::Unfamiliar, T0 + Duration::seconds(i), &p);
         }
-        assert!(f.locked(T0 + Duration::seconds(3)));
+        let later = T0 + Duration::seconds(3);
+        assert!(f.check(Familiarity::Unfamiliar, later).is_err());
         f.unlock();
-        assert!(!f.locked(T0 + Duration::seconds(3)));
+        assert!(f.check(Familiarity::Unfamiliar, later).is_ok());
     }
 }

@@ -47,10 +47,11 @@ impl MetaTenant {
             .find(|m| m.as_str().eq_ignore_ascii_case(segment))
     }
 
-    /// Whether `app` may be used through this meta-tenant: only a multi-tenant app
-    /// (CommonEndpointNotAllowed), and on `consumers` only one open to personal
-    /// accounts (ConsumersEndpointNotAllowed).
-    pub fn serves(self, app: &App) -> Result<(), CatalogError> {
+    /// Whether `app`, registered in `home`, may be used through this meta-tenant: only
+    /// a multi-tenant app (CommonEndpointNotAllowed), on `consumers` only one open to
+    /// personal accounts (ConsumersEndpointNotAllowed), and not while `home` is
+    /// disabled ([`home_serves`]).
+    pub fn serves(self, app: &App, home: &Tenant) -> Result<(), CatalogError> {
         let refused = |name| {
             Err(CatalogError::new(name)
                 .with("client_id", app.client_id.to_string())
@@ -61,7 +62,7 @@ impl MetaTenant {
                 refused(ErrorName::ConsumersEndpointNotAllowed)
             }
             _ if !app.multi_tenant => refused(ErrorName::CommonEndpointNotAllowed),
-            _ => Ok(()),
+            _ => home_serves(app, home),
         }
     }
 
@@ -128,11 +129,7 @@ pub fn may_serve(app: &App, home: &Tenant, tenant: &Tenant) -> Result<(), Catalo
     if !app.multi_tenant {
         return Err(refused(ErrorName::ClientNotFound));
     }
-    if home.disabled {
-        return Err(
-            CatalogError::new(ErrorName::AppDisabled).with("client_id", app.client_id.to_string())
-        );
-    }
+    home_serves(app, home)?;
     if tenant.kind == TenantKind::Consumers && !app.personal_accounts {
         return Err(refused(ErrorName::ConsumersEndpointNotAllowed));
     }
@@ -143,6 +140,17 @@ pub fn may_serve(app: &App, home: &Tenant, tenant: &Tenant) -> Result<(), Catalo
     {
         return Err(
             refused(ErrorName::TenantAccessRestricted).with("home_tenant", home.slug.as_str())
+        );
+    }
+    Ok(())
+}
+
+/// AppDisabled while the app's own tenant is disabled: it serves no one while its
+/// owner cannot sign in.
+fn home_serves(app: &App, home: &Tenant) -> Result<(), CatalogError> {
+    if home.disabled {
+        return Err(
+            CatalogError::new(ErrorName::AppDisabled).with("client_id", app.client_id.to_string())
         );
     }
     Ok(())
@@ -219,12 +227,25 @@ mod tests {
             assert_eq!(MetaTenant::parse(&meta.as_str().to_uppercase()), Some(meta));
         }
         assert_eq!(MetaTenant::parse("contoso"), None);
-        let single = MetaTenant::Common.serves(&app(false, false)).unwrap_err();
+        let home = tenant("contoso", 1, TenantKind::Work);
+        let single = MetaTenant::Common
+            .serves(&app(false, false), &home)
+            .unwrap_err();
         assert_eq!(single.name, ErrorName::CommonEndpointNotAllowed);
-        assert!(MetaTenant::Organizations.serves(&app(true, false)).is_ok());
-        let consumers = MetaTenant::Consumers.serves(&app(true, false)).unwrap_err();
+        assert!(
+            MetaTenant::Organizations
+                .serves(&app(true, false), &home)
+                .is_ok()
+        );
+        let consumers = MetaTenant::Consumers
+            .serves(&app(true, false), &home)
+            .unwrap_err();
         assert_eq!(consumers.name, ErrorName::ConsumersEndpointNotAllowed);
-        assert!(MetaTenant::Consumers.serves(&app(true, true)).is_ok());
+        assert!(
+            MetaTenant::Consumers
+                .serves(&app(true, true), &home)
+                .is_ok()
+        );
         assert!(MetaTenant::Common.admits(&work) && MetaTenant::Common.admits(&personal));
         assert!(MetaTenant::Organizations.admits(&work));
         assert!(!MetaTenant::Organizations.admits(&personal));

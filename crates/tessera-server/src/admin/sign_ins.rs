@@ -4,7 +4,7 @@
 //! (the same `sid`): the password step behind a consent that failed, for one.
 
 use super::auth::Admin;
-use super::common::{ApiResult, Problem, internal, problem, store, tenant};
+use super::common::{ApiResult, Problem, internal, store, tenant};
 use crate::http::extract::{Path, Query};
 use crate::runtime::state::AppState;
 use axum::Json;
@@ -12,7 +12,6 @@ use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use tessera_core::audit::SignInEvent;
-use tessera_core::errors::{CatalogError, ErrorName};
 use tessera_core::store::object::ObjectKind;
 use tessera_core::tenant::Tenant;
 use utoipa::{IntoParams, ToSchema};
@@ -56,7 +55,7 @@ pub struct SignInList {
 /// The tenant's sign-in log, newest first: every password sign-in, consent answer and
 /// admin consent, kept for the tenant's `sign_in_log_days`.
 #[utoipa::path(get, path = "/tenants/{slug}/sign-ins", tag = "audit", params(("slug" = String, Path), SignInParams),
-    responses((status = 200, body = SignInList), (status = 400, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = SignInList), (status = 404, body = Problem)))]
 pub async fn list(
     _: Admin,
     State(state): State<AppState>,
@@ -64,13 +63,8 @@ pub async fn list(
     Query(p): Query<SignInParams>,
 ) -> ApiResult<Json<SignInList>> {
     let t = tenant(&state, &slug).await?;
-    let limit = p.limit.unwrap_or(100);
-    if !(1..=1000).contains(&limit) {
-        return Err(problem(
-            CatalogError::new(ErrorName::InvalidRequestFormat)
-                .with("detail", "limit must be between 1 and 1000"),
-        ));
-    }
+    // As every other list clamps it (`common::list_page`).
+    let limit = p.limit.unwrap_or(100).clamp(1, 1000);
     let mut events = match (&p.trace_id, &p.user) {
         (Some(trace), _) => of_trace(&state, &t, trace).await?,
         (None, Some(user)) => of_user(&state, &t, &user.trim().to_lowercase()).await?,

@@ -215,19 +215,14 @@ async fn app(
         .iter()
         .find(|(_, o)| o.is_multi_tenant_app())
         .or(registered.first());
-    let found = match chosen {
-        Some((_, stored)) => Some(
-            stored
-                .decode::<App>()
-                .map_err(|e| CatalogError::new(ErrorName::InternalError).internal(e))?,
-        ),
-        None => None,
-    };
+    let found = chosen
+        .map(|(home, stored)| stored.decode::<App>().map(|app| (home, app)))
+        .transpose()
+        .map_err(|e| CatalogError::new(ErrorName::InternalError).internal(e))?;
+    let (home, found) = found.unzip();
     let app = App::usable(found, client_id, meta.as_str())?;
-    meta.serves(&app)?;
-    // An app whose own tenant is disabled serves no one (`tenancy::may_serve`).
-    if chosen.is_some_and(|(home, _)| home.disabled) {
-        return Err(CatalogError::new(ErrorName::AppDisabled).with("client_id", client_id));
+    if let Some(home) = home {
+        meta.serves(&app, home)?;
     }
     let redirect = checks::check_redirect_uri(params, &app)?;
     Ok((app, redirect))

@@ -139,7 +139,9 @@ async fn handle(
     if let Err(e) = state.rate_limits.check(tenant, Endpoint::Token, by_client) {
         return (Err(ErrorResponse::token(e)), Some(app));
     }
-    if let Some(Err(e)) = meta.map(|m| m.serves(&app)) {
+    // The app's home is this tenant, or another one `lookup::app` already found
+    // serving (`tenancy::foreign_app`).
+    if let Some(Err(e)) = meta.map(|m| m.serves(&app, tenant)) {
         return (Err(ErrorResponse::token(e)), Some(app));
     }
     let origin = headers
