@@ -157,8 +157,12 @@ pub struct TenantPolicy {
     /// The span within which `lockout_threshold` failures lock the account; failures
     /// older than this are forgotten.
     pub lockout_window_seconds: u32,
-    /// How old a second factor may be before it is asked for again.
+    /// How old a second factor may be before it is asked for again, when an app is
+    /// signed in to with the session; 0: as old as the session.
     pub mfa_max_age_seconds: u32,
+    /// Every user must enrol an authenticator app and present a code at each sign-in
+    /// (MfaRequired where the request cannot ask).
+    pub mfa_required: bool,
     /// Authorization code lifetime (RFC 6749 §4.1.2 recommends at most 10 minutes).
     pub code_lifetime_seconds: u32,
     /// CIDR ranges whose sign-ins are refused (SignInBlockedNetwork).
@@ -212,6 +216,7 @@ impl Default for TenantPolicy {
             lockout_seconds: 60,
             lockout_window_seconds: 600,
             mfa_max_age_seconds: 3600,
+            mfa_required: false,
             code_lifetime_seconds: 60,
             blocked_ip_ranges: Vec::new(),
             // Keycloak's SSO Session Max default.

@@ -79,6 +79,7 @@ pub fn export(tenant: &Tenant, objects: &[StoredObject]) -> Result<TenantDoc, St
                 multi_tenant: a.multi_tenant,
                 personal_accounts: a.personal_accounts,
                 assignment_required: a.assignment_required,
+                mfa_required: a.mfa_required,
                 redirect_uris: RedirectUrisDoc {
                     web: a.redirect_uris.web,
                     spa: a.redirect_uris.spa,

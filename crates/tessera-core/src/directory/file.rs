@@ -194,6 +194,10 @@ pub struct AppDoc {
     /// Only users named in `assignments` may sign in to it.
     #[serde(default)]
     pub assignment_required: bool,
+    /// Users must present a second factor to sign in to it (enrolling an authenticator
+    /// app if they have none).
+    #[serde(default)]
+    pub mfa_required: bool,
     /// Where codes are sent, by platform: `web` (confidential server apps),
     /// `spa` (browser apps: codes redeemed from the browser, short-lived refresh
     /// tokens), `native` (loopback URIs accept any port, RFC 8252). Compared as strings.

@@ -35,6 +35,11 @@ pub struct SignInFailures {
     pub unfamiliar: Counter,
     /// Keyed hashes of the networks of the last successful sign-ins, most recent first.
     pub known_networks: Vec<String>,
+    /// The time step of the last TOTP code accepted: it and every earlier one are spent
+    /// (`directory::totp::verify`). Kept here, with the failures a wrong code counts
+    /// towards, so every node refuses a code used on another.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub totp_last_step: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -7,6 +7,7 @@
 pub mod export;
 pub mod file;
 pub mod lockout;
+pub mod mfa;
 pub mod model;
 pub mod names;
 pub mod password_policy;

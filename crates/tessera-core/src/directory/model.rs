@@ -40,6 +40,10 @@ pub struct User {
     pub password_hash: Option<String>,
     /// The TOTP secret sealed under the master key.
     pub totp_secret_sealed: Option<String>,
+    /// Keyed hashes of the recovery codes not yet used (`directory::mfa`), each of which
+    /// stands in once for a code from the authenticator.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recovery_codes: Vec<String>,
     /// Group names.
     pub groups: BTreeSet<String>,
     /// App roles of APIs granted to the user directly (group roles add to these).
@@ -235,6 +239,10 @@ pub struct App {
     #[serde(default)]
     pub personal_accounts: bool,
     pub assignment_required: bool,
+    /// Every user signing in to it must present a second factor, enrolling an
+    /// authenticator if they have none (`directory::mfa`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub mfa_required: bool,
     pub redirect_uris: RedirectUris,
     pub post_logout_redirect_uris: Vec<String>,
     /// Where a logout token is POSTed when a session the app took part in ends (OIDC

@@ -361,6 +361,10 @@ fn plan_user(tp: &mut TenantPlan, u: &UserDoc) -> Result<User, String> {
         name: u.name.clone(),
         enabled: u.enabled,
         totp_secret_sealed,
+        // Not in the file: issued to the user at enrolment.
+        recovery_codes: old_user
+            .map(|o| o.recovery_codes.clone())
+            .unwrap_or_default(),
         groups: u.groups.iter().cloned().collect(),
         app_roles: u.app_roles.iter().cloned().collect(),
         username,
@@ -457,6 +461,7 @@ fn plan_app(tp: &TenantPlan, tenant: &TenantDoc, a: &AppDoc) -> Result<App, Stri
         multi_tenant: a.multi_tenant,
         personal_accounts: a.personal_accounts,
         assignment_required: a.assignment_required,
+        mfa_required: a.mfa_required,
         redirect_uris: (&a.redirect_uris).into(),
         post_logout_redirect_uris: a.post_logout_redirect_uris.clone(),
         backchannel_logout_uri: a.backchannel_logout_uri.clone(),

@@ -911,8 +911,8 @@ catalog! {
         code: 40006, oauth_error: Some(InteractionRequired), status: 400,
         message: "The second factor was presented more than {max_age} seconds ago; the policy requires it again.",
         causes: &[
-            "The session is older than the tenant's MFA freshness policy allows for this app.",
-            "prompt=none or a refresh was used where a fresh second factor is required.",
+            "The session's second factor is older than the tenant's mfa_max_age_seconds allows.",
+            "prompt=none was sent, so the sign-in page could not ask for a code again.",
         ],
         developer_action: "Send an interactive authorization request (without prompt=none) so the user can verify again.",
         user_action: "Sign in again and complete the extra verification step.",

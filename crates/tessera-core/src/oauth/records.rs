@@ -31,6 +31,8 @@ pub mod purpose {
     /// The network of a sign-in (`directory::lockout`): not a bearer value, but kept
     /// only as a keyed hash all the same.
     pub const SIGN_IN_NETWORK: &str = "sign_in_network";
+    /// A recovery code (`directory::mfa`), hashed with its user's id.
+    pub const RECOVERY_CODE: &str = "recovery_code";
 }
 
 /// A signed-in browser (the SSO session behind the session cookie).
@@ -45,8 +47,16 @@ pub struct Session {
     pub user_id: UserId,
     #[serde(with = "time::serde::rfc3339")]
     pub auth_time: OffsetDateTime,
-    /// RFC 8176 authentication method references (`pwd`, later `otp`, `mfa`).
+    /// RFC 8176 authentication method references (`pwd`; `otp` and `mfa` once a code
+    /// was presented).
     pub amr: Vec<String>,
+    /// When this sign-in last presented a second factor (`directory::mfa::needed`).
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub second_factor_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339")]
     pub expires_at: OffsetDateTime,
     /// The apps that received a code or token in this session: the ones a logout

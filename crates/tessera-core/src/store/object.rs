@@ -414,6 +414,7 @@ mod tests {
             enabled: true,
             password_hash: None,
             totp_secret_sealed: None,
+            recovery_codes: Vec::new(),
             groups: Default::default(),
             app_roles: Default::default(),
             sessions_valid_from: None,

@@ -1,13 +1,14 @@
 //! `/{t}/account`: with an SSO session, the consents the user gave to apps (each can be
-//! revoked: the app asks again next time) and "sign out everywhere" (every session and
-//! refresh token of the user ends); without one, a sign-in form that starts a session.
+//! revoked: the app asks again next time), "sign out everywhere" (every session and
+//! refresh token of the user ends) and setting up an authenticator app; without one, a
+//! sign-in form that starts a session (with the second factor the user owes).
 
 use super::password::self_audit;
 use crate::http::client_address::ClientAddress;
 use crate::http::error_response::{ErrorResponse, store_error};
 use crate::http::tenant_path::PageTenant;
-use crate::oauth::session::{self, CurrentSession};
-use crate::oauth::{csrf, password, revoke_sessions, withdraw_consent};
+use crate::oauth::session::{self, CurrentSession, SignedIn};
+use crate::oauth::{csrf, revoke_sessions, second_factor, withdraw_consent};
 use crate::pages::page;
 use crate::runtime::state::AppState;
 use axum::Router;
@@ -17,6 +18,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use minijinja::context;
+use tessera_core::directory::mfa::{Continuation, SecondFactor};
 use tessera_core::directory::model::{App, Consent};
 use tessera_core::errors::render::{ErrorView, timestamp};
 use tessera_core::errors::{CatalogError, ErrorName};
@@ -31,10 +33,37 @@ pub fn routes() -> Router<AppState> {
         .route("/{tenant}/account", get(overview))
         .route("/{tenant}/account/signin", post(sign_in))
         .route("/{tenant}/account/consents/revoke", post(revoke_consent))
+        .route("/{tenant}/account/authenticator", post(enrol_authenticator))
         .route(
             "/{tenant}/account/sessions/revoke",
             post(sign_out_everywhere),
         )
+}
+
+/// This page again, once a second factor is presented.
+fn here(tenant: &Tenant) -> Continuation {
+    Continuation::Page(base(tenant))
+}
+
+/// `POST /{t}/account/authenticator`: the enrolment page for a user without an
+/// authenticator app; then back here.
+async fn enrol_authenticator(
+    State(state): State<AppState>,
+    PageTenant(tenant): PageTenant,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (_, current) = match session_of(&state, &tenant, &headers, &body).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    // One authenticator at a time: replacing it takes an administrator's reset, so a
+    // borrowed session cannot swap in an attacker's.
+    if current.user.totp_secret_sealed.is_some() {
+        return see_other(&base(&tenant), None);
+    }
+    let due = second_factor::Due::of_session(&current, SecondFactor::Enrol);
+    second_factor::ask(&state, &tenant, &headers, due, here(&tenant), None)
 }
 
 fn base(tenant: &Tenant) -> String {
@@ -95,6 +124,11 @@ async fn signed_in(
     headers: &HeaderMap,
     current: &CurrentSession,
 ) -> Response {
+    if let Some(page) =
+        second_factor::demanded(state, tenant, headers, None, current, || here(tenant))
+    {
+        return page;
+    }
     let listed = async {
         let mut items = Vec::new();
         for o in state
@@ -133,7 +167,12 @@ async fn signed_in(
             tenant,
             headers,
             StatusCode::OK,
-            context! { signed_in => true, username => current.user.username.as_str(), consents => consents },
+            context! {
+                signed_in => true,
+                username => current.user.username.as_str(),
+                consents => consents,
+                authenticator => current.user.totp_secret_sealed.is_some(),
+            },
         ),
         Err(e) => ErrorResponse::page(e).into_response(),
     }
@@ -152,16 +191,14 @@ async fn sign_in(
     };
     let username = fields.get("username").unwrap_or_default();
     let password = Secret::new(fields.get("password").unwrap_or_default());
-    let who = password::authenticate(&state, &tenant, client, username, password)
-        .await
-        .and_then(password::Authenticated::may_sign_in);
-    match who {
-        Ok(user_key) => {
-            match session::start(&state, &tenant, &headers, &user_key, vec!["pwd".to_owned()]).await
-            {
-                Ok((_, _, cookie)) => see_other(&base(&tenant), Some(cookie)),
-                Err(e) => ErrorResponse::page(e).into_response(),
-            }
+    match session::sign_in_with_password(
+        &state, &tenant, &headers, client, None, username, password,
+    )
+    .await
+    {
+        Ok(SignedIn::Session(_, cookie)) => see_other(&base(&tenant), Some(cookie)),
+        Ok(SignedIn::SecondFactor(due)) => {
+            second_factor::ask(&state, &tenant, &headers, due, here(&tenant), None)
         }
         Err(e) if e.entry().status < 500 => {
             let status = StatusCode::from_u16(e.entry().status).unwrap_or(StatusCode::BAD_REQUEST);

@@ -67,6 +67,7 @@ pub struct AppView {
     pub multi_tenant: bool,
     pub personal_accounts: bool,
     pub assignment_required: bool,
+    pub mfa_required: bool,
     pub redirect_uris: RedirectUrisView,
     pub post_logout_redirect_uris: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -110,6 +111,7 @@ fn view(obj: &StoredObject) -> ApiResult<AppView> {
         multi_tenant: a.multi_tenant,
         personal_accounts: a.personal_accounts,
         assignment_required: a.assignment_required,
+        mfa_required: a.mfa_required,
         redirect_uris: RedirectUrisView {
             web: a.redirect_uris.web,
             spa: a.redirect_uris.spa,
@@ -166,6 +168,8 @@ pub struct AppFields {
     pub multi_tenant: Option<bool>,
     pub personal_accounts: Option<bool>,
     pub assignment_required: Option<bool>,
+    /// Users must present a second factor to sign in to it.
+    pub mfa_required: Option<bool>,
     /// A JSON Merge Patch (RFC 7396) of the redirect URIs by platform (`web`, `spa`,
     /// `native`): the lists given replace theirs, null empties one, the others are kept.
     #[schema(value_type = Option<RedirectUrisView>)]
@@ -236,6 +240,9 @@ fn apply_fields(app: &mut App, f: AppFields) -> Result<(), FieldError> {
     }
     if let Some(v) = f.assignment_required {
         app.assignment_required = v;
+    }
+    if let Some(v) = f.mfa_required {
+        app.mfa_required = v;
     }
     if let Some(patch) = f.redirect_uris {
         let current = RedirectUrisView {
@@ -331,6 +338,7 @@ async fn problems(
         multi_tenant: app.multi_tenant,
         personal_accounts: app.personal_accounts,
         assignment_required: app.assignment_required,
+        mfa_required: app.mfa_required,
         redirect_uris: RedirectUrisDoc {
             web: app.redirect_uris.web.clone(),
             spa: app.redirect_uris.spa.clone(),
@@ -469,6 +477,7 @@ pub async fn create(
         multi_tenant: false,
         personal_accounts: false,
         assignment_required: false,
+        mfa_required: false,
         redirect_uris: RedirectUris::default(),
         post_logout_redirect_uris: Vec::new(),
         backchannel_logout_uri: None,

@@ -156,6 +156,7 @@ pub async fn ensure_bootstrap_credential(
         multi_tenant: false,
         personal_accounts: false,
         assignment_required: true,
+        mfa_required: false,
         redirect_uris: RedirectUris::default(),
         post_logout_redirect_uris: Vec::new(),
         backchannel_logout_uri: None,

@@ -51,6 +51,7 @@ pub fn router() -> Router<AppState> {
         .routes(routes!(users::revoke_consent))
         .routes(routes!(users::revoke_sessions))
         .routes(routes!(users::unlock))
+        .routes(routes!(users::reset_mfa))
         .routes(routes!(apps::list, apps::create))
         .routes(routes!(apps::get, apps::update, apps::delete))
         .routes(routes!(apps::add_secret))

@@ -30,6 +30,9 @@ pub struct PolicyView {
     #[serde(default = "defaults::lockout_window")]
     pub lockout_window_seconds: u32,
     pub mfa_max_age_seconds: u32,
+    /// Every user must enrol an authenticator app.
+    #[serde(default)]
+    pub mfa_required: bool,
     pub code_lifetime_seconds: u32,
     pub blocked_ip_ranges: Vec<String>,
     // Added after the first release: optional in requests, defaulted.
@@ -123,6 +126,7 @@ impl From<TenantPolicy> for PolicyView {
             lockout_seconds: p.lockout_seconds,
             lockout_window_seconds: p.lockout_window_seconds,
             mfa_max_age_seconds: p.mfa_max_age_seconds,
+            mfa_required: p.mfa_required,
             code_lifetime_seconds: p.code_lifetime_seconds,
             blocked_ip_ranges: p.blocked_ip_ranges,
             session_lifetime_seconds: p.session_lifetime_seconds,
@@ -151,6 +155,7 @@ impl From<PolicyView> for TenantPolicy {
             lockout_seconds: p.lockout_seconds,
             lockout_window_seconds: p.lockout_window_seconds,
             mfa_max_age_seconds: p.mfa_max_age_seconds,
+            mfa_required: p.mfa_required,
             code_lifetime_seconds: p.code_lifetime_seconds,
             blocked_ip_ranges: p.blocked_ip_ranges,
             session_lifetime_seconds: p.session_lifetime_seconds,

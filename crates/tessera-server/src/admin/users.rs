@@ -245,6 +245,7 @@ pub async fn create(
         enabled: req.enabled.unwrap_or(true),
         password_hash,
         totp_secret_sealed: None,
+        recovery_codes: Vec::new(),
         groups: req.groups.iter().cloned().collect(),
         app_roles: req.app_roles.into_iter().map(Into::into).collect(),
         sessions_valid_from: None,
@@ -618,6 +619,43 @@ pub async fn unlock(
                 "user.unlock",
                 format!("user:{}", user.username.as_str()),
                 Vec::new(),
+            ),
+        ])
+        .await
+        .map_err(store)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Reset a user's second factor: the authenticator app and the recovery codes are
+/// forgotten, so the user signs in with the password alone and enrols again where the
+/// policy requires it (Entra ID's "require re-register MFA"). Sessions stay.
+#[utoipa::path(delete, path = "/tenants/{slug}/users/{username}/mfa", tag = "users", params(("slug" = String, Path), ("username" = String, Path)),
+    responses((status = 204), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn reset_mfa(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path((slug, username)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let t = tenant(&state, &slug).await?;
+    let (object, mut user) = find(&state, &t, &username).await?;
+    if user.totp_secret_sealed.is_none() && user.recovery_codes.is_empty() {
+        return Ok(StatusCode::NO_CONTENT);
+    }
+    user.totp_secret_sealed = None;
+    user.recovery_codes.clear();
+    let now = state.clock.now();
+    // Written at the version read: a change meanwhile is a Conflict, to try again.
+    state
+        .store
+        .apply(vec![
+            Write::Put(object.with_doc(encode(&user), now)),
+            audit(
+                &state,
+                &t,
+                &admin.actor,
+                "user.mfa_reset",
+                format!("user:{}", user.username.as_str()),
+                vec!["totp".into(), "recovery_codes".into()],
             ),
         ])
         .await

@@ -82,6 +82,13 @@ pub enum Task {
         #[arg(long)]
         username: String,
     },
+    /// Forget a user's authenticator app and recovery codes, so they enrol again
+    ResetMfa {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        username: String,
+    },
     /// Register an app
     AddApp {
         #[arg(long)]
@@ -192,6 +199,11 @@ fn request(task: &Task) -> Result<(&'static str, String, Option<Value>), Fatal> 
             format!("/admin/api/v1/tenants/{tenant}/users/{username}/lockout"),
             None,
         ),
+        Task::ResetMfa { tenant, username } => (
+            "DELETE",
+            format!("/admin/api/v1/tenants/{tenant}/users/{username}/mfa"),
+            None,
+        ),
         Task::AddApp {
             tenant,
             client_id,
@@ -274,6 +286,9 @@ fn summary(task: &Task, v: &Value, public_url: Option<&str>) -> String {
             v["refresh_tokens"].as_u64().unwrap_or(0)
         ),
         Task::UnlockUser { username, .. } => format!("unlocked {username}"),
+        Task::ResetMfa { username, .. } => format!(
+            "reset the second factor of {username}: they sign in with their password and enrol again where required"
+        ),
         Task::AddApp { .. } => format!("registered app {}", v["client_id"].as_str().unwrap_or("")),
         Task::AddSecret { client_id, .. } => format!(
             "new secret for {client_id} (id {}); shown once, store it now:\n{}",

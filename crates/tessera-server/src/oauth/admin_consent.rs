@@ -12,7 +12,8 @@
 
 use super::meta::{Endpoint, Realm};
 use super::session::CurrentSession;
-use super::{csrf, lookup, pages, respond, session};
+use super::session::SignedIn;
+use super::{csrf, lookup, pages, respond, second_factor, session};
 use crate::http::client_address::ClientAddress;
 use crate::http::error_response::{ErrorResponse, store_error};
 use crate::http::tenant_path::PageTenant;
@@ -23,6 +24,7 @@ use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use minijinja::context;
 use tessera_core::audit::AuditEntry;
+use tessera_core::directory::mfa::Continuation;
 use tessera_core::directory::model::{App, ForeignApp, Group};
 use tessera_core::errors::{CatalogError, ErrorName};
 use tessera_core::oauth::authorize::{self as checks, VerifiedRedirect};
@@ -90,11 +92,19 @@ pub async fn sign_in(
     match session::sign_in_with_password(&state, &tenant, &headers, client, app, username, secret)
         .await
     {
-        Ok((current, cookie)) => {
+        Ok(SignedIn::Session(current, cookie)) => {
             let mut r = consent_page(&state, &tenant, &headers, &params, &request, &current).await;
             r.headers_mut().append(header::SET_COOKIE, cookie);
             r
         }
+        Ok(SignedIn::SecondFactor(due)) => second_factor::ask(
+            &state,
+            &tenant,
+            &headers,
+            due,
+            again(&tenant, &params),
+            None,
+        ),
         Err(e) if e.entry().status < 500 => sign_in_page(
             &state,
             &tenant,
@@ -134,6 +144,12 @@ pub async fn confirm(
     let Some(current) = current else {
         return sign_in_page(&state, &tenant, &headers, &params, &request, None, None);
     };
+    // A second factor the session owes comes first; then the consent page again.
+    if let Some(page) = second_factor::demanded(&state, &tenant, &headers, None, &current, || {
+        again(&tenant, &params)
+    }) {
+        return page;
+    }
     let issuer = state.issuer(tenant.slug.as_str());
     let outcome = if allow {
         match admin(&state, &tenant, &current, &request).await {
@@ -165,6 +181,15 @@ pub async fn confirm(
         Err(e) if e.entry().redirectable => respond::error(&request.redirect, &e, &issuer, true),
         Err(e) => ErrorResponse::page(e).into_response(),
     }
+}
+
+/// This admin-consent request again, once a second factor is presented.
+fn again(tenant: &Tenant, params: &Params) -> Continuation {
+    Continuation::Page(format!(
+        "/{}/adminconsent?{}",
+        tenant.slug.as_str(),
+        params.encode()
+    ))
 }
 
 /// The request's app and redirect URI. In order: `client_id` (the tenant's own app, or
@@ -333,6 +358,11 @@ async fn consent_page(
     request: &Request,
     current: &CurrentSession,
 ) -> Response {
+    if let Some(page) = second_factor::demanded(state, tenant, headers, None, current, || {
+        again(tenant, params)
+    }) {
+        return page;
+    }
     if let Err(e) = admin(state, tenant, current, request).await {
         let issuer = state.issuer(tenant.slug.as_str());
         return respond::error(&request.redirect, &e, &issuer, true);

@@ -8,7 +8,7 @@
 //! hybrid response types tokens too — with errors sent to the client.
 
 use super::meta::Realm;
-use super::{consent, id_token_hint, lookup, pages, respond, session};
+use super::{consent, id_token_hint, lookup, pages, respond, second_factor, session};
 use crate::http::client_address::ClientAddress;
 use crate::http::error_response::ErrorResponse;
 use crate::http::extract::form;
@@ -19,6 +19,7 @@ use axum::http::Uri;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use session::CurrentSession;
+use tessera_core::directory::mfa::Continuation;
 use tessera_core::directory::model::App;
 use tessera_core::errors::{CatalogError, ErrorName};
 use tessera_core::oauth::account::{self, Account, Ask, Choice, Hint};
@@ -33,8 +34,9 @@ pub enum Interaction {
     /// The app sent the user here: by a link (GET) or a form (`posted`, OIDC Core
     /// §3.1.2.1 allows both).
     Start { posted: bool },
-    /// The sign-in form was submitted and the password verified.
-    SignedIn(Box<CurrentSession>, HeaderValue),
+    /// The sign-in form was submitted and the password (and the second factor it
+    /// needed) verified; the `Set-Cookie` of a session it started.
+    SignedIn(Box<CurrentSession>, Option<HeaderValue>),
     /// The account picker was answered: the session `account` (empty: "use another
     /// account").
     Picked { account: String },
@@ -133,7 +135,7 @@ async fn run(
     };
     let chosen = match interaction {
         Interaction::SignedIn(current, cookie) => {
-            set_cookies.push(cookie);
+            set_cookies.extend(cookie);
             Ok(Chosen::Session(current))
         }
         Interaction::Start { .. } => choose(state, tenant, headers, &request, hint, None).await,
@@ -166,6 +168,24 @@ async fn run(
         }
     };
     account::check_hinted_user(hint, current.user_id).map_err(fail)?;
+
+    // The second factor the tenant or the app requires, or a fresh one where the last
+    // is stale: asked for, then the request goes on signed in (`second_factor`).
+    if request.prompt.none
+        && let Some(unmet) = second_factor::owed(state, tenant, Some(&app), &current).unmet()
+    {
+        return Err(fail(unmet));
+    }
+    if let Some(page) =
+        second_factor::demanded(state, tenant, headers, Some(&app), &current, || {
+            Continuation::Authorize {
+                request: params.encode(),
+                redirect_uri: request.redirect.uri.clone(),
+            }
+        })
+    {
+        return Ok(Step::Page(page));
+    }
 
     // Apps that require assignment admit only the users assigned to them.
     if !app.admits(&current.session.user, &current.user.groups) {

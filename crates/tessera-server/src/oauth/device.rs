@@ -11,8 +11,9 @@
 //! are counted per browser (a sealed cookie) and the form is withdrawn after
 //! [`MAX_CODE_ATTEMPTS`]; guessing a live code among 20^8 at that rate is hopeless.
 
+use super::session::SignedIn;
 use super::token::{context, form_and_client};
-use super::{consent, csrf, lookup, pages, session};
+use super::{consent, csrf, lookup, pages, second_factor, session};
 use crate::http::client_address::ClientAddress;
 use crate::http::error_response::ErrorResponse;
 use crate::http::tenant_path::{PageTenant, ResolvedTenant};
@@ -25,6 +26,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use minijinja::context;
 use session::CurrentSession;
+use tessera_core::directory::mfa::Continuation;
 use tessera_core::directory::model::App;
 use tessera_core::errors::{CatalogError, ErrorName};
 use tessera_core::oauth::device::{self, Answer, Approval, DeviceAuthorization};
@@ -269,6 +271,32 @@ fn sign_in_page(
     pages::sign_in(state, tenant, headers, form)
 }
 
+/// This device's confirmation again, once a second factor is presented.
+fn again(typed: &str) -> Continuation {
+    Continuation::Device {
+        user_code: typed.to_owned(),
+    }
+}
+
+/// After a second factor: the confirmation for the device with user code `typed`, as
+/// `current` (none: the session ended, so the sign-in form).
+pub(super) async fn signed_in(
+    state: &AppState,
+    tenant: &Tenant,
+    headers: &HeaderMap,
+    typed: &str,
+    current: Option<&CurrentSession>,
+) -> Response {
+    let (_, record, app) = match found(state, tenant, typed).await {
+        Ok(v) => v,
+        Err(e) => return code_failure(state, tenant, headers, typed, e),
+    };
+    match current {
+        Some(current) => confirm_page(state, tenant, headers, typed, &record, &app, current).await,
+        None => sign_in_page(state, tenant, headers, typed, &app, None, None),
+    }
+}
+
 async fn confirm_page(
     state: &AppState,
     tenant: &Tenant,
@@ -278,6 +306,12 @@ async fn confirm_page(
     app: &App,
     current: &CurrentSession,
 ) -> Response {
+    // The second factor the tenant or the app requires comes first.
+    if let Some(page) =
+        second_factor::demanded(state, tenant, headers, Some(app), current, || again(typed))
+    {
+        return page;
+    }
     // The scopes in words, as the consent page of the authorization endpoint has them.
     let joined = record.scopes.iter().cloned().collect::<Vec<_>>().join(" ");
     let resolved = match lookup::apis(state, tenant.id).await {
@@ -350,11 +384,14 @@ pub async fn sign_in(
     )
     .await
     {
-        Ok((current, cookie)) => {
+        Ok(SignedIn::Session(current, cookie)) => {
             let mut r =
                 confirm_page(&state, &tenant, &headers, &typed, &record, &app, &current).await;
             r.headers_mut().append(header::SET_COOKIE, cookie);
             r
+        }
+        Ok(SignedIn::SecondFactor(due)) => {
+            second_factor::ask(&state, &tenant, &headers, due, again(&typed), None)
         }
         Err(e) if e.entry().status < 500 => sign_in_page(
             &state,
@@ -397,6 +434,13 @@ pub async fn confirm(
     };
     if let Err(e) = super::authorize::platform_allowed(&tenant, &app, &headers) {
         return ErrorResponse::page(e).into_response();
+    }
+    if let Some(page) =
+        second_factor::demanded(&state, &tenant, &headers, Some(&app), &current, || {
+            again(&typed)
+        })
+    {
+        return page;
     }
     let answered = answer(&state, &tenant, &app, object, record, &current, allow).await;
     // The user's yes or no goes to the sign-in log, like a consent page's.

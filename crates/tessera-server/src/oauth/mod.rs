@@ -23,6 +23,7 @@ pub(crate) mod pages;
 pub(crate) mod password;
 mod respond;
 mod revoke;
+pub(crate) mod second_factor;
 pub(crate) mod session;
 pub(crate) mod sign_in_log;
 mod signin;
@@ -54,6 +55,10 @@ pub fn routes() -> Router<AppState> {
         .route("/{tenant}/signin/password", post(signin::password))
         .route("/{tenant}/signin/consent", post(signin::consent))
         .route("/{tenant}/signin/select", post(signin::select))
+        .route(
+            "/{tenant}/signin/second-factor",
+            post(second_factor::submit),
+        )
         .route(
             "/{tenant}/oauth2/logout",
             get(logout::get).post(logout::post),

@@ -77,7 +77,7 @@ const FAILURES_KEPT: time::Duration = time::Duration::days(90);
 
 /// A user's failed sign-ins as stored, and the object that holds them (none yet: a
 /// fresh record).
-async fn failures(
+pub(crate) async fn failures(
     state: &AppState,
     tenant: &Tenant,
     key: &str,
@@ -94,7 +94,7 @@ async fn failures(
 
 /// Changes the user's record by `change` and stores it at the version read, again if a
 /// sign-in on another node changed it meanwhile (each failure counts once).
-async fn record<T>(
+pub(crate) async fn record<T>(
     state: &AppState,
     tenant: &Tenant,
     key: &str,
@@ -157,6 +157,8 @@ pub struct Authenticated {
     /// The password is a temporary one an administrator set: it proves who this is
     /// (enough to change it), but does not sign in ([`Authenticated::may_sign_in`]).
     pub temporary: bool,
+    /// The user has an authenticator app: a code must follow (`oauth::second_factor`).
+    pub enrolled: bool,
 }
 
 impl Authenticated {
@@ -237,15 +239,19 @@ pub async fn authenticate(
     if !user.enabled {
         return Err(CatalogError::new(ErrorName::AccountDisabled));
     }
+    let enrolled = user.totp_secret_sealed.is_some();
     // Written only when it changes something: most sign-ins come from the network
-    // the last one came from, with nothing counted against it.
+    // the last one came from, with nothing counted against it. With an authenticator,
+    // only the right code counts as success (`second_factor`): a password alone
+    // starting the count over would let someone who knows it guess codes for ever.
     let which = seen.familiarity(network.as_deref());
     let counted = match which {
         Familiarity::Familiar => &seen.familiar,
         Familiarity::Unfamiliar => &seen.unfamiliar,
     };
-    if *counted != Counter::default()
-        || (network.is_some() && seen.known_networks.first() != network.as_ref())
+    if !enrolled
+        && (*counted != Counter::default()
+            || (network.is_some() && seen.known_networks.first() != network.as_ref()))
     {
         record(state, tenant, &key, |f| {
             f.succeeded(f.familiarity(network.as_deref()), network.clone())
@@ -256,6 +262,7 @@ pub async fn authenticate(
         key: user.username.key(),
         id: UserId::of(object.id),
         temporary: user.password_change_required,
+        enrolled,
     })
 }
 

@@ -138,9 +138,18 @@ fn checked(
     })
 }
 
-/// Signs in with a password (`password::authenticate`) and starts the session: the
-/// session with its user, and the `Set-Cookie` header that carries it beside the
-/// browser's other accounts.
+/// What a right password leads to.
+pub enum SignedIn {
+    /// The session, and the `Set-Cookie` header that carries it beside the browser's
+    /// other accounts.
+    Session(Box<CurrentSession>, HeaderValue),
+    /// No session yet: a code must follow, or an authenticator be enrolled first
+    /// (`second_factor`).
+    SecondFactor(super::second_factor::Due),
+}
+
+/// Signs in with a password (`password::authenticate`) and starts the session, unless
+/// the user's second factor must follow.
 ///
 /// The attempt, for `app` when it is for one, goes to the sign-in log whatever its
 /// outcome (`sign_in_log`).
@@ -152,17 +161,21 @@ pub async fn sign_in_with_password(
     app: Option<&str>,
     username: &str,
     password: tessera_core::secret::Secret,
-) -> Result<(CurrentSession, HeaderValue), CatalogError> {
+) -> Result<SignedIn, CatalogError> {
     let outcome = password_session(state, tenant, headers, client, username, password).await;
     let step = super::sign_in_log::Step {
         step: "password",
         user: match &outcome {
-            Ok((current, _)) => current.session.user.as_str(),
+            Ok(SignedIn::Session(current, _)) => current.session.user.as_str(),
+            Ok(SignedIn::SecondFactor(due)) => due.user.as_str(),
             Err(_) => username.trim(),
         },
         app,
         client,
-        sid: outcome.as_ref().ok().map(|(c, _)| c.session.sid.as_str()),
+        sid: match &outcome {
+            Ok(SignedIn::Session(c, _)) => Some(c.session.sid.as_str()),
+            _ => None,
+        },
     };
     let logged = outcome.as_ref().map(|_| ());
     super::sign_in_log::record(state, tenant, headers, step, logged).await;
@@ -176,16 +189,42 @@ async fn password_session(
     client: Option<std::net::IpAddr>,
     username: &str,
     password: tessera_core::secret::Secret,
-) -> Result<(CurrentSession, HeaderValue), CatalogError> {
+) -> Result<SignedIn, CatalogError> {
     use crate::runtime::rate_limits::Endpoint;
+    use tessera_core::directory::mfa::{self, SecondFactor};
     state
         .rate_limits
         .check_address(tenant, Endpoint::SignIn, client)?;
     let who = super::password::authenticate(state, tenant, client, username, password)
         .await?
         .may_sign_in()?;
-    let (object, session, cookie) =
-        start(state, tenant, headers, &who, vec!["pwd".to_owned()]).await?;
+    // The tenant's rule here; an app's own is the authorization endpoint's to apply.
+    let now = state.clock.now();
+    match mfa::needed(&tenant.policy, None, who.enrolled, None, now) {
+        SecondFactor::Satisfied => {}
+        need => {
+            return Ok(SignedIn::SecondFactor(super::second_factor::Due {
+                user: who.key,
+                user_id: who.id,
+                sid: None,
+                enrol: need == SecondFactor::Enrol,
+            }));
+        }
+    }
+    let (current, cookie) =
+        start_signed_in(state, tenant, headers, &who, vec!["pwd".to_owned()]).await?;
+    Ok(SignedIn::Session(Box::new(current), cookie))
+}
+
+/// Starts the session of `who` (`start`) and reads it back with its user.
+pub async fn start_signed_in(
+    state: &AppState,
+    tenant: &Tenant,
+    headers: &HeaderMap,
+    who: &super::password::Authenticated,
+    amr: Vec<String>,
+) -> Result<(CurrentSession, HeaderValue), CatalogError> {
+    let (object, session, cookie) = start(state, tenant, headers, who, amr).await?;
     match with_user(state, tenant, object, session).await? {
         Some(current) => Ok((current, cookie)),
         // Disabled or deleted between the password check and now.
@@ -220,6 +259,8 @@ pub async fn start(
         user: who.key.clone(),
         user_id: who.id,
         auth_time: now,
+        // A sign-in that presented a code (`mfa::AMR_WITH_CODE`) did so now.
+        second_factor_at: amr.iter().any(|m| m == "otp").then_some(now),
         amr,
         expires_at: now + time::Duration::seconds(lifetime),
         clients: again
@@ -280,6 +321,45 @@ pub async fn refreshed_cookie(
         tenant,
         value.as_deref(),
     ))
+}
+
+/// The browser's session `sid`, whose user just presented a second factor again: the
+/// session records when, and `otp` and `mfa` join its methods. `None` when the session
+/// ended meanwhile. Written at the version read, and read again if another tab wrote.
+pub async fn verified_again(
+    state: &AppState,
+    tenant: &Tenant,
+    headers: &HeaderMap,
+    sid: &str,
+) -> Result<Option<CurrentSession>, CatalogError> {
+    crate::runtime::retry::on_conflict(|| async {
+        let Some(mut current) = all(state, tenant, headers)
+            .await?
+            .into_iter()
+            .find(|c| c.session.sid == sid)
+        else {
+            return Ok(None);
+        };
+        let now = state.clock.now();
+        current.session.second_factor_at = Some(now);
+        for m in tessera_core::directory::mfa::AMR_WITH_CODE {
+            if !current.session.amr.iter().any(|a| a == m) {
+                current.session.amr.push(m.to_owned());
+            }
+        }
+        let object = current.object.with_doc(encode(&current.session), now);
+        state
+            .store
+            .apply(vec![Write::Put(object.clone())])
+            .await
+            .map_err(store_error)?;
+        current.object = StoredObject {
+            version: object.version + 1,
+            ..object
+        };
+        Ok(Some(current))
+    })
+    .await
 }
 
 /// Records that `client_id` received a code in the session `current`, so a logout of

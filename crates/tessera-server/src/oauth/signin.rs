@@ -3,7 +3,8 @@
 //! request in a hidden field, and goes back through `authorize::proceed`.
 
 use super::authorize::{self, Interaction};
-use super::{csrf, lookup, pages, session};
+use super::session::SignedIn;
+use super::{csrf, lookup, pages, second_factor, session};
 use crate::http::client_address::ClientAddress;
 use crate::http::error_response::ErrorResponse;
 use crate::http::tenant_path::PageTenant;
@@ -12,6 +13,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
+use tessera_core::directory::mfa::Continuation;
 use tessera_core::errors::{CatalogError, ErrorName};
 use tessera_core::oauth::authorize as checks;
 use tessera_core::oauth::params::Params;
@@ -47,29 +49,41 @@ pub async fn password(
     match session::sign_in_with_password(&state, &tenant, &headers, client, app, username, password)
         .await
     {
-        Ok((current, cookie)) => {
+        Ok(SignedIn::Session(current, cookie)) => {
             authorize::proceed(
                 &state,
                 &tenant,
                 &headers,
                 request,
-                Interaction::SignedIn(Box::new(current), cookie),
+                Interaction::SignedIn(current, Some(cookie)),
             )
             .await
+        }
+        Ok(SignedIn::SecondFactor(due)) => {
+            // The request as it will go on; its redirect URI checked as at every step.
+            let verified = verified_app(&state, &tenant, &request).await;
+            match verified {
+                Some((_, redirect)) => second_factor::ask(
+                    &state,
+                    &tenant,
+                    &headers,
+                    due,
+                    Continuation::Authorize {
+                        request: request.encode(),
+                        redirect_uri: redirect.uri,
+                    },
+                    None,
+                ),
+                None => {
+                    let start = Interaction::Start { posted: true };
+                    authorize::proceed(&state, &tenant, &headers, request, start).await
+                }
+            }
         }
         Err(err) if err.entry().status < 500 => {
             // Show the form again with the error, if the request still names a real app;
             // otherwise the normal checks explain what is wrong with the request.
-            let app = match request.get("client_id") {
-                Some(id) => lookup::app(&state, &tenant, id).await.ok().flatten(),
-                None => None,
-            };
-            let verified = app.and_then(|app| {
-                checks::check_redirect_uri(&request, &app)
-                    .ok()
-                    .map(|r| (app, r))
-            });
-            match verified {
+            match verified_app(&state, &tenant, &request).await {
                 Some((app, redirect)) => pages::sign_in(
                     &state,
                     &tenant,
@@ -91,6 +105,23 @@ pub async fn password(
         }
         Err(err) => ErrorResponse::page(err).into_response(),
     }
+}
+
+/// The app a carried request names and its verified redirect URI, when both check out.
+async fn verified_app(
+    state: &AppState,
+    tenant: &Tenant,
+    request: &Params,
+) -> Option<(
+    tessera_core::directory::model::App,
+    checks::VerifiedRedirect,
+)> {
+    let app = match request.get("client_id") {
+        Some(id) => lookup::app(state, tenant, id).await.ok().flatten(),
+        None => None,
+    }?;
+    let redirect = checks::check_redirect_uri(request, &app).ok()?;
+    Some((app, redirect))
 }
 
 /// The answer of a consent form: `allow` or `deny`.

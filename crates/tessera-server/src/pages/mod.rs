@@ -24,7 +24,7 @@ const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' dat
 const FORM_POST_CSP: &str = "default-src 'none'; style-src 'self'; script-src 'self'; \
                              frame-ancestors 'none'; base-uri 'none'";
 
-const TEMPLATE_SOURCES: [(&str, &str); 17] = [
+const TEMPLATE_SOURCES: [(&str, &str); 18] = [
     ("account.html", include_str!("templates/account.html")),
     (
         "change_password.html",
@@ -32,6 +32,10 @@ const TEMPLATE_SOURCES: [(&str, &str); 17] = [
     ),
     ("demo.html", include_str!("templates/demo.html")),
     ("sign_in.html", include_str!("templates/sign_in.html")),
+    (
+        "second_factor.html",
+        include_str!("templates/second_factor.html"),
+    ),
     ("consent.html", include_str!("templates/consent.html")),
     (
         "logout_confirm.html",

@@ -28,6 +28,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/tenants/{slug}/users/{username}/password"),
     ("get", "/tenants/{slug}/users/{username}/consents"),
     ("delete", "/tenants/{slug}/users/{username}/lockout"),
+    ("delete", "/tenants/{slug}/users/{username}/mfa"),
     ("get", "/tenants/{slug}/foreign-apps"),
     ("get", "/tenants/{slug}/sign-ins"),
     ("get", "/traces/{trace_id}"),

@@ -112,6 +112,14 @@ async fn everyday_tasks_from_the_command_line() {
         .trim(),
         "unlocked alice"
     );
+    assert!(
+        ok(&admin(
+            &dir,
+            &["reset-mfa", "--tenant", "contoso", "--username", "alice"],
+            None
+        ))
+        .starts_with("reset the second factor of alice")
+    );
     assert_eq!(
         ok(&admin(
             &dir,

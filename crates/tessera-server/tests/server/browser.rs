@@ -592,3 +592,94 @@ async fn a_browser_finds_its_tenant_and_an_administrator_adds_the_app() {
     );
     b.close().await.unwrap();
 }
+
+/// TOTP in a real browser: alice sets up an authenticator on her account page (the key
+/// read off the page, the code computed by the test as an app would), saves her
+/// recovery codes; then a native app's sign-in with `prompt=login` asks for a code
+/// after the password, refuses a wrong one, and reaches the app with the right one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_enrols_an_authenticator_and_signs_in_with_its_codes() {
+    use tessera_core::clock::Clock;
+    use tessera_core::directory::totp;
+    let Some(driver) = Driver::start() else {
+        return;
+    };
+    let served = server(None).await;
+    let code_now = |secret: &str, steps: i64| {
+        let key = totp::secret_bytes(secret).unwrap();
+        totp::code_at(
+            &key,
+            totp::step_of(served.app.clock.now()) + steps,
+            totp::DIGITS,
+        )
+    };
+    let b = driver.browser().await;
+    b.goto(&format!("{}/{TENANT}/account", served.base))
+        .await
+        .unwrap();
+    wait_for_text(&b, "autocomplete=\"current-password\"").await;
+    type_into(&b, "#username", "alice").await;
+    type_into(&b, "#password", PASSWORD).await;
+    click(&b, "#sign-in").await;
+    wait_for_text(&b, "set-up-authenticator").await;
+    click(&b, "#set-up-authenticator").await;
+    wait_for_text(&b, "totp-secret").await;
+    assert_accessible(&b, "the authenticator enrolment page").await;
+    let secret = b
+        .find(Locator::Css("#totp-secret"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    type_into(&b, "#code", &code_now(&secret, 0)).await;
+    click(&b, "#verify").await;
+    wait_for_text(&b, "recovery-codes").await;
+    assert_accessible(&b, "the recovery codes page").await;
+    click(&b, "#continue").await;
+    wait_for_text(&b, "authenticator-enrolled").await;
+    b.close().await.unwrap();
+
+    served.app.clock.advance(time::Duration::seconds(30));
+    let rp = start_rp().await;
+    let callback = format!("{rp}/callback");
+    let (_, challenge) = pkce();
+    let q = serde_urlencoded::to_string([
+        ("client_id", "native-app"),
+        ("response_type", "code"),
+        ("redirect_uri", callback.as_str()),
+        ("scope", "openid"),
+        ("state", "st-mfa"),
+        // The profile keeps the session: sign in again, which asks for a code again.
+        ("prompt", "login"),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ])
+    .unwrap();
+    let b = driver.browser().await;
+    b.goto(&format!("{}/{TENANT}/oauth2/authorize?{q}", served.base))
+        .await
+        .unwrap();
+    type_into(&b, "#username", "alice").await;
+    type_into(&b, "#password", PASSWORD).await;
+    click(&b, "#sign-in").await;
+    wait_for_text(&b, "Enter your code").await;
+    assert_accessible(&b, "the code page").await;
+    type_into(&b, "#code", "000000").await;
+    click(&b, "#verify").await;
+    wait_for_text(&b, "TS40005").await;
+    assert_accessible(&b, "the code page with an error").await;
+    type_into(&b, "#code", &code_now(&secret, 0)).await;
+    click(&b, "#verify").await;
+    // The consent page of the native app, then the app.
+    wait_for_text(&b, "Fabrikam Desktop wants to").await;
+    click(&b, "#allow").await;
+    let landed = wait_for_url(&b, &callback).await;
+    assert!(
+        landed
+            .query_pairs()
+            .any(|(k, v)| k == "state" && v == "st-mfa"),
+        "{landed}"
+    );
+    b.close().await.unwrap();
+}

@@ -24,6 +24,7 @@ mod jwks;
 mod lockout;
 mod logout;
 mod master_key;
+mod mfa;
 mod multi_node;
 mod multi_tenant;
 mod network;

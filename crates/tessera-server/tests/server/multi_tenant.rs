@@ -7,8 +7,8 @@
 //! TenantNotFound), on SQLite and PostgreSQL.
 
 use super::oidc::{
-    assert_error_page, assert_json_error, assert_token_error, browser, hidden, html_escaped,
-    location_params, now_of, oauth_error, param, rp_http, submit,
+    assert_error_page, assert_json_error, assert_token_error, browser, claims_of, hidden,
+    html_escaped, location_params, now_of, oauth_error, param, rp_http, submit,
 };
 use super::support::Served;
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
@@ -439,16 +439,6 @@ async fn a_user_of_another_tenant_signs_in_through_common(served: Served) {
         html.contains(&html_escaped("/contoso/signin/password")),
         "{html}"
     );
-}
-
-/// The claims of a JWT, unverified (checked elsewhere).
-fn claims_of(jwt: &str) -> serde_json::Value {
-    use base64::Engine;
-    let payload = jwt.split('.').nth(1).unwrap();
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .unwrap();
-    serde_json::from_slice(&bytes).unwrap()
 }
 
 async fn tenant_id(served: &Served, slug: &str) -> String {

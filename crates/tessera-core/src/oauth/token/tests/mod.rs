@@ -169,6 +169,7 @@ fn web_app(master: &MasterKey) -> App {
         multi_tenant: false,
         personal_accounts: false,
         assignment_required: false,
+        mfa_required: false,
         redirect_uris: RedirectUris {
             web: vec![WEB_CB.into()],
             ..Default::default()
@@ -260,6 +261,7 @@ impl Fixture {
             enabled: true,
             password_hash: None,
             totp_secret_sealed: None,
+            recovery_codes: Vec::new(),
             groups: BTreeSet::new(),
             app_roles: BTreeSet::new(),
             sessions_valid_from: None,
