@@ -459,3 +459,69 @@ async fn wrong_codes_lock_the_account_and_a_reset_forgets_the_authenticator() {
         .await;
     assert_eq!(missing.status, 404);
 }
+
+/// The device page asks for carol's code after her password, then shows the device's
+/// confirmation; the device's tokens say a code was presented.
+#[tokio::test]
+async fn a_device_approval_asks_for_the_code_after_the_password() {
+    use super::device_flow::{TV, device_server, poll, start};
+    let served = device_server().await;
+    served
+        .app
+        .import(json!({ "tenants": [{ "slug": TENANT, "display_name": "Fabrikam",
+            "users": [ { "username": "carol", "password": PASSWORD, "totp_secret": CAROL_SECRET } ] }] }))
+        .await;
+    let started: serde_json::Value = start(&served, TV, "openid").await.json().await.unwrap();
+    let b = browser();
+    let page = b
+        .get(format!("{}/{TENANT}/device", served.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let sign_in_page = b
+        .post(format!("{}/{TENANT}/device", served.base))
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token")),
+            (
+                "user_code",
+                started["user_code"].as_str().unwrap().to_owned(),
+            ),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let asked = submit(
+        &b,
+        &served.base,
+        &sign_in_page,
+        &format!("/{TENANT}/device/sign-in"),
+        &[("username", "carol"), ("password", PASSWORD)],
+    )
+    .await;
+    let page = code_page(asked).await;
+    let confirm = enter(&served, &b, &page, &code(&served, CAROL_SECRET, 0)).await;
+    assert_eq!(confirm.status(), 200);
+    let html = confirm.text().await.unwrap();
+    assert!(html.contains("A device is asking"), "{html}");
+    let done = submit(
+        &b,
+        &served.base,
+        &html,
+        &format!("/{TENANT}/device/confirm"),
+        &[("decision", "allow")],
+    )
+    .await;
+    assert_eq!(done.status(), 200);
+    served.app.clock.advance(time::Duration::seconds(5));
+    let r = poll(&served, started["device_code"].as_str().unwrap()).await;
+    assert_eq!(r.status(), 200);
+    let tokens: serde_json::Value = r.json().await.unwrap();
+    let claims = claims_of(tokens["id_token"].as_str().unwrap());
+    assert_eq!(claims["amr"], json!(["pwd", "otp", "mfa"]), "{claims}");
+}
