@@ -40,6 +40,11 @@ impl TenantSlug {
     /// Parses a slug from a URL path, where the built-in `admin` tenant is valid too.
     /// (Meta-tenants such as `common` are routed before this point.)
     pub fn parse_path(value: &str) -> Result<Self, CatalogError> {
+        // Tenant names in paths are not case-sensitive, as in Entra ID (`/Contoso/`
+        // is `/contoso/`); slugs are stored in lower case.
+        if value.bytes().any(|b| b.is_ascii_uppercase()) {
+            return Self::parse_path(&value.to_ascii_lowercase());
+        }
         if value == ADMIN_TENANT {
             return Ok(Self::admin());
         }

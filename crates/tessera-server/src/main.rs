@@ -43,6 +43,21 @@ fn main() -> ExitCode {
     if let Command::Explain(args) = &cli.command {
         return explain::run(args);
     }
+    if let Command::DevCert(args) = &cli.command {
+        return match tessera_server::cli::dev_cert::run(
+            std::path::Path::new(&args.dir),
+            &SystemClock,
+        ) {
+            Ok(text) => {
+                println!("{text}");
+                ExitCode::SUCCESS
+            }
+            Err(fatal) => {
+                eprintln!("error: {}", fatal.message);
+                ExitCode::from(fatal.status)
+            }
+        };
+    }
     if let Command::Import(args) = &cli.command
         && args.schema
     {
@@ -105,7 +120,7 @@ async fn run(command: Command, settings: Settings) -> Result<(), Fatal> {
             tracing::info!(store = store.backend(), database = %settings.database_url_display, "migrations applied");
             Ok(())
         }
-        Command::Explain(_) => Ok(()),
+        Command::Explain(_) | Command::DevCert(_) => Ok(()),
         Command::Import(args) => {
             // Read and validate before touching the store: bad input changes nothing.
             let file = directory_files::read(args.file.as_deref().unwrap_or("-"))?;

@@ -124,6 +124,29 @@ pub struct OAuthErrorBody<'a> {
     pub timestamp: &'a str,
     pub trace_id: &'a str,
     pub correlation_id: &'a str,
+    /// Entra ID's refinement of `error` ([`suberror`]), for the entries that have one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suberror: Option<&'static str>,
+}
+
+/// Entra ID's `suberror` for an entry, which Microsoft's MSAL libraries read to decide
+/// what comes next whatever the `error`: `basic_action` and `consent_required` make
+/// them ask the user interactively (a second factor to present, a consent to give),
+/// `bad_token` makes them drop the refresh token they hold, `user_password_expired`
+/// sends the user to change the password.
+pub fn suberror(name: crate::errors::ErrorName) -> Option<&'static str> {
+    use crate::errors::ErrorName::*;
+    match name {
+        MfaRequired | MfaExpired => Some("basic_action"),
+        ConsentRequired | AdminConsentRequired => Some("consent_required"),
+        RefreshTokenInvalid
+        | RefreshTokenExpired
+        | SpaRefreshTokenExpired
+        | RefreshTokenRevoked
+        | RefreshTokenReused => Some("bad_token"),
+        PasswordChangeRequired => Some("user_password_expired"),
+        _ => None,
+    }
 }
 
 /// The `error` value and status of `err` as the token endpoint answers it. RFC 6749
@@ -173,6 +196,7 @@ pub fn oauth_json_as(err: &CatalogError, ctx: &ErrorContext, error: OAuthError) 
         timestamp: &v.timestamp,
         trace_id: &v.trace_id,
         correlation_id: &v.correlation_id,
+        suberror: suberror(err.name),
     };
     // Serializing a struct of strings and integers cannot fail.
     serde_json::to_string(&body).unwrap_or_default()

@@ -49,6 +49,13 @@ impl Params {
         self.0.iter().map(|(n, v)| (n.as_str(), v.as_str()))
     }
 
+    /// These parameters with `name` set to `value` (replacing any value it had).
+    pub fn with(&self, name: &str, value: &str) -> Self {
+        let mut map = self.0.clone();
+        map.insert(name.to_owned(), value.to_owned());
+        Self(map)
+    }
+
     /// These parameters but `name`.
     pub fn without(&self, name: &str) -> Self {
         let mut map = self.0.clone();

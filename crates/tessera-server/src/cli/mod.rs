@@ -3,6 +3,7 @@
 //! the config file.
 
 pub mod admin;
+pub mod dev_cert;
 pub mod directory_files;
 pub mod explain;
 pub mod fatal;
@@ -53,6 +54,16 @@ pub enum Command {
     Export(ExportArgs),
     /// Everyday admin tasks (users, apps, secrets, keys), through the admin API in process
     Admin(crate::cli::admin::AdminArgs),
+    /// Make a local CA and a server certificate for localhost, 127.0.0.1 and ::1, to
+    /// serve HTTPS in development (--tls-cert, --tls-key); reads no settings
+    DevCert(DevCertArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DevCertArgs {
+    /// The folder the PEM files are written to
+    #[arg(long, default_value = ".")]
+    pub dir: String,
 }
 
 #[derive(Debug, Args)]
@@ -95,6 +106,10 @@ pub struct ServeArgs {
     pub max_body_bytes: Option<String>,
     #[arg(long, value_name = settings::TRUSTED_PROXIES.value_name, help = settings::TRUSTED_PROXIES.help_line())]
     pub trusted_proxies: Option<String>,
+    #[arg(long, value_name = settings::TLS_CERT.value_name, help = settings::TLS_CERT.help_line())]
+    pub tls_cert: Option<String>,
+    #[arg(long, value_name = settings::TLS_KEY.value_name, help = settings::TLS_KEY.help_line())]
+    pub tls_key: Option<String>,
     /// Import a demo tenant, user and app, and serve a demo app at /demo-app that walks
     /// the sign-in flow and shows the tokens (never in production: the password is printed)
     #[arg(long)]
@@ -132,6 +147,8 @@ impl Cli {
             flags.public_url = serve.public_url.clone();
             flags.max_body_bytes = serve.max_body_bytes.clone();
             flags.trusted_proxies = serve.trusted_proxies.clone();
+            flags.tls_cert = serve.tls_cert.clone();
+            flags.tls_key = serve.tls_key.clone();
         }
         flags
     }

@@ -66,6 +66,15 @@ pub async fn open_store(settings: &Settings) -> Result<(Arc<dyn Store>, MasterKe
 
 pub async fn run(settings: Settings, demo: bool) -> Result<(), Fatal> {
     // Read first: a setting that cannot be used fails before the store is touched.
+    let tls = match &settings.tls {
+        None => None,
+        Some((cert, key)) => Some(crate::http::tls::server_config(cert, key).map_err(
+            |message| Fatal {
+                message: format!("tls_cert/tls_key: {message}"),
+                status: 2,
+            },
+        )?),
+    };
     let deny_list = Arc::new(match &settings.password_deny_list {
         None => Default::default(),
         Some(path) => {
@@ -103,10 +112,11 @@ pub async fn run(settings: Settings, demo: bool) -> Result<(), Fatal> {
         .map_err(|e| Fatal::runtime(format!("cannot read the bound address: {e}")))?;
     // Without an explicit public URL, issuers follow the address actually bound (which
     // differs from --listen when it asks for port 0).
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let public_url = settings
         .public_url
         .clone()
-        .unwrap_or_else(|| format!("http://{addr}"));
+        .unwrap_or_else(|| format!("{scheme}://{addr}"));
     let mut state = AppState::new(store.clone(), &public_url, master);
     state.max_body_bytes = settings.max_body_bytes;
     state.password_deny_list = deny_list;
@@ -154,17 +164,48 @@ pub async fn run(settings: Settings, demo: bool) -> Result<(), Fatal> {
         }
     });
 
-    let listener = crate::http::malformed::CataloguedListener::new(listener, state.clone());
-    let app = crate::app(state);
+    let app = crate::app(state.clone());
     tracing::info!(
         store = store.backend(),
         database = %settings.database_url_display,
         public_url = %public_url,
-        "ready on http://{addr}"
+        "ready on {scheme}://{addr}"
     );
     if let Some(line) = demo_line {
         eprintln!("{line}");
     }
+    let outcome = match tls {
+        None => {
+            let listener = crate::http::malformed::CataloguedListener::new(listener, state);
+            serve_until_signalled(listener, app).await
+        }
+        Some(config) => {
+            let tls = crate::http::tls::TlsListener::new(listener, config)
+                .map_err(|e| Fatal::runtime(format!("cannot read the bound address: {e}")))?;
+            let listener = crate::http::malformed::CataloguedListener::new(tls, state);
+            serve_until_signalled(listener, app).await
+        }
+    };
+    // The database sees this node leave (PostgreSQL: a Terminate per connection), not
+    // its connections reset: the sweeper's pass ends first, then the connections.
+    let _ = stop_sweeping.send(true);
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, sweeping).await;
+    store.close().await;
+    if outcome.is_ok() {
+        tracing::info!("stopped: every in-flight request was answered");
+    }
+    outcome
+}
+
+/// Serves `app` on `listener` until SIGTERM or SIGINT, then lets in-flight requests
+/// finish.
+async fn serve_until_signalled<L>(
+    listener: crate::http::malformed::CataloguedListener<L>,
+    app: axum::Router,
+) -> Result<(), Fatal>
+where
+    L: axum::serve::Listener<Addr = std::net::SocketAddr>,
+{
     let (signalled, on_signal) = tokio::sync::oneshot::channel::<()>();
     // The peer's address reaches handlers (`http::client_address`).
     let server = axum::serve(
@@ -184,7 +225,7 @@ pub async fn run(settings: Settings, demo: bool) -> Result<(), Fatal> {
             Err(_) => std::future::pending().await,
         }
     };
-    let outcome = tokio::select! {
+    tokio::select! {
         outcome = server => {
             outcome.map_err(|e| Fatal::runtime(format!("server error: {e}")))
         }
@@ -192,16 +233,7 @@ pub async fn run(settings: Settings, demo: bool) -> Result<(), Fatal> {
             "requests were still in flight {} s after the shutdown signal; stopped anyway",
             SHUTDOWN_GRACE.as_secs()
         ))),
-    };
-    // The database sees this node leave (PostgreSQL: a Terminate per connection), not
-    // its connections reset: the sweeper's pass ends first, then the connections.
-    let _ = stop_sweeping.send(true);
-    let _ = tokio::time::timeout(SHUTDOWN_GRACE, sweeping).await;
-    store.close().await;
-    if outcome.is_ok() {
-        tracing::info!("stopped: every in-flight request was answered");
     }
-    outcome
 }
 
 /// Resolves on SIGTERM (service managers, Kubernetes) or SIGINT (Ctrl-C).

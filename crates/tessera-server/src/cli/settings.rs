@@ -35,6 +35,8 @@ pub struct Settings {
     pub password_deny_list: Option<PathBuf>,
     /// Proxies whose `X-Forwarded-For` names the client (`tessera_core::network`).
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// PEM certificate chain and private key to serve HTTPS with (`http::tls`).
+    pub tls: Option<(PathBuf, PathBuf)>,
 }
 
 /// Raw values from the command line, before layering.
@@ -48,6 +50,8 @@ pub struct FlagValues {
     pub log_format: Option<String>,
     pub max_body_bytes: Option<String>,
     pub trusted_proxies: Option<String>,
+    pub tls_cert: Option<String>,
+    pub tls_key: Option<String>,
 }
 
 /// A one-line explanation of a bad setting.
@@ -201,6 +205,22 @@ pub const TRUSTED_PROXIES: Setting = Setting {
     default: "none: the peer's address is the client's",
     accepted: "CIDR ranges such as `10.0.0.0/8,2001:db8::/32`, comma-separated",
 };
+pub const TLS_CERT: Setting = Setting {
+    key: "tls_cert",
+    flag: FlagScope::Serve,
+    value_name: "FILE",
+    help: "PEM certificate chain to serve HTTPS with (with --tls-key)",
+    default: "none: plain HTTP, for a TLS proxy in front",
+    accepted: "a readable PEM file, read at start (`tessera dev-cert` makes one for local use)",
+};
+pub const TLS_KEY: Setting = Setting {
+    key: "tls_key",
+    flag: FlagScope::Serve,
+    value_name: "FILE",
+    help: "PEM private key of the --tls-cert certificate",
+    default: "none",
+    accepted: "a readable PEM file (PKCS#8, PKCS#1 or SEC1), read at start",
+};
 pub const PASSWORD_DENY_LIST: Setting = Setting {
     key: "password_deny_list",
     flag: FlagScope::None,
@@ -211,7 +231,7 @@ pub const PASSWORD_DENY_LIST: Setting = Setting {
 };
 
 /// Every setting, in the order docs/configuration.md lists them.
-pub const ALL: [&Setting; 12] = [
+pub const ALL: [&Setting; 14] = [
     &CONFIG,
     &LISTEN,
     &DATABASE_URL,
@@ -220,6 +240,8 @@ pub const ALL: [&Setting; 12] = [
     &LOG_FORMAT,
     &MAX_BODY_BYTES,
     &TRUSTED_PROXIES,
+    &TLS_CERT,
+    &TLS_KEY,
     &PASSWORD_MEMORY_KIB,
     &PASSWORD_ITERATIONS,
     &PASSWORD_PARALLELISM,
@@ -386,10 +408,23 @@ pub fn resolve(
             .collect::<Result<Vec<_>, _>>()?,
         None => Vec::new(),
     };
+    let tls = match (
+        file_path(layers.pick(&TLS_CERT, &flags.tls_cert)?)?,
+        file_path(layers.pick(&TLS_KEY, &flags.tls_key)?)?,
+    ) {
+        (Some(cert), Some(key)) => Some((cert, key)),
+        (None, None) => None,
+        _ => {
+            return Err(SettingsError(
+                "tls_cert and tls_key go together: give both, or neither".to_owned(),
+            ));
+        }
+    };
     Ok(Settings {
         password_params,
         password_deny_list,
         trusted_proxies,
+        tls,
         listen,
         database_url_display: redact_password(&db_raw),
         database_url,

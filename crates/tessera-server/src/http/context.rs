@@ -27,11 +27,19 @@ pub const TRACE_ID_HEADER: HeaderName = HeaderName::from_static("x-trace-id");
 
 pub async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let started = Instant::now();
+    // A client's own id of the request: the header, or (as Microsoft's MSAL libraries
+    // also send it) the query parameter of the same name.
     let client_id_header = req
         .headers()
         .get(&CLIENT_REQUEST_ID)
         .and_then(|v| v.to_str().ok())
-        .and_then(CorrelationId::from_client);
+        .and_then(CorrelationId::from_client)
+        .or_else(|| {
+            let query = req.uri().query()?;
+            url::form_urlencoded::parse(query.as_bytes())
+                .find(|(name, _)| name == CLIENT_REQUEST_ID.as_str())
+                .and_then(|(_, value)| CorrelationId::from_client(&value))
+        });
     let echoed = client_id_header.is_some();
     let ctx = Arc::new(ErrorContext {
         trace_id: TraceId::generate(state.rng.as_ref()),

@@ -21,16 +21,17 @@ use tessera_core::errors::render::{ErrorContext, oauth_json};
 use tessera_core::errors::{CatalogError, ErrorName};
 use tessera_core::trace::{CorrelationId, TraceId};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 
-/// A TCP listener whose connections answer hyper's own refusals from the catalogue.
-pub struct CataloguedListener {
-    inner: TcpListener,
+/// A listener (TCP, or TLS over it: `http::tls`) whose connections answer hyper's own
+/// refusals from the catalogue.
+pub struct CataloguedListener<L = TcpListener> {
+    inner: L,
     state: AppState,
 }
 
-impl CataloguedListener {
-    pub fn new(inner: TcpListener, state: AppState) -> Self {
+impl<L> CataloguedListener<L> {
+    pub fn new(inner: L, state: AppState) -> Self {
         Self { inner, state }
     }
 }
@@ -40,12 +41,15 @@ impl CataloguedListener {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PeerAddr(pub SocketAddr);
 
-impl axum::serve::Listener for CataloguedListener {
-    type Io = CataloguedIo<TcpStream>;
+impl<L> axum::serve::Listener for CataloguedListener<L>
+where
+    L: axum::serve::Listener<Addr = SocketAddr>,
+{
+    type Io = CataloguedIo<L::Io>;
     type Addr = PeerAddr;
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        // axum's own accept loop for TCP: it waits out transient errors (EMFILE and
+        // For TCP, axum's own accept loop: it waits out transient errors (EMFILE and
         // the like) instead of ending the server.
         let (stream, addr) = axum::serve::Listener::accept(&mut self.inner).await;
         (
@@ -59,10 +63,13 @@ impl axum::serve::Listener for CataloguedListener {
     }
 }
 
-impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, CataloguedListener>>
+impl<L>
+    axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, CataloguedListener<L>>>
     for PeerAddr
+where
+    L: axum::serve::Listener<Addr = SocketAddr>,
 {
-    fn connect_info(stream: axum::serve::IncomingStream<'_, CataloguedListener>) -> Self {
+    fn connect_info(stream: axum::serve::IncomingStream<'_, CataloguedListener<L>>) -> Self {
         *stream.remote_addr()
     }
 }

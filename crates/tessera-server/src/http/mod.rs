@@ -13,3 +13,4 @@ pub mod malformed;
 pub mod metrics;
 pub mod request_context;
 pub mod tenant_path;
+pub mod tls;

@@ -19,15 +19,21 @@ use tessera_core::tenant::Tenant;
 pub fn routes() -> Router<AppState> {
     let mut router = Router::new();
     for meta in MetaTenant::ALL {
-        router = router.route(
-            &format!("/{}/.well-known/openid-configuration", meta.as_str()),
-            get(move |State(state): State<AppState>| meta_configuration(state, meta)),
-        );
+        for layout in [Layout::Tessera, Layout::Entra] {
+            router = router.route(
+                &format!("/{}{}", meta.as_str(), layout.discovery_path()),
+                get(move |State(state): State<AppState>| meta_configuration(state, meta, layout)),
+            );
+        }
     }
     router
         .route(
             "/{tenant}/.well-known/openid-configuration",
             get(openid_configuration),
+        )
+        .route(
+            "/{tenant}/v2.0/.well-known/openid-configuration",
+            get(entra_configuration),
         )
         .route(
             "/.well-known/oauth-authorization-server/{tenant}",
@@ -41,15 +47,16 @@ pub fn routes() -> Router<AppState> {
 /// by a meta-tenant), and the endpoints the meta-tenant serves (`super::meta`). No
 /// `jwks_uri`: keys belong to tenants, and a token's are at its issuer's
 /// `/discovery/keys` (docs/multi-tenant.md).
-async fn meta_configuration(state: AppState, meta: MetaTenant) -> Response {
+async fn meta_configuration(state: AppState, meta: MetaTenant, layout: Layout) -> Response {
     use axum::http::{HeaderValue, header};
     use axum::response::IntoResponse;
     let base = format!("{}/{}", state.public_url, meta.as_str());
+    let oauth2 = layout.oauth2();
     let algs: Vec<&str> = SigningAlg::ALL.iter().map(|a| a.as_str()).collect();
     let document = serde_json::json!({
         "issuer": format!("{}/{{tenantid}}", state.public_url),
-        "authorization_endpoint": format!("{base}/oauth2/authorize"),
-        "token_endpoint": format!("{base}/oauth2/token"),
+        "authorization_endpoint": format!("{base}/{oauth2}/authorize"),
+        "token_endpoint": format!("{base}/{oauth2}/token"),
         "scopes_supported": OIDC_SCOPES.iter().map(|(s, _)| *s).collect::<Vec<_>>(),
         "response_types_supported": tessera_core::oauth::authorize::RESPONSE_TYPES,
         "response_modes_supported": ["query", "fragment", "form_post"],
@@ -80,11 +87,51 @@ async fn meta_configuration(state: AppState, meta: MetaTenant) -> Response {
         .into_response()
 }
 
+/// Where a document's endpoints are: Tessera's paths, or Entra ID's beside them
+/// (`/v2.0/.well-known/openid-configuration`, `/oauth2/v2.0/...`,
+/// `/discovery/v2.0/keys`), which Microsoft's MSAL libraries derive from an authority.
+/// The issuer is the same in both: tokens do not depend on the path that issued them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    Tessera,
+    Entra,
+}
+
+impl Layout {
+    fn discovery_path(self) -> &'static str {
+        match self {
+            Layout::Tessera => "/.well-known/openid-configuration",
+            Layout::Entra => "/v2.0/.well-known/openid-configuration",
+        }
+    }
+
+    fn oauth2(self) -> &'static str {
+        match self {
+            Layout::Tessera => "oauth2",
+            Layout::Entra => "oauth2/v2.0",
+        }
+    }
+
+    fn keys(self) -> &'static str {
+        match self {
+            Layout::Tessera => "discovery/keys",
+            Layout::Entra => "discovery/v2.0/keys",
+        }
+    }
+}
+
 async fn openid_configuration(
     State(state): State<AppState>,
     ResolvedTenant(tenant): ResolvedTenant,
 ) -> Result<Response, ErrorResponse> {
-    cached_document(&state, &tenant).await
+    cached_document(&state, &tenant, Layout::Tessera).await
+}
+
+async fn entra_configuration(
+    State(state): State<AppState>,
+    ResolvedTenant(tenant): ResolvedTenant,
+) -> Result<Response, ErrorResponse> {
+    cached_document(&state, &tenant, Layout::Entra).await
 }
 
 async fn oauth_metadata(
@@ -92,20 +139,29 @@ async fn oauth_metadata(
     crate::http::extract::Path(slug): crate::http::extract::Path<String>,
 ) -> Result<Response, ErrorResponse> {
     let tenant = resolve(&state, &slug).await?;
-    cached_document(&state, &tenant).await
+    cached_document(&state, &tenant, Layout::Tessera).await
 }
 
 /// The document is the same for every request until the tenant changes, so it is
 /// rendered once and kept with the tenant's cached data.
-async fn cached_document(state: &AppState, tenant: &Tenant) -> Result<Response, ErrorResponse> {
-    public_document(state, tenant.id, "openid-configuration", || async {
-        Ok(document(state, tenant))
+async fn cached_document(
+    state: &AppState,
+    tenant: &Tenant,
+    layout: Layout,
+) -> Result<Response, ErrorResponse> {
+    let name = match layout {
+        Layout::Tessera => "openid-configuration",
+        Layout::Entra => "openid-configuration-v2.0",
+    };
+    public_document(state, tenant.id, name, || async {
+        Ok(document(state, tenant, layout))
     })
     .await
 }
 
-fn document(state: &AppState, tenant: &Tenant) -> serde_json::Value {
+fn document(state: &AppState, tenant: &Tenant, layout: Layout) -> serde_json::Value {
     let issuer = state.issuer(tenant.slug.as_str());
+    let oauth2 = format!("{issuer}/{}", layout.oauth2());
     let algs: Vec<&str> = SigningAlg::ALL.iter().map(|a| a.as_str()).collect();
     // The signature algorithms of client assertions (`token::client_assertion`).
     let assertion_algs: Vec<&str> = JwsAlg::ALL.iter().map(|a| a.as_str()).collect();
@@ -116,15 +172,15 @@ fn document(state: &AppState, tenant: &Tenant) -> serde_json::Value {
     };
     serde_json::json!({
         "issuer": issuer,
-        "authorization_endpoint": format!("{issuer}/oauth2/authorize"),
-        "token_endpoint": format!("{issuer}/oauth2/token"),
+        "authorization_endpoint": format!("{oauth2}/authorize"),
+        "token_endpoint": format!("{oauth2}/token"),
         "userinfo_endpoint": format!("{issuer}/oauth2/userinfo"),
         "revocation_endpoint": format!("{issuer}/oauth2/revoke"),
         // RFC 8628 §4.
-        "device_authorization_endpoint": format!("{issuer}/oauth2/devicecode"),
+        "device_authorization_endpoint": format!("{oauth2}/devicecode"),
         "introspection_endpoint": format!("{issuer}/oauth2/introspect"),
         // OIDC RP-Initiated Logout §2.1, Back-Channel Logout §2.1, Front-Channel Logout §3.
-        "end_session_endpoint": format!("{issuer}/oauth2/logout"),
+        "end_session_endpoint": format!("{oauth2}/logout"),
         "backchannel_logout_supported": true,
         "backchannel_logout_session_supported": true,
         "frontchannel_logout_supported": true,
@@ -133,7 +189,7 @@ fn document(state: &AppState, tenant: &Tenant) -> serde_json::Value {
         "revocation_endpoint_auth_signing_alg_values_supported": assertion_algs,
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt"],
         "introspection_endpoint_auth_signing_alg_values_supported": assertion_algs,
-        "jwks_uri": format!("{issuer}/discovery/keys"),
+        "jwks_uri": format!("{issuer}/{}", layout.keys()),
         "scopes_supported": OIDC_SCOPES.iter().map(|(s, _)| *s).collect::<Vec<_>>(),
         // OIDC Discovery §3; implicit and hybrid types only for apps that enable them.
         "response_types_supported": tessera_core::oauth::authorize::RESPONSE_TYPES,

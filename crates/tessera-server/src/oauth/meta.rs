@@ -149,7 +149,17 @@ pub async fn token(
     };
     match token_tenant(&state, meta, &headers, &body).await {
         Ok(tenant) => {
-            super::token::answer(&state, &tenant, Some(meta), &headers, client, &body).await
+            let dialect = super::token::Dialect::of(&uri);
+            super::token::answer(
+                &state,
+                &tenant,
+                Some(meta),
+                dialect,
+                &headers,
+                client,
+                &body,
+            )
+            .await
         }
         Err(e) => ErrorResponse::token(e).into_response(),
     }

@@ -29,6 +29,7 @@ pub(crate) mod sign_in_log;
 mod signin;
 pub mod signing;
 pub(crate) mod token;
+mod user_realm;
 mod userinfo;
 
 use crate::runtime::state::AppState;
@@ -86,7 +87,36 @@ pub fn routes() -> Router<AppState> {
         .route("/common/oauth2/token", post(meta::token))
         .route("/organizations/oauth2/token", post(meta::token))
         .route("/consumers/oauth2/token", post(meta::token))
+        .merge(entra_paths())
         .merge(discovery::routes())
+}
+
+/// Entra ID's path layout beside Tessera's, on every tenant and meta-tenant, for apps
+/// written for Entra ID with Microsoft's MSAL libraries (docs/msal.md): the same
+/// handlers; the token endpoint speaks Entra's dialect there (`token::Dialect`).
+fn entra_paths() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/{tenant}/oauth2/v2.0/authorize",
+            get(authorize::get).post(authorize::post),
+        )
+        .route(
+            "/{tenant}/oauth2/v2.0/token",
+            post(token::token).options(cors::preflight),
+        )
+        .route("/{tenant}/oauth2/v2.0/devicecode", post(device::authorize))
+        .route(
+            "/{tenant}/oauth2/v2.0/logout",
+            get(logout::get).post(logout::post),
+        )
+        .route("/common/oauth2/v2.0/token", post(meta::token))
+        .route("/organizations/oauth2/v2.0/token", post(meta::token))
+        .route("/consumers/oauth2/v2.0/token", post(meta::token))
+        .route("/common/userrealm/{user}", get(user_realm::user_realm))
+        .route(
+            "/organizations/userrealm/{user}",
+            get(user_realm::user_realm),
+        )
 }
 
 pub use session::{Revocation, ended_sign_ins, revoke_all as revoke_sessions, withdraw_consent};

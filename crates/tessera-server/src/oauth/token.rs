@@ -32,11 +32,34 @@ use tessera_core::tenant::Tenant;
 pub async fn token(
     State(state): State<AppState>,
     ResolvedTenant(tenant): ResolvedTenant,
+    uri: axum::http::Uri,
     headers: HeaderMap,
     ClientAddress(client): ClientAddress,
     body: Bytes,
 ) -> Response {
-    answer(&state, &tenant, None, &headers, client, &body).await
+    let dialect = Dialect::of(&uri);
+    answer(&state, &tenant, None, dialect, &headers, client, &body).await
+}
+
+/// How a token endpoint speaks: RFC 6749's `/oauth2/token`, or Entra ID's
+/// `/oauth2/v2.0/token`, which Microsoft's MSAL libraries call and whose habits it keeps
+/// (docs/msal.md): `grant_type=device_code` for RFC 8628's URN, and never `slow_down`
+/// (MSAL Node ends the flow on it): a device that polls too soon waits, then hears
+/// `authorization_pending`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    Rfc,
+    Entra,
+}
+
+impl Dialect {
+    pub(crate) fn of(uri: &axum::http::Uri) -> Self {
+        if uri.path().contains("/oauth2/v2.0/") {
+            Dialect::Entra
+        } else {
+            Dialect::Rfc
+        }
+    }
 }
 
 /// The token endpoint's answer for `tenant`; through a meta-tenant (`meta`), the app
@@ -45,11 +68,24 @@ pub(crate) async fn answer(
     state: &AppState,
     tenant: &Tenant,
     meta: Option<MetaTenant>,
+    dialect: Dialect,
     headers: &HeaderMap,
     client: Option<std::net::IpAddr>,
     body: &[u8],
 ) -> Response {
-    let (result, app) = handle(state, tenant, meta, headers, client, body).await;
+    let (mut result, app) = handle(state, tenant, meta, dialect, headers, client, body).await;
+    if dialect == Dialect::Entra
+        && let Err(e) = &result
+        && e.error.name == tessera_core::errors::ErrorName::DeviceSlowDown
+    {
+        // The device waits out what slow_down would have asked of it.
+        let seconds = tessera_core::oauth::device::SLOW_DOWN_SECONDS;
+        tokio::time::sleep(std::time::Duration::from_secs(u64::from(seconds))).await;
+        result = Err(ErrorResponse::token(
+            CatalogError::new(tessera_core::errors::ErrorName::DeviceAuthorizationPending)
+                .with("interval", seconds.to_string()),
+        ));
+    }
     let mut response = match result {
         Ok(body) => {
             let mut r = Json(body).into_response();
@@ -120,6 +156,7 @@ async fn handle(
     state: &AppState,
     tenant: &Tenant,
     meta: Option<MetaTenant>,
+    dialect: Dialect,
     headers: &HeaderMap,
     client: Option<std::net::IpAddr>,
     body: &[u8],
@@ -134,6 +171,13 @@ async fn handle(
     let (params, app) = match form_and_client(state, tenant, headers, body).await {
         Ok(v) => v,
         Err(e) => return (Err(e), None),
+    };
+    let params = match (dialect, params.get("grant_type")) {
+        (Dialect::Entra, Some("device_code")) => params.with(
+            "grant_type",
+            tessera_core::directory::model::GrantType::DeviceCode.as_str(),
+        ),
+        _ => params,
     };
     let by_client = Subject::Client(app.client_id.to_string());
     if let Err(e) = state.rate_limits.check(tenant, Endpoint::Token, by_client) {
@@ -151,7 +195,21 @@ async fn handle(
         Ok(request) => token::exchange(&context(state, tenant), &app, &request).await,
         Err(e) => Err(e),
     };
+    let result = result.map(|mut response| {
+        if params.get("client_info") == Some("1") {
+            response.client_info = response.subject.map(|uid| client_info(uid, tenant.id));
+        }
+        response
+    });
     (result.map_err(ErrorResponse::token), Some(app))
+}
+
+/// Entra ID's `client_info`, which MSAL asks for (`client_info=1`) and keys its
+/// accounts on: base64url of `{"uid": user object id, "utid": tenant id}`.
+fn client_info(uid: tessera_core::ids::UserId, utid: TenantId) -> String {
+    use base64::Engine;
+    let json = serde_json::json!({ "uid": uid.to_string(), "utid": utid.to_string() });
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json.to_string())
 }
 
 /// Redeems an authorization code in process, as the public client `client_id` (the

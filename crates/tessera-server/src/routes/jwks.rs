@@ -14,7 +14,10 @@ use axum::response::Response;
 use axum::routing::get;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/{tenant}/discovery/keys", get(jwks))
+    Router::new()
+        .route("/{tenant}/discovery/keys", get(jwks))
+        // Entra ID's path for the same keys (docs/msal.md).
+        .route("/{tenant}/discovery/v2.0/keys", get(jwks))
 }
 
 async fn jwks(

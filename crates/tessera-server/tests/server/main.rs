@@ -25,6 +25,7 @@ mod lockout;
 mod logout;
 mod master_key;
 mod mfa;
+mod msal;
 mod multi_node;
 mod multi_tenant;
 mod network;

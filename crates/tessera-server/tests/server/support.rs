@@ -333,7 +333,8 @@ impl Process {
         let sink = lines.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(out).lines().map_while(Result::ok) {
-                if let Some(i) = line.find("ready on http://") {
+                // http://, or https:// with --tls-cert.
+                if let Some(i) = line.find("ready on http") {
                     let rest = &line[i + "ready on ".len()..];
                     let end = rest
                         .find(|c: char| c.is_whitespace() || c == '"')

@@ -17,11 +17,11 @@ use tessera_core::errors::ErrorName;
 
 const MIDDLE_API: &str = "api://middle";
 const FRONT_CB: &str = "https://front.fabrikam.test/cb";
-const MIDDLE_CB: &str = "https://middle.fabrikam.test/cb";
+pub(super) const MIDDLE_CB: &str = "https://middle.fabrikam.test/cb";
 const EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
 const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
 
-async fn chain_server() -> Served {
+pub(super) async fn chain_server() -> Served {
     let served = server(None).await;
     served
         .app
@@ -55,7 +55,7 @@ async fn chain_server() -> Served {
 
 /// The front app's access token for the middle tier, by the code flow run by
 /// openidconnect-rs (the pages filled in by a cookie-aware client).
-async fn front_token(served: &Served) -> String {
+pub(super) async fn front_token(served: &Served) -> String {
     let client = CoreClient::from_provider_metadata(
         super::sign_in_flow::discover(served).await,
         ClientId::new("front-app".into()),

@@ -158,7 +158,14 @@ fn mint_refresh(ctx: &TokenContext<'_>, record: RefreshToken) -> NewRefresh {
 #[derive(Debug, serde::Serialize)]
 pub struct TokenResponse {
     pub access_token: String,
+    /// Entra ID's account key for MSAL (`client_info=1`): set by the server, which
+    /// knows whether the request asked ([`TokenResponse::subject`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_info: Option<String>,
     pub expires_in: i64,
+    /// Entra ID's extended lifetime, which MSAL reads; Tessera has no outage extension,
+    /// so it equals `expires_in`.
+    pub ext_expires_in: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
     /// RFC 8693 §2.2.1: required in a token exchange's response, absent elsewhere.
@@ -169,6 +176,9 @@ pub struct TokenResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
     pub token_type: &'static str,
+    /// The user the tokens are for (none for an app's own tokens); not sent.
+    #[serde(skip)]
+    pub subject: Option<crate::ids::UserId>,
 }
 
 impl StoredRefresh {
@@ -245,6 +255,8 @@ struct IdClaims<'a> {
     name: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     nonce: Option<&'a str>,
+    /// The user's object id, as Entra ID names it (MSAL's account key): `sub` too.
+    oid: UserId,
     #[serde(skip_serializing_if = "Option::is_none")]
     preferred_username: Option<&'a str>,
     sid: &'a str,
@@ -315,14 +327,18 @@ pub fn tokens(
         )?),
         None => None,
     };
+    let expires_in = i64::from(grant.tenant.policy.access_token_lifetime_seconds);
     Ok(TokenResponse {
         access_token,
-        expires_in: i64::from(grant.tenant.policy.access_token_lifetime_seconds),
+        client_info: None,
+        expires_in,
+        ext_expires_in: expires_in,
         id_token,
         issued_token_type: None,
         refresh_token: plan.refresh.map(|r| r.value),
         scope: Some(scope_string(grant)),
         token_type: "Bearer",
+        subject: Some(grant.user_id),
     })
 }
 
@@ -461,6 +477,7 @@ fn id_token(
         iss: &ctx.issuer,
         name: user.name.as_deref().filter(|_| release("name")),
         nonce: grant.nonce.as_deref(),
+        oid: grant.user_id,
         preferred_username: release("preferred_username").then(|| user.username.as_str()),
         sid: &grant.sid,
         sub: grant.user_id,
@@ -489,6 +506,7 @@ mod tests {
             iss: "https://id.example/t",
             name: optional,
             nonce: optional,
+            oid: UserId::from_uuid(uuid::Uuid::nil()),
             preferred_username: optional,
             sid: "s",
             sub: UserId::from_uuid(uuid::Uuid::nil()),
@@ -527,16 +545,20 @@ mod tests {
     fn a_token_response_leaves_out_absent_members() {
         let body = TokenResponse {
             access_token: "a".into(),
+            client_info: None,
             expires_in: 60,
+            ext_expires_in: 60,
             id_token: None,
             issued_token_type: None,
             refresh_token: None,
             scope: None,
             token_type: "Bearer",
+            subject: None,
         };
         assert_eq!(
             serde_json::to_value(&body).unwrap(),
-            serde_json::json!({ "access_token": "a", "expires_in": 60, "token_type": "Bearer" })
+            serde_json::json!({ "access_token": "a", "expires_in": 60, "ext_expires_in": 60,
+                "token_type": "Bearer" })
         );
     }
 }

@@ -74,6 +74,34 @@ pub struct TokenExchangeRequest {
     pub target: Option<String>,
 }
 
+/// RFC 7523's JWT bearer grant type, in Entra ID's on-behalf-of request.
+pub const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+
+/// Entra ID's on-behalf-of request, which Microsoft's MSAL libraries send
+/// (`grant_type` JWT bearer, `requested_token_use=on_behalf_of`, the user's access
+/// token as `assertion`, and `scope`), as the RFC 8693 token exchange it is: the
+/// assertion becomes the subject token, an access token. `None` for any other request;
+/// TokenExchangeSubjectInvalid when the assertion is missing.
+fn on_behalf_of(params: &Params) -> Result<Option<Params>, CatalogError> {
+    if params.get("grant_type") != Some(JWT_BEARER)
+        || params.get("requested_token_use") != Some("on_behalf_of")
+    {
+        return Ok(None);
+    }
+    let assertion = params.get("assertion").ok_or_else(|| {
+        CatalogError::new(ErrorName::TokenExchangeSubjectInvalid)
+            .with("reason", "the parameter assertion is missing".to_owned())
+    })?;
+    Ok(Some(
+        params
+            .without("assertion")
+            .without("requested_token_use")
+            .with("grant_type", GrantType::TokenExchange.as_str())
+            .with("subject_token", assertion)
+            .with("subject_token_type", ACCESS_TOKEN_TYPE),
+    ))
+}
+
 fn truncated(value: &str, max: usize) -> String {
     value.chars().take(max).collect()
 }
@@ -83,6 +111,9 @@ impl TokenRequest {
     /// `Origin` header, if any. In order: the grant type (present, supported, allowed
     /// for the app), then that grant's parameters.
     pub fn parse(params: &Params, app: &App, origin: Option<&str>) -> Result<Self, CatalogError> {
+        if let Some(exchange) = on_behalf_of(params)? {
+            return Self::parse(&exchange, app, origin);
+        }
         let value = params.require("grant_type")?;
         let unsupported = || {
             CatalogError::new(ErrorName::UnsupportedGrantType)

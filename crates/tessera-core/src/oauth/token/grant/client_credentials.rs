@@ -88,11 +88,16 @@ pub async fn exchange(
         .map_err(|e| CatalogError::new(ErrorName::InternalError).internal(e))?;
     Ok(TokenResponse {
         access_token: token,
+        client_info: None,
         expires_in: lifetime,
+        ext_expires_in: lifetime,
         id_token: None,
         issued_token_type: None,
         refresh_token: None,
-        scope: None,
+        // The scope as a client asks for it (`{api}/.default`), whichever form named the
+        // API: MSAL keys its token cache on it.
+        scope: Some(format!("{api}/.default")),
         token_type: "Bearer",
+        subject: None,
     })
 }
