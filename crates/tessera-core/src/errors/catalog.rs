@@ -889,7 +889,7 @@ catalog! {
         message: "The sign-in policy requires a second factor, and this request cannot ask the user for one.",
         causes: &[
             "prompt=none was sent, but the session has no second factor and the policy requires one.",
-            "The user has no second factor enrolled and the policy does not allow enrolling during sign-in.",
+            "A refresh token from a sign-in without a second factor was used after the tenant or the app began to require one.",
         ],
         developer_action: "On this error, send an interactive authorization request (without prompt=none) so the user can present a second factor.",
         user_action: "Sign in again and complete the extra verification step. If you have no way to verify, ask your administrator to set one up.",

@@ -26,6 +26,7 @@ mod logout;
 mod master_key;
 mod mfa;
 mod msal;
+mod msal_clients;
 mod multi_node;
 mod multi_tenant;
 mod network;

@@ -262,6 +262,14 @@ async fn check(
     if !app.admits(&record.user, groups) {
         return Err(revoked("the user is no longer assigned to the app"));
     }
+    // A second factor the tenant or the app requires now, which the sign-in the token
+    // rests on did not present: the user signs in again (MfaRequired, whose suberror
+    // `basic_action` has MSAL ask interactively). The token stays as it is.
+    if (ctx.tenant.policy.mfa_required || app.mfa_required)
+        && !record.amr.iter().any(|m| m == "otp")
+    {
+        return Err(CatalogError::new(ErrorName::MfaRequired));
+    }
     Ok(narrowed)
 }
 
