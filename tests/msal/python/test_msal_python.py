@@ -6,7 +6,8 @@ surfacing as MSAL's interaction-required error.
 Run by the Rust test `msal_clients`, which starts Tessera with tests/msal/tenant.json and
 sets TESSERA_AUTHORITY (https://host:port/fabrikam), TESSERA_ADMIN_TOKEN (its bootstrap
 admin credential) and REQUESTS_CA_BUNDLE (the dev CA).
-The sign-in pages are filled in over HTTP by `requests`, as a browser would.
+The sign-in pages are filled in over HTTP by `requests`, as a browser would, and once by
+Chromium (selenium), whose form_post page delivers the answer to the app by itself.
 """
 
 import hashlib
@@ -204,3 +205,65 @@ def test_a_refresh_after_mfa_became_required_asks_for_interaction():
     assert result["error"] == "invalid_grant", result
     assert result["suberror"] == "basic_action", result
     assert result["error_description"].startswith("TS40004"), result
+
+
+def test_auth_code_with_form_post_in_a_real_browser():
+    """Chromium signs in and its form_post page hands the answer to the app's redirect
+    URI by itself; MSAL redeems what arrived there."""
+    import http.server
+    import json
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    received = {}
+
+    class Callback(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+            received.update(urllib.parse.parse_qsl(body))
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(b"<!DOCTYPE html><title>done</title><p id=done>signed in</p>")
+
+        def log_message(self, *args):
+            pass
+
+    app_server = http.server.HTTPServer(("127.0.0.1", 0), Callback)
+    threading.Thread(target=app_server.serve_forever, daemon=True).start()
+    # A loopback redirect URI of the registered kind, on the port this test got.
+    redirect = "http://localhost:%d/cb" % app_server.server_address[1]
+    r = requests.patch(
+        BASE + "/admin/api/v1/tenants/fabrikam/apps/webapp",
+        data=json.dumps({"redirect_uris": {"web": [REDIRECT, redirect]}}),
+        headers={"Authorization": "Bearer " + ADMIN_TOKEN, "Content-Type": "application/json"},
+        verify=CA,
+    )
+    assert r.status_code == 200, r.text
+
+    app = confidential("webapp")
+    flow = app.initiate_auth_code_flow(
+        ["api://orders/read"], redirect_uri=redirect, response_mode="form_post"
+    )
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                # The dev CA is the test's, not the machine's.
+                "--ignore-certificate-errors"):
+        options.add_argument(arg)
+    browser = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    try:
+        browser.get(flow["auth_uri"])
+        browser.find_element(By.ID, "username").send_keys("alice")
+        browser.find_element(By.ID, "password").send_keys(PASSWORD)
+        browser.find_element(By.ID, "sign-in").click()
+        WebDriverWait(browser, 15).until(lambda b: b.find_elements(By.ID, "done"))
+    finally:
+        browser.quit()
+        app_server.shutdown()
+    assert "code" in received, received
+    result = app.acquire_token_by_auth_code_flow(flow, received)
+    assert "access_token" in result, result
+    assert result["id_token_claims"]["preferred_username"] == "alice"

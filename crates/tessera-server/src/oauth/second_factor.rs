@@ -294,10 +294,12 @@ pub async fn submit(
     let response = match recovery_codes {
         // Shown once; the sign-in goes on from the page's button.
         Some(codes) => {
+            // The codes take a while to copy: the page gets time of its own.
             let next = Pending {
                 sid: Some(current.session.sid.clone()),
                 stage: Stage::Continue,
                 offered: None,
+                expires_at: state.clock.now() + time::Duration::seconds(mfa::PENDING_SECONDS),
                 ..pending
             };
             render(&state, &tenant, &headers, &next, Some(&codes), None)

@@ -75,6 +75,18 @@ async fn enter(served: &Served, b: &reqwest::Client, page: &str, code: &str) -> 
         .unwrap()
 }
 
+/// The button of the recovery-codes page: the sign-in goes on.
+async fn go_on(served: &Served, b: &reqwest::Client, page: &str) -> reqwest::Response {
+    b.post(format!("{}/{TENANT}/signin/second-factor", served.base))
+        .form(&[
+            ("csrf_token", hidden(page, "csrf_token")),
+            ("pending", hidden(page, "pending")),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
 /// The page of a 200 response, asserting it asks for a code.
 async fn code_page(r: reqwest::Response) -> String {
     let status = r.status();
@@ -282,15 +294,7 @@ async fn a_tenant_requiring_mfa_enrols_users_and_recovery_codes_work_once() {
     let codes = recovery_codes(&page);
     assert_eq!(codes.len(), 10, "{page}");
     // Going on from the recovery codes ends at the app.
-    let go_on = b
-        .post(format!("{}/{TENANT}/signin/second-factor", served.base))
-        .form(&[
-            ("csrf_token", hidden(&page, "csrf_token")),
-            ("pending", hidden(&page, "pending")),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let go_on = go_on(&served, &b, &page).await;
     assert_eq!(go_on.status(), 303);
     let claims = id_claims(&served, &go_on).await;
     assert_eq!(claims["amr"], json!(["pwd", "otp", "mfa"]));
@@ -370,15 +374,7 @@ async fn an_app_requiring_mfa_has_a_signed_in_user_enrol() {
     let enrolled = enter(&served, &b, &page, &code(&served, &secret, 0)).await;
     assert_eq!(enrolled.status(), 200);
     let page = enrolled.text().await.unwrap();
-    let go_on = b
-        .post(format!("{}/{TENANT}/signin/second-factor", served.base))
-        .form(&[
-            ("csrf_token", hidden(&page, "csrf_token")),
-            ("pending", hidden(&page, "pending")),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let go_on = go_on(&served, &b, &page).await;
     assert_eq!(go_on.status(), 303);
     let claims = id_claims(&served, &go_on).await;
     assert_eq!(claims["amr"], json!(["pwd", "otp", "mfa"]));

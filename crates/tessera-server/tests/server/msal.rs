@@ -256,13 +256,14 @@ async fn the_device_flow_at_the_entra_paths_never_says_slow_down() {
         .await
         .unwrap();
     let device_code = started["device_code"].as_str().unwrap().to_owned();
-    // MSAL Node's bare grant type; MSAL Python's duplicate `code`.
-    let poll = |grant: &'static str| {
+    // A poll at `path` (`oauth2/v2.0/token` or `oauth2/token`) with `grant`; with
+    // MSAL Python's duplicate `code` beside the device code.
+    let poll = |path: &'static str, grant: &'static str| {
         let served = &served;
         let device_code = device_code.clone();
         async move {
             rp_http()
-                .post(format!("{}/{TENANT}/oauth2/v2.0/token", served.base))
+                .post(format!("{}/{TENANT}/{path}", served.base))
                 .form(&[
                     ("grant_type", grant),
                     ("client_id", TV),
@@ -274,42 +275,21 @@ async fn the_device_flow_at_the_entra_paths_never_says_slow_down() {
                 .unwrap()
         }
     };
-    assert_token_error(
-        poll("device_code").await,
-        ErrorName::DeviceAuthorizationPending,
-    )
-    .await;
+    const ENTRA: &str = "oauth2/v2.0/token";
+    const RFC: &str = "oauth2/token";
+    const URN: &str = "urn:ietf:params:oauth:grant-type:device_code";
+    // MSAL Node's bare grant type.
+    let r = poll(ENTRA, "device_code").await;
+    assert_token_error(r, ErrorName::DeviceAuthorizationPending).await;
     // Too soon again (the fixed clock has not moved): where RFC 8628 says slow_down,
     // the device waits and hears authorization_pending.
     let started_at = std::time::Instant::now();
-    let r = poll("urn:ietf:params:oauth:grant-type:device_code").await;
+    let r = poll(ENTRA, URN).await;
     assert!(started_at.elapsed() >= std::time::Duration::from_secs(4));
     assert_token_error(r, ErrorName::DeviceAuthorizationPending).await;
-    // Tessera's own path says slow_down, as RFC 8628 §3.5 has it.
-    let r = token_request(
-        &served.base,
-        &[
-            ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
-            ("client_id", TV),
-            ("device_code", device_code.as_str()),
-        ],
-    )
-    .send()
-    .await
-    .unwrap();
-    assert_token_error(r, ErrorName::DeviceSlowDown).await;
-    // And the bare grant type is Entra's only.
-    let r = token_request(
-        &served.base,
-        &[
-            ("grant_type", "device_code"),
-            ("client_id", TV),
-            ("device_code", device_code.as_str()),
-        ],
-    )
-    .send()
-    .await
-    .unwrap();
+    // Tessera's own path says slow_down, as RFC 8628 §3.5 has it, and knows only the URN.
+    assert_token_error(poll(RFC, URN).await, ErrorName::DeviceSlowDown).await;
+    let r = poll(RFC, "device_code").await;
     assert_token_error(r, ErrorName::UnsupportedGrantType).await;
 }
 

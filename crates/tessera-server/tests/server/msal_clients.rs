@@ -2,8 +2,9 @@
 //! (tests/msal/python, pytest) and the MSAL Node suite (tests/msal/node, `node --test`),
 //! each against a `tessera serve` process of its own that serves HTTPS with a
 //! `tessera dev-cert` certificate and holds tests/msal/tenant.json. Skipped visibly
-//! without Python's `msal` and `pytest` or without `@azure/msal-node` (in `MSAL_NODE`, by
-//! default where `.ci/run` installs it); a failure under TESSERA_TEST_REQUIRE_ALL=1.
+//! without Python's `msal`, `pytest` and `selenium` (which drives Chromium through one
+//! sign-in) or without `@azure/msal-node` (in `MSAL_NODE`, by default where `.ci/run`
+//! installs it); a failure under TESSERA_TEST_REQUIRE_ALL=1.
 
 use super::support::{Process, TempDir, run_in};
 use std::path::{Path, PathBuf};
@@ -75,13 +76,13 @@ fn passes(mut command: Command, what: &str) {
 #[test]
 fn msal_python_works_unchanged() {
     let found = Command::new("python3")
-        .args(["-c", "import msal, pytest"])
+        .args(["-c", "import msal, pytest, selenium"])
         .output()
         .is_ok_and(|o| o.status.success());
     if !found {
         tessera_store::testing::skip(
             "msal_clients::msal_python",
-            "python3 with msal and pytest is not installed (pip install msal pytest)",
+            "python3 with msal, pytest and selenium is not installed (pip install msal pytest selenium)",
         );
         return;
     }
