@@ -13,9 +13,11 @@ mod sql;
 pub mod sqlite;
 #[cfg(feature = "test-support")]
 pub mod testing;
+mod timed;
 
 pub use database_url::{DatabaseUrl, DatabaseUrlError};
 pub use migrations::{MIGRATIONS, Migration};
+pub use timed::Timed;
 
 use std::sync::Arc;
 use tessera_core::store::{Store, StoreResult};

@@ -31,6 +31,8 @@ pub async fn open_store(settings: &Settings) -> Result<(Arc<dyn Store>, MasterKe
                 settings.database_url_display
             ))
         })?;
+    // No request waits on the database longer than this (`store_timeout_ms`).
+    let store: Arc<dyn Store> = Arc::new(tessera_store::Timed::new(store, settings.store_timeout));
     crate::runtime::bootstrap::ensure_admin_tenant(
         store.as_ref(),
         &master,

@@ -37,6 +37,8 @@ pub struct Settings {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// PEM certificate chain and private key to serve HTTPS with (`http::tls`).
     pub tls: Option<(PathBuf, PathBuf)>,
+    /// How long any one store call may take (`tessera_store::Timed`).
+    pub store_timeout: std::time::Duration,
 }
 
 /// Raw values from the command line, before layering.
@@ -171,6 +173,15 @@ pub const MAX_BODY_BYTES: Setting = Setting {
     default: "`65536`",
     accepted: "an integer from `1024` to `16777216`",
 };
+/// Environment and config file only.
+pub const STORE_TIMEOUT_MS: Setting = Setting {
+    key: "store_timeout_ms",
+    flag: FlagScope::None,
+    value_name: "MS",
+    help: "How long a request waits for the database before it is answered TemporarilyUnavailable (503)",
+    default: "`5000`",
+    accepted: "an integer from `100` to `60000` (milliseconds)",
+};
 /// Argon2id cost (RFC 9106 §4); environment and config file only.
 pub const PASSWORD_MEMORY_KIB: Setting = Setting {
     key: "password_memory_kib",
@@ -231,7 +242,7 @@ pub const PASSWORD_DENY_LIST: Setting = Setting {
 };
 
 /// Every setting, in the order docs/configuration.md lists them.
-pub const ALL: [&Setting; 14] = [
+pub const ALL: [&Setting; 15] = [
     &CONFIG,
     &LISTEN,
     &DATABASE_URL,
@@ -242,6 +253,7 @@ pub const ALL: [&Setting; 14] = [
     &TRUSTED_PROXIES,
     &TLS_CERT,
     &TLS_KEY,
+    &STORE_TIMEOUT_MS,
     &PASSWORD_MEMORY_KIB,
     &PASSWORD_ITERATIONS,
     &PASSWORD_PARALLELISM,
@@ -420,7 +432,15 @@ pub fn resolve(
             ));
         }
     };
+    let store_timeout = std::time::Duration::from_millis(u64::from(number(
+        &layers,
+        &STORE_TIMEOUT_MS,
+        100,
+        60_000,
+        5_000,
+    )?));
     Ok(Settings {
+        store_timeout,
         password_params,
         password_deny_list,
         trusted_proxies,

@@ -13,6 +13,13 @@
 //!
 //! A load that raced an invalidation is not kept: each invalidation bumps a generation,
 //! and a value read before the bump is returned to its caller but never cached.
+//!
+//! While the store does not answer (TemporarilyUnavailable), the public documents
+//! (discovery, JWKS) and the tenants they are found by are served as last read, for up
+//! to [`MAX_STALE`]: relying parties keep discovering and verifying tokens through a
+//! database outage, while everything that needs the store answers 503. After a failed
+//! load the store is not asked again for these for [`OUTAGE_BACKOFF`], so a database
+//! that drops packets does not make each of them wait out the store's deadline.
 //! The TTL uses the monotonic clock rather than the injected one: it bounds freshness,
 //! not any protocol time.
 
@@ -28,6 +35,14 @@ use tessera_core::store::{Change, ChangeListener};
 
 /// How long an entry is trusted without a notification.
 pub const TTL: Duration = Duration::from_secs(5);
+
+/// The longest a public document or tenant is served past its TTL while the store is
+/// unavailable.
+pub const MAX_STALE: Duration = Duration::from_secs(3600);
+
+/// After the store failed to answer, how long stale documents are served without
+/// asking it again.
+const OUTAGE_BACKOFF: Duration = Duration::from_secs(2);
 
 /// Past this many entries the cache starts over (unknown tenant slugs are cached as
 /// absent too, so a scan of random paths must not grow it without bound).
@@ -59,6 +74,12 @@ pub enum Key {
 }
 
 impl Key {
+    /// Whether the entry is served past its TTL while the store is unavailable (see the
+    /// module's documentation).
+    fn outlives_outage(&self) -> bool {
+        matches!(self, Key::Tenant(_) | Key::Document(..))
+    }
+
     /// Whether `change` may make this entry stale. A tenant record's change drops all
     /// of that tenant's entries and every tenant-by-slug entry (they carry no id); an
     /// object change drops only what is built from that kind, so a revoked access
@@ -91,10 +112,20 @@ impl Key {
 
 type Value = Arc<dyn Any + Send + Sync>;
 
+struct Entry {
+    /// When it was loaded.
+    at: Instant,
+    /// False once a change may have made it stale (kept only to outlive an outage).
+    valid: bool,
+    value: Value,
+}
+
 #[derive(Default)]
 struct Entries {
-    map: HashMap<Key, (Instant, Value)>,
+    map: HashMap<Key, Entry>,
     generation: u64,
+    /// Until when the store is taken to be unavailable, after a load failed so.
+    store_down_until: Option<Instant>,
 }
 
 struct Inner {
@@ -134,23 +165,52 @@ impl Cache {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, CatalogError>>,
     {
-        let generation = {
+        let (generation, stale) = {
             let entries = self.0.read();
-            if let Some((at, value)) = entries.map.get(&key)
-                && at.elapsed() < self.0.ttl
-                && let Ok(value) = value.clone().downcast::<T>()
+            let found = entries
+                .map
+                .get(&key)
+                .and_then(|e| Some((e, e.value.clone().downcast::<T>().ok()?)));
+            if let Some((entry, value)) = &found
+                && entry.valid
+                && entry.at.elapsed() < self.0.ttl
             {
-                return Ok(value);
+                return Ok(value.clone());
             }
-            entries.generation
+            let stale = found
+                .filter(|(e, _)| key.outlives_outage() && e.at.elapsed() < MAX_STALE)
+                .map(|(_, value)| value);
+            if let Some(value) = &stale
+                && entries
+                    .store_down_until
+                    .is_some_and(|until| until > Instant::now())
+            {
+                return Ok(value.clone());
+            }
+            (entries.generation, stale)
         };
-        let value = Arc::new(load().await?);
+        let value = match load().await {
+            Ok(v) => Arc::new(v),
+            Err(e) if e.name == tessera_core::errors::ErrorName::TemporarilyUnavailable => {
+                self.0.write().store_down_until = Some(Instant::now() + OUTAGE_BACKOFF);
+                return stale.ok_or(e);
+            }
+            Err(e) => return Err(e),
+        };
         let mut entries = self.0.write();
+        entries.store_down_until = None;
         if entries.generation == generation {
             if entries.map.len() >= MAX_ENTRIES {
                 entries.map.clear();
             }
-            entries.map.insert(key, (Instant::now(), value.clone()));
+            entries.map.insert(
+                key,
+                Entry {
+                    at: Instant::now(),
+                    valid: true,
+                    value: value.clone(),
+                },
+            );
         }
         Ok(value)
     }
@@ -227,10 +287,14 @@ impl ChangeListener for Inner {
     fn changed(&self, change: Option<Change>) {
         let mut entries = self.write();
         entries.generation += 1;
-        match change {
-            None => entries.map.clear(),
-            Some(c) => entries.map.retain(|k, _| !k.stale_after(&c)),
-        }
+        // What may be stale is dropped, or kept marked so to outlive an outage.
+        entries.map.retain(|k, e| {
+            let stale = change.as_ref().is_none_or(|c| k.stale_after(c));
+            if stale {
+                e.valid = false;
+            }
+            !stale || k.outlives_outage()
+        });
     }
 }
 
@@ -282,6 +346,43 @@ mod tests {
         );
         cache.invalidate(None);
         assert_eq!(*load_counted(&cache, Key::Apis(a), &loads).await, 3);
+    }
+
+    /// While loads fail with TemporarilyUnavailable, documents and tenants are served as
+    /// last read (and the store is not asked again for a while); other entries are not.
+    #[tokio::test]
+    async fn documents_and_tenants_outlive_an_outage_and_nothing_else_does() {
+        let cache = Cache::default();
+        let t = TenantId::from_uuid(uuid::Uuid::from_u128(1));
+        let loads = AtomicUsize::new(0);
+        let down =
+            || async { Err::<usize, _>(CatalogError::new(ErrorName::TemporarilyUnavailable)) };
+        let document = Key::Document(t, "jwks");
+        let tenant = Key::Tenant("contoso".into());
+        for key in [&document, &tenant, &Key::Apis(t)] {
+            load_counted(&cache, key.clone(), &loads).await;
+        }
+        // The notification connection was lost: everything may be stale.
+        cache.invalidate(None);
+        assert_eq!(*cache.get(document.clone(), down).await.unwrap(), 0);
+        assert_eq!(*cache.get(tenant.clone(), down).await.unwrap(), 1);
+        let refused = cache.get(Key::Apis(t), down).await.unwrap_err();
+        assert_eq!(refused.name, ErrorName::TemporarilyUnavailable);
+        // Within the backoff the store is not asked for them.
+        let asked = AtomicUsize::new(0);
+        let counted = || async {
+            asked.fetch_add(1, Ordering::SeqCst);
+            Ok(99usize)
+        };
+        assert_eq!(*cache.get(document.clone(), counted).await.unwrap(), 0);
+        assert_eq!(asked.load(Ordering::SeqCst), 0);
+        // A load that fails otherwise is that failure, stale value or not.
+        cache.0.write().store_down_until = None;
+        let broken = || async { Err::<usize, _>(CatalogError::new(ErrorName::InternalError)) };
+        let failed = cache.get(document.clone(), broken).await.unwrap_err();
+        assert_eq!(failed.name, ErrorName::InternalError);
+        // Once the store answers, the fresh value replaces the stale one.
+        assert_eq!(*cache.get(document.clone(), counted).await.unwrap(), 99);
     }
 
     #[tokio::test]

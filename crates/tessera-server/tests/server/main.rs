@@ -31,6 +31,7 @@ mod multi_node;
 mod multi_tenant;
 mod network;
 mod oidc;
+mod outage;
 mod prompt;
 mod rate_limits;
 mod refresh;
