@@ -6,9 +6,12 @@
 //!
 //! Abandoning a call drops its future. A PostgreSQL statement cut short closes its
 //! connection (`postgres_lane`), and a transaction cut short is rolled back by the
-//! server when its connection goes, so nothing is half-applied; a commit whose answer
-//! was lost may still have happened, as with any database, which is why writes carry
-//! versions and conditions rather than being retried blindly.
+//! server when its connection goes, so nothing is half-applied. A commit whose answer
+//! was lost may still have happened, as with any database; on SQLite, a write already
+//! handed to the writer thread still commits after its caller gave up. Writes carry
+//! versions and conditions, so what a retry meets is a refusal, never a double write:
+//! a refresh token whose rotation committed after its 503 is then refused as reused,
+//! which ends its family (the user signs in again; nothing is granted twice).
 
 use async_trait::async_trait;
 use std::future::Future;

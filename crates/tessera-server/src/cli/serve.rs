@@ -31,8 +31,6 @@ pub async fn open_store(settings: &Settings) -> Result<(Arc<dyn Store>, MasterKe
                 settings.database_url_display
             ))
         })?;
-    // No request waits on the database longer than this (`store_timeout_ms`).
-    let store: Arc<dyn Store> = Arc::new(tessera_store::Timed::new(store, settings.store_timeout));
     crate::runtime::bootstrap::ensure_admin_tenant(
         store.as_ref(),
         &master,
@@ -91,6 +89,9 @@ pub async fn run(settings: Settings, demo: bool) -> Result<(), Fatal> {
         }
     });
     let (store, master) = open_store(&settings).await?;
+    // No request waits on the database longer than `store_timeout_ms`. Only the server
+    // has the deadline: an import or admin command may take as long as it takes.
+    let store: Arc<dyn Store> = Arc::new(tessera_store::Timed::new(store, settings.store_timeout));
     let created = crate::admin::auth::ensure_bootstrap_credential(
         store.as_ref(),
         &master,
