@@ -9,12 +9,12 @@ use crate::http::error_response::{ErrorResponse, store_error};
 use crate::http::tenant_path::PageTenant;
 use crate::oauth::session::{self, CurrentSession, SignedIn};
 use crate::oauth::{csrf, revoke_sessions, second_factor, withdraw_consent};
-use crate::pages::page;
+use crate::pages::{page, see_other};
 use crate::runtime::state::AppState;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use minijinja::context;
@@ -68,17 +68,6 @@ async fn enrol_authenticator(
 
 fn base(tenant: &Tenant) -> String {
     format!("/{}/account", tenant.slug.as_str())
-}
-
-fn see_other(location: &str, cookie: Option<HeaderValue>) -> Response {
-    let mut r = StatusCode::SEE_OTHER.into_response();
-    if let Ok(v) = HeaderValue::from_str(location) {
-        r.headers_mut().insert(header::LOCATION, v);
-    }
-    if let Some(c) = cookie {
-        r.headers_mut().append(header::SET_COOKIE, c);
-    }
-    r
 }
 
 /// Renders `account.html`; `ctx` adds to the common fields.

@@ -77,7 +77,7 @@ const FAILURES_KEPT: time::Duration = time::Duration::days(90);
 
 /// A user's failed sign-ins as stored, and the object that holds them (none yet: a
 /// fresh record).
-pub(crate) async fn failures(
+async fn failures(
     state: &AppState,
     tenant: &Tenant,
     key: &str,
@@ -125,6 +125,49 @@ pub(crate) async fn record<T>(
         Ok(outcome)
     })
     .await
+}
+
+/// The keyed hash of the network `client` is on, as smart lockout counts it (never the
+/// address itself).
+pub(crate) fn network_hash(state: &AppState, client: Option<std::net::IpAddr>) -> Option<String> {
+    client.map(|ip| {
+        state
+            .master
+            .token_hash(purpose::SIGN_IN_NETWORK, &network::network_of(ip))
+    })
+}
+
+/// AccountLocked while the user's count for `network` is locked at `now`.
+pub(crate) async fn check_unlocked(
+    state: &AppState,
+    tenant: &Tenant,
+    key: &str,
+    network: Option<&str>,
+    now: time::OffsetDateTime,
+) -> Result<(), CatalogError> {
+    let (_, seen) = failures(state, tenant, key).await?;
+    seen.check(seen.familiarity(network), now)
+}
+
+/// Counts a failed attempt (a wrong password or code) from `network`: `wrong`, or
+/// AccountLocked when this failure locked the account.
+pub(crate) async fn count_failure(
+    state: &AppState,
+    tenant: &Tenant,
+    key: &str,
+    network: Option<&str>,
+    now: time::OffsetDateTime,
+    wrong: ErrorName,
+) -> CatalogError {
+    match record(state, tenant, key, |f| {
+        f.failed(f.familiarity(network), now, &tenant.policy)
+    })
+    .await
+    {
+        Ok(Some(until)) => lockout::account_locked(until),
+        Ok(None) => CatalogError::new(wrong),
+        Err(e) => e,
+    }
 }
 
 /// More sign-ins wait for a hash than the pool queues: TemporarilyUnavailable, to try
@@ -204,11 +247,7 @@ pub async fn authenticate(
         return Err(invalid());
     };
     let key = user.username.key();
-    let network = client.map(|ip| {
-        state
-            .master
-            .token_hash(purpose::SIGN_IN_NETWORK, &network::network_of(ip))
-    });
+    let network = network_hash(state, client);
     let now = state.clock.now();
     let bookkeeping = std::time::Instant::now();
     let (_, seen) = failures(state, tenant, &key).await?;
@@ -224,16 +263,21 @@ pub async fn authenticate(
         .map_err(|_| overloaded())?;
     let hashing = hashing.elapsed();
     if !verified {
-        let locked = record(state, tenant, &key, |f| {
-            f.failed(f.familiarity(network.as_deref()), now, &tenant.policy)
-        })
-        .await?;
+        let refused = count_failure(
+            state,
+            tenant,
+            &key,
+            network.as_deref(),
+            now,
+            ErrorName::InvalidCredentials,
+        )
+        .await;
         // The hash ran in between; what the store took is the rest.
         state
             .unknown_users
             .bookkeeping
             .observe(bookkeeping.elapsed().saturating_sub(hashing));
-        return Err(locked.map_or_else(invalid, lockout::account_locked));
+        return Err(refused);
     }
     // Only after the password proved who is asking may the answer say more.
     if !user.enabled {

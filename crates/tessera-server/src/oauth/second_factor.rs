@@ -33,7 +33,6 @@ use tessera_core::directory::plan::totp_context;
 use tessera_core::directory::totp;
 use tessera_core::errors::{CatalogError, ErrorName};
 use tessera_core::ids::UserId;
-use tessera_core::network;
 use tessera_core::oauth::params::Params;
 use tessera_core::oauth::records::purpose;
 use tessera_core::store::object::{ObjectKind, Write, encode};
@@ -342,13 +341,7 @@ async fn go_on(
             super::device::signed_in(state, tenant, headers, &user_code, current.as_ref()).await,
             cookie,
         ),
-        Continuation::Page(path) => {
-            let mut r = StatusCode::SEE_OTHER.into_response();
-            if let Ok(v) = HeaderValue::from_str(&path) {
-                r.headers_mut().insert(header::LOCATION, v);
-            }
-            with_cookie(r, cookie)
-        }
+        Continuation::Page(path) => crate::pages::see_other(&path, cookie),
     }
 }
 
@@ -397,17 +390,8 @@ async fn user_of(
     }
 }
 
-/// The keyed hash of the network `client` is on, as smart lockout keeps it.
-fn network_hash(state: &AppState, client: Option<std::net::IpAddr>) -> Option<String> {
-    client.map(|ip| {
-        state
-            .master
-            .token_hash(purpose::SIGN_IN_NETWORK, &network::network_of(ip))
-    })
-}
-
-/// Counts a wrong code against the user's lockout record: MfaCodeInvalid, or
-/// AccountLocked when this one locked the account.
+/// A wrong code, counted towards smart lockout like a wrong password: MfaCodeInvalid,
+/// or AccountLocked when this one locked the account.
 async fn wrong_code(
     state: &AppState,
     tenant: &Tenant,
@@ -415,15 +399,8 @@ async fn wrong_code(
     network: Option<String>,
 ) -> CatalogError {
     let now = state.clock.now();
-    match password::record(state, tenant, &pending.user, |f| {
-        f.failed(f.familiarity(network.as_deref()), now, &tenant.policy)
-    })
-    .await
-    {
-        Ok(Some(until)) => lockout::account_locked(until),
-        Ok(None) => CatalogError::new(ErrorName::MfaCodeInvalid),
-        Err(e) => e,
-    }
+    let wrong = ErrorName::MfaCodeInvalid;
+    password::count_failure(state, tenant, &pending.user, network.as_deref(), now, wrong).await
 }
 
 /// Checks a code of the user's authenticator, or one of their recovery codes (which
@@ -436,10 +413,9 @@ async fn verify(
     code: &str,
 ) -> Result<(), CatalogError> {
     let (_, user) = user_of(state, tenant, pending).await?;
-    let network = network_hash(state, client);
+    let network = password::network_hash(state, client);
     let now = state.clock.now();
-    let (_, seen) = password::failures(state, tenant, &pending.user).await?;
-    seen.check(seen.familiarity(network.as_deref()), now)?;
+    password::check_unlocked(state, tenant, &pending.user, network.as_deref(), now).await?;
     if let Some(typed) = mfa::recovery_code(code) {
         if !use_recovery_code(state, tenant, pending, &typed).await? {
             return Err(wrong_code(state, tenant, pending, network).await);
@@ -532,10 +508,9 @@ async fn enrol(
     code: &str,
 ) -> Result<Vec<String>, CatalogError> {
     user_of(state, tenant, pending).await?;
-    let network = network_hash(state, client);
+    let network = password::network_hash(state, client);
     let now = state.clock.now();
-    let (_, seen) = password::failures(state, tenant, &pending.user).await?;
-    seen.check(seen.familiarity(network.as_deref()), now)?;
+    password::check_unlocked(state, tenant, &pending.user, network.as_deref(), now).await?;
     let secret = pending.offered.clone().unwrap_or_default();
     let step = totp::secret_bytes(&secret).and_then(|key| totp::verify(&key, code, now, None));
     let Some(step) = step else {

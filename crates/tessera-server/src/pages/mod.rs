@@ -114,6 +114,19 @@ pub fn html(status: StatusCode, body: String, csp: &str) -> Response {
 }
 
 /// A page of ours (CSP without scripts).
+/// A 303 to a page of Tessera's (after a form: the browser fetches it with GET), with
+/// the `Set-Cookie` of a session it started, if any.
+pub fn see_other(location: &str, cookie: Option<HeaderValue>) -> Response {
+    let mut r = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(location) {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
+    if let Some(c) = cookie {
+        r.headers_mut().append(header::SET_COOKIE, c);
+    }
+    r
+}
+
 pub fn page(status: StatusCode, name: &str, ctx: impl Serialize) -> Response {
     match render(name, ctx) {
         Ok(body) => html(status, body, PAGE_CSP),

@@ -53,28 +53,8 @@ async fn locking(
 
 /// `user` signs in to ed-app with `password` from the address `from`.
 async fn attempt(served: &Served, user: &str, password: &str, from: &str) -> reqwest::Response {
-    let b = browser();
-    let url = authorize_url(
-        &served.base,
-        &[
-            ("client_id", "ed-app"),
-            ("redirect_uri", WEB_CB),
-            ("response_type", "code"),
-            ("scope", "openid"),
-        ],
-    );
-    let page = b.get(url).send().await.unwrap().text().await.unwrap();
-    b.post(format!("{}/{TENANT}/signin/password", served.base))
-        .header("x-forwarded-for", from)
-        .form(&[
-            ("csrf_token", hidden(&page, "csrf_token")),
-            ("request", hidden(&page, "request")),
-            ("username", user.to_owned()),
-            ("password", password.to_owned()),
-        ])
-        .send()
-        .await
-        .unwrap()
+    let from = reqwest::header::HeaderValue::from_str(from).unwrap();
+    sign_in_to_ed_app(served, &browser(), user, password, Some(from)).await
 }
 
 async fn signs_in(served: &Served, password: &str, from: &str) {

@@ -51,15 +51,7 @@ fn ed_app(extra: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static
 
 /// Signs `user` in to ed-app in `b` and returns the page that follows the password.
 async fn password_step(served: &Served, b: &reqwest::Client, user: &str) -> reqwest::Response {
-    let page = b
-        .get(authorize_url(&served.base, &ed_app(&[])))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    sign_in(b, &served.base, &page, user, PASSWORD).await
+    sign_in_to_ed_app(served, b, user, PASSWORD, None).await
 }
 
 /// Posts `code` on the second-factor page `page`.

@@ -45,29 +45,7 @@ async fn sign_in_with(
     served: &Served,
     forwarded: Option<reqwest::header::HeaderValue>,
 ) -> reqwest::Response {
-    let b = browser();
-    let url = authorize_url(
-        &served.base,
-        &[
-            ("client_id", "ed-app"),
-            ("redirect_uri", WEB_CB),
-            ("response_type", "code"),
-            ("scope", "openid"),
-        ],
-    );
-    let page = b.get(url).send().await.unwrap().text().await.unwrap();
-    let mut request = b
-        .post(format!("{}/{TENANT}/signin/password", served.base))
-        .form(&[
-            ("csrf_token", hidden(&page, "csrf_token")),
-            ("request", hidden(&page, "request")),
-            ("username", "alice".to_owned()),
-            ("password", PASSWORD.to_owned()),
-        ]);
-    if let Some(f) = forwarded {
-        request = request.header("x-forwarded-for", f);
-    }
-    request.send().await.unwrap()
+    sign_in_to_ed_app(served, &browser(), "alice", PASSWORD, forwarded).await
 }
 
 #[tokio::test]

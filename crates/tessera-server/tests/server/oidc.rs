@@ -554,3 +554,38 @@ pub fn claims_of(jwt: &str) -> serde_json::Value {
         .unwrap();
     serde_json::from_slice(&bytes).unwrap()
 }
+
+/// `user` signs in with `password` in `b` to ed-app (which an administrator consented
+/// to, so no consent page follows), as from the address `forwarded` names, when given,
+/// to a server that trusts its loopback peer as a proxy. The answer to the password form.
+pub async fn sign_in_to_ed_app(
+    served: &Served,
+    b: &reqwest::Client,
+    user: &str,
+    password: &str,
+    forwarded: Option<reqwest::header::HeaderValue>,
+) -> reqwest::Response {
+    let url = authorize_url(
+        &served.base,
+        &[
+            ("client_id", "ed-app"),
+            ("redirect_uri", WEB_CB),
+            ("response_type", "code"),
+            ("scope", "openid"),
+            ("state", "st"),
+        ],
+    );
+    let page = b.get(url).send().await.unwrap().text().await.unwrap();
+    let mut request = b
+        .post(format!("{}/{TENANT}/signin/password", served.base))
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token")),
+            ("request", hidden(&page, "request")),
+            ("username", user.to_owned()),
+            ("password", password.to_owned()),
+        ]);
+    if let Some(f) = forwarded {
+        request = request.header("x-forwarded-for", f);
+    }
+    request.send().await.unwrap()
+}
