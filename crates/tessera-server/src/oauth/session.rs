@@ -239,7 +239,7 @@ pub async fn start_signed_in(
 /// A user already signed in in this browser signs in again: the session keeps its
 /// `sid` and the apps that took part in it (so a logout still reaches them), under a
 /// new cookie value and with the new `auth_time` and `amr`.
-pub async fn start(
+async fn start(
     state: &AppState,
     tenant: &Tenant,
     headers: &HeaderMap,

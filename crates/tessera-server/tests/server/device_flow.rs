@@ -56,7 +56,11 @@ fn later(served: &Served, seconds: i64) {
 }
 
 /// The code page, then `typed` submitted on it.
-async fn enter(browser: &reqwest::Client, served: &Served, typed: &str) -> reqwest::Response {
+pub(super) async fn enter(
+    browser: &reqwest::Client,
+    served: &Served,
+    typed: &str,
+) -> reqwest::Response {
     let page = browser
         .get(format!("{}/{TENANT}/device", served.base))
         .send()

@@ -461,26 +461,9 @@ async fn a_device_approval_asks_for_the_code_after_the_password() {
         .await;
     let started: serde_json::Value = start(&served, TV, "openid").await.json().await.unwrap();
     let b = browser();
-    let page = b
-        .get(format!("{}/{TENANT}/device", served.base))
-        .send()
+    let user_code = started["user_code"].as_str().unwrap();
+    let sign_in_page = super::device_flow::enter(&b, &served, user_code)
         .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let sign_in_page = b
-        .post(format!("{}/{TENANT}/device", served.base))
-        .form(&[
-            ("csrf_token", hidden(&page, "csrf_token")),
-            (
-                "user_code",
-                started["user_code"].as_str().unwrap().to_owned(),
-            ),
-        ])
-        .send()
-        .await
-        .unwrap()
         .text()
         .await
         .unwrap();
