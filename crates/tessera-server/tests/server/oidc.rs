@@ -1,7 +1,7 @@
 //! Shared fixture and helpers for the sign-in flow tests: a tenant with users, an API
 //! and apps of each kind, and a cookie-aware HTTP client that fills in the pages.
 
-use super::support::Served;
+use super::support::{Listening, Served};
 use reqwest::redirect::Policy;
 use serde_json::json;
 
@@ -275,7 +275,7 @@ pub async fn authorize_through_pages(
 /// A fresh authorization code for `client_id` at `redirect_uri`, for `user`, with an
 /// optional S256 `challenge` and the given `scope`, obtained in a new browser.
 pub async fn code_for(
-    served: &Served,
+    served: &impl Listening,
     client_id: &str,
     redirect_uri: &str,
     scope: &str,
@@ -292,7 +292,7 @@ pub async fn code_for(
     if let Some(c) = challenge {
         params.extend([("code_challenge", c), ("code_challenge_method", "S256")]);
     }
-    let redirect = authorize_through_pages(&browser(), &served.base, &params, user).await;
+    let redirect = authorize_through_pages(&browser(), served.base(), &params, user).await;
     let (target, query) = location_params(&redirect);
     assert_eq!(target, redirect_uri);
     param(&query, "code")
@@ -310,7 +310,7 @@ pub fn token_request(base: &str, form: &[(&str, &str)]) -> reqwest::RequestBuild
 
 /// Redeems a web-app code (client_secret_post) and returns the token response body.
 pub async fn redeem_web_code(
-    served: &Served,
+    served: &impl Listening,
     code: &str,
     verifier: Option<&str>,
 ) -> serde_json::Value {
@@ -324,14 +324,14 @@ pub async fn redeem_web_code(
     if let Some(v) = verifier {
         form.push(("code_verifier", v));
     }
-    let r = token_request(&served.base, &form).send().await.unwrap();
+    let r = token_request(served.base(), &form).send().await.unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["cache-control"], "no-store");
     r.json().await.unwrap()
 }
 
 /// Tokens for alice through web-app with `scope` (consenting on the way).
-pub async fn web_tokens(served: &Served, scope: &str) -> serde_json::Value {
+pub async fn web_tokens(served: &impl Listening, scope: &str) -> serde_json::Value {
     let (verifier, challenge) = pkce("web-tokens");
     let code = code_for(served, "web-app", WEB_CB, scope, Some(&challenge), "alice").await;
     redeem_web_code(served, &code, Some(&verifier)).await

@@ -112,7 +112,29 @@ impl Served {
     ) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let mut app = TestApp::open(pg, &base).await;
+        let app = TestApp::open(pg, &base).await;
+        Self::serve(listener, base, app, configure)
+    }
+
+    /// [`Served::start_configured`] on a SQLite database at `path` (a test's own
+    /// filesystem) instead of one in a fresh directory.
+    pub async fn start_on_sqlite_at(
+        path: &std::path::Path,
+        configure: impl FnOnce(&mut AppState),
+    ) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let url = tessera_store::DatabaseUrl::Sqlite(path.to_path_buf());
+        let app = TestApp::open_url(url, None, TempDir::new("app"), &base).await;
+        Self::serve(listener, base, app, configure)
+    }
+
+    fn serve(
+        listener: tokio::net::TcpListener,
+        base: String,
+        mut app: TestApp,
+        configure: impl FnOnce(&mut AppState),
+    ) -> Self {
         configure(&mut app.state);
         let router = app.router();
         let task = tokio::spawn(async move {
@@ -120,6 +142,24 @@ impl Served {
             let _ = axum::serve(listener, service).await;
         });
         Self { app, base, task }
+    }
+}
+
+/// A server listening for HTTP: in this process or a `tessera serve` process.
+pub trait Listening {
+    /// `http://127.0.0.1:{port}`
+    fn base(&self) -> &str;
+}
+
+impl Listening for Served {
+    fn base(&self) -> &str {
+        &self.base
+    }
+}
+
+impl Listening for Process {
+    fn base(&self) -> &str {
+        &self.base
     }
 }
 
@@ -141,6 +181,15 @@ impl TestApp {
             Some(db) => db.url.parse::<tessera_store::DatabaseUrl>().unwrap(),
             None => tessera_store::DatabaseUrl::Sqlite(dir.path().join("t.db")),
         };
+        Self::open_url(url, pg, dir, public_url).await
+    }
+
+    async fn open_url(
+        url: tessera_store::DatabaseUrl,
+        pg: Option<tessera_store::testing::TestDatabase>,
+        dir: TempDir,
+        public_url: &str,
+    ) -> Self {
         let store = tessera_store::open(&url).await.unwrap();
         let master = tessera_core::crypto::MasterKey::from_bytes(&[42u8; 32]);
         let clock = Arc::new(FixedClock::new(T0));
@@ -315,14 +364,23 @@ impl Process {
     }
 
     fn start(dir: TempDir, args: &[&str], env: &[(&str, &str)]) -> Self {
-        let mut child = tessera()
+        let mut command = tessera();
+        command
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(args)
             .current_dir(dir.path())
+            .envs(env.iter().copied());
+        Self::spawn(command, dir)
+    }
+
+    /// Runs `command`, which ends in `tessera serve --listen 127.0.0.1:0` (perhaps
+    /// behind a wrapper), without the settings of the test's environment, and waits
+    /// for its ready line.
+    pub fn spawn(mut command: Command, dir: TempDir) -> Self {
+        let mut child = command
             .env_remove("TESSERA_DATABASE_URL")
             .env_remove("TESSERA_CONFIG")
             .env_remove("TESSERA_LOG")
-            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

@@ -98,8 +98,24 @@ impl tessera_core::store::Store for SqliteStore {
     }
 
     async fn ping(&self) -> StoreResult<()> {
-        self.read(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(map_err))
-            .await
+        if self.writer.committing() {
+            return self
+                .read(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(map_err))
+                .await;
+        }
+        // The last commit failed (a full disk, a file that cannot be written) while
+        // reads may still work: ready again only once a write commits. A row inserted
+        // and deleted leaves nothing behind but dirties a page, which the commit must
+        // write (an UPDATE to the same value would not: SQLite skips identical cells).
+        self.write(|c| {
+            c.execute_batch(
+                "INSERT INTO tessera_migrations (version, name, applied_at) \
+                 VALUES (-1, 'readiness probe', 0); \
+                 DELETE FROM tessera_migrations WHERE version = -1;",
+            )
+            .map_err(map_err)
+        })
+        .await
     }
 
     async fn create_tenant(
@@ -339,6 +355,7 @@ pub(crate) fn map_err(e: rusqlite::Error) -> StoreError {
             ErrorCode::DatabaseBusy
             | ErrorCode::DatabaseLocked
             | ErrorCode::CannotOpen
+            | ErrorCode::ReadOnly
             | ErrorCode::DiskFull
             | ErrorCode::SystemIoFailure,
         ) => StoreError::Unavailable(e.to_string()),
