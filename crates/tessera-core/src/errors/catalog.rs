@@ -260,6 +260,17 @@ catalog! {
         user_action: "The app sent an address that is too long. Contact the app's support and quote the trace id.",
         retryable: false, redirectable: false,
     }
+    RequestTimeout {
+        code: 10021, oauth_error: Some(InvalidRequest), status: 408,
+        message: "The request body did not arrive within {seconds} seconds.",
+        causes: &[
+            "A client or network so slow that the body trickled in, or a client that announced a body and stopped sending it.",
+            "A deliberate slow sender holding connections open (slowloris).",
+        ],
+        developer_action: "Send the whole request body at once, right after the headers; check proxies between the client and Tessera for buffering or stalls.",
+        user_action: "The connection was too slow. Try again; if it keeps happening, try another network.",
+        retryable: true, redirectable: false,
+    }
     // ---- client: TS20000–29999 --------------------------------------------------------
     ClientNotFound {
         code: 20001, oauth_error: Some(InvalidClient), status: 401,

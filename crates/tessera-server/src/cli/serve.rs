@@ -4,7 +4,6 @@
 use crate::cli::fatal::Fatal;
 use crate::cli::settings::Settings;
 use crate::runtime::state::AppState;
-use std::future::IntoFuture;
 use std::sync::Arc;
 use std::time::Duration;
 use tessera_core::crypto::MasterKey;
@@ -122,6 +121,7 @@ pub async fn run(settings: Settings, demo: bool) -> Result<(), Fatal> {
         .unwrap_or_else(|| format!("{scheme}://{addr}"));
     let mut state = AppState::new(store.clone(), &public_url, master);
     state.max_body_bytes = settings.max_body_bytes;
+    state.body_timeout = settings.request_body_timeout;
     state.password_deny_list = deny_list;
     state.trusted_proxies = Arc::from(settings.trusted_proxies.clone());
     state.passwords = crate::runtime::passwords::Passwords::new(
@@ -177,16 +177,17 @@ pub async fn run(settings: Settings, demo: bool) -> Result<(), Fatal> {
     if let Some(line) = demo_line {
         eprintln!("{line}");
     }
+    let header_timeout = settings.request_header_timeout;
     let outcome = match tls {
         None => {
             let listener = crate::http::malformed::CataloguedListener::new(listener, state);
-            serve_until_signalled(listener, app).await
+            serve_until_signalled(listener, app, header_timeout).await
         }
         Some(config) => {
             let tls = crate::http::tls::TlsListener::new(listener, config)
                 .map_err(|e| Fatal::runtime(format!("cannot read the bound address: {e}")))?;
             let listener = crate::http::malformed::CataloguedListener::new(tls, state);
-            serve_until_signalled(listener, app).await
+            serve_until_signalled(listener, app, header_timeout).await
         }
     };
     // The database sees this node leave (PostgreSQL: a Terminate per connection), not
@@ -205,21 +206,16 @@ pub async fn run(settings: Settings, demo: bool) -> Result<(), Fatal> {
 async fn serve_until_signalled<L>(
     listener: crate::http::malformed::CataloguedListener<L>,
     app: axum::Router,
+    header_timeout: std::time::Duration,
 ) -> Result<(), Fatal>
 where
     L: axum::serve::Listener<Addr = std::net::SocketAddr>,
 {
     let (signalled, on_signal) = tokio::sync::oneshot::channel::<()>();
-    // The peer's address reaches handlers (`http::client_address`).
-    let server = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<crate::http::malformed::PeerAddr>(),
-    )
-    .with_graceful_shutdown(async move {
+    let server = crate::http::serve::serve(listener, app, header_timeout, async move {
         shutdown_signal().await;
         let _ = signalled.send(());
-    })
-    .into_future();
+    });
     // In-flight requests get SHUTDOWN_GRACE to finish; a client that never completes
     // its request must not keep the process alive forever.
     let deadline = async move {
@@ -229,9 +225,7 @@ where
         }
     };
     tokio::select! {
-        outcome = server => {
-            outcome.map_err(|e| Fatal::runtime(format!("server error: {e}")))
-        }
+        () = server => Ok(()),
         () = deadline => Err(Fatal::runtime(format!(
             "requests were still in flight {} s after the shutdown signal; stopped anyway",
             SHUTDOWN_GRACE.as_secs()

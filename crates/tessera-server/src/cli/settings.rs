@@ -9,6 +9,8 @@ use tessera_store::DatabaseUrl;
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://tessera-data/tessera.db";
 pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
+/// `request_header_timeout_ms` and `request_body_timeout_ms` when not set.
+pub const DEFAULT_REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Log line format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +41,11 @@ pub struct Settings {
     pub tls: Option<(PathBuf, PathBuf)>,
     /// How long any one store call may take (`tessera_store::Timed`).
     pub store_timeout: std::time::Duration,
+    /// How long a client may take to send a request's header section, and how long
+    /// an open connection may stay idle (`http::serve`).
+    pub request_header_timeout: std::time::Duration,
+    /// How long a client may take to send a request's body (`http::limits`).
+    pub request_body_timeout: std::time::Duration,
 }
 
 /// Raw values from the command line, before layering.
@@ -182,6 +189,24 @@ pub const STORE_TIMEOUT_MS: Setting = Setting {
     default: "`5000`",
     accepted: "an integer from `100` to `60000` (milliseconds)",
 };
+/// Environment and config file only.
+pub const REQUEST_HEADER_TIMEOUT_MS: Setting = Setting {
+    key: "request_header_timeout_ms",
+    flag: FlagScope::None,
+    value_name: "MS",
+    help: "How long a client may take to send a request's headers, and how long a connection may sit idle, before it is closed",
+    default: "`10000`",
+    accepted: "an integer from `100` to `300000` (milliseconds)",
+};
+/// Environment and config file only.
+pub const REQUEST_BODY_TIMEOUT_MS: Setting = Setting {
+    key: "request_body_timeout_ms",
+    flag: FlagScope::None,
+    value_name: "MS",
+    help: "How long a client may take to send a request's body before it is answered RequestTimeout (408)",
+    default: "`10000`",
+    accepted: "an integer from `100` to `300000` (milliseconds)",
+};
 /// Argon2id cost (RFC 9106 §4); environment and config file only.
 pub const PASSWORD_MEMORY_KIB: Setting = Setting {
     key: "password_memory_kib",
@@ -242,7 +267,7 @@ pub const PASSWORD_DENY_LIST: Setting = Setting {
 };
 
 /// Every setting, in the order docs/configuration.md lists them.
-pub const ALL: [&Setting; 15] = [
+pub const ALL: [&Setting; 17] = [
     &CONFIG,
     &LISTEN,
     &DATABASE_URL,
@@ -254,6 +279,8 @@ pub const ALL: [&Setting; 15] = [
     &TLS_CERT,
     &TLS_KEY,
     &STORE_TIMEOUT_MS,
+    &REQUEST_HEADER_TIMEOUT_MS,
+    &REQUEST_BODY_TIMEOUT_MS,
     &PASSWORD_MEMORY_KIB,
     &PASSWORD_ITERATIONS,
     &PASSWORD_PARALLELISM,
@@ -439,8 +466,15 @@ pub fn resolve(
         60_000,
         5_000,
     )?));
+    let millis = |setting: &Setting| -> Result<std::time::Duration, SettingsError> {
+        let default = DEFAULT_REQUEST_TIMEOUT.as_millis() as u32;
+        let ms = number(&layers, setting, 100, 300_000, default)?;
+        Ok(std::time::Duration::from_millis(u64::from(ms)))
+    };
     Ok(Settings {
         store_timeout,
+        request_header_timeout: millis(&REQUEST_HEADER_TIMEOUT_MS)?,
+        request_body_timeout: millis(&REQUEST_BODY_TIMEOUT_MS)?,
         password_params,
         password_deny_list,
         trusted_proxies,

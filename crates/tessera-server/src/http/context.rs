@@ -53,9 +53,9 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
     // A clone of the URI shares its bytes; only the path is ever logged.
     let uri = req.uri().clone();
 
-    let limit = state.max_body_bytes;
+    let (limit, within) = (state.max_body_bytes, state.body_timeout);
     let handle = async move {
-        match crate::http::limits::buffer_body(limit, req).await {
+        match crate::http::limits::buffer_body(limit, within, req).await {
             Ok(req) => next.run(req).await,
             Err(refused) => refused,
         }

@@ -63,17 +63,6 @@ where
     }
 }
 
-impl<L>
-    axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, CataloguedListener<L>>>
-    for PeerAddr
-where
-    L: axum::serve::Listener<Addr = SocketAddr>,
-{
-    fn connect_info(stream: axum::serve::IncomingStream<'_, CataloguedListener<L>>) -> Self {
-        *stream.remote_addr()
-    }
-}
-
 /// One connection: reads pass through; a head hyper wrote on its own is replaced.
 pub struct CataloguedIo<S> {
     inner: S,

@@ -12,5 +12,6 @@ pub mod logging;
 pub mod malformed;
 pub mod metrics;
 pub mod request_context;
+pub mod serve;
 pub mod tenant_path;
 pub mod tls;

@@ -37,6 +37,8 @@ pub struct Shared {
     pub public_url: Arc<str>,
     /// Largest request body accepted, in bytes (protocol endpoints; 64 KiB default).
     pub max_body_bytes: usize,
+    /// How long a request's body may take to arrive (`request_body_timeout_ms`).
+    pub body_timeout: std::time::Duration,
     pub metrics: crate::http::metrics::Metrics,
     /// Keys client-secret hashes and seals secrets at rest.
     pub master: Arc<MasterKey>,
@@ -108,6 +110,7 @@ impl AppState {
             rng: Arc::new(tessera_core::rng::OsRng),
             public_url: public_url.trim_end_matches('/').into(),
             max_body_bytes: crate::cli::settings::DEFAULT_MAX_BODY_BYTES,
+            body_timeout: crate::cli::settings::DEFAULT_REQUEST_TIMEOUT,
             metrics: crate::http::metrics::Metrics::global(),
             master: Arc::new(master),
             passwords: crate::runtime::passwords::Passwords::default(),

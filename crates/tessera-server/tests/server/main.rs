@@ -38,6 +38,7 @@ mod refresh;
 mod revocation;
 mod sign_in_flow;
 mod sign_in_log;
+mod slow_clients;
 mod support;
 mod token_errors;
 mod token_exchange;

@@ -335,7 +335,7 @@ impl SmallDisk {
             ])
             .current_dir(dir.path());
         let root = dir.path().join("disk");
-        let server = Process::spawn(command, dir);
+        let server = Process::spawn(command, dir, &[]);
         let root = PathBuf::from(format!(
             "/proc/{}/root{}",
             server.child.id(),

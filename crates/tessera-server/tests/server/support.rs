@@ -368,19 +368,19 @@ impl Process {
         command
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(args)
-            .current_dir(dir.path())
-            .envs(env.iter().copied());
-        Self::spawn(command, dir)
+            .current_dir(dir.path());
+        Self::spawn(command, dir, env)
     }
 
     /// Runs `command`, which ends in `tessera serve --listen 127.0.0.1:0` (perhaps
-    /// behind a wrapper), without the settings of the test's environment, and waits
-    /// for its ready line.
-    pub fn spawn(mut command: Command, dir: TempDir) -> Self {
+    /// behind a wrapper), with `env` instead of the settings of the test's environment,
+    /// and waits for its ready line.
+    pub fn spawn(mut command: Command, dir: TempDir, env: &[(&str, &str)]) -> Self {
         let mut child = command
             .env_remove("TESSERA_DATABASE_URL")
             .env_remove("TESSERA_CONFIG")
             .env_remove("TESSERA_LOG")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
