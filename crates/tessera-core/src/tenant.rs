@@ -181,6 +181,11 @@ pub struct TenantPolicy {
     pub refresh_token_lifetime_seconds: u32,
     /// A refresh token unused this long expires (each rotation starts a new period).
     pub refresh_token_idle_seconds: u32,
+    /// For this long after a rotation, the rotated-out token may be presented again
+    /// while its successor is unused: the client whose answer was lost (a dropped
+    /// connection, a 503 after the commit) retries and gets a new successor, the unused
+    /// one is void. 0: every second use is reuse, which revokes the family.
+    pub refresh_token_retry_seconds: u32,
     /// The fixed lifetime of refresh tokens issued through a `spa` redirect URI: browsers
     /// keep them where scripts can reach, so their life is short and never extended.
     pub spa_refresh_token_lifetime_seconds: u32,
@@ -230,6 +235,8 @@ impl Default for TenantPolicy {
             // Entra ID's default for refresh tokens.
             refresh_token_lifetime_seconds: 90 * 24 * 3600,
             refresh_token_idle_seconds: 14 * 24 * 3600,
+            // Okta's default grace period for rotated refresh tokens.
+            refresh_token_retry_seconds: 30,
             // Entra ID's fixed SPA refresh token lifetime.
             spa_refresh_token_lifetime_seconds: 24 * 3600,
             pkce_plain_allowed: false,

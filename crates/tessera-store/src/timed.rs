@@ -9,9 +9,9 @@
 //! server when its connection goes, so nothing is half-applied. A commit whose answer
 //! was lost may still have happened, as with any database; on SQLite, a write already
 //! handed to the writer thread still commits after its caller gave up. Writes carry
-//! versions and conditions, so what a retry meets is a refusal, never a double write:
-//! a refresh token whose rotation committed after its 503 is then refused as reused,
-//! which ends its family (the user signs in again; nothing is granted twice).
+//! versions and conditions, so a retry never writes twice: a refresh token whose
+//! rotation committed after its 503 rotates again within the tenant's retry period,
+//! voiding the successor its client never saw (`grant::refresh_token`).
 
 use async_trait::async_trait;
 use std::future::Future;

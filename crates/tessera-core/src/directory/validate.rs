@@ -140,6 +140,12 @@ fn check_tenant(r: &mut Report, base: &str, t: &TenantDoc) {
             "must be between 8 and 256 characters",
         );
     }
+    if p.refresh_token_retry_seconds > 300 {
+        r.invalid(
+            format!("{base}/policy/refresh_token_retry_seconds"),
+            "must be 0 (no retry) to 300 seconds",
+        );
+    }
     if p.signing_key_rotation_days > 3650 {
         r.invalid(
             format!("{base}/policy/signing_key_rotation_days"),

@@ -199,10 +199,20 @@ pub struct RefreshToken {
     /// Why it no longer works, when revoked ([`ROTATED`] when it was exchanged for a
     /// new one: presenting it again is reuse).
     pub revoked: Option<String>,
+    /// The stored object of the token it was rotated into, once rotated out: a retry
+    /// within the tenant's `refresh_token_retry_seconds` replaces that successor if it
+    /// is still unused. Only in the store, never in a sealed value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub successor: Option<ObjectId>,
 }
 
 /// `RefreshToken::revoked` of a token that was rotated out.
 pub const ROTATED: &str = "rotated";
+
+/// `RefreshToken::revoked` of a successor that was never used, replaced when the token
+/// before it was presented again within the retry period. Presenting it is reuse: two
+/// parties hold tokens of the family.
+pub const SUPERSEDED: &str = "superseded";
 
 /// What a refresh token's value carries: the stored object's id and its record as
 /// issued, under short member names and with times as Unix nanoseconds, since the value
@@ -269,6 +279,7 @@ impl SealedRefresh {
             expires_at: expires_at.ok()?,
             family_expires_at: family_expires_at.ok()?,
             revoked: None,
+            successor: None,
         })
     }
 }
@@ -327,6 +338,7 @@ impl RefreshToken {
             issued_at: now,
             expires_at: idle_end.min(self.family_expires_at),
             revoked: None,
+            successor: None,
             ..self.clone()
         }
     }
@@ -441,6 +453,7 @@ mod tests {
             expires_at: at + time::Duration::days(14),
             family_expires_at: at + time::Duration::days(90),
             revoked: None,
+            successor: None,
         }
     }
 

@@ -44,6 +44,10 @@ pub struct PolicyView {
     pub refresh_token_lifetime_seconds: u32,
     #[serde(default = "defaults::refresh_idle")]
     pub refresh_token_idle_seconds: u32,
+    /// How long a rotated-out refresh token may be presented again while its successor
+    /// is unused (a client whose answer was lost); 0: never.
+    #[serde(default = "defaults::refresh_retry")]
+    pub refresh_token_retry_seconds: u32,
     #[serde(default = "defaults::spa_refresh")]
     pub spa_refresh_token_lifetime_seconds: u32,
     #[serde(default)]
@@ -93,6 +97,9 @@ mod defaults {
     pub fn refresh_idle() -> u32 {
         TenantPolicy::default().refresh_token_idle_seconds
     }
+    pub fn refresh_retry() -> u32 {
+        TenantPolicy::default().refresh_token_retry_seconds
+    }
     pub fn spa_refresh() -> u32 {
         TenantPolicy::default().spa_refresh_token_lifetime_seconds
     }
@@ -133,6 +140,7 @@ impl From<TenantPolicy> for PolicyView {
             access_token_lifetime_seconds: p.access_token_lifetime_seconds,
             refresh_token_lifetime_seconds: p.refresh_token_lifetime_seconds,
             refresh_token_idle_seconds: p.refresh_token_idle_seconds,
+            refresh_token_retry_seconds: p.refresh_token_retry_seconds,
             spa_refresh_token_lifetime_seconds: p.spa_refresh_token_lifetime_seconds,
             pkce_plain_allowed: p.pkce_plain_allowed,
             logout_request_seconds: p.logout_request_seconds,
@@ -162,6 +170,7 @@ impl From<PolicyView> for TenantPolicy {
             access_token_lifetime_seconds: p.access_token_lifetime_seconds,
             refresh_token_lifetime_seconds: p.refresh_token_lifetime_seconds,
             refresh_token_idle_seconds: p.refresh_token_idle_seconds,
+            refresh_token_retry_seconds: p.refresh_token_retry_seconds,
             spa_refresh_token_lifetime_seconds: p.spa_refresh_token_lifetime_seconds,
             pkce_plain_allowed: p.pkce_plain_allowed,
             logout_request_seconds: p.logout_request_seconds,

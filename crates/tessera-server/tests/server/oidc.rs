@@ -589,3 +589,66 @@ pub async fn sign_in_to_ed_app(
     }
     request.send().await.unwrap()
 }
+
+/// Presents one refresh `token` of `client_id` (secret [`WEB_SECRET`]) `n` times at
+/// once, to `bases` in turn (one node or several), and checks what the tenant's retry
+/// period allows: at least one success, every other answer reuse or revoked (never a
+/// 5xx), and of all the refresh tokens issued at most one still active
+/// (introspection, which does not act on reuse): the family never forks.
+pub async fn refresh_storm(bases: &[String], client_id: &str, token: &str, n: usize) {
+    let tasks: Vec<_> = (0..n)
+        .map(|i| {
+            let base = bases[i % bases.len()].clone();
+            let (client_id, token) = (client_id.to_owned(), token.to_owned());
+            tokio::spawn(async move {
+                let form = [
+                    ("grant_type", "refresh_token"),
+                    ("client_id", client_id.as_str()),
+                    ("client_secret", WEB_SECRET),
+                    ("refresh_token", token.as_str()),
+                ];
+                let r = token_request(&base, &form).send().await.unwrap();
+                let status = r.status().as_u16();
+                let body: serde_json::Value = r.json().await.unwrap_or_default();
+                (status, body)
+            })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for t in tasks {
+        outcomes.push(t.await.unwrap());
+    }
+    let refused = [
+        ErrorName::RefreshTokenReused,
+        ErrorName::RefreshTokenRevoked,
+    ]
+    .map(|n| json!(n.entry().code));
+    let issued: Vec<&str> = outcomes
+        .iter()
+        .filter(|(s, _)| *s == 200)
+        .map(|(_, b)| b["refresh_token"].as_str().unwrap())
+        .collect();
+    assert!(!issued.is_empty(), "{outcomes:?}");
+    assert!(
+        outcomes
+            .iter()
+            .all(|(s, b)| *s == 200 || (*s == 400 && refused.contains(&b["error_codes"][0]))),
+        "{outcomes:?}"
+    );
+    let mut active = 0;
+    for token in issued {
+        let r = rp_http()
+            .post(format!("{}/{TENANT}/oauth2/introspect", bases[0]))
+            .form(&[
+                ("client_id", client_id),
+                ("client_secret", WEB_SECRET),
+                ("token", token),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let body: serde_json::Value = r.json().await.unwrap();
+        active += usize::from(body["active"] == json!(true));
+    }
+    assert!(active <= 1, "{active} live refresh tokens of one family");
+}

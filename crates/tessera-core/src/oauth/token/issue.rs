@@ -111,6 +111,7 @@ pub async fn plan(
                 expires_at: idle_end.min(family_expires_at),
                 family_expires_at,
                 revoked: None,
+                successor: None,
             })
         }
         None => None,

@@ -11,6 +11,16 @@
 //! facts are read from the store and the same list runs again: its answer is then the
 //! response, in its order. Of concurrent uses of one token exactly one write succeeds;
 //! the others read the token as rotated, which is reuse.
+//!
+//! Reuse has one exception, for a client whose answer was lost: the rotation committed,
+//! then the connection dropped or the server answered 503, so the client never saw the
+//! new token and presents the old one again. Within the tenant's
+//! `refresh_token_retry_seconds` of the rotation, while the successor it produced is
+//! still unused, the old token rotates again: the unused successor becomes
+//! [`SUPERSEDED`] and a new one is issued. The grace is what Okta calls the grace period
+//! of rotation and Auth0 the reuse interval. Detection of a stolen token survives it
+//! (RFC 9700 §4.14.2): whoever then presents the superseded successor, or the old token
+//! once its successor was used, is reuse and revokes the family.
 
 use super::super::context::TokenContext;
 use super::super::family;
@@ -21,7 +31,7 @@ use crate::directory::redirect::Platform;
 use crate::errors::render::timestamp;
 use crate::errors::{CatalogError, ErrorName};
 use crate::ids::ObjectId;
-use crate::oauth::records::{ROTATED, RefreshToken};
+use crate::oauth::records::{ROTATED, RefreshToken, SUPERSEDED};
 use crate::oauth::scope;
 use crate::store::StoreError;
 use crate::store::object::{ObjectKind, StoredObject, Write, encode};
@@ -84,11 +94,19 @@ pub async fn exchange(
     };
     let key = RefreshToken::id_key(id);
     let mut facts = Facts::Assumed;
+    let mut superseding = None;
+    // A request tries one retry write. If another presentation of the token wrote
+    // first (a retry storm, or a thief racing the client), the token is reuse, which
+    // ends the family, rather than each request replacing the last one's successor.
+    let mut may_retry = true;
     for _ in 0..ATTEMPTS {
-        match rotate(ctx, app, request.into(), id, &key, &record, &facts).await {
+        let asked = request.into();
+        let retrying = superseding.is_some();
+        let superseded = superseding.take();
+        match rotate(ctx, app, asked, id, &key, &record, &facts, superseded).await {
             Ok(Some(issued)) => return Ok(issued),
             // The write was refused: the token or its user changed. Read what they are.
-            Ok(None) => {}
+            Ok(None) => may_retry &= !retrying,
             // A check failed on what was only assumed: the facts read decide.
             Err(e) if matches!(facts, Facts::Assumed) && e.entry().status < 500 => {}
             Err(e) => {
@@ -108,6 +126,9 @@ pub async fn exchange(
             }
         }
         facts = read_facts(ctx, &key).await?;
+        if may_retry {
+            (facts, superseding) = retry(ctx, facts).await?;
+        }
     }
     Err(CatalogError::new(ErrorName::TemporarilyUnavailable)
         .retry_after(1)
@@ -137,9 +158,50 @@ async fn read_facts(ctx: &TokenContext<'_>, key: &str) -> Result<Facts, CatalogE
     Ok(Facts::Read(found))
 }
 
+/// A retry within the grace of the module's header: when `facts` read the token rotated
+/// out within the tenant's `refresh_token_retry_seconds`, and the successor it was
+/// rotated into is stored, live and never rotated, the facts of the token as if it were
+/// live (every other check still runs on them) and the successor voided
+/// ([`SUPERSEDED`]), to be written with the new rotation. Otherwise `facts` as they
+/// are, and the answer stays reuse.
+async fn retry(
+    ctx: &TokenContext<'_>,
+    facts: Facts,
+) -> Result<(Facts, Option<StoredObject>), CatalogError> {
+    let Facts::Read(Some(mut found)) = facts else {
+        return Ok((facts, None));
+    };
+    let seconds = ctx.tenant.policy.refresh_token_retry_seconds;
+    let grace = time::Duration::seconds(i64::from(seconds));
+    let now = ctx.clock.now();
+    let within = seconds > 0 && now - found.object.updated_at <= grace;
+    let next = match (found.record.revoked.as_deref(), found.record.successor) {
+        (Some(ROTATED), Some(next)) if within => next,
+        _ => return Ok((Facts::Read(Some(found)), None)),
+    };
+    let kind = ObjectKind::RefreshToken;
+    let key = RefreshToken::id_key(next);
+    let successor = read::get::<RefreshToken>(ctx.store, ctx.tenant.id, kind, &key).await?;
+    let Some((object, record)) = successor
+        .filter(|(object, record)| record.revoked.is_none() && object.version == LIVE_VERSION)
+    else {
+        return Ok((Facts::Read(Some(found)), None));
+    };
+    let void = encode(&RefreshToken {
+        revoked: Some(SUPERSEDED.to_owned()),
+        ..record
+    });
+    found.record.revoked = None;
+    Ok((Facts::Read(Some(found)), Some(object.with_doc(void, now))))
+}
+
 /// Checks `record` on `facts` and, when every check passes, retires it and stores its
-/// successor on condition that the facts hold. `Ok(None)`: they did not; nothing was
-/// written.
+/// successor on condition that the facts hold (and, on a retry, voids the successor it
+/// had: `superseding`). `Ok(None)`: they did not; nothing was written.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the token as presented, where it is stored, and what is known of it"
+)]
 async fn rotate(
     ctx: &TokenContext<'_>,
     app: &App,
@@ -148,6 +210,7 @@ async fn rotate(
     key: &str,
     record: &RefreshToken,
     facts: &Facts,
+    superseding: Option<StoredObject>,
 ) -> Result<Option<TokenResponse>, CatalogError> {
     let (scopes, audience) = check(ctx, app, asked, record, facts).await?;
     let grant = Grant {
@@ -170,21 +233,23 @@ async fn rotate(
     let now = ctx.clock.now();
     let successor = record.successor(now, ctx.tenant.policy.refresh_token_idle_seconds);
     let plan = issue::plan(ctx, &grant, Some(successor)).await?;
-    let stored_successor = plan
-        .refresh
-        .as_ref()
-        .map(|r| r.stored.write(ctx))
-        .ok_or_else(|| {
+    let Some(next) = plan.refresh.as_ref() else {
+        return Err(
             CatalogError::new(ErrorName::InternalError).internal("a rotation planned no successor")
-        })?;
+        );
+    };
+    let (stored_successor, next_id) = (next.stored.write(ctx), next.stored.id);
     let retired = match facts {
-        Facts::Read(Some(found)) => found.object.clone().with_doc(retired(record), plan.now),
+        Facts::Read(Some(found)) => found
+            .object
+            .clone()
+            .with_doc(retired(record, next_id), plan.now),
         _ => StoredObject {
             id,
             tenant_id: ctx.tenant.id,
             kind: ObjectKind::RefreshToken,
             key: key.to_owned(),
-            doc: retired(record),
+            doc: retired(record, next_id),
             created_at: record.issued_at,
             updated_at: plan.now,
             version: LIVE_VERSION,
@@ -192,7 +257,8 @@ async fn rotate(
         },
     };
     let required = read::enabled_user(ctx.tenant.id, &record.user, record.user_id);
-    let writes = vec![Write::Put(retired), stored_successor];
+    let mut writes = vec![Write::Put(retired), stored_successor];
+    writes.extend(superseding.map(Write::Put));
     let user = match ctx.store.apply_if(&required, writes).await {
         Ok(Some(user)) => user
             .decode::<User>()
@@ -235,8 +301,11 @@ async fn check(
         crate::oauth::token::browser::check_origin(app, record.platform, origin)?;
     }
     match stored.and_then(|s| s.record.revoked.as_deref()) {
-        // RFC 9700 §4.14.2: a rotated-out token came back (the caller revokes its family).
-        Some(ROTATED) => return Err(CatalogError::new(ErrorName::RefreshTokenReused)),
+        // RFC 9700 §4.14.2: a rotated-out token came back, or a successor voided by a
+        // retry (the caller revokes its family).
+        Some(ROTATED | SUPERSEDED) => {
+            return Err(CatalogError::new(ErrorName::RefreshTokenReused));
+        }
         Some(reason) => return Err(revoked(reason)),
         None => {}
     }
@@ -273,10 +342,11 @@ async fn check(
     Ok(narrowed)
 }
 
-/// The document of `record` retired by its rotation.
-fn retired(record: &RefreshToken) -> String {
+/// The document of `record` retired by its rotation into the object `successor`.
+fn retired(record: &RefreshToken, successor: ObjectId) -> String {
     encode(&RefreshToken {
         revoked: Some(ROTATED.to_owned()),
+        successor: Some(successor),
         ..record.clone()
     })
 }

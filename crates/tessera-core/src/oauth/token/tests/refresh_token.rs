@@ -2,7 +2,7 @@
 //! check list in its order, whichever facts it runs on.
 
 use super::*;
-use crate::oauth::records::ROTATED;
+use crate::oauth::records::{ROTATED, RefreshToken, SUPERSEDED};
 use crate::oauth::token::grant::refresh_token::usable;
 
 #[tokio::test]
@@ -37,7 +37,7 @@ async fn each_use_rotates_and_the_old_token_is_retired() {
 }
 
 #[tokio::test]
-async fn a_rotated_token_used_again_is_reuse_and_ends_the_family() {
+async fn a_rotated_token_used_again_after_its_successor_is_reuse_and_ends_the_family() {
     let f = Fixture::new().await;
     let first = f.refresh_token().await;
     let second = f
@@ -46,17 +46,153 @@ async fn a_rotated_token_used_again_is_reuse_and_ends_the_family() {
         .unwrap()
         .refresh_token
         .unwrap();
+    let third = f
+        .refresh(WEB, &second, None, None)
+        .await
+        .unwrap()
+        .refresh_token
+        .unwrap();
+    // Within the retry period, but its successor was used: two parties hold the family.
     assert_eq!(
         f.refresh_refused(WEB, &first).await,
         ErrorName::RefreshTokenReused
     );
-    // The live successor is revoked, and the reused one now reads as revoked too.
+    // The live token is revoked, and the reused one now reads as revoked too.
     assert_eq!(
-        f.refresh_refused(WEB, &second).await,
+        f.refresh_refused(WEB, &third).await,
         ErrorName::RefreshTokenRevoked
     );
     assert_eq!(
         f.refresh_refused(WEB, &first).await,
+        ErrorName::RefreshTokenRevoked
+    );
+}
+
+#[tokio::test]
+async fn a_rotated_token_used_again_after_the_retry_period_is_reuse() {
+    let f = Fixture::new().await;
+    let first = f.refresh_token().await;
+    let second = f
+        .refresh(WEB, &first, None, None)
+        .await
+        .unwrap()
+        .refresh_token
+        .unwrap();
+    f.later(i64::from(TenantPolicy::default().refresh_token_retry_seconds) + 1);
+    assert_eq!(
+        f.refresh_refused(WEB, &first).await,
+        ErrorName::RefreshTokenReused
+    );
+    assert_eq!(
+        f.refresh_refused(WEB, &second).await,
+        ErrorName::RefreshTokenRevoked
+    );
+}
+
+#[tokio::test]
+async fn without_a_retry_period_every_second_use_is_reuse() {
+    let mut f = Fixture::new().await;
+    f.tenant.policy.refresh_token_retry_seconds = 0;
+    let first = f.refresh_token().await;
+    f.refresh(WEB, &first, None, None).await.unwrap();
+    f.later(1);
+    assert_eq!(
+        f.refresh_refused(WEB, &first).await,
+        ErrorName::RefreshTokenReused
+    );
+}
+
+/// The answer of a rotation lost (the connection dropped after the commit): the client
+/// presents the old token again and gets a new successor in place of the one it never
+/// saw, which is void from then on.
+#[tokio::test]
+async fn a_retry_within_the_period_replaces_the_unused_successor() {
+    let f = Fixture::new().await;
+    let first = f.refresh_token().await;
+    let lost = f
+        .refresh(WEB, &first, None, None)
+        .await
+        .unwrap()
+        .refresh_token
+        .unwrap();
+    f.later(5);
+    let retried = f.refresh(WEB, &first, None, None).await.unwrap();
+    let second = retried.refresh_token.unwrap();
+    assert_ne!(second, lost);
+    let stored = f.stored_refresh(&second).await;
+    assert_eq!(stored.revoked, None);
+    assert_eq!(stored.family, f.stored_refresh(&first).await.family);
+    assert_eq!(
+        f.stored_refresh(&lost).await.revoked.as_deref(),
+        Some(SUPERSEDED)
+    );
+    // The new successor rotates on; the old token, its successor used now, is reuse.
+    let third = f
+        .refresh(WEB, &second, None, None)
+        .await
+        .unwrap()
+        .refresh_token
+        .unwrap();
+    assert_eq!(
+        f.refresh_refused(WEB, &first).await,
+        ErrorName::RefreshTokenReused
+    );
+    assert_eq!(
+        f.refresh_refused(WEB, &third).await,
+        ErrorName::RefreshTokenRevoked
+    );
+}
+
+/// A retry whose answer was lost too is retried again: each replaces the successor
+/// before it, and the newest works.
+#[tokio::test]
+async fn a_retry_whose_answer_was_lost_is_retried_again() {
+    let f = Fixture::new().await;
+    let first = f.refresh_token().await;
+    let mut lost = Vec::new();
+    for _ in 0..3 {
+        lost.push(
+            f.refresh(WEB, &first, None, None)
+                .await
+                .unwrap()
+                .refresh_token
+                .unwrap(),
+        );
+    }
+    let newest = lost.pop().unwrap();
+    for void in &lost {
+        assert_eq!(
+            f.stored_refresh(void).await.revoked.as_deref(),
+            Some(SUPERSEDED)
+        );
+    }
+    f.refresh(WEB, &newest, None, None).await.unwrap();
+}
+
+/// Whoever holds the superseded successor (a thief who used the old token first, or
+/// the client itself) presenting it is reuse: the family ends (RFC 9700 §4.14.2).
+#[tokio::test]
+async fn a_superseded_successor_presented_is_reuse_and_ends_the_family() {
+    let f = Fixture::new().await;
+    let first = f.refresh_token().await;
+    let superseded = f
+        .refresh(WEB, &first, None, None)
+        .await
+        .unwrap()
+        .refresh_token
+        .unwrap();
+    let replacement = f
+        .refresh(WEB, &first, None, None)
+        .await
+        .unwrap()
+        .refresh_token
+        .unwrap();
+    assert_eq!(
+        f.refresh_refused(WEB, &superseded).await,
+        ErrorName::RefreshTokenReused
+    );
+    assert_eq!(
+        f.refresh_refused(WEB, &replacement).await,
         ErrorName::RefreshTokenRevoked
     );
 }
@@ -327,7 +463,7 @@ async fn the_user_must_still_be_there_enabled_and_assigned() {
 }
 
 #[tokio::test]
-async fn of_two_uses_at_once_one_wins_and_the_other_is_reuse() {
+async fn of_two_uses_at_once_one_write_wins_and_the_other_is_a_retry() {
     let f = Fixture::new().await;
     let token = f.refresh_token().await;
     let (a, b) = tokio::join!(
@@ -335,13 +471,34 @@ async fn of_two_uses_at_once_one_wins_and_the_other_is_reuse() {
         f.refresh(WEB, &token, None, None)
     );
     // Both checked the token before either wrote (the store yields before a write): one
-    // write wins, the other is refused and reads the token as rotated.
+    // write wins; the other is refused, reads the token as rotated a moment ago with
+    // its successor unused, and replaces that successor.
+    let (a, b) = (
+        a.unwrap().refresh_token.unwrap(),
+        b.unwrap().refresh_token.unwrap(),
+    );
+    let revoked = [
+        f.stored_refresh(&a).await.revoked,
+        f.stored_refresh(&b).await.revoked,
+    ];
+    assert!(
+        revoked == [Some(SUPERSEDED.to_owned()), None]
+            || revoked == [None, Some(SUPERSEDED.to_owned())],
+        "{revoked:?}"
+    );
+    // Without a retry period, the other is reuse, which ends the family.
+    let mut f = Fixture::new().await;
+    f.tenant.policy.refresh_token_retry_seconds = 0;
+    let token = f.refresh_token().await;
+    let (a, b) = tokio::join!(
+        f.refresh(WEB, &token, None, None),
+        f.refresh(WEB, &token, None, None)
+    );
     let (won, lost) = match (a, b) {
         (Ok(won), Err(lost)) | (Err(lost), Ok(won)) => (won, lost),
         other => panic!("one winner expected: {other:?}"),
     };
     assert_eq!(lost.name, ErrorName::RefreshTokenReused);
-    // Reuse ended the family, the winner's new token included.
     let next = won.refresh_token.unwrap();
     assert_eq!(
         f.refresh_refused(WEB, &next).await,
