@@ -13,6 +13,7 @@ mod catalogue;
 mod client_assertion;
 mod client_credentials;
 mod cors;
+mod crash;
 mod device_flow;
 mod docs_examples;
 mod getting_started;

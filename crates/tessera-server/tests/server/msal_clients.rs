@@ -38,28 +38,8 @@ fn tessera_over_https() -> (TempDir, Process, String, String) {
     );
     let authority = format!("{}/fabrikam", server.base);
     let mut server = server;
-    let credential = admin_credential(&mut server);
+    let credential = server.admin_credential();
     (dir, server, authority, credential)
-}
-
-/// The bootstrap admin credential a first start prints on stderr (before it is ready).
-fn admin_credential(server: &mut Process) -> String {
-    use std::io::BufRead;
-    let err = server.child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(err).lines().map_while(Result::ok) {
-            if let Some((_, value)) = line
-                .contains("bootstrap admin credential")
-                .then(|| line.rsplit_once(": "))
-                .flatten()
-            {
-                let _ = tx.send(value.trim().to_owned());
-            }
-        }
-    });
-    rx.recv_timeout(std::time::Duration::from_secs(10))
-        .expect("a first start prints the bootstrap admin credential")
 }
 
 /// Runs `command` to its end; its output is the assertion's message when it fails.

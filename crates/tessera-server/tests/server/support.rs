@@ -424,6 +424,26 @@ impl Process {
         }
     }
 
+    /// The bootstrap admin credential a first start prints on stderr (before it is
+    /// ready). Takes stderr: a thread reads it to its end, so logging never blocks.
+    pub fn admin_credential(&mut self) -> String {
+        let err = self.child.stderr.take().expect("stderr not taken yet");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(err).lines().map_while(Result::ok) {
+                if let Some((_, value)) = line
+                    .contains("bootstrap admin credential")
+                    .then(|| line.rsplit_once(": "))
+                    .flatten()
+                {
+                    let _ = tx.send(value.trim().to_owned());
+                }
+            }
+        });
+        rx.recv_timeout(Duration::from_secs(10))
+            .expect("a first start prints the bootstrap admin credential")
+    }
+
     pub fn terminate(&self) {
         let status = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
