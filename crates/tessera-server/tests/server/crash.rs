@@ -16,7 +16,7 @@
 //! between them, one of them killed).
 
 use super::oidc::*;
-use super::support::{Listening, Process, TempDir, run_in};
+use super::support::{Base, Listening, Process, TempDir, run_in};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 use tessera_core::errors::ErrorName;
@@ -290,15 +290,6 @@ async fn crash_under_load(
         }
     }
     assert!(user_fates.len() > 1, "users were created before the kill");
-}
-
-/// A base URL as a [`Listening`] server, for the flow helpers.
-struct Base(String);
-
-impl Listening for Base {
-    fn base(&self) -> &str {
-        &self.0
-    }
 }
 
 fn import(dir: &TempDir, database: &[&str]) {

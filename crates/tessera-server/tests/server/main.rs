@@ -12,6 +12,7 @@ mod browser;
 mod catalogue;
 mod client_assertion;
 mod client_credentials;
+mod cluster;
 mod cors;
 mod crash;
 mod device_flow;

@@ -23,7 +23,7 @@ use tokio::sync::watch;
 
 /// What the proxy does with connections.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mode {
+pub(crate) enum Mode {
     /// Forwards both ways.
     Open,
     /// Closes every connection, and new ones at once.
@@ -32,13 +32,13 @@ enum Mode {
     Blackhole,
 }
 
-struct Proxy {
-    addr: SocketAddr,
+pub(crate) struct Proxy {
+    pub(crate) addr: SocketAddr,
     mode: Arc<watch::Sender<Mode>>,
 }
 
 impl Proxy {
-    async fn start(upstream: SocketAddr) -> Self {
+    pub(crate) async fn start(upstream: SocketAddr) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let mode = Arc::new(watch::channel(Mode::Open).0);
@@ -51,7 +51,7 @@ impl Proxy {
         Self { addr, mode }
     }
 
-    fn set(&self, mode: Mode) {
+    pub(crate) fn set(&self, mode: Mode) {
         self.mode.send_replace(mode);
     }
 }

@@ -157,6 +157,15 @@ impl Listening for Served {
     }
 }
 
+/// A server known only by its base URL (one node of several), for the flow helpers.
+pub struct Base(pub String);
+
+impl Listening for Base {
+    fn base(&self) -> &str {
+        &self.0
+    }
+}
+
 impl Listening for Process {
     fn base(&self) -> &str {
         &self.base
