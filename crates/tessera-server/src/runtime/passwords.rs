@@ -34,6 +34,28 @@ const PURGE_WAIT: Duration = Duration::from_millis(1_100);
 /// the queue growing without bound.
 pub const QUEUED_PER_WORKER: usize = 16;
 
+/// Puts the calling thread (a hashing worker) under Linux's SCHED_IDLE (sched(7)):
+/// it runs when no thread of normal priority (the request handlers) wants the core,
+/// and is preempted as soon as one does. A flood of password sign-ins then cannot hold
+/// up token requests on a machine whose cores it fills: the hashes wait, their queue
+/// fills, and further sign-ins are shed at once ([`Busy`]). Measured with
+/// `benches/overload.sh`: docs/decisions/0022-hashing-at-idle-priority.md. Elsewhere, or
+/// if the system refuses, the thread keeps its priority.
+fn yield_to_requests() {
+    #[cfg(target_os = "linux")]
+    {
+        use thread_priority::unix::{
+            NormalThreadSchedulePolicy, ThreadSchedulePolicy, set_thread_priority_and_policy,
+            thread_native_id,
+        };
+        let idle = ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Idle);
+        let priority = thread_priority::ThreadPriority::Min;
+        if let Err(e) = set_thread_priority_and_policy(thread_native_id(), priority, idle) {
+            tracing::debug!(error = ?e, "the hashing worker keeps its priority");
+        }
+    }
+}
+
 /// More hashes wait than the pool queues ([`Passwords::try_verify`]).
 #[derive(Debug, PartialEq, Eq)]
 pub struct Busy;
@@ -87,6 +109,7 @@ impl Drop for Closing {
 /// A worker: jobs one after another in one Argon2 memory, until it has waited
 /// [`IDLE_RELEASE`] and then [`PURGE_WAIT`] without one.
 fn work(pool: &Pool) {
+    yield_to_requests();
     let mut scratch = PasswordScratch::default();
     let mut freed = false;
     // A poisoned lock cannot happen: jobs run outside it and catch their own panics.
@@ -267,6 +290,27 @@ mod tests {
         iterations: 1,
         parallelism: 1,
     };
+
+    /// The workers hash at idle priority, so a flood of sign-ins leaves the cores to
+    /// the request handlers (decision 0022).
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn workers_hash_at_idle_priority() {
+        use thread_priority::unix::{
+            NormalThreadSchedulePolicy, ThreadSchedulePolicy, thread_schedule_policy,
+        };
+        let passwords = Passwords::new(1, CHEAP);
+        let policy = passwords.run(|_| thread_schedule_policy()).await;
+        assert_eq!(
+            policy.unwrap(),
+            ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Idle)
+        );
+        // The request handlers' threads are untouched.
+        assert_eq!(
+            thread_schedule_policy().unwrap(),
+            ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Other)
+        );
+    }
 
     async fn until(what: &str, check: impl Fn() -> bool) {
         for _ in 0..200 {

@@ -39,12 +39,7 @@ impl Cluster {
         let db = postgres_or_skip(test).await?;
         let dir = TempDir::new("cluster");
         let path = dir.path().join("tenant.json");
-        let mut file = tenant_file();
-        file["tenants"][0]["policy"] = json!({
-            "rate_limit_per_address_per_minute": 0,
-            "rate_limit_per_client_per_minute": 0
-        });
-        std::fs::write(&path, file.to_string()).unwrap();
+        std::fs::write(&path, unlimited_tenant_file().to_string()).unwrap();
         let out = run_in(
             &dir,
             ["import", "--database-url", &db.url, path.to_str().unwrap()],

@@ -294,12 +294,7 @@ async fn crash_under_load(
 
 fn import(dir: &TempDir, database: &[&str]) {
     let path = dir.path().join("tenant.json");
-    let mut file = tenant_file();
-    file["tenants"][0]["policy"] = json!({
-        "rate_limit_per_address_per_minute": 0,
-        "rate_limit_per_client_per_minute": 0
-    });
-    std::fs::write(&path, file.to_string()).unwrap();
+    std::fs::write(&path, unlimited_tenant_file().to_string()).unwrap();
     let mut args = vec!["import"];
     args.extend_from_slice(database);
     args.push(path.to_str().unwrap());

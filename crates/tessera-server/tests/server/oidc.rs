@@ -590,6 +590,16 @@ pub async fn sign_in_to_ed_app(
     request.send().await.unwrap()
 }
 
+/// The test tenant without rate limits: a load from one address is what is wanted.
+pub fn unlimited_tenant_file() -> serde_json::Value {
+    let mut file = tenant_file();
+    file["tenants"][0]["policy"] = json!({
+        "rate_limit_per_address_per_minute": 0,
+        "rate_limit_per_client_per_minute": 0
+    });
+    file
+}
+
 /// Presents one refresh `token` of `client_id` (secret [`WEB_SECRET`]) `n` times at
 /// once, to `bases` in turn (one node or several), and checks what the tenant's retry
 /// period allows: at least one success, every other answer reuse or revoked (never a

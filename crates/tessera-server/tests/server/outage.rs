@@ -120,16 +120,6 @@ async fn status(served: &impl Listening, path: &str) -> u16 {
         .as_u16()
 }
 
-/// The test tenant without rate limits: a load from one address is what is wanted.
-fn unlimited_tenant_file() -> serde_json::Value {
-    let mut file = tenant_file();
-    file["tenants"][0]["policy"] = serde_json::json!({
-        "rate_limit_per_address_per_minute": 0,
-        "rate_limit_per_client_per_minute": 0
-    });
-    file
-}
-
 /// A server on the PostgreSQL test database, reached through a proxy the test
 /// controls, with a one-second store deadline and the test tenant.
 async fn proxied_postgres(test: &str) -> Option<(Proxy, Served)> {

@@ -411,6 +411,12 @@ impl Fixture {
     }
 
     /// Uses `token` as `client_id`, asking for `scope`/`resource` when given.
+    /// `token` of web-app rotated: the new refresh token.
+    pub async fn rotated(&self, token: &str) -> String {
+        let response = self.refresh(WEB, token, None, None).await.unwrap();
+        response.refresh_token.unwrap()
+    }
+
     pub async fn refresh(
         &self,
         client_id: &str,

@@ -40,18 +40,8 @@ async fn each_use_rotates_and_the_old_token_is_retired() {
 async fn a_rotated_token_used_again_after_its_successor_is_reuse_and_ends_the_family() {
     let f = Fixture::new().await;
     let first = f.refresh_token().await;
-    let second = f
-        .refresh(WEB, &first, None, None)
-        .await
-        .unwrap()
-        .refresh_token
-        .unwrap();
-    let third = f
-        .refresh(WEB, &second, None, None)
-        .await
-        .unwrap()
-        .refresh_token
-        .unwrap();
+    let second = f.rotated(&first).await;
+    let third = f.rotated(&second).await;
     // Within the retry period, but its successor was used: two parties hold the family.
     assert_eq!(
         f.refresh_refused(WEB, &first).await,
@@ -72,12 +62,7 @@ async fn a_rotated_token_used_again_after_its_successor_is_reuse_and_ends_the_fa
 async fn a_rotated_token_used_again_after_the_retry_period_is_reuse() {
     let f = Fixture::new().await;
     let first = f.refresh_token().await;
-    let second = f
-        .refresh(WEB, &first, None, None)
-        .await
-        .unwrap()
-        .refresh_token
-        .unwrap();
+    let second = f.rotated(&first).await;
     f.later(i64::from(TenantPolicy::default().refresh_token_retry_seconds) + 1);
     assert_eq!(
         f.refresh_refused(WEB, &first).await,
@@ -109,12 +94,7 @@ async fn without_a_retry_period_every_second_use_is_reuse() {
 async fn a_retry_within_the_period_replaces_the_unused_successor() {
     let f = Fixture::new().await;
     let first = f.refresh_token().await;
-    let lost = f
-        .refresh(WEB, &first, None, None)
-        .await
-        .unwrap()
-        .refresh_token
-        .unwrap();
+    let lost = f.rotated(&first).await;
     f.later(5);
     let retried = f.refresh(WEB, &first, None, None).await.unwrap();
     let second = retried.refresh_token.unwrap();
@@ -127,12 +107,7 @@ async fn a_retry_within_the_period_replaces_the_unused_successor() {
         Some(SUPERSEDED)
     );
     // The new successor rotates on; the old token, its successor used now, is reuse.
-    let third = f
-        .refresh(WEB, &second, None, None)
-        .await
-        .unwrap()
-        .refresh_token
-        .unwrap();
+    let third = f.rotated(&second).await;
     assert_eq!(
         f.refresh_refused(WEB, &first).await,
         ErrorName::RefreshTokenReused
@@ -151,13 +126,7 @@ async fn a_retry_whose_answer_was_lost_is_retried_again() {
     let first = f.refresh_token().await;
     let mut lost = Vec::new();
     for _ in 0..3 {
-        lost.push(
-            f.refresh(WEB, &first, None, None)
-                .await
-                .unwrap()
-                .refresh_token
-                .unwrap(),
-        );
+        lost.push(f.rotated(&first).await);
     }
     let newest = lost.pop().unwrap();
     for void in &lost {
@@ -175,18 +144,8 @@ async fn a_retry_whose_answer_was_lost_is_retried_again() {
 async fn a_superseded_successor_presented_is_reuse_and_ends_the_family() {
     let f = Fixture::new().await;
     let first = f.refresh_token().await;
-    let superseded = f
-        .refresh(WEB, &first, None, None)
-        .await
-        .unwrap()
-        .refresh_token
-        .unwrap();
-    let replacement = f
-        .refresh(WEB, &first, None, None)
-        .await
-        .unwrap()
-        .refresh_token
-        .unwrap();
+    let superseded = f.rotated(&first).await;
+    let replacement = f.rotated(&first).await;
     assert_eq!(
         f.refresh_refused(WEB, &superseded).await,
         ErrorName::RefreshTokenReused
@@ -287,12 +246,7 @@ async fn idle_and_absolute_lifetimes_end_a_token() {
     let mut token = f.refresh_token().await;
     for _ in 0..6 {
         f.later(13 * 24 * 3600);
-        token = f
-            .refresh(WEB, &token, None, None)
-            .await
-            .unwrap()
-            .refresh_token
-            .unwrap();
+        token = f.rotated(&token).await;
     }
     f.later(13 * 24 * 3600);
     assert_refused(
@@ -422,12 +376,7 @@ async fn the_user_must_still_be_there_enabled_and_assigned() {
     // Nothing was spent: enabled again, the token works.
     f.change::<User>(ObjectKind::User, ALICE, |u| u.enabled = true)
         .await;
-    let token = f
-        .refresh(WEB, &token, None, None)
-        .await
-        .unwrap()
-        .refresh_token
-        .unwrap();
+    let token = f.rotated(&token).await;
 
     f.change::<App>(ObjectKind::App, WEB, |a| a.assignment_required = true)
         .await;
@@ -440,12 +389,7 @@ async fn the_user_must_still_be_there_enabled_and_assigned() {
         a.assigned_users.insert(ALICE.into());
     })
     .await;
-    let token = f
-        .refresh(WEB, &token, None, None)
-        .await
-        .unwrap()
-        .refresh_token
-        .unwrap();
+    let token = f.rotated(&token).await;
 
     // Deleted: revoked, and the name given to someone else does not revive it.
     let user = f.delete_alice().await;
