@@ -9,8 +9,9 @@
 //! live, its user enabled), and the rotation writes on exactly that condition
 //! (`Store::apply_if`: one round trip). When a check fails or the write is refused, the
 //! facts are read from the store and the same list runs again: its answer is then the
-//! response, in its order. Of concurrent uses of one token exactly one write succeeds;
-//! the others read the token as rotated, which is reuse.
+//! response, in its order. Of concurrent uses of one token exactly one rotation
+//! succeeds; the others read the token as rotated, which is reuse, except that within
+//! the retry period below one of them may succeed as a retry.
 //!
 //! Reuse has one exception, for a client whose answer was lost: the rotation committed,
 //! then the connection dropped or the server answered 503, so the client never saw the
