@@ -241,56 +241,67 @@ fn main() {
         "listen = \"127.0.0.1:1\"\nthis is not toml\n",
     );
 
+    // Tenant create bodies (admin_tenant: the body alone).
+    write(
+        "admin_tenant",
+        "tenant",
+        serde_json::json!({ "slug": "other", "display_name": "Other" }).to_string(),
+    );
+    write(
+        "admin_tenant",
+        "tenant_policy",
+        serde_json::json!({ "slug": "consumers-x", "kind": "consumers",
+            "policy": { "lockout_threshold": 3, "lockout_seconds": 60, "mfa_max_age_seconds": 3600,
+                        "code_lifetime_seconds": 60, "blocked_ip_ranges": ["10.0.0.0/8"],
+                        "mfa_required": true, "refresh_token_retry_seconds": 0 } })
+        .to_string(),
+    );
+
     // Admin API bodies (first byte: the route, as in the target).
-    let admin: [(u8, &str, serde_json::Value); 11] = [
+    let admin: [(u8, &str, serde_json::Value); 10] = [
         (
             0,
-            "tenant",
-            serde_json::json!({ "slug": "other", "display_name": "Other" }),
-        ),
-        (
-            1,
             "tenant_patch",
             serde_json::json!({ "display_name": "F", "policy": { "lockout_threshold": 3, "mfa_required": false } }),
         ),
         (
-            2,
+            1,
             "user",
             serde_json::json!({ "username": "carol", "password": PASSWORD, "email": "c@fuzz.test", "groups": ["staff"] }),
         ),
         (
-            3,
+            2,
             "user_patch",
             serde_json::json!({ "enabled": false, "name": "Alice" }),
         ),
         (
-            4,
+            3,
             "password",
             serde_json::json!({ "password": PASSWORD, "temporary": false }),
         ),
         (
-            5,
+            4,
             "app",
             serde_json::json!({ "client_id": "new-app", "name": "New", "redirect_uris": { "web": ["https://new.test/cb"] }, "grant_types": ["authorization_code"] }),
         ),
         (
-            6,
+            5,
             "app_patch",
             serde_json::json!({ "redirect_uris": { "spa": ["https://s.test/"] }, "implicit": { "id_token": true } }),
         ),
         (
-            7,
+            6,
             "secret",
             serde_json::json!({ "expires_at": "2030-01-01T00:00:00Z" }),
         ),
-        (9, "group", serde_json::json!({ "name": "admins" })),
+        (8, "group", serde_json::json!({ "name": "admins" })),
         (
-            10,
+            9,
             "api",
             serde_json::json!({ "identifier": "https://api2.fuzz.test", "name": "API 2", "scopes": ["read"] }),
         ),
         (
-            11,
+            10,
             "api_patch",
             serde_json::json!({ "scopes": [{ "name": "write", "admin_consent_required": true }] }),
         ),
@@ -300,7 +311,7 @@ fn main() {
         seed.extend_from_slice(body.to_string().as_bytes());
         write("admin_api", name, seed);
     }
-    let mut keys = vec![8u8];
+    let mut keys = vec![7u8];
     keys.extend_from_slice(jwks.to_string().as_bytes());
     write("admin_api", "app_keys", keys);
     println!("seeds written under fuzz/corpus/");

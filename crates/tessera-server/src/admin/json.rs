@@ -48,11 +48,14 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for AdminJson<T> {
                         .internal(e.to_string()),
                 )
             })?;
-        let de = &mut serde_json::Deserializer::from_slice(&bytes);
-        serde_path_to_error::deserialize(de)
-            .map(AdminJson)
-            .map_err(|e| invalid(vec![field_error("", e)]))
+        decode(&bytes).map(AdminJson)
     }
+}
+
+/// A JSON body read as `T`; one that does not fit is ValidationFailed naming the field.
+pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ErrorResponse> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| invalid(vec![field_error("", e)]))
 }
 
 /// The field error of a value that does not fit its type, named by JSON pointer under

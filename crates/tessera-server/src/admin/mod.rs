@@ -39,6 +39,18 @@ use utoipa_axum::routes;
 )]
 struct ApiDoc;
 
+/// What `POST /tenants` makes of its body before it generates the tenant's signing
+/// keys: the tenant, or the problem details it answers. Public for the `admin_tenant`
+/// fuzz target, which runs this part alone because key generation (RSA-2048 among the
+/// algorithms) takes tens of milliseconds an input.
+pub fn check_create_tenant(
+    body: &[u8],
+    id: tessera_core::ids::TenantId,
+    now: time::OffsetDateTime,
+) -> Result<tessera_core::tenant::NewTenant, crate::http::error_response::ErrorResponse> {
+    tenants::checked(json::decode(body)?, id, now)
+}
+
 /// The admin routes and the OpenAPI document describing exactly them.
 pub fn router() -> Router<AppState> {
     let (routes, mut doc) = OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())

@@ -238,6 +238,42 @@ pub struct UpdateTenant {
     pub disabled: Option<bool>,
 }
 
+/// The tenant a create request describes, checked by the rules every tenant document
+/// meets; its signing keys are made after, by the caller. The whole of what
+/// `POST /tenants` does with its body (the `admin_tenant` fuzz target runs it through
+/// [`super::check_create_tenant`]).
+pub(super) fn checked(
+    req: CreateTenant,
+    id: TenantId,
+    now: time::OffsetDateTime,
+) -> ApiResult<NewTenant> {
+    let kind = req.kind.unwrap_or_default();
+    let policy: TenantPolicy = req.policy.map(Into::into).unwrap_or_default();
+    let mut problems = check_tenant_doc(&doc(
+        &req.slug,
+        req.display_name.clone(),
+        kind,
+        policy.clone(),
+    ));
+    if req.slug == "admin" {
+        problems.push(FieldError {
+            field: "/slug".into(),
+            code: ErrorName::TenantSlugReserved.entry().code_str(),
+            message: "admin is the built-in management tenant".into(),
+        });
+    }
+    check(problems)?;
+    let slug = TenantSlug::parse(&req.slug).map_err(problem)?;
+    Ok(NewTenant {
+        id,
+        display_name: req.display_name.unwrap_or_else(|| slug.to_string()),
+        slug,
+        kind,
+        policy,
+        created_at: now,
+    })
+}
+
 /// The tenant document the shared validation rules check.
 fn doc(
     slug: &str,
@@ -307,32 +343,9 @@ pub async fn create(
     State(state): State<AppState>,
     AdminJson(req): AdminJson<CreateTenant>,
 ) -> ApiResult<(StatusCode, Json<TenantView>)> {
-    let kind = req.kind.unwrap_or_default();
-    let policy: TenantPolicy = req.policy.map(Into::into).unwrap_or_default();
-    let mut problems = check_tenant_doc(&doc(
-        &req.slug,
-        req.display_name.clone(),
-        kind,
-        policy.clone(),
-    ));
-    if req.slug == "admin" {
-        problems.push(FieldError {
-            field: "/slug".into(),
-            code: ErrorName::TenantSlugReserved.entry().code_str(),
-            message: "admin is the built-in management tenant".into(),
-        });
-    }
-    check(problems)?;
-    let slug = TenantSlug::parse(&req.slug).map_err(problem)?;
     let now = state.clock.now();
-    let new = NewTenant {
-        id: TenantId::from_uuid(state.rng.uuid()),
-        slug: slug.clone(),
-        display_name: req.display_name.unwrap_or_else(|| slug.to_string()),
-        kind,
-        policy,
-        created_at: now,
-    };
+    let new = checked(req, TenantId::from_uuid(state.rng.uuid()), now)?;
+    let slug = new.slug.clone();
     let mut writes = vec![Write::CreateTenant(new.clone())];
     writes.extend(
         tessera_core::keys::initial_keys(new.id, &state.master, state.rng.as_ref(), now)
@@ -342,7 +355,7 @@ pub async fn create(
         id: new.id,
         slug: new.slug.clone(),
         display_name: new.display_name.clone(),
-        kind,
+        kind: new.kind,
         policy: new.policy.clone(),
         disabled: false,
         created_at: now,
