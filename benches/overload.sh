@@ -1,10 +1,19 @@
 #!/usr/bin/env bash
 # Overload: the latency of client-credentials grants and refresh rotations (p50, p99)
-# alone, then again under a flood of password sign-ins at FLOOD_RATE a second (1,500 by
-# default: ten times the 152.3 hashes/s ceiling of two cores in BENCHMARKS.md), offered
-# by FLOOD_CONNECTIONS connections that each pause between requests, with the
-# server's resident memory sampled every second of the flood, and how every sign-in of
-# the flood was answered (session, shed 503, 429, other; socket errors and timeouts).
+# alone, then under a flood of password sign-ins at FLOOD_RATE a second (1,500 by
+# default: ten times the 152.3 hashes/s ceiling of two cores in BENCHMARKS.md), then
+# under a flood of hostile requests at HOSTILE_RATE a second, each from another client
+# address (benches/hostile.lua). Each flood is offered by its connections pausing
+# between requests (benches/pace.lua); the server's resident memory is sampled every
+# second of it, and how every flood request was answered is counted (sessions, shed
+# 503, 429, other; socket errors and timeouts). Last, IDLE_CONNECTIONS connections
+# (5,000) that send nothing: the memory they take, and that they are closed once the
+# header timeout (10 s) has passed.
+#
+# The measured grants are offered at RATE a second each (1,000 by default), so what
+# is measured is the latency of a steady load, which a flood may lengthen; RATE=0
+# measures as fast as the connections are answered instead (then the grants' own load
+# already fills both cores, and the latency is mostly queueing behind each other).
 # Needs wrk (apt-get install wrk), curl and python3.
 #   bash benches/overload.sh
 #   TESSERA_BIN=/path/to/tessera bash benches/overload.sh   (another build)
@@ -12,8 +21,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${DURATION:-10}"
 CONNECTIONS="${CONNECTIONS:-4}"
-FLOOD_CONNECTIONS="${FLOOD_CONNECTIONS:-64}"
+RATE="${RATE:-1000}"
+FLOOD_CONNECTIONS="${FLOOD_CONNECTIONS:-256}"
 FLOOD_RATE="${FLOOD_RATE:-1500}"
+HOSTILE_CONNECTIONS="${HOSTILE_CONNECTIONS:-64}"
+HOSTILE_RATE="${HOSTILE_RATE:-1500}"
+IDLE_CONNECTIONS="${IDLE_CONNECTIONS:-5000}"
 PORT="${PORT:-18084}"
 repo="$PWD"
 . benches/server.sh
@@ -21,45 +34,86 @@ port_free "$PORT"
 bin="$(tessera_binary)"
 db="sqlite://$work/data/tessera.db"
 (cd "$work" && "$bin" import --database-url "$db" "$repo/benches/tenant.json" >/dev/null 2>&1)
-start_server "$bin" serve --database-url "$db" --listen "127.0.0.1:$PORT"
+# The hostile flood names its client address in X-Forwarded-For, as a proxy would.
+start_server "$bin" serve --database-url "$db" --listen "127.0.0.1:$PORT" --trusted-proxies 127.0.0.1/32
 base="http://127.0.0.1:$PORT"
 echo "machine: $(nproc) cores, $(uname -sr)"
 echo "commit: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- crates || echo ' (with uncommitted changes)')"
 echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+echo "measured grants offered at ${RATE}/s each (0: unpaced), $CONNECTIONS connections, ${DURATION} s"
 export THREADS=1
 export CLIENT_BASIC="$(printf 'daemon:bench-daemon-secret-0123456789abcdef' | base64 -w0)"
 export SCOPE="api://bench/.default"
 # Seeds for each refresh measurement (a rotated seed cannot be presented again), made
-# before the flood, whose sign-ins would be shed.
+# before the floods, whose sign-ins would be shed.
 eval "$(python3 benches/setup.py "$base" 64 "$work/refresh-seeds-unloaded")"
-python3 benches/setup.py "$base" 64 "$work/refresh-seeds-flood" >/dev/null
+python3 benches/setup.py "$base" 64 "$work/refresh-seeds-signins" >/dev/null
+python3 benches/setup.py "$base" 64 "$work/refresh-seeds-hostile" >/dev/null
+# A forged access token for the hostile flood: the tenant's signing key named in its
+# header, a signature of the right size that does not verify.
+HOSTILE_BEARER="$(curl -sf "$base/bench/discovery/keys" | python3 -c '
+import base64, json, os, sys
+key = json.load(sys.stdin)["keys"][0]
+b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+header = {"alg": key["alg"], "kid": key["kid"], "typ": "at+jwt"}
+size = {"RS256": 256, "ES256": 64, "EdDSA": 64}.get(key["alg"], 256)
+print(".".join([b64(json.dumps(header).encode()), b64(b"{\"sub\":\"x\"}"), b64(os.urandom(size))]))')"
+export HOSTILE_BEARER
 rss_kb() { awk '/VmRSS/ { print $2 }' "/proc/$pid/status"; }
+# The pause that offers `rate` a second over `connections` connections (0: none).
+pause_ms() { [ "$1" -gt 0 ] && echo $((1000 * $2 / $1)) || echo 0; }
 
 measure() { # label, refresh seeds
   export REFRESH_SEEDS="$2"
-  echo "== $1: client_credentials, $CONNECTIONS connections, ${DURATION} s"
-  wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s benches/client_credentials.lua "$base/bench/oauth2/token" 2>&1 \
+  local pause
+  pause="$(pause_ms "$RATE" "$CONNECTIONS")"
+  echo "== $1: client_credentials"
+  DELAY_MS="$pause" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s benches/client_credentials.lua "$base/bench/oauth2/token" 2>&1 \
     | grep -E 'Requests/sec|^ +(50|99)%|non-2xx'
-  echo "== $1: refresh rotations, $CONNECTIONS connections, ${DURATION} s"
-  wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s benches/refresh.lua "$base" 2>&1 \
+  echo "== $1: refresh rotations"
+  DELAY_MS="$pause" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s benches/refresh.lua "$base" 2>&1 \
     | grep -E 'Requests/sec|^ +(50|99)%|non-2xx|rotations'
+}
+
+# flood <label> <script> <connections> <rate> <summary pattern> <seeds>: the
+# measurements (with the refresh seeds named `seeds`) while `script` floods the
+# server, then the flood's own summary and the peak memory.
+flood() {
+  local seconds=$((2 * DURATION + 6))
+  echo
+  echo "== flood: $1 offered at $4/s, $3 connections, ${seconds} s"
+  DELAY_MS="$(pause_ms "$4" "$3")" wrk -t1 -c"$3" -d"${seconds}s" --timeout 30s --latency -s "$2" "$base" \
+    > "$work/flood.txt" 2>&1 &
+  local load=$!
+  track "$load"
+  local peak=0 r
+  ( while kill -0 "$load" 2>/dev/null; do r="$(rss_kb)"; [ "$r" -gt "$peak" ] && peak="$r"; echo "$peak" > "$work/peak"; sleep 1; done ) &
+  local sampler=$!
+  track "$sampler"
+  sleep 3
+  measure "under the $1 flood" "$work/refresh-seeds-$6"
+  wait "$load"
+  wait "$sampler" || true
+  grep -E "Requests/sec|$5" "$work/flood.txt"
+  echo "RSS: peak during the flood $(cat "$work/peak") kB; right after $(rss_kb) kB"
 }
 
 echo "idle: RSS $(rss_kb) kB"
 measure "unloaded" "$work/refresh-seeds-unloaded"
+flood "sign-in" benches/signin.lua "$FLOOD_CONNECTIONS" "$FLOOD_RATE" 'sign-ins that|^shed|sign-in latency|socket errors' signins
+flood "hostile" benches/hostile.lua "$HOSTILE_CONNECTIONS" "$HOSTILE_RATE" '^hostile|socket errors' hostile
 
-flood_seconds=$((2 * DURATION + 6))
 echo
-echo "== flood: password sign-ins offered at $FLOOD_RATE/s, $FLOOD_CONNECTIONS connections, ${flood_seconds} s"
-SIGNIN_DELAY_MS=$((1000 * FLOOD_CONNECTIONS / FLOOD_RATE)) wrk -t1 -c"$FLOOD_CONNECTIONS" -d"${flood_seconds}s" --timeout 30s --latency -s benches/signin.lua "$base" \
-  > "$work/flood.txt" 2>&1 &
-flood=$!
-peak=0
-( while kill -0 "$flood" 2>/dev/null; do r="$(rss_kb)"; [ "$r" -gt "$peak" ] && peak="$r"; echo "$peak" > "$work/peak"; sleep 1; done ) &
-sampler=$!
-sleep 3
-measure "under the flood" "$work/refresh-seeds-flood"
-wait "$flood"
-wait "$sampler" || true
-grep -E 'Requests/sec|sign-ins that|^shed|sign-in latency' "$work/flood.txt"
-echo "RSS: peak during the flood $(cat "$work/peak") kB; right after $(rss_kb) kB"
+echo "== $IDLE_CONNECTIONS connections that send nothing, held 15 s"
+python3 benches/idle_connections.py "$PORT" "$IDLE_CONNECTIONS" 15 > "$work/idle.txt" &
+idle=$!
+track "$idle"
+until grep -q opened "$work/idle.txt" 2>/dev/null; do
+  kill -0 "$idle" 2>/dev/null || { echo "could not open the connections" >&2; exit 1; }
+  sleep 0.2
+done
+sleep 1
+echo "RSS with them open: $(rss_kb) kB"
+wait "$idle"
+cat "$work/idle.txt"
+echo "RSS after: $(rss_kb) kB"

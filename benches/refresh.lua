@@ -4,7 +4,9 @@
 -- between the THREADS threads; each thread needs more seeds than it has connections.
 -- Kept lean, since wrk shares the two cores with the server: the request's bytes up to
 -- the token are formatted once per token length, the queue is a ring (no shifting),
--- and the response is searched for a plain string, not a pattern.
+-- and the response is searched for a plain string, not a pattern. DELAY_MS paces it
+-- (benches/pace.lua).
+dofile("benches/pace.lua")
 local threads = {}
 local next_id = 0
 setup = function(thread)

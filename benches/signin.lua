@@ -3,8 +3,8 @@
 -- answer is a 303/302 that starts a new SSO session (an Argon2id verification and a
 -- session write). Under overload (benches/overload.sh) it also counts the sign-ins shed
 -- because the hashing queue was full (503, before any hashing) or rate-limited (429).
--- Environment (benches/setup.py): SIGNIN_PATH, SIGNIN_COOKIE, SIGNIN_BODY; and
--- SIGNIN_DELAY_MS, a pause before each request of a connection, to offer a set rate.
+-- Environment (benches/setup.py): SIGNIN_PATH, SIGNIN_COOKIE, SIGNIN_BODY; DELAY_MS
+-- paces it (benches/pace.lua).
 wrk.method = "POST"
 wrk.path = os.getenv("SIGNIN_PATH")
 wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
@@ -12,10 +12,7 @@ wrk.headers["Cookie"] = os.getenv("SIGNIN_COOKIE")
 wrk.body = os.getenv("SIGNIN_BODY")
 local threads = {}
 setup = function(thread) table.insert(threads, thread) end
-local pause = tonumber(os.getenv("SIGNIN_DELAY_MS") or "")
-if pause then
-  delay = function() return pause end
-end
+dofile("benches/pace.lua")
 signed_in, shed, limited, other = 0, 0, 0, 0
 response = function(status, headers, body)
   -- A refused password answers 200 with the form again.
