@@ -29,7 +29,7 @@ local kinds = {
 }
 local threads = {}
 setup = function(thread) table.insert(threads, thread) end
-init = function(args) math.randomseed(os.time() + #threads) end
+init = function(args) math.randomseed(os.time()) end
 local n = 0
 request = function()
   n = n + 1
