@@ -13,9 +13,11 @@ use std::time::Duration;
 
 /// How many times a change is read and applied before its Conflict is the answer. A
 /// user's tokens rotate rarely, so one retry nearly always does; the margin is for a
-/// user whose many apps keep refreshing (four families rotating every 10 ms made eight
-/// attempts lose now and then on a loaded machine: the revocation test of
-/// `tests/server/refresh.rs`).
+/// user whose many apps keep refreshing. Retrying alone does not settle a race the
+/// other side keeps winning: ending a user's sign-ins is therefore written first, in a
+/// change no rotation conflicts with and after which no rotation of those families
+/// succeeds, and their refresh tokens are marked revoked after it
+/// (`oauth::token::family::revoke_users_tokens`).
 pub const ATTEMPTS: usize = 16;
 
 /// The pause before the second attempt; it doubles before each one after, up to

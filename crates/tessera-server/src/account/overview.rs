@@ -8,7 +8,7 @@ use crate::http::client_address::ClientAddress;
 use crate::http::error_response::{ErrorResponse, store_error};
 use crate::http::tenant_path::PageTenant;
 use crate::oauth::session::{self, CurrentSession, SignedIn};
-use crate::oauth::{csrf, revoke_sessions, second_factor, withdraw_consent};
+use crate::oauth::{csrf, revoke_refresh_tokens, revoke_sessions, second_factor, withdraw_consent};
 use crate::pages::{page, see_other};
 use crate::runtime::state::AppState;
 use axum::Router;
@@ -278,32 +278,35 @@ async fn sign_out_everywhere(
         Err(r) => return r,
     };
     let username = current.user.username.as_str();
-    // Read and applied again if a refresh rotation changed a token meanwhile.
-    let result = crate::runtime::retry::on_conflict(|| async {
-        let revocation = revoke_sessions(
-            state.store.as_ref(),
-            state.clock.now(),
-            tenant.id,
-            &current.session.user,
-            "the user signed out everywhere",
-        )
+    let user_key = &current.session.user;
+    // Read and applied again if a session or device approval changed meanwhile; then
+    // the refresh tokens that change voided are marked revoked.
+    let result = async {
+        crate::runtime::retry::on_conflict(|| async {
+            let revocation =
+                revoke_sessions(state.store.as_ref(), state.clock.now(), tenant.id, user_key)
+                    .await?;
+            let mut writes = revocation.writes;
+            writes.push(crate::oauth::ended_sign_ins(&state, tenant.id, user_key).await?);
+            writes.push(self_audit(
+                &state,
+                &tenant,
+                username,
+                "user.revoke_sessions",
+                format!("user:{username}"),
+                &["sessions"],
+            ));
+            state.store.apply(writes).await.map_err(store_error)
+        })
         .await?;
-        let mut writes = revocation.writes;
-        writes.push(crate::oauth::ended_sign_ins(&state, tenant.id, &current.session.user).await?);
-        writes.push(self_audit(
-            &state,
-            &tenant,
-            username,
-            "user.revoke_sessions",
-            format!("user:{username}"),
-            &["sessions"],
-        ));
-        state.store.apply(writes).await.map_err(store_error)
-    });
+        let reason = "the user signed out everywhere";
+        let store = state.store.as_ref();
+        revoke_refresh_tokens(store, state.clock.now(), tenant.id, user_key, reason).await
+    };
     // The cookie forgets the user too (other accounts of this browser stay); the
     // overview then offers to sign in again.
     let cookie = match result.await {
-        Ok(()) => session::refreshed_cookie(&state, &tenant, &headers).await,
+        Ok(_) => session::refreshed_cookie(&state, &tenant, &headers).await,
         Err(e) => Err(e),
     };
     match cookie {

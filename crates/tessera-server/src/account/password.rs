@@ -7,7 +7,7 @@ use crate::http::client_address::ClientAddress;
 use crate::http::error_response::{ErrorResponse, store_error};
 use crate::http::extract::form;
 use crate::http::tenant_path::PageTenant;
-use crate::oauth::{csrf, password, revoke_sessions};
+use crate::oauth::{csrf, password, revoke_refresh_tokens, revoke_sessions};
 use crate::pages::page;
 use crate::runtime::state::AppState;
 use axum::Router;
@@ -150,14 +150,8 @@ async fn store_change(
     user.end_sign_ins(state.clock.now());
     let updated = Write::Put(object.with_doc(encode(&user), state.clock.now()));
     crate::runtime::retry::on_conflict(|| async {
-        let revocation = revoke_sessions(
-            state.store.as_ref(),
-            state.clock.now(),
-            tenant.id,
-            user_key,
-            "the password was changed",
-        )
-        .await?;
+        let revocation =
+            revoke_sessions(state.store.as_ref(), state.clock.now(), tenant.id, user_key).await?;
         let mut writes = vec![updated.clone()];
         writes.extend(revocation.writes);
         writes.push(self_audit(
@@ -170,5 +164,10 @@ async fn store_change(
         ));
         state.store.apply(writes).await.map_err(store_error)
     })
-    .await
+    .await?;
+    // The change above voided the refresh tokens; their records now say so.
+    let reason = "the password was changed";
+    let store = state.store.as_ref();
+    revoke_refresh_tokens(store, state.clock.now(), tenant.id, user_key, reason).await?;
+    Ok(())
 }

@@ -429,8 +429,8 @@ pub async fn delete(
         Vec::new(),
     ));
     // What rests on the user's sign-ins goes with the user, in the same change:
-    // sessions, refresh tokens and device approvals (codes in flight already fail on
-    // the user's id).
+    // sessions and device approvals (codes in flight and refresh tokens already fail
+    // on the user's id; the tokens' records say so after).
     apply_revoking(&state, &t, &key, "the user was deleted", writes).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -477,9 +477,10 @@ pub async fn set_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Applies `writes` (the user's change, its audit entry) together with the end of every
-/// session, refresh token and unredeemed device approval of the user, atomically; read
-/// and applied again if a refresh rotation changed one of those tokens meanwhile.
+/// Applies `writes` (the user's change, which ends the user's sign-ins, and its audit
+/// entry) together with the end of every session and unredeemed device approval of the
+/// user, atomically (read and applied again if one of those changed meanwhile); then
+/// marks the user's refresh tokens revoked, which that change already voided.
 async fn apply_revoking(
     state: &AppState,
     t: &Tenant,
@@ -488,20 +489,20 @@ async fn apply_revoking(
     writes: Vec<Write>,
 ) -> ApiResult<()> {
     crate::runtime::retry::on_conflict(|| async {
-        let revocation = crate::oauth::revoke_sessions(
-            state.store.as_ref(),
-            state.clock.now(),
-            t.id,
-            user_key,
-            reason,
-        )
-        .await?;
+        let revocation =
+            crate::oauth::revoke_sessions(state.store.as_ref(), state.clock.now(), t.id, user_key)
+                .await?;
         let mut all = writes.clone();
         all.extend(revocation.writes);
         state.store.apply(all).await.map_err(store_error)
     })
     .await
-    .map_err(problem)
+    .map_err(problem)?;
+    let store = state.store.as_ref();
+    crate::oauth::revoke_refresh_tokens(store, state.clock.now(), t.id, user_key, reason)
+        .await
+        .map_err(problem)?;
+    Ok(())
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -682,19 +683,14 @@ pub async fn revoke_sessions(
 ) -> ApiResult<Json<RevokedSessions>> {
     let t = tenant(&state, &slug).await?;
     let (_, user) = find(&state, &t, &username).await?;
-    // Read and applied again if a refresh rotation changed a token meanwhile.
-    let (sessions, refresh_tokens) = crate::runtime::retry::on_conflict(|| async {
-        let revocation = crate::oauth::revoke_sessions(
-            state.store.as_ref(),
-            state.clock.now(),
-            t.id,
-            &user.username.key(),
-            "all sessions of the user were revoked",
-        )
-        .await?;
-        let counts = (revocation.sessions, revocation.refresh_tokens);
+    let key = user.username.key();
+    // Read and applied again if a session or device approval changed meanwhile.
+    let sessions = crate::runtime::retry::on_conflict(|| async {
+        let revocation =
+            crate::oauth::revoke_sessions(state.store.as_ref(), state.clock.now(), t.id, &key)
+                .await?;
         let mut writes = revocation.writes;
-        writes.push(crate::oauth::ended_sign_ins(&state, t.id, &user.username.key()).await?);
+        writes.push(crate::oauth::ended_sign_ins(&state, t.id, &key).await?);
         writes.push(audit(
             &state,
             &t,
@@ -704,8 +700,18 @@ pub async fn revoke_sessions(
             vec!["sessions".into()],
         ));
         state.store.apply(writes).await.map_err(store_error)?;
-        Ok(counts)
+        Ok(revocation.sessions)
     })
+    .await
+    .map_err(problem)?;
+    let reason = "all sessions of the user were revoked";
+    let refresh_tokens = crate::oauth::revoke_refresh_tokens(
+        state.store.as_ref(),
+        state.clock.now(),
+        t.id,
+        &key,
+        reason,
+    )
     .await
     .map_err(problem)?;
     Ok(Json(RevokedSessions {

@@ -107,18 +107,13 @@ pub async fn import(
     if plan.writes.is_empty() {
         return Ok(vec!["no changes".to_owned()]);
     }
-    // What rests on the sign-ins the import ends goes in the same change: sessions,
-    // refresh tokens, device approvals (codes in flight end by the user's own stamp).
+    // What rests on the sign-ins the import ends goes in the same change: sessions and
+    // device approvals (codes in flight and refresh tokens end by the user's own stamp).
     for ended in &plan.ended_sign_ins {
-        let revocation = crate::oauth::revoke_sessions(
-            store,
-            planner.now,
-            ended.tenant_id,
-            &ended.user_key,
-            ended.reason,
-        )
-        .await
-        .map_err(|e| runtime(format!("nothing was imported: {}", e.message())))?;
+        let revocation =
+            crate::oauth::revoke_sessions(store, planner.now, ended.tenant_id, &ended.user_key)
+                .await
+                .map_err(|e| runtime(format!("nothing was imported: {}", e.message())))?;
         plan.writes.extend(revocation.writes);
     }
     store.apply(plan.writes).await.map_err(|e| match e {
@@ -127,6 +122,19 @@ pub async fn import(
         )),
         other => runtime(format!("nothing was imported: {other}")),
     })?;
+    // Then the records of those refresh tokens say so.
+    for ended in &plan.ended_sign_ins {
+        let (tenant, user) = (ended.tenant_id, ended.user_key.as_str());
+        crate::oauth::revoke_refresh_tokens(store, planner.now, tenant, user, ended.reason)
+            .await
+            .map_err(|e| {
+                runtime(format!(
+                    "imported; marking the refresh tokens of {user} revoked failed ({}), though \
+                     the import already voided them",
+                    e.message()
+                ))
+            })?;
+    }
     Ok(plan.report)
 }
 

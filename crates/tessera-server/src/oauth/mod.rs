@@ -119,4 +119,7 @@ fn entra_paths() -> Router<AppState> {
         )
 }
 
-pub use session::{Revocation, ended_sign_ins, revoke_all as revoke_sessions, withdraw_consent};
+pub use session::{
+    Revocation, ended_sign_ins, revoke_all as revoke_sessions, revoke_refresh_tokens,
+    withdraw_consent,
+};

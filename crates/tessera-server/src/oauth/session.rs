@@ -408,16 +408,17 @@ pub async fn remember_client(
     .await
 }
 
-/// What ending every session of a user takes: the writes (sessions deleted, live refresh
-/// tokens revoked with `reason`, device authorizations the user approved and the device
-/// has not yet redeemed declined) and how many of each. The caller applies them with its
-/// own change, atomically, together with the user's `sessions_valid_from`
-/// ([`ended_sign_ins`], or `User::end_sign_ins` on a user it writes anyway), which voids
-/// what no store record holds: authorization codes still in flight.
+/// What ending every session of a user takes: the writes (sessions deleted, device
+/// authorizations the user approved and the device has not yet redeemed declined) and
+/// how many sessions. The caller applies them with its own change, atomically, together
+/// with the user's `sessions_valid_from` ([`ended_sign_ins`], or `User::end_sign_ins` on
+/// a user it writes anyway), which voids what no store record holds (authorization codes
+/// in flight) and every refresh token of those sign-ins. Once that change committed, the
+/// caller marks the tokens' records revoked ([`revoke_refresh_tokens`]): not in the same
+/// batch, which every rotation of one of them meanwhile would make conflict.
 pub struct Revocation {
     pub writes: Vec<Write>,
     pub sessions: usize,
-    pub refresh_tokens: usize,
 }
 
 pub async fn revoke_all(
@@ -425,14 +426,12 @@ pub async fn revoke_all(
     now: OffsetDateTime,
     tenant_id: TenantId,
     user_key: &str,
-    reason: &str,
 ) -> Result<Revocation, CatalogError> {
     let internal =
         |e: String| CatalogError::new(tessera_core::errors::ErrorName::InternalError).internal(e);
     let mut out = Revocation {
         writes: Vec::new(),
         sessions: 0,
-        refresh_tokens: 0,
     };
     for o in store
         .objects_of_user(tenant_id, ObjectKind::Session, user_key)
@@ -448,12 +447,6 @@ pub async fn revoke_all(
             });
         }
     }
-    let tokens = family::revocations(store, now, tenant_id, user_key, reason, |t| {
-        t.user == user_key && t.revoked.is_none()
-    })
-    .await?;
-    out.refresh_tokens = tokens.len();
-    out.writes.extend(tokens);
     for o in store
         .objects_of_user(tenant_id, ObjectKind::DeviceCode, user_key)
         .await
@@ -472,6 +465,18 @@ pub async fn revoke_all(
         }
     }
     Ok(out)
+}
+
+/// After the change that ended `user_key`'s sign-ins committed ([`Revocation`]): every
+/// live refresh token of the user marked revoked for `reason`; how many.
+pub async fn revoke_refresh_tokens(
+    store: &dyn Store,
+    now: OffsetDateTime,
+    tenant_id: TenantId,
+    user_key: &str,
+    reason: &str,
+) -> Result<usize, CatalogError> {
+    family::revoke_users_tokens(store, now, tenant_id, user_key, reason, tokio::time::sleep).await
 }
 
 /// The write that ends every sign-in of `user_key` so far (`User::end_sign_ins`): the

@@ -98,15 +98,10 @@ pub async fn retire(state: &AppState) -> Result<bool, Fatal> {
     let now = state.clock.now();
     user.enabled = false;
     user.end_sign_ins(now);
-    let revocation = crate::oauth::revoke_sessions(
-        state.store.as_ref(),
-        now,
-        tenant.id,
-        &user.username.key(),
-        "the demo account was disabled",
-    )
-    .await
-    .map_err(|e| fail(e.message()))?;
+    let key = user.username.key();
+    let revocation = crate::oauth::revoke_sessions(state.store.as_ref(), now, tenant.id, &key)
+        .await
+        .map_err(|e| fail(e.message()))?;
     let mut writes = vec![Write::Put(object.with_doc(encode(&user), now))];
     writes.extend(revocation.writes);
     state
@@ -114,6 +109,10 @@ pub async fn retire(state: &AppState) -> Result<bool, Fatal> {
         .apply(writes)
         .await
         .map_err(|e| fail(e.to_string()))?;
+    let reason = "the demo account was disabled";
+    crate::oauth::revoke_refresh_tokens(state.store.as_ref(), now, tenant.id, &key, reason)
+        .await
+        .map_err(|e| fail(e.message()))?;
     tracing::warn!(
         tenant = TENANT,
         user = USERNAME,

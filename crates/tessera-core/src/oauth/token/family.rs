@@ -26,25 +26,67 @@ where
     PFut: Future<Output = ()>,
 {
     let family = member.family.as_str();
+    // Rotated-out tokens too: their later use must read as revoked, not as reuse.
+    let which =
+        |t: &RefreshToken| t.family == family && t.revoked.as_deref().is_none_or(|r| r == ROTATED);
+    revoke_where(store, now, tenant_id, &member.user, reason, which, pause).await?;
+    Ok(())
+}
+
+/// Revokes every live refresh token of `user_key`, after the change that ended the
+/// user's sign-ins (`User::end_sign_ins`) committed; how many. From that change on the
+/// check list refuses them all whatever their records say, and no rotation of them
+/// hands out a successor, so the records written here settle within an attempt or two
+/// even while the user's apps keep refreshing. Ending the sign-ins and revoking the
+/// tokens in one batch instead would conflict with each of those rotations and could
+/// lose every attempt to them.
+pub async fn revoke_users_tokens<P, PFut>(
+    store: &dyn Store,
+    now: time::OffsetDateTime,
+    tenant_id: TenantId,
+    user_key: &str,
+    reason: &str,
+    pause: P,
+) -> Result<usize, CatalogError>
+where
+    P: Fn(Duration) -> PFut,
+    PFut: Future<Output = ()>,
+{
+    let which = |t: &RefreshToken| t.user == user_key && t.revoked.is_none();
+    revoke_where(store, now, tenant_id, user_key, reason, which, pause).await
+}
+
+/// Marks the tokens of `user_key` that `which` selects revoked for `reason`, read and
+/// written again while a concurrent rotation changes one of them; how many.
+async fn revoke_where<P, PFut>(
+    store: &dyn Store,
+    now: time::OffsetDateTime,
+    tenant_id: TenantId,
+    user_key: &str,
+    reason: &str,
+    which: impl Fn(&RefreshToken) -> bool,
+    pause: P,
+) -> Result<usize, CatalogError>
+where
+    P: Fn(Duration) -> PFut,
+    PFut: Future<Output = ()>,
+{
     crate::retry::on_conflict(pause, || async {
-        // Rotated-out tokens too: their later use must read as revoked, not as reuse.
-        let writes = revocations(store, now, tenant_id, &member.user, reason, |t| {
-            t.family == family && t.revoked.as_deref().is_none_or(|r| r == ROTATED)
-        })
-        .await?;
-        if writes.is_empty() {
-            return Ok(());
+        let writes = revocations(store, now, tenant_id, user_key, reason, &which).await?;
+        let count = writes.len();
+        if count > 0 {
+            store.apply(writes).await?;
         }
-        Ok(store.apply(writes).await?)
+        Ok(count)
     })
     .await
     .map_err(|e| {
         if e.name == ErrorName::Conflict {
-            // Only if the family kept changing through every attempt: the client may
+            // Only if the tokens kept changing through every attempt: the client may
             // try again shortly.
             CatalogError::new(ErrorName::TemporarilyUnavailable)
                 .retry_after(1)
-                .internal("family revocation kept conflicting")
+                .internal("refresh token revocation kept conflicting")
         } else {
             e
         }
@@ -53,8 +95,7 @@ where
 
 /// The writes that mark every refresh token of `user_key` that `which` selects as
 /// revoked for `reason` (versioned: a token changed meanwhile makes the batch conflict).
-/// The caller applies them, alone or with its own change. Only that user's tokens are
-/// read (`Store::objects_of_user`).
+/// Only that user's tokens are read (`Store::objects_of_user`).
 pub async fn revocations(
     store: &dyn Store,
     now: time::OffsetDateTime,

@@ -43,6 +43,9 @@ use std::collections::BTreeSet;
 /// makes version 1) and written again only to retire or revoke it.
 const LIVE_VERSION: i64 = 1;
 
+/// Why a token whose sign-in was ended since is refused (RefreshTokenRevoked's reason).
+const SIGN_IN_ENDED: &str = "the sign-in it rests on was ended since";
+
 /// How many times the check list runs: on the assumed facts, on the facts read, and
 /// once more if the token or its user changed between that read and the write.
 const ATTEMPTS: usize = 3;
@@ -268,6 +271,12 @@ async fn rotate(
         Ok(None) | Err(StoreError::Conflict(_)) => return Ok(None),
         Err(e) => return Err(e.into()),
     };
+    // The user as of the write: a sign-in ended before it (`User::sessions_valid_from`)
+    // hands out nothing. The successor just stored is then a record whose value nobody
+    // was given; the read facts answer the client (`check`).
+    if user.sign_in_revoked(record.auth_time) {
+        return Err(CatalogError::new(ErrorName::RefreshTokenRevoked).with("reason", SIGN_IN_ENDED));
+    }
     Ok(Some(issue::tokens(ctx, &grant, &user, plan)?))
 }
 
@@ -301,14 +310,24 @@ async fn check(
     if let Some(origin) = asked.redeemed_from {
         crate::oauth::token::browser::check_origin(app, record.platform, origin)?;
     }
-    match stored.and_then(|s| s.record.revoked.as_deref()) {
-        // RFC 9700 §4.14.2: a rotated-out token came back, or a successor voided by a
-        // retry (the caller revokes its family).
-        Some(ROTATED | SUPERSEDED) => {
-            return Err(CatalogError::new(ErrorName::RefreshTokenReused));
-        }
+    let retired = match stored.and_then(|s| s.record.revoked.as_deref()) {
+        Some(ROTATED | SUPERSEDED) => true,
         Some(reason) => return Err(revoked(reason)),
-        None => {}
+        None => false,
+    };
+    // The sign-in the family rests on was ended since (the user's sessions revoked,
+    // the user disabled, the password reset or changed): the token is void whatever its
+    // record says, before reuse is considered, as the family is over anyway. Assumed
+    // facts know no user; the rotation checks the user its write returns (`rotate`).
+    if let Some((_, user)) = stored.and_then(|s| s.user.as_ref())
+        && user.sign_in_revoked(record.auth_time)
+    {
+        return Err(revoked(SIGN_IN_ENDED));
+    }
+    // RFC 9700 §4.14.2: a rotated-out token came back, or a successor voided by a retry
+    // (the caller revokes its family).
+    if retired {
+        return Err(CatalogError::new(ErrorName::RefreshTokenReused));
     }
     check_expiry(ctx, record)?;
     let narrowed = narrowed(ctx, app, asked, record).await?;

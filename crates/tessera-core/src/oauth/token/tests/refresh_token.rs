@@ -230,6 +230,45 @@ async fn a_revoked_token_says_why() {
     assert_eq!(record.revoked, None);
 }
 
+/// A family ends with the sign-in it rests on (the user's sessions revoked, the user
+/// disabled, the password reset or changed: `User::sessions_valid_from`), even while
+/// its token's record is still live, as it is until the revocation marks it.
+#[tokio::test]
+async fn a_token_ends_with_the_sign_in_it_rests_on() {
+    let f = Fixture::new().await;
+    let token = f.refresh_token().await;
+    let rotated = f.refresh_token().await;
+    f.rotated(&rotated).await;
+    f.later(1);
+    let now = f.now();
+    f.change::<User>(ObjectKind::User, ALICE, |u| u.end_sign_ins(now))
+        .await;
+    // The rotation assumes the token live and its user enabled, and writes on that
+    // condition: the user its write returns ends the sign-in, and no token is given.
+    assert_refused(
+        f.refresh(WEB, &token, None, None).await,
+        ErrorName::RefreshTokenRevoked,
+        "sign-in it rests on was ended",
+    );
+    // Read facts say the same, before reuse: the family is over anyway.
+    let web = f.app(WEB).await;
+    for value in [&token, &rotated] {
+        assert_refused(
+            usable(&f.ctx(), &web, value).await,
+            ErrorName::RefreshTokenRevoked,
+            "sign-in it rests on was ended",
+        );
+        assert_refused(
+            f.refresh(WEB, value, None, None).await,
+            ErrorName::RefreshTokenRevoked,
+            "sign-in it rests on was ended",
+        );
+    }
+    // A sign-in after the revocation is a sign-in like any other.
+    let fresh = f.refresh_token().await;
+    f.rotated(&fresh).await;
+}
+
 #[tokio::test]
 async fn idle_and_absolute_lifetimes_end_a_token() {
     let f = Fixture::new().await;
