@@ -17,6 +17,14 @@
 # Needs wrk (apt-get install wrk), curl and python3.
 #   bash benches/overload.sh
 #   TESSERA_BIN=/path/to/tessera bash benches/overload.sh   (another build)
+#
+# FLOODS names the floods to run ("sign-in hostile"); IDLE_CONNECTIONS=0 skips the idle
+# connections. Telling causes apart: SPIN=cpu adds a measurement under one busy loop per core at
+# idle priority (what the hashing workers are to the scheduler, without Argon2's memory
+# traffic); SPIN=memory the same with loops that copy 19 MiB over and over (the memory
+# traffic without Argon2). SCHED_TRACE=1 records the scheduler (perf sched, needs perf and root)
+# during each client-credentials measurement and prints, for the server's threads, how
+# long a woken thread waited for a core (wake-up to running) and how long it then ran.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${DURATION:-10}"
@@ -27,6 +35,9 @@ FLOOD_RATE="${FLOOD_RATE:-1500}"
 HOSTILE_CONNECTIONS="${HOSTILE_CONNECTIONS:-64}"
 HOSTILE_RATE="${HOSTILE_RATE:-1500}"
 IDLE_CONNECTIONS="${IDLE_CONNECTIONS:-5000}"
+FLOODS="${FLOODS:-sign-in hostile}"
+SPIN="${SPIN:-}"
+SCHED_TRACE="${SCHED_TRACE:-0}"
 PORT="${PORT:-18084}"
 repo="$PWD"
 . benches/server.sh
@@ -68,8 +79,18 @@ measure() { # label, refresh seeds
   local pause
   pause="$(pause_ms "$RATE" "$CONNECTIONS")"
   echo "== $1: client_credentials"
+  local tracer=""
+  if [ "$SCHED_TRACE" = 1 ]; then
+    perf sched record -q -o "$work/sched.data" -a -- sleep "$DURATION" >/dev/null 2>&1 &
+    tracer=$!
+    track "$tracer"
+  fi
   DELAY_MS="$pause" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s benches/client_credentials.lua "$base/bench/oauth2/token" 2>&1 \
     | grep -E 'Requests/sec|^ +(50|99)%|non-2xx'
+  if [ -n "$tracer" ]; then
+    wait "$tracer" || true
+    perf sched timehist -i "$work/sched.data" 2>/dev/null | python3 benches/sched_delays.py "$pid"
+  fi
   echo "== $1: refresh rotations"
   DELAY_MS="$pause" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s benches/refresh.lua "$base" 2>&1 \
     | grep -E 'Requests/sec|^ +(50|99)%|non-2xx|rotations'
@@ -100,8 +121,32 @@ flood() {
 
 echo "idle: RSS $(rss_kb) kB"
 measure "unloaded" "$work/refresh-seeds-unloaded"
-flood "sign-in" benches/signin.lua "$FLOOD_CONNECTIONS" "$FLOOD_RATE" 'sign-ins that|^shed|sign-in latency|socket errors' signins
-flood "hostile" benches/hostile.lua "$HOSTILE_CONNECTIONS" "$HOSTILE_RATE" '^hostile|socket errors' hostile
+if [ -n "$SPIN" ]; then
+  case "$SPIN" in
+    cpu) loop=(sh -c 'while :; do :; done') ;;
+    memory) loop=(python3 -c 'a, b = bytearray(19 << 20), bytearray(19 << 20)
+while True: b[:] = a') ;;
+    *) echo "SPIN is cpu or memory" >&2; exit 2 ;;
+  esac
+  python3 benches/setup.py "$base" 64 "$work/refresh-seeds-spin" >/dev/null
+  spinners=()
+  for _ in $(seq "$(nproc)"); do
+    chrt --idle 0 "${loop[@]}" &
+    spinners+=("$!")
+    track "$!"
+  done
+  echo
+  measure "under $(nproc) $SPIN loops at idle priority" "$work/refresh-seeds-spin"
+  kill "${spinners[@]}"
+  wait "${spinners[@]}" 2>/dev/null || true
+fi
+if [[ " $FLOODS " == *" sign-in "* ]]; then
+  flood "sign-in" benches/signin.lua "$FLOOD_CONNECTIONS" "$FLOOD_RATE" 'sign-ins that|^shed|sign-in latency|socket errors' signins
+fi
+if [[ " $FLOODS " == *" hostile "* ]]; then
+  flood "hostile" benches/hostile.lua "$HOSTILE_CONNECTIONS" "$HOSTILE_RATE" '^hostile|socket errors' hostile
+fi
+[ "$IDLE_CONNECTIONS" -gt 0 ] || exit 0
 
 echo
 echo "== $IDLE_CONNECTIONS connections that send nothing, held 15 s"
