@@ -19,7 +19,8 @@
 #   TESSERA_BIN=/path/to/tessera bash benches/overload.sh   (another build)
 #
 # FLOODS names the floods to run ("sign-in hostile"); IDLE_CONNECTIONS=0 skips the idle
-# connections. Telling causes apart: SPIN=cpu adds a measurement under one busy loop per core at
+# connections; FLOOD_NICE runs the flood's wrk at that niceness (its share of the cores
+# against the server's). Telling causes apart: SPIN=cpu adds a measurement under one busy loop per core at
 # idle priority (what the hashing workers are to the scheduler, without Argon2's memory
 # traffic); SPIN=memory the same with loops that copy 19 MiB over and over (the memory
 # traffic without Argon2). SCHED_TRACE=1 records the scheduler (perf sched, needs perf and root)
@@ -36,6 +37,7 @@ HOSTILE_CONNECTIONS="${HOSTILE_CONNECTIONS:-64}"
 HOSTILE_RATE="${HOSTILE_RATE:-1500}"
 IDLE_CONNECTIONS="${IDLE_CONNECTIONS:-5000}"
 FLOODS="${FLOODS:-sign-in hostile}"
+FLOOD_NICE="${FLOOD_NICE:-0}"
 SPIN="${SPIN:-}"
 SCHED_TRACE="${SCHED_TRACE:-0}"
 PORT="${PORT:-18084}"
@@ -103,7 +105,7 @@ flood() {
   local seconds=$((2 * DURATION + 6))
   echo
   echo "== flood: $1 offered at $4/s, $3 connections, ${seconds} s"
-  DELAY_MS="$(pause_ms "$4" "$3")" wrk -t1 -c"$3" -d"${seconds}s" --timeout 30s --latency -s "$2" "$base" \
+  DELAY_MS="$(pause_ms "$4" "$3")" nice -n "$FLOOD_NICE" wrk -t1 -c"$3" -d"${seconds}s" --timeout 30s --latency -s "$2" "$base" \
     > "$work/flood.txt" 2>&1 &
   local load=$!
   track "$load"
