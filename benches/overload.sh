@@ -20,12 +20,13 @@
 #
 # FLOODS names the floods to run ("sign-in hostile"); IDLE_CONNECTIONS=0 skips the idle
 # connections; FLOOD_NICE runs the flood's wrk at that niceness (its share of the cores
-# against the server's). Telling causes apart: SPIN=cpu adds a measurement under one busy loop per core at
-# idle priority (what the hashing workers are to the scheduler, without Argon2's memory
-# traffic); SPIN=memory the same with loops that copy 19 MiB over and over (the memory
-# traffic without Argon2). SCHED_TRACE=1 records the scheduler (perf sched, needs perf and root)
-# during each client-credentials measurement and prints, for the server's threads, how
-# long a woken thread waited for a core (wake-up to running) and how long it then ran.
+# against the server's). Telling causes apart: SPIN=cpu adds a measurement under one
+# busy loop per core at idle priority (what the hashing workers are to the scheduler,
+# without Argon2's memory traffic); SPIN=memory the same with loops that copy 19 MiB
+# over and over (the memory traffic without Argon2). SCHED_TRACE=1 records the
+# scheduler (perf sched, needs perf and root) during each measurement and prints, for
+# the server's threads, how long a woken thread waited for a core (wake-up to running)
+# and how long it then ran.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${DURATION:-10}"
@@ -76,26 +77,36 @@ rss_kb() { awk '/VmRSS/ { print $2 }' "/proc/$pid/status"; }
 # The pause that offers `rate` a second over `connections` connections (0: none).
 pause_ms() { [ "$1" -gt 0 ] && echo $((1000 * $2 / $1)) || echo 0; }
 
-measure() { # label, refresh seeds
-  export REFRESH_SEEDS="$2"
-  local pause
-  pause="$(pause_ms "$RATE" "$CONNECTIONS")"
-  echo "== $1: client_credentials"
-  local tracer=""
+# traced <file> <command…>: runs the command, its output to the file; with
+# SCHED_TRACE=1, records the scheduler for DURATION seconds meanwhile and prints the
+# server threads' waits and runs.
+traced() {
+  local out="$1" tracer=""
+  shift
   if [ "$SCHED_TRACE" = 1 ]; then
     perf sched record -q -o "$work/sched.data" -a -- sleep "$DURATION" >/dev/null 2>&1 &
     tracer=$!
     track "$tracer"
   fi
-  DELAY_MS="$pause" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s benches/client_credentials.lua "$base/bench/oauth2/token" 2>&1 \
-    | grep -E 'Requests/sec|^ +(50|99)%|non-2xx'
+  "$@" > "$out" 2>&1
   if [ -n "$tracer" ]; then
     wait "$tracer" || true
     perf sched timehist -i "$work/sched.data" 2>/dev/null | python3 benches/sched_delays.py "$pid"
   fi
+}
+
+measure() { # label, refresh seeds
+  export REFRESH_SEEDS="$2"
+  export DELAY_MS
+  DELAY_MS="$(pause_ms "$RATE" "$CONNECTIONS")"
+  echo "== $1: client_credentials"
+  traced "$work/measured.txt" \
+    wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s benches/client_credentials.lua "$base/bench/oauth2/token"
+  grep -E 'Requests/sec|^ +(50|99)%|non-2xx' "$work/measured.txt"
   echo "== $1: refresh rotations"
-  DELAY_MS="$pause" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s benches/refresh.lua "$base" 2>&1 \
-    | grep -E 'Requests/sec|^ +(50|99)%|non-2xx|rotations'
+  traced "$work/measured.txt" \
+    wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s benches/refresh.lua "$base"
+  grep -E 'Requests/sec|^ +(50|99)%|non-2xx|rotations' "$work/measured.txt"
 }
 
 # flood <label> <script> <connections> <rate> <summary pattern> <seeds>: the
