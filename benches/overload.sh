@@ -17,6 +17,8 @@
 # Needs wrk (apt-get install wrk), curl and python3.
 #   bash benches/overload.sh
 #   TESSERA_BIN=/path/to/tessera bash benches/overload.sh   (another build)
+#   DATABASE_URL=postgres://postgres@127.0.0.1:5432/tessera_bench bash benches/overload.sh
+#     (on PostgreSQL: that database is dropped and created again)
 #
 # FLOODS names the floods to run ("sign-in hostile"); IDLE_CONNECTIONS=0 skips the idle
 # connections; FLOOD_NICE runs the flood's wrk at that niceness (its share of the cores
@@ -46,7 +48,7 @@ repo="$PWD"
 . benches/server.sh
 port_free "$PORT"
 bin="$(tessera_binary)"
-db="sqlite://$work/data/tessera.db"
+db="$(database_url)"
 (cd "$work" && "$bin" import --database-url "$db" "$repo/benches/tenant.json" >/dev/null 2>&1)
 # The hostile flood names its client address in X-Forwarded-For, as a proxy would.
 start_server "$bin" serve --database-url "$db" --listen "127.0.0.1:$PORT" --trusted-proxies 127.0.0.1/32
@@ -54,6 +56,7 @@ base="http://127.0.0.1:$PORT"
 echo "machine: $(nproc) cores, $(uname -sr)"
 echo "commit: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- crates || echo ' (with uncommitted changes)')"
 echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+echo "store: ${DATABASE_URL:-sqlite}"
 echo "measured grants offered at ${RATE}/s each (0: unpaced), $CONNECTIONS connections, ${DURATION} s"
 export THREADS=1
 export CLIENT_BASIC="$(printf 'daemon:bench-daemon-secret-0123456789abcdef' | base64 -w0)"

@@ -23,11 +23,7 @@ repo="$PWD"
 . benches/server.sh
 port_free "$PORT"
 bin="$(tessera_binary)"
-db=(--database-url "${DATABASE_URL:-sqlite://$work/data/tessera.db}")
-if [ -n "${DATABASE_URL:-}" ]; then
-  psql -q "${DATABASE_URL%/*}/postgres" -c "DROP DATABASE IF EXISTS ${DATABASE_URL##*/}" \
-    -c "CREATE DATABASE ${DATABASE_URL##*/}"
-fi
+db=(--database-url "$(database_url)")
 (cd "$work" && "$bin" import "${db[@]}" "$repo/benches/tenant.json" >/dev/null 2>&1)
 
 POLL=0.002 start_server "$bin" serve "${db[@]}" --listen "127.0.0.1:$PORT"

@@ -29,6 +29,18 @@ port_free() {
   done
 }
 
+# database_url: $DATABASE_URL, a PostgreSQL database dropped and created again here
+# (its name is the URL's last part), or else a SQLite file in the scratch directory.
+database_url() {
+  if [ -n "${DATABASE_URL:-}" ]; then
+    psql -q "${DATABASE_URL%/*}/postgres" -c "DROP DATABASE IF EXISTS ${DATABASE_URL##*/}" \
+      -c "CREATE DATABASE ${DATABASE_URL##*/}" >&2 || return 1
+    echo "$DATABASE_URL"
+  else
+    echo "sqlite://$work/data/tessera.db"
+  fi
+}
+
 work="$(mktemp -d)"
 pid=""      # the server this script started
 helpers=()  # other background processes it started (a load, a side load)
