@@ -25,10 +25,11 @@
 # against the server's). Telling causes apart: SPIN=cpu adds a measurement under one
 # busy loop per core at idle priority (what the hashing workers are to the scheduler,
 # without Argon2's memory traffic); SPIN=memory the same with loops that copy 19 MiB
-# over and over (the memory traffic without Argon2). SCHED_TRACE=1 records the
-# scheduler (perf sched, needs perf and root) during each measurement and prints, for
-# the server's threads, how long a woken thread waited for a core (wake-up to running)
-# and how long it then ran.
+# over and over (the memory traffic without Argon2); with either, how long a small
+# write and fdatasync take is measured with and without the loops
+# (benches/fsync_latency.py). SCHED_TRACE=1 records the scheduler (perf sched, needs
+# perf and root) during each measurement and prints, for the server's threads, how
+# long a woken thread waited for a core (wake-up to running) and how long it then ran.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${DURATION:-10}"
@@ -145,6 +146,7 @@ while True: b[:] = a') ;;
     *) echo "SPIN is cpu or memory" >&2; exit 2 ;;
   esac
   python3 benches/setup.py "$base" 64 "$work/refresh-seeds-spin" >/dev/null
+  echo "commit to disk, unloaded: $(python3 benches/fsync_latency.py "$work")"
   spinners=()
   for _ in $(seq "$(nproc)"); do
     chrt --idle 0 "${loop[@]}" &
@@ -153,6 +155,7 @@ while True: b[:] = a') ;;
   done
   echo
   measure "under $(nproc) $SPIN loops at idle priority" "$work/refresh-seeds-spin"
+  echo "commit to disk, under the loops: $(python3 benches/fsync_latency.py "$work")"
   kill "${spinners[@]}"
   wait "${spinners[@]}" 2>/dev/null || true
 fi
