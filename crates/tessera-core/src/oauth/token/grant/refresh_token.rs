@@ -9,9 +9,10 @@
 //! live, its user enabled), and the rotation writes on exactly that condition
 //! (`Store::apply_if`: one round trip). When a check fails or the write is refused, the
 //! facts are read from the store and the same list runs again: its answer is then the
-//! response, in its order. Of concurrent uses of one token exactly one rotation
-//! succeeds; the others read the token as rotated, which is reuse, except that within
-//! the retry period below one of them may succeed as a retry.
+//! response, in its order. A token whose sign-in the user's `sessions_valid_from` ended
+//! is refused whatever its record says (decision 0023). Of concurrent uses of one token
+//! exactly one rotation succeeds; the others read the token as rotated, which is reuse,
+//! except that within the retry period below one of them may succeed as a retry.
 //!
 //! Reuse has one exception, for a client whose answer was lost: the rotation committed,
 //! then the connection dropped or the server answered 503, so the client never saw the
@@ -275,7 +276,7 @@ async fn rotate(
     // hands out nothing. The successor just stored is then a record whose value nobody
     // was given; the read facts answer the client (`check`).
     if user.sign_in_revoked(record.auth_time) {
-        return Err(CatalogError::new(ErrorName::RefreshTokenRevoked).with("reason", SIGN_IN_ENDED));
+        return Err(revoked(SIGN_IN_ENDED));
     }
     Ok(Some(issue::tokens(ctx, &grant, &user, plan)?))
 }
@@ -290,9 +291,6 @@ async fn check(
     record: &RefreshToken,
     facts: &Facts,
 ) -> Result<(BTreeSet<String>, Option<String>), CatalogError> {
-    let revoked = |reason: &str| {
-        CatalogError::new(ErrorName::RefreshTokenRevoked).with("reason", reason.to_owned())
-    };
     let stored = match facts {
         Facts::Assumed => None,
         // Swept after its end, or never stored (a token whose grant failed).
@@ -360,6 +358,11 @@ async fn check(
         return Err(CatalogError::new(ErrorName::MfaRequired));
     }
     Ok(narrowed)
+}
+
+/// RefreshTokenRevoked, saying why.
+fn revoked(reason: &str) -> CatalogError {
+    CatalogError::new(ErrorName::RefreshTokenRevoked).with("reason", reason.to_owned())
 }
 
 /// The document of `record` retired by its rotation into the object `successor`.
