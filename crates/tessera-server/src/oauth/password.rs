@@ -217,7 +217,9 @@ impl Authenticated {
 /// The user when `username` and `password` match an enabled user, asked from
 /// `client` (the client's address, when known), which the tenant may block
 /// (SignInBlockedNetwork: said before any password is checked, so it tells nothing of the
-/// user).
+/// user). When the hashing queue is full, TemporarilyUnavailable next, before the user
+/// or the account's lock is read (so a locked account is told so only when there is
+/// room for the hash it is spared).
 pub async fn authenticate(
     state: &AppState,
     tenant: &Tenant,
@@ -230,17 +232,17 @@ pub async fn authenticate(
     {
         return Err(CatalogError::new(ErrorName::SignInBlockedNetwork).with("ip", ip.to_string()));
     }
+    // The place for this sign-in's hash is taken before anything is read: under a
+    // flood, the sign-ins the queue has no room for are shed here, at no store read,
+    // leaving the cores to the requests that can be answered.
+    let place = state.passwords.try_reserve().map_err(|_| overloaded())?;
     let invalid = || CatalogError::new(ErrorName::InvalidCredentials);
     let user = match Username::parse(username) {
         Ok(name) => lookup::get::<User>(state, tenant.id, ObjectKind::User, &name.key()).await?,
         Err(_) => None,
     };
     let Some((object, user)) = user.filter(|(_, u)| u.password_hash.is_some()) else {
-        state
-            .passwords
-            .try_verify(password, decoy(state).await)
-            .await
-            .map_err(|_| overloaded())?;
+        place.verify(password, decoy(state).await).await;
         // As long as a wrong password's bookkeeping takes, which a known user's answer
         // waits for.
         tokio::time::sleep(state.unknown_users.bookkeeping.typical()).await;
@@ -256,11 +258,7 @@ pub async fn authenticate(
     seen.check(seen.familiarity(network.as_deref()), now)?;
     let hash = user.password_hash.clone().unwrap_or_default();
     let hashing = std::time::Instant::now();
-    let verified = state
-        .passwords
-        .try_verify(password, hash)
-        .await
-        .map_err(|_| overloaded())?;
+    let verified = place.verify(password, hash).await;
     let hashing = hashing.elapsed();
     if !verified {
         let refused = count_failure(

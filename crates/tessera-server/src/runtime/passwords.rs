@@ -31,7 +31,8 @@ const PURGE_WAIT: Duration = Duration::from_millis(1_100);
 /// Verifications waiting beyond this many per worker are refused ([`Busy`]) rather than
 /// queued: a flood of sign-ins is shed at once with a catalogued 503 (at 20 ms a hash,
 /// sixteen waiting is a third of a second), instead of every sign-in waiting longer and
-/// the queue growing without bound.
+/// the queue growing without bound. Places taken ([`Passwords::try_reserve`]) count as
+/// waiting.
 pub const QUEUED_PER_WORKER: usize = 16;
 
 /// Puts the calling thread (a hashing worker) under Linux's SCHED_IDLE (sched(7)):
@@ -63,6 +64,8 @@ pub struct Busy;
 /// The pool's shared state: the queue, and how many workers run and wait.
 struct State {
     jobs: VecDeque<Job>,
+    /// Places taken in the queue whose job is not queued yet ([`Reserved`]).
+    reserved: usize,
     /// Workers alive.
     live: usize,
     /// Workers waiting for a job.
@@ -172,6 +175,7 @@ impl Passwords {
         let pool = Arc::new(Pool {
             state: Mutex::new(State {
                 jobs: VecDeque::new(),
+                reserved: 0,
                 live: 0,
                 idle: 0,
                 closed: false,
@@ -188,12 +192,17 @@ impl Passwords {
     }
 
     /// Queues `job` for a worker, starting one when none waits and fewer than the
-    /// maximum run; `Err(job)` when none runs and none could be started.
-    fn submit(&self, job: Job) -> Result<(), Job> {
+    /// maximum run; `Err(job)` when none runs and none could be started. `reserved`: the
+    /// job takes a place reserved for it ([`Reserved`]), given up in the same step so
+    /// the count of places never dips.
+    fn submit(&self, job: Job, reserved: bool) -> Result<(), Job> {
         let pool = &self.pool.0;
         let Ok(mut state) = pool.state.lock() else {
             return Err(job);
         };
+        if reserved {
+            state.reserved -= 1;
+        }
         if state.idle == 0 && state.live < pool.max {
             let worker_pool = pool.clone();
             match std::thread::Builder::new()
@@ -235,27 +244,44 @@ impl Passwords {
             .await
     }
 
-    /// [`Passwords::verify`], unless [`QUEUED_PER_WORKER`] verifications per worker
-    /// already wait: then [`Busy`] at once. (The count is read before the job is
-    /// queued, so a burst may overshoot by the requests arriving at the same instant.)
-    pub async fn try_verify(&self, password: Secret, phc: String) -> Result<bool, Busy> {
+    /// A place in the queue for one verification ([`Reserved::verify`]), unless
+    /// [`QUEUED_PER_WORKER`] per worker already wait or are reserved: then [`Busy`] at
+    /// once. A sign-in takes its place before it reads anything, so one that would be
+    /// shed costs no store read (`oauth::password::authenticate`): under a flood most
+    /// are, and what they cost is taken from the token requests sharing the cores.
+    pub fn try_reserve(&self) -> Result<Reserved, Busy> {
         let pool = &self.pool.0;
-        let queued = pool.state.lock().map_or(0, |s| s.jobs.len());
-        if queued >= pool.max * QUEUED_PER_WORKER {
+        let Ok(mut state) = pool.state.lock() else {
+            return Err(Busy);
+        };
+        if state.jobs.len() + state.reserved >= pool.max * QUEUED_PER_WORKER {
             return Err(Busy);
         }
-        Ok(self.verify(password, phc).await)
+        state.reserved += 1;
+        Ok(Reserved {
+            passwords: self.clone(),
+            taken: true,
+        })
     }
 
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce(&mut PasswordScratch) -> T + Send + 'static,
     ) -> T {
+        self.run_in(work, false).await
+    }
+
+    /// Runs `work` on a worker; `reserved`: in a place reserved for it.
+    async fn run_in<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut PasswordScratch) -> T + Send + 'static,
+        reserved: bool,
+    ) -> T {
         let (done, result) = oneshot::channel();
         let job: Job = Box::new(move |scratch| {
             let _ = done.send(catch_unwind(AssertUnwindSafe(|| work(scratch))));
         });
-        if let Err(job) = self.submit(job) {
+        if let Err(job) = self.submit(job, reserved) {
             // No worker could be started (logged in `submit`): hash on tokio's blocking
             // pool instead, with fresh memory, rather than fail every sign-in. The job
             // answers through its channel; the task handle is not needed.
@@ -269,6 +295,37 @@ impl Passwords {
             Ok(Err(panic)) => resume_unwind(panic),
             // Only if the job was dropped unrun, which neither path does.
             Err(_) => panic!("the password hashing job was dropped"),
+        }
+    }
+}
+
+/// A place in the hashing queue ([`Passwords::try_reserve`]): used by one verification,
+/// or given back when dropped unused (a locked account, a store error before the hash).
+pub struct Reserved {
+    passwords: Passwords,
+    /// Not yet used or given back.
+    taken: bool,
+}
+
+impl Reserved {
+    /// Verifies `password` against `phc` in the place reserved.
+    pub async fn verify(mut self, password: Secret, phc: String) -> bool {
+        self.taken = false;
+        self.passwords
+            .run_in(
+                move |scratch| verify_password_in(&password, &phc, scratch),
+                true,
+            )
+            .await
+    }
+}
+
+impl Drop for Reserved {
+    fn drop(&mut self) {
+        if self.taken
+            && let Ok(mut state) = self.passwords.pool.0.state.lock()
+        {
+            state.reserved -= 1;
         }
     }
 }
@@ -357,8 +414,9 @@ mod tests {
         until("both end", || p.workers() == 0).await;
     }
 
-    /// With its one worker held and the queue full, a verification is refused at once;
-    /// once the worker is free, verifications run again.
+    /// With its one worker held and the queue full (places reserved count), a
+    /// verification is refused at once; a place given back unused is free again; once
+    /// the worker is free, verifications run again.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_full_queue_refuses_verifications() {
         let p =
@@ -384,7 +442,7 @@ mod tests {
                 .is_ok_and(|s| s.jobs.is_empty() && s.idle == 0 && s.live == 1)
         })
         .await;
-        let waiting: Vec<_> = (0..QUEUED_PER_WORKER)
+        let waiting: Vec<_> = (0..QUEUED_PER_WORKER - 1)
             .map(|_| {
                 tokio::spawn({
                     let (p, hash) = (p.clone(), hash.clone());
@@ -392,20 +450,37 @@ mod tests {
                 })
             })
             .collect();
-        until("the queue is full", || {
-            p.pool.0.state.lock().map_or(0, |s| s.jobs.len()) == QUEUED_PER_WORKER
+        until("all but one place taken", || {
+            p.pool.0.state.lock().map_or(0, |s| s.jobs.len()) == QUEUED_PER_WORKER - 1
         })
         .await;
-        assert_eq!(
-            p.try_verify(Secret::new("pw"), hash.clone()).await,
-            Err(Busy)
-        );
+        let last = p.try_reserve().expect("the last place");
+        assert!(p.try_reserve().is_err(), "the queue is full");
+        drop(last);
+        let last = p.try_reserve().expect("the place given back");
+        assert!(p.try_reserve().is_err(), "full again");
+        let queued = tokio::spawn({
+            let hash = hash.clone();
+            async move { last.verify(Secret::new("pw"), hash).await }
+        });
+        until("the reserved job is queued", || {
+            p.pool
+                .0
+                .state
+                .lock()
+                .is_ok_and(|s| s.jobs.len() == QUEUED_PER_WORKER && s.reserved == 0)
+        })
+        .await;
+        assert!(p.try_reserve().is_err(), "a queued job keeps its place");
         release.send(()).unwrap();
         blocker.await.unwrap();
         for w in waiting {
             assert!(w.await.unwrap());
         }
-        assert_eq!(p.try_verify(Secret::new("pw"), hash).await, Ok(true));
+        assert!(queued.await.unwrap());
+        let place = p.try_reserve().expect("room again");
+        assert!(!place.verify(Secret::new("nope"), hash).await);
+        assert_eq!(p.pool.0.state.lock().map(|s| s.reserved).unwrap(), 0);
     }
 
     #[tokio::test]

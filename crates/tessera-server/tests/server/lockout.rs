@@ -156,6 +156,38 @@ async fn failed_passwords_lock_the_account_on_postgres() {
 /// password's bookkeeping takes: the medians of fifteen attempts of each, interleaved,
 /// agree within half (the tests beside this one load the machine). Without the decoy
 /// hash the unknown user's answer takes a tenth of the time and this fails.
+/// With every place in the hashing queue taken, a sign-in is shed at once with
+/// TemporarilyUnavailable (503, `Retry-After: 1`), before anything about the user is
+/// read: a locked account is answered so too, and told it is locked once there is
+/// room again. Fails if the lock (a store read) is checked before the queue.
+#[tokio::test]
+async fn a_full_hashing_queue_sheds_sign_ins_before_anything_is_read() {
+    let served = locking(None, 3, false).await;
+    for guess in ["guess-1", "guess-2"] {
+        refused(&served, guess, ELSEWHERE, ErrorName::InvalidCredentials).await;
+    }
+    refused(&served, "guess-3", ELSEWHERE, ErrorName::AccountLocked).await;
+
+    let passwords = &served.app.state.passwords;
+    let held: Vec<_> = std::iter::from_fn(|| passwords.try_reserve().ok()).collect();
+    assert_eq!(
+        held.len(),
+        2 * tessera_server::runtime::passwords::QUEUED_PER_WORKER
+    );
+    let shed = ErrorName::TemporarilyUnavailable;
+    for (user, password) in [("alice", PASSWORD), ("nobody", "guess")] {
+        let r = attempt(&served, user, password, ELSEWHERE).await;
+        assert_eq!(r.status().as_u16(), shed.entry().status, "{user}");
+        assert_eq!(r.headers()["retry-after"], "1");
+        let html = r.text().await.unwrap();
+        assert!(html.contains(&shed.entry().code_str()), "{user}: {html}");
+        assert!(html.contains("Trace id"), "a trace id: {html}");
+    }
+
+    drop(held);
+    refused(&served, PASSWORD, ELSEWHERE, ErrorName::AccountLocked).await;
+}
+
 #[tokio::test]
 async fn an_unknown_user_is_answered_like_a_wrong_password_in_the_same_time() {
     let served = locking(None, 1000, true).await;
