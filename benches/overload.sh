@@ -20,9 +20,15 @@
 #   DATABASE_URL=postgres://postgres@127.0.0.1:5432/tessera_bench bash benches/overload.sh
 #     (on PostgreSQL: that database is dropped and created again)
 #
-# FLOODS names the floods to run ("sign-in hostile"); IDLE_CONNECTIONS=0 skips the idle
-# connections; FLOOD_NICE runs the flood's wrk at that niceness (its share of the cores
-# against the server's). Telling causes apart: SPIN=cpu adds a measurement under one
+# FLOODS names the floods to run ("sign-in hostile"; empty: the unloaded measurement
+# only); IDLE_CONNECTIONS=0 skips the idle connections; FLOOD_NICE runs the flood's wrk
+# at that niceness (its share of the cores against the server's); FLOOD_JITTER=1 draws
+# each flood connection's pause at random around its mean (benches/pace.lua), so the
+# 256 connections, which start together, do not keep sending in step (the same rate
+# offered, without its bursts). Beside wrk's figures, each measurement prints what the
+# server itself timed for the token endpoint ("server-side", benches/server_latency.py):
+# wrk's tail beyond it was spent outside the handler. TMPDIR=/dev/shm puts the SQLite
+# database in memory (mktemp), to tell the disk's share of a tail. Telling causes apart: SPIN=cpu adds a measurement under one
 # busy loop per core at idle priority (what the hashing workers are to the scheduler,
 # without Argon2's memory traffic); SPIN=memory the same with loops that copy 19 MiB
 # over and over (the memory traffic without Argon2); with either, how long a small
@@ -40,8 +46,9 @@ FLOOD_RATE="${FLOOD_RATE:-1500}"
 HOSTILE_CONNECTIONS="${HOSTILE_CONNECTIONS:-64}"
 HOSTILE_RATE="${HOSTILE_RATE:-1500}"
 IDLE_CONNECTIONS="${IDLE_CONNECTIONS:-5000}"
-FLOODS="${FLOODS:-sign-in hostile}"
+FLOODS="${FLOODS-sign-in hostile}"
 FLOOD_NICE="${FLOOD_NICE:-0}"
+FLOOD_JITTER="${FLOOD_JITTER:-0}"
 SPIN="${SPIN:-}"
 SCHED_TRACE="${SCHED_TRACE:-0}"
 PORT="${PORT:-18084}"
@@ -57,7 +64,7 @@ base="http://127.0.0.1:$PORT"
 echo "machine: $(nproc) cores, $(uname -sr)"
 echo "commit: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- crates || echo ' (with uncommitted changes)')"
 echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-echo "store: ${DATABASE_URL:-sqlite}"
+echo "store: ${DATABASE_URL:-sqlite, in $work}"
 echo "measured grants offered at ${RATE}/s each (0: unpaced), $CONNECTIONS connections, ${DURATION} s"
 export THREADS=1
 export CLIENT_BASIC="$(printf 'daemon:bench-daemon-secret-0123456789abcdef' | base64 -w0)"
@@ -83,7 +90,8 @@ pause_ms() { [ "$1" -gt 0 ] && echo $((1000 * $2 / $1)) || echo 0; }
 
 # traced <file> <command…>: runs the command, its output to the file; with
 # SCHED_TRACE=1, records the scheduler for DURATION seconds meanwhile and prints the
-# server threads' waits and runs.
+# waits and runs of the server's threads, the command's, the flood's wrk and the
+# kernel's softirq threads (ksoftirqd: network packets the kernel defers to them).
 traced() {
   local out="$1" tracer=""
   shift
@@ -92,11 +100,24 @@ traced() {
     tracer=$!
     track "$tracer"
   fi
-  "$@" > "$out" 2>&1
+  "$@" > "$out" 2>&1 &
+  local measuring=$!
+  wait "$measuring"
   if [ -n "$tracer" ]; then
     wait "$tracer" || true
-    perf sched timehist -i "$work/sched.data" 2>/dev/null | python3 benches/sched_delays.py "$pid"
+    # `load` is the flood's wrk when flood() called this.
+    perf sched timehist -i "$work/sched.data" 2>/dev/null |
+      python3 benches/sched_delays.py "$pid" "measuring=$measuring" ${load:+"flood=$load"} \
+        $(pgrep ksoftirqd | sed 's/^/kernel=/')
   fi
+}
+
+# What the server timed for the token endpoint during a measurement: /metrics scraped
+# before (scrape) and after (server_side), benches/server_latency.py.
+scrape() { curl -sf "$base/metrics" > "$1"; }
+server_side() {
+  scrape "$work/metrics-after"
+  python3 benches/server_latency.py "$work/metrics-before" "$work/metrics-after" oauth2/token
 }
 
 measure() { # label, refresh seeds
@@ -104,13 +125,17 @@ measure() { # label, refresh seeds
   export DELAY_MS
   DELAY_MS="$(pause_ms "$RATE" "$CONNECTIONS")"
   echo "== $1: client_credentials"
+  scrape "$work/metrics-before"
   traced "$work/measured.txt" \
     wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s benches/client_credentials.lua "$base/bench/oauth2/token"
-  grep -E 'Requests/sec|^ +(50|99)%|non-2xx' "$work/measured.txt"
+  grep -E 'Requests/sec|^ +(Latency +[0-9]|50%|99%)|non-2xx' "$work/measured.txt"
+  server_side
   echo "== $1: refresh rotations"
+  scrape "$work/metrics-before"
   traced "$work/measured.txt" \
     wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s benches/refresh.lua "$base"
-  grep -E 'Requests/sec|^ +(50|99)%|non-2xx|rotations' "$work/measured.txt"
+  grep -E 'Requests/sec|^ +(Latency +[0-9]|50%|99%)|non-2xx|rotations' "$work/measured.txt"
+  server_side
 }
 
 # flood <label> <script> <connections> <rate> <summary pattern> <seeds>: the
@@ -120,7 +145,7 @@ flood() {
   local seconds=$((2 * DURATION + 6))
   echo
   echo "== flood: $1 offered at $4/s, $3 connections, ${seconds} s"
-  DELAY_MS="$(pause_ms "$4" "$3")" nice -n "$FLOOD_NICE" wrk -t1 -c"$3" -d"${seconds}s" --timeout 30s --latency -s "$2" "$base" \
+  JITTER="$FLOOD_JITTER" DELAY_MS="$(pause_ms "$4" "$3")" nice -n "$FLOOD_NICE" wrk -t1 -c"$3" -d"${seconds}s" --timeout 30s --latency -s "$2" "$base" \
     > "$work/flood.txt" 2>&1 &
   local load=$!
   track "$load"

@@ -13,6 +13,8 @@
 #   PROFILE=none: the same run without perf (perf's sampling costs a few percent)
 #   CALLGRAPH=dwarf: unwind with DWARF (the release build keeps no frame pointers, so
 #     the default fp call graph stops at the first frame); FREQ: samples/s (499)
+#   signin-flood: benches/overload.sh's flood of password sign-ins (PERF_SORT=comm,symbol
+#     tells the request threads' share from the idle-priority hashing workers')
 #   KEEP=/path/perf.data: keep the recording (for perf report --children, say)
 #   TESSERA_BIN=/path/to/tessera: that binary instead of building this tree's (an A/B of
 #     two commits: build each, copy the binaries aside, alternate runs)
@@ -50,6 +52,12 @@ case "$LOAD" in
     args=(-s benches/introspect_many.lua "$base/bench/oauth2/introspect") ;;
   code) args=(-s benches/code_flow.lua "$base") ;;
   refresh) args=(-s benches/refresh.lua "$base") ;;
+  signin-flood)
+    # benches/overload.sh's sign-in flood: 1,500 a second offered over 256 connections,
+    # most of it shed (503) once the hashing queue is full.
+    export DELAY_MS=$((1000 * 256 / 1500))
+    conns=256
+    args=(-s benches/signin.lua "$base") ;;
   *) echo "unknown load $LOAD" >&2; exit 2 ;;
 esac
 # On PostgreSQL, its transactions over the whole load, per request: how many statements
@@ -59,7 +67,7 @@ xacts() {
   psql -Atq "$DATABASE_URL" -c "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()"
 }
 xacts_before="$(xacts)"
-wrk -t2 -c64 -d12s "${args[@]}" > "$work/wrk.txt" &
+wrk -t2 -c"${conns:-64}" -d12s "${args[@]}" > "$work/wrk.txt" &
 loader=$!
 track "$loader"
 sleep 2
@@ -101,5 +109,5 @@ if [ -n "${DATABASE_URL:-}" ]; then
 fi
 [ "${PROFILE:-tessera}" = none ] && exit 0
 [ -n "${KEEP:-}" ] && cp "$work/perf.data" "$KEEP"
-perf report -i "$work/perf.data" --no-children --sort symbol --stdio 2>/dev/null \
+perf report -i "$work/perf.data" --no-children --sort "${PERF_SORT:-symbol}" --stdio 2>/dev/null \
   | grep -E '^ +[0-9]' | head -"${TOP:-40}"

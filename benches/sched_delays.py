@@ -1,22 +1,29 @@
-"""Summarizes `perf sched timehist` (stdin) for the threads of one process (argv[1]):
-per thread kind, how long a woken thread waited for a core ("sch delay": wake-up to
+"""Summarizes `perf sched timehist` (stdin) for the threads of some processes, each
+named on the command line as LABEL=PID (a bare PID is the server): per process and
+thread kind, how long a woken thread waited for a core ("sch delay": wake-up to
 running) and how long each run lasted, p50 / p99 / max in milliseconds. Used by
-benches/overload.sh with SCHED_TRACE=1."""
+benches/overload.sh with SCHED_TRACE=1 (the server, the measuring wrk, the flood's)."""
 
 import re
 import sys
 from collections import defaultdict
 
-pid = sys.argv[1]
-# "  79371.874569 [0001]  tokio-runtime-w[1234/1200]   0.014   0.003   1.148"
-line = re.compile(r"^\s*[\d.]+\s+\[\d+\]\s+(.+?)\[(\d+)/(\d+)\]\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)")
+labels = {}
+for arg in sys.argv[1:]:
+    label, _, pid = arg.rpartition("=")
+    labels[pid] = label
+# "  79371.874569 [0001]  tokio-runtime-w[1234/1200]   0.014   0.003   1.148", or
+# "name[1200]" for a process's first thread (and a kernel thread): tid = pid.
+line = re.compile(r"^\s*[\d.]+\s+\[\d+\]\s+(.+?)\[(\d+)(?:/(\d+))?\]\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)")
 delays = defaultdict(list)
 runs = defaultdict(list)
 for text in sys.stdin:
     m = line.match(text)
-    if not m or m.group(3) != pid:
+    pid = m and (m.group(3) or m.group(2))
+    if pid not in labels:
         continue
-    kind = m.group(1)
+    label = labels[pid]
+    kind = f"{label} {m.group(1)}" if label else m.group(1)
     delays[kind].append(float(m.group(5)))
     runs[kind].append(float(m.group(6)))
 
