@@ -3,7 +3,8 @@
 //! (a fixed clock), grows when it repeats, ends at once by an administrator; counted in
 //! the store on SQLite and PostgreSQL. Client addresses come from `X-Forwarded-For`
 //! behind a trusted proxy (the test's loopback peer). And an unknown user is answered
-//! like a wrong password, in the same time.
+//! like a wrong password, in the same time; with the hashing queue full, every sign-in
+//! is shed before anything about its user is read.
 
 use super::oidc::*;
 use super::support::Served;
@@ -151,11 +152,6 @@ async fn failed_passwords_lock_the_account_on_postgres() {
     locks_and_unlocks(locking(Some(db), 3, false).await).await;
 }
 
-/// An unknown user gets InvalidCredentials, the answer to a wrong password, after one
-/// Argon2 verification at the production cost too, and after as long as a wrong
-/// password's bookkeeping takes: the medians of fifteen attempts of each, interleaved,
-/// agree within half (the tests beside this one load the machine). Without the decoy
-/// hash the unknown user's answer takes a tenth of the time and this fails.
 /// With every place in the hashing queue taken, a sign-in is shed at once with
 /// TemporarilyUnavailable (503, `Retry-After: 1`), before anything about the user is
 /// read: a locked account is answered so too, and told it is locked once there is
@@ -188,6 +184,11 @@ async fn a_full_hashing_queue_sheds_sign_ins_before_anything_is_read() {
     refused(&served, PASSWORD, ELSEWHERE, ErrorName::AccountLocked).await;
 }
 
+/// An unknown user gets InvalidCredentials, the answer to a wrong password, after one
+/// Argon2 verification at the production cost too, and after as long as a wrong
+/// password's bookkeeping takes: the medians of fifteen attempts of each, interleaved,
+/// agree within half (the tests beside this one load the machine). Without the decoy
+/// hash the unknown user's answer takes a tenth of the time and this fails.
 #[tokio::test]
 async fn an_unknown_user_is_answered_like_a_wrong_password_in_the_same_time() {
     let served = locking(None, 1000, true).await;
