@@ -112,6 +112,7 @@ pub async fn run(settings: Settings, demo: bool) -> Result<(), Fatal> {
     let addr = listener
         .local_addr()
         .map_err(|e| Fatal::runtime(format!("cannot read the bound address: {e}")))?;
+    let listener = crate::http::serve::no_delay(listener);
     // Without an explicit public URL, issuers follow the address actually bound (which
     // differs from --listen when it asks for port 0).
     let scheme = if tls.is_some() { "https" } else { "http" };

@@ -16,11 +16,26 @@
 
 use crate::http::malformed::PeerAddr;
 use axum::extract::ConnectInfo;
+use axum::serve::{Listener, ListenerExt};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
+use std::net::SocketAddr;
 use std::time::Duration;
+use tokio::net::{TcpListener, TcpStream};
 use tower::ServiceExt;
+
+/// `tcp`'s connections with Nagle's algorithm off (TCP_NODELAY). With it on, a response
+/// that leaves in more than one write (TLS records, a body after its head) holds its
+/// later segments until the client acknowledges the first, and a client that delays its
+/// acknowledgements (Linux: up to 40 ms) adds that wait to the response.
+pub fn no_delay(tcp: TcpListener) -> impl Listener<Io = TcpStream, Addr = SocketAddr> {
+    tcp.tap_io(|stream| {
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!(error = %e, "TCP_NODELAY not set");
+        }
+    })
+}
 
 /// Serves `app` on `listener` until `shutdown` resolves, then stops accepting and waits
 /// for every open connection to finish its request in flight (idle connections are
@@ -31,7 +46,7 @@ pub async fn serve<L>(
     header_timeout: Duration,
     shutdown: impl std::future::Future<Output = ()>,
 ) where
-    L: axum::serve::Listener<Addr = PeerAddr>,
+    L: Listener<Addr = PeerAddr>,
 {
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
@@ -65,4 +80,19 @@ pub async fn serve<L>(
     }
     drop(listener);
     graceful.shutdown().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn accepted_connections_send_without_waiting_for_acknowledgements() {
+        let tcp = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = tcp.local_addr().unwrap();
+        let mut listener = no_delay(tcp);
+        let _client = TcpStream::connect(address).await.unwrap();
+        let (accepted, _) = listener.accept().await;
+        assert!(accepted.nodelay().unwrap());
+    }
 }

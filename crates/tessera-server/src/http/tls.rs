@@ -13,7 +13,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
@@ -55,7 +55,10 @@ pub struct TlsListener {
 
 impl TlsListener {
     /// Accepts on `tcp` in a task of its own, which ends when this listener is dropped.
-    pub fn new(tcp: TcpListener, config: Arc<rustls::ServerConfig>) -> io::Result<Self> {
+    pub fn new<L>(tcp: L, config: Arc<rustls::ServerConfig>) -> io::Result<Self>
+    where
+        L: axum::serve::Listener<Io = TcpStream, Addr = SocketAddr>,
+    {
         let local = tcp.local_addr()?;
         let (send, ready) = mpsc::channel(READY);
         let acceptor = TlsAcceptor::from(config);
