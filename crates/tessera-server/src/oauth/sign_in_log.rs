@@ -8,11 +8,15 @@
 //!
 //! Logging never decides a sign-in: a log write that fails is reported in the server
 //! log and the answer goes out as it would have.
+//!
+//! An address past its rate limit has the first refused attempt of each minute logged,
+//! not every one (`RateLimits::log_refusal`): its flood costs a store write a minute.
 
+use crate::runtime::rate_limits::Endpoint;
 use crate::runtime::state::AppState;
 use axum::http::{HeaderMap, header};
 use tessera_core::audit::SignInEvent;
-use tessera_core::errors::CatalogError;
+use tessera_core::errors::{CatalogError, ErrorName};
 use tessera_core::store::object::{ObjectKind, StoredObject, Write, encode};
 use tessera_core::tenant::Tenant;
 
@@ -40,6 +44,13 @@ pub async fn record(
     outcome: Result<(), &CatalogError>,
 ) {
     if outcome.is_err_and(|e| e.entry().status >= 500) {
+        return;
+    }
+    if outcome.is_err_and(|e| e.name == ErrorName::RateLimited)
+        && !state
+            .rate_limits
+            .log_refusal(tenant, Endpoint::SignIn, step.client)
+    {
         return;
     }
     let now = state.clock.now();

@@ -44,9 +44,20 @@ type Limiter = governor::DefaultKeyedRateLimiter<Key>;
 
 /// The limiters, one per rate in use (tenants with the same rate share one, keyed by
 /// tenant too).
-#[derive(Default)]
 pub struct RateLimits {
     limiters: Mutex<HashMap<NonZeroU32, Arc<Limiter>>>,
+    /// One refusal a minute per subject and endpoint goes to the sign-in log
+    /// ([`RateLimits::log_refusal`]).
+    logged_refusals: Limiter,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self {
+            limiters: Mutex::default(),
+            logged_refusals: Limiter::dashmap(governor::Quota::per_minute(NonZeroU32::MIN)),
+        }
+    }
 }
 
 impl RateLimits {
@@ -102,6 +113,24 @@ impl RateLimits {
         }
     }
 
+    /// Whether a request of `address` that [`RateLimits::check_address`] refused is the
+    /// first of that address at `endpoint` of `tenant` in the last minute. The sign-in
+    /// log records that one and not the rest: a flood from one address past its limit
+    /// is then seen in the log at no more than one store write a minute, not one per
+    /// request. Without an address there was no limit to refuse by: true.
+    pub fn log_refusal(
+        &self,
+        tenant: &Tenant,
+        endpoint: Endpoint,
+        address: Option<IpAddr>,
+    ) -> bool {
+        address.is_none_or(|ip| {
+            self.logged_refusals
+                .check_key(&(tenant.id, endpoint, Subject::Address(ip)))
+                .is_ok()
+        })
+    }
+
     /// Forgets the counts of everyone back at a full allowance, so memory follows the
     /// clients of the last minute (run with every sweep).
     pub fn forget_idle(&self) {
@@ -112,7 +141,7 @@ impl RateLimits {
             .values()
             .cloned()
             .collect();
-        for limiter in limiters {
+        for limiter in limiters.iter().map(|l| &**l).chain([&self.logged_refusals]) {
             limiter.retain_recent();
             limiter.shrink_to_fit();
         }

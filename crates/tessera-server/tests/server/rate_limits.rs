@@ -125,3 +125,76 @@ async fn too_many_requests_are_refused_with_retry_after() {
     }
     assert_token_error(device().await.unwrap(), ErrorName::RateLimited).await;
 }
+
+/// An address past its sign-in limit is refused every time, and the sign-in log keeps
+/// the first refusal of the minute, not one event per request (a flood from one
+/// address would otherwise cost a store write each); another address past its own
+/// limit has its own first refusal logged.
+#[tokio::test]
+async fn refused_sign_ins_are_logged_once_a_minute_per_address() {
+    let served = limited().await;
+    let b = browser();
+    let url = authorize_url(
+        &served.base,
+        &[
+            ("client_id", "ed-app"),
+            ("redirect_uri", WEB_CB),
+            ("response_type", "code"),
+            ("scope", "openid"),
+        ],
+    );
+    let page = b.get(&url).send().await.unwrap().text().await.unwrap();
+    let post = |from: &'static str| {
+        b.post(format!("{}/{TENANT}/signin/password", served.base))
+            .header("x-forwarded-for", from)
+            .form(&[
+                ("csrf_token", hidden(&page, "csrf_token")),
+                ("request", hidden(&page, "request")),
+                // Unknown, so that no lockout answers in place of the limit.
+                ("username", "nobody".to_owned()),
+                ("password", "wrong".to_owned()),
+            ])
+            .send()
+    };
+    for (from, refused) in [("198.51.100.7", 6), ("198.51.100.8", 2)] {
+        for _ in 0..3 {
+            assert_eq!(post(from).await.unwrap().status(), 400);
+        }
+        for _ in 0..refused {
+            assert_eq!(post(from).await.unwrap().status(), 429);
+        }
+    }
+
+    let r = served
+        .app
+        .admin(
+            "GET",
+            &format!("/admin/api/v1/tenants/{TENANT}/sign-ins?user=nobody&limit=1000"),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let mut logged: Vec<(String, String)> = r.json()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["client_address"].as_str().unwrap().to_owned(),
+                e["error"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    logged.sort();
+    let event = |from: &str, name: ErrorName| (from.to_owned(), name.entry().name.to_owned());
+    let mut expected = Vec::new();
+    for from in ["198.51.100.7", "198.51.100.8"] {
+        expected.extend(std::iter::repeat_n(
+            event(from, ErrorName::InvalidCredentials),
+            3,
+        ));
+        expected.push(event(from, ErrorName::RateLimited));
+    }
+    expected.sort();
+    assert_eq!(logged, expected);
+}
