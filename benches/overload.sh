@@ -36,7 +36,25 @@
 # (benches/fsync_latency.py). SCHED_TRACE=1 records the scheduler (perf sched, needs
 # perf and root) during each measurement and prints, for the server's threads, how
 # long a woken thread waited for a core (wake-up to running) and how long it then ran.
+# SERVER_CPUS=1 runs the server on that CPU (a taskset list) and this script, with every
+# load generator, on the others: the nearest this machine comes to load generators on
+# another machine. The hashing pool then has one worker per CPU the server may use.
 set -euo pipefail
+SERVER_CPUS="${SERVER_CPUS:-}"
+if [ -n "$SERVER_CPUS" ] && [ -z "${OVERLOAD_CLIENT_CPUS:-}" ]; then
+  # Every CPU this script may use that the server's list leaves out.
+  OVERLOAD_CLIENT_CPUS="$(python3 -c '
+import os, sys
+server = set()
+for part in sys.argv[1].split(","):
+    low, _, high = part.partition("-")
+    server.update(range(int(low), int(high or low) + 1))
+rest = sorted(os.sched_getaffinity(0) - server)
+print(",".join(map(str, rest)))' "$SERVER_CPUS")"
+  [ -n "$OVERLOAD_CLIENT_CPUS" ] || { echo "SERVER_CPUS=$SERVER_CPUS leaves no CPU for the load generators" >&2; exit 2; }
+  export OVERLOAD_CLIENT_CPUS
+  exec taskset -c "$OVERLOAD_CLIENT_CPUS" bash "$0" "$@"
+fi
 cd "$(dirname "$0")/.."
 DURATION="${DURATION:-10}"
 CONNECTIONS="${CONNECTIONS:-4}"
@@ -59,12 +77,13 @@ bin="$(tessera_binary)"
 db="$(database_url)"
 (cd "$work" && "$bin" import --database-url "$db" "$repo/benches/tenant.json" >/dev/null 2>&1)
 # The hostile flood names its client address in X-Forwarded-For, as a proxy would.
-start_server "$bin" serve --database-url "$db" --listen "127.0.0.1:$PORT" --trusted-proxies 127.0.0.1/32
+start_server ${SERVER_CPUS:+taskset -c "$SERVER_CPUS"} "$bin" serve --database-url "$db" --listen "127.0.0.1:$PORT" --trusted-proxies 127.0.0.1/32
 base="http://127.0.0.1:$PORT"
-echo "machine: $(nproc) cores, $(uname -sr)"
+echo "machine: $(nproc --all) cores, $(uname -sr)"
 echo "commit: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- crates || echo ' (with uncommitted changes)')"
 echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 echo "store: ${DATABASE_URL:-sqlite, in $work}"
+[ -z "$SERVER_CPUS" ] || echo "server on CPU $SERVER_CPUS, load generators on CPU $OVERLOAD_CLIENT_CPUS"
 echo "measured grants offered at ${RATE}/s each (0: unpaced), $CONNECTIONS connections, ${DURATION} s"
 export THREADS=1
 export CLIENT_BASIC="$(printf 'daemon:bench-daemon-secret-0123456789abcdef' | base64 -w0)"
@@ -115,6 +134,18 @@ traced() {
 # What the server timed for the token endpoint during a measurement: /metrics scraped
 # before (scrape) and after (server_side), benches/server_latency.py.
 scrape() { curl -sf "$base/metrics" > "$1"; }
+# The machine's CPU time so far, and the part of it a virtual machine's CPUs were
+# ready to run but the host ran something else ("steal", /proc/stat), as "total steal".
+cpu_times() { awk '/^cpu / { t = 0; for (i = 2; i <= 9; i++) t += $i; print t, $9 }' /proc/stat; }
+# steal_share <"total steal" before>: that part over the time since, in percent. A
+# measurement during which the host took a share of the CPUs is not comparable with
+# one during which it did not.
+steal_share() {
+  local now
+  now="$(cpu_times)"
+  awk -v a="$1" -v b="$now" 'BEGIN { split(a, x, " "); split(b, y, " ");
+    t = y[1] - x[1]; printf "steal: %.1f %% of the CPU time\n", t > 0 ? 100 * (y[2] - x[2]) / t : 0 }'
+}
 server_side() {
   scrape "$work/metrics-after"
   python3 benches/server_latency.py "$work/metrics-before" "$work/metrics-after" oauth2/token
@@ -124,18 +155,23 @@ measure() { # label, refresh seeds
   export REFRESH_SEEDS="$2"
   export DELAY_MS
   DELAY_MS="$(pause_ms "$RATE" "$CONNECTIONS")"
+  local cpu
   echo "== $1: client_credentials"
   scrape "$work/metrics-before"
+  cpu="$(cpu_times)"
   traced "$work/measured.txt" \
     wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s benches/client_credentials.lua "$base/bench/oauth2/token"
   grep -E 'Requests/sec|^ +(Latency +[0-9]|50%|99%)|non-2xx' "$work/measured.txt"
   server_side
+  steal_share "$cpu"
   echo "== $1: refresh rotations"
   scrape "$work/metrics-before"
+  cpu="$(cpu_times)"
   traced "$work/measured.txt" \
     wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s benches/refresh.lua "$base"
   grep -E 'Requests/sec|^ +(Latency +[0-9]|50%|99%)|non-2xx|rotations' "$work/measured.txt"
   server_side
+  steal_share "$cpu"
 }
 
 # flood <label> <script> <connections> <rate> <summary pattern> <seeds>: the
@@ -172,14 +208,16 @@ while True: b[:] = a') ;;
   esac
   python3 benches/setup.py "$base" 64 "$work/refresh-seeds-spin" >/dev/null
   echo "commit to disk, unloaded: $(python3 benches/fsync_latency.py "$work")"
+  # One loop per CPU the server runs on (with SERVER_CPUS, those; not the load's).
+  spin_on=(${SERVER_CPUS:+taskset -c "$SERVER_CPUS"})
   spinners=()
-  for _ in $(seq "$(nproc)"); do
-    chrt --idle 0 "${loop[@]}" &
+  for _ in $(seq "$("${spin_on[@]}" nproc)"); do
+    "${spin_on[@]}" chrt --idle 0 "${loop[@]}" &
     spinners+=("$!")
     track "$!"
   done
   echo
-  measure "under $(nproc) $SPIN loops at idle priority" "$work/refresh-seeds-spin"
+  measure "under ${#spinners[@]} $SPIN loops at idle priority" "$work/refresh-seeds-spin"
   echo "commit to disk, under the loops: $(python3 benches/fsync_latency.py "$work")"
   kill "${spinners[@]}"
   wait "${spinners[@]}" 2>/dev/null || true

@@ -1,7 +1,8 @@
 """One line per output file of benches/overload.sh: the p50 / p99 of each measurement
 (client credentials, refresh) unloaded and under each flood the run had, and each p99
-over the same run's unloaded one. For comparing runs, which on a shared two-core
-machine vary from one to the next.
+over the same run's unloaded one, and the host's steal during it where the file has it
+(`steal 12.3%`). For comparing runs, which on a shared two-core machine vary from one
+to the next.
     python3 benches/overload_summary.py benches/results/<folder>/*.txt
 """
 
@@ -10,6 +11,7 @@ import sys
 
 LABEL = re.compile(r"^== (.+): (client_credentials|refresh rotations)$")
 PERCENTILE = re.compile(r"^ +(50|99)%\s+([\d.]+)(us|ms)$")
+STEAL = re.compile(r"^steal: ([\d.]+) % of the CPU time$")
 
 
 def millis(value, unit):
@@ -17,7 +19,8 @@ def millis(value, unit):
 
 
 def measurements(path):
-    """{(condition, grant): {"50": ms, "99": ms}} in the order the file has them."""
+    """{(condition, grant): {"50": ms, "99": ms, "steal": %}} in the order the file has
+    them."""
     found, current = {}, None
     with open(path) as f:
         for line in f:
@@ -30,6 +33,9 @@ def measurements(path):
             m = PERCENTILE.match(line)
             if m and current is not None:
                 found[current][m.group(1)] = millis(m.group(2), m.group(3))
+            m = STEAL.match(line)
+            if m and current is not None:
+                found[current]["steal"] = float(m.group(1))
     return found
 
 
@@ -41,5 +47,6 @@ for path in sys.argv[1:]:
             continue
         base = found.get(("unloaded", grant), {}).get("99")
         ratio = f" ({p['99'] / base:.2f}x)" if base and condition != "unloaded" else ""
-        parts.append(f"{condition} {grant} {p['50']:.3f}/{p['99']:.2f}{ratio}")
+        steal = f" steal {p['steal']:.1f}%" if "steal" in p else ""
+        parts.append(f"{condition} {grant} {p['50']:.3f}/{p['99']:.2f}{ratio}{steal}")
     print(f"{path.rsplit('/', 1)[-1]}: " + "; ".join(parts))
