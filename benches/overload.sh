@@ -144,7 +144,7 @@ steal_share() {
   local now
   now="$(cpu_times)"
   awk -v a="$1" -v b="$now" 'BEGIN { split(a, x, " "); split(b, y, " ");
-    t = y[1] - x[1]; printf "steal: %.1f %% of the CPU time\n", t > 0 ? 100 * (y[2] - x[2]) / t : 0 }'
+    t = y[1] - x[1]; printf "steal: %.1f %% of the CPU time\n", (t > 0 ? 100 * (y[2] - x[2]) / t : 0) }'
 }
 server_side() {
   scrape "$work/metrics-after"
