@@ -99,6 +99,11 @@ pub struct Pending {
     pub offered: Option<String>,
     /// Where the sign-in goes on.
     pub then: Continuation,
+    /// When the password this sign-in rests on was verified (a session asked again:
+    /// its `auth_time`). A revocation of the user's sign-ins since then ends this one
+    /// too (`User::sign_in_revoked`).
+    #[serde(with = "time::serde::rfc3339")]
+    pub signed_in_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
     pub expires_at: OffsetDateTime,
 }

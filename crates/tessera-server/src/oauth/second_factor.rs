@@ -48,6 +48,8 @@ pub struct Due {
     pub sid: Option<String>,
     /// The user has no authenticator and must enrol one.
     pub enrol: bool,
+    /// When the password was verified (`mfa::Pending::signed_in_at`).
+    pub signed_in_at: time::OffsetDateTime,
 }
 
 /// What `current`, a session in use, still owes before it serves `app` (or the
@@ -75,6 +77,7 @@ impl Due {
             user_id: current.user_id,
             sid: Some(current.session.sid.clone()),
             enrol: need == SecondFactor::Enrol,
+            signed_in_at: current.session.auth_time,
         }
     }
 }
@@ -130,6 +133,7 @@ pub fn ask(
         },
         offered: due.enrol.then(|| totp::new_secret(state.rng.as_ref())),
         then,
+        signed_in_at: due.signed_in_at,
         expires_at: now + time::Duration::seconds(mfa::PENDING_SECONDS),
     };
     let mut response = render(state, tenant, headers, &pending, None, notice);
@@ -243,6 +247,15 @@ pub async fn submit(
         .check_address(&tenant, Endpoint::SignIn, client)
     {
         return render(&state, &tenant, &headers, &pending, None, Some(&e));
+    }
+    // An administrator who ended the user's sign-ins (or reset the password) since the
+    // password was verified ended this one too (`User::sessions_valid_from`): no code
+    // is asked for, and the flow asks to sign in again, as when a session asked again
+    // ended meanwhile.
+    match ended_since_password(&state, &tenant, &pending).await {
+        Ok(false) => {}
+        Ok(true) => return go_on(&state, &tenant, &headers, pending.then, None, None).await,
+        Err(e) => return ErrorResponse::page(e).into_response(),
     }
     let code = fields.get("code").unwrap_or_default();
     let checked = match pending.stage {
@@ -370,6 +383,19 @@ async fn complete(
             .await?
             .map(|c| (c, None))),
     }
+}
+
+/// Whether the user's sign-ins were ended since `pending`'s password was verified. A
+/// user deleted since is answered by the code's own checks (`user_of`).
+async fn ended_since_password(
+    state: &AppState,
+    tenant: &Tenant,
+    pending: &Pending,
+) -> Result<bool, CatalogError> {
+    let user = lookup::get::<User>(state, tenant.id, ObjectKind::User, &pending.user).await?;
+    Ok(user.is_some_and(|(object, user)| {
+        object.id.is(pending.user_id) && user.sign_in_revoked(pending.signed_in_at)
+    }))
 }
 
 /// The user of a pending sign-in, as stored now: still the same person, and enabled.

@@ -208,6 +208,7 @@ async fn password_session(
                 user_id: who.id,
                 sid: None,
                 enrol: need == SecondFactor::Enrol,
+                signed_in_at: now,
             }));
         }
     }

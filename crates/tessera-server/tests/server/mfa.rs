@@ -182,6 +182,54 @@ async fn a_code_follows_the_password_and_works_once_on_postgres() {
     code_after_password_works_once(served(Some(db)).await).await;
 }
 
+/// An administrator who ends the user's sign-ins between the password and the code
+/// ends that sign-in too: the right code then starts no session, and the flow asks to
+/// sign in again; signing in again works.
+#[tokio::test]
+async fn sign_ins_ended_between_the_password_and_the_code_are_ended() {
+    let served = served(None).await;
+    let b = browser();
+    let page = code_page(password_step(&served, &b, "carol").await).await;
+    served.app.clock.advance(time::Duration::seconds(1));
+    let revoked = served
+        .app
+        .admin(
+            "DELETE",
+            &format!("/admin/api/v1/tenants/{TENANT}/users/carol/sessions"),
+            None,
+        )
+        .await;
+    assert_eq!(revoked.status, 200, "{}", revoked.body);
+
+    let after = enter(&served, &b, &page, &code(&served, CAROL_SECRET, 0)).await;
+    let status = after.status();
+    let html = after.text().await.unwrap();
+    assert_eq!(status, 200, "{html}");
+    assert!(
+        html.contains("name=\"password\""),
+        "the sign-in page: {html}"
+    );
+    assert!(!html.contains("Enter your code"), "{html}");
+    let none = b
+        .get(authorize_url(&served.base, &ed_app(&[("prompt", "none")])))
+        .send()
+        .await
+        .unwrap();
+    assert_redirected_error(&none, &served, WEB_CB, Some("st"), ErrorName::LoginRequired);
+
+    // A sign-in begun after the revocation is the user's again.
+    served.app.clock.advance(time::Duration::seconds(1));
+    let page = code_page(password_step(&served, &b, "carol").await).await;
+    let redirect = enter(&served, &b, &page, &code(&served, CAROL_SECRET, 1)).await;
+    assert_eq!(redirect.status(), 303);
+    assert!(
+        location_params(&redirect)
+            .1
+            .iter()
+            .any(|(k, _)| k == "code")
+    );
+}
+
 #[tokio::test]
 async fn a_stale_second_factor_is_asked_again_and_the_flow_goes_on() {
     let served = served(None).await;
