@@ -38,6 +38,19 @@ async fn token_from(served: &Served, from: &str) -> reqwest::Response {
         .unwrap()
 }
 
+/// An authorization request of ed-app: its page is the sign-in form.
+fn sign_in_url(served: &Served) -> String {
+    authorize_url(
+        &served.base,
+        &[
+            ("client_id", "ed-app"),
+            ("redirect_uri", WEB_CB),
+            ("response_type", "code"),
+            ("scope", "openid"),
+        ],
+    )
+}
+
 /// Checks a RateLimited answer's Retry-After: the wait for the next of 3 a minute.
 fn assert_retry_after(headers: &reqwest::header::HeaderMap) {
     let seconds: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
@@ -71,15 +84,7 @@ async fn too_many_requests_are_refused_with_retry_after() {
 
     // Authorization endpoint and the password form: pages, by address.
     let b = browser();
-    let url = authorize_url(
-        &served.base,
-        &[
-            ("client_id", "ed-app"),
-            ("redirect_uri", WEB_CB),
-            ("response_type", "code"),
-            ("scope", "openid"),
-        ],
-    );
+    let url = sign_in_url(&served);
     let get = || b.get(&url).header("x-forwarded-for", "203.0.113.9").send();
     let mut page = String::new();
     for _ in 0..3 {
@@ -134,15 +139,7 @@ async fn too_many_requests_are_refused_with_retry_after() {
 async fn refused_sign_ins_are_logged_once_a_minute_per_address() {
     let served = limited().await;
     let b = browser();
-    let url = authorize_url(
-        &served.base,
-        &[
-            ("client_id", "ed-app"),
-            ("redirect_uri", WEB_CB),
-            ("response_type", "code"),
-            ("scope", "openid"),
-        ],
-    );
+    let url = sign_in_url(&served);
     let page = b.get(&url).send().await.unwrap().text().await.unwrap();
     let post = |from: &'static str| {
         b.post(format!("{}/{TENANT}/signin/password", served.base))
