@@ -57,8 +57,8 @@ fn yield_to_requests() {
     }
 }
 
-/// More hashes wait than the pool queues ([`Passwords::try_verify`]).
-#[derive(Debug, PartialEq, Eq)]
+/// More hashes wait or are reserved than the pool queues ([`Passwords::try_reserve`]).
+#[derive(Debug)]
 pub struct Busy;
 
 /// The pool's shared state: the queue, and how many workers run and wait.
