@@ -239,17 +239,6 @@ impl Passwords {
             .await
     }
 
-    /// Verifies `password` against `phc` on a worker; `reserved`: in a place taken for
-    /// it. Every sign-in verifies through [`Reserved::verify`], so the queue's bound
-    /// holds; the tests also queue verifications without a place.
-    async fn verify_in(&self, password: Secret, phc: String, reserved: bool) -> bool {
-        self.run_in(
-            move |scratch| verify_password_in(&password, &phc, scratch),
-            reserved,
-        )
-        .await
-    }
-
     /// A place in the queue for one verification ([`Reserved::verify`]), unless
     /// [`QUEUED_PER_WORKER`] per worker already wait or are reserved: then [`Busy`] at
     /// once. A sign-in takes its place before it reads anything, so one that would be
@@ -317,7 +306,12 @@ impl Reserved {
     /// Verifies `password` against `phc` in the place reserved.
     pub async fn verify(mut self, password: Secret, phc: String) -> bool {
         self.taken = false;
-        self.passwords.verify_in(password, phc, true).await
+        self.passwords
+            .run_in(
+                move |scratch| verify_password_in(&password, &phc, scratch),
+                true,
+            )
+            .await
     }
 }
 
@@ -380,6 +374,12 @@ mod tests {
         panic!("never: {what}");
     }
 
+    /// Verifies as a sign-in does: a place in the queue, then the hash.
+    async fn verify(p: &Passwords, password: &str, phc: String) -> bool {
+        let place = p.try_reserve().expect("a place in the queue");
+        place.verify(Secret::new(password), phc).await
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn workers_start_on_demand_end_when_idle_and_start_again() {
         let p = Passwords::with_idle_times(
@@ -392,8 +392,8 @@ mod tests {
         let hash = p
             .hash(Secret::new("pw"), Arc::new(SequenceRng::new(1)))
             .await;
-        assert!(p.verify_in(Secret::new("pw"), hash.clone(), false).await);
-        assert!(!p.verify_in(Secret::new("nope"), hash.clone(), false).await);
+        assert!(verify(&p, "pw", hash.clone()).await);
+        assert!(!verify(&p, "nope", hash.clone()).await);
         // One request at a time: one worker, or two when a request came while the first
         // was between its answer and its next wait.
         assert!((1..=2).contains(&p.workers()));
@@ -401,14 +401,7 @@ mod tests {
         // Eight at once: at most two workers, every answer right.
         let all = (0..8).map(|i| {
             let (p, hash) = (p.clone(), hash.clone());
-            async move {
-                p.verify_in(
-                    Secret::new(if i % 2 == 0 { "pw" } else { "x" }),
-                    hash,
-                    false,
-                )
-                .await
-            }
+            async move { verify(&p, if i % 2 == 0 { "pw" } else { "x" }, hash).await }
         });
         let answers = futures_util::future::join_all(all).await;
         assert_eq!(
@@ -451,7 +444,7 @@ mod tests {
             .map(|_| {
                 tokio::spawn({
                     let (p, hash) = (p.clone(), hash.clone());
-                    async move { p.verify_in(Secret::new("pw"), hash, false).await }
+                    async move { verify(&p, "pw", hash).await }
                 })
             })
             .collect();
@@ -496,7 +489,7 @@ mod tests {
             .hash(Secret::new("pw"), Arc::new(SequenceRng::new(1)))
             .await;
         let pool = p.pool.0.clone();
-        assert!(p.verify_in(Secret::new("pw"), hash, false).await);
+        assert!(verify(&p, "pw", hash).await);
         drop(p);
         until("the worker ends", || {
             pool.state.lock().map_or(0, |s| s.live) == 0
